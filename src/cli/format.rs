@@ -1,0 +1,51 @@
+//! Human-readable numbers for terminal output. Integer arithmetic only.
+
+/// `1234567` → `1,234,567`.
+pub fn grouped(value: i128) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if value < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Fen as yuan with two decimals: `123456` → `1,234.56`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = i128::from(fen).abs();
+    format!("{sign}{}.{:02}", grouped(abs / 100), abs % 100)
+}
+
+/// A duration in ms, in the largest unit that keeps it readable.
+pub fn millis(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{}.{:03} s", ms / 1000, ms % 1000),
+        60_000..3_600_000 => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
+        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(-1234567), "-1,234,567");
+        assert_eq!(yuan(123456), "1,234.56");
+        assert_eq!(yuan(-5), "-0.05");
+        assert_eq!(millis(1500), "1.500 s");
+        assert_eq!(millis(3_723_000), "1h02m");
+    }
+}

@@ -1,0 +1,54 @@
+//! The command line: parses flags, reads files, calls the library, writes
+//! results. The only layer that prints or decides exit codes.
+
+mod format;
+mod replay;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code for bad input or bad flags (the same code clap uses).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for failures that are not the input's fault (I/O on output).
+pub const EXIT_FAILURE: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(name = "clearsim", version, about = "Interbank same-city clearing simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Replay one business day of payments through a settlement strategy.
+    Replay(replay::ReplayArgs),
+}
+
+/// A failure, classified for the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The user's input or flags are wrong: exit 2.
+    BadInput(anyhow::Error),
+    /// Something else went wrong (e.g. writing output): exit 1.
+    Other(anyhow::Error),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Err(Failure::Other(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Settlement accounts at the central bank: one balance per participant.
+//!
+//! The ledger is the single owner of balances. Every change goes through
+//! [`Ledger::transfer`] or [`Ledger::apply_net`], which keep the two
+//! bookkeeping facts the contract reports on: the minimum balance observed at
+//! the *end of each instant*, and the invariant that no balance falls below
+//! `-credit_limit`.
+
+/// Balances, credit limits and end-of-instant minimum balances, indexed by
+/// participant. Flat vectors: the hot path touches two entries per payment.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    balance_fen: Vec<i64>,
+    credit_limit_fen: Vec<i64>,
+    min_balance_fen: Vec<i64>,
+    /// Participants whose balance went down during the current instant. Only
+    /// they can set a new minimum, so only they are looked at when it ends.
+    debited: Vec<u32>,
+    is_debited: Vec<bool>,
+    /// Σ balances at construction: conserved by every settlement.
+    total_fen: i64,
+}
+
+impl Ledger {
+    /// `opening_fen[i]` and `credit_limit_fen[i]` for each participant `i`.
+    /// The caller guarantees that Σ opening + Σ credit + Σ payment amounts fits
+    /// in `i64` (input validation does), so no balance arithmetic can overflow.
+    pub fn new(opening_fen: &[i64], credit_limit_fen: &[i64]) -> Ledger {
+        assert_eq!(opening_fen.len(), credit_limit_fen.len());
+        let count = opening_fen.len();
+        Ledger {
+            balance_fen: opening_fen.to_vec(),
+            credit_limit_fen: credit_limit_fen.to_vec(),
+            min_balance_fen: opening_fen.to_vec(),
+            debited: Vec::with_capacity(count),
+            is_debited: vec![false; count],
+            total_fen: opening_fen.iter().sum(),
+        }
+    }
+
+    pub fn participant_count(&self) -> usize {
+        self.balance_fen.len()
+    }
+
+    /// Balance plus intraday credit: what the participant may still pay out.
+    #[inline]
+    pub fn available_fen(&self, participant: u32) -> i64 {
+        let i = participant as usize;
+        self.balance_fen[i] + self.credit_limit_fen[i]
+    }
+
+    #[inline]
+    pub fn affordable(&self, participant: u32, amount_fen: i64) -> bool {
+        self.available_fen(participant) >= amount_fen
+    }
+
+    /// Moves `amount_fen` from `sender` to `receiver`. The caller has checked
+    /// that the sender can afford it.
+    #[inline]
+    pub fn transfer(&mut self, sender: u32, receiver: u32, amount_fen: i64) {
+        debug_assert!(self.affordable(sender, amount_fen));
+        self.balance_fen[sender as usize] -= amount_fen;
+        self.balance_fen[receiver as usize] += amount_fen;
+        self.mark_debited(sender);
+    }
+
+    /// Adds `net_fen` (negative for a net debtor) to one balance, as part of a
+    /// simultaneous multilateral settlement whose nets sum to zero.
+    #[inline]
+    pub fn apply_net(&mut self, participant: u32, net_fen: i64) {
+        self.balance_fen[participant as usize] += net_fen;
+        if net_fen < 0 {
+            debug_assert!(self.available_fen(participant) >= 0);
+            self.mark_debited(participant);
+        }
+    }
+
+    #[inline]
+    fn mark_debited(&mut self, participant: u32) {
+        let flag = &mut self.is_debited[participant as usize];
+        if !*flag {
+            *flag = true;
+            self.debited.push(participant);
+        }
+    }
+
+    /// Closes an instant: balances now count towards the minimum balance.
+    pub fn end_instant(&mut self) {
+        for &participant in &self.debited {
+            let i = participant as usize;
+            debug_assert!(self.balance_fen[i] >= -self.credit_limit_fen[i]);
+            self.min_balance_fen[i] = self.min_balance_fen[i].min(self.balance_fen[i]);
+            self.is_debited[i] = false;
+        }
+        self.debited.clear();
+        debug_assert_eq!(self.balance_fen.iter().sum::<i64>(), self.total_fen);
+    }
+
+    pub fn balances_fen(&self) -> &[i64] {
+        &self.balance_fen
+    }
+
+    pub fn min_balances_fen(&self) -> &[i64] {
+        &self.min_balance_fen
+    }
+
+    pub fn credit_limits_fen(&self) -> &[i64] {
+        &self.credit_limit_fen
+    }
+
+    /// Full audit of the ledger invariants (used by tests and at day end):
+    /// money is conserved and no balance is below its credit floor.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let total: i128 = self.balance_fen.iter().map(|&b| i128::from(b)).sum();
+        if total != i128::from(self.total_fen) {
+            return Err(format!("Σ balances {total} != opening Σ {}", self.total_fen));
+        }
+        for (i, (&b, &c)) in self.balance_fen.iter().zip(&self.credit_limit_fen).enumerate() {
+            if b < -c {
+                return Err(format!("participant {i}: balance {b} below credit floor -{c}"));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! clearsim: an interbank same-city clearing simulator.
+//!
+//! The library is layered: `time` and `engine` know nothing of files;
+//! `strategy` holds the settlement rules; `input` parses replay files from
+//! bytes; `metrics` computes every reported number once; `report` writes
+//! files; `cli` is the command line on top.
+
+pub mod cli;
+pub mod engine;
+pub mod input;
+pub mod metrics;
+pub mod replay;
+pub mod report;
+pub mod strategy;
+pub mod time;

@@ -1,0 +1,97 @@
+//! Replaying one parsed day through one strategy (contract v1).
+
+use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
+use crate::input::Day;
+use crate::metrics::{self, Summary, UNSETTLED};
+use crate::strategy::ChannelSpec;
+use crate::time::SimTime;
+
+/// The full result of a replay: per payment (by file row) and per participant
+/// (by index), plus the summary.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    /// Settle time in ms of each payment by file row, or [`UNSETTLED`].
+    pub settle: Vec<u32>,
+    pub closing_fen: Vec<i64>,
+    pub min_balance_fen: Vec<i64>,
+    pub summary: Summary,
+}
+
+/// Records settle times by file row. The engine's payment key is the
+/// processing position; `order` maps it back to the row.
+struct RowSink<'a> {
+    order: &'a [u32],
+    settle: Vec<u32>,
+}
+
+impl Sink for RowSink<'_> {
+    #[inline]
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        let row = self.order[payment.key as usize] as usize;
+        debug_assert_eq!(self.settle[row], UNSETTLED, "a payment settles at most once");
+        self.settle[row] = at.ms();
+    }
+
+    #[inline]
+    fn unsettled(&mut self, _payment: &Payment) {}
+}
+
+/// Runs the engine over the day; no metrics.
+pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), EngineError> {
+    let participants = &day.participants;
+    let payments = &day.payments;
+    let ledger = Ledger::new(&participants.opening_fen, &participants.credit_limit_fen);
+    let mut engine = Engine::new(ledger, std::slice::from_ref(spec), day.day_end, payments.len())?;
+    let mut sink = RowSink { order: &payments.order, settle: vec![UNSETTLED; payments.len()] };
+    let arrivals = payments.order.iter().enumerate().map(|(position, &row)| {
+        let row = row as usize;
+        let payment = Payment {
+            key: position as u64,
+            submit: payments.submit[row],
+            sender: payments.sender[row],
+            receiver: payments.receiver[row],
+            amount_fen: payments.amount_fen[row],
+            priority: payments.priority[row],
+            tag: payments.instrument[row],
+        };
+        (0, payment)
+    });
+    engine.run_day(arrivals, &mut sink)?;
+    let ledger = engine.ledger().clone();
+    Ok((sink.settle, ledger))
+}
+
+/// Replays the day through `spec` and computes the summary.
+pub fn replay(day: &Day, spec: &ChannelSpec) -> Result<Replay, EngineError> {
+    let (settle, ledger) = settle_day(day, spec)?;
+    let payments = &day.payments;
+    let participants = &day.participants;
+    let mut summary = metrics::settlement_summary(&metrics::DayOutcome {
+        submit: &payments.submit,
+        amount_fen: &payments.amount_fen,
+        settle: &settle,
+        day_end: day.day_end,
+    });
+    summary.lower_bound = metrics::lower_bound_fen(
+        participants.len(),
+        &payments.sender,
+        &payments.receiver,
+        &payments.amount_fen,
+    );
+    summary.upper_bound = metrics::upper_bound_fen(
+        participants.len(),
+        &payments.order,
+        &payments.submit,
+        &payments.sender,
+        &payments.receiver,
+        &payments.amount_fen,
+    );
+    summary.liquidity_used =
+        metrics::liquidity_used_fen(&participants.opening_fen, ledger.min_balances_fen());
+    Ok(Replay {
+        settle,
+        closing_fen: ledger.balances_fen().to_vec(),
+        min_balance_fen: ledger.min_balances_fen().to_vec(),
+        summary,
+    })
+}

@@ -1,0 +1,159 @@
+//! Settlement strategies: how a channel turns arrivals into settlements.
+//!
+//! Every strategy implements the small [`Strategy`] trait; the engine holds
+//! them in the [`Channel`] enum so that dispatch is a jump, not a pointer
+//! chase, on the per-payment path. The rules are those of
+//! `semantics.md` (v1 and v2); see `docs/strategies.md`.
+
+mod bilateral;
+mod dns;
+mod lists;
+mod prefix;
+mod rtgs;
+
+pub use bilateral::Bilateral;
+pub use dns::Dns;
+pub use rtgs::Rtgs;
+
+use crate::engine::{Ctx, Payment, Sink};
+use crate::time::SimTime;
+
+/// What a channel does at each step of an instant.
+pub trait Strategy {
+    /// Step 1: one arrival (gross strategies also release right away).
+    fn arrive<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: Payment);
+    /// The time of this channel's next scheduled event, if any.
+    fn next_event(&self) -> Option<SimTime>;
+    /// Step 2: runs the event due at `cx.now` and schedules the next one.
+    fn run_event<S: Sink>(&mut self, cx: &mut Ctx<S>);
+    /// Settles whatever has become settleable without an event (gross only).
+    fn release<S: Sink>(&mut self, _cx: &mut Ctx<S>) {}
+    /// Day end: reports every held payment as unsettled and drops it.
+    fn close<S: Sink>(&mut self, cx: &mut Ctx<S>);
+    fn is_gross(&self) -> bool {
+        false
+    }
+}
+
+/// How a `dns` cycle removes payments when some participant cannot cover its
+/// net debit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Unwind {
+    /// Remove every payment sent or received by each short participant.
+    #[default]
+    Participant,
+    /// Remove the last (in queue order) payment sent by each short participant.
+    Latest,
+}
+
+/// A channel's strategy and options, as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChannelSpec {
+    Rtgs { gridlock_every_ms: Option<u32> },
+    Dns { cycles: Vec<SimTime>, unwind: Unwind },
+    Bilateral { cycles: Vec<SimTime> },
+}
+
+impl ChannelSpec {
+    pub fn is_gross(&self) -> bool {
+        matches!(self, ChannelSpec::Rtgs { .. })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChannelSpec::Rtgs { .. } => "rtgs",
+            ChannelSpec::Dns { .. } => "dns",
+            ChannelSpec::Bilateral { .. } => "bilateral",
+        }
+    }
+
+    /// Builds the strategy state for `participants` accounts; checks options.
+    pub fn build(&self, participants: usize, day_end: SimTime) -> Result<Channel, String> {
+        match self {
+            ChannelSpec::Rtgs { gridlock_every_ms } => {
+                if *gridlock_every_ms == Some(0) {
+                    return Err("the gridlock interval must be positive".into());
+                }
+                Ok(Channel::Rtgs(Rtgs::new(participants, *gridlock_every_ms, day_end)))
+            }
+            ChannelSpec::Dns { cycles, unwind } => {
+                check_cycles(cycles, day_end)?;
+                Ok(Channel::Dns(Dns::new(participants, cycles.clone(), *unwind)))
+            }
+            ChannelSpec::Bilateral { cycles } => {
+                check_cycles(cycles, day_end)?;
+                Ok(Channel::Bilateral(Bilateral::new(participants, cycles.clone())))
+            }
+        }
+    }
+}
+
+/// Cycle times must be strictly increasing and within the day.
+pub fn check_cycles(cycles: &[SimTime], day_end: SimTime) -> Result<(), String> {
+    if let Some(pair) = cycles.windows(2).find(|pair| pair[0] >= pair[1]) {
+        let what = if pair[0] == pair[1] { "duplicate" } else { "unsorted" };
+        return Err(format!("cycle times are {what}: {} then {}", pair[0], pair[1]));
+    }
+    if let Some(late) = cycles.iter().find(|&&t| t > day_end) {
+        return Err(format!("cycle time {late} is after the day end {day_end}"));
+    }
+    Ok(())
+}
+
+/// The strategies a channel can run, dispatched by `match`.
+pub enum Channel {
+    Rtgs(Rtgs),
+    Dns(Dns),
+    Bilateral(Bilateral),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $inner:ident => $body:expr) => {
+        match $self {
+            Channel::Rtgs($inner) => $body,
+            Channel::Dns($inner) => $body,
+            Channel::Bilateral($inner) => $body,
+        }
+    };
+}
+
+impl Strategy for Channel {
+    #[inline]
+    fn arrive<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: Payment) {
+        dispatch!(self, inner => inner.arrive(cx, payment))
+    }
+    fn next_event(&self) -> Option<SimTime> {
+        dispatch!(self, inner => inner.next_event())
+    }
+    fn run_event<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        dispatch!(self, inner => inner.run_event(cx))
+    }
+    fn release<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        dispatch!(self, inner => inner.release(cx))
+    }
+    fn close<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        dispatch!(self, inner => inner.close(cx))
+    }
+    fn is_gross(&self) -> bool {
+        dispatch!(self, inner => inner.is_gross())
+    }
+}
+
+/// The cycle schedule of a deferred channel: fixed times, consumed in order.
+#[derive(Clone, Debug)]
+pub struct Cycles {
+    times: Vec<SimTime>,
+    next: usize,
+}
+
+impl Cycles {
+    pub fn new(times: Vec<SimTime>) -> Cycles {
+        Cycles { times, next: 0 }
+    }
+    pub fn next_time(&self) -> Option<SimTime> {
+        self.times.get(self.next).copied()
+    }
+    pub fn advance(&mut self) {
+        self.next += 1;
+    }
+}

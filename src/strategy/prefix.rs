@@ -1,0 +1,117 @@
+//! The "remove the last payment of every short participant" fixed point.
+//!
+//! Both the gridlock run of `rtgs` and the `latest` unwinding of `dns` start
+//! from a set `C` of held payments, computed per participant as lists in queue
+//! order, and repeat: compute each participant's net over `C`; let `D` be the
+//! participants whose available liquidity cannot cover their net debit; for
+//! every member of `D` at once drop the last of its payments still in `C`.
+//! `C` therefore always holds a prefix of every list.
+
+use super::lists::Lists;
+use crate::engine::{Ledger, Slab};
+
+#[derive(Debug, Default)]
+pub struct PrefixResolver {
+    pub lists: Lists,
+    /// Length of the prefix of each list that stays in `C`.
+    kept: Vec<u32>,
+    /// Net position of each participant over `C` (received − sent).
+    net_fen: Vec<i64>,
+    short: Vec<u32>,
+    touched: Vec<u32>,
+    is_touched: Vec<bool>,
+}
+
+impl PrefixResolver {
+    pub fn new() -> PrefixResolver {
+        PrefixResolver::default()
+    }
+
+    /// Runs the fixed point over `self.lists` (one list per participant, in
+    /// queue order) and returns nothing; read the outcome with
+    /// [`kept`](Self::kept) and [`net_fen`](Self::net_fen).
+    pub fn resolve(&mut self, ledger: &Ledger, slab: &Slab) {
+        let participants = self.lists.participant_count();
+        self.net_fen.clear();
+        self.net_fen.resize(participants, 0);
+        self.kept.clear();
+        self.is_touched.clear();
+        self.is_touched.resize(participants, false);
+        for i in 0..participants {
+            let list = self.lists.list(i);
+            self.kept.push(list.len() as u32);
+            for &slot in list {
+                let payment = slab.get(slot);
+                self.net_fen[payment.sender as usize] -= payment.amount_fen;
+                self.net_fen[payment.receiver as usize] += payment.amount_fen;
+            }
+        }
+        self.short.clear();
+        for i in 0..participants {
+            if self.is_short(ledger, i as u32) {
+                self.short.push(i as u32);
+            }
+        }
+        // Every round drops at least one payment, so the loop is bounded by
+        // the number of payments in the lists.
+        while !self.short.is_empty() {
+            self.touched.clear();
+            for index in 0..self.short.len() {
+                let i = self.short[index];
+                self.drop_last(slab, i);
+            }
+            self.short.clear();
+            for index in 0..self.touched.len() {
+                let i = self.touched[index];
+                self.is_touched[i as usize] = false;
+                if self.is_short(ledger, i) {
+                    self.short.push(i);
+                }
+            }
+        }
+    }
+
+    /// A participant is short when its available liquidity cannot cover its
+    /// net debit over `C`. Available liquidity is never negative, so a short
+    /// participant always has a payment of its own left to drop.
+    fn is_short(&self, ledger: &Ledger, participant: u32) -> bool {
+        ledger.available_fen(participant) + self.net_fen[participant as usize] < 0
+    }
+
+    fn drop_last(&mut self, slab: &Slab, participant: u32) {
+        let i = participant as usize;
+        debug_assert!(self.kept[i] > 0, "a short participant has a payment to drop");
+        let Some(last) = self.kept[i].checked_sub(1) else {
+            return;
+        };
+        self.kept[i] = last;
+        let payment = slab.get(self.lists.list(i)[last as usize]);
+        self.net_fen[i] += payment.amount_fen;
+        self.net_fen[payment.receiver as usize] -= payment.amount_fen;
+        self.touch(participant);
+        self.touch(payment.receiver);
+    }
+
+    fn touch(&mut self, participant: u32) {
+        let flag = &mut self.is_touched[participant as usize];
+        if !*flag {
+            *flag = true;
+            self.touched.push(participant);
+        }
+    }
+
+    /// The payments of participant `i` that stay in `C`.
+    pub fn kept(&self, participant: usize) -> &[u32] {
+        &self.lists.list(participant)[..self.kept[participant] as usize]
+    }
+
+    /// The first payment of participant `i` left out of `C`, if any.
+    pub fn first_dropped(&self, participant: usize) -> Option<u32> {
+        self.lists.list(participant).get(self.kept[participant] as usize).copied()
+    }
+
+    /// Net positions over the final `C`.
+    pub fn net_fen(&self) -> &[i64] {
+        &self.net_fen
+    }
+}

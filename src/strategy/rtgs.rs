@@ -1,0 +1,232 @@
+//! `rtgs`: gross settlement with strict FIFO queues per sender, by priority,
+//! and optional periodic gridlock resolution.
+
+use super::Strategy;
+use super::prefix::PrefixResolver;
+use crate::engine::{Ctx, NIL, Payment, Sink, Slab};
+use crate::time::SimTime;
+
+pub struct Rtgs {
+    /// First and last queued slot of each sender's queue (queue order), or NIL.
+    head: Vec<u32>,
+    tail: Vec<u32>,
+    queued: usize,
+    /// Senders whose queue head may have become affordable.
+    wake: Vec<u32>,
+    is_awake: Vec<bool>,
+    gridlock: Option<Gridlock>,
+}
+
+/// Schedule and scratch space of the periodic gridlock run.
+struct Gridlock {
+    every_ms: u32,
+    day_end: SimTime,
+    next_run: Option<SimTime>,
+    resolver: PrefixResolver,
+}
+
+impl Gridlock {
+    /// The run after the one at `at`: the next positive multiple of the
+    /// interval within the day, else one last run at day end.
+    fn schedule_after(&mut self, at: SimTime) {
+        let next_multiple = (u64::from(at.ms()) / u64::from(self.every_ms) + 1) * u64::from(self.every_ms);
+        self.next_run = if next_multiple <= u64::from(self.day_end.ms()) {
+            Some(SimTime(next_multiple as u32))
+        } else if at < self.day_end {
+            Some(self.day_end)
+        } else {
+            None
+        };
+    }
+}
+
+impl Rtgs {
+    pub fn new(participants: usize, gridlock_every_ms: Option<u32>, day_end: SimTime) -> Rtgs {
+        let gridlock = gridlock_every_ms.map(|every_ms| {
+            let mut gridlock =
+                Gridlock { every_ms, day_end, next_run: None, resolver: PrefixResolver::new() };
+            gridlock.schedule_after(SimTime::MIDNIGHT);
+            gridlock
+        });
+        Rtgs {
+            head: vec![NIL; participants],
+            tail: vec![NIL; participants],
+            queued: 0,
+            wake: Vec::with_capacity(participants),
+            is_awake: vec![false; participants],
+            gridlock,
+        }
+    }
+
+    /// Payments waiting in the queues.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    #[inline]
+    fn wake_if_queued(&mut self, participant: u32) {
+        let i = participant as usize;
+        if self.head[i] != NIL && !self.is_awake[i] {
+            self.is_awake[i] = true;
+            self.wake.push(participant);
+        }
+    }
+
+    /// Settles affordable queue heads until none is left. A settlement can
+    /// only make its receiver's head affordable, so only receivers are woken.
+    /// Bounded: every inner iteration settles one queued payment.
+    fn drain<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        while let Some(sender) = self.wake.pop() {
+            let i = sender as usize;
+            self.is_awake[i] = false;
+            while self.head[i] != NIL {
+                let slot = self.head[i];
+                let payment = *cx.slab.get(slot);
+                if !cx.ledger.affordable(sender, payment.amount_fen) {
+                    break;
+                }
+                self.pop_head(cx.slab, i);
+                cx.settle_gross(&payment);
+                self.wake_if_queued(payment.receiver);
+            }
+        }
+    }
+
+    fn pop_head(&mut self, slab: &mut Slab, i: usize) {
+        let slot = self.head[i];
+        self.head[i] = slab.next(slot);
+        if self.head[i] == NIL {
+            self.tail[i] = NIL;
+        }
+        slab.remove(slot);
+        self.queued -= 1;
+    }
+
+    /// Inserts a slot into its sender's queue at its queue-order position:
+    /// after every payment of equal or higher priority (arrivals come in
+    /// processing order, so equal priority means earlier submit or row).
+    fn enqueue(&mut self, slab: &mut Slab, slot: u32) {
+        let payment = *slab.get(slot);
+        let i = payment.sender as usize;
+        self.queued += 1;
+        let tail = self.tail[i];
+        if tail == NIL {
+            self.head[i] = slot;
+            self.tail[i] = slot;
+            return;
+        }
+        if slab.get(tail).priority >= payment.priority {
+            slab.set_next(tail, slot);
+            self.tail[i] = slot;
+            return;
+        }
+        // Higher priority than the tail: walk to the first lower-priority one.
+        let mut before = NIL;
+        let mut at = self.head[i];
+        while at != NIL && slab.get(at).priority >= payment.priority {
+            before = at;
+            at = slab.next(at);
+        }
+        slab.set_next(slot, at);
+        if before == NIL {
+            self.head[i] = slot;
+        } else {
+            slab.set_next(before, slot);
+        }
+    }
+
+    /// One gridlock run over all queued payments (contract, `rtgs` step 1–4).
+    fn run_gridlock<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        let Some(gridlock) = self.gridlock.as_mut() else {
+            return;
+        };
+        gridlock.schedule_after(cx.now);
+        if self.queued == 0 {
+            return;
+        }
+        let resolver = &mut gridlock.resolver;
+        let head = &self.head;
+        let slab: &Slab = cx.slab;
+        resolver.lists.build(head.len(), |i, items| {
+            let mut at = head[i as usize];
+            while at != NIL {
+                items.push(at);
+                at = slab.next(at);
+            }
+        });
+        resolver.resolve(cx.ledger, cx.slab);
+        for i in 0..self.head.len() {
+            let kept = resolver.kept(i);
+            if kept.is_empty() {
+                continue;
+            }
+            for &slot in kept {
+                let payment = cx.slab.remove(slot);
+                cx.sink.settled(&payment, cx.now);
+            }
+            self.queued -= kept.len();
+            self.head[i] = resolver.first_dropped(i).unwrap_or(NIL);
+            if self.head[i] == NIL {
+                self.tail[i] = NIL;
+            }
+        }
+        for (i, &net_fen) in resolver.net_fen().iter().enumerate() {
+            if net_fen != 0 {
+                cx.ledger.apply_net(i as u32, net_fen);
+            }
+        }
+    }
+}
+
+impl Strategy for Rtgs {
+    #[inline]
+    fn arrive<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: Payment) {
+        let sender = payment.sender as usize;
+        // Fast path: nothing queued ahead and enough liquidity.
+        if self.head[sender] == NIL && cx.ledger.affordable(payment.sender, payment.amount_fen) {
+            cx.settle_gross(&payment);
+            self.wake_if_queued(payment.receiver);
+            self.drain(cx);
+            return;
+        }
+        let slot = cx.slab.insert(payment);
+        self.enqueue(cx.slab, slot);
+        if self.head[sender] == slot {
+            self.wake_if_queued(payment.sender);
+            self.drain(cx);
+        }
+    }
+
+    fn next_event(&self) -> Option<SimTime> {
+        self.gridlock.as_ref().and_then(|g| g.next_run)
+    }
+
+    fn run_event<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        self.run_gridlock(cx);
+    }
+
+    /// Full release: every non-empty queue is looked at.
+    fn release<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        if self.queued == 0 {
+            return;
+        }
+        for i in 0..self.head.len() {
+            self.wake_if_queued(i as u32);
+        }
+        self.drain(cx);
+    }
+
+    fn close<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        for i in 0..self.head.len() {
+            while self.head[i] != NIL {
+                let payment = *cx.slab.get(self.head[i]);
+                self.pop_head(cx.slab, i);
+                cx.sink.unsettled(&payment);
+            }
+        }
+    }
+
+    fn is_gross(&self) -> bool {
+        true
+    }
+}

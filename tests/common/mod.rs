@@ -1,0 +1,356 @@
+//! Shared test helpers: building replay inputs, and a reference
+//! implementation of `semantics.md` written as plainly as possible, kept
+//! apart from the engine it audits (no code shared with `src/`).
+#![allow(dead_code)]
+
+use clearsim::input::Day;
+use clearsim::time::SimTime;
+
+/// One payment of a test day (row order = vector order).
+#[derive(Clone, Debug)]
+pub struct P {
+    pub submit_ms: u32,
+    pub sender: usize,
+    pub receiver: usize,
+    pub amount: i64,
+    pub priority: u8,
+}
+
+/// A test day: participants' opening balances and credit limits, payments.
+#[derive(Clone, Debug)]
+pub struct TestDay {
+    pub opening: Vec<i64>,
+    pub credit: Vec<i64>,
+    pub payments: Vec<P>,
+    pub day_end_ms: u32,
+}
+
+pub fn p(submit: &str, sender: usize, receiver: usize, amount: i64) -> P {
+    P { submit_ms: ms(submit), sender, receiver, amount, priority: 0 }
+}
+
+pub fn ms(text: &str) -> u32 {
+    SimTime::parse(text.as_bytes()).expect("test time").ms()
+}
+
+impl TestDay {
+    pub fn participants_csv(&self) -> String {
+        let mut out = String::from("id,name,category,opening_balance,credit_limit\n");
+        for i in 0..self.opening.len() {
+            out += &format!("B{i},Bank {i},test,{},{}\n", self.opening[i], self.credit[i]);
+        }
+        out
+    }
+
+    pub fn payments_csv(&self) -> String {
+        let mut out = String::from("id,submit,sender,receiver,amount,priority\n");
+        for (row, p) in self.payments.iter().enumerate() {
+            out += &format!(
+                "x{row},{},B{},B{},{},{}\n",
+                SimTime(p.submit_ms),
+                p.sender,
+                p.receiver,
+                p.amount,
+                p.priority
+            );
+        }
+        out
+    }
+
+    pub fn day(&self) -> Day {
+        Day::parse(
+            "participants.csv",
+            self.participants_csv().as_bytes(),
+            "payments.csv",
+            self.payments_csv().as_bytes(),
+            SimTime(self.day_end_ms),
+        )
+        .expect("valid test day")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum RefStrategy {
+    Rtgs { gridlock_every_ms: Option<u32> },
+    Dns { cycles_ms: Vec<u32>, latest: bool },
+    Bilateral { cycles_ms: Vec<u32> },
+}
+
+/// Outcome per payment (file row) and per participant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefOutcome {
+    pub settle_ms: Vec<Option<u32>>,
+    pub closing: Vec<i64>,
+    pub min_balance: Vec<i64>,
+}
+
+struct State<'a> {
+    day: &'a TestDay,
+    balance: Vec<i64>,
+    arrived: Vec<bool>,
+    settle: Vec<Option<u32>>,
+}
+
+impl State<'_> {
+    fn avail(&self, i: usize) -> i64 {
+        self.balance[i] + self.day.credit[i]
+    }
+
+    fn held(&self, row: usize) -> bool {
+        self.arrived[row] && self.settle[row].is_none()
+    }
+
+    /// Held payments of sender `s` in queue order.
+    fn queue(&self, s: usize) -> Vec<usize> {
+        let mut rows: Vec<usize> = (0..self.day.payments.len())
+            .filter(|&r| self.held(r) && self.day.payments[r].sender == s)
+            .collect();
+        rows.sort_by_key(|&r| {
+            let p = &self.day.payments[r];
+            (std::cmp::Reverse(p.priority), p.submit_ms, r)
+        });
+        rows
+    }
+
+    fn release(&mut self, t: u32) {
+        loop {
+            let mut progress = false;
+            for s in 0..self.balance.len() {
+                if let Some(&head) = self.queue(s).first() {
+                    let p = self.day.payments[head].clone();
+                    if self.avail(s) >= p.amount {
+                        self.balance[s] -= p.amount;
+                        self.balance[p.receiver] += p.amount;
+                        self.settle[head] = Some(t);
+                        progress = true;
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
+    fn nets(&self, c: &[usize]) -> Vec<i64> {
+        let mut net = vec![0; self.balance.len()];
+        for &r in c {
+            let p = &self.day.payments[r];
+            net[p.sender] -= p.amount;
+            net[p.receiver] += p.amount;
+        }
+        net
+    }
+
+    fn short(&self, c: &[usize]) -> Vec<usize> {
+        let net = self.nets(c);
+        (0..self.balance.len()).filter(|&i| self.avail(i) + net[i] < 0).collect()
+    }
+
+    /// Removes, for every short participant at once, its last payment (queue
+    /// order) still in `c`, until nobody is short.
+    fn drop_latest(&self, c: &mut Vec<usize>) {
+        loop {
+            let short = self.short(c);
+            if short.is_empty() {
+                return;
+            }
+            for i in short {
+                let mut mine: Vec<usize> =
+                    c.iter().copied().filter(|&r| self.day.payments[r].sender == i).collect();
+                mine.sort_by_key(|&r| {
+                    let p = &self.day.payments[r];
+                    (std::cmp::Reverse(p.priority), p.submit_ms, r)
+                });
+                let last = *mine.last().expect("a short participant sends something");
+                c.retain(|&r| r != last);
+            }
+        }
+    }
+
+    fn settle_set(&mut self, c: &[usize], t: u32) {
+        let net = self.nets(c);
+        for i in 0..self.balance.len() {
+            self.balance[i] += net[i];
+        }
+        for &r in c {
+            self.settle[r] = Some(t);
+        }
+    }
+
+    fn held_all(&self) -> Vec<usize> {
+        (0..self.day.payments.len()).filter(|&r| self.held(r)).collect()
+    }
+}
+
+/// The contract, executed naively: O(n²) and proud of it.
+pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
+    let n = day.payments.len();
+    let mut instants: Vec<u32> = day.payments.iter().map(|p| p.submit_ms).collect();
+    let mut events: Vec<u32> = match strategy {
+        RefStrategy::Rtgs { gridlock_every_ms: Some(g) } => {
+            let mut ts: Vec<u32> = (1..).map(|k| k * g).take_while(|&t| t <= day.day_end_ms).collect();
+            if ts.last() != Some(&day.day_end_ms) {
+                ts.push(day.day_end_ms);
+            }
+            ts
+        }
+        RefStrategy::Rtgs { gridlock_every_ms: None } => vec![],
+        RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => cycles_ms.clone(),
+    };
+    events.sort();
+    instants.extend(&events);
+    instants.sort();
+    instants.dedup();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&r| day.payments[r].submit_ms);
+    let mut st = State {
+        day,
+        balance: day.opening.clone(),
+        arrived: vec![false; n],
+        settle: vec![None; n],
+    };
+    let mut min_balance = day.opening.clone();
+    for &t in &instants {
+        for &r in order.iter().filter(|&&r| day.payments[r].submit_ms == t) {
+            st.arrived[r] = true;
+            if matches!(strategy, RefStrategy::Rtgs { .. }) {
+                st.release(t);
+            }
+        }
+        if events.contains(&t) {
+            match strategy {
+                RefStrategy::Rtgs { .. } => {
+                    let mut c = st.held_all();
+                    st.drop_latest(&mut c);
+                    st.settle_set(&c, t);
+                    st.release(t);
+                }
+                RefStrategy::Dns { latest, .. } => {
+                    let mut c = st.held_all();
+                    if *latest {
+                        st.drop_latest(&mut c);
+                    } else {
+                        loop {
+                            let short = st.short(&c);
+                            if short.is_empty() {
+                                break;
+                            }
+                            c.retain(|&r| {
+                                let p = &day.payments[r];
+                                !short.contains(&p.sender) && !short.contains(&p.receiver)
+                            });
+                        }
+                    }
+                    st.settle_set(&c, t);
+                }
+                RefStrategy::Bilateral { .. } => {
+                    let parts = day.opening.len();
+                    for i in 0..parts {
+                        for j in i + 1..parts {
+                            let pair: Vec<usize> = st
+                                .held_all()
+                                .into_iter()
+                                .filter(|&r| {
+                                    let p = &day.payments[r];
+                                    (p.sender == i && p.receiver == j) || (p.sender == j && p.receiver == i)
+                                })
+                                .collect();
+                            if pair.is_empty() {
+                                continue;
+                            }
+                            let n: i64 = pair
+                                .iter()
+                                .map(|&r| {
+                                    let p = &day.payments[r];
+                                    if p.receiver == i { p.amount } else { -p.amount }
+                                })
+                                .sum();
+                            let ok = match n {
+                                0 => true,
+                                n if n < 0 => st.avail(i) >= -n,
+                                n => st.avail(j) >= n,
+                            };
+                            if ok {
+                                st.settle_set(&pair, t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for i in 0..min_balance.len() {
+            min_balance[i] = min_balance[i].min(st.balance[i]);
+        }
+    }
+    RefOutcome { settle_ms: st.settle, closing: st.balance, min_balance }
+}
+
+/// Reference summary figures (exact).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefSummary {
+    pub settled: u64,
+    pub settled_value: i64,
+    pub unsettled: u64,
+    pub unsettled_value: i64,
+    pub lower_bound: i64,
+    pub upper_bound: i64,
+    pub liquidity_used: i64,
+    pub delay_indicator: f64,
+    pub delay_max: u64,
+}
+
+pub fn reference_summary(day: &TestDay, out: &RefOutcome) -> RefSummary {
+    let parts = day.opening.len();
+    let mut s = RefSummary {
+        settled: 0,
+        settled_value: 0,
+        unsettled: 0,
+        unsettled_value: 0,
+        lower_bound: 0,
+        upper_bound: 0,
+        liquidity_used: 0,
+        delay_indicator: 0.0,
+        delay_max: 0,
+    };
+    let (mut num, mut den) = (0i128, 0i128);
+    for (p, settle) in day.payments.iter().zip(&out.settle_ms) {
+        let worst = i128::from(day.day_end_ms - p.submit_ms);
+        den += i128::from(p.amount) * worst;
+        match settle {
+            Some(t) => {
+                s.settled += 1;
+                s.settled_value += p.amount;
+                num += i128::from(p.amount) * i128::from(t - p.submit_ms);
+                s.delay_max = s.delay_max.max(u64::from(t - p.submit_ms));
+            }
+            None => {
+                s.unsettled += 1;
+                s.unsettled_value += p.amount;
+                num += i128::from(p.amount) * worst;
+            }
+        }
+    }
+    s.delay_indicator = if den == 0 { 0.0 } else { num as f64 / den as f64 };
+    for i in 0..parts {
+        let sent: i64 = day.payments.iter().filter(|p| p.sender == i).map(|p| p.amount).sum();
+        let recv: i64 = day.payments.iter().filter(|p| p.receiver == i).map(|p| p.amount).sum();
+        s.lower_bound += (sent - recv).max(0);
+        let mut times: Vec<u32> = day.payments.iter().map(|p| p.submit_ms).collect();
+        times.sort();
+        times.dedup();
+        let mut lowest = 0i64;
+        for t in times {
+            let cum: i64 = day
+                .payments
+                .iter()
+                .filter(|p| p.submit_ms <= t)
+                .map(|p| if p.receiver == i { p.amount } else if p.sender == i { -p.amount } else { 0 })
+                .sum();
+            lowest = lowest.min(cum);
+        }
+        s.upper_bound += (-lowest).max(0);
+        s.liquidity_used += (day.opening[i] - out.min_balance[i]).max(0);
+    }
+    s
+}

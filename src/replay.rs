@@ -28,7 +28,10 @@ impl Sink for RowSink<'_> {
     #[inline]
     fn settled(&mut self, payment: &Payment, at: SimTime) {
         let row = self.order[payment.key as usize] as usize;
-        debug_assert_eq!(self.settle[row], UNSETTLED, "a payment settles at most once");
+        debug_assert_eq!(
+            self.settle[row], UNSETTLED,
+            "a payment settles at most once"
+        );
         self.settle[row] = at.ms();
     }
 
@@ -41,8 +44,16 @@ pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), E
     let participants = &day.participants;
     let payments = &day.payments;
     let ledger = Ledger::new(&participants.opening_fen, &participants.credit_limit_fen);
-    let mut engine = Engine::new(ledger, std::slice::from_ref(spec), day.day_end, payments.len())?;
-    let mut sink = RowSink { order: &payments.order, settle: vec![UNSETTLED; payments.len()] };
+    let mut engine = Engine::new(
+        ledger,
+        std::slice::from_ref(spec),
+        day.day_end,
+        payments.len(),
+    )?;
+    let mut sink = RowSink {
+        order: &payments.order,
+        settle: vec![UNSETTLED; payments.len()],
+    };
     let arrivals = payments.order.iter().enumerate().map(|(position, &row)| {
         let row = row as usize;
         let payment = Payment {

@@ -38,7 +38,9 @@ impl SimTime {
         if hours > 23 || minutes > 59 || seconds > 59 {
             return None;
         }
-        Some(SimTime(((hours * 60 + minutes) * 60 + seconds) * 1000 + millis))
+        Some(SimTime(
+            ((hours * 60 + minutes) * 60 + seconds) * 1000 + millis,
+        ))
     }
 
     /// Writes `HH:MM:SS.mmm` into `out` (always 12 bytes).
@@ -123,7 +125,12 @@ mod tests {
             b"",
             b"+9:30:15",
         ] {
-            assert_eq!(SimTime::parse(bad), None, "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                SimTime::parse(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

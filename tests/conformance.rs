@@ -3,23 +3,29 @@
 
 mod common;
 
-use common::*;
 use clearsim::metrics::UNSETTLED;
 use clearsim::replay::replay;
 use clearsim::strategy::{ChannelSpec, Unwind};
 use clearsim::time::SimTime;
+use common::*;
 use proptest::prelude::*;
 
 fn spec_of(strategy: &RefStrategy) -> ChannelSpec {
     match strategy {
-        RefStrategy::Rtgs { gridlock_every_ms } => ChannelSpec::Rtgs { gridlock_every_ms: *gridlock_every_ms },
+        RefStrategy::Rtgs { gridlock_every_ms } => ChannelSpec::Rtgs {
+            gridlock_every_ms: *gridlock_every_ms,
+        },
         RefStrategy::Dns { cycles_ms, latest } => ChannelSpec::Dns {
             cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect(),
-            unwind: if *latest { Unwind::Latest } else { Unwind::Participant },
+            unwind: if *latest {
+                Unwind::Latest
+            } else {
+                Unwind::Participant
+            },
         },
-        RefStrategy::Bilateral { cycles_ms } => {
-            ChannelSpec::Bilateral { cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect() }
-        }
+        RefStrategy::Bilateral { cycles_ms } => ChannelSpec::Bilateral {
+            cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect(),
+        },
     }
 }
 
@@ -33,7 +39,13 @@ fn arb_day_sized(max_parts: usize, max_count: usize) -> impl Strategy<Value = Te
     (2usize..max_parts, 1usize..max_count).prop_flat_map(|(parts, count)| {
         let opening = prop::collection::vec(prop_oneof![Just(0i64), 0i64..1500], parts);
         let credit = prop::collection::vec(prop_oneof![3 => Just(0i64), 1 => 0i64..400], parts);
-        let payment = (0u32..=20, 0..parts, 1..parts, 1i64..900, prop_oneof![4 => Just(0u8), 1 => 0u8..3])
+        let payment = (
+            0u32..=20,
+            0..parts,
+            1..parts,
+            1i64..900,
+            prop_oneof![4 => Just(0u8), 1 => 0u8..3],
+        )
             .prop_map(move |(sec, s, off, amount, priority)| P {
                 submit_ms: sec * 1000,
                 sender: s,
@@ -52,24 +64,43 @@ fn arb_day_sized(max_parts: usize, max_count: usize) -> impl Strategy<Value = Te
 }
 
 fn arb_cycles() -> impl Strategy<Value = Vec<u32>> {
-    prop::collection::btree_set(0u32..=20, 0..4).prop_map(|s| s.into_iter().map(|t| t * 1000).collect())
+    prop::collection::btree_set(0u32..=20, 0..4)
+        .prop_map(|s| s.into_iter().map(|t| t * 1000).collect())
 }
 
 fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
     prop_oneof![
-        Just(RefStrategy::Rtgs { gridlock_every_ms: None }),
-        (1u32..25).prop_map(|g| RefStrategy::Rtgs { gridlock_every_ms: Some(g * 1000) }),
-        (500u32..30_000).prop_map(|g| RefStrategy::Rtgs { gridlock_every_ms: Some(g) }),
-        (arb_cycles(), any::<bool>()).prop_map(|(cycles_ms, latest)| RefStrategy::Dns { cycles_ms, latest }),
+        Just(RefStrategy::Rtgs {
+            gridlock_every_ms: None
+        }),
+        (1u32..25).prop_map(|g| RefStrategy::Rtgs {
+            gridlock_every_ms: Some(g * 1000)
+        }),
+        (500u32..30_000).prop_map(|g| RefStrategy::Rtgs {
+            gridlock_every_ms: Some(g)
+        }),
+        (arb_cycles(), any::<bool>())
+            .prop_map(|(cycles_ms, latest)| RefStrategy::Dns { cycles_ms, latest }),
         arb_cycles().prop_map(|cycles_ms| RefStrategy::Bilateral { cycles_ms }),
     ]
 }
 
-fn engine_outcome(day: &TestDay, strategy: &RefStrategy) -> (RefOutcome, clearsim::metrics::Summary) {
+fn engine_outcome(
+    day: &TestDay,
+    strategy: &RefStrategy,
+) -> (RefOutcome, clearsim::metrics::Summary) {
     let result = replay(&day.day(), &spec_of(strategy)).expect("replay runs");
-    let settle_ms = result.settle.iter().map(|&t| (t != UNSETTLED).then_some(t)).collect();
+    let settle_ms = result
+        .settle
+        .iter()
+        .map(|&t| (t != UNSETTLED).then_some(t))
+        .collect();
     (
-        RefOutcome { settle_ms, closing: result.closing_fen, min_balance: result.min_balance_fen },
+        RefOutcome {
+            settle_ms,
+            closing: result.closing_fen,
+            min_balance: result.min_balance_fen,
+        },
         result.summary,
     )
 }
@@ -219,9 +250,16 @@ fn replay_is_deterministic_byte_for_byte() {
         day_end_ms: 20_000,
     };
     for strategy in [
-        RefStrategy::Rtgs { gridlock_every_ms: Some(3000) },
-        RefStrategy::Dns { cycles_ms: vec![5000, 20_000], latest: false },
-        RefStrategy::Bilateral { cycles_ms: vec![10_000] },
+        RefStrategy::Rtgs {
+            gridlock_every_ms: Some(3000),
+        },
+        RefStrategy::Dns {
+            cycles_ms: vec![5000, 20_000],
+            latest: false,
+        },
+        RefStrategy::Bilateral {
+            cycles_ms: vec![10_000],
+        },
     ] {
         let parsed = day.day();
         let a = replay(&parsed, &spec_of(&strategy)).expect("runs");
@@ -232,6 +270,12 @@ fn replay_is_deterministic_byte_for_byte() {
         );
         assert_eq!(a.closing_fen, b.closing_fen);
         assert_eq!(a.summary, b.summary);
-        assert_eq!(a.settle.iter().map(|&t| (t != UNSETTLED).then_some(t)).collect::<Vec<_>>(), reference(&day, &strategy).settle_ms);
+        assert_eq!(
+            a.settle
+                .iter()
+                .map(|&t| (t != UNSETTLED).then_some(t))
+                .collect::<Vec<_>>(),
+            reference(&day, &strategy).settle_ms
+        );
     }
 }

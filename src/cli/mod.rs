@@ -14,7 +14,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_FAILURE: u8 = 1;
 
 #[derive(Parser, Debug)]
-#[command(name = "clearsim", version, about = "Interbank same-city clearing simulator")]
+#[command(
+    name = "clearsim",
+    version,
+    about = "Interbank same-city clearing simulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

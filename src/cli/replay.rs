@@ -60,7 +60,9 @@ enum UnwindName {
 
 fn parse_duration_arg(text: &str) -> Result<u32, String> {
     parse_duration_ms(text).ok_or_else(|| {
-        format!("`{text}` is not a positive duration of at most a day such as 1500ms, 90s, 5m or 1h")
+        format!(
+            "`{text}` is not a positive duration of at most a day such as 1500ms, 90s, 5m or 1h"
+        )
     })
 }
 
@@ -84,7 +86,9 @@ fn channel_spec(args: &ReplayArgs) -> Result<ChannelSpec, String> {
     let cycles = args.cycles.clone().unwrap_or_else(|| vec![args.day_end]);
     check_cycles(&cycles, args.day_end).map_err(|e| format!("--cycles: {e}"))?;
     Ok(match strategy {
-        StrategyName::Rtgs => ChannelSpec::Rtgs { gridlock_every_ms: args.gridlock_every },
+        StrategyName::Rtgs => ChannelSpec::Rtgs {
+            gridlock_every_ms: args.gridlock_every,
+        },
         StrategyName::Dns => ChannelSpec::Dns {
             cycles,
             unwind: match args.unwind {
@@ -146,11 +150,19 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
 /// The strategy with its options, as one line.
 fn describe(spec: &ChannelSpec) -> String {
     let times = |cycles: &[SimTime]| {
-        cycles.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",")
+        cycles
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     };
     match spec {
-        ChannelSpec::Rtgs { gridlock_every_ms: None } => "rtgs".into(),
-        ChannelSpec::Rtgs { gridlock_every_ms: Some(ms) } => format!("rtgs, gridlock every {ms} ms"),
+        ChannelSpec::Rtgs {
+            gridlock_every_ms: None,
+        } => "rtgs".into(),
+        ChannelSpec::Rtgs {
+            gridlock_every_ms: Some(ms),
+        } => format!("rtgs, gridlock every {ms} ms"),
         ChannelSpec::Dns { cycles, unwind } => {
             let unwind = match unwind {
                 Unwind::Participant => "participant",
@@ -165,9 +177,16 @@ fn describe(spec: &ChannelSpec) -> String {
 fn print_summary(file: &report::ReplaySummaryFile<'_>, out: &Path, elapsed: std::time::Duration) {
     let s = file.summary;
     let percent = |part: u64, whole: u64| {
-        if whole == 0 { 0.0 } else { 100.0 * part as f64 / whole as f64 }
+        if whole == 0 {
+            0.0
+        } else {
+            100.0 * part as f64 / whole as f64
+        }
     };
-    println!("clearsim replay: {} (day end {})", file.strategy, file.day_end);
+    println!(
+        "clearsim replay: {} (day end {})",
+        file.strategy, file.day_end
+    );
     println!(
         "  payments   {:>12}   value {:>22} yuan",
         grouped(i128::from(s.payments)),

@@ -43,15 +43,24 @@ impl Ledger {
     }
 
     /// Balance plus intraday credit: what the participant may still pay out.
+    /// Saturates at `i64::MAX` (a credit limit may be "unlimited", i64::MAX);
+    /// no amount or net debit can exceed that, so comparisons stay exact.
     #[inline]
     pub fn available_fen(&self, participant: u32) -> i64 {
         let i = participant as usize;
-        self.balance_fen[i] + self.credit_limit_fen[i]
+        self.balance_fen[i].saturating_add(self.credit_limit_fen[i])
     }
 
     #[inline]
     pub fn affordable(&self, participant: u32, amount_fen: i64) -> bool {
         self.available_fen(participant) >= amount_fen
+    }
+
+    /// Whether the participant cannot cover a net position `net_fen` (negative
+    /// for a net debit): `available + net < 0`, computed without overflow.
+    #[inline]
+    pub fn is_short(&self, participant: u32, net_fen: i64) -> bool {
+        i128::from(self.available_fen(participant)) + i128::from(net_fen) < 0
     }
 
     /// Moves `amount_fen` from `sender` to `receiver`. The caller has checked
@@ -70,7 +79,7 @@ impl Ledger {
     pub fn apply_net(&mut self, participant: u32, net_fen: i64) {
         self.balance_fen[participant as usize] += net_fen;
         if net_fen < 0 {
-            debug_assert!(self.available_fen(participant) >= 0);
+            debug_assert!(!self.is_short(participant, 0));
             self.mark_debited(participant);
         }
     }
@@ -113,11 +122,21 @@ impl Ledger {
     pub fn check_invariants(&self) -> Result<(), String> {
         let total: i128 = self.balance_fen.iter().map(|&b| i128::from(b)).sum();
         if total != i128::from(self.total_fen) {
-            return Err(format!("Σ balances {total} != opening Σ {}", self.total_fen));
+            return Err(format!(
+                "Σ balances {total} != opening Σ {}",
+                self.total_fen
+            ));
         }
-        for (i, (&b, &c)) in self.balance_fen.iter().zip(&self.credit_limit_fen).enumerate() {
+        for (i, (&b, &c)) in self
+            .balance_fen
+            .iter()
+            .zip(&self.credit_limit_fen)
+            .enumerate()
+        {
             if b < -c {
-                return Err(format!("participant {i}: balance {b} below credit floor -{c}"));
+                return Err(format!(
+                    "participant {i}: balance {b} below credit floor -{c}"
+                ));
             }
         }
         Ok(())

@@ -93,11 +93,15 @@ impl Engine {
         hold_capacity: usize,
     ) -> Result<Engine, EngineError> {
         if specs.is_empty() {
-            return Err(EngineError::BadChannel("at least one channel is needed".into()));
+            return Err(EngineError::BadChannel(
+                "at least one channel is needed".into(),
+            ));
         }
         let gross = specs.iter().filter(|s| s.is_gross()).count();
         if gross > 1 {
-            return Err(EngineError::BadChannel("at most one channel may be rtgs".into()));
+            return Err(EngineError::BadChannel(
+                "at most one channel may be rtgs".into(),
+            ));
         }
         let participants = ledger.participant_count();
         let channels = specs
@@ -152,10 +156,7 @@ impl Engine {
 
     /// Time of the next scheduled event over all channels.
     pub fn next_event(&self) -> Option<SimTime> {
-        self.channels
-            .iter()
-            .filter_map(Strategy::next_event)
-            .min()
+        self.channels.iter().filter_map(Strategy::next_event).min()
     }
 
     /// Opens instant `at`. Instants only move forward and stay within the day.
@@ -166,7 +167,10 @@ impl Engine {
             return Err(EngineError::TimeWentBack { at, now });
         }
         if at > self.day_end {
-            return Err(EngineError::AfterDayEnd { at, day_end: self.day_end });
+            return Err(EngineError::AfterDayEnd {
+                at,
+                day_end: self.day_end,
+            });
         }
         self.now = Some(at);
         Ok(())
@@ -182,12 +186,20 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let now = self.now.unwrap_or(SimTime::MIDNIGHT);
         if payment.submit != now {
-            return Err(EngineError::TimeWentBack { at: payment.submit, now });
+            return Err(EngineError::TimeWentBack {
+                at: payment.submit,
+                now,
+            });
         }
         let Some(target) = self.channels.get_mut(channel) else {
             return Err(EngineError::UnknownChannel(channel));
         };
-        let mut cx = Ctx { ledger: &mut self.ledger, slab: &mut self.slab, sink, now };
+        let mut cx = Ctx {
+            ledger: &mut self.ledger,
+            slab: &mut self.slab,
+            sink,
+            now,
+        };
         target.arrive(&mut cx, payment);
         Ok(())
     }
@@ -201,7 +213,12 @@ impl Engine {
             if self.channels[index].next_event() != Some(now) {
                 continue;
             }
-            let mut cx = Ctx { ledger: &mut self.ledger, slab: &mut self.slab, sink, now };
+            let mut cx = Ctx {
+                ledger: &mut self.ledger,
+                slab: &mut self.slab,
+                sink,
+                now,
+            };
             self.channels[index].run_event(&mut cx);
             for channel in self.channels.iter_mut().filter(|c| c.is_gross()) {
                 channel.release(&mut cx);
@@ -213,7 +230,12 @@ impl Engine {
     /// Day end: whatever is still held is unsettled.
     pub fn close_day<S: Sink>(&mut self, sink: &mut S) {
         let now = self.now.unwrap_or(self.day_end);
-        let mut cx = Ctx { ledger: &mut self.ledger, slab: &mut self.slab, sink, now };
+        let mut cx = Ctx {
+            ledger: &mut self.ledger,
+            slab: &mut self.slab,
+            sink,
+            now,
+        };
         for channel in &mut self.channels {
             channel.close(&mut cx);
         }

@@ -24,7 +24,10 @@ pub struct Slab {
 
 impl Slab {
     pub fn with_capacity(capacity: usize) -> Slab {
-        Slab { slots: Vec::with_capacity(capacity), free: Vec::new() }
+        Slab {
+            slots: Vec::with_capacity(capacity),
+            free: Vec::new(),
+        }
     }
 
     /// Payments currently held.
@@ -52,7 +55,10 @@ impl Slab {
             }
             None => {
                 let index = self.slots.len();
-                assert!(index < NIL as usize, "more than 2^32-1 payments held at once");
+                assert!(
+                    index < NIL as usize,
+                    "more than 2^32-1 payments held at once"
+                );
                 self.slots.push(slot);
                 index as u32
             }

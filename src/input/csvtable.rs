@@ -29,21 +29,33 @@ impl<'a> Table<'a> {
             .flexible(false)
             .from_reader(bytes);
         let mut record = csv::ByteRecord::new();
-        let has_header = reader.read_byte_record(&mut record).map_err(|e| csv_error(name, e))?;
+        let has_header = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(name, e))?;
         if !has_header {
             return Err(InputError::file(name, "empty file: expected a header line"));
         }
         let mut header = Vec::with_capacity(record.len());
         for (col, field) in record.iter().enumerate() {
             let Ok(text) = std::str::from_utf8(field) else {
-                return Err(header_error(name, &format!("column {}", col + 1), "is not UTF-8"));
+                return Err(header_error(
+                    name,
+                    &format!("column {}", col + 1),
+                    "is not UTF-8",
+                ));
             };
             if header.iter().any(|h: &String| h == text) {
                 return Err(header_error(name, text, "appears twice in the header"));
             }
             header.push(text.to_string());
         }
-        Ok(Table { name, reader, header, record, rows_read: 0 })
+        Ok(Table {
+            name,
+            reader,
+            header,
+            record,
+            rows_read: 0,
+        })
     }
 
     /// Column positions of the required columns, in the order asked.
@@ -72,7 +84,12 @@ impl<'a> Table<'a> {
         }
         self.rows_read += 1;
         let line = self.record.position().map_or(0, |p| p.line());
-        Ok(Some(Row { name: self.name, record: &self.record, number: self.rows_read, line }))
+        Ok(Some(Row {
+            name: self.name,
+            record: &self.record,
+            number: self.rows_read,
+            line,
+        }))
     }
 }
 
@@ -104,7 +121,10 @@ impl Row<'_> {
             Some(v) if v >= 0 => Ok(v),
             _ => Err(self.error(
                 field,
-                format!("must be an integer ≥ 0 (fen), got {:?}", String::from_utf8_lossy(text)),
+                format!(
+                    "must be an integer ≥ 0 (fen), got {:?}",
+                    String::from_utf8_lossy(text)
+                ),
             )),
         }
     }
@@ -130,11 +150,19 @@ fn csv_error(file: &str, error: csv::Error) -> InputError {
     let line = error.position().map(|p| p.line());
     let row = error.position().map(|p| p.record());
     let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("malformed CSV: {len} fields where the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { err, .. } => format!("malformed CSV: invalid UTF-8 ({err})"),
         _ => format!("malformed CSV: {error}"),
     };
-    InputError { file: file.to_string(), row, line, field: None, message }
+    InputError {
+        file: file.to_string(),
+        row,
+        line,
+        field: None,
+        message,
+    }
 }

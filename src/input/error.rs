@@ -14,7 +14,13 @@ pub struct InputError {
 impl InputError {
     /// An error about the file as a whole (empty, unreadable, no data rows).
     pub fn file(file: &str, message: impl Into<String>) -> InputError {
-        InputError { file: file.to_string(), row: None, line: None, field: None, message: message.into() }
+        InputError {
+            file: file.to_string(),
+            row: None,
+            line: None,
+            field: None,
+            message: message.into(),
+        }
     }
 }
 

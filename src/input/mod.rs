@@ -112,25 +112,26 @@ impl Day {
             opening_total_fen,
             day_end,
         )?;
-        Ok(Day { participants, payments, day_end })
+        Ok(Day {
+            participants,
+            payments,
+            day_end,
+        })
     }
 }
 
 /// True for `[A-Za-z0-9_.-]{1,64}`.
 fn is_token(id: &[u8]) -> bool {
     (1..=64).contains(&id.len())
-        && id.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, InputError> {
     let mut table = Table::open(name, bytes)?;
-    let [id_col, name_col, category_col, opening_col, credit_col] = table.require([
-        "id",
-        "name",
-        "category",
-        "opening_balance",
-        "credit_limit",
-    ])?;
+    let [id_col, name_col, category_col, opening_col, credit_col] =
+        table.require(["id", "name", "category", "opening_balance", "credit_limit"])?;
     let mut out = Participants::default();
     let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
     let mut total_fen: i64 = 0;
@@ -139,25 +140,39 @@ pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, Inpu
         if !is_token(id) {
             return Err(row.error(
                 "id",
-                format!("must be 1 to 64 characters of [A-Za-z0-9_.-], got {}", shown(id)),
+                format!(
+                    "must be 1 to 64 characters of [A-Za-z0-9_.-], got {}",
+                    shown(id)
+                ),
             ));
         }
         if let Some(first) = seen.insert(id.to_vec(), row.number()) {
-            return Err(row.error("id", format!("duplicate id {} (first at row {first})", shown(id))));
+            return Err(row.error(
+                "id",
+                format!("duplicate id {} (first at row {first})", shown(id)),
+            ));
         }
         let opening_fen = row.non_negative(opening_col, "opening_balance")?;
         let credit_fen = row.non_negative(credit_col, "credit_limit")?;
         total_fen = total_fen.checked_add(opening_fen).ok_or_else(|| {
-            row.error("opening_balance", "the sum of opening balances overflows i64".into())
+            row.error(
+                "opening_balance",
+                "the sum of opening balances overflows i64".into(),
+            )
         })?;
         out.ids.push(String::from_utf8_lossy(id).into_owned());
-        out.names.push(String::from_utf8_lossy(row.field(name_col)).into_owned());
-        out.categories.push(String::from_utf8_lossy(row.field(category_col)).into_owned());
+        out.names
+            .push(String::from_utf8_lossy(row.field(name_col)).into_owned());
+        out.categories
+            .push(String::from_utf8_lossy(row.field(category_col)).into_owned());
         out.opening_fen.push(opening_fen);
         out.credit_limit_fen.push(credit_fen);
     }
     if out.is_empty() {
-        return Err(InputError::file(name, "no participants: the file has only a header"));
+        return Err(InputError::file(
+            name,
+            "no participants: the file has only a header",
+        ));
     }
     Ok(out)
 }
@@ -195,7 +210,13 @@ fn parse_payments(
         }
         let submit_text = row.field(submit_col);
         let submit = SimTime::parse(submit_text).ok_or_else(|| {
-            row.error("submit", format!("must be HH:MM:SS or HH:MM:SS.mmm, got {}", shown(submit_text)))
+            row.error(
+                "submit",
+                format!(
+                    "must be HH:MM:SS or HH:MM:SS.mmm, got {}",
+                    shown(submit_text)
+                ),
+            )
         })?;
         if submit > day_end {
             return Err(row.error("submit", format!("{submit} is after the day end {day_end}")));
@@ -216,18 +237,26 @@ fn parse_payments(
             }
         };
         total_fen = total_fen.checked_add(amount_fen).ok_or_else(|| {
-            row.error("amount", "the sum of amounts and opening balances overflows i64".into())
+            row.error(
+                "amount",
+                "the sum of amounts and opening balances overflows i64".into(),
+            )
         })?;
         let priority = match priority_col {
             None => 0,
             Some(col) => parse_priority(row.field(col)).ok_or_else(|| {
-                row.error("priority", format!("must be an integer 0..=255, got {}", shown(row.field(col))))
+                row.error(
+                    "priority",
+                    format!("must be an integer 0..=255, got {}", shown(row.field(col))),
+                )
             })?,
         };
         let instrument = match instrument_col {
             None => 0,
             Some(col) => intern(&mut instrument_index, &mut out.instruments, row.field(col))
-                .ok_or_else(|| row.error("instrument", "more than 65,535 distinct instruments".into()))?,
+                .ok_or_else(|| {
+                    row.error("instrument", "more than 65,535 distinct instruments".into())
+                })?,
         };
         out.push_id(id);
         out.submit.push(submit);
@@ -238,7 +267,10 @@ fn parse_payments(
         out.instrument.push(instrument);
     }
     if out.is_empty() {
-        return Err(InputError::file(name, "no payments: the file has only a header"));
+        return Err(InputError::file(
+            name,
+            "no payments: the file has only a header",
+        ));
     }
     if out.instruments.is_empty() {
         out.instruments.push(String::new());
@@ -310,12 +342,16 @@ impl IdSet {
     fn insert(&mut self, payments: &Payments, id: &[u8], position: u32) -> Option<u32> {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(id);
-        if let Some(&first) = self.table.find(hash, |&row| payments.id(row as usize) == id) {
+        if let Some(&first) = self
+            .table
+            .find(hash, |&row| payments.id(row as usize) == id)
+        {
             return Some(first);
         }
         let hasher = &self.hasher;
-        self.table
-            .insert_unique(hash, position, |&row| hasher.hash_one(payments.id(row as usize)));
+        self.table.insert_unique(hash, position, |&row| {
+            hasher.hash_one(payments.id(row as usize))
+        });
         None
     }
 }

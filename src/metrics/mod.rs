@@ -62,7 +62,11 @@ impl DelayRecorder {
         // histogram, so recording never allocates.
         let histogram = Histogram::new_with_bounds(1, u64::from(crate::time::DAY_MS), 3)
             .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()));
-        DelayRecorder { histogram, max_ms: 0, sum_ms: 0 }
+        DelayRecorder {
+            histogram,
+            max_ms: 0,
+            sum_ms: 0,
+        }
     }
 
     #[inline]
@@ -104,7 +108,12 @@ pub struct DayOutcome<'a> {
 
 /// Liquidity needed to settle everything by one multilateral net at day end:
 /// Σ max(0, sent − received).
-pub fn lower_bound_fen(participants: usize, sender: &[u32], receiver: &[u32], amount_fen: &[i64]) -> i64 {
+pub fn lower_bound_fen(
+    participants: usize,
+    sender: &[u32],
+    receiver: &[u32],
+    amount_fen: &[i64],
+) -> i64 {
     let mut net = vec![0i64; participants];
     for ((&s, &r), &a) in sender.iter().zip(receiver).zip(amount_fen) {
         net[s as usize] -= a;
@@ -154,7 +163,11 @@ pub fn upper_bound_fen(
 
 /// Σ max(0, opening − min_balance).
 pub fn liquidity_used_fen(opening_fen: &[i64], min_balance_fen: &[i64]) -> i64 {
-    opening_fen.iter().zip(min_balance_fen).map(|(&o, &m)| (o - m).max(0)).sum()
+    opening_fen
+        .iter()
+        .zip(min_balance_fen)
+        .map(|(&o, &m)| (o - m).max(0))
+        .sum()
 }
 
 /// Σ a·d / Σ a·(day_end − submit), with d = day_end − submit if unsettled.
@@ -165,7 +178,10 @@ pub struct DelayIndicator {
 
 impl DelayIndicator {
     pub fn new() -> DelayIndicator {
-        DelayIndicator { numerator: 0, denominator: 0 }
+        DelayIndicator {
+            numerator: 0,
+            denominator: 0,
+        }
     }
 
     #[inline]
@@ -208,7 +224,12 @@ pub fn settlement_summary(outcome: &DayOutcome<'_>) -> Summary {
         delay_indicator: 0.0,
         delay_ms: DelayStats::default(),
     };
-    for ((&submit, &amount), &settle) in outcome.submit.iter().zip(outcome.amount_fen).zip(outcome.settle) {
+    for ((&submit, &amount), &settle) in outcome
+        .submit
+        .iter()
+        .zip(outcome.amount_fen)
+        .zip(outcome.settle)
+    {
         let worst_ms = outcome.day_end.ms() - submit.ms();
         summary.payments += 1;
         summary.value += amount;

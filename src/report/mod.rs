@@ -50,7 +50,11 @@ pub fn balances_csv(day: &Day, replay: &Replay) -> Vec<u8> {
     let mut number = itoa::Buffer::new();
     for i in 0..participants.len() {
         out.extend_from_slice(participants.ids[i].as_bytes());
-        for value in [participants.opening_fen[i], replay.closing_fen[i], replay.min_balance_fen[i]] {
+        for value in [
+            participants.opening_fen[i],
+            replay.closing_fen[i],
+            replay.min_balance_fen[i],
+        ] {
             out.push(b',');
             out.extend_from_slice(number.format(value).as_bytes());
         }
@@ -61,7 +65,9 @@ pub fn balances_csv(day: &Day, replay: &Replay) -> Vec<u8> {
 
 /// Writes a field, quoting it when CSV requires (ids are free text).
 fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
-    let needs_quotes = field.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    let needs_quotes = field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
     if !needs_quotes {
         out.extend_from_slice(field);
         return;

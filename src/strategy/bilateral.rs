@@ -47,10 +47,17 @@ impl Bilateral {
         // in ascending (low, high) order: first by high, then by low.
         let pair = |slot: u32| {
             let payment = slab.get(slot);
-            (payment.sender.min(payment.receiver), payment.sender.max(payment.receiver))
+            (
+                payment.sender.min(payment.receiver),
+                payment.sender.max(payment.receiver),
+            )
         };
-        self.by_high.group(self.participants, &self.pending, |slot| [pair(slot).1]);
-        self.by_pair.group(self.participants, self.by_high.items(), |slot| [pair(slot).0]);
+        self.by_high
+            .group(self.participants, &self.pending, |slot| [pair(slot).1]);
+        self.by_pair
+            .group(self.participants, self.by_high.items(), |slot| {
+                [pair(slot).0]
+            });
         for low in 0..self.participants {
             let list = self.by_pair.list(low);
             let mut start = 0;

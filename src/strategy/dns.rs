@@ -44,7 +44,7 @@ impl Dns {
     }
 
     fn is_short(&self, ledger: &Ledger, participant: u32) -> bool {
-        ledger.available_fen(participant) + self.net_fen[participant as usize] < 0
+        ledger.is_short(participant, self.net_fen[participant as usize])
     }
 
     /// Nets of all pending payments; fills `short` with every short participant.
@@ -68,11 +68,10 @@ impl Dns {
     /// every round removes at least one participant's payments for good.
     fn unwind_participants(&mut self, ledger: &Ledger, slab: &Slab) {
         let participants = self.net_fen.len();
-        self.involved
-            .group(participants, &self.pending, |slot| {
-                let payment = slab.get(slot);
-                [payment.sender, payment.receiver]
-            });
+        self.involved.group(participants, &self.pending, |slot| {
+            let payment = slab.get(slot);
+            [payment.sender, payment.receiver]
+        });
         while !self.short.is_empty() {
             self.touched.clear();
             for index in 0..self.short.len() {
@@ -114,7 +113,9 @@ impl Dns {
     fn unwind_latest(&mut self, ledger: &Ledger, slab: &Slab) {
         let participants = self.net_fen.len();
         let resolver = &mut self.resolver;
-        resolver.lists.group(participants, &self.pending, |slot| [slab.get(slot).sender]);
+        resolver
+            .lists
+            .group(participants, &self.pending, |slot| [slab.get(slot).sender]);
         resolver.lists.sort_into_queue_order(slab);
         resolver.resolve(ledger, slab);
         for i in 0..participants {

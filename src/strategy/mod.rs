@@ -49,9 +49,16 @@ pub enum Unwind {
 /// A channel's strategy and options, as configured.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChannelSpec {
-    Rtgs { gridlock_every_ms: Option<u32> },
-    Dns { cycles: Vec<SimTime>, unwind: Unwind },
-    Bilateral { cycles: Vec<SimTime> },
+    Rtgs {
+        gridlock_every_ms: Option<u32>,
+    },
+    Dns {
+        cycles: Vec<SimTime>,
+        unwind: Unwind,
+    },
+    Bilateral {
+        cycles: Vec<SimTime>,
+    },
 }
 
 impl ChannelSpec {
@@ -74,15 +81,26 @@ impl ChannelSpec {
                 if *gridlock_every_ms == Some(0) {
                     return Err("the gridlock interval must be positive".into());
                 }
-                Ok(Channel::Rtgs(Rtgs::new(participants, *gridlock_every_ms, day_end)))
+                Ok(Channel::Rtgs(Rtgs::new(
+                    participants,
+                    *gridlock_every_ms,
+                    day_end,
+                )))
             }
             ChannelSpec::Dns { cycles, unwind } => {
                 check_cycles(cycles, day_end)?;
-                Ok(Channel::Dns(Dns::new(participants, cycles.clone(), *unwind)))
+                Ok(Channel::Dns(Dns::new(
+                    participants,
+                    cycles.clone(),
+                    *unwind,
+                )))
             }
             ChannelSpec::Bilateral { cycles } => {
                 check_cycles(cycles, day_end)?;
-                Ok(Channel::Bilateral(Bilateral::new(participants, cycles.clone())))
+                Ok(Channel::Bilateral(Bilateral::new(
+                    participants,
+                    cycles.clone(),
+                )))
             }
         }
     }
@@ -91,8 +109,15 @@ impl ChannelSpec {
 /// Cycle times must be strictly increasing and within the day.
 pub fn check_cycles(cycles: &[SimTime], day_end: SimTime) -> Result<(), String> {
     if let Some(pair) = cycles.windows(2).find(|pair| pair[0] >= pair[1]) {
-        let what = if pair[0] == pair[1] { "duplicate" } else { "unsorted" };
-        return Err(format!("cycle times are {what}: {} then {}", pair[0], pair[1]));
+        let what = if pair[0] == pair[1] {
+            "duplicate"
+        } else {
+            "unsorted"
+        };
+        return Err(format!(
+            "cycle times are {what}: {} then {}",
+            pair[0], pair[1]
+        ));
     }
     if let Some(late) = cycles.iter().find(|&&t| t > day_end) {
         return Err(format!("cycle time {late} is after the day end {day_end}"));

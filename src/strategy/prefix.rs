@@ -75,12 +75,15 @@ impl PrefixResolver {
     /// net debit over `C`. Available liquidity is never negative, so a short
     /// participant always has a payment of its own left to drop.
     fn is_short(&self, ledger: &Ledger, participant: u32) -> bool {
-        ledger.available_fen(participant) + self.net_fen[participant as usize] < 0
+        ledger.is_short(participant, self.net_fen[participant as usize])
     }
 
     fn drop_last(&mut self, slab: &Slab, participant: u32) {
         let i = participant as usize;
-        debug_assert!(self.kept[i] > 0, "a short participant has a payment to drop");
+        debug_assert!(
+            self.kept[i] > 0,
+            "a short participant has a payment to drop"
+        );
         let Some(last) = self.kept[i].checked_sub(1) else {
             return;
         };
@@ -107,7 +110,10 @@ impl PrefixResolver {
 
     /// The first payment of participant `i` left out of `C`, if any.
     pub fn first_dropped(&self, participant: usize) -> Option<u32> {
-        self.lists.list(participant).get(self.kept[participant] as usize).copied()
+        self.lists
+            .list(participant)
+            .get(self.kept[participant] as usize)
+            .copied()
     }
 
     /// Net positions over the final `C`.

@@ -29,7 +29,8 @@ impl Gridlock {
     /// The run after the one at `at`: the next positive multiple of the
     /// interval within the day, else one last run at day end.
     fn schedule_after(&mut self, at: SimTime) {
-        let next_multiple = (u64::from(at.ms()) / u64::from(self.every_ms) + 1) * u64::from(self.every_ms);
+        let next_multiple =
+            (u64::from(at.ms()) / u64::from(self.every_ms) + 1) * u64::from(self.every_ms);
         self.next_run = if next_multiple <= u64::from(self.day_end.ms()) {
             Some(SimTime(next_multiple as u32))
         } else if at < self.day_end {
@@ -43,8 +44,12 @@ impl Gridlock {
 impl Rtgs {
     pub fn new(participants: usize, gridlock_every_ms: Option<u32>, day_end: SimTime) -> Rtgs {
         let gridlock = gridlock_every_ms.map(|every_ms| {
-            let mut gridlock =
-                Gridlock { every_ms, day_end, next_run: None, resolver: PrefixResolver::new() };
+            let mut gridlock = Gridlock {
+                every_ms,
+                day_end,
+                next_run: None,
+                resolver: PrefixResolver::new(),
+            };
             gridlock.schedule_after(SimTime::MIDNIGHT);
             gridlock
         });

@@ -26,7 +26,13 @@ pub struct TestDay {
 }
 
 pub fn p(submit: &str, sender: usize, receiver: usize, amount: i64) -> P {
-    P { submit_ms: ms(submit), sender, receiver, amount, priority: 0 }
+    P {
+        submit_ms: ms(submit),
+        sender,
+        receiver,
+        amount,
+        priority: 0,
+    }
 }
 
 pub fn ms(text: &str) -> u32 {
@@ -37,7 +43,10 @@ impl TestDay {
     pub fn participants_csv(&self) -> String {
         let mut out = String::from("id,name,category,opening_balance,credit_limit\n");
         for i in 0..self.opening.len() {
-            out += &format!("B{i},Bank {i},test,{},{}\n", self.opening[i], self.credit[i]);
+            out += &format!(
+                "B{i},Bank {i},test,{},{}\n",
+                self.opening[i], self.credit[i]
+            );
         }
         out
     }
@@ -144,7 +153,9 @@ impl State<'_> {
 
     fn short(&self, c: &[usize]) -> Vec<usize> {
         let net = self.nets(c);
-        (0..self.balance.len()).filter(|&i| self.avail(i) + net[i] < 0).collect()
+        (0..self.balance.len())
+            .filter(|&i| self.avail(i) + net[i] < 0)
+            .collect()
     }
 
     /// Removes, for every short participant at once, its last payment (queue
@@ -156,8 +167,11 @@ impl State<'_> {
                 return;
             }
             for i in short {
-                let mut mine: Vec<usize> =
-                    c.iter().copied().filter(|&r| self.day.payments[r].sender == i).collect();
+                let mut mine: Vec<usize> = c
+                    .iter()
+                    .copied()
+                    .filter(|&r| self.day.payments[r].sender == i)
+                    .collect();
                 mine.sort_by_key(|&r| {
                     let p = &self.day.payments[r];
                     (std::cmp::Reverse(p.priority), p.submit_ms, r)
@@ -179,7 +193,9 @@ impl State<'_> {
     }
 
     fn held_all(&self) -> Vec<usize> {
-        (0..self.day.payments.len()).filter(|&r| self.held(r)).collect()
+        (0..self.day.payments.len())
+            .filter(|&r| self.held(r))
+            .collect()
     }
 }
 
@@ -188,15 +204,24 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
     let n = day.payments.len();
     let mut instants: Vec<u32> = day.payments.iter().map(|p| p.submit_ms).collect();
     let mut events: Vec<u32> = match strategy {
-        RefStrategy::Rtgs { gridlock_every_ms: Some(g) } => {
-            let mut ts: Vec<u32> = (1..).map(|k| k * g).take_while(|&t| t <= day.day_end_ms).collect();
+        RefStrategy::Rtgs {
+            gridlock_every_ms: Some(g),
+        } => {
+            let mut ts: Vec<u32> = (1..)
+                .map(|k| k * g)
+                .take_while(|&t| t <= day.day_end_ms)
+                .collect();
             if ts.last() != Some(&day.day_end_ms) {
                 ts.push(day.day_end_ms);
             }
             ts
         }
-        RefStrategy::Rtgs { gridlock_every_ms: None } => vec![],
-        RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => cycles_ms.clone(),
+        RefStrategy::Rtgs {
+            gridlock_every_ms: None,
+        } => vec![],
+        RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => {
+            cycles_ms.clone()
+        }
     };
     events.sort();
     instants.extend(&events);
@@ -253,7 +278,8 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
                                 .into_iter()
                                 .filter(|&r| {
                                     let p = &day.payments[r];
-                                    (p.sender == i && p.receiver == j) || (p.sender == j && p.receiver == i)
+                                    (p.sender == i && p.receiver == j)
+                                        || (p.sender == j && p.receiver == i)
                                 })
                                 .collect();
                             if pair.is_empty() {
@@ -283,7 +309,11 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             min_balance[i] = min_balance[i].min(st.balance[i]);
         }
     }
-    RefOutcome { settle_ms: st.settle, closing: st.balance, min_balance }
+    RefOutcome {
+        settle_ms: st.settle,
+        closing: st.balance,
+        min_balance,
+    }
 }
 
 /// Reference summary figures (exact).
@@ -331,10 +361,24 @@ pub fn reference_summary(day: &TestDay, out: &RefOutcome) -> RefSummary {
             }
         }
     }
-    s.delay_indicator = if den == 0 { 0.0 } else { num as f64 / den as f64 };
+    s.delay_indicator = if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    };
     for i in 0..parts {
-        let sent: i64 = day.payments.iter().filter(|p| p.sender == i).map(|p| p.amount).sum();
-        let recv: i64 = day.payments.iter().filter(|p| p.receiver == i).map(|p| p.amount).sum();
+        let sent: i64 = day
+            .payments
+            .iter()
+            .filter(|p| p.sender == i)
+            .map(|p| p.amount)
+            .sum();
+        let recv: i64 = day
+            .payments
+            .iter()
+            .filter(|p| p.receiver == i)
+            .map(|p| p.amount)
+            .sum();
         s.lower_bound += (sent - recv).max(0);
         let mut times: Vec<u32> = day.payments.iter().map(|p| p.submit_ms).collect();
         times.sort();
@@ -345,7 +389,15 @@ pub fn reference_summary(day: &TestDay, out: &RefOutcome) -> RefSummary {
                 .payments
                 .iter()
                 .filter(|p| p.submit_ms <= t)
-                .map(|p| if p.receiver == i { p.amount } else if p.sender == i { -p.amount } else { 0 })
+                .map(|p| {
+                    if p.receiver == i {
+                        p.amount
+                    } else if p.sender == i {
+                        -p.amount
+                    } else {
+                        0
+                    }
+                })
                 .sum();
             lowest = lowest.min(cum);
         }

@@ -1,0 +1,337 @@
+//! Hand-computed days, one behaviour each; expected values worked out on
+//! paper from `semantics.md` (the comments show the arithmetic).
+
+mod common;
+
+use clearsim::metrics::UNSETTLED;
+use clearsim::replay::{Replay, replay};
+use clearsim::strategy::{ChannelSpec, Unwind};
+use clearsim::time::SimTime;
+use common::*;
+
+fn t(text: &str) -> SimTime {
+    SimTime(ms(text))
+}
+
+fn run(day: &TestDay, spec: ChannelSpec) -> Replay {
+    replay(&day.day(), &spec).expect("replay runs")
+}
+
+fn settle_texts(r: &Replay) -> Vec<String> {
+    r.settle
+        .iter()
+        .map(|&s| {
+            if s == UNSETTLED {
+                "-".to_string()
+            } else {
+                SimTime(s).to_string()
+            }
+        })
+        .collect()
+}
+
+fn rtgs() -> ChannelSpec {
+    ChannelSpec::Rtgs {
+        gridlock_every_ms: None,
+    }
+}
+
+fn dns(cycles: &[&str], unwind: Unwind) -> ChannelSpec {
+    ChannelSpec::Dns {
+        cycles: cycles.iter().map(|c| t(c)).collect(),
+        unwind,
+    }
+}
+
+fn bilateral(cycles: &[&str]) -> ChannelSpec {
+    ChannelSpec::Bilateral {
+        cycles: cycles.iter().map(|c| t(c)).collect(),
+    }
+}
+
+/// A → B → C → A, 500 each, with 100 each: nobody can pay first.
+fn ring() -> TestDay {
+    TestDay {
+        opening: vec![100, 100, 100],
+        credit: vec![0, 0, 0],
+        payments: vec![
+            p("09:00:01", 0, 1, 500),
+            p("09:00:01", 1, 2, 500),
+            p("09:00:01", 2, 0, 500),
+        ],
+        day_end_ms: ms("17:00:00"),
+    }
+}
+
+#[test]
+fn ring_is_gridlocked_under_plain_rtgs() {
+    let r = run(&ring(), rtgs());
+    assert_eq!(settle_texts(&r), ["-", "-", "-"]);
+    assert_eq!(r.closing_fen, [100, 100, 100]);
+    assert_eq!(r.summary.unsettled_value, 1500);
+    assert_eq!(r.summary.delay_indicator, 1.0);
+    // Nets are all zero: no liquidity is needed by a net, 500 each gross...
+    assert_eq!(r.summary.lower_bound, 0);
+    // ...but on arrival each one's cumulative position dips to −500 only
+    // inside the instant; at the instant's end all are back to 0.
+    assert_eq!(r.summary.upper_bound, 0);
+}
+
+#[test]
+fn gridlock_run_clears_the_ring_at_the_next_multiple() {
+    // Submitted 09:00:01; runs every 5 min fall at 09:05:00.
+    let r = run(
+        &ring(),
+        ChannelSpec::Rtgs {
+            gridlock_every_ms: Some(300_000),
+        },
+    );
+    assert_eq!(settle_texts(&r), ["09:05:00.000"; 3]);
+    assert_eq!(r.closing_fen, [100, 100, 100]);
+    assert_eq!(r.min_balance_fen, [100, 100, 100]);
+    assert_eq!(r.summary.liquidity_used, 0);
+    assert_eq!(r.summary.delay_ms.max, 299_000);
+}
+
+#[test]
+fn multilateral_netting_clears_the_ring_but_bilateral_netting_cannot() {
+    let r = run(&ring(), dns(&["12:00:00"], Unwind::Participant));
+    assert_eq!(settle_texts(&r), ["12:00:00.000"; 3]);
+    assert_eq!(r.closing_fen, [100, 100, 100]);
+    // Each pair nets to a 500 debt that 100 cannot cover.
+    let r = run(&ring(), bilateral(&["12:00:00"]));
+    assert_eq!(settle_texts(&r), ["-"; 3]);
+}
+
+/// A owes B 100 with nothing; the unwinding spreads B → C.
+///   p1 A→B 100, p2 B→C 80, p3 C→D 60, p4 D→C 30, p5 E→F 5
+/// nets: A −100 (short, avail 0), B +20, C +50, D +30, E −5, F +5.
+fn cascade() -> TestDay {
+    TestDay {
+        opening: vec![0, 0, 0, 100, 5, 0],
+        credit: vec![0; 6],
+        payments: vec![
+            p("10:00:00", 0, 1, 100),
+            p("10:00:00", 1, 2, 80),
+            p("10:00:00", 2, 3, 60),
+            p("10:00:00", 3, 2, 30),
+            p("10:00:00", 4, 5, 5),
+        ],
+        day_end_ms: ms("17:00:00"),
+    }
+}
+
+#[test]
+fn participant_unwinding_cascades() {
+    // Round 1: A short → drop p1; B now −80 → short.
+    // Round 2: drop p2; C now −60 + 30 = −30 → short.
+    // Round 3: drop p3, p4; D at 0. Only E→F settles.
+    let r = run(&cascade(), dns(&["12:00:00"], Unwind::Participant));
+    assert_eq!(settle_texts(&r), ["-", "-", "-", "-", "12:00:00.000"]);
+    assert_eq!(r.closing_fen, [0, 0, 0, 100, 0, 5]);
+}
+
+#[test]
+fn latest_unwinding_drops_only_the_last_payments() {
+    // Round 1: A short → drop p1 (its last); B −80 → short.
+    // Round 2: drop p2; C −60 + 30 = −30 → short.
+    // Round 3: drop p3 (C's last); C +30, D −30 with 100 → fine.
+    // p4 D→C and p5 E→F settle.
+    let r = run(&cascade(), dns(&["12:00:00"], Unwind::Latest));
+    assert_eq!(
+        settle_texts(&r),
+        ["-", "-", "-", "12:00:00.000", "12:00:00.000"]
+    );
+    assert_eq!(r.closing_fen, [0, 0, 30, 70, 0, 5]);
+    assert_eq!(r.min_balance_fen, [0, 0, 0, 70, 0, 0]);
+    assert_eq!(r.summary.liquidity_used, 35);
+}
+
+#[test]
+fn unwound_payments_stay_pending_for_the_next_cycle() {
+    // At 13:00 A receives 100 from D (submitted 12:30), so at the 14:00
+    // cycle everybody can cover: p1..p4 settle then with p6.
+    let mut day = cascade();
+    day.payments.push(p("12:30:00", 3, 0, 100));
+    let r = run(&day, dns(&["12:00:00", "14:00:00"], Unwind::Participant));
+    // Second cycle nets: A −100+100 = 0, B +20, C +50, D +30 − 100 = −70 (has 100).
+    assert_eq!(
+        settle_texts(&r),
+        [
+            "14:00:00.000",
+            "14:00:00.000",
+            "14:00:00.000",
+            "14:00:00.000",
+            "12:00:00.000",
+            "14:00:00.000"
+        ]
+    );
+    assert_eq!(r.closing_fen, [0, 20, 50, 30, 0, 5]);
+}
+
+#[test]
+fn an_urgent_payment_overtakes_the_queue() {
+    // A has 100. 09:00 p1 A→B 150 queues (100 < 150).
+    // 09:01 p2 A→C 50 queues behind p1: FIFO, although A could pay it.
+    // 09:02 p3 A→C 80 urgent jumps ahead of p1 and settles: A 20.
+    // 09:03 p4 B→A 130 settles: A 150 → p1 settles: A 0, B 200−130+150.
+    let mut day = TestDay {
+        opening: vec![100, 200, 0],
+        credit: vec![0, 0, 0],
+        payments: vec![
+            p("09:00:00", 0, 1, 150),
+            p("09:01:00", 0, 2, 50),
+            p("09:02:00", 0, 2, 80),
+            p("09:03:00", 1, 0, 130),
+        ],
+        day_end_ms: ms("17:00:00"),
+    };
+    day.payments[2].priority = 1;
+    let r = run(&day, rtgs());
+    assert_eq!(
+        settle_texts(&r),
+        ["09:03:00.000", "-", "09:02:00.000", "09:03:00.000"]
+    );
+    assert_eq!(r.closing_fen, [0, 220, 80]);
+    // B dips to 70 inside 09:03 but ends the instant at 220: minimum 200.
+    assert_eq!(r.min_balance_fen, [0, 200, 0]);
+}
+
+#[test]
+fn many_payments_at_one_instant_release_in_a_cascade() {
+    // Ten banks, a ring of 100s submitted at one instant in reverse order:
+    // only bank 0 holds 100, so every other payment queues on arrival until
+    // 0→1 (the last row) starts the cascade. Dips inside the instant do not
+    // count towards minimum balances.
+    let banks = 10;
+    let mut opening = vec![0; banks];
+    opening[0] = 100;
+    let payments = (0..banks)
+        .rev()
+        .map(|i| p("10:00:00", i, (i + 1) % banks, 100))
+        .collect();
+    let day = TestDay {
+        opening: opening.clone(),
+        credit: vec![0; banks],
+        payments,
+        day_end_ms: ms("17:00:00"),
+    };
+    let r = run(&day, rtgs());
+    assert!(settle_texts(&r).iter().all(|s| s == "10:00:00.000"));
+    assert_eq!(r.closing_fen, opening);
+    assert_eq!(r.min_balance_fen, opening);
+    assert_eq!(r.summary.liquidity_used, 0);
+    assert_eq!(r.summary.delay_ms.max, 0);
+}
+
+#[test]
+fn a_credit_limit_is_used_to_the_last_fen() {
+    // A: 10 own + 90 credit = 100 available: the 100 settles, the next fen
+    // does not, until A receives 1 at 11:00.
+    let day = TestDay {
+        opening: vec![10, 0],
+        credit: vec![90, 0],
+        payments: vec![
+            p("09:00:00", 0, 1, 100),
+            p("09:30:00", 0, 1, 1),
+            p("11:00:00", 1, 0, 1),
+        ],
+        day_end_ms: ms("17:00:00"),
+    };
+    let r = run(&day, rtgs());
+    assert_eq!(
+        settle_texts(&r),
+        ["09:00:00.000", "11:00:00.000", "11:00:00.000"]
+    );
+    assert_eq!(r.closing_fen, [-90, 100]);
+    assert_eq!(r.min_balance_fen, [-90, 0]);
+    assert_eq!(r.summary.liquidity_used, 100);
+    assert_eq!(r.summary.delay_ms.max, 5_400_000);
+}
+
+#[test]
+fn bilateral_pairs_settle_in_index_order() {
+    // (0,1): B owes A 50 with 0 → stays. (1,2): C owes B 50 with 50 → settles.
+    // The (0,1) pair was looked at first, so it waits for the 11:00 cycle.
+    let day = TestDay {
+        opening: vec![0, 0, 50],
+        credit: vec![0; 3],
+        payments: vec![p("09:00:00", 1, 0, 50), p("09:00:00", 2, 1, 50)],
+        day_end_ms: ms("17:00:00"),
+    };
+    let r = run(&day, bilateral(&["10:00:00", "11:00:00"]));
+    assert_eq!(settle_texts(&r), ["11:00:00.000", "10:00:00.000"]);
+    assert_eq!(r.closing_fen, [50, 0, 0]);
+}
+
+#[test]
+fn a_payment_submitted_at_a_cycle_time_is_in_that_cycle() {
+    let day = TestDay {
+        opening: vec![10, 0],
+        credit: vec![0, 0],
+        payments: vec![p("12:00:00", 0, 1, 10), p("12:00:00.001", 1, 0, 10)],
+        day_end_ms: ms("17:00:00"),
+    };
+    let r = run(&day, dns(&["12:00:00"], Unwind::Participant));
+    assert_eq!(settle_texts(&r), ["12:00:00.000", "-"]);
+    // p1: delay 0 of a worst 5 h; p2 unsettled: delay = worst = 5 h − 1 ms.
+    let worst_p1 = 18_000_000.0;
+    let worst_p2 = 17_999_999.0;
+    assert_eq!(
+        r.summary.delay_indicator,
+        (10.0 * worst_p2) / (10.0 * worst_p1 + 10.0 * worst_p2)
+    );
+}
+
+#[test]
+fn delay_indicator_and_bounds_by_hand() {
+    // day end 10:00:10. p1 A→B 100 at 10:00:00 settles at once (d 0, worst 10 s);
+    // p2 B→A 300 at 10:00:05 cannot (B has 100), unsettled (worst 5 s).
+    // indicator = (100·0 + 300·5000) / (100·10000 + 300·5000) = 1.5e6 / 2.5e6.
+    let day = TestDay {
+        opening: vec![100, 0],
+        credit: vec![0, 0],
+        payments: vec![p("10:00:00", 0, 1, 100), p("10:00:05", 1, 0, 300)],
+        day_end_ms: ms("10:00:10"),
+    };
+    let r = run(&day, rtgs());
+    assert_eq!(r.summary.delay_indicator, 0.6);
+    // Lower bound: B sends 300, receives 100 → 200; A receives net → 0.
+    assert_eq!(r.summary.lower_bound, 200);
+    // Upper bound: A dips to −100 at 10:00:00; B to +100 − 300 = −200 at 10:00:05.
+    assert_eq!(r.summary.upper_bound, 300);
+    assert_eq!(r.summary.liquidity_used, 100);
+    assert_eq!((r.summary.settled, r.summary.settled_value), (1, 100));
+    assert_eq!((r.summary.unsettled, r.summary.unsettled_value), (1, 300));
+}
+
+#[test]
+fn gridlock_run_removes_the_last_payments_of_short_participants() {
+    // A 0, B 0, C 10. Queued: A→B 50, B→A 50, B→C 30, C→A 5 (C pays at once? C has
+    // 10 ≥ 5 → settles on arrival at 09:00, A = 5).
+    // A→B 50 queued (5 < 50), B→A 50 queued, B→C 30 queued behind it.
+    // Run at 10:00: nets A −50+50 = 0, B +50−50−30 = −30 with 0 → short:
+    // drop B's last (B→C 30). Now all 0 → A↔B settle at 10:00; B→C stays.
+    let day = TestDay {
+        opening: vec![0, 0, 10],
+        credit: vec![0; 3],
+        payments: vec![
+            p("09:00:00", 2, 0, 5),
+            p("09:10:00", 0, 1, 50),
+            p("09:20:00", 1, 0, 50),
+            p("09:30:00", 1, 2, 30),
+        ],
+        day_end_ms: ms("17:00:00"),
+    };
+    let r = run(
+        &day,
+        ChannelSpec::Rtgs {
+            gridlock_every_ms: Some(3_600_000),
+        },
+    );
+    assert_eq!(
+        settle_texts(&r),
+        ["09:00:00.000", "10:00:00.000", "10:00:00.000", "-"]
+    );
+    assert_eq!(r.closing_fen, [5, 0, 5]);
+}

@@ -13,3 +13,4 @@ pub mod replay;
 pub mod report;
 pub mod strategy;
 pub mod time;
+pub mod workload;

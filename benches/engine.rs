@@ -1,0 +1,313 @@
+//! Engine throughput on days generated here from a fixed seed.
+//!
+//! Targets (docs/PERFORMANCE.md): rtgs ≥ 50 M payments/s ample and ≥ 15 M/s
+//! scarce; dns and bilateral ≥ 50 M/s; one gridlock run over 100,000 queued
+//! payments ≤ 10 ms; CSV replay ≥ 5 M rows/s.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use clearsim::engine::{Engine, Ledger, Payment, Sink};
+use clearsim::input::Day;
+use clearsim::strategy::{ChannelSpec, Unwind};
+use clearsim::time::SimTime;
+use clearsim::workload::UniformDay;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+const SEED: u64 = 20_051_231;
+const MEAN_AMOUNT_FEN: i64 = 1_000_000;
+
+/// Counts outcomes; `late` = settled after submission or never (queued).
+#[derive(Default)]
+struct CountingSink {
+    settled: u64,
+    late: u64,
+}
+
+impl Sink for CountingSink {
+    #[inline]
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        self.settled += 1;
+        self.late += u64::from(at != payment.submit);
+    }
+    #[inline]
+    fn unsettled(&mut self, _payment: &Payment) {
+        self.late += 1;
+    }
+}
+
+/// Days are generated once, on first use, so that a filtered run only pays
+/// for the days it measures.
+fn day(participants: u32, payments: usize) -> &'static [Payment] {
+    static DAYS: std::sync::Mutex<Vec<(u32, usize, &'static [Payment])>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut days = DAYS.lock().expect("not poisoned");
+    if let Some(&(_, _, found)) = days.iter().find(|d| d.0 == participants && d.1 == payments) {
+        return found;
+    }
+    let generated: &'static [Payment] =
+        Box::leak(generate(participants, payments).into_boxed_slice());
+    days.push((participants, payments, generated));
+    generated
+}
+
+fn generate(participants: u32, payments: usize) -> Vec<Payment> {
+    UniformDay {
+        participants,
+        payments,
+        day_end: SimTime::DEFAULT_DAY_END,
+        mean_amount_fen: MEAN_AMOUNT_FEN,
+        seed: SEED,
+    }
+    .generate()
+}
+
+fn run(
+    payments: &[Payment],
+    participants: u32,
+    opening_fen: i64,
+    spec: &ChannelSpec,
+) -> CountingSink {
+    let opening = vec![opening_fen; participants as usize];
+    let credit = vec![0; participants as usize];
+    let mut engine = Engine::new(
+        Ledger::new(&opening, &credit),
+        std::slice::from_ref(spec),
+        SimTime::DEFAULT_DAY_END,
+        1 << 16,
+    )
+    .expect("valid channel");
+    let mut sink = CountingSink::default();
+    engine
+        .run_day(payments.iter().map(|&p| (0, p)), &mut sink)
+        .expect("runs");
+    sink
+}
+
+/// Opening balance (same for all) at which about a third of payments queue
+/// under plain rtgs, found by bisection on a prefix of the day.
+fn scarce_opening(payments: &[Payment], participants: u32) -> i64 {
+    let sample = &payments[..payments.len().min(1_000_000)];
+    let spec = ChannelSpec::Rtgs {
+        gridlock_every_ms: None,
+    };
+    let (mut low, mut high) = (0i64, 1_000 * MEAN_AMOUNT_FEN);
+    for _ in 0..30 {
+        let mid = (low + high) / 2;
+        let late = run(sample, participants, mid, &spec).late as f64 / sample.len() as f64;
+        if late > 1.0 / 3.0 {
+            low = mid
+        } else {
+            high = mid
+        }
+    }
+    high
+}
+
+fn strategies(c: &mut Criterion) {
+    let participants = 1_000;
+    let payments = day(participants, 10_000_000);
+    let ample = i64::MAX / 4 / i64::from(participants);
+    let mut group = c.benchmark_group("engine_1k_participants_10M_payments");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(payments.len() as u64));
+    let cycles: Vec<SimTime> = (9..=17).map(|h| SimTime(h * 3_600_000)).collect();
+    let specs = [
+        (
+            "rtgs_ample",
+            ChannelSpec::Rtgs {
+                gridlock_every_ms: None,
+            },
+        ),
+        (
+            "dns_hourly",
+            ChannelSpec::Dns {
+                cycles: cycles.clone(),
+                unwind: Unwind::Participant,
+            },
+        ),
+        (
+            "bilateral_hourly",
+            ChannelSpec::Bilateral {
+                cycles: cycles.clone(),
+            },
+        ),
+    ];
+    for (name, spec) in &specs {
+        group.bench_function(*name, |b| {
+            b.iter(|| black_box(run(payments, participants, ample, spec)))
+        });
+    }
+    let scarce = std::sync::LazyLock::new(|| {
+        let scarce = scarce_opening(payments, participants);
+        let rtgs = ChannelSpec::Rtgs {
+            gridlock_every_ms: None,
+        };
+        let outcome = run(payments, participants, scarce, &rtgs);
+        eprintln!(
+            "rtgs_scarce: opening {scarce} fen each; {:.1}% of payments queue, {:.1}% settle",
+            100.0 * outcome.late as f64 / payments.len() as f64,
+            100.0 * outcome.settled as f64 / payments.len() as f64
+        );
+        scarce
+    });
+    let spec = ChannelSpec::Rtgs {
+        gridlock_every_ms: None,
+    };
+    group.bench_function("rtgs_scarce", |b| {
+        b.iter(|| black_box(run(payments, participants, *scarce, &spec)))
+    });
+    let gridlock = ChannelSpec::Rtgs {
+        gridlock_every_ms: Some(60_000),
+    };
+    group.bench_function("rtgs_scarce_gridlock_1m", |b| {
+        b.iter(|| black_box(run(payments, participants, *scarce, &gridlock)))
+    });
+    let unwind = ChannelSpec::Dns {
+        cycles: cycles.clone(),
+        unwind: Unwind::Latest,
+    };
+    group.bench_function("dns_hourly_latest_scarce", |b| {
+        b.iter(|| black_box(run(payments, participants, *scarce, &unwind)))
+    });
+    group.finish();
+
+    let participants = 10_000;
+    let payments = day(participants, 10_000_000);
+    let mut group = c.benchmark_group("engine_10k_participants_10M_payments");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(payments.len() as u64));
+    let spec = ChannelSpec::Rtgs {
+        gridlock_every_ms: None,
+    };
+    group.bench_function("rtgs_ample", |b| {
+        b.iter(|| black_box(run(payments, participants, ample, &spec)))
+    });
+    let scarce = std::sync::LazyLock::new(|| scarce_opening(payments, participants));
+    group.bench_function("rtgs_scarce", |b| {
+        b.iter(|| black_box(run(payments, participants, *scarce, &spec)))
+    });
+    group.finish();
+}
+
+/// One gridlock run over 100,000 queued payments among 1,000 participants.
+fn gridlock_run(c: &mut Criterion) {
+    let participants = 1_000u32;
+    let payments = day(participants, 100_000);
+    // Each participant holds ten mean payments: far too little for its ~100
+    // queued ones one by one, enough for much of its net.
+    let opening = vec![10 * MEAN_AMOUNT_FEN; participants as usize];
+    let credit = vec![0; participants as usize];
+    let end = SimTime::DEFAULT_DAY_END;
+    let spec = ChannelSpec::Rtgs {
+        gridlock_every_ms: Some(end.ms()),
+    };
+    let setup = || {
+        let mut engine = Engine::new(
+            Ledger::new(&opening, &credit),
+            std::slice::from_ref(&spec),
+            end,
+            payments.len(),
+        )
+        .expect("valid channel");
+        let mut sink = CountingSink::default();
+        // All payments arrive at one instant, queued behind a blocked head.
+        engine.begin_instant(SimTime(0)).expect("forward");
+        for &payment in payments {
+            let mut p = payment;
+            p.submit = SimTime(0);
+            p.amount_fen += 100 * MEAN_AMOUNT_FEN; // none affordable alone
+            engine.arrive(0, p, &mut sink).expect("arrives");
+        }
+        engine.end_instant(&mut sink);
+        assert_eq!(engine.held(), payments.len());
+        (engine, sink)
+    };
+    let (mut engine, mut sink) = setup();
+    engine.begin_instant(end).expect("forward");
+    engine.end_instant(&mut sink);
+    eprintln!(
+        "gridlock run: {} of {} queued payments settle",
+        sink.settled,
+        payments.len()
+    );
+    let mut group = c.benchmark_group("gridlock");
+    group.throughput(Throughput::Elements(payments.len() as u64));
+    group.bench_function("one_run_100k_queued", |b| {
+        b.iter_batched(
+            setup,
+            |(mut engine, mut sink)| {
+                engine.begin_instant(end).expect("forward");
+                engine.end_instant(&mut sink);
+                black_box(sink.settled)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+/// `replay` end to end in memory: parse both CSV files, settle, format the
+/// three outputs.
+fn csv_replay(c: &mut Criterion) {
+    let participants = 1_000u32;
+    let payments = day(participants, 1_000_000);
+    let mut participants_csv = String::from("id,name,category,opening_balance,credit_limit\n");
+    for i in 0..participants {
+        participants_csv += &format!("BANK{i:04},Bank {i},synthetic,{},0\n", 20 * MEAN_AMOUNT_FEN);
+    }
+    let mut payments_csv = String::from("id,submit,sender,receiver,amount\n");
+    for p in payments {
+        payments_csv += &format!(
+            "P{:07},{},BANK{:04},BANK{:04},{}\n",
+            p.key, p.submit, p.sender, p.receiver, p.amount_fen
+        );
+    }
+    let spec = ChannelSpec::Rtgs {
+        gridlock_every_ms: Some(300_000),
+    };
+    let mut group = c.benchmark_group("replay_csv");
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(payments.len() as u64));
+    group.bench_function("1M_rows_end_to_end", |b| {
+        b.iter(|| {
+            let day = Day::parse(
+                "p.csv",
+                participants_csv.as_bytes(),
+                "x.csv",
+                payments_csv.as_bytes(),
+                SimTime::DEFAULT_DAY_END,
+            )
+            .expect("valid");
+            let replay = clearsim::replay::replay(&day, &spec).expect("runs");
+            let settlements = clearsim::report::settlements_csv(&day, &replay.settle);
+            let balances = clearsim::report::balances_csv(&day, &replay);
+            black_box((settlements.len(), balances.len(), replay.summary.settled))
+        })
+    });
+    group.bench_function("1M_rows_parse_only", |b| {
+        b.iter(|| {
+            black_box(
+                Day::parse(
+                    "p.csv",
+                    participants_csv.as_bytes(),
+                    "x.csv",
+                    payments_csv.as_bytes(),
+                    SimTime::DEFAULT_DAY_END,
+                )
+                .expect("valid")
+                .payments
+                .len(),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, gridlock_run, csv_replay, strategies);
+criterion_main!(benches);

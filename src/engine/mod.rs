@@ -32,6 +32,26 @@ pub struct Payment {
     pub tag: u16,
 }
 
+/// Payments held by a strategy, looked up by a dense `u32` handle (a slab
+/// slot, or an index into a pending vector).
+pub trait Held {
+    fn payment(&self, id: u32) -> &Payment;
+}
+
+impl Held for [Payment] {
+    #[inline]
+    fn payment(&self, id: u32) -> &Payment {
+        &self[id as usize]
+    }
+}
+
+impl Held for Slab {
+    #[inline]
+    fn payment(&self, id: u32) -> &Payment {
+        self.get(id)
+    }
+}
+
 /// Receives the outcome of every payment. Generic (not `dyn`) so that the
 /// per-payment call inlines into the hot path.
 pub trait Sink {

@@ -2,31 +2,31 @@
 //! settled one after another in ascending `(i, j)` order, so earlier pairs'
 //! settlements count for later ones.
 
-use super::dns::{close_pending, settle_marked};
-use super::lists::Lists;
+use super::pending::Pending;
 use super::{Cycles, Strategy};
 use crate::engine::{Ctx, Payment, Sink};
 use crate::time::SimTime;
 
 pub struct Bilateral {
-    participants: usize,
-    /// Held payments (slab slots) in arrival order.
-    pending: Vec<u32>,
+    participants: u64,
+    pending: Pending,
     cycles: Cycles,
-    in_cycle: Vec<bool>,
-    by_high: Lists,
-    by_pair: Lists,
+    /// (pair key, pending id), sorted by key at each cycle.
+    by_pair: Vec<(u64, u32)>,
+    scratch: Vec<(u64, u32)>,
 }
+
+/// Bits of the pair key sorted per radix pass (2,048 buckets).
+const RADIX_BITS: u32 = 11;
 
 impl Bilateral {
     pub fn new(participants: usize, cycles: Vec<SimTime>) -> Bilateral {
         Bilateral {
-            participants,
-            pending: Vec::new(),
+            participants: participants as u64,
+            pending: Pending::default(),
             cycles: Cycles::new(cycles),
-            in_cycle: Vec::new(),
-            by_high: Lists::new(),
-            by_pair: Lists::new(),
+            by_pair: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -34,75 +34,98 @@ impl Bilateral {
         self.pending.len()
     }
 
+    /// `low · participants + high`: ascending keys are ascending `(i, j)`.
+    fn pair_key(&self, payment: &Payment) -> u64 {
+        let (low, high) = if payment.sender < payment.receiver {
+            (payment.sender, payment.receiver)
+        } else {
+            (payment.receiver, payment.sender)
+        };
+        u64::from(low) * self.participants + u64::from(high)
+    }
+
+    /// Sorts the pending payments by pair with an LSD radix sort: linear in
+    /// the number of payments, a few passes over a flat vector.
+    fn sort_by_pair(&mut self) {
+        self.by_pair.clear();
+        for (id, payment) in self.pending.payments.iter().enumerate() {
+            self.by_pair.push((self.pair_key(payment), id as u32));
+        }
+        let max_key = self.participants * self.participants;
+        let passes = (u64::BITS - max_key.leading_zeros()).div_ceil(RADIX_BITS);
+        let mut counts = [0usize; 1 << RADIX_BITS];
+        for pass in 0..passes {
+            let shift = pass * RADIX_BITS;
+            let digit = |key: u64| ((key >> shift) & ((1 << RADIX_BITS) - 1)) as usize;
+            counts.fill(0);
+            for &(key, _) in &self.by_pair {
+                counts[digit(key)] += 1;
+            }
+            let mut offset = 0;
+            for count in counts.iter_mut() {
+                let here = *count;
+                *count = offset;
+                offset += here;
+            }
+            self.scratch.clear();
+            self.scratch.resize(self.by_pair.len(), (0, 0));
+            for &entry in &self.by_pair {
+                let bucket = &mut counts[digit(entry.0)];
+                self.scratch[*bucket] = entry;
+                *bucket += 1;
+            }
+            std::mem::swap(&mut self.by_pair, &mut self.scratch);
+        }
+    }
+
     fn run_cycle<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         if self.pending.is_empty() {
             return;
         }
-        let slab = &*cx.slab;
-        let slots = slab.slot_count();
-        if self.in_cycle.len() < slots {
-            self.in_cycle.resize(slots, false);
-        }
-        // Two stable counting sorts give the pending payments grouped by pair
-        // in ascending (low, high) order: first by high, then by low.
-        let pair = |slot: u32| {
-            let payment = slab.get(slot);
-            (
-                payment.sender.min(payment.receiver),
-                payment.sender.max(payment.receiver),
-            )
-        };
-        self.by_high
-            .group(self.participants, &self.pending, |slot| [pair(slot).1]);
-        self.by_pair
-            .group(self.participants, self.by_high.items(), |slot| {
-                [pair(slot).0]
-            });
-        for low in 0..self.participants {
-            let list = self.by_pair.list(low);
-            let mut start = 0;
-            while start < list.len() {
-                let high = pair(list[start]).1;
-                let mut end = start;
-                // Net owed to `low` by `high` over the pair's payments.
-                let mut net_fen: i64 = 0;
-                while end < list.len() && pair(list[end]).1 == high {
-                    let payment = slab.get(list[end]);
-                    if payment.receiver as usize == low {
-                        net_fen += payment.amount_fen;
-                    } else {
-                        net_fen -= payment.amount_fen;
-                    }
-                    end += 1;
+        self.sort_by_pair();
+        self.pending.mark_all(false);
+        let mut start = 0;
+        while start < self.by_pair.len() {
+            let key = self.by_pair[start].0;
+            let low = (key / self.participants) as u32;
+            let high = (key % self.participants) as u32;
+            // Net owed to `low` by `high` over the pair's pending payments.
+            let mut net_fen: i64 = 0;
+            let mut end = start;
+            while end < self.by_pair.len() && self.by_pair[end].0 == key {
+                let payment = &self.pending.payments[self.by_pair[end].1 as usize];
+                if payment.receiver == low {
+                    net_fen += payment.amount_fen;
+                } else {
+                    net_fen -= payment.amount_fen;
                 }
-                let low = low as u32;
-                let settles = match net_fen.cmp(&0) {
-                    std::cmp::Ordering::Equal => true,
-                    std::cmp::Ordering::Less => cx.ledger.affordable(low, -net_fen),
-                    std::cmp::Ordering::Greater => cx.ledger.affordable(high, net_fen),
-                };
-                if settles {
-                    if net_fen < 0 {
-                        cx.ledger.transfer(low, high, -net_fen);
-                    } else if net_fen > 0 {
-                        cx.ledger.transfer(high, low, net_fen);
-                    }
-                    for &slot in &list[start..end] {
-                        self.in_cycle[slot as usize] = true;
-                    }
-                }
-                start = end;
+                end += 1;
             }
+            let settles = match net_fen.cmp(&0) {
+                std::cmp::Ordering::Equal => true,
+                std::cmp::Ordering::Less => cx.ledger.affordable(low, -net_fen),
+                std::cmp::Ordering::Greater => cx.ledger.affordable(high, net_fen),
+            };
+            if settles {
+                if net_fen < 0 {
+                    cx.ledger.transfer(low, high, -net_fen);
+                } else if net_fen > 0 {
+                    cx.ledger.transfer(high, low, net_fen);
+                }
+                for &(_, id) in &self.by_pair[start..end] {
+                    self.pending.set_marked(id, true);
+                }
+            }
+            start = end;
         }
-        settle_marked(&mut self.pending, &mut self.in_cycle, cx);
+        self.pending.settle_marked(cx);
     }
 }
 
 impl Strategy for Bilateral {
     #[inline]
-    fn arrive<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: Payment) {
-        let slot = cx.slab.insert(payment);
-        self.pending.push(slot);
+    fn arrive<S: Sink>(&mut self, _cx: &mut Ctx<S>, payment: Payment) {
+        self.pending.push(payment);
     }
 
     fn next_event(&self) -> Option<SimTime> {
@@ -115,6 +138,6 @@ impl Strategy for Bilateral {
     }
 
     fn close<S: Sink>(&mut self, cx: &mut Ctx<S>) {
-        close_pending(&mut self.pending, cx);
+        self.pending.close(cx);
     }
 }

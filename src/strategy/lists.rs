@@ -4,7 +4,7 @@
 //! participant. A stable counting sort does that in O(payments + participants)
 //! with buffers reused from one cycle to the next.
 
-use crate::engine::Slab;
+use crate::engine::{Held, Payment};
 
 /// Compressed lists: the payments (slab slots) of participant `i` are
 /// `items[start[i]..start[i + 1]]`.
@@ -23,11 +23,6 @@ impl Lists {
         self.start.len().saturating_sub(1)
     }
 
-    /// All slots, list after list.
-    pub fn items(&self) -> &[u32] {
-        &self.items
-    }
-
     pub fn list(&self, participant: usize) -> &[u32] {
         &self.items[self.start[participant] as usize..self.start[participant + 1] as usize]
     }
@@ -37,18 +32,21 @@ impl Lists {
         &mut self.items[range]
     }
 
-    /// Groups `slots` by the participant(s) each one belongs to: a slot is put
-    /// in the list of every participant `key` returns for it (`K` of them).
-    /// Stable: within a list, slots keep their order in `slots`.
-    pub fn group<const K: usize>(
+    /// Groups payment ids by the participant(s) each one belongs to: an id is
+    /// put in the list of every participant `key` returns for it (`K` of
+    /// them). Stable: within a list, ids keep their order in `ids`.
+    pub fn group<const K: usize, I>(
         &mut self,
         participants: usize,
-        slots: &[u32],
+        ids: I,
         key: impl Fn(u32) -> [u32; K],
-    ) {
+    ) where
+        I: ExactSizeIterator<Item = u32> + Clone,
+    {
         self.start.clear();
         self.start.resize(participants + 1, 0);
-        for &slot in slots {
+        let count = ids.len();
+        for slot in ids.clone() {
             for participant in key(slot) {
                 self.start[participant as usize + 1] += 1;
             }
@@ -57,9 +55,9 @@ impl Lists {
             self.start[i + 1] += self.start[i];
         }
         self.items.clear();
-        self.items.resize(slots.len() * K, 0);
+        self.items.resize(count * K, 0);
         // `start[i]` serves as the insertion cursor of list i, then is restored.
-        for &slot in slots {
+        for slot in ids {
             for participant in key(slot) {
                 let cursor = &mut self.start[participant as usize];
                 self.items[*cursor as usize] = slot;
@@ -87,9 +85,9 @@ impl Lists {
     /// Sorts every list into queue order: priority descending, then arrival
     /// (the payment key). Lists already in order (the common case: one
     /// priority) are only scanned.
-    pub fn sort_into_queue_order(&mut self, slab: &Slab) {
-        let order = |slot: &u32| {
-            let payment = slab.get(*slot);
+    pub fn sort_into_queue_order<H: Held + ?Sized>(&mut self, held: &H) {
+        let order = |id: &u32| {
+            let payment: &Payment = held.payment(*id);
             (std::cmp::Reverse(payment.priority), payment.key)
         };
         for i in 0..self.participant_count() {

@@ -8,6 +8,7 @@
 mod bilateral;
 mod dns;
 mod lists;
+mod pending;
 mod prefix;
 mod rtgs;
 

@@ -8,7 +8,7 @@
 //! `C` therefore always holds a prefix of every list.
 
 use super::lists::Lists;
-use crate::engine::{Ledger, Slab};
+use crate::engine::{Held, Ledger};
 
 #[derive(Debug, Default)]
 pub struct PrefixResolver {
@@ -30,7 +30,7 @@ impl PrefixResolver {
     /// Runs the fixed point over `self.lists` (one list per participant, in
     /// queue order) and returns nothing; read the outcome with
     /// [`kept`](Self::kept) and [`net_fen`](Self::net_fen).
-    pub fn resolve(&mut self, ledger: &Ledger, slab: &Slab) {
+    pub fn resolve<H: Held + ?Sized>(&mut self, ledger: &Ledger, held: &H) {
         let participants = self.lists.participant_count();
         self.net_fen.clear();
         self.net_fen.resize(participants, 0);
@@ -40,8 +40,8 @@ impl PrefixResolver {
         for i in 0..participants {
             let list = self.lists.list(i);
             self.kept.push(list.len() as u32);
-            for &slot in list {
-                let payment = slab.get(slot);
+            for &id in list {
+                let payment = held.payment(id);
                 self.net_fen[payment.sender as usize] -= payment.amount_fen;
                 self.net_fen[payment.receiver as usize] += payment.amount_fen;
             }
@@ -58,7 +58,7 @@ impl PrefixResolver {
             self.touched.clear();
             for index in 0..self.short.len() {
                 let i = self.short[index];
-                self.drop_last(slab, i);
+                self.drop_last(held, i);
             }
             self.short.clear();
             for index in 0..self.touched.len() {
@@ -78,7 +78,7 @@ impl PrefixResolver {
         ledger.is_short(participant, self.net_fen[participant as usize])
     }
 
-    fn drop_last(&mut self, slab: &Slab, participant: u32) {
+    fn drop_last<H: Held + ?Sized>(&mut self, held: &H, participant: u32) {
         let i = participant as usize;
         debug_assert!(
             self.kept[i] > 0,
@@ -88,7 +88,7 @@ impl PrefixResolver {
             return;
         };
         self.kept[i] = last;
-        let payment = slab.get(self.lists.list(i)[last as usize]);
+        let payment = held.payment(self.lists.list(i)[last as usize]);
         self.net_fen[i] += payment.amount_fen;
         self.net_fen[payment.receiver as usize] -= payment.amount_fen;
         self.touch(participant);

@@ -258,7 +258,10 @@ fn csv_replay(c: &mut Criterion) {
     let payments = day(participants, 1_000_000);
     let mut participants_csv = String::from("id,name,category,opening_balance,credit_limit\n");
     for i in 0..participants {
-        participants_csv += &format!("BANK{i:04},Bank {i},synthetic,{},0\n", 20 * MEAN_AMOUNT_FEN);
+        participants_csv += &format!(
+            "BANK{i:04},Bank {i},synthetic,{},0\n",
+            1_000_000 * MEAN_AMOUNT_FEN
+        );
     }
     let mut payments_csv = String::from("id,submit,sender,receiver,amount\n");
     for p in payments {

@@ -173,6 +173,28 @@ fn amount_must_be_a_positive_integer() {
 }
 
 #[test]
+fn the_first_duplicate_in_row_order_is_reported() {
+    // Row 3 repeats row 1, row 4 repeats row 2, row 5 is bad too: row 3 wins.
+    bad_payments(
+        &format!(
+            "{HEADER}p1,09:00:00,A,B,5\np2,09:00:00,A,B,5\np1,09:00:00,A,B,5\np2,09:00:00,A,B,5\np5,09:00:00,A,B,0\n"
+        ),
+        &["row 3 (line 4)", "`id`", "first at row 1"],
+    );
+    // A bad amount before any duplicate is reported first.
+    bad_payments(
+        &format!("{HEADER}p1,09:00:00,A,B,5\np2,09:00:00,A,B,-1\np1,09:00:00,A,B,5\n"),
+        &["row 2", "`amount`"],
+    );
+    // Many copies of one id: the second copy is the duplicate.
+    let rows: String = (0..50).map(|_| "same,09:00:00,A,B,5\n").collect();
+    bad_payments(
+        &format!("{HEADER}{rows}"),
+        &["row 2 (line 3)", "first at row 1"],
+    );
+}
+
+#[test]
 fn duplicate_ids() {
     bad_payments(
         &format!("{HEADER}p1,09:00:00,A,B,5\np1,09:00:00,B,A,5\n"),

@@ -206,24 +206,81 @@ fn parse_payments(
     let instrument_col = table.optional("instrument");
     let index = participants.index();
     // One pass to count lines sizes every column once: no regrowth.
-    let rows = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    let rows = memchr::memchr_iter(b'\n', bytes).count() + 1;
     let mut out = Payments::with_capacity(rows, bytes.len());
+    let columns = PaymentColumns {
+        id_col,
+        submit_col,
+        sender_col,
+        receiver_col,
+        amount_col,
+        priority_col,
+        instrument_col,
+    };
+    let read = read_payment_rows(
+        &mut table,
+        &columns,
+        &index,
+        opening_total_fen,
+        day_end,
+        &mut out,
+    );
+    // Ids are checked for duplicates after the pass, over the rows it read,
+    // so that the error reported is still the first one in row order.
+    if let Some((first, duplicate)) = first_duplicate_id(&out) {
+        return Err(duplicate_id_error(name, bytes, &out, first, duplicate));
+    }
+    read?;
+    if out.is_empty() {
+        return Err(InputError::file(
+            name,
+            "no payments: the file has only a header",
+        ));
+    }
+    if out.instruments.is_empty() {
+        out.instruments.push(String::new());
+    }
+    out.order = processing_order(&out.submit);
+    Ok(out)
+}
+
+struct PaymentColumns {
+    id_col: usize,
+    submit_col: usize,
+    sender_col: usize,
+    receiver_col: usize,
+    amount_col: usize,
+    priority_col: Option<usize>,
+    instrument_col: Option<usize>,
+}
+
+/// Reads and checks every row (all but the uniqueness of ids) into `out`,
+/// stopping at the first bad row.
+fn read_payment_rows(
+    table: &mut Table<'_>,
+    columns: &PaymentColumns,
+    index: &HashMap<&[u8], u32>,
+    opening_total_fen: i64,
+    day_end: SimTime,
+    out: &mut Payments,
+) -> Result<(), InputError> {
+    let PaymentColumns {
+        id_col,
+        submit_col,
+        sender_col,
+        receiver_col,
+        amount_col,
+        priority_col,
+        instrument_col,
+    } = *columns;
     // Σ opening balances + Σ amounts bounds every balance, net and sum the
     // engine and the metrics compute: if it fits, nothing downstream overflows.
     let mut total_fen = opening_total_fen;
     let mut instrument_index: HashMap<Vec<u8>, u16> = HashMap::new();
-    let mut seen_ids = IdSet::with_capacity(rows);
     while let Some(row) = table.next_row()? {
         let id = row.field(id_col);
         if id.is_empty() {
             return Err(row.error("id", "must not be empty".into()));
-        }
-        let position = out.len() as u32;
-        if let Some(first) = seen_ids.insert(&out, id, position) {
-            return Err(row.error(
-                "id",
-                format!("duplicate id {} (first at row {})", shown(id), first + 1),
-            ));
         }
         let submit_text = row.field(submit_col);
         let submit = SimTime::parse(submit_text).ok_or_else(|| {
@@ -238,8 +295,8 @@ fn parse_payments(
         if submit > day_end {
             return Err(row.error("submit", format!("{submit} is after the day end {day_end}")));
         }
-        let sender = lookup(&index, &row, sender_col, "sender")?;
-        let receiver = lookup(&index, &row, receiver_col, "receiver")?;
+        let sender = lookup(index, &row, sender_col, "sender")?;
+        let receiver = lookup(index, &row, receiver_col, "receiver")?;
         if sender == receiver {
             return Err(row.error("receiver", "must differ from the sender".into()));
         }
@@ -283,17 +340,109 @@ fn parse_payments(
         out.priority.push(priority);
         out.instrument.push(instrument);
     }
-    if out.is_empty() {
-        return Err(InputError::file(
-            name,
-            "no payments: the file has only a header",
-        ));
+    Ok(())
+}
+
+/// The first row (in file order) whose id an earlier row already has, with
+/// that earlier row: `(first, duplicate)`, 0-based.
+///
+/// Hashing a million ids into a table costs a cache miss per row; instead
+/// the 32-bit hashes are radix-sorted with their rows (three linear passes)
+/// and only rows with equal hashes have their bytes compared.
+fn first_duplicate_id(payments: &Payments) -> Option<(usize, usize)> {
+    use std::hash::BuildHasher;
+    let hasher = foldhash::quality::FixedState::default();
+    let mut entries: Vec<(u32, u32)> = (0..payments.len())
+        .map(|row| ((hasher.hash_one(payments.id(row)) >> 32) as u32, row as u32))
+        .collect();
+    radix_sort_by_hash(&mut entries);
+    let mut found: Option<(usize, usize)> = None;
+    let mut group: Vec<u32> = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let end = start
+            + entries[start..]
+                .iter()
+                .take_while(|e| e.0 == entries[start].0)
+                .count();
+        if end - start > 1 {
+            // Equal hashes: compare bytes; a stable sort keeps rows ascending
+            // among equal ids.
+            group.clear();
+            group.extend(entries[start..end].iter().map(|e| e.1));
+            group.sort_by(|&a, &b| payments.id(a as usize).cmp(payments.id(b as usize)));
+            for pair in group.windows(2) {
+                let (a, b) = (pair[0] as usize, pair[1] as usize);
+                if payments.id(a) == payments.id(b) && found.is_none_or(|(_, d)| b < d) {
+                    // `a` may not be the first of its id: find the earliest.
+                    let first = group
+                        .iter()
+                        .map(|&r| r as usize)
+                        .find(|&r| payments.id(r) == payments.id(b))
+                        .unwrap_or(a);
+                    found = Some((first, b));
+                }
+            }
+        }
+        start = end;
     }
-    if out.instruments.is_empty() {
-        out.instruments.push(String::new());
+    found
+}
+
+/// Stable LSD radix sort by the 32-bit key: three passes of 11 bits.
+fn radix_sort_by_hash(entries: &mut Vec<(u32, u32)>) {
+    const BITS: u32 = 11;
+    let mut scratch = vec![(0u32, 0u32); entries.len()];
+    let mut counts = vec![0usize; 1 << BITS];
+    for pass in 0..32u32.div_ceil(BITS) {
+        let shift = pass * BITS;
+        let digit = |key: u32| ((key >> shift) & ((1 << BITS) - 1)) as usize;
+        counts.fill(0);
+        for entry in entries.iter() {
+            counts[digit(entry.0)] += 1;
+        }
+        let mut offset = 0;
+        for count in counts.iter_mut() {
+            let here = *count;
+            *count = offset;
+            offset += here;
+        }
+        for &entry in entries.iter() {
+            let slot = &mut counts[digit(entry.0)];
+            scratch[*slot] = entry;
+            *slot += 1;
+        }
+        std::mem::swap(entries, &mut scratch);
     }
-    out.order = processing_order(&out.submit);
-    Ok(out)
+}
+
+/// The error for a duplicate id, with the line of the duplicate row found by
+/// reading the file again up to it (only ever done once, on failure).
+fn duplicate_id_error(
+    name: &str,
+    bytes: &[u8],
+    payments: &Payments,
+    first: usize,
+    duplicate: usize,
+) -> InputError {
+    let id = payments.id(duplicate);
+    let message = format!("duplicate id {} (first at row {})", shown(id), first + 1);
+    let mut line = None;
+    if let Ok(mut table) = Table::open(name, bytes) {
+        while let Ok(Some(row)) = table.next_row() {
+            if row.number() == duplicate as u64 + 1 {
+                line = Some(row.line());
+                break;
+            }
+        }
+    }
+    InputError {
+        file: name.to_string(),
+        row: Some(duplicate as u64 + 1),
+        line,
+        field: Some("id".into()),
+        message,
+    }
 }
 
 /// Rows sorted by `(submit, row)`: a stable sort by submit time.
@@ -342,40 +491,5 @@ fn shown(bytes: &[u8]) -> String {
         format!("{:?}…", text.chars().take(40).collect::<String>())
     } else {
         format!("{text:?}")
-    }
-}
-
-/// Set of payment ids seen so far, without one allocation per id: the table
-/// stores row positions and compares against the ids already pushed.
-#[derive(Default)]
-struct IdSet {
-    table: hashbrown::HashTable<u32>,
-    hasher: foldhash::quality::FixedState,
-}
-
-impl IdSet {
-    fn with_capacity(capacity: usize) -> IdSet {
-        IdSet {
-            table: hashbrown::HashTable::with_capacity(capacity),
-            hasher: Default::default(),
-        }
-    }
-
-    /// Inserts `id` (about to become row `position`); returns the earlier row
-    /// holding the same id, if any.
-    fn insert(&mut self, payments: &Payments, id: &[u8], position: u32) -> Option<u32> {
-        use std::hash::BuildHasher;
-        let hash = self.hasher.hash_one(id);
-        if let Some(&first) = self
-            .table
-            .find(hash, |&row| payments.id(row as usize) == id)
-        {
-            return Some(first);
-        }
-        let hasher = &self.hasher;
-        self.table.insert_unique(hash, position, |&row| {
-            hasher.hash_one(payments.id(row as usize))
-        });
-        None
     }
 }

@@ -1,7 +1,7 @@
 //! Shared test helpers: building replay inputs, and a reference
 //! implementation of `semantics.md` written as plainly as possible, kept
 //! apart from the engine it audits (no code shared with `src/`).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use clearsim::input::Day;
 use clearsim::time::SimTime;

@@ -100,6 +100,9 @@ pub struct Engine {
     day_end: SimTime,
     /// The instant being processed, or the last one processed.
     now: Option<SimTime>,
+    /// The earliest scheduled event over all channels, cached: it changes
+    /// only when an event runs, and most instants have none.
+    next_event: Option<SimTime>,
 }
 
 impl Engine {
@@ -129,12 +132,14 @@ impl Engine {
             .map(|spec| spec.build(participants, day_end))
             .collect::<Result<Vec<_>, String>>()
             .map_err(EngineError::BadChannel)?;
+        let next_event = Engine::earliest_event(&channels);
         Ok(Engine {
             ledger,
             slab: Slab::with_capacity(hold_capacity),
             channels,
             day_end,
             now: None,
+            next_event,
         })
     }
 
@@ -176,7 +181,11 @@ impl Engine {
 
     /// Time of the next scheduled event over all channels.
     pub fn next_event(&self) -> Option<SimTime> {
-        self.channels.iter().filter_map(Strategy::next_event).min()
+        self.next_event
+    }
+
+    fn earliest_event(channels: &[Channel]) -> Option<SimTime> {
+        channels.iter().filter_map(Strategy::next_event).min()
     }
 
     /// Opens instant `at`. Instants only move forward and stay within the day.
@@ -229,6 +238,14 @@ impl Engine {
     /// instant's balances count towards minimum balances.
     pub fn end_instant<S: Sink>(&mut self, sink: &mut S) {
         let now = self.now.unwrap_or(SimTime::MIDNIGHT);
+        if self.next_event == Some(now) {
+            self.run_events(now, sink);
+        }
+        self.ledger.end_instant();
+    }
+
+    /// Runs every channel's event due `now`, in declaration order.
+    fn run_events<S: Sink>(&mut self, now: SimTime, sink: &mut S) {
         for index in 0..self.channels.len() {
             if self.channels[index].next_event() != Some(now) {
                 continue;
@@ -244,7 +261,7 @@ impl Engine {
                 channel.release(&mut cx);
             }
         }
-        self.ledger.end_instant();
+        self.next_event = Engine::earliest_event(&self.channels);
     }
 
     /// Day end: whatever is still held is unsettled.

@@ -8,25 +8,42 @@ use crate::engine::{Ctx, Payment, Sink};
 use crate::time::SimTime;
 
 pub struct Bilateral {
-    participants: u64,
+    participants: usize,
     pending: Pending,
     cycles: Cycles,
-    /// (pair key, pending id), sorted by key at each cycle.
-    by_pair: Vec<(u64, u32)>,
-    scratch: Vec<(u64, u32)>,
+    /// Pending payments grouped by the lower index of their pair:
+    /// `entries[start[low]..start[low + 1]]`, in arrival order.
+    start: Vec<u32>,
+    entries: Vec<PairEntry>,
+    /// Scratch indexed by the higher index of a pair, for one `low` at a time.
+    net_by_high_fen: Vec<i64>,
+    seen_high: Vec<bool>,
+    settles_high: Vec<bool>,
+    highs: Vec<u32>,
 }
 
-/// Bits of the pair key sorted per radix pass (2,048 buckets).
-const RADIX_BITS: u32 = 11;
+#[derive(Clone, Copy, Debug, Default)]
+struct PairEntry {
+    /// Index in the pending vector.
+    id: u32,
+    /// The higher participant index of the pair.
+    high: u32,
+    /// The amount, positive when paid to `low`, negative when paid by it.
+    toward_low_fen: i64,
+}
 
 impl Bilateral {
     pub fn new(participants: usize, cycles: Vec<SimTime>) -> Bilateral {
         Bilateral {
-            participants: participants as u64,
+            participants,
             pending: Pending::default(),
             cycles: Cycles::new(cycles),
-            by_pair: Vec::new(),
-            scratch: Vec::new(),
+            start: Vec::new(),
+            entries: Vec::new(),
+            net_by_high_fen: vec![0; participants],
+            seen_high: vec![false; participants],
+            settles_high: vec![false; participants],
+            highs: Vec::new(),
         }
     }
 
@@ -34,89 +51,90 @@ impl Bilateral {
         self.pending.len()
     }
 
-    /// `low · participants + high`: ascending keys are ascending `(i, j)`.
-    fn pair_key(&self, payment: &Payment) -> u64 {
-        let (low, high) = if payment.sender < payment.receiver {
-            (payment.sender, payment.receiver)
-        } else {
-            (payment.receiver, payment.sender)
-        };
-        u64::from(low) * self.participants + u64::from(high)
-    }
-
-    /// Sorts the pending payments by pair with an LSD radix sort: linear in
-    /// the number of payments, a few passes over a flat vector.
-    fn sort_by_pair(&mut self) {
-        self.by_pair.clear();
+    /// Counting sort of the pending payments by the lower index of their
+    /// pair: one counting pass and one scatter pass.
+    fn group_by_low(&mut self) {
+        let low_of = |p: &Payment| p.sender.min(p.receiver) as usize;
+        self.start.clear();
+        self.start.resize(self.participants + 1, 0);
+        for payment in &self.pending.payments {
+            self.start[low_of(payment) + 1] += 1;
+        }
+        for i in 0..self.participants {
+            self.start[i + 1] += self.start[i];
+        }
+        if self.entries.len() != self.pending.len() {
+            self.entries
+                .resize(self.pending.len(), PairEntry::default());
+        }
         for (id, payment) in self.pending.payments.iter().enumerate() {
-            self.by_pair.push((self.pair_key(payment), id as u32));
+            let low = low_of(payment);
+            let (high, toward_low_fen) = if payment.receiver as usize == low {
+                (payment.sender, payment.amount_fen)
+            } else {
+                (payment.receiver, -payment.amount_fen)
+            };
+            let cursor = &mut self.start[low];
+            self.entries[*cursor as usize] = PairEntry {
+                id: id as u32,
+                high,
+                toward_low_fen,
+            };
+            *cursor += 1;
         }
-        let max_key = self.participants * self.participants;
-        let passes = (u64::BITS - max_key.leading_zeros()).div_ceil(RADIX_BITS);
-        let mut counts = [0usize; 1 << RADIX_BITS];
-        for pass in 0..passes {
-            let shift = pass * RADIX_BITS;
-            let digit = |key: u64| ((key >> shift) & ((1 << RADIX_BITS) - 1)) as usize;
-            counts.fill(0);
-            for &(key, _) in &self.by_pair {
-                counts[digit(key)] += 1;
-            }
-            let mut offset = 0;
-            for count in counts.iter_mut() {
-                let here = *count;
-                *count = offset;
-                offset += here;
-            }
-            self.scratch.clear();
-            self.scratch.resize(self.by_pair.len(), (0, 0));
-            for &entry in &self.by_pair {
-                let bucket = &mut counts[digit(entry.0)];
-                self.scratch[*bucket] = entry;
-                *bucket += 1;
-            }
-            std::mem::swap(&mut self.by_pair, &mut self.scratch);
+        // The cursors ended at the next list's start: shift back.
+        for i in (1..=self.participants).rev() {
+            self.start[i] = self.start[i - 1];
         }
+        self.start[0] = 0;
     }
 
     fn run_cycle<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         if self.pending.is_empty() {
             return;
         }
-        self.sort_by_pair();
+        self.group_by_low();
         self.pending.mark_all(false);
-        let mut start = 0;
-        while start < self.by_pair.len() {
-            let key = self.by_pair[start].0;
-            let low = (key / self.participants) as u32;
-            let high = (key % self.participants) as u32;
-            // Net owed to `low` by `high` over the pair's pending payments.
-            let mut net_fen: i64 = 0;
-            let mut end = start;
-            while end < self.by_pair.len() && self.by_pair[end].0 == key {
-                let payment = &self.pending.payments[self.by_pair[end].1 as usize];
-                if payment.receiver == low {
-                    net_fen += payment.amount_fen;
-                } else {
-                    net_fen -= payment.amount_fen;
-                }
-                end += 1;
+        for low in 0..self.participants {
+            let range = self.start[low] as usize..self.start[low + 1] as usize;
+            if range.is_empty() {
+                continue;
             }
-            let settles = match net_fen.cmp(&0) {
-                std::cmp::Ordering::Equal => true,
-                std::cmp::Ordering::Less => cx.ledger.affordable(low, -net_fen),
-                std::cmp::Ordering::Greater => cx.ledger.affordable(high, net_fen),
-            };
-            if settles {
-                if net_fen < 0 {
+            // Nets of every pair (low, high) with pending payments.
+            self.highs.clear();
+            for entry in &self.entries[range.clone()] {
+                let high = entry.high as usize;
+                if !self.seen_high[high] {
+                    self.seen_high[high] = true;
+                    self.highs.push(entry.high);
+                }
+                self.net_by_high_fen[high] += entry.toward_low_fen;
+            }
+            self.highs.sort_unstable();
+            // In ascending (low, high) order: each pair settles as a whole
+            // if its debtor can cover the net.
+            let low = low as u32;
+            for &high in &self.highs {
+                let h = high as usize;
+                let net_fen = std::mem::take(&mut self.net_by_high_fen[h]);
+                self.seen_high[h] = false;
+                let settles = match net_fen.cmp(&0) {
+                    std::cmp::Ordering::Equal => true,
+                    std::cmp::Ordering::Less => cx.ledger.affordable(low, -net_fen),
+                    std::cmp::Ordering::Greater => cx.ledger.affordable(high, net_fen),
+                };
+                if settles && net_fen < 0 {
                     cx.ledger.transfer(low, high, -net_fen);
-                } else if net_fen > 0 {
+                } else if settles && net_fen > 0 {
                     cx.ledger.transfer(high, low, net_fen);
                 }
-                for &(_, id) in &self.by_pair[start..end] {
-                    self.pending.set_marked(id, true);
+                self.settles_high[h] = settles;
+            }
+            for entry in &self.entries[range] {
+                if self.settles_high[entry.high as usize] {
+                    self.pending.set_marked(entry.id, true);
                 }
             }
-            start = end;
         }
         self.pending.settle_marked(cx);
     }

@@ -132,6 +132,10 @@ impl Engine {
             .map(|spec| spec.build(participants, day_end))
             .collect::<Result<Vec<_>, String>>()
             .map_err(EngineError::BadChannel)?;
+        let mut channels = channels;
+        for channel in &mut channels {
+            channel.reserve(hold_capacity);
+        }
         let next_event = Engine::earliest_event(&channels);
         Ok(Engine {
             ledger,

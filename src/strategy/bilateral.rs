@@ -158,4 +158,8 @@ impl Strategy for Bilateral {
     fn close<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         self.pending.close(cx);
     }
+
+    fn reserve(&mut self, payments: usize) {
+        self.pending.payments.reserve(payments);
+    }
 }

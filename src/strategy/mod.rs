@@ -34,6 +34,8 @@ pub trait Strategy {
     fn is_gross(&self) -> bool {
         false
     }
+    /// Pre-allocates room for `payments` held at once (a hint).
+    fn reserve(&mut self, _payments: usize) {}
 }
 
 /// How a `dns` cycle removes payments when some participant cannot cover its
@@ -162,6 +164,9 @@ impl Strategy for Channel {
     }
     fn is_gross(&self) -> bool {
         dispatch!(self, inner => inner.is_gross())
+    }
+    fn reserve(&mut self, payments: usize) {
+        dispatch!(self, inner => inner.reserve(payments))
     }
 }
 

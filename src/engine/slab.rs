@@ -87,3 +87,15 @@ impl Slab {
         self.slots[index as usize].next = next;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memory budget per held payment (≤ 64 bytes) rests on these sizes.
+    #[test]
+    fn held_payments_are_small() {
+        assert_eq!(std::mem::size_of::<Payment>(), 32);
+        assert_eq!(std::mem::size_of::<Slot>(), 40);
+    }
+}

@@ -162,7 +162,7 @@ fn describe(spec: &ChannelSpec) -> String {
         } => "rtgs".into(),
         ChannelSpec::Rtgs {
             gridlock_every_ms: Some(ms),
-        } => format!("rtgs, gridlock every {ms} ms"),
+        } => format!("rtgs, gridlock every {}", millis(u64::from(*ms))),
         ChannelSpec::Dns { cycles, unwind } => {
             let unwind = match unwind {
                 Unwind::Participant => "participant",

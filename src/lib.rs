@@ -6,11 +6,13 @@
 //! files; `cli` is the command line on top.
 
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod input;
 pub mod metrics;
 pub mod replay;
 pub mod report;
+pub mod run;
 pub mod strategy;
 pub mod time;
 pub mod workload;

@@ -83,13 +83,7 @@ pub fn replay(day: &Day, spec: &ChannelSpec) -> Result<Replay, EngineError> {
         settle: &settle,
         day_end: day.day_end,
     });
-    summary.lower_bound = metrics::lower_bound_fen(
-        participants.len(),
-        &payments.sender,
-        &payments.receiver,
-        &payments.amount_fen,
-    );
-    summary.upper_bound = metrics::upper_bound_fen(
+    (summary.lower_bound, summary.upper_bound) = metrics::liquidity_bounds_fen(
         participants.len(),
         &payments.order,
         &payments.submit,

@@ -3,6 +3,7 @@
 
 mod format;
 mod replay;
+mod run;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,11 @@ struct Cli {
 enum Command {
     /// Replay one business day of payments through a settlement strategy.
     Replay(replay::ReplayArgs),
+    /// Run a scenario config: generate its payment streams and settle them
+    /// through its channels; report funds-in-transit time and liquidity.
+    Run(run::RunArgs),
+    /// Write one day of a scenario as replay files (participants, payments).
+    Generate(run::GenerateArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -43,6 +49,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Generate(args) => run::generate(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -42,6 +42,10 @@ impl DelayStats {
     }
 }
 
+/// Longest delay a histogram records exactly: 30 days (multi-day runs and
+/// cheques available on a later day). Longer ones saturate.
+pub const MAX_RECORDED_MS: u64 = 30 * 86_400_000;
+
 /// A delay histogram with the totals needed for exact max and mean.
 #[derive(Clone, Debug)]
 pub struct DelayRecorder {
@@ -58,9 +62,9 @@ impl Default for DelayRecorder {
 
 impl DelayRecorder {
     pub fn new() -> DelayRecorder {
-        // 3 significant digits, values up to one day in ms: a fixed-size
+        // 3 significant digits, values up to 30 days in ms: a fixed-size
         // histogram, so recording never allocates.
-        let histogram = Histogram::new_with_bounds(1, u64::from(crate::time::DAY_MS), 3)
+        let histogram = Histogram::new_with_bounds(1, MAX_RECORDED_MS, 3)
             .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()));
         DelayRecorder {
             histogram,
@@ -106,59 +110,81 @@ pub struct DayOutcome<'a> {
     pub day_end: SimTime,
 }
 
-/// Liquidity needed to settle everything by one multilateral net at day end:
-/// Σ max(0, sent − received).
-pub fn lower_bound_fen(
-    participants: usize,
-    sender: &[u32],
-    receiver: &[u32],
-    amount_fen: &[i64],
-) -> i64 {
-    let mut net = vec![0i64; participants];
-    for ((&s, &r), &a) in sender.iter().zip(receiver).zip(amount_fen) {
-        net[s as usize] -= a;
-        net[r as usize] += a;
-    }
-    net.iter().map(|&n| (-n).max(0)).sum()
+/// Cumulative positions (received − sent) of every participant as payments
+/// arrive, with the lowest position seen at the end of each instant: the
+/// basis of the lower and upper liquidity bounds.
+#[derive(Clone, Debug)]
+pub struct Positions {
+    cumulative_fen: Vec<i64>,
+    lowest_fen: Vec<i64>,
+    debited: Vec<u32>,
+    is_debited: Vec<bool>,
 }
 
-/// Liquidity needed to settle everything on arrival: Σ max(0, −m(i)) where
-/// m(i) is the lowest cumulative (received − sent) at the end of an instant.
-/// `order` lists rows in processing order (submit times non-decreasing).
-pub fn upper_bound_fen(
+impl Positions {
+    pub fn new(participants: usize) -> Positions {
+        Positions {
+            cumulative_fen: vec![0; participants],
+            lowest_fen: vec![0; participants],
+            debited: Vec::new(),
+            is_debited: vec![false; participants],
+        }
+    }
+
+    /// A payment, as if settled on arrival with unlimited credit.
+    #[inline]
+    pub fn add(&mut self, sender: u32, receiver: u32, amount_fen: i64) {
+        self.cumulative_fen[sender as usize] -= amount_fen;
+        self.cumulative_fen[receiver as usize] += amount_fen;
+        if !self.is_debited[sender as usize] {
+            self.is_debited[sender as usize] = true;
+            self.debited.push(sender);
+        }
+    }
+
+    pub fn end_instant(&mut self) {
+        for &i in &self.debited {
+            let i = i as usize;
+            self.lowest_fen[i] = self.lowest_fen[i].min(self.cumulative_fen[i]);
+            self.is_debited[i] = false;
+        }
+        self.debited.clear();
+    }
+
+    /// Σ max(0, sent − received): liquidity for one net at day end.
+    pub fn lower_bound_fen(&self) -> i64 {
+        self.cumulative_fen.iter().map(|&n| (-n).max(0)).sum()
+    }
+
+    /// Σ max(0, −lowest position at an instant end): liquidity to settle
+    /// everything on arrival.
+    pub fn upper_bound_fen(&self) -> i64 {
+        self.lowest_fen.iter().map(|&m| (-m).max(0)).sum()
+    }
+}
+
+/// Both bounds of a day given as columns; `order` lists rows in processing
+/// order (submit times non-decreasing). Returns `(lower, upper)`.
+pub fn liquidity_bounds_fen(
     participants: usize,
     order: &[u32],
     submit: &[SimTime],
     sender: &[u32],
     receiver: &[u32],
     amount_fen: &[i64],
-) -> i64 {
-    let mut cumulative = vec![0i64; participants];
-    let mut lowest = vec![0i64; participants];
-    let mut debited: Vec<u32> = Vec::new();
-    let mut is_debited = vec![false; participants];
-    let mut position = 0;
-    while position < order.len() {
-        let instant = submit[order[position] as usize];
-        while position < order.len() && submit[order[position] as usize] == instant {
-            let row = order[position] as usize;
-            let (s, r) = (sender[row] as usize, receiver[row] as usize);
-            cumulative[s] -= amount_fen[row];
-            cumulative[r] += amount_fen[row];
-            if !is_debited[s] {
-                is_debited[s] = true;
-                debited.push(s as u32);
-            }
-            position += 1;
+) -> (i64, i64) {
+    let mut positions = Positions::new(participants);
+    let mut previous: Option<SimTime> = None;
+    for &row in order {
+        let row = row as usize;
+        if previous.is_some_and(|t| t != submit[row]) {
+            positions.end_instant();
         }
-        for &i in &debited {
-            let i = i as usize;
-            lowest[i] = lowest[i].min(cumulative[i]);
-            is_debited[i] = false;
-        }
-        debited.clear();
+        previous = Some(submit[row]);
+        positions.add(sender[row], receiver[row], amount_fen[row]);
     }
-    lowest.iter().map(|&m| (-m).max(0)).sum()
+    positions.end_instant();
+    (positions.lower_bound_fen(), positions.upper_bound_fen())
 }
 
 /// Σ max(0, opening − min_balance).
@@ -171,6 +197,7 @@ pub fn liquidity_used_fen(opening_fen: &[i64], min_balance_fen: &[i64]) -> i64 {
 }
 
 /// Σ a·d / Σ a·(day_end − submit), with d = day_end − submit if unsettled.
+#[derive(Clone, Debug)]
 pub struct DelayIndicator {
     numerator: i128,
     denominator: i128,

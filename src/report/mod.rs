@@ -1,5 +1,7 @@
 //! Writing results: the replay's CSV and JSON files, written atomically.
 
+pub mod run;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -113,4 +115,45 @@ pub fn write_all_atomic(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<
         }
     }
     result
+}
+
+/// A file written through a temporary name and renamed into place on
+/// [`commit`](AtomicFile::commit); dropped uncommitted, it is removed.
+pub struct AtomicFile {
+    temporary: PathBuf,
+    target: PathBuf,
+    writer: Option<std::io::BufWriter<fs::File>>,
+}
+
+impl AtomicFile {
+    pub fn create(dir: &Path, name: &str) -> std::io::Result<AtomicFile> {
+        fs::create_dir_all(dir)?;
+        let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file = fs::File::create(&temporary)?;
+        Ok(AtomicFile {
+            temporary,
+            target: dir.join(name),
+            writer: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut impl Write {
+        self.writer.as_mut().expect("open until committed")
+    }
+
+    pub fn commit(mut self) -> std::io::Result<()> {
+        if let Some(writer) = self.writer.take() {
+            let file = writer.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+        }
+        fs::rename(&self.temporary, &self.target)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
 }

@@ -1,6 +1,10 @@
 //! Seeded synthetic workloads. Everything here is a pure function of its
 //! parameters and seed: the PRNG is explicit (PCG), never the thread RNG.
 
+pub mod city;
+pub mod sampling;
+pub mod stream;
+
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 

@@ -1,0 +1,707 @@
+//! Scenario configs (TOML) and seed rosters: parsed, defaulted and checked
+//! into typed values. Documented field by field in `docs/config.md`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::strategy::{ChannelSpec, Unwind, check_cycles};
+use crate::time::{SimTime, parse_duration_ms};
+
+/// A config problem: which file, which field, what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+fn error(file: &Path, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        file: file.display().to_string(),
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------- the file
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: Option<String>,
+    seed: u64,
+    #[serde(default = "one")]
+    days: u32,
+    day_end: Option<String>,
+    growth_per_year: Option<f64>,
+    #[serde(default = "business_days")]
+    business_days_per_year: u32,
+    participants: ParticipantsFile,
+    #[serde(default)]
+    liquidity: LiquidityFile,
+    instrument: Vec<InstrumentFile>,
+    channel: Vec<ChannelFile>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn business_days() -> u32 {
+    250
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipantsFile {
+    roster: Option<String>,
+    n: Option<u32>,
+    #[serde(default = "unit")]
+    size_exponent: f64,
+    #[serde(default = "unit")]
+    within_category_exponent: f64,
+}
+
+fn unit() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LiquidityFile {
+    #[serde(default = "unit")]
+    scale: f64,
+    #[serde(default = "default_opening_share")]
+    opening_share: f64,
+    #[serde(default = "default_credit_share")]
+    credit_share: f64,
+}
+
+fn default_opening_share() -> f64 {
+    0.10
+}
+
+fn default_credit_share() -> f64 {
+    0.05
+}
+
+impl Default for LiquidityFile {
+    fn default() -> Self {
+        LiquidityFile {
+            scale: 1.0,
+            opening_share: default_opening_share(),
+            credit_share: default_credit_share(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstrumentFile {
+    name: String,
+    daily_count: f64,
+    #[serde(default)]
+    cheque: bool,
+    #[serde(default)]
+    priority: u8,
+    #[serde(default)]
+    profile: Vec<SegmentFile>,
+    amount: AmountFile,
+    #[serde(default = "unit")]
+    concentration: f64,
+    cutoff_bunching: Option<BunchingFile>,
+    #[serde(default)]
+    dishonour_rate: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SegmentFile {
+    from: String,
+    to: String,
+    weight: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmountFile {
+    median_yuan: f64,
+    sigma: f64,
+    #[serde(default)]
+    tail_share: f64,
+    #[serde(default = "default_tail_alpha")]
+    tail_alpha: f64,
+    tail_min_yuan: Option<f64>,
+}
+
+fn default_tail_alpha() -> f64 {
+    1.5
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BunchingFile {
+    minutes: u32,
+    factor: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelFile {
+    name: String,
+    strategy: String,
+    gridlock_every: Option<String>,
+    cycles: Option<Vec<String>>,
+    unwind: Option<String>,
+    instruments: Vec<String>,
+}
+
+// ------------------------------------------------------------ the roster
+
+#[derive(Debug, Deserialize)]
+struct RosterFile {
+    #[serde(default)]
+    money: RosterMoney,
+    #[serde(default)]
+    targets_2010: RosterTargets,
+    category: Vec<RosterCategory>,
+    #[serde(default)]
+    source: toml::Table,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RosterMoney {
+    deposits_yi: Option<f64>,
+    #[serde(flatten)]
+    _rest: toml::Table,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RosterTargets {
+    deposits_growth_pct_per_year: Option<f64>,
+    #[serde(flatten)]
+    _rest: toml::Table,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RosterCategory {
+    id: String,
+    name: String,
+    count: u32,
+    deposit_share: f64,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+// ------------------------------------------------------ the typed scenario
+
+/// How participants are made.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Population {
+    /// Categories from a seed roster, each with its count and size share.
+    Roster {
+        categories: Vec<Category>,
+        within_category_exponent: f64,
+    },
+    /// `n` synthetic banks with Zipf sizes of exponent `size_exponent`.
+    Synthetic { n: u32, size_exponent: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Category {
+    pub id: String,
+    pub name: String,
+    pub count: u32,
+    pub deposit_share: f64,
+    pub members: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Liquidity {
+    pub scale: f64,
+    pub opening_share: f64,
+    pub credit_share: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    pub from: SimTime,
+    pub to: SimTime,
+    pub weight: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AmountLaw {
+    pub median_fen: f64,
+    pub sigma: f64,
+    pub tail_share: f64,
+    pub tail_alpha: f64,
+    pub tail_min_fen: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instrument {
+    pub name: String,
+    pub daily_count: f64,
+    pub cheque: bool,
+    pub priority: u8,
+    pub profile: Vec<Segment>,
+    pub amount: AmountLaw,
+    pub concentration: f64,
+    /// Minutes before each cycle of the instrument's channel, and the factor
+    /// by which arrivals are more frequent then.
+    pub cutoff_bunching: Option<(u32, f64)>,
+    pub dishonour_rate: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Channel {
+    pub name: String,
+    pub spec: ChannelSpec,
+    /// Indices into `Scenario::instruments`.
+    pub instruments: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub seed: u64,
+    pub days: u32,
+    pub day_end: SimTime,
+    pub growth_per_year: f64,
+    pub business_days_per_year: u32,
+    pub population: Population,
+    pub liquidity: Liquidity,
+    pub instruments: Vec<Instrument>,
+    pub channels: Vec<Channel>,
+    /// Channel index of each instrument.
+    pub channel_of: Vec<usize>,
+    /// City deposits in fen (from the roster), if known: scales sizes.
+    pub deposits_fen: Option<f64>,
+}
+
+impl Scenario {
+    /// Reads a scenario from `path`; a roster path inside it is relative to
+    /// the config file's folder.
+    pub fn load(path: &Path) -> Result<Scenario, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Scenario::parse(path, &text, &base)
+    }
+
+    pub fn parse(path: &Path, text: &str, base: &Path) -> Result<Scenario, ConfigError> {
+        let file: ScenarioFile = toml::from_str(text).map_err(|e| error(path, e.to_string()))?;
+        build(path, file, base)
+    }
+}
+
+fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, ConfigError> {
+    let day_end = match &file.day_end {
+        None => SimTime::DEFAULT_DAY_END,
+        Some(text) => time(path, "day_end", text)?,
+    };
+    if file.days == 0 || file.days > 3650 {
+        return Err(error(path, "days: must be 1..=3650"));
+    }
+    let (population, growth_default, deposits_fen) = population(path, &file.participants, base)?;
+    let liquidity = LiquidityFile { ..file.liquidity };
+    for (field, value) in [
+        ("liquidity.scale", liquidity.scale),
+        ("liquidity.opening_share", liquidity.opening_share),
+        ("liquidity.credit_share", liquidity.credit_share),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(error(path, format!("{field}: must be a number ≥ 0")));
+        }
+    }
+    let mut instruments = Vec::with_capacity(file.instrument.len());
+    for (index, spec) in file.instrument.iter().enumerate() {
+        instruments.push(instrument(path, index, spec)?);
+    }
+    if instruments.is_empty() {
+        return Err(error(path, "at least one [[instrument]] is needed"));
+    }
+    let (channels, channel_of) = channels(path, &file.channel, &instruments, day_end)?;
+    let growth_per_year = file.growth_per_year.unwrap_or(growth_default);
+    if !(growth_per_year.is_finite() && growth_per_year > -1.0) {
+        return Err(error(path, "growth_per_year: must be a number > -1"));
+    }
+    if file.business_days_per_year == 0 {
+        return Err(error(path, "business_days_per_year: must be positive"));
+    }
+    Ok(Scenario {
+        name: file.name.unwrap_or_else(|| {
+            path.file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+        }),
+        seed: file.seed,
+        days: file.days,
+        day_end,
+        growth_per_year,
+        business_days_per_year: file.business_days_per_year,
+        population,
+        liquidity: Liquidity {
+            scale: liquidity.scale,
+            opening_share: liquidity.opening_share,
+            credit_share: liquidity.credit_share,
+        },
+        instruments,
+        channels,
+        channel_of,
+        deposits_fen,
+    })
+}
+
+fn time(path: &Path, field: &str, text: &str) -> Result<SimTime, ConfigError> {
+    SimTime::parse(text.as_bytes()).ok_or_else(|| {
+        error(
+            path,
+            format!("{field}: `{text}` is not a time HH:MM:SS[.mmm]"),
+        )
+    })
+}
+
+fn population(
+    path: &Path,
+    spec: &ParticipantsFile,
+    base: &Path,
+) -> Result<(Population, f64, Option<f64>), ConfigError> {
+    for (field, value) in [
+        ("participants.size_exponent", spec.size_exponent),
+        (
+            "participants.within_category_exponent",
+            spec.within_category_exponent,
+        ),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(error(path, format!("{field}: must be a number ≥ 0")));
+        }
+    }
+    match (&spec.roster, spec.n) {
+        (Some(roster), None) => {
+            let roster_path: PathBuf = base.join(roster);
+            let text = std::fs::read_to_string(&roster_path).map_err(|e| {
+                error(
+                    path,
+                    format!(
+                        "participants.roster: cannot read {}: {e}",
+                        roster_path.display()
+                    ),
+                )
+            })?;
+            let file: RosterFile =
+                toml::from_str(&text).map_err(|e| error(&roster_path, e.to_string()))?;
+            let _ = &file.source;
+            let mut categories = Vec::new();
+            for category in file.category {
+                if category.count == 0
+                    || !(category.deposit_share.is_finite() && category.deposit_share > 0.0)
+                {
+                    return Err(error(
+                        &roster_path,
+                        format!(
+                            "category {}: count and deposit_share must be positive",
+                            category.id
+                        ),
+                    ));
+                }
+                categories.push(Category {
+                    id: category.id,
+                    name: category.name,
+                    count: category.count,
+                    deposit_share: category.deposit_share,
+                    members: category.members,
+                });
+            }
+            let total: u32 = categories.iter().map(|c| c.count).sum();
+            if total < 2 {
+                return Err(error(
+                    &roster_path,
+                    "the roster needs at least two participants",
+                ));
+            }
+            let growth = file
+                .targets_2010
+                .deposits_growth_pct_per_year
+                .map_or(0.0, |pct| pct / 100.0);
+            let deposits_fen = file.money.deposits_yi.map(|yi| yi * 1e10);
+            Ok((
+                Population::Roster {
+                    categories,
+                    within_category_exponent: spec.within_category_exponent,
+                },
+                growth,
+                deposits_fen,
+            ))
+        }
+        (None, Some(n)) if (2..=1_000_000).contains(&n) => Ok((
+            Population::Synthetic {
+                n,
+                size_exponent: spec.size_exponent,
+            },
+            0.0,
+            None,
+        )),
+        (None, Some(_)) => Err(error(path, "participants.n: must be 2..=1000000")),
+        _ => Err(error(
+            path,
+            "participants: give exactly one of `roster` or `n`",
+        )),
+    }
+}
+
+fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instrument, ConfigError> {
+    let at = |field: &str| format!("instrument[{index}] ({}).{field}", spec.name);
+    if spec.name.is_empty() || spec.name.contains(',') {
+        return Err(error(
+            path,
+            format!("{}: a non-empty name without commas", at("name")),
+        ));
+    }
+    if !(spec.daily_count.is_finite() && spec.daily_count >= 0.0) {
+        return Err(error(
+            path,
+            format!("{}: must be a number ≥ 0", at("daily_count")),
+        ));
+    }
+    let mut profile = Vec::with_capacity(spec.profile.len());
+    for segment in &spec.profile {
+        let from = time(path, &at("profile.from"), &segment.from)?;
+        let to = time(path, &at("profile.to"), &segment.to)?;
+        if from >= to || !(segment.weight.is_finite() && segment.weight >= 0.0) {
+            return Err(error(
+                path,
+                format!("{}: needs from < to and a weight ≥ 0", at("profile")),
+            ));
+        }
+        profile.push(Segment {
+            from,
+            to,
+            weight: segment.weight,
+        });
+    }
+    if profile.is_empty() {
+        // Default: business hours, flat.
+        profile.push(Segment {
+            from: SimTime(8 * 3_600_000 + 30 * 60_000),
+            to: SimTime(16 * 3_600_000 + 30 * 60_000),
+            weight: 1.0,
+        });
+    }
+    if spec.daily_count > 0.0 && profile.iter().all(|s| s.weight == 0.0) {
+        return Err(error(
+            path,
+            format!("{}: all weights are zero", at("profile")),
+        ));
+    }
+    let amount = &spec.amount;
+    let tail_min_yuan = amount.tail_min_yuan.unwrap_or(amount.median_yuan * 100.0);
+    for (field, value, ok) in [
+        (
+            "amount.median_yuan",
+            amount.median_yuan,
+            amount.median_yuan >= 0.01,
+        ),
+        (
+            "amount.sigma",
+            amount.sigma,
+            amount.sigma >= 0.0 && amount.sigma <= 5.0,
+        ),
+        (
+            "amount.tail_share",
+            amount.tail_share,
+            (0.0..=1.0).contains(&amount.tail_share),
+        ),
+        (
+            "amount.tail_alpha",
+            amount.tail_alpha,
+            amount.tail_alpha > 1.0,
+        ),
+        ("amount.tail_min_yuan", tail_min_yuan, tail_min_yuan >= 0.01),
+        (
+            "concentration",
+            spec.concentration,
+            spec.concentration >= 0.0,
+        ),
+        (
+            "dishonour_rate",
+            spec.dishonour_rate,
+            (0.0..=1.0).contains(&spec.dishonour_rate),
+        ),
+    ] {
+        if !(value.is_finite() && ok) {
+            return Err(error(
+                path,
+                format!("{}: out of range ({value})", at(field)),
+            ));
+        }
+    }
+    if spec.dishonour_rate > 0.0 && !spec.cheque {
+        return Err(error(
+            path,
+            format!("{}: only cheques are dishonoured", at("dishonour_rate")),
+        ));
+    }
+    let cutoff_bunching = match &spec.cutoff_bunching {
+        None => None,
+        Some(b) if b.minutes > 0 && b.factor.is_finite() && b.factor >= 1.0 => {
+            Some((b.minutes, b.factor))
+        }
+        Some(_) => {
+            return Err(error(
+                path,
+                format!("{}: minutes > 0 and factor ≥ 1", at("cutoff_bunching")),
+            ));
+        }
+    };
+    Ok(Instrument {
+        name: spec.name.clone(),
+        daily_count: spec.daily_count,
+        cheque: spec.cheque,
+        priority: spec.priority,
+        profile,
+        amount: AmountLaw {
+            median_fen: amount.median_yuan * 100.0,
+            sigma: amount.sigma,
+            tail_share: amount.tail_share,
+            tail_alpha: amount.tail_alpha,
+            tail_min_fen: tail_min_yuan * 100.0,
+        },
+        concentration: spec.concentration,
+        cutoff_bunching,
+        dishonour_rate: spec.dishonour_rate,
+    })
+}
+
+fn channels(
+    path: &Path,
+    files: &[ChannelFile],
+    instruments: &[Instrument],
+    day_end: SimTime,
+) -> Result<(Vec<Channel>, Vec<usize>), ConfigError> {
+    let mut channel_of = vec![usize::MAX; instruments.len()];
+    let mut out = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
+        let at = |field: &str| format!("channel[{index}] ({}).{field}", file.name);
+        let cycles = match &file.cycles {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|t| time(path, &at("cycles"), t))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+        };
+        let spec = match file.strategy.as_str() {
+            "rtgs" => {
+                if cycles.is_some() || file.unwind.is_some() {
+                    return Err(error(
+                        path,
+                        format!("{}: rtgs takes no cycles or unwind", at("strategy")),
+                    ));
+                }
+                let gridlock_every_ms = match &file.gridlock_every {
+                    None => None,
+                    Some(text) => Some(parse_duration_ms(text).ok_or_else(|| {
+                        error(
+                            path,
+                            format!(
+                                "{}: `{text}` is not a duration such as 90s or 5m",
+                                at("gridlock_every")
+                            ),
+                        )
+                    })?),
+                };
+                ChannelSpec::Rtgs { gridlock_every_ms }
+            }
+            "dns" | "bilateral" => {
+                if file.gridlock_every.is_some() {
+                    return Err(error(
+                        path,
+                        format!("{}: only rtgs has gridlock runs", at("gridlock_every")),
+                    ));
+                }
+                let cycles = cycles.unwrap_or_else(|| vec![day_end]);
+                check_cycles(&cycles, day_end)
+                    .map_err(|e| error(path, format!("{}: {e}", at("cycles"))))?;
+                if file.strategy == "dns" {
+                    let unwind = match file.unwind.as_deref() {
+                        None | Some("participant") => Unwind::Participant,
+                        Some("latest") => Unwind::Latest,
+                        Some(other) => {
+                            return Err(error(
+                                path,
+                                format!("{}: `{other}` is not participant or latest", at("unwind")),
+                            ));
+                        }
+                    };
+                    ChannelSpec::Dns { cycles, unwind }
+                } else {
+                    if file.unwind.is_some() {
+                        return Err(error(path, format!("{}: only dns unwinds", at("unwind"))));
+                    }
+                    ChannelSpec::Bilateral { cycles }
+                }
+            }
+            other => {
+                return Err(error(
+                    path,
+                    format!(
+                        "{}: `{other}` is not rtgs, dns or bilateral",
+                        at("strategy")
+                    ),
+                ));
+            }
+        };
+        let mut members = Vec::new();
+        for name in &file.instruments {
+            let Some(i) = instruments.iter().position(|x| &x.name == name) else {
+                return Err(error(
+                    path,
+                    format!("{}: unknown instrument `{name}`", at("instruments")),
+                ));
+            };
+            if channel_of[i] != usize::MAX {
+                return Err(error(
+                    path,
+                    format!(
+                        "{}: instrument `{name}` is already routed",
+                        at("instruments")
+                    ),
+                ));
+            }
+            channel_of[i] = index;
+            members.push(i);
+        }
+        out.push(Channel {
+            name: file.name.clone(),
+            spec,
+            instruments: members,
+        });
+    }
+    if out.iter().filter(|c| c.spec.is_gross()).count() > 1 {
+        return Err(error(path, "at most one channel may be rtgs"));
+    }
+    for (i, instrument) in instruments.iter().enumerate() {
+        if instrument.cheque && channel_of[i] != usize::MAX && out[channel_of[i]].spec.is_gross() {
+            return Err(error(
+                path,
+                format!(
+                    "instrument `{}`: cheques are exchanged at sessions; route them to a dns or bilateral channel",
+                    instrument.name
+                ),
+            ));
+        }
+    }
+    if let Some(i) = channel_of.iter().position(|&c| c == usize::MAX) {
+        return Err(error(
+            path,
+            format!(
+                "instrument `{}` is routed to no channel",
+                instruments[i].name
+            ),
+        ));
+    }
+    Ok((out, channel_of))
+}

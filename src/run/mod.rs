@@ -1,0 +1,418 @@
+//! `clearsim run`: a scenario's city, streams and channels, over one or many
+//! business days, with the cheque life cycle and per-flow measurements.
+//!
+//! The stream is generated on the fly and fed to the engine in time order;
+//! returned cheques are scheduled back into the stream at the next exchange
+//! session (never into the past). Memory is O(participants + payments held),
+//! independent of the number of payments in a day.
+
+use serde::Serialize;
+
+use crate::config::Scenario;
+use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
+use crate::metrics::{DelayIndicator, DelayRecorder, DelayStats, Positions};
+use crate::strategy::ChannelSpec;
+use crate::time::{DAY_MS, SimTime};
+use crate::workload::city::City;
+use crate::workload::stream::{
+    Generated, StreamModel, TAG_DISHONOURED, TAG_INSTRUMENT, TAG_RETURN,
+};
+
+/// Sees every settlement of a run (tests use it to compare with `replay`).
+pub trait Observer {
+    fn settled(&mut self, _day: u32, _key: u64, _at: SimTime) {}
+}
+
+/// Observes nothing.
+pub struct NoObserver;
+impl Observer for NoObserver {}
+
+/// Counts, values and times of one flow (a channel, or an instrument).
+#[derive(Clone, Debug)]
+pub struct FlowStats {
+    pub payments: u64,
+    pub value_fen: i64,
+    pub settled: u64,
+    pub settled_value_fen: i64,
+    pub unsettled: u64,
+    pub unsettled_value_fen: i64,
+    /// Dishonoured cheques (returned at the next session).
+    pub dishonoured: u64,
+    pub in_transit: DelayRecorder,
+    /// Σ amount · in-transit time, and Σ amount, of payments whose funds
+    /// became available: the value-weighted mean in-transit time.
+    transit_weighted: i128,
+    transit_value: i128,
+    indicator: DelayIndicator,
+    held_fen: i64,
+    pub peak_held_fen: i64,
+}
+
+impl FlowStats {
+    fn new() -> FlowStats {
+        FlowStats {
+            payments: 0,
+            value_fen: 0,
+            settled: 0,
+            settled_value_fen: 0,
+            unsettled: 0,
+            unsettled_value_fen: 0,
+            dishonoured: 0,
+            in_transit: DelayRecorder::new(),
+            transit_weighted: 0,
+            transit_value: 0,
+            indicator: DelayIndicator::new(),
+            held_fen: 0,
+            peak_held_fen: 0,
+        }
+    }
+
+    fn arrived(&mut self, amount_fen: i64) {
+        self.payments += 1;
+        self.value_fen += amount_fen;
+        self.held_fen += amount_fen;
+    }
+
+    fn settled(&mut self, amount_fen: i64, delay_ms: u32, worst_ms: u32) {
+        self.settled += 1;
+        self.settled_value_fen += amount_fen;
+        self.held_fen -= amount_fen;
+        self.indicator.add(amount_fen, delay_ms, worst_ms);
+    }
+
+    fn available(&mut self, amount_fen: i64, transit_ms: u32) {
+        self.in_transit.record(transit_ms);
+        self.transit_weighted += i128::from(amount_fen) * i128::from(transit_ms);
+        self.transit_value += i128::from(amount_fen);
+    }
+
+    fn unsettled(&mut self, amount_fen: i64, worst_ms: u32) {
+        self.unsettled += 1;
+        self.unsettled_value_fen += amount_fen;
+        self.held_fen -= amount_fen;
+        self.indicator.add(amount_fen, worst_ms, worst_ms);
+    }
+
+    fn end_instant(&mut self) {
+        self.peak_held_fen = self.peak_held_fen.max(self.held_fen);
+    }
+
+    /// The reported figures of this flow.
+    pub fn report(&self) -> FlowReport {
+        FlowReport {
+            payments: self.payments,
+            value: self.value_fen,
+            settled: self.settled,
+            settled_value: self.settled_value_fen,
+            unsettled: self.unsettled,
+            unsettled_value: self.unsettled_value_fen,
+            dishonoured: self.dishonoured,
+            in_transit_ms: TransitReport {
+                stats: self.in_transit.stats(),
+                value_weighted_mean: if self.transit_value == 0 {
+                    0
+                } else {
+                    ((self.transit_weighted + self.transit_value / 2) / self.transit_value) as u64
+                },
+            },
+            delay_indicator: self.indicator.value(),
+            peak_queued_value: self.peak_held_fen,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TransitReport {
+    #[serde(flatten)]
+    pub stats: DelayStats,
+    pub value_weighted_mean: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FlowReport {
+    pub payments: u64,
+    pub value: i64,
+    pub settled: u64,
+    pub settled_value: i64,
+    pub unsettled: u64,
+    pub unsettled_value: i64,
+    pub dishonoured: u64,
+    pub in_transit_ms: TransitReport,
+    pub delay_indicator: f64,
+    pub peak_queued_value: i64,
+}
+
+/// Liquidity figures of one day.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DayReport {
+    pub day: u32,
+    pub payments: u64,
+    pub opening_total: i64,
+    pub liquidity_used: i64,
+    pub lower_bound: i64,
+    pub upper_bound: i64,
+    /// Per channel, in declaration order.
+    pub channel_lower_bound: Vec<i64>,
+    pub channel_upper_bound: Vec<i64>,
+}
+
+/// What a run measured.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub channels: Vec<FlowStats>,
+    /// Instruments, then returned cheques of each instrument.
+    pub instruments: Vec<FlowStats>,
+    pub days: Vec<DayReport>,
+    pub closing_fen: Vec<i64>,
+    pub payments: u64,
+}
+
+/// Receives the engine's settlements during a run.
+struct RunSink<'a, O: Observer> {
+    channels: Vec<FlowStats>,
+    flows: Vec<FlowStats>,
+    channel_of: &'a [usize],
+    cheque: Vec<bool>,
+    /// Cycle times of each channel (for cheque availability and returns).
+    cycles: Vec<Vec<SimTime>>,
+    day: u32,
+    day_end: SimTime,
+    /// Returns scheduled this instant: (time, whether next day, payment).
+    returns: Vec<(SimTime, bool, Generated)>,
+    observer: &'a mut O,
+}
+
+impl<O: Observer> RunSink<'_, O> {
+    fn flow_index(&self, tag: u16) -> usize {
+        let instrument = usize::from(tag & TAG_INSTRUMENT);
+        if tag & TAG_RETURN != 0 {
+            self.cheque.len() + instrument
+        } else {
+            instrument
+        }
+    }
+
+    /// The first cycle of `channel` strictly after `at`, today, or else the
+    /// first one of the next business day (`true`).
+    fn next_cycle(&self, channel: usize, at: SimTime) -> Option<(SimTime, bool)> {
+        let cycles = &self.cycles[channel];
+        match cycles.iter().find(|&&c| c > at) {
+            Some(&c) => Some((c, false)),
+            None => cycles.first().map(|&c| (c, true)),
+        }
+    }
+}
+
+impl<O: Observer> Sink for RunSink<'_, O> {
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let channel = self.channel_of[instrument];
+        let delay_ms = at.ms() - payment.submit.ms();
+        let worst_ms = self.day_end.ms() - payment.submit.ms();
+        let flow = self.flow_index(payment.tag);
+        self.channels[channel].settled(payment.amount_fen, delay_ms, worst_ms);
+        self.flows[flow].settled(payment.amount_fen, delay_ms, worst_ms);
+        self.observer.settled(self.day, payment.key, at);
+        let is_cheque = self.cheque[instrument] && payment.tag & TAG_RETURN == 0;
+        if !is_cheque {
+            self.channels[channel].available(payment.amount_fen, delay_ms);
+            self.flows[flow].available(payment.amount_fen, delay_ms);
+            return;
+        }
+        // A cheque: funds become available once the paying bank's return
+        // window (until the next session) has passed, unless dishonoured.
+        let Some((next, next_day)) = self.next_cycle(channel, at) else {
+            return;
+        };
+        if payment.tag & TAG_DISHONOURED != 0 {
+            self.flows[flow].dishonoured += 1;
+            self.channels[channel].dishonoured += 1;
+            let back = Generated {
+                submit: next,
+                sender: payment.receiver,
+                receiver: payment.sender,
+                amount_fen: payment.amount_fen,
+                priority: payment.priority,
+                tag: (payment.tag & TAG_INSTRUMENT) | TAG_RETURN,
+            };
+            self.returns.push((next, next_day, back));
+            return;
+        }
+        let available_ms = u64::from(next.ms()) + if next_day { u64::from(DAY_MS) } else { 0 };
+        let transit_ms =
+            (available_ms - u64::from(payment.submit.ms())).min(u64::from(u32::MAX)) as u32;
+        self.channels[channel].available(payment.amount_fen, transit_ms);
+        self.flows[flow].available(payment.amount_fen, transit_ms);
+    }
+
+    fn unsettled(&mut self, payment: &Payment) {
+        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let worst_ms = self.day_end.ms() - payment.submit.ms();
+        let flow = self.flow_index(payment.tag);
+        self.channels[self.channel_of[instrument]].unsettled(payment.amount_fen, worst_ms);
+        self.flows[flow].unsettled(payment.amount_fen, worst_ms);
+    }
+}
+
+/// Cycle times of a channel spec (empty for `rtgs`).
+pub fn cycles_of(spec: &ChannelSpec) -> Vec<SimTime> {
+    match spec {
+        ChannelSpec::Rtgs { .. } => Vec::new(),
+        ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => cycles.clone(),
+    }
+}
+
+/// The scenario's stream model for a city.
+pub fn stream_model(scenario: &Scenario, city: &City) -> StreamModel {
+    let cycles: Vec<Vec<SimTime>> = scenario
+        .channel_of
+        .iter()
+        .map(|&c| cycles_of(&scenario.channels[c].spec))
+        .collect();
+    StreamModel::new(scenario, &city.size, &cycles)
+}
+
+/// Volume multiplier of day `day`: yearly growth spread over business days.
+pub fn volume_of_day(scenario: &Scenario, day: u32) -> f64 {
+    libm::pow(
+        1.0 + scenario.growth_per_year,
+        f64::from(day) / f64::from(scenario.business_days_per_year),
+    )
+}
+
+/// Runs the scenario over its days.
+pub fn run<O: Observer>(
+    scenario: &Scenario,
+    city: &City,
+    observer: &mut O,
+) -> Result<RunResult, EngineError> {
+    let model = stream_model(scenario, city);
+    let specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
+    let participants = city.len();
+    let mut sink = RunSink {
+        channels: (0..specs.len()).map(|_| FlowStats::new()).collect(),
+        flows: (0..2 * scenario.instruments.len())
+            .map(|_| FlowStats::new())
+            .collect(),
+        channel_of: &scenario.channel_of,
+        cheque: scenario.instruments.iter().map(|i| i.cheque).collect(),
+        cycles: specs.iter().map(cycles_of).collect(),
+        day: 0,
+        day_end: scenario.day_end,
+        returns: Vec::new(),
+        observer,
+    };
+    let mut opening = city.opening_fen.clone();
+    let mut days = Vec::with_capacity(scenario.days as usize);
+    // Returned cheques waiting for their session, in (time, order) order.
+    let mut injections: std::collections::VecDeque<(SimTime, Generated)> = Default::default();
+    let mut tomorrow: Vec<(SimTime, Generated)> = Vec::new();
+    let mut key: u64 = 0;
+    for day in 0..scenario.days {
+        sink.day = day;
+        injections.extend(tomorrow.drain(..));
+        let ledger = Ledger::new(&opening, &city.credit_limit_fen);
+        let mut engine = Engine::new(ledger, &specs, scenario.day_end, 1 << 12)?;
+        let mut all = Positions::new(participants);
+        let mut per_channel: Vec<Positions> =
+            specs.iter().map(|_| Positions::new(participants)).collect();
+        let mut stream = model
+            .day(scenario.seed, day, volume_of_day(scenario, day))
+            .peekable();
+        let first_key = key;
+        loop {
+            let arrival = stream.peek().map(|g| g.submit);
+            let injected = injections.front().map(|(t, _)| *t);
+            let Some(at) = [arrival, injected, engine.next_event()]
+                .into_iter()
+                .flatten()
+                .min()
+            else {
+                break;
+            };
+            engine.begin_instant(at)?;
+            // Generated arrivals first, then returned cheques: a fixed order.
+            while let Some(generated) = stream.next_if(|g| g.submit == at) {
+                arrive(
+                    &mut engine,
+                    &mut sink,
+                    &mut all,
+                    &mut per_channel,
+                    generated,
+                    &mut key,
+                )?;
+            }
+            while let Some((_, generated)) = injections.pop_front_if(|(t, _)| *t == at) {
+                arrive(
+                    &mut engine,
+                    &mut sink,
+                    &mut all,
+                    &mut per_channel,
+                    generated,
+                    &mut key,
+                )?;
+            }
+            engine.end_instant(&mut sink);
+            all.end_instant();
+            per_channel.iter_mut().for_each(Positions::end_instant);
+            sink.channels.iter_mut().for_each(FlowStats::end_instant);
+            sink.flows.iter_mut().for_each(FlowStats::end_instant);
+            for (time, next_day, generated) in sink.returns.drain(..) {
+                if next_day {
+                    tomorrow.push((time, generated));
+                } else {
+                    let position = injections.partition_point(|(t, _)| *t <= time);
+                    injections.insert(position, (time, generated));
+                }
+            }
+        }
+        engine.close_day(&mut sink);
+        let ledger = engine.ledger();
+        days.push(DayReport {
+            day: day + 1,
+            payments: key - first_key,
+            opening_total: opening.iter().sum(),
+            liquidity_used: crate::metrics::liquidity_used_fen(&opening, ledger.min_balances_fen()),
+            lower_bound: all.lower_bound_fen(),
+            upper_bound: all.upper_bound_fen(),
+            channel_lower_bound: per_channel.iter().map(Positions::lower_bound_fen).collect(),
+            channel_upper_bound: per_channel.iter().map(Positions::upper_bound_fen).collect(),
+        });
+        opening = ledger.balances_fen().to_vec();
+    }
+    Ok(RunResult {
+        channels: sink.channels,
+        instruments: sink.flows,
+        days,
+        closing_fen: opening,
+        payments: key,
+    })
+}
+
+fn arrive<O: Observer>(
+    engine: &mut Engine,
+    sink: &mut RunSink<'_, O>,
+    all: &mut Positions,
+    per_channel: &mut [Positions],
+    generated: Generated,
+    key: &mut u64,
+) -> Result<(), EngineError> {
+    let instrument = usize::from(generated.tag & TAG_INSTRUMENT);
+    let channel = sink.channel_of[instrument];
+    let flow = sink.flow_index(generated.tag);
+    sink.channels[channel].arrived(generated.amount_fen);
+    sink.flows[flow].arrived(generated.amount_fen);
+    all.add(generated.sender, generated.receiver, generated.amount_fen);
+    per_channel[channel].add(generated.sender, generated.receiver, generated.amount_fen);
+    let payment = Payment {
+        key: *key,
+        submit: generated.submit,
+        sender: generated.sender,
+        receiver: generated.receiver,
+        amount_fen: generated.amount_fen,
+        priority: generated.priority,
+        tag: generated.tag,
+    };
+    *key += 1;
+    engine.arrive(channel, payment, sink)
+}

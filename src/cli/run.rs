@@ -27,6 +27,9 @@ pub struct RunArgs {
     /// Override the config's number of business days.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
     days: Option<u32>,
+    /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
+    #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
+    volume: Option<f64>,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -45,9 +48,24 @@ pub struct GenerateArgs {
     /// Override the config's seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// Multiply every instrument's daily count.
+    #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
+    volume: Option<f64>,
 }
 
-fn load(path: &Path, seed: Option<u64>, days: Option<u32>) -> Result<Scenario, Failure> {
+fn parse_volume(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a factor in (0, 1000]")),
+    }
+}
+
+fn load(
+    path: &Path,
+    seed: Option<u64>,
+    days: Option<u32>,
+    volume: Option<f64>,
+) -> Result<Scenario, Failure> {
     let mut scenario = Scenario::load(path).map_err(|e| Failure::BadInput(e.into()))?;
     if let Some(seed) = seed {
         scenario.seed = seed;
@@ -55,11 +73,14 @@ fn load(path: &Path, seed: Option<u64>, days: Option<u32>) -> Result<Scenario, F
     if let Some(days) = days {
         scenario.days = days;
     }
+    if let Some(volume) = volume {
+        scenario.scale_volume(volume);
+    }
     Ok(scenario)
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let scenario = load(&args.config, args.seed, args.days)?;
+    let scenario = load(&args.config, args.seed, args.days, args.volume)?;
     let city = build_city(&scenario);
     let started = Instant::now();
     let result =
@@ -155,7 +176,7 @@ fn print_run(summary: &report::run::RunSummary, out: &Path, elapsed: std::time::
 
 /// Writes one day of the scenario in the replay format.
 pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
-    let scenario = load(&args.config, args.seed, None)?;
+    let scenario = load(&args.config, args.seed, None, args.volume)?;
     let city = build_city(&scenario);
     let model = run::stream_model(&scenario, &city);
     let day = args.day - 1;

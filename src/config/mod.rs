@@ -291,6 +291,14 @@ impl Scenario {
         Scenario::parse(path, &text, &base)
     }
 
+    /// Multiplies every instrument's daily count by `factor` (> 0). Liquidity
+    /// is set from expected flows, so it scales along.
+    pub fn scale_volume(&mut self, factor: f64) {
+        for instrument in &mut self.instruments {
+            instrument.daily_count *= factor;
+        }
+    }
+
     pub fn parse(path: &Path, text: &str, base: &Path) -> Result<Scenario, ConfigError> {
         let file: ScenarioFile = toml::from_str(text).map_err(|e| error(path, e.to_string()))?;
         build(path, file, base)

@@ -1,0 +1,292 @@
+//! Scenario runs: every bundled config runs; same seed, same bytes; the
+//! cheque life cycle by hand; `generate` + `replay` equals `run`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clearsim::config::Scenario;
+use clearsim::input::Day;
+use clearsim::metrics::UNSETTLED;
+use clearsim::replay::replay;
+use clearsim::run::{NoObserver, Observer, run};
+use clearsim::time::SimTime;
+use clearsim::workload::city::build_city;
+
+fn configs() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir("configs")
+        .expect("configs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[test]
+fn every_bundled_config_runs_a_shortened_day() {
+    let paths = configs();
+    assert!(paths.len() >= 5, "{paths:?}");
+    for path in paths {
+        let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        // A shortened day: a hundredth of the volume, two days to cover the
+        // carry-over of balances and returned cheques.
+        scenario.scale_volume(0.01);
+        scenario.days = 2;
+        let city = build_city(&scenario);
+        let result = run(&scenario, &city, &mut NoObserver)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(result.payments > 0, "{}", path.display());
+        // Money is conserved over the whole run.
+        assert_eq!(
+            result.closing_fen.iter().sum::<i64>(),
+            city.opening_fen.iter().sum::<i64>()
+        );
+        // Every payment is accounted for: settled or unsettled, by channel.
+        let arrived: u64 = result.channels.iter().map(|c| c.payments).sum();
+        let ended: u64 = result
+            .channels
+            .iter()
+            .map(|c| c.settled + c.unsettled)
+            .sum();
+        assert_eq!(arrived, result.payments);
+        assert_eq!(ended, arrived, "{}", path.display());
+        assert_eq!(result.days.len(), 2);
+    }
+}
+
+fn clearsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn same_seed_gives_byte_identical_summaries() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut outputs = Vec::new();
+    for run in ["a", "b"] {
+        let out = dir.path().join(run);
+        let output = clearsim(&[
+            "run",
+            "configs/chengdu-2005.toml",
+            "--volume",
+            "0.05",
+            "--days",
+            "2",
+            "--quiet",
+            "--out",
+            &out.display().to_string(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        outputs.push(std::fs::read(out.join("summary.json")).expect("written"));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    // A different seed gives a different day.
+    let out = dir.path().join("c");
+    let output = clearsim(&[
+        "run",
+        "configs/chengdu-2005.toml",
+        "--volume",
+        "0.05",
+        "--days",
+        "2",
+        "--seed",
+        "7",
+        "--quiet",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(output.status.success());
+    assert_ne!(
+        outputs[0],
+        std::fs::read(out.join("summary.json")).expect("written")
+    );
+}
+
+fn scenario(text: &str) -> Scenario {
+    Scenario::parse(Path::new("test.toml"), text, Path::new(".")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const CHEQUES: &str = r#"
+seed = 3
+[participants]
+n = 5
+[liquidity]
+opening_share = 10.0
+[[instrument]]
+name = "cheque"
+cheque = true
+daily_count = 2000
+dishonour_rate = DISHONOUR
+profile = [{ from = "09:00:00", to = "10:00:00", weight = 1.0 }]
+amount = { median_yuan = 1000, sigma = 0.5 }
+[[channel]]
+name = "exchange"
+strategy = "dns"
+cycles = ["11:00:00", "15:00:00"]
+instruments = ["cheque"]
+"#;
+
+#[test]
+fn cheques_become_available_one_session_after_settlement() {
+    // Deposited 09:00–10:00, exchanged and settled at 11:00 (ample
+    // liquidity), available at 15:00: in transit between 5 and 6 hours.
+    let scenario = scenario(&CHEQUES.replace("DISHONOUR", "0.0"));
+    let city = build_city(&scenario);
+    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let cheques = result.instruments[0].report();
+    assert!(cheques.payments > 1500, "{}", cheques.payments);
+    assert_eq!(cheques.settled, cheques.payments);
+    let transit = &cheques.in_transit_ms.stats;
+    assert!(
+        transit.max <= 6 * 3_600_000 && transit.max > 5 * 3_600_000,
+        "{transit:?}"
+    );
+    assert!(
+        transit.p50 > 5 * 3_600_000 + 1_200_000 && transit.p50 < 5 * 3_600_000 + 2_400_000,
+        "{transit:?}"
+    );
+    // Settlement itself waited for the 11:00 session: 1 to 2 hours.
+    assert!(cheques.delay_indicator > 0.0);
+}
+
+#[test]
+fn dishonoured_cheques_go_back_at_the_next_session() {
+    let scenario = scenario(&CHEQUES.replace("DISHONOUR", "1.0"));
+    let city = build_city(&scenario);
+    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let cheques = result.instruments[0].report();
+    let returns = result.instruments[1].report();
+    assert_eq!(cheques.dishonoured, cheques.settled);
+    assert_eq!(
+        cheques.in_transit_ms.stats.max, 0,
+        "no dishonoured cheque becomes available"
+    );
+    // Every return is submitted at 15:00 and settles in that session.
+    assert_eq!(returns.payments, cheques.settled);
+    assert_eq!(returns.settled, returns.payments);
+    assert_eq!(returns.value, cheques.settled_value);
+    // Money went there and back: everyone ends where it started.
+    assert_eq!(result.closing_fen, city.opening_fen);
+}
+
+/// Settle times of a run by payment key (day 1).
+struct Settlements(Vec<Option<u32>>);
+impl Observer for Settlements {
+    fn settled(&mut self, day: u32, key: u64, at: SimTime) {
+        if day == 0 {
+            let key = key as usize;
+            if self.0.len() <= key {
+                self.0.resize(key + 1, None);
+            }
+            self.0[key] = Some(at.ms());
+        }
+    }
+}
+
+#[test]
+fn generate_then_replay_gives_the_settlements_of_run() {
+    for (config, strategy) in [
+        ("configs/netting-compare.toml", None),
+        ("configs/large-city.toml", Some("rtgs")),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let output = clearsim(&[
+            "generate",
+            config,
+            "--volume",
+            "0.1",
+            "--out",
+            &dir.path().display().to_string(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut scenario = Scenario::load(Path::new(config)).expect("loads");
+        scenario.scale_volume(0.1);
+        scenario.days = 1;
+        let city = build_city(&scenario);
+        let mut observed = Settlements(Vec::new());
+        let result = run(&scenario, &city, &mut observed).expect("runs");
+        let participants = std::fs::read(dir.path().join("participants.csv")).expect("written");
+        let payments = std::fs::read(dir.path().join("payments.csv")).expect("written");
+        let day = Day::parse(
+            "participants.csv",
+            &participants,
+            "payments.csv",
+            &payments,
+            scenario.day_end,
+        )
+        .expect("valid");
+        assert_eq!(day.payments.len() as u64, result.payments);
+        let replayed = replay(&day, &scenario.channels[0].spec).expect("replays");
+        observed.0.resize(day.payments.len(), None);
+        let from_replay: Vec<Option<u32>> = replayed
+            .settle
+            .iter()
+            .map(|&t| (t != UNSETTLED).then_some(t))
+            .collect();
+        assert_eq!(from_replay, observed.0, "{config} ({strategy:?})");
+        assert_eq!(replayed.closing_fen, result.closing_fen);
+    }
+}
+
+#[test]
+fn config_errors_name_the_file_and_field() {
+    let cases = [
+        ("seed = 1\nsurprise = 2\n", "surprise"),
+        (
+            &CHEQUES.replace("DISHONOUR", "0.0").replace(
+                "\"exchange\"\nstrategy = \"dns\"",
+                "\"exchange\"\nstrategy = \"gross\"",
+            ),
+            "gross",
+        ),
+        (
+            &CHEQUES.replace("DISHONOUR", "0.0").replace(
+                "strategy = \"dns\"\ncycles = [\"11:00:00\", \"15:00:00\"]",
+                "strategy = \"rtgs\"",
+            ),
+            "cheques are exchanged at sessions",
+        ),
+        (
+            &CHEQUES
+                .replace("DISHONOUR", "0.0")
+                .replace("instruments = [\"cheque\"]", "instruments = [\"cheques\"]"),
+            "unknown instrument `cheques`",
+        ),
+        (
+            &CHEQUES
+                .replace("DISHONOUR", "0.0")
+                .replace("\"15:00:00\"]", "\"10:00:00\"]"),
+            "unsorted",
+        ),
+        (
+            &CHEQUES
+                .replace("DISHONOUR", "0.0")
+                .replace("from = \"09:00:00\"", "from = \"9am\""),
+            "profile.from",
+        ),
+        (&CHEQUES.replace("DISHONOUR", "1.5"), "dishonour_rate"),
+    ];
+    for (text, fragment) in cases {
+        let error =
+            Scenario::parse(Path::new("bad.toml"), text, Path::new(".")).expect_err(fragment);
+        let message = error.to_string();
+        assert!(message.starts_with("bad.toml: "), "{message}");
+        assert!(message.contains(fragment), "{fragment:?} not in {message}");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "seed = 1\nsurprise = 2\n").expect("write");
+    let output = clearsim(&["run", &path.display().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("surprise"));
+}

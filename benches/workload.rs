@@ -1,0 +1,83 @@
+//! Generation and whole-run throughput on the bundled configs.
+//!
+//! Targets (docs/PERFORMANCE.md): generation ≥ 30 M payments/s on one
+//! thread; one day of chengdu-2005 ≤ 1 s; throughput.toml ≥ 10 M payments/s
+//! end to end.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use clearsim::config::Scenario;
+use clearsim::run::{NoObserver, run, stream_model, volume_of_day};
+use clearsim::workload::city::build_city;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+fn load(name: &str) -> Scenario {
+    Scenario::load(Path::new(&format!("configs/{name}.toml"))).expect("bundled config loads")
+}
+
+fn generation(c: &mut Criterion) {
+    let scenario = load("throughput");
+    let city = build_city(&scenario);
+    let model = stream_model(&scenario, &city);
+    let count = model.day(scenario.seed, 0, 1.0).count() as u64;
+    let mut group = c.benchmark_group("generate");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(count));
+    group.bench_function("throughput_toml_one_day", |b| {
+        b.iter(|| {
+            let mut value = 0i64;
+            for payment in model.day(scenario.seed, 0, volume_of_day(&scenario, 0)) {
+                value = value.wrapping_add(payment.amount_fen);
+            }
+            black_box(value)
+        })
+    });
+    let scenario = load("chengdu-2005");
+    let city = build_city(&scenario);
+    let model = stream_model(&scenario, &city);
+    let count = model.day(scenario.seed, 0, 1.0).count() as u64;
+    group.throughput(Throughput::Elements(count));
+    group.bench_function("chengdu_2005_one_day", |b| {
+        b.iter(|| {
+            black_box(
+                model
+                    .day(scenario.seed, 0, 1.0)
+                    .map(|p| p.amount_fen)
+                    .sum::<i64>(),
+            )
+        })
+    });
+    group.finish();
+}
+
+fn whole_runs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("run");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(15));
+    for name in ["chengdu-2005", "throughput", "large-city"] {
+        let scenario = load(name);
+        let city = build_city(&scenario);
+        let payments = run(&scenario, &city, &mut NoObserver)
+            .expect("runs")
+            .payments;
+        group.throughput(Throughput::Elements(payments));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    run(&scenario, &city, &mut NoObserver)
+                        .expect("runs")
+                        .payments,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, generation, whole_runs);
+criterion_main!(benches);

@@ -8,11 +8,13 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod format;
 pub mod input;
 pub mod metrics;
 pub mod replay;
 pub mod report;
 pub mod run;
 pub mod strategy;
+pub mod study;
 pub mod time;
 pub mod workload;

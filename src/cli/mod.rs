@@ -1,9 +1,9 @@
 //! The command line: parses flags, reads files, calls the library, writes
 //! results. The only layer that prints or decides exit codes.
 
-mod format;
 mod replay;
 mod run;
+mod study;
 
 use std::process::ExitCode;
 
@@ -34,6 +34,12 @@ enum Command {
     Run(run::RunArgs),
     /// Write one day of a scenario as replay files (participants, payments).
     Generate(run::GenerateArgs),
+    /// The same stream through several strategies, side by side, in parallel.
+    Compare(study::CompareArgs),
+    /// The liquidity–delay trade-off: liquidity from the lower to the upper bound.
+    Sweep(study::SweepArgs),
+    /// Rebuild report.md, CSV tables and report.html from a saved summary.json.
+    Report(study::ReportArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -51,6 +57,9 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Generate(args) => run::generate(&args),
+        Command::Compare(args) => study::compare_command(&args),
+        Command::Sweep(args) => study::sweep_command(&args),
+        Command::Report(args) => study::report_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ use anyhow::{Context, anyhow};
 use clap::{Args, ValueEnum};
 
 use super::Failure;
-use super::format::{grouped, millis, yuan};
+use crate::format::{grouped, millis, yuan};
 use crate::input::Day;
 use crate::report;
 use crate::strategy::{ChannelSpec, Unwind, check_cycles};

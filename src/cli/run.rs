@@ -8,8 +8,8 @@ use anyhow::Context;
 use clap::Args;
 
 use super::Failure;
-use super::format::{grouped, millis, yuan};
 use crate::config::Scenario;
+use crate::format::{grouped, millis, yuan};
 use crate::report::{self, AtomicFile};
 use crate::run::{self, NoObserver};
 use crate::workload::city::{City, build_city};
@@ -58,6 +58,26 @@ fn parse_volume(text: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(v),
         _ => Err(format!("`{text}` is not a factor in (0, 1000]")),
     }
+}
+
+/// The scenario and its overrides, shared by compare and sweep.
+#[derive(Args, Debug)]
+pub struct ScenarioArgs {
+    /// Scenario config (TOML).
+    config: PathBuf,
+    /// Override the config's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the config's number of business days.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    days: Option<u32>,
+    /// Multiply every instrument's daily count.
+    #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
+    volume: Option<f64>,
+}
+
+pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, Failure> {
+    load(&args.config, args.seed, args.days, args.volume)
 }
 
 fn load(

@@ -41,6 +41,9 @@ struct ScenarioFile {
     liquidity: LiquidityFile,
     instrument: Vec<InstrumentFile>,
     channel: Vec<ChannelFile>,
+    /// Strategies `clearsim compare` and `sweep` use by default.
+    #[serde(default)]
+    compare: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -279,6 +282,8 @@ pub struct Scenario {
     pub channel_of: Vec<usize>,
     /// City deposits in fen (from the roster), if known: scales sizes.
     pub deposits_fen: Option<f64>,
+    /// Strategies to compare by default (as written, e.g. `dns:hourly`).
+    pub compare: Vec<String>,
 }
 
 impl Scenario {
@@ -359,6 +364,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         channels,
         channel_of,
         deposits_fen,
+        compare: file.compare,
     })
 }
 

@@ -19,6 +19,9 @@ pub struct Ledger {
     is_debited: Vec<bool>,
     /// Σ balances at construction: conserved by every settlement.
     total_fen: i64,
+    /// Value that actually moved between accounts (Σ of debits): equal to
+    /// the value settled under gross settlement, less under netting.
+    moved_fen: i128,
 }
 
 impl Ledger {
@@ -35,6 +38,7 @@ impl Ledger {
             debited: Vec::with_capacity(count),
             is_debited: vec![false; count],
             total_fen: opening_fen.iter().sum(),
+            moved_fen: 0,
         }
     }
 
@@ -70,6 +74,7 @@ impl Ledger {
         debug_assert!(self.affordable(sender, amount_fen));
         self.balance_fen[sender as usize] -= amount_fen;
         self.balance_fen[receiver as usize] += amount_fen;
+        self.moved_fen += i128::from(amount_fen);
         self.mark_debited(sender);
     }
 
@@ -80,6 +85,7 @@ impl Ledger {
         self.balance_fen[participant as usize] += net_fen;
         if net_fen < 0 {
             debug_assert!(!self.is_short(participant, 0));
+            self.moved_fen -= i128::from(net_fen);
             self.mark_debited(participant);
         }
     }
@@ -103,6 +109,11 @@ impl Ledger {
         }
         self.debited.clear();
         debug_assert_eq!(self.balance_fen.iter().sum::<i64>(), self.total_fen);
+    }
+
+    /// Value moved between accounts so far (Σ of debits).
+    pub fn moved_fen(&self) -> i128 {
+        self.moved_fen
     }
 
     pub fn balances_fen(&self) -> &[i64] {

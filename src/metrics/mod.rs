@@ -151,6 +151,16 @@ impl Positions {
         self.debited.clear();
     }
 
+    /// Per participant: max(0, sent − received).
+    pub fn participant_lower_fen(&self) -> Vec<i64> {
+        self.cumulative_fen.iter().map(|&n| (-n).max(0)).collect()
+    }
+
+    /// Per participant: max(0, −lowest position at an instant end).
+    pub fn participant_upper_fen(&self) -> Vec<i64> {
+        self.lowest_fen.iter().map(|&m| (-m).max(0)).collect()
+    }
+
     /// Σ max(0, sent − received): liquidity for one net at day end.
     pub fn lower_bound_fen(&self) -> i64 {
         self.cumulative_fen.iter().map(|&n| (-n).max(0)).sum()

@@ -1,6 +1,8 @@
 //! Writing results: the replay's CSV and JSON files, written atomically.
 
+pub mod html;
 pub mod run;
+pub mod study;
 
 use std::fs;
 use std::io::Write;

@@ -165,6 +165,8 @@ pub struct RunResult {
     pub days: Vec<DayReport>,
     pub closing_fen: Vec<i64>,
     pub payments: u64,
+    /// Value that moved between accounts over the run (Σ of debits).
+    pub moved_fen: i128,
 }
 
 /// Receives the engine's settlements during a run.
@@ -308,6 +310,7 @@ pub fn run<O: Observer>(
     let mut injections: std::collections::VecDeque<(SimTime, Generated)> = Default::default();
     let mut tomorrow: Vec<(SimTime, Generated)> = Vec::new();
     let mut key: u64 = 0;
+    let mut moved_fen: i128 = 0;
     for day in 0..scenario.days {
         sink.day = day;
         injections.extend(tomorrow.drain(..));
@@ -379,6 +382,7 @@ pub fn run<O: Observer>(
             channel_upper_bound: per_channel.iter().map(Positions::upper_bound_fen).collect(),
         });
         opening = ledger.balances_fen().to_vec();
+        moved_fen += ledger.moved_fen();
     }
     Ok(RunResult {
         channels: sink.channels,
@@ -386,6 +390,7 @@ pub fn run<O: Observer>(
         days,
         closing_fen: opening,
         payments: key,
+        moved_fen,
     })
 }
 

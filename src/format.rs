@@ -1,4 +1,4 @@
-//! Human-readable numbers for terminal output. Integer arithmetic only.
+//! Human-readable numbers for terminals and reports. Integer arithmetic only.
 
 /// `1234567` → `1,234,567`.
 pub fn grouped(value: i128) -> String {

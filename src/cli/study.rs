@@ -1,0 +1,256 @@
+//! `clearsim compare`, `clearsim sweep` and `clearsim report`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Failure;
+use super::run::{ScenarioArgs, load_scenario};
+use crate::config::Scenario;
+use crate::report::{self, study};
+use crate::study::{DEFAULT_STRATEGIES, StrategyChoice, compare, cores, parse_strategy, sweep};
+use crate::workload::city::build_city;
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Strategies, separated by spaces or semicolons, e.g.
+    /// "rtgs; rtgs+gridlock:5m; dns:10:00,15:00; dns:hourly; bilateral:12:00,16:30"
+    /// (default: the config's `compare` list, else a standard five).
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<String>,
+    /// Output directory (default: out/<scenario>-compare).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// No progress bar, no table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Liquidity levels FROM..TO: 0 = each participant's lower bound, 1 = its upper bound.
+    #[arg(long, value_name = "FROM..TO", default_value = "0..1", value_parser = parse_range)]
+    liquidity: (f64, f64),
+    /// Number of points (≥ 2).
+    #[arg(long, default_value_t = 11, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    steps: u32,
+    /// Strategies, as for `compare`.
+    #[arg(long, value_name = "LIST")]
+    strategies: Option<String>,
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A directory with a summary.json written by run, compare or sweep.
+    dir: PathBuf,
+}
+
+fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not FROM..TO"))?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    match (parse(from), parse(to)) {
+        (Some(a), Some(b)) if a <= b && b <= 100.0 => Ok((a, b)),
+        _ => Err(format!(
+            "`{text}` is not a range FROM..TO with 0 ≤ FROM ≤ TO ≤ 100"
+        )),
+    }
+}
+
+fn choices(scenario: &Scenario, list: Option<&str>) -> Result<Vec<StrategyChoice>, Failure> {
+    let names: Vec<String> = match list {
+        Some(list) => list
+            .split([';', ' '])
+            .filter(|s| !s.trim().is_empty())
+            .map(String::from)
+            .collect(),
+        None if !scenario.compare.is_empty() => scenario.compare.clone(),
+        None => DEFAULT_STRATEGIES.iter().map(|s| s.to_string()).collect(),
+    };
+    if names.is_empty() {
+        return Err(Failure::BadInput(anyhow!(
+            "--strategies: name at least one strategy"
+        )));
+    }
+    names
+        .iter()
+        .map(|name| {
+            parse_strategy(name, scenario.day_end)
+                .map_err(|e| Failure::BadInput(anyhow!("--strategies: {e}")))
+        })
+        .collect()
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or quiet.
+fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    if quiet || !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+fn write(
+    out: &Path,
+    summary_json: Vec<u8>,
+    files: Vec<(&'static str, Vec<u8>)>,
+) -> Result<(), Failure> {
+    let mut all: Vec<(&str, &[u8])> = vec![("summary.json", &summary_json)];
+    all.extend(files.iter().map(|(n, b)| (*n, b.as_slice())));
+    report::write_all_atomic(out, &all)
+        .with_context(|| format!("{}: cannot write results", out.display()))
+        .map_err(Failure::Other)
+}
+
+pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
+    let scenario = load_scenario(&args.scenario)?;
+    let choices = choices(&scenario, args.strategies.as_deref())?;
+    let city = build_city(&scenario);
+    let bar = progress(choices.len(), args.quiet, "strategies");
+    let started = std::time::Instant::now();
+    let results = compare(
+        &scenario,
+        &city,
+        &choices,
+        args.threads.unwrap_or_else(cores),
+        &|| bar.inc(1),
+    )
+    .map_err(|e| Failure::Other(e.into()))?;
+    bar.finish_and_clear();
+    let summary = study::compare_summary(&scenario, &choices, &results);
+    let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
+    write(&out, json, study::compare_files(&summary))?;
+    if !args.quiet {
+        println!(
+            "clearsim compare: {} — seed {}, {} day(s), {} strategies",
+            scenario.name,
+            scenario.seed,
+            scenario.days,
+            choices.len()
+        );
+        print!("{}", study::compare_table(&summary).text());
+        println!(
+            "{:.2} s on {} thread(s); report in {}",
+            started.elapsed().as_secs_f64(),
+            args.threads.unwrap_or_else(cores),
+            out.join("report.html").display()
+        );
+    }
+    Ok(())
+}
+
+pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
+    let scenario = load_scenario(&args.scenario)?;
+    let choices = choices(&scenario, args.strategies.as_deref())?;
+    let city = build_city(&scenario);
+    let (from, to) = args.liquidity;
+    let steps = args.steps as usize;
+    let levels: Vec<f64> = (0..steps)
+        .map(|i| from + (to - from) * i as f64 / (steps - 1) as f64)
+        .collect();
+    let bar = progress(levels.len() * choices.len(), args.quiet, "runs");
+    let points = sweep(
+        &scenario,
+        &city,
+        &choices,
+        &levels,
+        args.threads.unwrap_or_else(cores),
+        &|| bar.inc(1),
+    )
+    .map_err(|e| Failure::Other(e.into()))?;
+    bar.finish_and_clear();
+    let summary = study::sweep_summary(&scenario, &choices, &points);
+    let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
+    write(&out, json, study::sweep_files(&summary))?;
+    if !args.quiet {
+        println!(
+            "clearsim sweep: {} — seed {}, {} levels × {} strategies",
+            scenario.name,
+            scenario.seed,
+            levels.len(),
+            choices.len()
+        );
+        print!("{}", study::sweep_table(&summary).text());
+        println!("report in {}", out.join("report.html").display());
+    }
+    Ok(())
+}
+
+/// Rebuilds report.md, the CSV tables and report.html from summary.json.
+pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
+    let path = args.dir.join("summary.json");
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("{}: cannot read", path.display()))
+        .map_err(Failure::BadInput)?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not JSON", path.display()))
+        .map_err(Failure::BadInput)?;
+    let schema = value
+        .get("schema")
+        .and_then(|s| s.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let files = match schema.as_str() {
+        study::COMPARE_SCHEMA => study::compare_files(
+            &serde_json::from_value(value)
+                .with_context(|| format!("{}: not a {schema} summary", path.display()))
+                .map_err(Failure::BadInput)?,
+        ),
+        study::SWEEP_SCHEMA => study::sweep_files(
+            &serde_json::from_value(value)
+                .with_context(|| format!("{}: not a {schema} summary", path.display()))
+                .map_err(Failure::BadInput)?,
+        ),
+        other => {
+            return Err(Failure::BadInput(anyhow!(
+                "{}: schema `{other}` has no report (compare and sweep summaries do)",
+                path.display()
+            )));
+        }
+    };
+    let all: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    report::write_all_atomic(&args.dir, &all)
+        .with_context(|| format!("{}: cannot write", args.dir.display()))
+        .map_err(Failure::Other)?;
+    println!(
+        "clearsim report: rebuilt {} in {}",
+        files.iter().map(|f| f.0).collect::<Vec<_>>().join(", "),
+        args.dir.display()
+    );
+    Ok(())
+}

@@ -79,5 +79,32 @@ fn whole_runs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, generation, whole_runs);
+/// `compare` over five strategies on netting-compare.toml: all cores
+/// against one thread (the ratio is the parallel speed-up).
+fn compare_parallel(c: &mut Criterion) {
+    let scenario = load("netting-compare");
+    let city = build_city(&scenario);
+    let choices: Vec<_> = clearsim::study::DEFAULT_STRATEGIES
+        .iter()
+        .map(|s| clearsim::study::parse_strategy(s, scenario.day_end).expect("valid"))
+        .collect();
+    let mut group = c.benchmark_group("compare_five_strategies");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for threads in [1, clearsim::study::cores()] {
+        group.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| {
+                black_box(
+                    clearsim::study::compare(&scenario, &city, &choices, threads, &|| {})
+                        .expect("runs")
+                        .len(),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, generation, whole_runs, compare_parallel);
 criterion_main!(benches);

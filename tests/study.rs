@@ -1,0 +1,301 @@
+//! compare, sweep and report through the binary; the HTML report rendered
+//! by a real browser.
+
+use std::path::Path;
+use std::process::Command;
+
+use clearsim::input::Day;
+use clearsim::replay::settle_day;
+use clearsim::report::study::{CompareSummary, SweepSummary, decode_histogram};
+use clearsim::study::parse_strategy;
+use clearsim::time::SimTime;
+
+fn clearsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn ok(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn compare_into(dir: &Path, threads: &str) -> Vec<u8> {
+    ok(&clearsim(&[
+        "compare",
+        "configs/netting-compare.toml",
+        "--volume",
+        "0.05",
+        "--quiet",
+        "--threads",
+        threads,
+        "--strategies",
+        "rtgs; rtgs+gridlock:5m; dns:10:00,15:00; dns:hourly; bilateral:12:00,16:30",
+        "--out",
+        &dir.display().to_string(),
+    ]));
+    std::fs::read(dir.join("summary.json")).expect("summary")
+}
+
+#[test]
+fn compare_is_the_same_on_one_thread_or_many() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let one = compare_into(&dir.path().join("one"), "1");
+    let two = compare_into(&dir.path().join("two"), "2");
+    assert_eq!(one, two);
+    let summary: CompareSummary = serde_json::from_slice(&one).expect("json");
+    let labels: Vec<&str> = summary
+        .strategies
+        .iter()
+        .map(|s| s.strategy.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "rtgs",
+            "rtgs+gridlock:5m",
+            "dns:10:00,15:00",
+            "dns:hourly",
+            "bilateral:12:00,16:30"
+        ]
+    );
+    for row in &summary.strategies {
+        // Every strategy saw the same stream.
+        assert_eq!(
+            (row.payments, row.value),
+            (summary.strategies[0].payments, summary.strategies[0].value)
+        );
+        assert_eq!(row.settled + row.unsettled, row.payments);
+        assert_eq!(row.settled_value + row.unsettled_value, row.value);
+        // The histogram in the summary gives back the reported percentiles.
+        let histogram = decode_histogram(&row.in_transit_histogram).expect("decodes");
+        assert_eq!(histogram.len(), row.settled);
+        assert_eq!(
+            histogram.value_at_quantile(0.5).min(row.in_transit_ms.max),
+            row.in_transit_ms.p50
+        );
+    }
+    // Gross settlement moves every fen it settles: netting ratio exactly 1.
+    assert_eq!(summary.strategies[0].netting_ratio, 1.0);
+    // Netting moves less than it settles.
+    assert!(summary.strategies[3].netting_ratio < 1.0);
+    for name in ["report.md", "compare.csv", "report.html"] {
+        assert!(dir.path().join("one").join(name).exists(), "{name}");
+    }
+}
+
+#[test]
+fn value_moved_between_accounts_by_hand() {
+    // A pays B 100 and B pays A 60, both holding 100. Gross: 160 moves.
+    // Multilateral or bilateral net at 12:00: only the net 40 moves. The
+    // netting ratio of `compare` is this moved value over the value settled.
+    let participants = b"id,name,category,opening_balance,credit_limit\nA,,,100,0\nB,,,100,0\n";
+    let payments = b"id,submit,sender,receiver,amount\np1,09:00:00,A,B,100\np2,10:00:00,B,A,60\n";
+    let day = Day::parse(
+        "p.csv",
+        participants,
+        "x.csv",
+        payments,
+        SimTime::DEFAULT_DAY_END,
+    )
+    .expect("valid");
+    for (strategy, moved) in [("rtgs", 160), ("dns:12:00", 40), ("bilateral:12:00", 40)] {
+        let spec = parse_strategy(strategy, SimTime::DEFAULT_DAY_END)
+            .expect("strategy")
+            .spec;
+        let (settle, ledger) = settle_day(&day, &spec).expect("runs");
+        assert!(
+            settle.iter().all(|&t| t != clearsim::metrics::UNSETTLED),
+            "{strategy}"
+        );
+        assert_eq!(ledger.moved_fen(), moved, "{strategy}");
+    }
+}
+
+#[test]
+fn sweep_spans_the_bounds_and_dns_settles_everything_at_the_lower_bound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ok(&clearsim(&[
+        "sweep",
+        "configs/netting-compare.toml",
+        "--volume",
+        "0.05",
+        "--steps",
+        "3",
+        "--quiet",
+        "--strategies",
+        "rtgs;dns",
+        "--out",
+        &dir.path().display().to_string(),
+    ]));
+    let summary: SweepSummary =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).expect("summary"))
+            .expect("json");
+    assert_eq!(summary.points.len(), 3);
+    assert_eq!(summary.points[0].level, 0.0);
+    assert_eq!(summary.points[2].level, 1.0);
+    assert_eq!(summary.points[0].liquidity, summary.lower_bound);
+    assert_eq!(summary.points[2].liquidity, summary.upper_bound);
+    assert!(summary.lower_bound <= summary.upper_bound);
+    // One dns cycle at day end with every participant at its lower bound
+    // settles everything (the contract's cross-check).
+    let dns = &summary.points[0].cells[1];
+    assert_eq!((dns.strategy.as_str(), dns.unsettled_value), ("dns", 0));
+    assert_eq!(dns.settled, dns.payments);
+    // More liquidity never delays gross settlement more.
+    let rtgs: Vec<f64> = summary
+        .points
+        .iter()
+        .map(|p| p.cells[0].delay_indicator)
+        .collect();
+    assert!(rtgs.windows(2).all(|w| w[1] <= w[0]), "{rtgs:?}");
+}
+
+#[test]
+fn report_rebuilds_the_same_files_from_summary_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    compare_into(dir.path(), "2");
+    let before: Vec<Vec<u8>> = ["report.md", "compare.csv", "report.html"]
+        .iter()
+        .map(|n| std::fs::read(dir.path().join(n)).expect("file"))
+        .collect();
+    for name in ["report.md", "compare.csv", "report.html"] {
+        std::fs::remove_file(dir.path().join(name)).expect("remove");
+    }
+    ok(&clearsim(&["report", &dir.path().display().to_string()]));
+    let after: Vec<Vec<u8>> = ["report.md", "compare.csv", "report.html"]
+        .iter()
+        .map(|n| std::fs::read(dir.path().join(n)).expect("file"))
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn bad_strategies_and_ranges_are_rejected() {
+    for args in [
+        &[
+            "compare",
+            "configs/netting-compare.toml",
+            "--strategies",
+            "gross",
+        ][..],
+        &[
+            "compare",
+            "configs/netting-compare.toml",
+            "--strategies",
+            "dns:15:00,10:00",
+        ],
+        &[
+            "sweep",
+            "configs/netting-compare.toml",
+            "--liquidity",
+            "1..0",
+        ],
+        &["sweep", "configs/netting-compare.toml", "--steps", "1"],
+        &["report", "/nonexistent/dir"],
+    ] {
+        let output = clearsim(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Renders report.html in headless Chromium to a PNG and checks it: not
+/// blank, the charts in the DOM, nothing on the console. Needs `chromium`
+/// (CI installs it); set CLEARSIM_SKIP_BROWSER=1 to skip on a machine
+/// without it.
+#[test]
+fn html_report_renders_in_a_real_browser() {
+    if std::env::var_os("CLEARSIM_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: CLEARSIM_SKIP_BROWSER is set");
+        return;
+    }
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect("a Chromium browser on PATH (apt install chromium), or CLEARSIM_SKIP_BROWSER=1");
+    let dir = tempfile::tempdir().expect("tempdir");
+    compare_into(dir.path(), "2");
+    let page = format!("file://{}", dir.path().join("report.html").display());
+    let profile = dir.path().join("profile");
+    let png = dir.path().join("report.png");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ];
+    let output = Command::new(browser)
+        .args(flags)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1000,1400",
+        ])
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&page)
+        .output()
+        .expect("browser runs");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !log.contains("CONSOLE") && !log.contains("Uncaught"),
+        "console output: {log}"
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png).expect("screenshot written"),
+    ));
+    let mut reader = decoder.read_info().expect("png");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut pixels).expect("frame");
+    let bytes = &pixels[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    let coloured = bytes
+        .chunks(channels)
+        .filter(|p| p[..3].iter().any(|&c| c < 200))
+        .count();
+    assert!(
+        coloured > 5_000,
+        "the page looks blank: {coloured} non-white pixels"
+    );
+    // Chart series drawn in colour (blue of the first series).
+    let blue = bytes
+        .chunks(channels)
+        .filter(|p| p[2] > 150 && p[0] < 80)
+        .count();
+    assert!(blue > 100, "no chart lines visible: {blue}");
+    let dom = Command::new(browser)
+        .args(flags)
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile2").display()
+        ))
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .expect("browser runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("<svg") && dom.matches("class=\"series\"").count() >= 5,
+        "charts missing from the DOM"
+    );
+}

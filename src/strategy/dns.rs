@@ -14,6 +14,9 @@ pub struct Dns {
     unwind: Unwind,
     /// Net position of each participant over this cycle's set `C`.
     net_fen: Vec<i64>,
+    /// Net position over all pending payments, kept up to date on arrival so
+    /// that a cycle where nobody is short needs no pass to compute it.
+    pending_net_fen: Vec<i64>,
     short: Vec<u32>,
     touched: Vec<u32>,
     is_touched: Vec<bool>,
@@ -28,6 +31,7 @@ impl Dns {
             cycles: Cycles::new(cycles),
             unwind,
             net_fen: vec![0; participants],
+            pending_net_fen: vec![0; participants],
             short: Vec::new(),
             touched: Vec::new(),
             is_touched: vec![false; participants],
@@ -41,13 +45,10 @@ impl Dns {
         self.pending.len()
     }
 
-    /// Nets of all pending payments; fills `short` with every short participant.
+    /// Nets of all pending payments (kept on arrival); fills `short` with
+    /// every short participant.
     fn net_all(&mut self, ledger: &Ledger) {
-        self.net_fen.fill(0);
-        for payment in &self.pending.payments {
-            self.net_fen[payment.sender as usize] -= payment.amount_fen;
-            self.net_fen[payment.receiver as usize] += payment.amount_fen;
-        }
+        self.net_fen.copy_from_slice(&self.pending_net_fen);
         self.short.clear();
         for (i, &net_fen) in self.net_fen.iter().enumerate() {
             if ledger.is_short(i as u32, net_fen) {
@@ -136,17 +137,22 @@ impl Dns {
             }
         }
         self.pending.settle_marked(cx);
+        // What stays pending nets to the old total less what settled.
         for (i, &net_fen) in self.net_fen.iter().enumerate() {
             if net_fen != 0 {
                 cx.ledger.apply_net(i as u32, net_fen);
+                self.pending_net_fen[i] -= net_fen;
             }
         }
+        debug_assert!(!self.pending.is_empty() || self.pending_net_fen.iter().all(|&n| n == 0));
     }
 }
 
 impl Strategy for Dns {
     #[inline]
     fn arrive<S: Sink>(&mut self, _cx: &mut Ctx<S>, payment: Payment) {
+        self.pending_net_fen[payment.sender as usize] -= payment.amount_fen;
+        self.pending_net_fen[payment.receiver as usize] += payment.amount_fen;
         self.pending.push(payment);
     }
 

@@ -335,3 +335,31 @@ fn gridlock_run_removes_the_last_payments_of_short_participants() {
     );
     assert_eq!(r.closing_fen, [5, 0, 5]);
 }
+
+#[test]
+fn a_day_ending_at_midnight_still_has_its_day_end_gridlock_run() {
+    // Day end 00:00:00: no positive multiple of the interval is in the day,
+    // so the only run is the one at day end, where the ring clears.
+    let mut day = ring();
+    for p in &mut day.payments {
+        p.submit_ms = 0;
+    }
+    day.day_end_ms = 0;
+    let r = run(
+        &day,
+        ChannelSpec::Rtgs {
+            gridlock_every_ms: Some(60_000),
+        },
+    );
+    assert_eq!(settle_texts(&r), ["00:00:00.000"; 3]);
+    // An interval longer than the day: one run, at day end.
+    let mut day = ring();
+    day.day_end_ms = ms("10:00:00");
+    let r = run(
+        &day,
+        ChannelSpec::Rtgs {
+            gridlock_every_ms: Some(86_400_000),
+        },
+    );
+    assert_eq!(settle_texts(&r), ["10:00:00.000"; 3]);
+}

@@ -44,14 +44,19 @@ impl Gridlock {
 impl Rtgs {
     pub fn new(participants: usize, gridlock_every_ms: Option<u32>, day_end: SimTime) -> Rtgs {
         let gridlock = gridlock_every_ms.map(|every_ms| {
-            let mut gridlock = Gridlock {
+            // The first run: the first positive multiple of the interval, or
+            // the day end when the interval is longer than the day.
+            let first = if every_ms <= day_end.ms() {
+                SimTime(every_ms)
+            } else {
+                day_end
+            };
+            Gridlock {
                 every_ms,
                 day_end,
-                next_run: None,
+                next_run: Some(first),
                 resolver: PrefixResolver::new(),
-            };
-            gridlock.schedule_after(SimTime::MIDNIGHT);
-            gridlock
+            }
         });
         Rtgs {
             head: vec![NIL; participants],

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::Failure;
-use crate::config::Scenario;
+use crate::config::{ParticipantDefault, Scenario};
 use crate::format::{grouped, millis, yuan};
 use crate::report::{self, AtomicFile};
 use crate::run::{self, NoObserver};
@@ -30,6 +30,9 @@ pub struct RunArgs {
     /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
     #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
     volume: Option<f64>,
+    /// A participant that stops paying at a time: ID@HH:MM:SS.
+    #[arg(long = "default", value_name = "ID@HH:MM:SS", value_parser = ParticipantDefault::parse)]
+    default: Option<ParticipantDefault>,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -74,10 +77,49 @@ pub struct ScenarioArgs {
     /// Multiply every instrument's daily count.
     #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
     volume: Option<f64>,
+    /// A participant that stops paying at a time: ID@HH:MM:SS.
+    #[arg(long = "default", value_name = "ID@HH:MM:SS", value_parser = ParticipantDefault::parse)]
+    default: Option<ParticipantDefault>,
 }
 
 pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, Failure> {
-    load(&args.config, args.seed, args.days, args.volume)
+    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
+    with_default(&mut scenario, args.default.clone())?;
+    Ok(scenario)
+}
+
+/// Applies a `--default` and checks that it fits the scenario.
+fn with_default(
+    scenario: &mut Scenario,
+    default: Option<ParticipantDefault>,
+) -> Result<(), Failure> {
+    if let Some(default) = default {
+        scenario.default = Some(default);
+    }
+    if let Some(default) = &scenario.default {
+        if default.at > scenario.day_end {
+            return Err(Failure::BadInput(anyhow::anyhow!(
+                "--default: {} is after the day end {}",
+                default.at,
+                scenario.day_end
+            )));
+        }
+        let city = build_city(scenario);
+        if !city.ids.contains(&default.participant) {
+            return Err(Failure::BadInput(anyhow::anyhow!(
+                "--default: `{}` is not a participant of {} (e.g. {})",
+                default.participant,
+                scenario.name,
+                city.ids
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn load(
@@ -100,7 +142,8 @@ fn load(
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let scenario = load(&args.config, args.seed, args.days, args.volume)?;
+    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
+    with_default(&mut scenario, args.default.clone())?;
     let city = build_city(&scenario);
     let started = Instant::now();
     let result =

@@ -44,6 +44,15 @@ struct ScenarioFile {
     /// Strategies `clearsim compare` and `sweep` use by default.
     #[serde(default)]
     compare: Vec<String>,
+    /// A participant that stops paying during the run.
+    default: Option<DefaultFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefaultFile {
+    participant: String,
+    at: String,
 }
 
 fn one() -> u32 {
@@ -284,6 +293,34 @@ pub struct Scenario {
     pub deposits_fen: Option<f64>,
     /// Strategies to compare by default (as written, e.g. `dns:hourly`).
     pub compare: Vec<String>,
+    /// A participant (by id) that stops paying at a time of day 1.
+    pub default: Option<ParticipantDefault>,
+}
+
+/// A participant default: from `at` on day 1, none of its outgoing payments
+/// is released (it stays failed on later days).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParticipantDefault {
+    pub participant: String,
+    pub at: SimTime,
+}
+
+impl ParticipantDefault {
+    /// Parses `ID@HH:MM:SS`.
+    pub fn parse(text: &str) -> Result<ParticipantDefault, String> {
+        let (participant, at) = text
+            .split_once('@')
+            .ok_or_else(|| format!("`{text}` is not ID@HH:MM:SS"))?;
+        let at = SimTime::parse(at.as_bytes())
+            .ok_or_else(|| format!("`{at}` is not a time HH:MM:SS[.mmm]"))?;
+        if participant.is_empty() {
+            return Err(format!("`{text}`: the participant id is empty"));
+        }
+        Ok(ParticipantDefault {
+            participant: participant.to_string(),
+            at,
+        })
+    }
 }
 
 impl Scenario {
@@ -320,6 +357,11 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     }
     let (population, growth_default, deposits_fen) = population(path, &file.participants, base)?;
     let liquidity = LiquidityFile { ..file.liquidity };
+    if let Some(d) = &file.default
+        && SimTime::parse(d.at.as_bytes()).is_some_and(|at| at > day_end)
+    {
+        return Err(error(path, "default.at: after the day end"));
+    }
     for (field, value) in [
         ("liquidity.scale", liquidity.scale),
         ("liquidity.opening_share", liquidity.opening_share),
@@ -365,6 +407,13 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         channel_of,
         deposits_fen,
         compare: file.compare,
+        default: match file.default {
+            None => None,
+            Some(d) => Some(ParticipantDefault {
+                participant: d.participant,
+                at: time(path, "default.at", &d.at)?,
+            }),
+        },
     })
 }
 

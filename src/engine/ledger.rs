@@ -22,6 +22,9 @@ pub struct Ledger {
     /// Value that actually moved between accounts (Σ of debits): equal to
     /// the value settled under gross settlement, less under netting.
     moved_fen: i128,
+    /// Participants that stopped paying (a default): none of their outgoing
+    /// payments is released any more.
+    frozen: Vec<bool>,
 }
 
 impl Ledger {
@@ -39,6 +42,7 @@ impl Ledger {
             is_debited: vec![false; count],
             total_fen: opening_fen.iter().sum(),
             moved_fen: 0,
+            frozen: vec![false; count],
         }
     }
 
@@ -55,9 +59,21 @@ impl Ledger {
         self.balance_fen[i].saturating_add(self.credit_limit_fen[i])
     }
 
+    /// Whether the participant can pay `amount_fen` gross now: it has the
+    /// liquidity and has not defaulted.
     #[inline]
     pub fn affordable(&self, participant: u32, amount_fen: i64) -> bool {
-        self.available_fen(participant) >= amount_fen
+        self.available_fen(participant) >= amount_fen && !self.frozen[participant as usize]
+    }
+
+    /// The participant defaults: from now on it pays nothing, gross or net.
+    pub fn freeze(&mut self, participant: u32) {
+        self.frozen[participant as usize] = true;
+    }
+
+    #[inline]
+    pub fn is_frozen(&self, participant: u32) -> bool {
+        self.frozen[participant as usize]
     }
 
     /// Whether the participant cannot cover a net position `net_fen` (negative

@@ -90,6 +90,8 @@ pub enum EngineError {
     UnknownChannel(usize),
     #[error("{0}")]
     BadChannel(String),
+    #[error("unknown participant `{0}`")]
+    UnknownParticipant(String),
 }
 
 /// Ledger plus channels, advancing through the instants of a day.
@@ -266,6 +268,13 @@ impl Engine {
             }
         }
         self.next_event = Engine::earliest_event(&self.channels);
+    }
+
+    /// `participant` defaults now: none of its outgoing payments is released
+    /// from here on (queued ones stay queued; in a netting cycle it is
+    /// unwound as if short; a bilateral pair with its payments waits).
+    pub fn default_participant(&mut self, participant: u32) {
+        self.ledger.freeze(participant);
     }
 
     /// Day end: whatever is still held is unsettled.

@@ -23,6 +23,17 @@ pub struct RunSummary {
     pub channels: Vec<NamedFlow>,
     pub instruments: Vec<NamedFlow>,
     pub per_day: Vec<DayReport>,
+    /// Present when a participant defaulted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<DefaultReport>,
+}
+
+#[derive(Serialize)]
+pub struct DefaultReport {
+    pub participant: String,
+    pub at: String,
+    #[serde(flatten)]
+    pub knock_on: crate::run::KnockOn,
 }
 
 #[derive(Serialize)]
@@ -80,5 +91,10 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
         channels,
         instruments,
         per_day: result.days.clone(),
+        default: scenario.default.as_ref().map(|d| DefaultReport {
+            participant: d.participant.clone(),
+            at: d.at.to_string(),
+            knock_on: result.knock_on,
+        }),
     }
 }

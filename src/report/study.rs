@@ -43,6 +43,8 @@ pub struct CompareRow {
     /// Value that moved between accounts / gross value settled.
     pub netting_ratio: f64,
     pub peak_queued_value: i64,
+    /// With a participant default: what stayed unsettled between the others.
+    pub knock_on: crate::run::KnockOn,
     /// The in-transit histogram, HDR V2 serialised, base64: runs can be
     /// merged and percentiles recomputed.
     pub in_transit_histogram: String,
@@ -122,6 +124,7 @@ fn compare_row(choice: &StrategyChoice, result: &RunResult) -> CompareRow {
             result.moved_fen as f64 / settled as f64
         },
         peak_queued_value: flow.peak_queued_value,
+        knock_on: result.knock_on,
         in_transit_histogram: encode_histogram(&channel.in_transit.histogram),
     }
 }
@@ -343,6 +346,7 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
                     format!("{:.3}", r.netting_ratio),
                     yuan(r.peak_queued_value),
                     yuan(r.unsettled_value),
+                    yuan(r.knock_on.unsettled_value_at_others),
                 ]
             })
             .collect(),

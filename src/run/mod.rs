@@ -167,6 +167,15 @@ pub struct RunResult {
     pub payments: u64,
     /// Value that moved between accounts over the run (Σ of debits).
     pub moved_fen: i128,
+    /// With a participant default: payments (and their value) left
+    /// unsettled between the other participants — the knock-on effect.
+    pub knock_on: KnockOn,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KnockOn {
+    pub unsettled_at_others: u64,
+    pub unsettled_value_at_others: i64,
 }
 
 /// Receives the engine's settlements during a run.
@@ -181,6 +190,9 @@ struct RunSink<'a, O: Observer> {
     day_end: SimTime,
     /// Returns scheduled this instant: (time, whether next day, payment).
     returns: Vec<(SimTime, bool, Generated)>,
+    /// The defaulted participant, once it has defaulted.
+    defaulter: Option<u32>,
+    knock_on: KnockOn,
     observer: &'a mut O,
 }
 
@@ -253,6 +265,13 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         let flow = self.flow_index(payment.tag);
         self.channels[self.channel_of[instrument]].unsettled(payment.amount_fen, worst_ms);
         self.flows[flow].unsettled(payment.amount_fen, worst_ms);
+        if let Some(d) = self.defaulter
+            && payment.sender != d
+            && payment.receiver != d
+        {
+            self.knock_on.unsettled_at_others += 1;
+            self.knock_on.unsettled_value_at_others += payment.amount_fen;
+        }
     }
 }
 
@@ -302,7 +321,20 @@ pub fn run<O: Observer>(
         day: 0,
         day_end: scenario.day_end,
         returns: Vec::new(),
+        defaulter: None,
+        knock_on: KnockOn::default(),
         observer,
+    };
+    let defaulter = match &scenario.default {
+        None => None,
+        Some(d) => Some((
+            city.ids
+                .iter()
+                .position(|id| *id == d.participant)
+                .ok_or_else(|| EngineError::UnknownParticipant(d.participant.clone()))?
+                as u32,
+            d.at,
+        )),
     };
     let mut opening = city.opening_fen.clone();
     let mut days = Vec::with_capacity(scenario.days as usize);
@@ -323,10 +355,14 @@ pub fn run<O: Observer>(
             .day(scenario.seed, day, volume_of_day(scenario, day))
             .peekable();
         let first_key = key;
+        // A defaulted participant stays failed on later days (from midnight).
+        let mut default_at =
+            defaulter.map(|(i, at)| (i, if day == 0 { at } else { SimTime::MIDNIGHT }));
         loop {
             let arrival = stream.peek().map(|g| g.submit);
             let injected = injections.front().map(|(t, _)| *t);
-            let Some(at) = [arrival, injected, engine.next_event()]
+            let failing = default_at.map(|(_, t)| t);
+            let Some(at) = [arrival, injected, engine.next_event(), failing]
                 .into_iter()
                 .flatten()
                 .min()
@@ -334,6 +370,14 @@ pub fn run<O: Observer>(
                 break;
             };
             engine.begin_instant(at)?;
+            // The default takes effect at its instant, before the arrivals.
+            if let Some((participant, when)) = default_at
+                && when == at
+            {
+                engine.default_participant(participant);
+                sink.defaulter = Some(participant);
+                default_at = None;
+            }
             // Generated arrivals first, then returned cheques: a fixed order.
             while let Some(generated) = stream.next_if(|g| g.submit == at) {
                 arrive(
@@ -391,6 +435,7 @@ pub fn run<O: Observer>(
         closing_fen: opening,
         payments: key,
         moved_fen,
+        knock_on: sink.knock_on,
     })
 }
 

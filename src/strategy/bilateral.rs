@@ -19,6 +19,8 @@ pub struct Bilateral {
     net_by_high_fen: Vec<i64>,
     seen_high: Vec<bool>,
     settles_high: Vec<bool>,
+    /// The pair holds a payment sent by a defaulted participant.
+    blocked_high: Vec<bool>,
     highs: Vec<u32>,
 }
 
@@ -43,6 +45,7 @@ impl Bilateral {
             net_by_high_fen: vec![0; participants],
             seen_high: vec![false; participants],
             settles_high: vec![false; participants],
+            blocked_high: vec![false; participants],
             highs: Vec::new(),
         }
     }
@@ -109,6 +112,12 @@ impl Bilateral {
                     self.highs.push(entry.high);
                 }
                 self.net_by_high_fen[high] += entry.toward_low_fen;
+                let sender = if entry.toward_low_fen > 0 {
+                    entry.high
+                } else {
+                    low as u32
+                };
+                self.blocked_high[high] |= cx.ledger.is_frozen(sender);
             }
             self.highs.sort_unstable();
             // In ascending (low, high) order: each pair settles as a whole
@@ -118,11 +127,14 @@ impl Bilateral {
                 let h = high as usize;
                 let net_fen = std::mem::take(&mut self.net_by_high_fen[h]);
                 self.seen_high[h] = false;
-                let settles = match net_fen.cmp(&0) {
-                    std::cmp::Ordering::Equal => true,
-                    std::cmp::Ordering::Less => cx.ledger.affordable(low, -net_fen),
-                    std::cmp::Ordering::Greater => cx.ledger.affordable(high, net_fen),
-                };
+                // A defaulted participant's payments are never released.
+                let blocked = std::mem::take(&mut self.blocked_high[h]);
+                let settles = !blocked
+                    && match net_fen.cmp(&0) {
+                        std::cmp::Ordering::Equal => true,
+                        std::cmp::Ordering::Less => cx.ledger.affordable(low, -net_fen),
+                        std::cmp::Ordering::Greater => cx.ledger.affordable(high, net_fen),
+                    };
                 if settles && net_fen < 0 {
                     cx.ledger.transfer(low, high, -net_fen);
                 } else if settles && net_fen > 0 {

@@ -51,7 +51,8 @@ impl Dns {
         self.net_fen.copy_from_slice(&self.pending_net_fen);
         self.short.clear();
         for (i, &net_fen) in self.net_fen.iter().enumerate() {
-            if ledger.is_short(i as u32, net_fen) {
+            // A defaulted participant is unwound like a short one.
+            if ledger.is_short(i as u32, net_fen) || ledger.is_frozen(i as u32) {
                 self.short.push(i as u32);
             }
         }

@@ -74,8 +74,12 @@ impl PrefixResolver {
     /// A participant is short when its available liquidity cannot cover its
     /// net debit over `C`. Available liquidity is never negative, so a short
     /// participant always has a payment of its own left to drop.
+    /// A defaulted participant counts as short while it still has a payment
+    /// of its own in `C`: its payments are never released, net or gross.
     fn is_short(&self, ledger: &Ledger, participant: u32) -> bool {
-        ledger.is_short(participant, self.net_fen[participant as usize])
+        let i = participant as usize;
+        ledger.is_short(participant, self.net_fen[i])
+            || (ledger.is_frozen(participant) && self.kept[i] > 0)
     }
 
     fn drop_last<H: Held + ?Sized>(&mut self, held: &H, participant: u32) {

@@ -1,0 +1,216 @@
+//! A participant default, by hand: its outgoing payments are never released,
+//! and the knock-on effect on the others per strategy.
+
+use std::process::Command;
+
+use clearsim::engine::{Engine, Ledger, Payment, Sink};
+use clearsim::strategy::{ChannelSpec, Unwind};
+use clearsim::time::SimTime;
+
+#[derive(Default)]
+struct Settled(Vec<(u64, u32)>);
+impl Sink for Settled {
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        self.0.push((payment.key, at.ms()));
+    }
+    fn unsettled(&mut self, _payment: &Payment) {}
+}
+
+fn hours(h: u32) -> SimTime {
+    SimTime(h * 3_600_000)
+}
+
+/// Runs payments `(submit hour, sender, receiver, amount)`; participant
+/// `defaulter` defaults at 11:00. Returns the keys that settled, sorted.
+fn day(
+    opening: &[i64],
+    payments: &[(u32, u32, u32, i64)],
+    spec: ChannelSpec,
+    defaulter: Option<u32>,
+) -> Vec<u64> {
+    let ledger = Ledger::new(opening, &vec![0; opening.len()]);
+    let mut engine = Engine::new(ledger, &[spec], hours(17), 16).expect("valid");
+    let mut sink = Settled::default();
+    let mut instants: Vec<SimTime> = payments
+        .iter()
+        .map(|p| hours(p.0))
+        .chain([hours(11)])
+        .collect();
+    instants.sort();
+    instants.dedup();
+    for at in instants {
+        while let Some(next) = engine.next_event().filter(|&t| t < at) {
+            engine.begin_instant(next).expect("forward");
+            engine.end_instant(&mut sink);
+        }
+        engine.begin_instant(at).expect("forward");
+        if at == hours(11)
+            && let Some(d) = defaulter
+        {
+            engine.default_participant(d);
+        }
+        for (key, p) in payments
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| hours(p.0) == at)
+        {
+            let payment = Payment {
+                key: key as u64,
+                submit: at,
+                sender: p.1,
+                receiver: p.2,
+                amount_fen: p.3,
+                priority: 0,
+                tag: 0,
+            };
+            engine.arrive(0, payment, &mut sink).expect("arrives");
+        }
+        engine.end_instant(&mut sink);
+    }
+    while let Some(next) = engine.next_event() {
+        engine.begin_instant(next).expect("forward");
+        engine.end_instant(&mut sink);
+    }
+    engine.close_day(&mut sink);
+    let mut keys: Vec<u64> = sink.0.iter().map(|s| s.0).collect();
+    keys.sort();
+    keys
+}
+
+/// A (0) pays B 100, B pays C 80, C pays D 60, D pays C 30, E pays F 5.
+/// Everyone can cover the nets while A is sound.
+const OPENING: [i64; 6] = [100, 0, 0, 100, 5, 0];
+const PAYMENTS: [(u32, u32, u32, i64); 5] = [
+    (10, 0, 1, 100),
+    (10, 1, 2, 80),
+    (10, 2, 3, 60),
+    (10, 3, 2, 30),
+    (10, 4, 5, 5),
+];
+
+#[test]
+fn a_default_under_dns_unwinds_a_cascade() {
+    let spec = || ChannelSpec::Dns {
+        cycles: vec![hours(12)],
+        unwind: Unwind::Participant,
+    };
+    assert_eq!(day(&OPENING, &PAYMENTS, spec(), None), [0, 1, 2, 3, 4]);
+    // A defaults at 11:00: A is unwound (p0), then B is short (−80: p1),
+    // then C (−60 + 30: p2, p3). Only E → F settles.
+    assert_eq!(day(&OPENING, &PAYMENTS, spec(), Some(0)), [4]);
+    // Under `latest` unwinding A drops its payment, B and C their last ones,
+    // and D → C still settles.
+    let latest = ChannelSpec::Dns {
+        cycles: vec![hours(12)],
+        unwind: Unwind::Latest,
+    };
+    assert_eq!(day(&OPENING, &PAYMENTS, latest, Some(0)), [3, 4]);
+}
+
+#[test]
+fn a_default_under_rtgs_blocks_only_the_defaulter() {
+    // Gross at arrival (10:00) before the default: all settle.
+    assert_eq!(
+        day(
+            &OPENING,
+            &PAYMENTS,
+            ChannelSpec::Rtgs {
+                gridlock_every_ms: None
+            },
+            Some(0)
+        )
+        .len(),
+        5
+    );
+    // Payments at 12:00, after A's default at 11:00: A's payment queues
+    // although A holds 100, so B cannot pay C (80 with 0) and C, which gets
+    // only D's 30, cannot pay D 60. The 12:00 gridlock run drops A's payment
+    // (a defaulter is short while it has payments in the run), then B's,
+    // then C's: only D → C and E → F settle. Sound, all five settle.
+    let sound: Vec<_> = PAYMENTS.iter().map(|p| (12, p.1, p.2, p.3)).collect();
+    assert_eq!(
+        day(
+            &OPENING,
+            &sound,
+            ChannelSpec::Rtgs {
+                gridlock_every_ms: Some(3_600_000)
+            },
+            None
+        )
+        .len(),
+        5
+    );
+    let late: Vec<_> = PAYMENTS.iter().map(|p| (12, p.1, p.2, p.3)).collect();
+    assert_eq!(
+        day(
+            &OPENING,
+            &late,
+            ChannelSpec::Rtgs {
+                gridlock_every_ms: Some(3_600_000)
+            },
+            Some(0)
+        ),
+        [3, 4]
+    );
+}
+
+#[test]
+fn a_default_under_bilateral_holds_every_pair_it_pays_in() {
+    // B (1) is a net creditor of A (0): 50 from A, 20 to A. Sound, the pair
+    // settles; once B has defaulted its 20 to A is never released, so the
+    // pair waits although B owes nothing on net.
+    let payments = [(10, 0, 1, 50), (10, 1, 0, 20)];
+    let spec = || ChannelSpec::Bilateral {
+        cycles: vec![hours(12)],
+    };
+    assert_eq!(day(&[100, 0], &payments, spec(), None), [0, 1]);
+    assert!(day(&[100, 0], &payments, spec(), Some(1)).is_empty());
+}
+
+#[test]
+fn compare_reports_the_knock_on_effect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args([
+            "compare",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.05",
+            "--quiet",
+            "--strategies",
+            "rtgs;dns:hourly",
+        ])
+        .args(["--default", "B01@10:00:00", "--out", &out])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).expect("written"))
+            .expect("json");
+    for row in summary["strategies"].as_array().expect("rows") {
+        let others = row["knock_on"]["unsettled_at_others"]
+            .as_u64()
+            .expect("count");
+        assert!(others <= row["unsettled"].as_u64().expect("count"));
+    }
+    let dns_others = summary["strategies"][1]["knock_on"]["unsettled_at_others"]
+        .as_u64()
+        .expect("count");
+    assert!(dns_others > 0, "the unwinding cascade reaches other banks");
+    let bad = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args([
+            "run",
+            "configs/netting-compare.toml",
+            "--default",
+            "NOBODY@10:00:00",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("NOBODY"));
+}

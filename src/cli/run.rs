@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Failure;
 use crate::config::{ParticipantDefault, Scenario};
-use crate::format::{grouped, millis, yuan};
+use crate::format::{grouped, yuan};
 use crate::report::{self, AtomicFile};
 use crate::run::{self, NoObserver};
 use crate::workload::city::{City, build_city};
@@ -155,7 +155,10 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
-    report::write_all_atomic(&out, &[("summary.json", &json)])
+    let files = report::run::run_files(&summary);
+    let mut all: Vec<(&str, &[u8])> = vec![("summary.json", &json)];
+    all.extend(files.iter().map(|(name, bytes)| (*name, bytes.as_slice())));
+    report::write_all_atomic(&out, &all)
         .with_context(|| format!("{}: cannot write results", out.display()))
         .map_err(Failure::Other)?;
     if !args.quiet {
@@ -169,71 +172,46 @@ fn print_run(summary: &report::run::RunSummary, out: &Path, elapsed: std::time::
         "clearsim run: {} — {} participants, {} day(s), seed {}, day end {}",
         summary.scenario, summary.participants, summary.days, summary.seed, summary.day_end
     );
-    println!(
-        "{:<16} {:<14} {:>11} {:>8} {:>22} {:>9} {:>9} {:>9} {:>9} {:>7} {:>20}",
-        "flow",
-        "route",
-        "payments",
-        "settled",
-        "value (yuan)",
-        "p50",
-        "p99",
-        "max",
-        "vw-mean",
-        "DI",
-        "unsettled (yuan)"
+    let table = report::run::flow_table(
+        &summary
+            .channels
+            .iter()
+            .chain(&summary.instruments)
+            .cloned()
+            .collect::<Vec<_>>(),
     );
-    let rows = summary.channels.iter().chain(&summary.instruments);
-    for (index, row) in rows.enumerate() {
-        if index == summary.channels.len() {
-            println!("{}", "-".repeat(150));
-        }
-        let f = &row.flow;
-        let settled_pct = if f.payments == 0 {
-            0.0
-        } else {
-            100.0 * f.settled as f64 / f.payments as f64
-        };
+    print!("{}", table.text());
+    println!("in-transit: deposit → funds available (cheques), submission → settlement (others)");
+    let days = &summary.per_day;
+    let shown = if days.len() > 6 {
+        &days[..3]
+    } else {
+        &days[..]
+    };
+    print!("{}", report::run::day_table(shown).text());
+    if shown.len() < days.len() {
         println!(
-            "{:<16} {:<14} {:>11} {:>7.2}% {:>22} {:>9} {:>9} {:>9} {:>9} {:>7.4} {:>20}",
-            row.name,
-            row.route,
-            grouped(i128::from(f.payments)),
-            settled_pct,
-            yuan(f.value),
-            millis(f.in_transit_ms.stats.p50),
-            millis(f.in_transit_ms.stats.p99),
-            millis(f.in_transit_ms.stats.max),
-            millis(f.in_transit_ms.value_weighted_mean),
-            f.delay_indicator,
-            yuan(f.unsettled_value),
+            "… {} more days in {}",
+            days.len() - shown.len(),
+            out.join("report.md").display()
         );
     }
-    println!(
-        "in-transit: deposit → funds available (cheques), submission → settlement (others); DI = delay indicator"
-    );
-    for day in &summary.per_day {
+    if let Some(d) = &summary.default {
         println!(
-            "day {:>3}: {} payments; liquidity used {} yuan of {} opening (lower bound {}, upper bound {})",
-            day.day,
-            grouped(i128::from(day.payments)),
-            yuan(day.liquidity_used),
-            yuan(day.opening_total),
-            yuan(day.lower_bound),
-            yuan(day.upper_bound)
+            "default: {} stops paying at {}; unsettled between the others: {} payments, {} yuan",
+            d.participant,
+            d.at,
+            grouped(i128::from(d.knock_on.unsettled_at_others)),
+            yuan(d.knock_on.unsettled_value_at_others)
         );
-        if summary.per_day.len() > 5 && day.day == 3 {
-            println!("…");
-            break;
-        }
     }
     let seconds = elapsed.as_secs_f64();
     println!(
-        "engine: {} payments in {:.3} s = {} payments/s (generation and settlement, one thread); results in {}",
+        "engine: {} payments in {:.3} s = {} payments/s (generation and settlement, one thread); report in {}",
         grouped(i128::from(summary.payments)),
         seconds,
         grouped((summary.payments as f64 / seconds.max(1e-9)) as i128),
-        out.display()
+        out.join("report.html").display()
     );
 }
 

@@ -231,6 +231,11 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
                 .with_context(|| format!("{}: not a {schema} summary", path.display()))
                 .map_err(Failure::BadInput)?,
         ),
+        report::run::RUN_SCHEMA => report::run::run_files(
+            &serde_json::from_value(value)
+                .with_context(|| format!("{}: not a {schema} summary", path.display()))
+                .map_err(Failure::BadInput)?,
+        ),
         study::SWEEP_SCHEMA => study::sweep_files(
             &serde_json::from_value(value)
                 .with_context(|| format!("{}: not a {schema} summary", path.display()))
@@ -238,7 +243,7 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
         ),
         other => {
             return Err(Failure::BadInput(anyhow!(
-                "{}: schema `{other}` has no report (compare and sweep summaries do)",
+                "{}: schema `{other}` is not a run, compare or sweep summary",
                 path.display()
             )));
         }

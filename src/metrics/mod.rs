@@ -2,7 +2,7 @@
 //! or writes files.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::SimTime;
 
@@ -10,7 +10,7 @@ use crate::time::SimTime;
 pub const UNSETTLED: u32 = u32::MAX;
 
 /// Delay percentiles of settled payments, in milliseconds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DelayStats {
     pub p50: u64,
     pub p90: u64,

@@ -1,6 +1,10 @@
 //! `summary.json` and the terminal table of a `clearsim run`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::html;
+use super::study::{Table, decode_histogram, encode_histogram, percentile_curve};
+use crate::format::{grouped, millis, yuan};
 
 use crate::config::Scenario;
 use crate::run::{DayReport, FlowReport, RunResult};
@@ -9,9 +13,9 @@ use crate::workload::city::City;
 /// Version of the run summary schema (see docs/run-summary.md).
 pub const RUN_SCHEMA: &str = "clearsim.run.v1";
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct RunSummary {
-    pub schema: &'static str,
+    pub schema: String,
     pub scenario: String,
     pub seed: u64,
     pub days: u32,
@@ -28,7 +32,7 @@ pub struct RunSummary {
     pub default: Option<DefaultReport>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct DefaultReport {
     pub participant: String,
     pub at: String,
@@ -36,13 +40,15 @@ pub struct DefaultReport {
     pub knock_on: crate::run::KnockOn,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct NamedFlow {
     pub name: String,
     /// For channels: the strategy; for instruments: the channel.
     pub route: String,
     #[serde(flatten)]
     pub flow: FlowReport,
+    /// The in-transit histogram, HDR V2 serialised, base64.
+    pub in_transit_histogram: String,
 }
 
 pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunSummary {
@@ -54,6 +60,7 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
             name: channel.name.clone(),
             route: channel.spec.name().to_string(),
             flow: stats.report(),
+            in_transit_histogram: encode_histogram(&stats.in_transit.histogram),
         })
         .collect();
     let count = scenario.instruments.len();
@@ -76,10 +83,11 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
             name,
             route,
             flow: stats.report(),
+            in_transit_histogram: encode_histogram(&stats.in_transit.histogram),
         });
     }
     RunSummary {
-        schema: RUN_SCHEMA,
+        schema: RUN_SCHEMA.into(),
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         days: scenario.days,
@@ -97,4 +105,144 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
             knock_on: result.knock_on,
         }),
     }
+}
+
+/// The table of flows (channels, then instruments): the terminal, markdown,
+/// CSV and HTML all show this one.
+pub fn flow_table(flows: &[NamedFlow]) -> Table {
+    Table {
+        header: [
+            "flow",
+            "route",
+            "payments",
+            "settled %",
+            "value (yuan)",
+            "in-transit p50",
+            "p99",
+            "max",
+            "value-weighted mean",
+            "delay indicator",
+            "peak queue (yuan)",
+            "unsettled (yuan)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: flows
+            .iter()
+            .map(|row| {
+                let f = &row.flow;
+                let t = &f.in_transit_ms;
+                vec![
+                    row.name.clone(),
+                    row.route.clone(),
+                    grouped(i128::from(f.payments)),
+                    format!(
+                        "{:.2}",
+                        if f.payments == 0 {
+                            0.0
+                        } else {
+                            100.0 * f.settled as f64 / f.payments as f64
+                        }
+                    ),
+                    yuan(f.value),
+                    millis(t.stats.p50),
+                    millis(t.stats.p99),
+                    millis(t.stats.max),
+                    millis(t.value_weighted_mean),
+                    format!("{:.4}", f.delay_indicator),
+                    yuan(f.peak_queued_value),
+                    yuan(f.unsettled_value),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Liquidity per day.
+pub fn day_table(days: &[DayReport]) -> Table {
+    Table {
+        header: [
+            "day",
+            "payments",
+            "opening (yuan)",
+            "liquidity used",
+            "lower bound",
+            "upper bound",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: days
+            .iter()
+            .map(|d| {
+                vec![
+                    d.day.to_string(),
+                    grouped(i128::from(d.payments)),
+                    yuan(d.opening_total),
+                    yuan(d.liquidity_used),
+                    yuan(d.lower_bound),
+                    yuan(d.upper_bound),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// report.md, the CSV tables and report.html of a run.
+pub fn run_files(summary: &RunSummary) -> Vec<(&'static str, Vec<u8>)> {
+    let channels = flow_table(&summary.channels);
+    let instruments = flow_table(&summary.instruments);
+    let days = day_table(&summary.per_day);
+    let default = summary.default.as_ref().map_or(String::new(), |d| {
+        format!(
+            "\n**Default:** {} stops paying at {}. Left unsettled between the other participants: {} payments, {} yuan.\n",
+            d.participant,
+            d.at,
+            grouped(i128::from(d.knock_on.unsettled_at_others)),
+            yuan(d.knock_on.unsettled_value_at_others)
+        )
+    });
+    let markdown = format!(
+        "# clearsim run: {}\n\n{} participants, {} day(s), seed {}, day end {}. In-transit: deposit → funds available for cheques, submission → settlement otherwise.\n{}\n## Channels\n\n{}\n## Instruments\n\n{}\n## Liquidity by day\n\n{}",
+        summary.scenario,
+        summary.participants,
+        summary.days,
+        summary.seed,
+        summary.day_end,
+        default,
+        channels.markdown(),
+        instruments.markdown(),
+        days.markdown()
+    );
+    let curves = |flows: &[NamedFlow]| -> Vec<(String, Vec<(f64, f64)>)> {
+        flows
+            .iter()
+            .filter_map(|f| {
+                decode_histogram(&f.in_transit_histogram)
+                    .map(|h| (f.name.clone(), percentile_curve(&h)))
+            })
+            .collect()
+    };
+    let page = html::page(
+        &format!("clearsim run — {}", summary.scenario),
+        &[
+            html::table(&channels),
+            html::percentile_chart(
+                "In-transit time by percentile, per channel",
+                &curves(&summary.channels),
+            ),
+            html::table(&instruments),
+            html::percentile_chart(
+                "In-transit time by percentile, per instrument",
+                &curves(&summary.instruments),
+            ),
+            html::table(&days),
+        ],
+    );
+    vec![
+        ("report.md", markdown.into_bytes()),
+        ("channels.csv", channels.csv().into_bytes()),
+        ("instruments.csv", instruments.csv().into_bytes()),
+        ("days.csv", days.csv().into_bytes()),
+        ("report.html", page.into_bytes()),
+    ]
 }

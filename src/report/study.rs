@@ -75,7 +75,8 @@ impl From<&TransitReport> for TransitFigures {
     }
 }
 
-fn encode_histogram(histogram: &Histogram<u64>) -> String {
+/// A histogram as HDR V2 bytes in base64 (empty if it cannot be written).
+pub fn encode_histogram(histogram: &Histogram<u64>) -> String {
     let mut bytes = Vec::new();
     // Serialising into memory cannot fail for a valid histogram; an empty
     // string marks the impossible case rather than aborting a report.

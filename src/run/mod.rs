@@ -6,7 +6,7 @@
 //! session (never into the past). Memory is O(participants + payments held),
 //! independent of the number of payments in a day.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Scenario;
 use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
@@ -121,14 +121,14 @@ impl FlowStats {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransitReport {
     #[serde(flatten)]
     pub stats: DelayStats,
     pub value_weighted_mean: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlowReport {
     pub payments: u64,
     pub value: i64,
@@ -143,7 +143,7 @@ pub struct FlowReport {
 }
 
 /// Liquidity figures of one day.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayReport {
     pub day: u32,
     pub payments: u64,
@@ -172,7 +172,7 @@ pub struct RunResult {
     pub knock_on: KnockOn,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KnockOn {
     pub unsettled_at_others: u64,
     pub unsettled_value_at_others: i64,

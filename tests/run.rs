@@ -290,3 +290,34 @@ fn config_errors_name_the_file_and_field() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("surprise"));
 }
+
+#[test]
+fn extreme_but_valid_configs_run_without_panicking() {
+    // Concentration so high that size^c underflows for all but the largest
+    // bank, amounts far beyond any real payment (clamped to 10^13 fen), and
+    // liquidity far beyond any need (clamped per bank).
+    let text = r#"
+seed = 9
+[participants]
+n = 20
+[liquidity]
+opening_share = 1e12
+[[instrument]]
+name = "p"
+daily_count = 5000
+amount = { median_yuan = 1e12, sigma = 3.0, tail_share = 0.5, tail_alpha = 1.01 }
+concentration = 1000
+[[channel]]
+name = "c"
+strategy = "dns"
+instruments = ["p"]
+"#;
+    let scenario = Scenario::parse(Path::new("extreme.toml"), text, Path::new(".")).expect("valid");
+    let city = build_city(&scenario);
+    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    assert!(result.payments > 4000);
+    assert_eq!(
+        result.closing_fen.iter().sum::<i64>(),
+        city.opening_fen.iter().sum::<i64>()
+    );
+}

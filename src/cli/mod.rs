@@ -51,6 +51,17 @@ pub enum Failure {
     Other(anyhow::Error),
 }
 
+/// Engine errors that come from the user's scenario are bad input.
+pub fn engine_failure(error: crate::engine::EngineError) -> Failure {
+    use crate::engine::EngineError;
+    match error {
+        EngineError::AmountsOverflow
+        | EngineError::UnknownParticipant(_)
+        | EngineError::BadChannel(_) => Failure::BadInput(error.into()),
+        other => Failure::Other(other.into()),
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

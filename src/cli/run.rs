@@ -146,8 +146,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     with_default(&mut scenario, args.default.clone())?;
     let city = build_city(&scenario);
     let started = Instant::now();
-    let result =
-        run::run(&scenario, &city, &mut NoObserver).map_err(|e| Failure::Other(e.into()))?;
+    let result = run::run(&scenario, &city, &mut NoObserver).map_err(super::engine_failure)?;
     let elapsed = started.elapsed();
     let summary = report::run::run_summary(&scenario, &city, &result);
     let out = args

@@ -142,7 +142,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
         args.threads.unwrap_or_else(cores),
         &|| bar.inc(1),
     )
-    .map_err(|e| Failure::Other(e.into()))?;
+    .map_err(super::engine_failure)?;
     bar.finish_and_clear();
     let summary = study::compare_summary(&scenario, &choices, &results);
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
@@ -188,7 +188,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
         args.threads.unwrap_or_else(cores),
         &|| bar.inc(1),
     )
-    .map_err(|e| Failure::Other(e.into()))?;
+    .map_err(super::engine_failure)?;
     bar.finish_and_clear();
     let summary = study::sweep_summary(&scenario, &choices, &points);
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;

@@ -92,6 +92,10 @@ pub enum EngineError {
     BadChannel(String),
     #[error("unknown participant `{0}`")]
     UnknownParticipant(String),
+    #[error(
+        "the opening balances plus the payments' amounts exceed i64 fen: amounts this large cannot be settled exactly"
+    )]
+    AmountsOverflow,
 }
 
 /// Ledger plus channels, advancing through the instants of a day.

@@ -94,8 +94,14 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
         day_end: scenario.day_end.to_string(),
         participants: city.len(),
         payments: result.payments,
-        opening_total: city.opening_fen.iter().sum(),
-        credit_total: city.credit_limit_fen.iter().sum(),
+        opening_total: city
+            .opening_fen
+            .iter()
+            .fold(0i64, |a, &b| a.saturating_add(b)),
+        credit_total: city
+            .credit_limit_fen
+            .iter()
+            .fold(0i64, |a, &b| a.saturating_add(b)),
         channels,
         instruments,
         per_day: result.days.clone(),

@@ -192,6 +192,9 @@ struct RunSink<'a, O: Observer> {
     returns: Vec<(SimTime, bool, Generated)>,
     /// The defaulted participant, once it has defaulted.
     defaulter: Option<u32>,
+    /// i64::MAX less Σ opening balances less Σ amounts so far: every
+    /// balance and sum stays below i64::MAX while this stays ≥ 0.
+    headroom_fen: i64,
     knock_on: KnockOn,
     observer: &'a mut O,
 }
@@ -322,6 +325,12 @@ pub fn run<O: Observer>(
         day_end: scenario.day_end,
         returns: Vec::new(),
         defaulter: None,
+        headroom_fen: i64::MAX
+            - city
+                .opening_fen
+                .iter()
+                .try_fold(0i64, |sum, &o| sum.checked_add(o))
+                .ok_or(EngineError::AmountsOverflow)?,
         knock_on: KnockOn::default(),
         observer,
     };
@@ -447,6 +456,11 @@ fn arrive<O: Observer>(
     generated: Generated,
     key: &mut u64,
 ) -> Result<(), EngineError> {
+    sink.headroom_fen = sink
+        .headroom_fen
+        .checked_sub(generated.amount_fen)
+        .filter(|h| *h >= 0)
+        .ok_or(EngineError::AmountsOverflow)?;
     let instrument = usize::from(generated.tag & TAG_INSTRUMENT);
     let channel = sink.channel_of[instrument];
     let flow = sink.flow_index(generated.tag);

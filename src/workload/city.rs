@@ -95,6 +95,21 @@ fn to_fen(value: f64) -> i64 {
     value.clamp(0.0, 1e15).round() as i64
 }
 
+/// Gravity weights size^c, computed on sizes relative to the largest so that
+/// no exponent can underflow them all to zero (the largest weighs 1).
+pub fn gravity_weights(size: &[f64], concentration: f64) -> Vec<f64> {
+    let largest = size.iter().copied().fold(0.0f64, f64::max);
+    size.iter()
+        .map(|s| {
+            if largest > 0.0 {
+                libm::pow(s / largest, concentration)
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
 /// Mean amount of an instrument's law: log-normal body plus Pareto tail.
 pub fn mean_amount_fen(instrument: &Instrument) -> f64 {
     let law = &instrument.amount;
@@ -109,10 +124,7 @@ pub fn mean_amount_fen(instrument: &Instrument) -> f64 {
 pub fn expected_daily_outflow_fen(scenario: &Scenario, size: &[f64]) -> Vec<f64> {
     let mut outflow = vec![0.0; size.len()];
     for instrument in &scenario.instruments {
-        let weights: Vec<f64> = size
-            .iter()
-            .map(|s| libm::pow(*s, instrument.concentration))
-            .collect();
+        let weights = gravity_weights(size, instrument.concentration);
         let total: f64 = weights.iter().sum();
         let value = instrument.daily_count * mean_amount_fen(instrument);
         for (out, weight) in outflow.iter_mut().zip(&weights) {

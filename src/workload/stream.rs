@@ -71,10 +71,7 @@ impl StreamModel {
             .instruments
             .iter()
             .map(|instrument| {
-                let weights: Vec<f64> = size
-                    .iter()
-                    .map(|s| libm::pow(*s, instrument.concentration))
-                    .collect();
+                let weights = super::city::gravity_weights(size, instrument.concentration);
                 let law = &instrument.amount;
                 let (median, sigma) = (law.median_fen, law.sigma);
                 InstrumentTables {

@@ -299,3 +299,108 @@ fn html_report_renders_in_a_real_browser() {
         "charts missing from the DOM"
     );
 }
+
+#[test]
+fn merging_pools_runs_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    for seed in ["1", "2"] {
+        ok(&clearsim(&[
+            "compare",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.05",
+            "--quiet",
+            "--seed",
+            seed,
+            "--strategies",
+            "rtgs;dns:hourly",
+            "--out",
+            &path(seed),
+        ]));
+        ok(&clearsim(&[
+            "run",
+            "configs/chengdu-2005.toml",
+            "--volume",
+            "0.02",
+            "--quiet",
+            "--seed",
+            seed,
+            "--out",
+            &path(&format!("run{seed}")),
+        ]));
+    }
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(dir.path().join(name).join("summary.json")).expect("summary"),
+        )
+        .expect("json")
+    };
+    // A run merged with itself: counts double, every derived figure stays.
+    ok(&clearsim(&[
+        "merge",
+        &path("1"),
+        &path("1"),
+        "--out",
+        &path("11"),
+    ]));
+    let (one, twice) = (read("1"), read("11"));
+    for (a, b) in one["strategies"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .zip(twice["strategies"].as_array().expect("rows"))
+    {
+        assert_eq!(
+            b["payments"].as_u64(),
+            a["payments"].as_u64().map(|p| 2 * p)
+        );
+        assert_eq!(
+            b["settled_value"].as_i64(),
+            a["settled_value"].as_i64().map(|v| 2 * v)
+        );
+        for key in ["delay_indicator", "netting_ratio", "in_transit_ms"] {
+            assert_eq!(a[key], b[key], "{key}");
+        }
+    }
+    // Two seeds: counts add, the pooled histogram holds every settled payment.
+    ok(&clearsim(&[
+        "merge",
+        &path("1"),
+        &path("2"),
+        "--out",
+        &path("12"),
+    ]));
+    let (two, both) = (read("2"), read("12"));
+    assert_eq!(both["merged_seeds"], serde_json::json!([2]));
+    for s in 0..2 {
+        let sum = one["strategies"][s]["payments"].as_u64().expect("n")
+            + two["strategies"][s]["payments"].as_u64().expect("n");
+        assert_eq!(both["strategies"][s]["payments"].as_u64(), Some(sum));
+        let pooled = decode_histogram(
+            both["strategies"][s]["in_transit_histogram"]
+                .as_str()
+                .expect("b64"),
+        )
+        .expect("decodes");
+        assert_eq!(
+            Some(pooled.len()),
+            both["strategies"][s]["settled"].as_u64()
+        );
+    }
+    assert!(dir.path().join("12").join("report.html").exists());
+    // Runs merge too; days follow one another.
+    ok(&clearsim(&[
+        "merge",
+        &path("run1"),
+        &path("run2"),
+        "--out",
+        &path("runs"),
+    ]));
+    let runs = read("runs");
+    assert_eq!(runs["days"], 2);
+    assert_eq!(runs["per_day"][1]["day"], 2);
+    // A run and a compare do not merge.
+    let mixed = clearsim(&["merge", &path("1"), &path("run1"), "--out", &path("bad")]);
+    assert_eq!(mixed.status.code(), Some(2));
+}

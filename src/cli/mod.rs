@@ -40,6 +40,8 @@ enum Command {
     Sweep(study::SweepArgs),
     /// Rebuild report.md, CSV tables and report.html from a saved summary.json.
     Report(study::ReportArgs),
+    /// Pool runs or compares of the same study (e.g. several seeds) into one.
+    Merge(study::MergeArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -71,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => study::compare_command(&args),
         Command::Sweep(args) => study::sweep_command(&args),
         Command::Report(args) => study::report_command(&args),
+        Command::Merge(args) => study::merge_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

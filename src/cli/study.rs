@@ -211,34 +211,55 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Rebuilds report.md, the CSV tables and report.html from summary.json.
-pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
-    let path = args.dir.join("summary.json");
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Directories (or summary.json files) of runs or compares of the same study.
+    #[arg(required = true, num_args = 2..)]
+    inputs: Vec<PathBuf>,
+    /// Output directory for the merged summary and its reports.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// A summary read from disk, typed by its schema.
+enum Saved {
+    Run(report::run::RunSummary),
+    Compare(study::CompareSummary),
+    Sweep(study::SweepSummary),
+}
+
+fn read_summary(path: &Path) -> Result<Saved, Failure> {
+    let path = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
     let bytes = std::fs::read(&path)
         .with_context(|| format!("{}: cannot read", path.display()))
         .map_err(Failure::BadInput)?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not JSON", path.display()))
+    #[derive(serde::Deserialize)]
+    struct Schema {
+        schema: String,
+    }
+    let schema: Schema = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a clearsim summary", path.display()))
         .map_err(Failure::BadInput)?;
-    let schema = value
-        .get("schema")
-        .and_then(|s| s.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let files = match schema.as_str() {
-        study::COMPARE_SCHEMA => study::compare_files(
-            &serde_json::from_value(value)
-                .with_context(|| format!("{}: not a {schema} summary", path.display()))
+    let typed = |what: &str| format!("{}: not a {what} summary", path.display());
+    // Parsed from the bytes (not a JSON value): sums are 128-bit integers.
+    Ok(match schema.schema.as_str() {
+        report::run::RUN_SCHEMA => Saved::Run(
+            serde_json::from_slice(&bytes)
+                .with_context(|| typed("run"))
                 .map_err(Failure::BadInput)?,
         ),
-        report::run::RUN_SCHEMA => report::run::run_files(
-            &serde_json::from_value(value)
-                .with_context(|| format!("{}: not a {schema} summary", path.display()))
+        study::COMPARE_SCHEMA => Saved::Compare(
+            serde_json::from_slice(&bytes)
+                .with_context(|| typed("compare"))
                 .map_err(Failure::BadInput)?,
         ),
-        study::SWEEP_SCHEMA => study::sweep_files(
-            &serde_json::from_value(value)
-                .with_context(|| format!("{}: not a {schema} summary", path.display()))
+        study::SWEEP_SCHEMA => Saved::Sweep(
+            serde_json::from_slice(&bytes)
+                .with_context(|| typed("sweep"))
                 .map_err(Failure::BadInput)?,
         ),
         other => {
@@ -247,7 +268,82 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
                 path.display()
             )));
         }
+    })
+}
+
+fn files_of(saved: &Saved) -> Result<(Vec<u8>, Vec<(&'static str, Vec<u8>)>), Failure> {
+    let failed = |e: std::io::Error| Failure::Other(e.into());
+    Ok(match saved {
+        Saved::Run(s) => (
+            report::to_json(s).map_err(failed)?,
+            report::run::run_files(s),
+        ),
+        Saved::Compare(s) => (report::to_json(s).map_err(failed)?, study::compare_files(s)),
+        Saved::Sweep(s) => (report::to_json(s).map_err(failed)?, study::sweep_files(s)),
+    })
+}
+
+/// Pools several runs or compares of the same study into one.
+pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
+    let saved: Vec<Saved> = args
+        .inputs
+        .iter()
+        .map(|p| read_summary(p))
+        .collect::<Result<_, _>>()?;
+    let bad = |e: String| Failure::BadInput(anyhow!("merge: {e}"));
+    let merged = match &saved[0] {
+        Saved::Run(_) => Saved::Run(
+            report::merge::merge_runs(
+                saved
+                    .into_iter()
+                    .map(|s| {
+                        if let Saved::Run(r) = s {
+                            Ok(r)
+                        } else {
+                            Err("all inputs must be runs".to_string())
+                        }
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(bad)?,
+            )
+            .map_err(bad)?,
+        ),
+        Saved::Compare(_) => Saved::Compare(
+            report::merge::merge_compares(
+                saved
+                    .into_iter()
+                    .map(|s| {
+                        if let Saved::Compare(c) = s {
+                            Ok(c)
+                        } else {
+                            Err("all inputs must be compares".to_string())
+                        }
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(bad)?,
+            )
+            .map_err(bad)?,
+        ),
+        Saved::Sweep(_) => {
+            return Err(bad(
+                "sweeps do not merge (run the sweep with more volume or days instead)".into(),
+            ));
+        }
     };
+    let (json, files) = files_of(&merged)?;
+    write(&args.out, json, files)?;
+    println!(
+        "clearsim merge: {} inputs into {}",
+        args.inputs.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Rebuilds report.md, the CSV tables and report.html from summary.json.
+pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
+    let saved = read_summary(&args.dir)?;
+    let (_, files) = files_of(&saved)?;
     let all: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
     report::write_all_atomic(&args.dir, &all)
         .with_context(|| format!("{}: cannot write", args.dir.display()))

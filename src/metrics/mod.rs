@@ -221,6 +221,18 @@ impl DelayIndicator {
         }
     }
 
+    /// From saved sums (Σ a·d, Σ a·(day_end − submit)), e.g. when merging.
+    pub fn from_sums(numerator: i128, denominator: i128) -> DelayIndicator {
+        DelayIndicator {
+            numerator,
+            denominator,
+        }
+    }
+
+    pub fn sums(&self) -> (i128, i128) {
+        (self.numerator, self.denominator)
+    }
+
     #[inline]
     pub fn add(&mut self, amount_fen: i64, delay_ms: u32, worst_ms: u32) {
         self.numerator += i128::from(amount_fen) * i128::from(delay_ms);

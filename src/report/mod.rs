@@ -1,6 +1,7 @@
 //! Writing results: the replay's CSV and JSON files, written atomically.
 
 pub mod html;
+pub mod merge;
 pub mod run;
 pub mod study;
 

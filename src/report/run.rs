@@ -27,6 +27,9 @@ pub struct RunSummary {
     pub channels: Vec<NamedFlow>,
     pub instruments: Vec<NamedFlow>,
     pub per_day: Vec<DayReport>,
+    /// Seeds of the runs merged into this one (after `seed`), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_seeds: Vec<u64>,
     /// Present when a participant defaulted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<DefaultReport>,
@@ -45,7 +48,8 @@ pub struct NamedFlow {
     pub name: String,
     /// For channels: the strategy; for instruments: the channel.
     pub route: String,
-    #[serde(flatten)]
+    /// Not flattened: its 128-bit sums cannot pass through serde's
+    /// flattening buffer.
     pub flow: FlowReport,
     /// The in-transit histogram, HDR V2 serialised, base64.
     pub in_transit_histogram: String,
@@ -105,6 +109,7 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
         channels,
         instruments,
         per_day: result.days.clone(),
+        merged_seeds: Vec::new(),
         default: scenario.default.as_ref().map(|d| DefaultReport {
             participant: d.participant.clone(),
             at: d.at.to_string(),

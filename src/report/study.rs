@@ -22,6 +22,9 @@ pub struct CompareSummary {
     pub seed: u64,
     pub days: u32,
     pub strategies: Vec<CompareRow>,
+    /// Seeds of the runs merged into this one (after `seed`), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_seeds: Vec<u64>,
 }
 
 /// One strategy's figures over the whole run (all instruments together).
@@ -45,6 +48,10 @@ pub struct CompareRow {
     pub peak_queued_value: i64,
     /// With a participant default: what stayed unsettled between the others.
     pub knock_on: crate::run::KnockOn,
+    /// Value that moved between accounts (the netting ratio's numerator).
+    pub moved_value: i128,
+    /// Exact sums behind the means and the delay indicator (for merging).
+    pub sums: crate::run::FlowSums,
     /// The in-transit histogram, HDR V2 serialised, base64: runs can be
     /// merged and percentiles recomputed.
     pub in_transit_histogram: String,
@@ -99,10 +106,40 @@ pub fn decode_histogram(text: &str) -> Option<Histogram<u64>> {
 
 fn compare_row(choice: &StrategyChoice, result: &RunResult) -> CompareRow {
     let channel = &result.channels[0];
-    let flow = channel.report();
-    let settled = flow.settled_value;
+    let days = &result.days;
+    let largest = |f: fn(&crate::run::DayReport) -> i64| days.iter().map(f).max().unwrap_or(0);
+    row_from(
+        choice.label.clone(),
+        &channel.report(),
+        Liquidity {
+            used: largest(|d| d.liquidity_used),
+            lower_bound: largest(|d| d.lower_bound),
+            upper_bound: largest(|d| d.upper_bound),
+        },
+        result.moved_fen,
+        result.knock_on,
+        encode_histogram(&channel.in_transit.histogram),
+    )
+}
+
+/// Liquidity figures of a compare row (the largest over the days).
+pub struct Liquidity {
+    pub used: i64,
+    pub lower_bound: i64,
+    pub upper_bound: i64,
+}
+
+/// A compare row from a flow report: the one place its figures are derived.
+pub fn row_from(
+    strategy: String,
+    flow: &crate::run::FlowReport,
+    liquidity: Liquidity,
+    moved_value: i128,
+    knock_on: crate::run::KnockOn,
+    in_transit_histogram: String,
+) -> CompareRow {
     CompareRow {
-        strategy: choice.label.clone(),
+        strategy,
         payments: flow.payments,
         value: flow.value,
         settled: flow.settled,
@@ -111,22 +148,19 @@ fn compare_row(choice: &StrategyChoice, result: &RunResult) -> CompareRow {
         unsettled_value: flow.unsettled_value,
         in_transit_ms: TransitFigures::from(&flow.in_transit_ms),
         delay_indicator: flow.delay_indicator,
-        liquidity_used: result
-            .days
-            .iter()
-            .map(|d| d.liquidity_used)
-            .max()
-            .unwrap_or(0),
-        lower_bound: result.days.iter().map(|d| d.lower_bound).max().unwrap_or(0),
-        upper_bound: result.days.iter().map(|d| d.upper_bound).max().unwrap_or(0),
-        netting_ratio: if settled == 0 {
+        liquidity_used: liquidity.used,
+        lower_bound: liquidity.lower_bound,
+        upper_bound: liquidity.upper_bound,
+        netting_ratio: if flow.settled_value == 0 {
             0.0
         } else {
-            result.moved_fen as f64 / settled as f64
+            moved_value as f64 / flow.settled_value as f64
         },
         peak_queued_value: flow.peak_queued_value,
-        knock_on: result.knock_on,
-        in_transit_histogram: encode_histogram(&channel.in_transit.histogram),
+        knock_on,
+        moved_value,
+        sums: flow.sums,
+        in_transit_histogram,
     }
 }
 
@@ -145,6 +179,7 @@ pub fn compare_summary(
             .zip(results)
             .map(|(c, r)| compare_row(c, r))
             .collect(),
+        merged_seeds: Vec::new(),
     }
 }
 

@@ -99,7 +99,8 @@ impl FlowStats {
 
     /// The reported figures of this flow.
     pub fn report(&self) -> FlowReport {
-        FlowReport {
+        let (delay_weighted, delay_weight) = self.indicator.sums();
+        let counts = FlowCounts {
             payments: self.payments,
             value: self.value_fen,
             settled: self.settled,
@@ -107,16 +108,93 @@ impl FlowStats {
             unsettled: self.unsettled,
             unsettled_value: self.unsettled_value_fen,
             dishonoured: self.dishonoured,
+            peak_queued_value: self.peak_held_fen,
+        };
+        let sums = FlowSums {
+            delay_weighted,
+            delay_weight,
+            transit_weighted: self.transit_weighted,
+            transit_value: self.transit_value,
+            transit_total_ms: self.in_transit.sum_ms,
+            transit_max_ms: self.in_transit.max_ms,
+        };
+        FlowReport::derive(counts, sums, &self.in_transit.histogram)
+    }
+}
+
+/// Counts and values of a flow (additive over runs, but for the peak).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowCounts {
+    pub payments: u64,
+    pub value: i64,
+    pub settled: u64,
+    pub settled_value: i64,
+    pub unsettled: u64,
+    pub unsettled_value: i64,
+    pub dishonoured: u64,
+    pub peak_queued_value: i64,
+}
+
+/// The exact sums behind a flow's means and delay indicator, kept in the
+/// summary so that runs merge exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowSums {
+    /// Σ amount · delay, and Σ amount · (day end − submit): the delay indicator.
+    pub delay_weighted: i128,
+    pub delay_weight: i128,
+    /// Σ amount · in-transit time, and Σ amount, over payments made available.
+    pub transit_weighted: i128,
+    pub transit_value: i128,
+    /// Σ in-transit time (ms) and its maximum.
+    pub transit_total_ms: u128,
+    pub transit_max_ms: u64,
+}
+
+impl FlowReport {
+    /// Every derived figure of a flow, from its counts, sums and histogram:
+    /// the one place they are computed (for a run and for merged runs).
+    pub fn derive(
+        counts: FlowCounts,
+        sums: FlowSums,
+        histogram: &hdrhistogram::Histogram<u64>,
+    ) -> FlowReport {
+        FlowReport {
+            payments: counts.payments,
+            value: counts.value,
+            settled: counts.settled,
+            settled_value: counts.settled_value,
+            unsettled: counts.unsettled,
+            unsettled_value: counts.unsettled_value,
+            dishonoured: counts.dishonoured,
             in_transit_ms: TransitReport {
-                stats: self.in_transit.stats(),
-                value_weighted_mean: if self.transit_value == 0 {
+                stats: DelayStats::from_histogram(
+                    histogram,
+                    sums.transit_max_ms,
+                    sums.transit_total_ms,
+                ),
+                value_weighted_mean: if sums.transit_value == 0 {
                     0
                 } else {
-                    ((self.transit_weighted + self.transit_value / 2) / self.transit_value) as u64
+                    ((sums.transit_weighted + sums.transit_value / 2) / sums.transit_value) as u64
                 },
             },
-            delay_indicator: self.indicator.value(),
-            peak_queued_value: self.peak_held_fen,
+            delay_indicator: DelayIndicator::from_sums(sums.delay_weighted, sums.delay_weight)
+                .value(),
+            peak_queued_value: counts.peak_queued_value,
+            sums,
+        }
+    }
+
+    pub fn counts(&self) -> FlowCounts {
+        FlowCounts {
+            payments: self.payments,
+            value: self.value,
+            settled: self.settled,
+            settled_value: self.settled_value,
+            unsettled: self.unsettled,
+            unsettled_value: self.unsettled_value,
+            dishonoured: self.dishonoured,
+            peak_queued_value: self.peak_queued_value,
         }
     }
 }
@@ -140,6 +218,7 @@ pub struct FlowReport {
     pub in_transit_ms: TransitReport,
     pub delay_indicator: f64,
     pub peak_queued_value: i64,
+    pub sums: FlowSums,
 }
 
 /// Liquidity figures of one day.

@@ -271,7 +271,7 @@ fn read_summary(path: &Path) -> Result<Saved, Failure> {
     })
 }
 
-fn files_of(saved: &Saved) -> Result<(Vec<u8>, Vec<(&'static str, Vec<u8>)>), Failure> {
+fn files_of(saved: &Saved) -> Result<(Vec<u8>, report::ReportFiles), Failure> {
     let failed = |e: std::io::Error| Failure::Other(e.into());
     Ok(match saved {
         Saved::Run(s) => (

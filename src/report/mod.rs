@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::input::Day;
+
+/// Named files of a report, ready to be written together.
+pub type ReportFiles = Vec<(&'static str, Vec<u8>)>;
 use crate::metrics::{Summary, UNSETTLED};
 use crate::replay::Replay;
 use crate::time::SimTime;

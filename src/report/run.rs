@@ -199,7 +199,7 @@ pub fn day_table(days: &[DayReport]) -> Table {
 }
 
 /// report.md, the CSV tables and report.html of a run.
-pub fn run_files(summary: &RunSummary) -> Vec<(&'static str, Vec<u8>)> {
+pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
     let channels = flow_table(&summary.channels);
     let instruments = flow_table(&summary.instruments);
     let days = day_table(&summary.per_day);

@@ -415,7 +415,7 @@ pub fn sweep_table(summary: &SweepSummary) -> Table {
 // ----------------------------------------------------------------- reports
 
 /// The files of a compare report: report.md, compare.csv, report.html.
-pub fn compare_files(summary: &CompareSummary) -> Vec<(&'static str, Vec<u8>)> {
+pub fn compare_files(summary: &CompareSummary) -> super::ReportFiles {
     let table = compare_table(summary);
     let markdown = format!(
         "# clearsim compare: {}\n\nSeed {}, {} day(s). The same payment stream through each strategy; all instruments in one channel.\n\n{}\n\nIn-transit: deposit → funds available for cheques under netting, submission → settlement otherwise. Netting ratio: value that moved between accounts / value settled.\n",
@@ -464,7 +464,7 @@ pub fn percentile_curve(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
     out
 }
 
-pub fn sweep_files(summary: &SweepSummary) -> Vec<(&'static str, Vec<u8>)> {
+pub fn sweep_files(summary: &SweepSummary) -> super::ReportFiles {
     let table = sweep_table(summary);
     let markdown = format!(
         "# clearsim sweep: {}\n\nSeed {}. Opening liquidity of each participant = its lower bound + level × (upper bound − lower bound), no credit, one day. Total at level 0: {} yuan; at level 1: {} yuan.\n\n{}\n",

@@ -15,6 +15,9 @@ fn spec_of(strategy: &RefStrategy) -> ChannelSpec {
         RefStrategy::Rtgs { gridlock_every_ms } => ChannelSpec::Rtgs {
             gridlock_every_ms: *gridlock_every_ms,
         },
+        RefStrategy::RtgsBypass { gridlock_every_ms } => ChannelSpec::RtgsBypass {
+            gridlock_every_ms: *gridlock_every_ms,
+        },
         RefStrategy::Dns { cycles_ms, latest } => ChannelSpec::Dns {
             cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect(),
             unwind: if *latest {
@@ -82,6 +85,12 @@ fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
         (arb_cycles(), any::<bool>())
             .prop_map(|(cycles_ms, latest)| RefStrategy::Dns { cycles_ms, latest }),
         arb_cycles().prop_map(|cycles_ms| RefStrategy::Bilateral { cycles_ms }),
+        Just(RefStrategy::RtgsBypass {
+            gridlock_every_ms: None
+        }),
+        (1u32..25).prop_map(|g| RefStrategy::RtgsBypass {
+            gridlock_every_ms: Some(g * 1000)
+        }),
     ]
 }
 

@@ -363,3 +363,62 @@ fn a_day_ending_at_midnight_still_has_its_day_end_gridlock_run() {
     );
     assert_eq!(settle_texts(&r), ["10:00:00.000"; 3]);
 }
+
+#[test]
+fn bypass_fifo_lets_later_payments_that_fit_pass_a_blocked_head() {
+    // A has 100. 09:00 A→B 150 blocks; 09:01 A→C 50 fits.
+    // Strict FIFO: the 50 waits behind the 150 until B pays A 100 at 10:00
+    // (A: 200), then both settle.
+    // Bypass: the 50 settles on arrival (A: 50); at 10:00 (A: 150) the 150.
+    let day = TestDay {
+        opening: vec![100, 100, 0],
+        credit: vec![0; 3],
+        payments: vec![
+            p("09:00:00", 0, 1, 150),
+            p("09:01:00", 0, 2, 50),
+            p("10:00:00", 1, 0, 100),
+        ],
+        day_end_ms: ms("17:00:00"),
+    };
+    let strict = run(&day, rtgs());
+    assert_eq!(settle_texts(&strict), ["10:00:00.000"; 3]);
+    let bypass = run(
+        &day,
+        ChannelSpec::RtgsBypass {
+            gridlock_every_ms: None,
+        },
+    );
+    assert_eq!(
+        settle_texts(&bypass),
+        ["10:00:00.000", "09:01:00.000", "10:00:00.000"]
+    );
+    assert_eq!(bypass.closing_fen, [0, 150, 50]);
+    assert_eq!(strict.closing_fen, bypass.closing_fen);
+}
+
+#[test]
+fn bypass_settles_what_fits_in_queue_order() {
+    // A (0) pays C 60 and B 30 at 09:00 with 50: the 60 queues, the 30
+    // passes it (A: 20, B: 70). At 10:00 B pays A 40 (A: 60): the 60 settles.
+    let day = TestDay {
+        opening: vec![50, 40, 0],
+        credit: vec![0; 3],
+        payments: vec![
+            p("09:00:00", 0, 2, 60),
+            p("09:00:00", 0, 1, 30),
+            p("10:00:00", 1, 0, 40),
+        ],
+        day_end_ms: ms("17:00:00"),
+    };
+    let bypass = run(
+        &day,
+        ChannelSpec::RtgsBypass {
+            gridlock_every_ms: None,
+        },
+    );
+    assert_eq!(
+        settle_texts(&bypass),
+        ["10:00:00.000", "09:00:00.000", "10:00:00.000"]
+    );
+    assert_eq!(bypass.closing_fen, [0, 30, 60]);
+}

@@ -657,7 +657,7 @@ fn channels(
             ),
         };
         let spec = match file.strategy.as_str() {
-            "rtgs" => {
+            "rtgs" | "rtgs-bypass" => {
                 if cycles.is_some() || file.unwind.is_some() {
                     return Err(error(
                         path,
@@ -676,7 +676,11 @@ fn channels(
                         )
                     })?),
                 };
-                ChannelSpec::Rtgs { gridlock_every_ms }
+                if file.strategy == "rtgs" {
+                    ChannelSpec::Rtgs { gridlock_every_ms }
+                } else {
+                    ChannelSpec::RtgsBypass { gridlock_every_ms }
+                }
             }
             "dns" | "bilateral" => {
                 if file.gridlock_every.is_some() {
@@ -711,7 +715,7 @@ fn channels(
                 return Err(error(
                     path,
                     format!(
-                        "{}: `{other}` is not rtgs, dns or bilateral",
+                        "{}: `{other}` is not rtgs, rtgs-bypass, dns or bilateral",
                         at("strategy")
                     ),
                 ));

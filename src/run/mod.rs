@@ -360,7 +360,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
 /// Cycle times of a channel spec (empty for `rtgs`).
 pub fn cycles_of(spec: &ChannelSpec) -> Vec<SimTime> {
     match spec {
-        ChannelSpec::Rtgs { .. } => Vec::new(),
+        ChannelSpec::Rtgs { .. } | ChannelSpec::RtgsBypass { .. } => Vec::new(),
         ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => cycles.clone(),
     }
 }

@@ -62,16 +62,24 @@ pub enum ChannelSpec {
     Bilateral {
         cycles: Vec<SimTime>,
     },
+    /// `rtgs` with bypass FIFO queues (not in the contract).
+    RtgsBypass {
+        gridlock_every_ms: Option<u32>,
+    },
 }
 
 impl ChannelSpec {
     pub fn is_gross(&self) -> bool {
-        matches!(self, ChannelSpec::Rtgs { .. })
+        matches!(
+            self,
+            ChannelSpec::Rtgs { .. } | ChannelSpec::RtgsBypass { .. }
+        )
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             ChannelSpec::Rtgs { .. } => "rtgs",
+            ChannelSpec::RtgsBypass { .. } => "rtgs-bypass",
             ChannelSpec::Dns { .. } => "dns",
             ChannelSpec::Bilateral { .. } => "bilateral",
         }
@@ -80,14 +88,17 @@ impl ChannelSpec {
     /// Builds the strategy state for `participants` accounts; checks options.
     pub fn build(&self, participants: usize, day_end: SimTime) -> Result<Channel, String> {
         match self {
-            ChannelSpec::Rtgs { gridlock_every_ms } => {
+            ChannelSpec::Rtgs { gridlock_every_ms }
+            | ChannelSpec::RtgsBypass { gridlock_every_ms } => {
                 if *gridlock_every_ms == Some(0) {
                     return Err("the gridlock interval must be positive".into());
                 }
+                let bypass = matches!(self, ChannelSpec::RtgsBypass { .. });
                 Ok(Channel::Rtgs(Rtgs::new(
                     participants,
                     *gridlock_every_ms,
                     day_end,
+                    bypass,
                 )))
             }
             ChannelSpec::Dns { cycles, unwind } => {

@@ -15,6 +15,69 @@ pub struct Rtgs {
     wake: Vec<u32>,
     is_awake: Vec<bool>,
     gridlock: Option<Gridlock>,
+    /// Bypass FIFO instead of strict FIFO (see `docs/strategies.md`).
+    bypass: Option<Bypass>,
+}
+
+/// Release passes of bypass FIFO: senders are scanned in index order; one
+/// credited during a pass is scanned later in the same pass if its index is
+/// higher than the sender being scanned, else in the next pass. A sender not
+/// credited since its last scan (and with no new payment) can settle nothing
+/// more, so only those marked are scanned: the outcome is that of full
+/// passes over every sender, at the cost of the marked ones.
+struct Bypass {
+    this_pass: std::collections::BinaryHeap<std::cmp::Reverse<u32>>,
+    next_pass: Vec<u32>,
+    in_this: Vec<bool>,
+    in_next: Vec<bool>,
+    /// The sender being scanned, during a release.
+    current: Option<u32>,
+}
+
+impl Bypass {
+    fn new(participants: usize) -> Bypass {
+        Bypass {
+            this_pass: std::collections::BinaryHeap::with_capacity(participants),
+            next_pass: Vec::with_capacity(participants),
+            in_this: vec![false; participants],
+            in_next: vec![false; participants],
+            current: None,
+        }
+    }
+
+    fn mark(&mut self, participant: u32) {
+        let i = participant as usize;
+        match self.current {
+            Some(current) if participant <= current => {
+                if !self.in_next[i] {
+                    self.in_next[i] = true;
+                    self.next_pass.push(participant);
+                }
+            }
+            _ => {
+                if !self.in_this[i] {
+                    self.in_this[i] = true;
+                    self.this_pass.push(std::cmp::Reverse(participant));
+                }
+            }
+        }
+    }
+
+    /// The next sender to scan, starting a new pass when this one is done.
+    fn next(&mut self) -> Option<u32> {
+        if self.this_pass.is_empty() {
+            self.current = None;
+            for participant in self.next_pass.drain(..) {
+                self.in_next[participant as usize] = false;
+                self.in_this[participant as usize] = true;
+                self.this_pass.push(std::cmp::Reverse(participant));
+            }
+        }
+        let std::cmp::Reverse(participant) = self.this_pass.pop()?;
+        self.in_this[participant as usize] = false;
+        self.current = Some(participant);
+        Some(participant)
+    }
 }
 
 /// Schedule and scratch space of the periodic gridlock run.
@@ -42,7 +105,12 @@ impl Gridlock {
 }
 
 impl Rtgs {
-    pub fn new(participants: usize, gridlock_every_ms: Option<u32>, day_end: SimTime) -> Rtgs {
+    pub fn new(
+        participants: usize,
+        gridlock_every_ms: Option<u32>,
+        day_end: SimTime,
+        bypass: bool,
+    ) -> Rtgs {
         let gridlock = gridlock_every_ms.map(|every_ms| {
             // The first run: the first positive multiple of the interval, or
             // the day end when the interval is longer than the day.
@@ -65,6 +133,7 @@ impl Rtgs {
             wake: Vec::with_capacity(participants),
             is_awake: vec![false; participants],
             gridlock,
+            bypass: bypass.then(|| Bypass::new(participants)),
         }
     }
 
@@ -76,6 +145,12 @@ impl Rtgs {
     #[inline]
     fn wake_if_queued(&mut self, participant: u32) {
         let i = participant as usize;
+        if let Some(bypass) = self.bypass.as_mut() {
+            if self.head[i] != NIL {
+                bypass.mark(participant);
+            }
+            return;
+        }
         if self.head[i] != NIL && !self.is_awake[i] {
             self.is_awake[i] = true;
             self.wake.push(participant);
@@ -86,6 +161,10 @@ impl Rtgs {
     /// only make its receiver's head affordable, so only receivers are woken.
     /// Bounded: every inner iteration settles one queued payment.
     fn drain<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        if self.bypass.is_some() {
+            self.drain_bypass(cx);
+            return;
+        }
         while let Some(sender) = self.wake.pop() {
             let i = sender as usize;
             self.is_awake[i] = false;
@@ -98,6 +177,38 @@ impl Rtgs {
                 self.pop_head(cx.slab, i);
                 cx.settle_gross(&payment);
                 self.wake_if_queued(payment.receiver);
+            }
+        }
+    }
+
+    /// Bypass FIFO release: scan marked senders (see [`Bypass`]); in each
+    /// queue, in queue order, settle every payment affordable when reached.
+    /// Bounded: every pass but the last settles at least one payment.
+    fn drain_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        while let Some(sender) = self.bypass.as_mut().and_then(Bypass::next) {
+            let i = sender as usize;
+            let mut before = NIL;
+            let mut at = self.head[i];
+            while at != NIL {
+                let payment = *cx.slab.get(at);
+                let next = cx.slab.next(at);
+                if cx.ledger.affordable(sender, payment.amount_fen) {
+                    if before == NIL {
+                        self.head[i] = next;
+                    } else {
+                        cx.slab.set_next(before, next);
+                    }
+                    if self.tail[i] == at {
+                        self.tail[i] = before;
+                    }
+                    cx.slab.remove(at);
+                    self.queued -= 1;
+                    cx.settle_gross(&payment);
+                    self.wake_if_queued(payment.receiver);
+                } else {
+                    before = at;
+                }
+                at = next;
             }
         }
     }
@@ -201,7 +312,8 @@ impl Strategy for Rtgs {
         }
         let slot = cx.slab.insert(payment);
         self.enqueue(cx.slab, slot);
-        if self.head[sender] == slot {
+        // Strict FIFO: only a new head can settle. Bypass: any new payment may.
+        if self.head[sender] == slot || self.bypass.is_some() {
             self.wake_if_queued(payment.sender);
             self.drain(cx);
         }

@@ -80,9 +80,22 @@ impl TestDay {
 
 #[derive(Clone, Debug)]
 pub enum RefStrategy {
-    Rtgs { gridlock_every_ms: Option<u32> },
-    Dns { cycles_ms: Vec<u32>, latest: bool },
-    Bilateral { cycles_ms: Vec<u32> },
+    Rtgs {
+        gridlock_every_ms: Option<u32>,
+    },
+    /// Bypass FIFO (clearsim's rule, docs/strategies.md): release passes over
+    /// senders in index order, each queue in queue order, settling whatever
+    /// is affordable when reached, until a pass settles nothing.
+    RtgsBypass {
+        gridlock_every_ms: Option<u32>,
+    },
+    Dns {
+        cycles_ms: Vec<u32>,
+        latest: bool,
+    },
+    Bilateral {
+        cycles_ms: Vec<u32>,
+    },
 }
 
 /// Outcome per payment (file row) and per participant.
@@ -119,6 +132,26 @@ impl State<'_> {
             (std::cmp::Reverse(p.priority), p.submit_ms, r)
         });
         rows
+    }
+
+    fn release_bypass(&mut self, t: u32) {
+        loop {
+            let mut progress = false;
+            for s in 0..self.balance.len() {
+                for row in self.queue(s) {
+                    let p = self.day.payments[row].clone();
+                    if self.avail(s) >= p.amount {
+                        self.balance[s] -= p.amount;
+                        self.balance[p.receiver] += p.amount;
+                        self.settle[row] = Some(t);
+                        progress = true;
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
     }
 
     fn release(&mut self, t: u32) {
@@ -206,6 +239,9 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
     let mut events: Vec<u32> = match strategy {
         RefStrategy::Rtgs {
             gridlock_every_ms: Some(g),
+        }
+        | RefStrategy::RtgsBypass {
+            gridlock_every_ms: Some(g),
         } => {
             let mut ts: Vec<u32> = (1..)
                 .map(|k| k * g)
@@ -217,6 +253,9 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             ts
         }
         RefStrategy::Rtgs {
+            gridlock_every_ms: None,
+        }
+        | RefStrategy::RtgsBypass {
             gridlock_every_ms: None,
         } => vec![],
         RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => {
@@ -239,8 +278,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
     for &t in &instants {
         for &r in order.iter().filter(|&&r| day.payments[r].submit_ms == t) {
             st.arrived[r] = true;
-            if matches!(strategy, RefStrategy::Rtgs { .. }) {
-                st.release(t);
+            match strategy {
+                RefStrategy::Rtgs { .. } => st.release(t),
+                RefStrategy::RtgsBypass { .. } => st.release_bypass(t),
+                _ => {}
             }
         }
         if events.contains(&t) {
@@ -250,6 +291,12 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
                     st.drop_latest(&mut c);
                     st.settle_set(&c, t);
                     st.release(t);
+                }
+                RefStrategy::RtgsBypass { .. } => {
+                    let mut c = st.held_all();
+                    st.drop_latest(&mut c);
+                    st.settle_set(&c, t);
+                    st.release_bypass(t);
                 }
                 RefStrategy::Dns { latest, .. } => {
                     let mut c = st.held_all();

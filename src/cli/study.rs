@@ -144,7 +144,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
     )
     .map_err(super::engine_failure)?;
     bar.finish_and_clear();
-    let summary = study::compare_summary(&scenario, &choices, &results);
+    let summary = study::compare_summary(&scenario, &city, &choices, &results);
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
     let out = args
         .out

@@ -197,12 +197,19 @@ pub fn liquidity_bounds_fen(
     (positions.lower_bound_fen(), positions.upper_bound_fen())
 }
 
-/// Σ max(0, opening − min_balance).
-pub fn liquidity_used_fen(opening_fen: &[i64], min_balance_fen: &[i64]) -> i64 {
+/// Per participant: max(0, opening − min_balance), the liquidity it used.
+pub fn participant_liquidity_used_fen(opening_fen: &[i64], min_balance_fen: &[i64]) -> Vec<i64> {
     opening_fen
         .iter()
         .zip(min_balance_fen)
         .map(|(&o, &m)| (o - m).max(0))
+        .collect()
+}
+
+/// Σ max(0, opening − min_balance).
+pub fn liquidity_used_fen(opening_fen: &[i64], min_balance_fen: &[i64]) -> i64 {
+    participant_liquidity_used_fen(opening_fen, min_balance_fen)
+        .iter()
         .sum()
 }
 

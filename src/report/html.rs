@@ -92,6 +92,33 @@ pub fn line_chart(
     )
 }
 
+/// Liquidity used per participant, largest first (one curve per series):
+/// x = participant rank, y = million yuan.
+pub fn liquidity_chart(series: &[(String, Vec<i64>)]) -> String {
+    let curves: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, used)| {
+            let mut sorted = used.clone();
+            sorted.sort_unstable_by(|a, b| b.cmp(a));
+            (
+                name.clone(),
+                sorted
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &fen)| ((rank + 1) as f64, fen as f64 / 1e8))
+                    .collect(),
+            )
+        })
+        .collect();
+    line_chart(
+        "Liquidity used per participant, largest first",
+        "participant rank",
+        "liquidity used (million yuan)",
+        &curves,
+        false,
+    )
+}
+
 /// In-transit time by percentile, HDR style: x = 1/(1−q) on a log scale.
 pub fn percentile_chart(title: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
     let tx = |q: f64| (1.0 / (1.0 - q.min(0.99999))).log10();

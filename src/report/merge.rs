@@ -99,6 +99,10 @@ pub fn merge_runs(summaries: Vec<RunSummary>) -> Result<RunSummary, String> {
         }));
         merged.days += next.days;
         merged.payments += next.payments;
+        for (row, other) in merged.per_participant.iter_mut().zip(&next.per_participant) {
+            row.liquidity_used = row.liquidity_used.max(other.liquidity_used);
+            row.closing = other.closing;
+        }
         merged.merged_seeds.push(next.seed);
         merged.default = match (merged.default.take(), next.default) {
             (Some(mut a), Some(b)) => {
@@ -155,6 +159,25 @@ fn merge_row(a: &CompareRow, b: &CompareRow) -> Result<CompareRow, String> {
         add_knock_on(a.knock_on, b.knock_on),
         encode_histogram(&histogram),
     ))
+    .map(|mut row| {
+        row.liquidity_used_by_participant = larger_each(
+            &a.liquidity_used_by_participant,
+            &b.liquidity_used_by_participant,
+        );
+        row
+    })
+}
+
+/// Element-wise maximum (the longer list's extra entries are kept).
+fn larger_each(a: &[i64], b: &[i64]) -> Vec<i64> {
+    (0..a.len().max(b.len()))
+        .map(|i| {
+            a.get(i)
+                .copied()
+                .unwrap_or(0)
+                .max(b.get(i).copied().unwrap_or(0))
+        })
+        .collect()
 }
 
 /// Pools compare summaries with the same strategies.

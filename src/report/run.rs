@@ -27,12 +27,25 @@ pub struct RunSummary {
     pub channels: Vec<NamedFlow>,
     pub instruments: Vec<NamedFlow>,
     pub per_day: Vec<DayReport>,
+    /// Per participant, in index order.
+    pub per_participant: Vec<ParticipantRow>,
     /// Seeds of the runs merged into this one (after `seed`), if any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_seeds: Vec<u64>,
     /// Present when a participant defaulted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<DefaultReport>,
+}
+
+/// One participant's liquidity over the run (fen).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ParticipantRow {
+    pub id: String,
+    pub category: String,
+    pub opening: i64,
+    pub closing: i64,
+    /// The most it used on any day: max(0, opening − lowest balance).
+    pub liquidity_used: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -109,6 +122,15 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
         channels,
         instruments,
         per_day: result.days.clone(),
+        per_participant: (0..city.len())
+            .map(|i| ParticipantRow {
+                id: city.ids[i].clone(),
+                category: city.categories[i].clone(),
+                opening: city.opening_fen[i],
+                closing: result.closing_fen[i],
+                liquidity_used: result.liquidity_used_fen[i],
+            })
+            .collect(),
         merged_seeds: Vec::new(),
         default: scenario.default.as_ref().map(|d| DefaultReport {
             participant: d.participant.clone(),
@@ -198,11 +220,44 @@ pub fn day_table(days: &[DayReport]) -> Table {
     }
 }
 
+/// Participants' liquidity.
+pub fn participant_table(rows: &[ParticipantRow]) -> Table {
+    Table {
+        header: [
+            "participant",
+            "category",
+            "opening (yuan)",
+            "closing (yuan)",
+            "liquidity used (yuan)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: rows
+            .iter()
+            .map(|p| {
+                vec![
+                    p.id.clone(),
+                    p.category.clone(),
+                    yuan(p.opening),
+                    yuan(p.closing),
+                    yuan(p.liquidity_used),
+                ]
+            })
+            .collect(),
+    }
+}
+
 /// report.md, the CSV tables and report.html of a run.
 pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
     let channels = flow_table(&summary.channels);
     let instruments = flow_table(&summary.instruments);
     let days = day_table(&summary.per_day);
+    let participants = participant_table(&summary.per_participant);
+    let used: Vec<i64> = summary
+        .per_participant
+        .iter()
+        .map(|p| p.liquidity_used)
+        .collect();
     let default = summary.default.as_ref().map_or(String::new(), |d| {
         format!(
             "\n**Default:** {} stops paying at {}. Left unsettled between the other participants: {} payments, {} yuan.\n",
@@ -247,6 +302,7 @@ pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
                 &curves(&summary.instruments),
             ),
             html::table(&days),
+            html::liquidity_chart(&[(summary.scenario.clone(), used)]),
         ],
     );
     vec![
@@ -254,6 +310,7 @@ pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
         ("channels.csv", channels.csv().into_bytes()),
         ("instruments.csv", instruments.csv().into_bytes()),
         ("days.csv", days.csv().into_bytes()),
+        ("participants.csv", participants.csv().into_bytes()),
         ("report.html", page.into_bytes()),
     ]
 }

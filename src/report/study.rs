@@ -21,6 +21,9 @@ pub struct CompareSummary {
     pub scenario: String,
     pub seed: u64,
     pub days: u32,
+    /// Participant ids, in index order (for the per-participant figures).
+    #[serde(default)]
+    pub participant_ids: Vec<String>,
     pub strategies: Vec<CompareRow>,
     /// Seeds of the runs merged into this one (after `seed`), if any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -52,6 +55,9 @@ pub struct CompareRow {
     pub moved_value: i128,
     /// Exact sums behind the means and the delay indicator (for merging).
     pub sums: crate::run::FlowSums,
+    /// Per participant (index order): the most liquidity it used on a day.
+    #[serde(default)]
+    pub liquidity_used_by_participant: Vec<i64>,
     /// The in-transit histogram, HDR V2 serialised, base64: runs can be
     /// merged and percentiles recomputed.
     pub in_transit_histogram: String,
@@ -108,7 +114,7 @@ fn compare_row(choice: &StrategyChoice, result: &RunResult) -> CompareRow {
     let channel = &result.channels[0];
     let days = &result.days;
     let largest = |f: fn(&crate::run::DayReport) -> i64| days.iter().map(f).max().unwrap_or(0);
-    row_from(
+    let mut row = row_from(
         choice.label.clone(),
         &channel.report(),
         Liquidity {
@@ -119,7 +125,9 @@ fn compare_row(choice: &StrategyChoice, result: &RunResult) -> CompareRow {
         result.moved_fen,
         result.knock_on,
         encode_histogram(&channel.in_transit.histogram),
-    )
+    );
+    row.liquidity_used_by_participant = result.liquidity_used_fen.clone();
+    row
 }
 
 /// Liquidity figures of a compare row (the largest over the days).
@@ -160,12 +168,14 @@ pub fn row_from(
         knock_on,
         moved_value,
         sums: flow.sums,
+        liquidity_used_by_participant: Vec::new(),
         in_transit_histogram,
     }
 }
 
 pub fn compare_summary(
     scenario: &crate::config::Scenario,
+    city: &crate::workload::city::City,
     choices: &[StrategyChoice],
     results: &[RunResult],
 ) -> CompareSummary {
@@ -174,6 +184,7 @@ pub fn compare_summary(
         scenario: scenario.name.clone(),
         seed: scenario.seed,
         days: scenario.days,
+        participant_ids: city.ids.clone(),
         strategies: choices
             .iter()
             .zip(results)
@@ -433,15 +444,50 @@ pub fn compare_files(summary: &CompareSummary) -> super::ReportFiles {
         })
         .collect();
     let chart = html::percentile_chart("In-transit time by percentile", &curves);
+    let used: Vec<(String, Vec<i64>)> = summary
+        .strategies
+        .iter()
+        .map(|r| (r.strategy.clone(), r.liquidity_used_by_participant.clone()))
+        .collect();
+    let participants = participant_liquidity_table(summary);
     let page = html::page(
         &format!("clearsim compare — {}", summary.scenario),
-        &[html::table(&table), chart],
+        &[html::table(&table), chart, html::liquidity_chart(&used)],
     );
     vec![
         ("report.md", markdown.into_bytes()),
         ("compare.csv", table.csv().into_bytes()),
+        ("participants.csv", participants.csv().into_bytes()),
         ("report.html", page.into_bytes()),
     ]
+}
+
+/// Liquidity used per participant under each strategy.
+pub fn participant_liquidity_table(summary: &CompareSummary) -> Table {
+    let mut header = vec!["participant".to_string()];
+    header.extend(
+        summary
+            .strategies
+            .iter()
+            .map(|r| format!("{}: liquidity used (yuan)", r.strategy)),
+    );
+    Table {
+        header,
+        rows: summary
+            .participant_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let mut row = vec![id.clone()];
+                row.extend(
+                    summary.strategies.iter().map(|r| {
+                        yuan(r.liquidity_used_by_participant.get(i).copied().unwrap_or(0))
+                    }),
+                );
+                row
+            })
+            .collect(),
+    }
 }
 
 /// Percentile curve of a histogram: (percentile q, value in minutes), q on

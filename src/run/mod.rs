@@ -249,6 +249,8 @@ pub struct RunResult {
     /// With a participant default: payments (and their value) left
     /// unsettled between the other participants — the knock-on effect.
     pub knock_on: KnockOn,
+    /// Per participant: the most liquidity it used on any day.
+    pub liquidity_used_fen: Vec<i64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -431,6 +433,7 @@ pub fn run<O: Observer>(
     let mut tomorrow: Vec<(SimTime, Generated)> = Vec::new();
     let mut key: u64 = 0;
     let mut moved_fen: i128 = 0;
+    let mut liquidity_used_fen = vec![0i64; participants];
     for day in 0..scenario.days {
         sink.day = day;
         injections.extend(tomorrow.drain(..));
@@ -503,11 +506,16 @@ pub fn run<O: Observer>(
         }
         engine.close_day(&mut sink);
         let ledger = engine.ledger();
+        let used_today =
+            crate::metrics::participant_liquidity_used_fen(&opening, ledger.min_balances_fen());
+        for (most, &today) in liquidity_used_fen.iter_mut().zip(&used_today) {
+            *most = (*most).max(today);
+        }
         days.push(DayReport {
             day: day + 1,
             payments: key - first_key,
             opening_total: opening.iter().sum(),
-            liquidity_used: crate::metrics::liquidity_used_fen(&opening, ledger.min_balances_fen()),
+            liquidity_used: used_today.iter().sum(),
             lower_bound: all.lower_bound_fen(),
             upper_bound: all.upper_bound_fen(),
             channel_lower_bound: per_channel.iter().map(Positions::lower_bound_fen).collect(),
@@ -524,6 +532,7 @@ pub fn run<O: Observer>(
         payments: key,
         moved_fen,
         knock_on: sink.knock_on,
+        liquidity_used_fen,
     })
 }
 

@@ -53,10 +53,13 @@ fn merge_flow(a: &NamedFlow, b: &NamedFlow) -> Result<NamedFlow, String> {
         ));
     }
     let histogram = add_histograms(&a.in_transit_histogram, &b.in_transit_histogram)?;
+    let mut timeline = a.flow.timeline.clone();
+    timeline.add(&b.flow.timeline);
     let flow = FlowReport::derive(
         add_counts(a.flow.counts(), b.flow.counts())?,
         add_sums(a.flow.sums, b.flow.sums),
         &histogram,
+        timeline,
     );
     Ok(NamedFlow {
         name: a.name.clone(),
@@ -142,10 +145,13 @@ fn merge_row(a: &CompareRow, b: &CompareRow) -> Result<CompareRow, String> {
         peak_queued_value: r.peak_queued_value,
     };
     let histogram = add_histograms(&a.in_transit_histogram, &b.in_transit_histogram)?;
+    let mut timeline = a.timeline.clone();
+    timeline.add(&b.timeline);
     let flow = FlowReport::derive(
         add_counts(counts(a), counts(b))?,
         add_sums(a.sums, b.sums),
         &histogram,
+        timeline,
     );
     Ok(row_from(
         a.strategy.clone(),

@@ -296,6 +296,13 @@ pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
                 "In-transit time by percentile, per channel",
                 &curves(&summary.channels),
             ),
+            html::timeline_charts(
+                &summary
+                    .channels
+                    .iter()
+                    .map(|c| (c.name.clone(), &c.flow.timeline))
+                    .collect::<Vec<_>>(),
+            ),
             html::table(&instruments),
             html::percentile_chart(
                 "In-transit time by percentile, per instrument",

@@ -55,6 +55,8 @@ pub struct CompareRow {
     pub moved_value: i128,
     /// Exact sums behind the means and the delay indicator (for merging).
     pub sums: crate::run::FlowSums,
+    /// Settled and peak queued value through the day, by 15 minutes.
+    pub timeline: crate::run::Timeline,
     /// Per participant (index order): the most liquidity it used on a day.
     #[serde(default)]
     pub liquidity_used_by_participant: Vec<i64>,
@@ -168,6 +170,7 @@ pub fn row_from(
         knock_on,
         moved_value,
         sums: flow.sums,
+        timeline: flow.timeline.clone(),
         liquidity_used_by_participant: Vec::new(),
         in_transit_histogram,
     }
@@ -452,7 +455,18 @@ pub fn compare_files(summary: &CompareSummary) -> super::ReportFiles {
     let participants = participant_liquidity_table(summary);
     let page = html::page(
         &format!("clearsim compare — {}", summary.scenario),
-        &[html::table(&table), chart, html::liquidity_chart(&used)],
+        &[
+            html::table(&table),
+            chart,
+            html::timeline_charts(
+                &summary
+                    .strategies
+                    .iter()
+                    .map(|r| (r.strategy.clone(), &r.timeline))
+                    .collect::<Vec<_>>(),
+            ),
+            html::liquidity_chart(&used),
+        ],
     );
     vec![
         ("report.md", markdown.into_bytes()),

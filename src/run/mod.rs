@@ -46,6 +46,66 @@ pub struct FlowStats {
     indicator: DelayIndicator,
     held_fen: i64,
     pub peak_held_fen: i64,
+    timeline: Timeline,
+}
+
+/// Width of a timeline bucket: 15 minutes.
+pub const BUCKET_MS: u32 = 15 * 60_000;
+const BUCKETS: usize = (crate::time::DAY_MS / BUCKET_MS) as usize;
+
+/// Value settled, and the peak value queued or pending, in each 15-minute
+/// bucket of the business day (summed, resp. the largest, over days).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub bucket_ms: u32,
+    pub settled_value: Vec<i64>,
+    pub peak_queued_value: Vec<i64>,
+    /// The bucket of the last instant end seen today.
+    #[serde(skip)]
+    last_bucket: Option<usize>,
+}
+
+impl Timeline {
+    fn new() -> Timeline {
+        Timeline {
+            bucket_ms: BUCKET_MS,
+            settled_value: vec![0; BUCKETS],
+            peak_queued_value: vec![0; BUCKETS],
+            last_bucket: None,
+        }
+    }
+
+    fn bucket(at: SimTime) -> usize {
+        ((at.ms() / BUCKET_MS) as usize).min(BUCKETS - 1)
+    }
+
+    /// `held_fen` was held from the last instant end until `at`.
+    fn held_until(&mut self, at: SimTime, held_fen: i64) {
+        let now = Timeline::bucket(at);
+        let from = self.last_bucket.map_or(now, |b| b + 1);
+        for peak in &mut self.peak_queued_value[from.min(now)..=now] {
+            *peak = (*peak).max(held_fen);
+        }
+        self.last_bucket = Some(now);
+    }
+
+    fn new_day(&mut self) {
+        self.last_bucket = None;
+    }
+
+    /// Adds another timeline (merging runs).
+    pub fn add(&mut self, other: &Timeline) {
+        for (a, b) in self.settled_value.iter_mut().zip(&other.settled_value) {
+            *a = a.saturating_add(*b);
+        }
+        for (a, b) in self
+            .peak_queued_value
+            .iter_mut()
+            .zip(&other.peak_queued_value)
+        {
+            *a = (*a).max(*b);
+        }
+    }
 }
 
 impl FlowStats {
@@ -64,6 +124,7 @@ impl FlowStats {
             indicator: DelayIndicator::new(),
             held_fen: 0,
             peak_held_fen: 0,
+            timeline: Timeline::new(),
         }
     }
 
@@ -73,11 +134,13 @@ impl FlowStats {
         self.held_fen += amount_fen;
     }
 
-    fn settled(&mut self, amount_fen: i64, delay_ms: u32, worst_ms: u32) {
+    fn settled(&mut self, amount_fen: i64, at: SimTime, delay_ms: u32, worst_ms: u32) {
         self.settled += 1;
         self.settled_value_fen += amount_fen;
         self.held_fen -= amount_fen;
         self.indicator.add(amount_fen, delay_ms, worst_ms);
+        let bucket = &mut self.timeline.settled_value[Timeline::bucket(at)];
+        *bucket = bucket.saturating_add(amount_fen);
     }
 
     fn available(&mut self, amount_fen: i64, transit_ms: u32) {
@@ -93,8 +156,9 @@ impl FlowStats {
         self.indicator.add(amount_fen, worst_ms, worst_ms);
     }
 
-    fn end_instant(&mut self) {
+    fn end_instant(&mut self, at: SimTime) {
         self.peak_held_fen = self.peak_held_fen.max(self.held_fen);
+        self.timeline.held_until(at, self.held_fen);
     }
 
     /// The reported figures of this flow.
@@ -118,7 +182,12 @@ impl FlowStats {
             transit_total_ms: self.in_transit.sum_ms,
             transit_max_ms: self.in_transit.max_ms,
         };
-        FlowReport::derive(counts, sums, &self.in_transit.histogram)
+        FlowReport::derive(
+            counts,
+            sums,
+            &self.in_transit.histogram,
+            self.timeline.clone(),
+        )
     }
 }
 
@@ -157,6 +226,7 @@ impl FlowReport {
         counts: FlowCounts,
         sums: FlowSums,
         histogram: &hdrhistogram::Histogram<u64>,
+        timeline: Timeline,
     ) -> FlowReport {
         FlowReport {
             payments: counts.payments,
@@ -182,6 +252,7 @@ impl FlowReport {
                 .value(),
             peak_queued_value: counts.peak_queued_value,
             sums,
+            timeline,
         }
     }
 
@@ -219,6 +290,7 @@ pub struct FlowReport {
     pub delay_indicator: f64,
     pub peak_queued_value: i64,
     pub sums: FlowSums,
+    pub timeline: Timeline,
 }
 
 /// Liquidity figures of one day.
@@ -308,8 +380,8 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         let delay_ms = at.ms() - payment.submit.ms();
         let worst_ms = self.day_end.ms() - payment.submit.ms();
         let flow = self.flow_index(payment.tag);
-        self.channels[channel].settled(payment.amount_fen, delay_ms, worst_ms);
-        self.flows[flow].settled(payment.amount_fen, delay_ms, worst_ms);
+        self.channels[channel].settled(payment.amount_fen, at, delay_ms, worst_ms);
+        self.flows[flow].settled(payment.amount_fen, at, delay_ms, worst_ms);
         self.observer.settled(self.day, payment.key, at);
         let is_cheque = self.cheque[instrument] && payment.tag & TAG_RETURN == 0;
         if !is_cheque {
@@ -493,8 +565,9 @@ pub fn run<O: Observer>(
             engine.end_instant(&mut sink);
             all.end_instant();
             per_channel.iter_mut().for_each(Positions::end_instant);
-            sink.channels.iter_mut().for_each(FlowStats::end_instant);
-            sink.flows.iter_mut().for_each(FlowStats::end_instant);
+            for flow in sink.channels.iter_mut().chain(sink.flows.iter_mut()) {
+                flow.end_instant(at);
+            }
             for (time, next_day, generated) in sink.returns.drain(..) {
                 if next_day {
                     tomorrow.push((time, generated));
@@ -503,6 +576,11 @@ pub fn run<O: Observer>(
                     injections.insert(position, (time, generated));
                 }
             }
+        }
+        // Queued payments stay queued until the day end.
+        for flow in sink.channels.iter_mut().chain(sink.flows.iter_mut()) {
+            flow.end_instant(scenario.day_end);
+            flow.timeline.new_day();
         }
         engine.close_day(&mut sink);
         let ledger = engine.ledger();

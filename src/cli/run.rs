@@ -16,23 +16,11 @@ use crate::workload::city::{City, build_city};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Scenario config (TOML), e.g. configs/chengdu-2005.toml.
-    config: PathBuf,
-    /// Output directory for summary.json (default: out/<scenario name>).
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Output directory for summary.json and the reports (default: out/<scenario name>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Override the config's seed.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Override the config's number of business days.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
-    days: Option<u32>,
-    /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
-    #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
-    volume: Option<f64>,
-    /// A participant that stops paying at a time: ID@HH:MM:SS.
-    #[arg(long = "default", value_name = "ID@HH:MM:SS", value_parser = ParticipantDefault::parse)]
-    default: Option<ParticipantDefault>,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -66,7 +54,7 @@ fn parse_volume(text: &str) -> Result<f64, String> {
 /// The scenario and its overrides, shared by compare and sweep.
 #[derive(Args, Debug)]
 pub struct ScenarioArgs {
-    /// Scenario config (TOML).
+    /// Scenario config (TOML), e.g. configs/chengdu-2005.toml.
     config: PathBuf,
     /// Override the config's seed.
     #[arg(long)]
@@ -74,7 +62,7 @@ pub struct ScenarioArgs {
     /// Override the config's number of business days.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
     days: Option<u32>,
-    /// Multiply every instrument's daily count.
+    /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
     #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
     volume: Option<f64>,
     /// A participant that stops paying at a time: ID@HH:MM:SS.
@@ -142,8 +130,7 @@ fn load(
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
-    with_default(&mut scenario, args.default.clone())?;
+    let scenario = load_scenario(&args.scenario)?;
     let city = build_city(&scenario);
     let started = Instant::now();
     let result = run::run(&scenario, &city, &mut NoObserver).map_err(super::engine_failure)?;

@@ -18,6 +18,9 @@ fn spec_of(strategy: &RefStrategy) -> ChannelSpec {
         RefStrategy::RtgsBypass { gridlock_every_ms } => ChannelSpec::RtgsBypass {
             gridlock_every_ms: *gridlock_every_ms,
         },
+        RefStrategy::RtgsOffset { gridlock_every_ms } => ChannelSpec::RtgsOffset {
+            gridlock_every_ms: *gridlock_every_ms,
+        },
         RefStrategy::Dns { cycles_ms, latest } => ChannelSpec::Dns {
             cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect(),
             unwind: if *latest {
@@ -91,6 +94,12 @@ fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
         (1u32..25).prop_map(|g| RefStrategy::RtgsBypass {
             gridlock_every_ms: Some(g * 1000)
         }),
+        Just(RefStrategy::RtgsOffset {
+            gridlock_every_ms: None
+        }),
+        (1u32..25).prop_map(|g| RefStrategy::RtgsOffset {
+            gridlock_every_ms: Some(g * 1000)
+        }),
     ]
 }
 
@@ -155,7 +164,8 @@ proptest! {
         prop_assert_eq!(&balance, &got.closing);
         // rtgs FIFO: no payment settles while an earlier one (queue order) of
         // the same sender is still unsettled at that time.
-        if let RefStrategy::Rtgs { .. } = strategy {
+        // Offsetting keeps strict FIFO too: it settles queue heads only.
+        if let RefStrategy::Rtgs { .. } | RefStrategy::RtgsOffset { .. } = strategy {
             let key = |r: usize| {
                 let p = &day.payments[r];
                 (std::cmp::Reverse(p.priority), p.submit_ms, r)

@@ -422,3 +422,65 @@ fn bypass_settles_what_fits_in_queue_order() {
     );
     assert_eq!(bypass.closing_fen, [0, 30, 60]);
 }
+
+#[test]
+fn offsetting_settles_a_queued_payment_against_the_receivers_queue() {
+    // A and B hold 10 each. 09:00 B→A 100 queues (10 < 100); 09:01 A→B 95
+    // would queue too (10 < 95). Offsetting on entry: A's 95 against B's
+    // queued 100 to A: A ends 10 − 95 + 100 = 15 ≥ 0, B 10 + 95 − 100 = 5 ≥ 0:
+    // both settle at 09:01. Plain rtgs leaves them gridlocked.
+    let day = TestDay {
+        opening: vec![10, 10],
+        credit: vec![0, 0],
+        payments: vec![p("09:00:00", 1, 0, 100), p("09:01:00", 0, 1, 95)],
+        day_end_ms: ms("17:00:00"),
+    };
+    assert_eq!(settle_texts(&run(&day, rtgs())), ["-", "-"]);
+    let offset = run(
+        &day,
+        ChannelSpec::RtgsOffset {
+            gridlock_every_ms: None,
+        },
+    );
+    assert_eq!(settle_texts(&offset), ["09:01:00.000", "09:01:00.000"]);
+    assert_eq!(offset.closing_fen, [15, 5]);
+    // Only what keeps both covered: with A→B 80, B would end at 10 + 80 −
+    // 100 < 0, so nothing offsets.
+    let mut short = day.clone();
+    short.payments[1].amount = 80;
+    assert_eq!(
+        settle_texts(&run(
+            &short,
+            ChannelSpec::RtgsOffset {
+                gridlock_every_ms: None
+            }
+        )),
+        ["-", "-"]
+    );
+}
+
+#[test]
+fn offsetting_takes_the_longest_covered_run_of_the_receivers_queue() {
+    // B queued 30, 30, 30 to A (B holds 0); A (holds 0) then sends B 70.
+    // k = 1: A 0 − 70 + 30 < 0. k = 2: A −10 < 0. k = 3: A +20, B 70 − 90 < 0.
+    // Nothing is covered... with B holding 20, k = 3 gives B 0: all settle.
+    let mut day = TestDay {
+        opening: vec![0, 0],
+        credit: vec![0, 0],
+        payments: vec![
+            p("09:00:00", 1, 0, 30),
+            p("09:00:01", 1, 0, 30),
+            p("09:00:02", 1, 0, 30),
+            p("09:01:00", 0, 1, 70),
+        ],
+        day_end_ms: ms("17:00:00"),
+    };
+    let spec = || ChannelSpec::RtgsOffset {
+        gridlock_every_ms: None,
+    };
+    assert_eq!(settle_texts(&run(&day, spec())), ["-", "-", "-", "-"]);
+    day.opening = vec![0, 20];
+    let r = run(&day, spec());
+    assert_eq!(settle_texts(&r), ["09:01:00.000"; 4]);
+    assert_eq!(r.closing_fen, [20, 0]);
+}

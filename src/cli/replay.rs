@@ -163,6 +163,13 @@ fn describe(spec: &ChannelSpec) -> String {
         ChannelSpec::Rtgs {
             gridlock_every_ms: Some(ms),
         } => format!("rtgs, gridlock every {}", millis(u64::from(*ms))),
+        ChannelSpec::RtgsOffset { gridlock_every_ms } => format!(
+            "rtgs with offsetting{}",
+            gridlock_every_ms.map_or(String::new(), |ms| format!(
+                ", gridlock every {}",
+                millis(u64::from(ms))
+            ))
+        ),
         ChannelSpec::RtgsBypass { gridlock_every_ms } => format!(
             "rtgs with bypass FIFO{}",
             gridlock_every_ms.map_or(String::new(), |ms| format!(

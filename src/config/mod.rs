@@ -657,7 +657,7 @@ fn channels(
             ),
         };
         let spec = match file.strategy.as_str() {
-            "rtgs" | "rtgs-bypass" => {
+            "rtgs" | "rtgs-bypass" | "rtgs-offset" => {
                 if cycles.is_some() || file.unwind.is_some() {
                     return Err(error(
                         path,
@@ -676,10 +676,10 @@ fn channels(
                         )
                     })?),
                 };
-                if file.strategy == "rtgs" {
-                    ChannelSpec::Rtgs { gridlock_every_ms }
-                } else {
-                    ChannelSpec::RtgsBypass { gridlock_every_ms }
+                match file.strategy.as_str() {
+                    "rtgs" => ChannelSpec::Rtgs { gridlock_every_ms },
+                    "rtgs-bypass" => ChannelSpec::RtgsBypass { gridlock_every_ms },
+                    _ => ChannelSpec::RtgsOffset { gridlock_every_ms },
                 }
             }
             "dns" | "bilateral" => {
@@ -715,7 +715,7 @@ fn channels(
                 return Err(error(
                     path,
                     format!(
-                        "{}: `{other}` is not rtgs, rtgs-bypass, dns or bilateral",
+                        "{}: `{other}` is not rtgs, rtgs-bypass, rtgs-offset, dns or bilateral",
                         at("strategy")
                     ),
                 ));

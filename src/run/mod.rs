@@ -434,7 +434,9 @@ impl<O: Observer> Sink for RunSink<'_, O> {
 /// Cycle times of a channel spec (empty for `rtgs`).
 pub fn cycles_of(spec: &ChannelSpec) -> Vec<SimTime> {
     match spec {
-        ChannelSpec::Rtgs { .. } | ChannelSpec::RtgsBypass { .. } => Vec::new(),
+        ChannelSpec::Rtgs { .. }
+        | ChannelSpec::RtgsBypass { .. }
+        | ChannelSpec::RtgsOffset { .. } => Vec::new(),
         ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => cycles.clone(),
     }
 }

@@ -14,7 +14,7 @@ mod rtgs;
 
 pub use bilateral::Bilateral;
 pub use dns::Dns;
-pub use rtgs::Rtgs;
+pub use rtgs::{QueueRule, Rtgs};
 
 use crate::engine::{Ctx, Payment, Sink};
 use crate::time::SimTime;
@@ -66,6 +66,10 @@ pub enum ChannelSpec {
     RtgsBypass {
         gridlock_every_ms: Option<u32>,
     },
+    /// `rtgs` with offsetting on queue entry (not in the contract).
+    RtgsOffset {
+        gridlock_every_ms: Option<u32>,
+    },
 }
 
 impl ChannelSpec {
@@ -80,6 +84,7 @@ impl ChannelSpec {
         match self {
             ChannelSpec::Rtgs { .. } => "rtgs",
             ChannelSpec::RtgsBypass { .. } => "rtgs-bypass",
+            ChannelSpec::RtgsOffset { .. } => "rtgs-offset",
             ChannelSpec::Dns { .. } => "dns",
             ChannelSpec::Bilateral { .. } => "bilateral",
         }
@@ -89,16 +94,21 @@ impl ChannelSpec {
     pub fn build(&self, participants: usize, day_end: SimTime) -> Result<Channel, String> {
         match self {
             ChannelSpec::Rtgs { gridlock_every_ms }
-            | ChannelSpec::RtgsBypass { gridlock_every_ms } => {
+            | ChannelSpec::RtgsBypass { gridlock_every_ms }
+            | ChannelSpec::RtgsOffset { gridlock_every_ms } => {
                 if *gridlock_every_ms == Some(0) {
                     return Err("the gridlock interval must be positive".into());
                 }
-                let bypass = matches!(self, ChannelSpec::RtgsBypass { .. });
+                let rule = match self {
+                    ChannelSpec::RtgsBypass { .. } => QueueRule::Bypass,
+                    ChannelSpec::RtgsOffset { .. } => QueueRule::Offset,
+                    _ => QueueRule::Fifo,
+                };
                 Ok(Channel::Rtgs(Rtgs::new(
                     participants,
                     *gridlock_every_ms,
                     day_end,
-                    bypass,
+                    rule,
                 )))
             }
             ChannelSpec::Dns { cycles, unwind } => {

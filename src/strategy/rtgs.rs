@@ -17,6 +17,19 @@ pub struct Rtgs {
     gridlock: Option<Gridlock>,
     /// Bypass FIFO instead of strict FIFO (see `docs/strategies.md`).
     bypass: Option<Bypass>,
+    /// TARGET2-style offsetting when a payment would queue.
+    offsetting: bool,
+}
+
+/// How the queues of a gross channel release payments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueRule {
+    /// Strict FIFO by priority (the contract's `rtgs`).
+    Fifo,
+    /// A blocked head does not block the payments behind it.
+    Bypass,
+    /// Strict FIFO, plus offsetting with the receiver's queue on entry.
+    Offset,
 }
 
 /// Release passes of bypass FIFO: senders are scanned in index order; one
@@ -109,7 +122,7 @@ impl Rtgs {
         participants: usize,
         gridlock_every_ms: Option<u32>,
         day_end: SimTime,
-        bypass: bool,
+        rule: QueueRule,
     ) -> Rtgs {
         let gridlock = gridlock_every_ms.map(|every_ms| {
             // The first run: the first positive multiple of the interval, or
@@ -133,7 +146,8 @@ impl Rtgs {
             wake: Vec::with_capacity(participants),
             is_awake: vec![false; participants],
             gridlock,
-            bypass: bypass.then(|| Bypass::new(participants)),
+            bypass: (rule == QueueRule::Bypass).then(|| Bypass::new(participants)),
+            offsetting: rule == QueueRule::Offset,
         }
     }
 
@@ -211,6 +225,51 @@ impl Rtgs {
                 at = next;
             }
         }
+    }
+
+    /// Offsetting on queue entry: the queued head `slot` (s → r, a) settles
+    /// together with the leading run of r's queue made of payments to s —
+    /// as many of them (k ≥ 1, in queue order) as keep both covered:
+    /// avail(s) − a + Σ ≥ 0 and avail(r) + a − Σ ≥ 0, the largest such k.
+    fn offset<S: Sink>(&mut self, cx: &mut Ctx<S>, slot: u32) {
+        let payment = *cx.slab.get(slot);
+        let (sender, receiver) = (payment.sender, payment.receiver);
+        if cx.ledger.is_frozen(sender) || cx.ledger.is_frozen(receiver) {
+            return;
+        }
+        let avail_sender =
+            i128::from(cx.ledger.available_fen(sender)) - i128::from(payment.amount_fen);
+        let avail_receiver =
+            i128::from(cx.ledger.available_fen(receiver)) + i128::from(payment.amount_fen);
+        let (mut total, mut count, mut best) = (0i128, 0usize, None);
+        let mut at = self.head[receiver as usize];
+        // Bounded by the length of the receiver's queue.
+        while at != NIL && cx.slab.get(at).receiver == sender {
+            total += i128::from(cx.slab.get(at).amount_fen);
+            count += 1;
+            if avail_sender + total >= 0 && avail_receiver - total >= 0 {
+                best = Some((count, total));
+            }
+            at = cx.slab.next(at);
+        }
+        let Some((count, total)) = best else {
+            return;
+        };
+        self.pop_head(cx.slab, sender as usize);
+        cx.sink.settled(&payment, cx.now);
+        for _ in 0..count {
+            let other = *cx.slab.get(self.head[receiver as usize]);
+            self.pop_head(cx.slab, receiver as usize);
+            cx.sink.settled(&other, cx.now);
+        }
+        // Simultaneous settlement by nets; total fits i64 (it is bounded by
+        // the sum of amounts, checked at input).
+        let net_fen = total as i64 - payment.amount_fen;
+        cx.ledger.apply_net(sender, net_fen);
+        cx.ledger.apply_net(receiver, -net_fen);
+        self.wake_if_queued(sender);
+        self.wake_if_queued(receiver);
+        self.drain(cx);
     }
 
     fn pop_head(&mut self, slab: &mut Slab, i: usize) {
@@ -316,6 +375,9 @@ impl Strategy for Rtgs {
         if self.head[sender] == slot || self.bypass.is_some() {
             self.wake_if_queued(payment.sender);
             self.drain(cx);
+        }
+        if self.offsetting && self.head[sender] == slot {
+            self.offset(cx, slot);
         }
     }
 

@@ -63,6 +63,19 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
                 gridlock_every_ms: Some(ms),
             }
         }
+        "rtgs+offset" if cycles_text.is_none() => ChannelSpec::RtgsOffset {
+            gridlock_every_ms: None,
+        },
+        "rtgs+offset+gridlock" => {
+            let every = cycles_text.ok_or_else(|| {
+                format!("`{text}`: give the interval, e.g. rtgs+offset+gridlock:5m")
+            })?;
+            let ms = crate::time::parse_duration_ms(every)
+                .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))?;
+            ChannelSpec::RtgsOffset {
+                gridlock_every_ms: Some(ms),
+            }
+        }
         "rtgs+bypass" if cycles_text.is_none() => ChannelSpec::RtgsBypass {
             gridlock_every_ms: None,
         },

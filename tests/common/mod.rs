@@ -89,6 +89,13 @@ pub enum RefStrategy {
     RtgsBypass {
         gridlock_every_ms: Option<u32>,
     },
+    /// Strict FIFO plus offsetting on queue entry (docs/strategies.md): a
+    /// payment left at the head of its sender's queue settles together with
+    /// the longest leading run of the receiver's queued payments to the
+    /// sender that keeps both covered.
+    RtgsOffset {
+        gridlock_every_ms: Option<u32>,
+    },
     Dns {
         cycles_ms: Vec<u32>,
         latest: bool,
@@ -151,6 +158,33 @@ impl State<'_> {
             if !progress {
                 break;
             }
+        }
+    }
+
+    fn offset(&mut self, row: usize, t: u32) {
+        let p = self.day.payments[row].clone();
+        if self.settle[row].is_some() || self.queue(p.sender).first() != Some(&row) {
+            return;
+        }
+        let run: Vec<usize> = self
+            .queue(p.receiver)
+            .into_iter()
+            .take_while(|&o| self.day.payments[o].receiver == p.sender)
+            .collect();
+        let mut best = None;
+        for k in 1..=run.len() {
+            let total: i64 = run[..k].iter().map(|&o| self.day.payments[o].amount).sum();
+            if self.avail(p.sender) - p.amount + total >= 0
+                && self.avail(p.receiver) + p.amount - total >= 0
+            {
+                best = Some(k);
+            }
+        }
+        if let Some(k) = best {
+            let mut set = vec![row];
+            set.extend(&run[..k]);
+            self.settle_set(&set, t);
+            self.release(t);
         }
     }
 
@@ -242,6 +276,9 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         }
         | RefStrategy::RtgsBypass {
             gridlock_every_ms: Some(g),
+        }
+        | RefStrategy::RtgsOffset {
+            gridlock_every_ms: Some(g),
         } => {
             let mut ts: Vec<u32> = (1..)
                 .map(|k| k * g)
@@ -256,6 +293,9 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             gridlock_every_ms: None,
         }
         | RefStrategy::RtgsBypass {
+            gridlock_every_ms: None,
+        }
+        | RefStrategy::RtgsOffset {
             gridlock_every_ms: None,
         } => vec![],
         RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => {
@@ -281,12 +321,16 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             match strategy {
                 RefStrategy::Rtgs { .. } => st.release(t),
                 RefStrategy::RtgsBypass { .. } => st.release_bypass(t),
+                RefStrategy::RtgsOffset { .. } => {
+                    st.release(t);
+                    st.offset(r, t);
+                }
                 _ => {}
             }
         }
         if events.contains(&t) {
             match strategy {
-                RefStrategy::Rtgs { .. } => {
+                RefStrategy::Rtgs { .. } | RefStrategy::RtgsOffset { .. } => {
                     let mut c = st.held_all();
                     st.drop_latest(&mut c);
                     st.settle_set(&c, t);

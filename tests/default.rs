@@ -196,7 +196,7 @@ fn compare_reports_the_knock_on_effect() {
         let others = row["knock_on"]["unsettled_at_others"]
             .as_u64()
             .expect("count");
-        assert!(others <= row["unsettled"].as_u64().expect("count"));
+        assert!(others <= row["flow"]["unsettled"].as_u64().expect("count"));
     }
     let dns_others = summary["strategies"][1]["knock_on"]["unsettled_at_others"]
         .as_u64()

@@ -64,20 +64,20 @@ fn compare_is_the_same_on_one_thread_or_many() {
             "bilateral:12:00,16:30"
         ]
     );
+    let first = &summary.strategies[0].flow;
     for row in &summary.strategies {
+        let flow = &row.flow;
         // Every strategy saw the same stream.
-        assert_eq!(
-            (row.payments, row.value),
-            (summary.strategies[0].payments, summary.strategies[0].value)
-        );
-        assert_eq!(row.settled + row.unsettled, row.payments);
-        assert_eq!(row.settled_value + row.unsettled_value, row.value);
+        assert_eq!((flow.payments, flow.value), (first.payments, first.value));
+        assert_eq!(flow.settled + flow.unsettled, flow.payments);
+        assert_eq!(flow.settled_value + flow.unsettled_value, flow.value);
         // The histogram in the summary gives back the reported percentiles.
         let histogram = decode_histogram(&row.in_transit_histogram).expect("decodes");
-        assert_eq!(histogram.len(), row.settled);
+        assert_eq!(histogram.len(), flow.settled);
+        let transit = &flow.in_transit_ms.stats;
         assert_eq!(
-            histogram.value_at_quantile(0.5).min(row.in_transit_ms.max),
-            row.in_transit_ms.p50
+            histogram.value_at_quantile(0.5).min(transit.max),
+            transit.p50
         );
     }
     // Gross settlement moves every fen it settles: netting ratio exactly 1.
@@ -358,16 +358,17 @@ fn merging_pools_runs_exactly() {
         .zip(twice["strategies"].as_array().expect("rows"))
     {
         assert_eq!(
-            b["payments"].as_u64(),
-            a["payments"].as_u64().map(|p| 2 * p)
+            b["flow"]["payments"].as_u64(),
+            a["flow"]["payments"].as_u64().map(|p| 2 * p)
         );
         assert_eq!(
-            b["settled_value"].as_i64(),
-            a["settled_value"].as_i64().map(|v| 2 * v)
+            b["flow"]["settled_value"].as_i64(),
+            a["flow"]["settled_value"].as_i64().map(|v| 2 * v)
         );
-        for key in ["delay_indicator", "netting_ratio", "in_transit_ms"] {
-            assert_eq!(a[key], b[key], "{key}");
+        for key in ["delay_indicator", "in_transit_ms"] {
+            assert_eq!(a["flow"][key], b["flow"][key], "{key}");
         }
+        assert_eq!(a["netting_ratio"], b["netting_ratio"]);
     }
     // Two seeds: counts add, the pooled histogram holds every settled payment.
     ok(&clearsim(&[
@@ -380,9 +381,16 @@ fn merging_pools_runs_exactly() {
     let (two, both) = (read("2"), read("12"));
     assert_eq!(both["merged_seeds"], serde_json::json!([2]));
     for s in 0..2 {
-        let sum = one["strategies"][s]["payments"].as_u64().expect("n")
-            + two["strategies"][s]["payments"].as_u64().expect("n");
-        assert_eq!(both["strategies"][s]["payments"].as_u64(), Some(sum));
+        let sum = one["strategies"][s]["flow"]["payments"]
+            .as_u64()
+            .expect("n")
+            + two["strategies"][s]["flow"]["payments"]
+                .as_u64()
+                .expect("n");
+        assert_eq!(
+            both["strategies"][s]["flow"]["payments"].as_u64(),
+            Some(sum)
+        );
         let pooled = decode_histogram(
             both["strategies"][s]["in_transit_histogram"]
                 .as_str()
@@ -391,7 +399,7 @@ fn merging_pools_runs_exactly() {
         .expect("decodes");
         assert_eq!(
             Some(pooled.len()),
-            both["strategies"][s]["settled"].as_u64()
+            both["strategies"][s]["flow"]["settled"].as_u64()
         );
     }
     assert!(dir.path().join("12").join("report.html").exists());

@@ -45,6 +45,26 @@ fn add_histograms(a: &str, b: &str) -> Result<Histogram<u64>, String> {
     Ok(a)
 }
 
+/// Two flow reports and their histograms pooled: counts, sums, timelines
+/// and histograms add; every derived figure is recomputed.
+fn merge_reports(
+    a: &FlowReport,
+    a_histogram: &str,
+    b: &FlowReport,
+    b_histogram: &str,
+) -> Result<(FlowReport, String), String> {
+    let histogram = add_histograms(a_histogram, b_histogram)?;
+    let mut timeline = a.timeline.clone();
+    timeline.add(&b.timeline);
+    let flow = FlowReport::derive(
+        add_counts(a.counts(), b.counts())?,
+        add_sums(a.sums, b.sums),
+        &histogram,
+        timeline,
+    );
+    Ok((flow, encode_histogram(&histogram)))
+}
+
 fn merge_flow(a: &NamedFlow, b: &NamedFlow) -> Result<NamedFlow, String> {
     if (&a.name, &a.route) != (&b.name, &b.route) {
         return Err(format!(
@@ -52,20 +72,17 @@ fn merge_flow(a: &NamedFlow, b: &NamedFlow) -> Result<NamedFlow, String> {
             a.name, a.route, b.name, b.route
         ));
     }
-    let histogram = add_histograms(&a.in_transit_histogram, &b.in_transit_histogram)?;
-    let mut timeline = a.flow.timeline.clone();
-    timeline.add(&b.flow.timeline);
-    let flow = FlowReport::derive(
-        add_counts(a.flow.counts(), b.flow.counts())?,
-        add_sums(a.flow.sums, b.flow.sums),
-        &histogram,
-        timeline,
-    );
+    let (flow, in_transit_histogram) = merge_reports(
+        &a.flow,
+        &a.in_transit_histogram,
+        &b.flow,
+        &b.in_transit_histogram,
+    )?;
     Ok(NamedFlow {
         name: a.name.clone(),
         route: a.route.clone(),
         flow,
-        in_transit_histogram: encode_histogram(&histogram),
+        in_transit_histogram,
     })
 }
 
@@ -134,26 +151,13 @@ fn merge_row(a: &CompareRow, b: &CompareRow) -> Result<CompareRow, String> {
             a.strategy, b.strategy
         ));
     }
-    let counts = |r: &CompareRow| FlowCounts {
-        payments: r.payments,
-        value: r.value,
-        settled: r.settled,
-        settled_value: r.settled_value,
-        unsettled: r.unsettled,
-        unsettled_value: r.unsettled_value,
-        dishonoured: 0,
-        peak_queued_value: r.peak_queued_value,
-    };
-    let histogram = add_histograms(&a.in_transit_histogram, &b.in_transit_histogram)?;
-    let mut timeline = a.timeline.clone();
-    timeline.add(&b.timeline);
-    let flow = FlowReport::derive(
-        add_counts(counts(a), counts(b))?,
-        add_sums(a.sums, b.sums),
-        &histogram,
-        timeline,
-    );
-    Ok(row_from(
+    let (flow, histogram) = merge_reports(
+        &a.flow,
+        &a.in_transit_histogram,
+        &b.flow,
+        &b.in_transit_histogram,
+    )?;
+    let mut row = row_from(
         a.strategy.clone(),
         &flow,
         Liquidity {
@@ -163,15 +167,13 @@ fn merge_row(a: &CompareRow, b: &CompareRow) -> Result<CompareRow, String> {
         },
         a.moved_value + b.moved_value,
         add_knock_on(a.knock_on, b.knock_on),
-        encode_histogram(&histogram),
-    ))
-    .map(|mut row| {
-        row.liquidity_used_by_participant = larger_each(
-            &a.liquidity_used_by_participant,
-            &b.liquidity_used_by_participant,
-        );
-        row
-    })
+        histogram,
+    );
+    row.liquidity_used_by_participant = larger_each(
+        &a.liquidity_used_by_participant,
+        &b.liquidity_used_by_participant,
+    );
+    Ok(row)
 }
 
 /// Element-wise maximum (the longer list's extra entries are kept).

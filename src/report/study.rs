@@ -9,7 +9,7 @@ use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::html;
-use crate::run::{RunResult, TransitReport};
+use crate::run::{FlowReport, RunResult};
 use crate::study::{StrategyChoice, SweepPoint};
 
 pub const COMPARE_SCHEMA: &str = "clearsim.compare.v1";
@@ -34,60 +34,26 @@ pub struct CompareSummary {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CompareRow {
     pub strategy: String,
-    pub payments: u64,
-    pub value: i64,
-    pub settled: u64,
-    pub settled_value: i64,
-    pub unsettled: u64,
-    pub unsettled_value: i64,
-    pub in_transit_ms: TransitFigures,
-    pub delay_indicator: f64,
+    /// Counts, values, in-transit figures, delay indicator, peak queue,
+    /// sums and timeline: the same report as a run's flow (nested, not
+    /// flattened: its 128-bit sums cannot pass serde's flattening buffer).
+    pub flow: FlowReport,
     /// The largest over the days.
     pub liquidity_used: i64,
     pub lower_bound: i64,
     pub upper_bound: i64,
     /// Value that moved between accounts / gross value settled.
     pub netting_ratio: f64,
-    pub peak_queued_value: i64,
     /// With a participant default: what stayed unsettled between the others.
     pub knock_on: crate::run::KnockOn,
     /// Value that moved between accounts (the netting ratio's numerator).
     pub moved_value: i128,
-    /// Exact sums behind the means and the delay indicator (for merging).
-    pub sums: crate::run::FlowSums,
-    /// Settled and peak queued value through the day, by 15 minutes.
-    pub timeline: crate::run::Timeline,
     /// Per participant (index order): the most liquidity it used on a day.
     #[serde(default)]
     pub liquidity_used_by_participant: Vec<i64>,
     /// The in-transit histogram, HDR V2 serialised, base64: runs can be
     /// merged and percentiles recomputed.
     pub in_transit_histogram: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TransitFigures {
-    pub p50: u64,
-    pub p90: u64,
-    pub p99: u64,
-    pub p999: u64,
-    pub max: u64,
-    pub mean: u64,
-    pub value_weighted_mean: u64,
-}
-
-impl From<&TransitReport> for TransitFigures {
-    fn from(t: &TransitReport) -> Self {
-        TransitFigures {
-            p50: t.stats.p50,
-            p90: t.stats.p90,
-            p99: t.stats.p99,
-            p999: t.stats.p999,
-            max: t.stats.max,
-            mean: t.stats.mean,
-            value_weighted_mean: t.value_weighted_mean,
-        }
-    }
 }
 
 /// A histogram as HDR V2 bytes in base64 (empty if it cannot be written).
@@ -142,7 +108,7 @@ pub struct Liquidity {
 /// A compare row from a flow report: the one place its figures are derived.
 pub fn row_from(
     strategy: String,
-    flow: &crate::run::FlowReport,
+    flow: &FlowReport,
     liquidity: Liquidity,
     moved_value: i128,
     knock_on: crate::run::KnockOn,
@@ -150,14 +116,7 @@ pub fn row_from(
 ) -> CompareRow {
     CompareRow {
         strategy,
-        payments: flow.payments,
-        value: flow.value,
-        settled: flow.settled,
-        settled_value: flow.settled_value,
-        unsettled: flow.unsettled,
-        unsettled_value: flow.unsettled_value,
-        in_transit_ms: TransitFigures::from(&flow.in_transit_ms),
-        delay_indicator: flow.delay_indicator,
+        flow: flow.clone(),
         liquidity_used: liquidity.used,
         lower_bound: liquidity.lower_bound,
         upper_bound: liquidity.upper_bound,
@@ -166,11 +125,8 @@ pub fn row_from(
         } else {
             moved_value as f64 / flow.settled_value as f64
         },
-        peak_queued_value: flow.peak_queued_value,
         knock_on,
         moved_value,
-        sums: flow.sums,
-        timeline: flow.timeline.clone(),
         liquidity_used_by_participant: Vec::new(),
         in_transit_histogram,
     }
@@ -380,22 +336,22 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
                     r.strategy.clone(),
                     format!(
                         "{:.2}",
-                        if r.payments == 0 {
+                        if r.flow.payments == 0 {
                             0.0
                         } else {
-                            100.0 * r.settled as f64 / r.payments as f64
+                            100.0 * r.flow.settled as f64 / r.flow.payments as f64
                         }
                     ),
-                    duration(r.in_transit_ms.p50),
-                    duration(r.in_transit_ms.p99),
-                    duration(r.in_transit_ms.max),
-                    format!("{:.4}", r.delay_indicator),
+                    duration(r.flow.in_transit_ms.stats.p50),
+                    duration(r.flow.in_transit_ms.stats.p99),
+                    duration(r.flow.in_transit_ms.stats.max),
+                    format!("{:.4}", r.flow.delay_indicator),
                     yuan(r.liquidity_used),
                     yuan(r.lower_bound),
                     yuan(r.upper_bound),
                     format!("{:.3}", r.netting_ratio),
-                    yuan(r.peak_queued_value),
-                    yuan(r.unsettled_value),
+                    yuan(r.flow.peak_queued_value),
+                    yuan(r.flow.unsettled_value),
                     yuan(r.knock_on.unsettled_value_at_others),
                 ]
             })
@@ -462,7 +418,7 @@ pub fn compare_files(summary: &CompareSummary) -> super::ReportFiles {
                 &summary
                     .strategies
                     .iter()
-                    .map(|r| (r.strategy.clone(), &r.timeline))
+                    .map(|r| (r.strategy.clone(), &r.flow.timeline))
                     .collect::<Vec<_>>(),
             ),
             html::liquidity_chart(&used),

@@ -283,6 +283,18 @@ fn files_of(saved: &Saved) -> Result<(Vec<u8>, report::ReportFiles), Failure> {
     })
 }
 
+/// The summaries, all of one kind (`pick` returns it), or an error.
+fn all_of<T>(
+    saved: Vec<Saved>,
+    pick: fn(Saved) -> Option<T>,
+    kind: &str,
+) -> Result<Vec<T>, String> {
+    saved
+        .into_iter()
+        .map(|s| pick(s).ok_or_else(|| format!("all inputs must be {kind}")))
+        .collect()
+}
+
 /// Pools several runs or compares of the same study into one.
 pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
     let saved: Vec<Saved> = args
@@ -292,38 +304,30 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
         .collect::<Result<_, _>>()?;
     let bad = |e: String| Failure::BadInput(anyhow!("merge: {e}"));
     let merged = match &saved[0] {
-        Saved::Run(_) => Saved::Run(
-            report::merge::merge_runs(
-                saved
-                    .into_iter()
-                    .map(|s| {
-                        if let Saved::Run(r) = s {
-                            Ok(r)
-                        } else {
-                            Err("all inputs must be runs".to_string())
-                        }
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(bad)?,
+        Saved::Run(_) => {
+            let runs = all_of(
+                saved,
+                |s| if let Saved::Run(r) = s { Some(r) } else { None },
+                "runs",
             )
-            .map_err(bad)?,
-        ),
-        Saved::Compare(_) => Saved::Compare(
-            report::merge::merge_compares(
-                saved
-                    .into_iter()
-                    .map(|s| {
-                        if let Saved::Compare(c) = s {
-                            Ok(c)
-                        } else {
-                            Err("all inputs must be compares".to_string())
-                        }
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(bad)?,
+            .map_err(bad)?;
+            Saved::Run(report::merge::merge_runs(runs).map_err(bad)?)
+        }
+        Saved::Compare(_) => {
+            let compares = all_of(
+                saved,
+                |s| {
+                    if let Saved::Compare(c) = s {
+                        Some(c)
+                    } else {
+                        None
+                    }
+                },
+                "compares",
             )
-            .map_err(bad)?,
-        ),
+            .map_err(bad)?;
+            Saved::Compare(report::merge::merge_compares(compares).map_err(bad)?)
+        }
         Saved::Sweep(_) => {
             return Err(bad(
                 "sweeps do not merge (run the sweep with more volume or days instead)".into(),

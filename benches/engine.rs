@@ -127,6 +127,7 @@ fn strategies(c: &mut Criterion) {
             ChannelSpec::Dns {
                 cycles: cycles.clone(),
                 unwind: Unwind::Participant,
+                guarantee_fund_fen: None,
             },
         ),
         (
@@ -169,6 +170,7 @@ fn strategies(c: &mut Criterion) {
     let unwind = ChannelSpec::Dns {
         cycles: cycles.clone(),
         unwind: Unwind::Latest,
+        guarantee_fund_fen: None,
     };
     group.bench_function("dns_hourly_latest_scarce", |b| {
         b.iter(|| black_box(run(payments, participants, *scarce, &unwind)))

@@ -93,6 +93,7 @@ fn a_default_under_dns_unwinds_a_cascade() {
     let spec = || ChannelSpec::Dns {
         cycles: vec![hours(12)],
         unwind: Unwind::Participant,
+        guarantee_fund_fen: None,
     };
     assert_eq!(day(&OPENING, &PAYMENTS, spec(), None), [0, 1, 2, 3, 4]);
     // A defaults at 11:00: A is unwound (p0), then B is short (−80: p1),
@@ -103,6 +104,7 @@ fn a_default_under_dns_unwinds_a_cascade() {
     let latest = ChannelSpec::Dns {
         cycles: vec![hours(12)],
         unwind: Unwind::Latest,
+        guarantee_fund_fen: None,
     };
     assert_eq!(day(&OPENING, &PAYMENTS, latest, Some(0)), [3, 4]);
 }
@@ -213,4 +215,26 @@ fn compare_reports_the_knock_on_effect() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("NOBODY"));
+}
+
+#[test]
+fn a_guarantee_fund_stops_the_dns_cascade_of_a_default() {
+    let with_fund = |fund_fen| ChannelSpec::Dns {
+        cycles: vec![hours(12)],
+        unwind: Unwind::Participant,
+        guarantee_fund_fen: Some(fund_fen),
+    };
+    // A (opening 100) defaults: it pays nothing, so the fund owes its whole
+    // net debit of 100. With 100 in the fund nothing is unwound.
+    assert_eq!(
+        day(&OPENING, &PAYMENTS, with_fund(100), Some(0)),
+        [0, 1, 2, 3, 4]
+    );
+    // With 99: A is unwound, then B's −80 (avail 0) is covered.
+    assert_eq!(
+        day(&OPENING, &PAYMENTS, with_fund(99), Some(0)),
+        [1, 2, 3, 4]
+    );
+    // With 79: B is unwound too, then C's −60 + 30 is covered.
+    assert_eq!(day(&OPENING, &PAYMENTS, with_fund(79), Some(0)), [2, 3, 4]);
 }

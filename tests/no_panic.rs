@@ -32,7 +32,7 @@ proptest! {
         if let Ok(day) = parsed {
             for spec in [
                 ChannelSpec::Rtgs { gridlock_every_ms: Some(1000) },
-                ChannelSpec::Dns { cycles: vec![SimTime::DEFAULT_DAY_END], unwind: Unwind::Latest },
+                ChannelSpec::Dns { cycles: vec![SimTime::DEFAULT_DAY_END], unwind: Unwind::Latest, guarantee_fund_fen: None },
                 ChannelSpec::Bilateral { cycles: vec![SimTime::DEFAULT_DAY_END] },
             ] {
                 prop_assert!(replay(&day, &spec).is_ok());

@@ -40,6 +40,7 @@ fn dns(cycles: &[&str], unwind: Unwind) -> ChannelSpec {
     ChannelSpec::Dns {
         cycles: cycles.iter().map(|c| t(c)).collect(),
         unwind,
+        guarantee_fund_fen: None,
     }
 }
 
@@ -483,4 +484,68 @@ fn offsetting_takes_the_longest_covered_run_of_the_receivers_queue() {
     let r = run(&day, spec());
     assert_eq!(settle_texts(&r), ["09:01:00.000"; 4]);
     assert_eq!(r.closing_fen, [20, 0]);
+}
+
+fn dns_with_fund(unwind: Unwind, fund_fen: i64) -> ChannelSpec {
+    ChannelSpec::Dns {
+        cycles: vec![t("12:00:00")],
+        unwind,
+        guarantee_fund_fen: Some(fund_fen),
+    }
+}
+
+#[test]
+fn a_guarantee_fund_covers_the_short_participant_before_any_unwinding() {
+    // Nets as in `cascade`: A −100 with avail 0, so its shortfall is 100.
+    // A fund of 100 pays it: everything settles, A stays at its floor (0)
+    // and the others get their full nets; Σ balances grows by the 100.
+    let r = run(&cascade(), dns_with_fund(Unwind::Participant, 100));
+    assert!(r.settle.iter().all(|&s| s == ms("12:00:00")));
+    assert_eq!(r.closing_fen, [0, 20, 50, 130, 0, 5]);
+    assert_eq!(r.closing_fen.iter().sum::<i64>(), 105 + 100);
+}
+
+#[test]
+fn a_short_fund_lets_the_unwinding_go_only_as_far_as_needed() {
+    // Fund 99 < A's 100: round 1 unwinds A (p1). Now B is short by 80
+    // (−80, avail 0) and nobody else: 80 ≤ 99, so the fund pays B's debit
+    // and p2..p5 settle. C +80 −60 +30 = +50, D +60 −30 = +30.
+    let r = run(&cascade(), dns_with_fund(Unwind::Participant, 99));
+    assert_eq!(
+        settle_texts(&r),
+        [
+            "-",
+            "12:00:00.000",
+            "12:00:00.000",
+            "12:00:00.000",
+            "12:00:00.000"
+        ]
+    );
+    assert_eq!(r.closing_fen, [0, 0, 50, 130, 0, 5]);
+    // Under `latest` unwinding the same: A drops p1 (its only one), then B's
+    // 80 is covered.
+    let latest = run(&cascade(), dns_with_fund(Unwind::Latest, 99));
+    assert_eq!(latest.settle, r.settle);
+    assert_eq!(latest.closing_fen, r.closing_fen);
+}
+
+#[test]
+fn a_short_participant_pays_down_to_its_floor_and_the_fund_the_rest() {
+    // A has 30 of its own and 10 of credit: of its 100 net debit it pays 40
+    // (to −10), the fund 60. A fund of 59 is not enough: A is unwound.
+    let mut day = cascade();
+    day.opening[0] = 30;
+    day.credit[0] = 10;
+    let r = run(&day, dns_with_fund(Unwind::Participant, 60));
+    assert!(r.settle.iter().all(|&s| s == ms("12:00:00")));
+    assert_eq!(r.closing_fen, [-10, 20, 50, 130, 0, 5]);
+    assert_eq!(r.min_balance_fen[0], -10);
+    let r = run(&day, dns_with_fund(Unwind::Participant, 59));
+    // 59 < 60: round 1 unwinds A; then B's shortfall 80 > 59 too, so B is
+    // unwound; C: −60 + 30 = −30 > 59? No: 30 ≤ 59, the fund pays C's 30.
+    assert_eq!(
+        settle_texts(&r),
+        ["-", "-", "12:00:00.000", "12:00:00.000", "12:00:00.000"]
+    );
+    assert_eq!(r.closing_fen, [30, 0, 0, 130, 0, 5]);
 }

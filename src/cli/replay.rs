@@ -37,6 +37,11 @@ pub struct ReplayArgs {
     /// dns only: how a cycle unwinds when a participant cannot cover its net debit.
     #[arg(long, value_enum)]
     unwind: Option<UnwindName>,
+    /// dns only: a settlement guarantee fund of this many fen that covers
+    /// short participants' net debits before any unwinding (not in the
+    /// contract; see docs/strategies.md).
+    #[arg(long, value_name = "FEN", value_parser = clap::value_parser!(i64).range(0..))]
+    guarantee_fund: Option<i64>,
     /// End of the business day.
     #[arg(long, value_name = "HH:MM:SS", default_value = "17:00:00", value_parser = parse_time_arg)]
     day_end: SimTime,
@@ -83,6 +88,9 @@ fn channel_spec(args: &ReplayArgs) -> Result<ChannelSpec, String> {
     if args.unwind.is_some() && strategy != StrategyName::Dns {
         return Err("--unwind applies to --strategy dns only".into());
     }
+    if args.guarantee_fund.is_some() && strategy != StrategyName::Dns {
+        return Err("--guarantee-fund applies to --strategy dns only".into());
+    }
     let cycles = args.cycles.clone().unwrap_or_else(|| vec![args.day_end]);
     check_cycles(&cycles, args.day_end).map_err(|e| format!("--cycles: {e}"))?;
     Ok(match strategy {
@@ -95,6 +103,7 @@ fn channel_spec(args: &ReplayArgs) -> Result<ChannelSpec, String> {
                 Some(UnwindName::Latest) => Unwind::Latest,
                 _ => Unwind::Participant,
             },
+            guarantee_fund_fen: args.guarantee_fund,
         },
         StrategyName::Bilateral => ChannelSpec::Bilateral { cycles },
     })
@@ -177,12 +186,19 @@ fn describe(spec: &ChannelSpec) -> String {
                 millis(u64::from(ms))
             ))
         ),
-        ChannelSpec::Dns { cycles, unwind } => {
+        ChannelSpec::Dns {
+            cycles,
+            unwind,
+            guarantee_fund_fen,
+        } => {
             let unwind = match unwind {
                 Unwind::Participant => "participant",
                 Unwind::Latest => "latest",
             };
-            format!("dns, cycles {}, unwind {unwind}", times(cycles))
+            let fund = guarantee_fund_fen.map_or(String::new(), |fen| {
+                format!(", guarantee fund {} fen", grouped(i128::from(fen)))
+            });
+            format!("dns, cycles {}, unwind {unwind}{fund}", times(cycles))
         }
         ChannelSpec::Bilateral { cycles } => format!("bilateral, cycles {}", times(cycles)),
     }

@@ -165,6 +165,8 @@ struct ChannelFile {
     gridlock_every: Option<String>,
     cycles: Option<Vec<String>>,
     unwind: Option<String>,
+    /// dns only: a settlement guarantee fund (yuan per day).
+    guarantee_fund_yuan: Option<f64>,
     instruments: Vec<String>,
 }
 
@@ -658,10 +660,13 @@ fn channels(
         };
         let spec = match file.strategy.as_str() {
             "rtgs" | "rtgs-bypass" | "rtgs-offset" => {
-                if cycles.is_some() || file.unwind.is_some() {
+                if cycles.is_some() || file.unwind.is_some() || file.guarantee_fund_yuan.is_some() {
                     return Err(error(
                         path,
-                        format!("{}: rtgs takes no cycles or unwind", at("strategy")),
+                        format!(
+                            "{}: rtgs takes no cycles, unwind or guarantee fund",
+                            at("strategy")
+                        ),
                     ));
                 }
                 let gridlock_every_ms = match &file.gridlock_every {
@@ -703,10 +708,35 @@ fn channels(
                             ));
                         }
                     };
-                    ChannelSpec::Dns { cycles, unwind }
+                    let guarantee_fund_fen = match file.guarantee_fund_yuan {
+                        None => None,
+                        Some(yuan) => Some(yuan_to_fen(yuan).ok_or_else(|| {
+                            error(
+                                path,
+                                format!(
+                                    "{}: {yuan} is not an amount of yuan ≥ 0",
+                                    at("guarantee_fund_yuan")
+                                ),
+                            )
+                        })?),
+                    };
+                    ChannelSpec::Dns {
+                        cycles,
+                        unwind,
+                        guarantee_fund_fen,
+                    }
                 } else {
                     if file.unwind.is_some() {
                         return Err(error(path, format!("{}: only dns unwinds", at("unwind"))));
+                    }
+                    if file.guarantee_fund_yuan.is_some() {
+                        return Err(error(
+                            path,
+                            format!(
+                                "{}: only dns has a guarantee fund",
+                                at("guarantee_fund_yuan")
+                            ),
+                        ));
                     }
                     ChannelSpec::Bilateral { cycles }
                 }
@@ -771,4 +801,12 @@ fn channels(
         ));
     }
     Ok((out, channel_of))
+}
+
+/// Yuan (as written in configs) to whole fen, rounded; `None` when negative,
+/// not finite or beyond i64.
+pub fn yuan_to_fen(yuan: f64) -> Option<i64> {
+    let fen = (yuan * 100.0).round();
+    // 9.2e18 is just below i64::MAX; the cast is exact for such integers.
+    (yuan.is_finite() && (0.0..9.2e18).contains(&fen)).then_some(fen as i64)
 }

@@ -25,6 +25,10 @@ pub struct Ledger {
     /// Participants that stopped paying (a default): none of their outgoing
     /// payments is released any more.
     frozen: Vec<bool>,
+    /// Money that entered the accounts from outside them: a settlement
+    /// guarantee fund covering a short participant's net debit. Σ balances
+    /// is the opening Σ plus this.
+    injected_fen: i64,
 }
 
 impl Ledger {
@@ -43,6 +47,7 @@ impl Ledger {
             total_fen: opening_fen.iter().sum(),
             moved_fen: 0,
             frozen: vec![false; count],
+            injected_fen: 0,
         }
     }
 
@@ -106,6 +111,36 @@ impl Ledger {
         }
     }
 
+    /// Records `amount_fen` entering the accounts from outside (a guarantee
+    /// fund paying a defaulter's net debit): the caller then credits it by
+    /// `apply_net`, so Σ balances grows by exactly this. Refuses (false) when
+    /// the total would no longer fit in i64.
+    pub fn inject(&mut self, amount_fen: i64) -> bool {
+        debug_assert!(amount_fen >= 0);
+        match (
+            self.total_fen.checked_add(amount_fen),
+            self.injected_fen.checked_add(amount_fen),
+        ) {
+            (Some(total), Some(injected)) => {
+                self.total_fen = total;
+                self.injected_fen = injected;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// How much money may still enter from outside without Σ balances
+    /// leaving i64.
+    pub fn injection_room_fen(&self) -> i64 {
+        i64::MAX - self.total_fen.max(0)
+    }
+
+    /// Money injected from outside the accounts so far (see [`Ledger::inject`]).
+    pub fn injected_fen(&self) -> i64 {
+        self.injected_fen
+    }
+
     #[inline]
     fn mark_debited(&mut self, participant: u32) {
         let flag = &mut self.is_debited[participant as usize];
@@ -145,12 +180,13 @@ impl Ledger {
     }
 
     /// Full audit of the ledger invariants (used by tests and at day end):
-    /// money is conserved and no balance is below its credit floor.
+    /// money is conserved (Σ balances = opening Σ + injected) and no balance
+    /// is below its credit floor.
     pub fn check_invariants(&self) -> Result<(), String> {
         let total: i128 = self.balance_fen.iter().map(|&b| i128::from(b)).sum();
         if total != i128::from(self.total_fen) {
             return Err(format!(
-                "Σ balances {total} != opening Σ {}",
+                "Σ balances {total} != opening Σ + injected {}",
                 self.total_fen
             ));
         }

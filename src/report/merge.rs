@@ -141,6 +141,7 @@ fn add_knock_on(a: KnockOn, b: KnockOn) -> KnockOn {
         unsettled_value_at_others: a
             .unsettled_value_at_others
             .saturating_add(b.unsettled_value_at_others),
+        guarantee_fund_used: a.guarantee_fund_used.saturating_add(b.guarantee_fund_used),
     }
 }
 

@@ -325,6 +325,8 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
             "netting ratio",
             "peak queue (yuan)",
             "unsettled (yuan)",
+            "knock-on: unsettled at others (yuan)",
+            "guarantee fund used (yuan)",
         ]
         .map(String::from)
         .to_vec(),
@@ -353,6 +355,7 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
                     yuan(r.flow.peak_queued_value),
                     yuan(r.flow.unsettled_value),
                     yuan(r.knock_on.unsettled_value_at_others),
+                    yuan(r.knock_on.guarantee_fund_used),
                 ]
             })
             .collect(),

@@ -329,6 +329,9 @@ pub struct RunResult {
 pub struct KnockOn {
     pub unsettled_at_others: u64,
     pub unsettled_value_at_others: i64,
+    /// Value a dns settlement guarantee fund paid for short participants.
+    #[serde(default)]
+    pub guarantee_fund_used: i64,
 }
 
 /// Receives the engine's settlements during a run.
@@ -511,6 +514,21 @@ pub fn run<O: Observer>(
     for day in 0..scenario.days {
         sink.day = day;
         injections.extend(tomorrow.drain(..));
+        // A guarantee fund may bring new money into the accounts: count all
+        // of it against the overflow headroom up front.
+        for spec in &specs {
+            if let ChannelSpec::Dns {
+                guarantee_fund_fen: Some(fund_fen),
+                ..
+            } = spec
+            {
+                sink.headroom_fen = sink
+                    .headroom_fen
+                    .checked_sub(*fund_fen)
+                    .filter(|h| *h >= 0)
+                    .ok_or(EngineError::AmountsOverflow)?;
+            }
+        }
         let ledger = Ledger::new(&opening, &city.credit_limit_fen);
         let mut engine = Engine::new(ledger, &specs, scenario.day_end, 1 << 12)?;
         let mut all = Positions::new(participants);
@@ -603,6 +621,7 @@ pub fn run<O: Observer>(
         });
         opening = ledger.balances_fen().to_vec();
         moved_fen += ledger.moved_fen();
+        sink.knock_on.guarantee_fund_used += ledger.injected_fen();
     }
     Ok(RunResult {
         channels: sink.channels,

@@ -1,5 +1,7 @@
 //! `dns`: deferred multilateral net settlement at cycle times, with
-//! `participant` or `latest` unwinding when a participant is short.
+//! `participant` or `latest` unwinding when a participant is short, and
+//! optionally a settlement guarantee fund that covers short participants'
+//! net debits before any unwinding.
 
 use super::lists::Lists;
 use super::pending::Pending;
@@ -22,6 +24,8 @@ pub struct Dns {
     is_touched: Vec<bool>,
     involved: Lists,
     resolver: PrefixResolver,
+    /// What the settlement guarantee fund has left today; `None` without one.
+    fund_left_fen: Option<i64>,
 }
 
 impl Dns {
@@ -37,7 +41,13 @@ impl Dns {
             is_touched: vec![false; participants],
             involved: Lists::new(),
             resolver: PrefixResolver::new(),
+            fund_left_fen: None,
         }
+    }
+
+    /// Gives the channel a settlement guarantee fund of `fund_fen` for the day.
+    pub fn set_guarantee_fund(&mut self, fund_fen: Option<i64>) {
+        self.fund_left_fen = fund_fen;
     }
 
     /// Payments waiting for a cycle.
@@ -63,13 +73,16 @@ impl Dns {
     /// a participant whose payments all left is never short again, so each
     /// round retires at least one participant.
     fn unwind_participants(&mut self, ledger: &Ledger) {
+        let fund_left_fen = self.fund_left_fen;
         let participants = self.net_fen.len();
         let payments = &self.pending.payments;
         self.involved.group(participants, self.pending.ids(), |id| {
             let payment = &payments[id as usize];
             [payment.sender, payment.receiver]
         });
-        while !self.short.is_empty() {
+        while !self.short.is_empty()
+            && !fund_covers(fund_left_fen, ledger, &self.short, &self.net_fen)
+        {
             self.touched.clear();
             for index in 0..self.short.len() {
                 let participant = self.short[index] as usize;
@@ -116,7 +129,12 @@ impl Dns {
                 [payments[id as usize].sender]
             });
         resolver.lists.sort_into_queue_order(payments);
-        resolver.resolve(ledger, payments);
+        let fund_left_fen = self.fund_left_fen;
+        resolver.resolve_until(ledger, payments, |short, net_fen| {
+            fund_covers(fund_left_fen, ledger, short, net_fen)
+        });
+        self.short.clear();
+        self.short.extend_from_slice(resolver.short());
         for i in 0..participants {
             for &id in &resolver.lists.list(i)[resolver.kept(i).len()..] {
                 self.pending.set_marked(id, false);
@@ -138,15 +156,75 @@ impl Dns {
             }
         }
         self.pending.settle_marked(cx);
+        // Whoever is still short is covered by the guarantee fund: it pays
+        // what it can and the fund the rest (its shortfall).
+        let cover_fen = self.cover_from_fund(cx.ledger);
         // What stays pending nets to the old total less what settled.
         for (i, &net_fen) in self.net_fen.iter().enumerate() {
-            if net_fen != 0 {
-                cx.ledger.apply_net(i as u32, net_fen);
-                self.pending_net_fen[i] -= net_fen;
+            let paid_fen = net_fen + cover_fen.get(i).copied().unwrap_or(0);
+            if paid_fen != 0 {
+                cx.ledger.apply_net(i as u32, paid_fen);
             }
+            self.pending_net_fen[i] -= net_fen;
         }
         debug_assert!(!self.pending.is_empty() || self.pending_net_fen.iter().all(|&n| n == 0));
     }
+}
+
+impl Dns {
+    /// Pays the shortfall of every participant left short (the unwinding
+    /// stopped because the fund covers them all) into the accounts; returns
+    /// each participant's cover (empty when nobody is short).
+    fn cover_from_fund(&mut self, ledger: &mut Ledger) -> Vec<i64> {
+        if self.short.is_empty() {
+            return Vec::new();
+        }
+        let mut cover_fen = vec![0i64; self.net_fen.len()];
+        let mut total_fen: i64 = 0;
+        for &i in &self.short {
+            // fund_covers checked Σ shortfall ≤ fund left ≤ i64::MAX.
+            let shortfall = shortfall_fen(ledger, i, self.net_fen[i as usize]) as i64;
+            cover_fen[i as usize] = shortfall;
+            total_fen += shortfall;
+        }
+        let injected = ledger.inject(total_fen);
+        debug_assert!(injected, "fund_covers checked the room");
+        if let Some(left) = self.fund_left_fen.as_mut() {
+            *left -= total_fen;
+        }
+        self.short.clear();
+        cover_fen
+    }
+}
+
+/// What the fund must pay for participant `i` to settle a net position
+/// `net_fen`: a defaulted participant pays nothing, so all of its net debit;
+/// anyone else pays down to its credit floor, the fund the rest.
+fn shortfall_fen(ledger: &Ledger, i: u32, net_fen: i64) -> i128 {
+    let net = i128::from(net_fen);
+    if ledger.is_frozen(i) {
+        (-net).max(0)
+    } else {
+        (-(i128::from(ledger.available_fen(i)) + net)).max(0)
+    }
+}
+
+/// Whether the guarantee fund (if any) can cover every short participant's
+/// shortfall at once, and the accounts can take that much new money.
+fn fund_covers(
+    fund_left_fen: Option<i64>,
+    ledger: &Ledger,
+    short: &[u32],
+    net_fen: &[i64],
+) -> bool {
+    let Some(left_fen) = fund_left_fen else {
+        return false;
+    };
+    let need: i128 = short
+        .iter()
+        .map(|&i| shortfall_fen(ledger, i, net_fen[i as usize]))
+        .sum();
+    need <= i128::from(left_fen) && need <= i128::from(ledger.injection_room_fen())
 }
 
 impl Strategy for Dns {

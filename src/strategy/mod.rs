@@ -58,6 +58,9 @@ pub enum ChannelSpec {
     Dns {
         cycles: Vec<SimTime>,
         unwind: Unwind,
+        /// A settlement guarantee fund (fen, per day): it covers short
+        /// participants' net debits before any unwinding (not in the contract).
+        guarantee_fund_fen: Option<i64>,
     },
     Bilateral {
         cycles: Vec<SimTime>,
@@ -111,13 +114,18 @@ impl ChannelSpec {
                     rule,
                 )))
             }
-            ChannelSpec::Dns { cycles, unwind } => {
+            ChannelSpec::Dns {
+                cycles,
+                unwind,
+                guarantee_fund_fen,
+            } => {
                 check_cycles(cycles, day_end)?;
-                Ok(Channel::Dns(Dns::new(
-                    participants,
-                    cycles.clone(),
-                    *unwind,
-                )))
+                if guarantee_fund_fen.is_some_and(|fund| fund < 0) {
+                    return Err("the guarantee fund cannot be negative".into());
+                }
+                let mut dns = Dns::new(participants, cycles.clone(), *unwind);
+                dns.set_guarantee_fund(*guarantee_fund_fen);
+                Ok(Channel::Dns(dns))
             }
             ChannelSpec::Bilateral { cycles } => {
                 check_cycles(cycles, day_end)?;

@@ -31,6 +31,17 @@ impl PrefixResolver {
     /// queue order) and returns nothing; read the outcome with
     /// [`kept`](Self::kept) and [`net_fen`](Self::net_fen).
     pub fn resolve<H: Held + ?Sized>(&mut self, ledger: &Ledger, held: &H) {
+        self.resolve_until(ledger, held, |_, _| false);
+    }
+
+    /// As [`resolve`](Self::resolve), but before each round `accept(short,
+    /// net)` may end the fixed point early, leaving the short participants in
+    /// [`short`](Self::short) (a guarantee fund covering them).
+    pub fn resolve_until<H, F>(&mut self, ledger: &Ledger, held: &H, mut accept: F)
+    where
+        H: Held + ?Sized,
+        F: FnMut(&[u32], &[i64]) -> bool,
+    {
         let participants = self.lists.participant_count();
         self.net_fen.clear();
         self.net_fen.resize(participants, 0);
@@ -54,7 +65,7 @@ impl PrefixResolver {
         }
         // Every round drops at least one payment, so the loop is bounded by
         // the number of payments in the lists.
-        while !self.short.is_empty() {
+        while !self.short.is_empty() && !accept(&self.short, &self.net_fen) {
             self.touched.clear();
             for index in 0..self.short.len() {
                 let i = self.short[index];
@@ -118,6 +129,12 @@ impl PrefixResolver {
             .list(participant)
             .get(self.kept[participant] as usize)
             .copied()
+    }
+
+    /// The participants still short when the fixed point ended (empty unless
+    /// `accept` ended it).
+    pub fn short(&self) -> &[u32] {
+        &self.short
     }
 
     /// Net positions over the final `C`.

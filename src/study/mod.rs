@@ -89,20 +89,20 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
                 gridlock_every_ms: Some(ms),
             }
         }
-        "dns" => ChannelSpec::Dns {
-            cycles: cycles(cycles_text)?,
-            unwind: Unwind::Participant,
-        },
-        "dns+latest" => ChannelSpec::Dns {
-            cycles: cycles(cycles_text)?,
-            unwind: Unwind::Latest,
-        },
+        _ if head == "dns" || head.starts_with("dns+") => {
+            let (unwind, guarantee_fund_fen) = dns_modifiers(text, head)?;
+            ChannelSpec::Dns {
+                cycles: cycles(cycles_text)?,
+                unwind,
+                guarantee_fund_fen,
+            }
+        }
         "bilateral" => ChannelSpec::Bilateral {
             cycles: cycles(cycles_text)?,
         },
         _ => {
             return Err(format!(
-                "`{text}` is not a strategy (rtgs, rtgs+gridlock:5m, dns:10:00,15:00, dns+latest:hourly, bilateral:hourly)"
+                "`{text}` is not a strategy (rtgs, rtgs+gridlock:5m, rtgs+bypass, rtgs+offset, dns:10:00,15:00, dns+latest:hourly, dns+fund=5e6:hourly, bilateral:hourly)"
             ));
         }
     };
@@ -110,6 +110,29 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
         label: text.to_string(),
         spec,
     })
+}
+
+/// The `+latest` and `+fund=YUAN` modifiers of `dns`, in any order.
+fn dns_modifiers(text: &str, head: &str) -> Result<(Unwind, Option<i64>), String> {
+    let mut unwind = Unwind::Participant;
+    let mut fund_fen = None;
+    for modifier in head.split('+').skip(1) {
+        if modifier == "latest" {
+            unwind = Unwind::Latest;
+        } else if let Some(amount) = modifier.strip_prefix("fund=") {
+            let fen = amount
+                .parse::<f64>()
+                .ok()
+                .and_then(crate::config::yuan_to_fen)
+                .ok_or_else(|| format!("`{text}`: `{amount}` is not an amount of yuan ≥ 0"))?;
+            fund_fen = Some(fen);
+        } else {
+            return Err(format!(
+                "`{text}`: dns takes +latest and +fund=YUAN, not `+{modifier}`"
+            ));
+        }
+    }
+    Ok((unwind, fund_fen))
 }
 
 /// `HH:MM` or `HH:MM:SS[.mmm]`.
@@ -327,7 +350,8 @@ mod tests {
             parse_strategy("dns:10:00,15:00", end).map(|c| c.spec),
             Ok(ChannelSpec::Dns {
                 cycles: vec![SimTime(36_000_000), SimTime(54_000_000)],
-                unwind: Unwind::Participant
+                unwind: Unwind::Participant,
+                guarantee_fund_fen: None,
             })
         );
         assert_eq!(
@@ -337,6 +361,7 @@ mod tests {
         let Ok(ChannelSpec::Dns {
             cycles,
             unwind: Unwind::Latest,
+            ..
         }) = parse_strategy("dns+latest:hourly", end).map(|c| c.spec)
         else {
             panic!("hourly dns");

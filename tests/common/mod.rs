@@ -99,6 +99,10 @@ pub enum RefStrategy {
     Dns {
         cycles_ms: Vec<u32>,
         latest: bool,
+        /// A settlement guarantee fund (fen): it pays the shortfalls of the
+        /// short participants when it can cover all of them, before any
+        /// (further) unwinding round.
+        fund: Option<i64>,
     },
     Bilateral {
         cycles_ms: Vec<u32>,
@@ -233,7 +237,13 @@ impl State<'_> {
             if short.is_empty() {
                 return;
             }
-            for i in short {
+            self.drop_latest_round(c, &short);
+        }
+    }
+
+    fn drop_latest_round(&self, c: &mut Vec<usize>, short: &[usize]) {
+        {
+            for &i in short {
                 let mut mine: Vec<usize> = c
                     .iter()
                     .copied()
@@ -315,6 +325,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         settle: vec![None; n],
     };
     let mut min_balance = day.opening.clone();
+    let mut fund_left = match strategy {
+        RefStrategy::Dns { fund, .. } => *fund,
+        _ => None,
+    };
     for &t in &instants {
         for &r in order.iter().filter(|&&r| day.payments[r].submit_ms == t) {
             st.arrived[r] = true;
@@ -344,14 +358,27 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
                 }
                 RefStrategy::Dns { latest, .. } => {
                     let mut c = st.held_all();
-                    if *latest {
-                        st.drop_latest(&mut c);
-                    } else {
-                        loop {
-                            let short = st.short(&c);
-                            if short.is_empty() {
-                                break;
+                    loop {
+                        let short = st.short(&c);
+                        if short.is_empty() {
+                            break;
+                        }
+                        let net = st.nets(&c);
+                        let need: i64 = short.iter().map(|&i| -(st.avail(i) + net[i])).sum();
+                        if let Some(left) = fund_left.as_mut()
+                            && need <= *left
+                        {
+                            // The fund pays each shortfall; the short pay
+                            // down to their credit floor.
+                            *left -= need;
+                            for &i in &short {
+                                st.balance[i] += -(st.avail(i) + net[i]);
                             }
+                            break;
+                        }
+                        if *latest {
+                            st.drop_latest_round(&mut c, &short);
+                        } else {
                             c.retain(|&r| {
                                 let p = &day.payments[r];
                                 !short.contains(&p.sender) && !short.contains(&p.receiver)

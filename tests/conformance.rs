@@ -5,7 +5,7 @@ mod common;
 
 use clearsim::metrics::UNSETTLED;
 use clearsim::replay::replay;
-use clearsim::strategy::{ChannelSpec, Unwind};
+use clearsim::strategy::{ChannelSpec, SenderLimit, SenderLimits, Unwind};
 use clearsim::time::SimTime;
 use common::*;
 use proptest::prelude::*;
@@ -20,6 +20,22 @@ fn spec_of(strategy: &RefStrategy) -> ChannelSpec {
         },
         RefStrategy::RtgsOffset { gridlock_every_ms } => ChannelSpec::RtgsOffset {
             gridlock_every_ms: *gridlock_every_ms,
+        },
+        RefStrategy::RtgsLimits {
+            gridlock_every_ms,
+            limits,
+        } => ChannelSpec::RtgsLimits {
+            gridlock_every_ms: *gridlock_every_ms,
+            limits: SenderLimits {
+                entries: limits
+                    .iter()
+                    .map(|&(sender, receiver, limit_fen)| SenderLimit {
+                        sender: sender as u32,
+                        receiver: receiver.map(|r| r as u32),
+                        limit_fen,
+                    })
+                    .collect(),
+            },
         },
         RefStrategy::Dns {
             cycles_ms,
@@ -79,8 +95,44 @@ fn arb_cycles() -> impl Strategy<Value = Vec<u32>> {
         .prop_map(|s| s.into_iter().map(|t| t * 1000).collect())
 }
 
+/// Sender limits over participants 0..7 (indices past a day's participant
+/// count are dropped by `fit_limits`): at most one multilateral limit per
+/// sender and one bilateral limit per pair.
+fn arb_limits() -> impl Strategy<Value = Vec<(usize, Option<usize>, i64)>> {
+    prop::collection::btree_map((0usize..7, prop::option::of(0usize..7)), 0i64..1200, 1..8)
+        .prop_map(|m| {
+            m.into_iter()
+                .filter(|((s, r), _)| *r != Some(*s))
+                .map(|((s, r), limit)| (s, r, limit))
+                .collect()
+        })
+}
+
+/// Keeps the limits that name participants of `day`.
+fn fit_limits(strategy: RefStrategy, parts: usize) -> RefStrategy {
+    match strategy {
+        RefStrategy::RtgsLimits {
+            gridlock_every_ms,
+            limits,
+        } => RefStrategy::RtgsLimits {
+            gridlock_every_ms,
+            limits: limits
+                .into_iter()
+                .filter(|&(s, r, _)| s < parts && r.is_none_or(|r| r < parts))
+                .collect(),
+        },
+        other => other,
+    }
+}
+
 fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
     prop_oneof![
+        (arb_limits(), prop::option::of(1u32..25)).prop_map(|(limits, g)| {
+            RefStrategy::RtgsLimits {
+                gridlock_every_ms: g.map(|g| g * 1000),
+                limits,
+            }
+        }),
         Just(RefStrategy::Rtgs {
             gridlock_every_ms: None
         }),
@@ -143,6 +195,7 @@ proptest! {
 
     #[test]
     fn engine_matches_reference(day in arb_day(), strategy in arb_strategy()) {
+        let strategy = fit_limits(strategy, day.opening.len());
         let expected = reference(&day, &strategy);
         let (got, summary) = engine_outcome(&day, &strategy);
         prop_assert_eq!(&got, &expected);
@@ -160,6 +213,7 @@ proptest! {
 
     #[test]
     fn invariants_hold(day in arb_day(), strategy in arb_strategy()) {
+        let strategy = fit_limits(strategy, day.opening.len());
         let (got, _) = engine_outcome(&day, &strategy);
         // Money is conserved (a guarantee fund adds at most its size) and
         // no account breaches its credit floor.
@@ -192,7 +246,7 @@ proptest! {
         // rtgs FIFO: no payment settles while an earlier one (queue order) of
         // the same sender is still unsettled at that time.
         // Offsetting keeps strict FIFO too: it settles queue heads only.
-        if let RefStrategy::Rtgs { .. } | RefStrategy::RtgsOffset { .. } = strategy {
+        if let RefStrategy::Rtgs { .. } | RefStrategy::RtgsOffset { .. } | RefStrategy::RtgsLimits { .. } = strategy {
             let key = |r: usize| {
                 let p = &day.payments[r];
                 (std::cmp::Reverse(p.priority), p.submit_ms, r)
@@ -273,6 +327,7 @@ proptest! {
     /// Larger days: more participants, longer queues, slot reuse.
     #[test]
     fn engine_matches_reference_on_larger_days(day in arb_day_sized(16, 250), strategy in arb_strategy()) {
+        let strategy = fit_limits(strategy, day.opening.len());
         let expected = reference(&day, &strategy);
         let (got, _) = engine_outcome(&day, &strategy);
         prop_assert_eq!(&got, &expected);

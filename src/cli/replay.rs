@@ -172,6 +172,17 @@ fn describe(spec: &ChannelSpec) -> String {
         ChannelSpec::Rtgs {
             gridlock_every_ms: Some(ms),
         } => format!("rtgs, gridlock every {}", millis(u64::from(*ms))),
+        ChannelSpec::RtgsLimits {
+            gridlock_every_ms,
+            limits,
+        } => format!(
+            "rtgs with {} sender limits{}",
+            limits.entries.len(),
+            gridlock_every_ms.map_or(String::new(), |ms| format!(
+                ", gridlock every {}",
+                millis(u64::from(ms))
+            ))
+        ),
         ChannelSpec::RtgsOffset { gridlock_every_ms } => format!(
             "rtgs with offsetting{}",
             gridlock_every_ms.map_or(String::new(), |ms| format!(

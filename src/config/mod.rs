@@ -46,6 +46,9 @@ struct ScenarioFile {
     compare: Vec<String>,
     /// A participant that stops paying during the run.
     default: Option<DefaultFile>,
+    /// Sender limits of the gross channel (`rtgs-limits`, `rtgs+limits`).
+    #[serde(default)]
+    limit: Vec<LimitFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +79,15 @@ struct ParticipantsFile {
 
 fn unit() -> f64 {
     1.0
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitFile {
+    participant: String,
+    counterparty: Option<String>,
+    limit_yuan: Option<f64>,
+    limit_share_of_opening: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -297,6 +309,96 @@ pub struct Scenario {
     pub compare: Vec<String>,
     /// A participant (by id) that stops paying at a time of day 1.
     pub default: Option<ParticipantDefault>,
+    /// Sender limits for a gross channel with limits, as written.
+    pub limits: Vec<LimitEntry>,
+}
+
+/// One `[[limit]]`: `participant` (an id, or `*` for everyone) may pay out at
+/// most `amount` more than it received — to `counterparty` alone, or to all.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LimitEntry {
+    pub participant: String,
+    pub counterparty: Option<String>,
+    pub amount: LimitAmount,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LimitAmount {
+    Fen(i64),
+    /// A share of the participant's opening balance on day 1.
+    ShareOfOpening(f64),
+}
+
+impl LimitEntry {
+    /// Resolves the entries against the participants' ids: `*` entries first,
+    /// then the named ones, which override them. Errors name the entry.
+    pub fn resolve(
+        entries: &[LimitEntry],
+        ids: &[String],
+        opening_fen: &[i64],
+    ) -> Result<crate::strategy::SenderLimits, String> {
+        let index = |id: &str, at: usize| -> Result<u32, String> {
+            ids.iter()
+                .position(|known| known == id)
+                .map(|i| i as u32)
+                .ok_or_else(|| format!("limit[{at}]: `{id}` is not a participant"))
+        };
+        let mut multilateral: Vec<Option<i64>> = vec![None; ids.len()];
+        let mut bilateral: std::collections::BTreeMap<(u32, u32), i64> = Default::default();
+        let wildcard_first = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.participant == "*")
+            .chain(entries.iter().enumerate().filter(|(_, e)| e.participant != "*"));
+        for (at, entry) in wildcard_first {
+            let senders: Vec<u32> = if entry.participant == "*" {
+                (0..ids.len() as u32).collect()
+            } else {
+                vec![index(&entry.participant, at)?]
+            };
+            let receiver = match &entry.counterparty {
+                None => None,
+                Some(id) => Some(index(id, at)?),
+            };
+            for sender in senders {
+                if receiver == Some(sender) {
+                    continue;
+                }
+                let limit_fen = match entry.amount {
+                    LimitAmount::Fen(fen) => fen,
+                    LimitAmount::ShareOfOpening(share) => {
+                        let fen = (opening_fen[sender as usize] as f64 * share).round();
+                        // Below 9.2e18 the cast is exact.
+                        fen.min(9.2e18) as i64
+                    }
+                };
+                match receiver {
+                    None => multilateral[sender as usize] = Some(limit_fen),
+                    Some(receiver) => {
+                        bilateral.insert((sender, receiver), limit_fen);
+                    }
+                }
+            }
+        }
+        let mut limits = crate::strategy::SenderLimits::default();
+        for (sender, limit) in multilateral.iter().enumerate() {
+            if let Some(limit_fen) = limit {
+                limits.entries.push(crate::strategy::SenderLimit {
+                    sender: sender as u32,
+                    receiver: None,
+                    limit_fen: *limit_fen,
+                });
+            }
+        }
+        for (&(sender, receiver), &limit_fen) in &bilateral {
+            limits.entries.push(crate::strategy::SenderLimit {
+                sender,
+                receiver: Some(receiver),
+                limit_fen,
+            });
+        }
+        Ok(limits)
+    }
 }
 
 /// A participant default: from `at` on day 1, none of its outgoing payments
@@ -347,6 +449,48 @@ impl Scenario {
         let file: ScenarioFile = toml::from_str(text).map_err(|e| error(path, e.to_string()))?;
         build(path, file, base)
     }
+}
+
+fn limits(path: &Path, files: &[LimitFile]) -> Result<Vec<LimitEntry>, ConfigError> {
+    let mut out = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
+        let at = |field: &str| format!("limit[{index}].{field}");
+        if file.participant.is_empty() {
+            return Err(error(path, format!("{}: empty", at("participant"))));
+        }
+        if file.counterparty.as_deref() == Some("*") {
+            return Err(error(
+                path,
+                format!("{}: name one participant (or leave it out for a multilateral limit)", at("counterparty")),
+            ));
+        }
+        let amount = match (file.limit_yuan, file.limit_share_of_opening) {
+            (Some(yuan), None) => LimitAmount::Fen(yuan_to_fen(yuan).ok_or_else(|| {
+                error(path, format!("{}: {yuan} is not an amount of yuan ≥ 0", at("limit_yuan")))
+            })?),
+            (None, Some(share)) if share.is_finite() && share >= 0.0 => {
+                LimitAmount::ShareOfOpening(share)
+            }
+            (None, Some(share)) => {
+                return Err(error(
+                    path,
+                    format!("{}: {share} is not a number ≥ 0", at("limit_share_of_opening")),
+                ));
+            }
+            _ => {
+                return Err(error(
+                    path,
+                    format!("limit[{index}]: give exactly one of limit_yuan and limit_share_of_opening"),
+                ));
+            }
+        };
+        out.push(LimitEntry {
+            participant: file.participant.clone(),
+            counterparty: file.counterparty.clone(),
+            amount,
+        });
+    }
+    Ok(out)
 }
 
 fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, ConfigError> {
@@ -409,6 +553,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         channel_of,
         deposits_fen,
         compare: file.compare,
+        limits: limits(path, &file.limit)?,
         default: match file.default {
             None => None,
             Some(d) => Some(ParticipantDefault {
@@ -659,7 +804,7 @@ fn channels(
             ),
         };
         let spec = match file.strategy.as_str() {
-            "rtgs" | "rtgs-bypass" | "rtgs-offset" => {
+            "rtgs" | "rtgs-bypass" | "rtgs-offset" | "rtgs-limits" => {
                 if cycles.is_some() || file.unwind.is_some() || file.guarantee_fund_yuan.is_some() {
                     return Err(error(
                         path,
@@ -684,6 +829,11 @@ fn channels(
                 match file.strategy.as_str() {
                     "rtgs" => ChannelSpec::Rtgs { gridlock_every_ms },
                     "rtgs-bypass" => ChannelSpec::RtgsBypass { gridlock_every_ms },
+                    // The limits come from [[limit]] when the run starts.
+                    "rtgs-limits" => ChannelSpec::RtgsLimits {
+                        gridlock_every_ms,
+                        limits: Default::default(),
+                    },
                     _ => ChannelSpec::RtgsOffset { gridlock_every_ms },
                 }
             }
@@ -745,7 +895,7 @@ fn channels(
                 return Err(error(
                     path,
                     format!(
-                        "{}: `{other}` is not rtgs, rtgs-bypass, rtgs-offset, dns or bilateral",
+                        "{}: `{other}` is not rtgs, rtgs-bypass, rtgs-offset, rtgs-limits, dns or bilateral",
                         at("strategy")
                     ),
                 ));

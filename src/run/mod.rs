@@ -439,7 +439,8 @@ pub fn cycles_of(spec: &ChannelSpec) -> Vec<SimTime> {
     match spec {
         ChannelSpec::Rtgs { .. }
         | ChannelSpec::RtgsBypass { .. }
-        | ChannelSpec::RtgsOffset { .. } => Vec::new(),
+        | ChannelSpec::RtgsOffset { .. }
+        | ChannelSpec::RtgsLimits { .. } => Vec::new(),
         ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => cycles.clone(),
     }
 }
@@ -462,6 +463,28 @@ pub fn volume_of_day(scenario: &Scenario, day: u32) -> f64 {
     )
 }
 
+/// The channel specs of the scenario, with the `[[limit]]` entries resolved
+/// into any channel that enforces sender limits.
+fn with_limits(scenario: &Scenario, city: &City) -> Result<Vec<ChannelSpec>, EngineError> {
+    let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
+    for spec in &mut specs {
+        if let ChannelSpec::RtgsLimits { limits, .. } = spec {
+            if scenario.limits.is_empty() {
+                return Err(EngineError::BadChannel(
+                    "sender limits need [[limit]] entries in the config".into(),
+                ));
+            }
+            *limits = crate::config::LimitEntry::resolve(
+                &scenario.limits,
+                &city.ids,
+                &city.opening_fen,
+            )
+            .map_err(EngineError::BadChannel)?;
+        }
+    }
+    Ok(specs)
+}
+
 /// Runs the scenario over its days.
 pub fn run<O: Observer>(
     scenario: &Scenario,
@@ -469,7 +492,7 @@ pub fn run<O: Observer>(
     observer: &mut O,
 ) -> Result<RunResult, EngineError> {
     let model = stream_model(scenario, city);
-    let specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
+    let specs = with_limits(scenario, city)?;
     let participants = city.len();
     let mut sink = RunSink {
         channels: (0..specs.len()).map(|_| FlowStats::new()).collect(),

@@ -7,6 +7,7 @@
 
 mod bilateral;
 mod dns;
+mod limits;
 mod lists;
 mod pending;
 mod prefix;
@@ -14,6 +15,7 @@ mod rtgs;
 
 pub use bilateral::Bilateral;
 pub use dns::Dns;
+pub use limits::{SenderLimit, SenderLimits};
 pub use rtgs::{QueueRule, Rtgs};
 
 use crate::engine::{Ctx, Payment, Sink};
@@ -73,13 +75,22 @@ pub enum ChannelSpec {
     RtgsOffset {
         gridlock_every_ms: Option<u32>,
     },
+    /// `rtgs` with bilateral and multilateral sender limits (not in the
+    /// contract).
+    RtgsLimits {
+        gridlock_every_ms: Option<u32>,
+        limits: SenderLimits,
+    },
 }
 
 impl ChannelSpec {
     pub fn is_gross(&self) -> bool {
         matches!(
             self,
-            ChannelSpec::Rtgs { .. } | ChannelSpec::RtgsBypass { .. }
+            ChannelSpec::Rtgs { .. }
+                | ChannelSpec::RtgsBypass { .. }
+                | ChannelSpec::RtgsOffset { .. }
+                | ChannelSpec::RtgsLimits { .. }
         )
     }
 
@@ -88,6 +99,7 @@ impl ChannelSpec {
             ChannelSpec::Rtgs { .. } => "rtgs",
             ChannelSpec::RtgsBypass { .. } => "rtgs-bypass",
             ChannelSpec::RtgsOffset { .. } => "rtgs-offset",
+            ChannelSpec::RtgsLimits { .. } => "rtgs-limits",
             ChannelSpec::Dns { .. } => "dns",
             ChannelSpec::Bilateral { .. } => "bilateral",
         }
@@ -98,7 +110,10 @@ impl ChannelSpec {
         match self {
             ChannelSpec::Rtgs { gridlock_every_ms }
             | ChannelSpec::RtgsBypass { gridlock_every_ms }
-            | ChannelSpec::RtgsOffset { gridlock_every_ms } => {
+            | ChannelSpec::RtgsOffset { gridlock_every_ms }
+            | ChannelSpec::RtgsLimits {
+                gridlock_every_ms, ..
+            } => {
                 if *gridlock_every_ms == Some(0) {
                     return Err("the gridlock interval must be positive".into());
                 }
@@ -107,12 +122,11 @@ impl ChannelSpec {
                     ChannelSpec::RtgsOffset { .. } => QueueRule::Offset,
                     _ => QueueRule::Fifo,
                 };
-                Ok(Channel::Rtgs(Rtgs::new(
-                    participants,
-                    *gridlock_every_ms,
-                    day_end,
-                    rule,
-                )))
+                let mut rtgs = Rtgs::new(participants, *gridlock_every_ms, day_end, rule);
+                if let ChannelSpec::RtgsLimits { limits, .. } = self {
+                    rtgs.set_limits(limits::LimitBook::new(participants, limits)?);
+                }
+                Ok(Channel::Rtgs(rtgs))
             }
             ChannelSpec::Dns {
                 cycles,

@@ -28,18 +28,31 @@ impl PrefixResolver {
     }
 
     /// Runs the fixed point over `self.lists` (one list per participant, in
-    /// queue order) and returns nothing; read the outcome with
-    /// [`kept`](Self::kept) and [`net_fen`](Self::net_fen).
-    pub fn resolve<H: Held + ?Sized>(&mut self, ledger: &Ledger, held: &H) {
-        self.resolve_until(ledger, held, |_, _| false);
-    }
-
-    /// As [`resolve`](Self::resolve), but before each round `accept(short,
-    /// net)` may end the fixed point early, leaving the short participants in
-    /// [`short`](Self::short) (a guarantee fund covering them).
-    pub fn resolve_until<H, F>(&mut self, ledger: &Ledger, held: &H, mut accept: F)
+    /// queue order); read the outcome with [`kept`](Self::kept) and
+    /// [`net_fen`](Self::net_fen). Before each round `accept(short, net)` may
+    /// end it early, leaving the short participants in [`short`](Self::short)
+    /// (a guarantee fund covering them); `|_, _| false` runs it to the end.
+    pub fn resolve_until<H, F>(&mut self, ledger: &Ledger, held: &H, accept: F)
     where
         H: Held + ?Sized,
+        F: FnMut(&[u32], &[i64]) -> bool,
+    {
+        self.resolve_with(ledger, held, |_, _, _| false, accept);
+    }
+
+    /// The general fixed point: a participant with a payment of its own left
+    /// in `C` also counts as short when `also_short(self, participant,
+    /// net_fen)` says so (a sender limit it would breach); `accept` as for
+    /// [`resolve_until`](Self::resolve_until).
+    pub fn resolve_with<H, X, F>(
+        &mut self,
+        ledger: &Ledger,
+        held: &H,
+        also_short: X,
+        mut accept: F,
+    ) where
+        H: Held + ?Sized,
+        X: Fn(&PrefixResolver, u32, i64) -> bool,
         F: FnMut(&[u32], &[i64]) -> bool,
     {
         let participants = self.lists.participant_count();
@@ -59,7 +72,7 @@ impl PrefixResolver {
         }
         self.short.clear();
         for i in 0..participants {
-            if self.is_short(ledger, i as u32) {
+            if self.is_short(ledger, i as u32, &also_short) {
                 self.short.push(i as u32);
             }
         }
@@ -75,7 +88,7 @@ impl PrefixResolver {
             for index in 0..self.touched.len() {
                 let i = self.touched[index];
                 self.is_touched[i as usize] = false;
-                if self.is_short(ledger, i) {
+                if self.is_short(ledger, i, &also_short) {
                     self.short.push(i);
                 }
             }
@@ -87,10 +100,15 @@ impl PrefixResolver {
     /// participant always has a payment of its own left to drop.
     /// A defaulted participant counts as short while it still has a payment
     /// of its own in `C`: its payments are never released, net or gross.
-    fn is_short(&self, ledger: &Ledger, participant: u32) -> bool {
+    fn is_short<X>(&self, ledger: &Ledger, participant: u32, also_short: &X) -> bool
+    where
+        X: Fn(&PrefixResolver, u32, i64) -> bool,
+    {
         let i = participant as usize;
         ledger.is_short(participant, self.net_fen[i])
-            || (ledger.is_frozen(participant) && self.kept[i] > 0)
+            || (self.kept[i] > 0
+                && (ledger.is_frozen(participant)
+                    || also_short(self, participant, self.net_fen[i])))
     }
 
     fn drop_last<H: Held + ?Sized>(&mut self, held: &H, participant: u32) {

@@ -2,6 +2,7 @@
 //! and optional periodic gridlock resolution.
 
 use super::Strategy;
+use super::limits::LimitBook;
 use super::prefix::PrefixResolver;
 use crate::engine::{Ctx, NIL, Payment, Sink, Slab};
 use crate::time::SimTime;
@@ -19,6 +20,8 @@ pub struct Rtgs {
     bypass: Option<Bypass>,
     /// TARGET2-style offsetting when a payment would queue.
     offsetting: bool,
+    /// Sender limits, when the channel has them.
+    limits: Option<LimitBook>,
 }
 
 /// How the queues of a gross channel release payments.
@@ -148,6 +151,31 @@ impl Rtgs {
             gridlock,
             bypass: (rule == QueueRule::Bypass).then(|| Bypass::new(participants)),
             offsetting: rule == QueueRule::Offset,
+            limits: None,
+        }
+    }
+
+    /// Bounds every sender by its limits (see [`LimitBook`]).
+    pub(crate) fn set_limits(&mut self, limits: LimitBook) {
+        self.limits = Some(limits);
+    }
+
+    /// Whether `payment` may settle gross now: covered, and within the
+    /// sender's limits.
+    #[inline]
+    fn can_settle(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
+        ledger.affordable(payment.sender, payment.amount_fen)
+            && self.limits.as_ref().is_none_or(|limits| {
+                limits.permits(payment.sender, payment.receiver, payment.amount_fen)
+            })
+    }
+
+    /// Settles one payment gross and counts it against the limits.
+    #[inline]
+    fn settle<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: &Payment) {
+        cx.settle_gross(payment);
+        if let Some(limits) = self.limits.as_mut() {
+            limits.record(payment.sender, payment.receiver, payment.amount_fen);
         }
     }
 
@@ -185,11 +213,11 @@ impl Rtgs {
             while self.head[i] != NIL {
                 let slot = self.head[i];
                 let payment = *cx.slab.get(slot);
-                if !cx.ledger.affordable(sender, payment.amount_fen) {
+                if !self.can_settle(cx.ledger, &payment) {
                     break;
                 }
                 self.pop_head(cx.slab, i);
-                cx.settle_gross(&payment);
+                self.settle(cx, &payment);
                 self.wake_if_queued(payment.receiver);
             }
         }
@@ -206,7 +234,7 @@ impl Rtgs {
             while at != NIL {
                 let payment = *cx.slab.get(at);
                 let next = cx.slab.next(at);
-                if cx.ledger.affordable(sender, payment.amount_fen) {
+                if self.can_settle(cx.ledger, &payment) {
                     if before == NIL {
                         self.head[i] = next;
                     } else {
@@ -217,7 +245,7 @@ impl Rtgs {
                     }
                     cx.slab.remove(at);
                     self.queued -= 1;
-                    cx.settle_gross(&payment);
+                    self.settle(cx, &payment);
                     self.wake_if_queued(payment.receiver);
                 } else {
                     before = at;
@@ -334,7 +362,16 @@ impl Rtgs {
                 at = slab.next(at);
             }
         });
-        resolver.resolve(cx.ledger, cx.slab);
+        let limits = self.limits.as_ref();
+        let held: &Slab = cx.slab;
+        resolver.resolve_with(
+            cx.ledger,
+            held,
+            |resolver, participant, net_fen| {
+                limits.is_some_and(|l| l.breached_by(resolver, held, participant, net_fen))
+            },
+            |_, _| false,
+        );
         for i in 0..self.head.len() {
             let kept = resolver.kept(i);
             if kept.is_empty() {
@@ -343,6 +380,9 @@ impl Rtgs {
             for &slot in kept {
                 let payment = cx.slab.remove(slot);
                 cx.sink.settled(&payment, cx.now);
+                if let Some(limits) = self.limits.as_mut() {
+                    limits.record(payment.sender, payment.receiver, payment.amount_fen);
+                }
             }
             self.queued -= kept.len();
             self.head[i] = resolver.first_dropped(i).unwrap_or(NIL);
@@ -363,8 +403,8 @@ impl Strategy for Rtgs {
     fn arrive<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: Payment) {
         let sender = payment.sender as usize;
         // Fast path: nothing queued ahead and enough liquidity.
-        if self.head[sender] == NIL && cx.ledger.affordable(payment.sender, payment.amount_fen) {
-            cx.settle_gross(&payment);
+        if self.head[sender] == NIL && self.can_settle(cx.ledger, &payment) {
+            self.settle(cx, &payment);
             self.wake_if_queued(payment.receiver);
             self.drain(cx);
             return;

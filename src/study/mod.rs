@@ -50,15 +50,19 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
         check_cycles(&cycles, day_end).map_err(|e| format!("`{text}`: {e}"))?;
         Ok(cycles)
     };
+    // The gridlock interval after the colon, e.g. `rtgs+gridlock:5m`.
+    let interval = |name: &str| -> Result<u32, String> {
+        let every = cycles_text
+            .ok_or_else(|| format!("`{text}`: give the interval, e.g. {name}:5m"))?;
+        crate::time::parse_duration_ms(every)
+            .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))
+    };
     let spec = match head {
         "rtgs" if cycles_text.is_none() => ChannelSpec::Rtgs {
             gridlock_every_ms: None,
         },
         "rtgs+gridlock" => {
-            let every = cycles_text
-                .ok_or_else(|| format!("`{text}`: give the interval, e.g. rtgs+gridlock:5m"))?;
-            let ms = crate::time::parse_duration_ms(every)
-                .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))?;
+            let ms = interval("rtgs+gridlock")?;
             ChannelSpec::Rtgs {
                 gridlock_every_ms: Some(ms),
             }
@@ -67,24 +71,27 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
             gridlock_every_ms: None,
         },
         "rtgs+offset+gridlock" => {
-            let every = cycles_text.ok_or_else(|| {
-                format!("`{text}`: give the interval, e.g. rtgs+offset+gridlock:5m")
-            })?;
-            let ms = crate::time::parse_duration_ms(every)
-                .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))?;
+            let ms = interval("rtgs+offset+gridlock")?;
             ChannelSpec::RtgsOffset {
                 gridlock_every_ms: Some(ms),
+            }
+        }
+        "rtgs+limits" if cycles_text.is_none() => ChannelSpec::RtgsLimits {
+            gridlock_every_ms: None,
+            limits: Default::default(),
+        },
+        "rtgs+limits+gridlock" => {
+            let ms = interval("rtgs+limits+gridlock")?;
+            ChannelSpec::RtgsLimits {
+                gridlock_every_ms: Some(ms),
+                limits: Default::default(),
             }
         }
         "rtgs+bypass" if cycles_text.is_none() => ChannelSpec::RtgsBypass {
             gridlock_every_ms: None,
         },
         "rtgs+bypass+gridlock" => {
-            let every = cycles_text.ok_or_else(|| {
-                format!("`{text}`: give the interval, e.g. rtgs+bypass+gridlock:5m")
-            })?;
-            let ms = crate::time::parse_duration_ms(every)
-                .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))?;
+            let ms = interval("rtgs+bypass+gridlock")?;
             ChannelSpec::RtgsBypass {
                 gridlock_every_ms: Some(ms),
             }

@@ -96,6 +96,15 @@ pub enum RefStrategy {
     RtgsOffset {
         gridlock_every_ms: Option<u32>,
     },
+    /// Strict FIFO with sender limits (docs/strategies.md): a head settles
+    /// when covered and when the sender's position (Σ paid − Σ received, to
+    /// the counterparty or to all) stays within each of its limits; in a
+    /// gridlock run a participant breaching a limit over `C` counts as short.
+    RtgsLimits {
+        gridlock_every_ms: Option<u32>,
+        /// (sender, counterparty or None for multilateral, limit).
+        limits: Vec<(usize, Option<usize>, i64)>,
+    },
     Dns {
         cycles_ms: Vec<u32>,
         latest: bool,
@@ -122,11 +131,37 @@ struct State<'a> {
     balance: Vec<i64>,
     arrived: Vec<bool>,
     settle: Vec<Option<u32>>,
+    limits: Vec<(usize, Option<usize>, i64)>,
 }
 
 impl State<'_> {
     fn avail(&self, i: usize) -> i64 {
         self.balance[i] + self.day.credit[i]
+    }
+
+    /// Σ paid − Σ received by `i` (with `r` only, if given) over the settled
+    /// payments plus `extra`.
+    fn position(&self, i: usize, r: Option<usize>, extra: &[usize]) -> i64 {
+        (0..self.day.payments.len())
+            .filter(|&row| self.settle[row].is_some() || extra.contains(&row))
+            .map(|row| {
+                let p = &self.day.payments[row];
+                if p.sender == i && r.is_none_or(|r| p.receiver == r) {
+                    p.amount
+                } else if p.receiver == i && r.is_none_or(|r| p.sender == r) {
+                    -p.amount
+                } else {
+                    0
+                }
+            })
+            .sum()
+    }
+
+    fn within_limits(&self, i: usize, extra: &[usize]) -> bool {
+        self.limits
+            .iter()
+            .filter(|l| l.0 == i)
+            .all(|&(_, r, limit)| self.position(i, r, extra) <= limit)
     }
 
     fn held(&self, row: usize) -> bool {
@@ -198,7 +233,7 @@ impl State<'_> {
             for s in 0..self.balance.len() {
                 if let Some(&head) = self.queue(s).first() {
                     let p = self.day.payments[head].clone();
-                    if self.avail(s) >= p.amount {
+                    if self.avail(s) >= p.amount && self.within_limits(s, &[head]) {
                         self.balance[s] -= p.amount;
                         self.balance[p.receiver] += p.amount;
                         self.settle[head] = Some(t);
@@ -225,7 +260,11 @@ impl State<'_> {
     fn short(&self, c: &[usize]) -> Vec<usize> {
         let net = self.nets(c);
         (0..self.balance.len())
-            .filter(|&i| self.avail(i) + net[i] < 0)
+            .filter(|&i| {
+                self.avail(i) + net[i] < 0
+                    || (c.iter().any(|&r| self.day.payments[r].sender == i)
+                        && !self.within_limits(i, c))
+            })
             .collect()
     }
 
@@ -289,6 +328,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         }
         | RefStrategy::RtgsOffset {
             gridlock_every_ms: Some(g),
+        }
+        | RefStrategy::RtgsLimits {
+            gridlock_every_ms: Some(g),
+            ..
         } => {
             let mut ts: Vec<u32> = (1..)
                 .map(|k| k * g)
@@ -307,6 +350,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         }
         | RefStrategy::RtgsOffset {
             gridlock_every_ms: None,
+        }
+        | RefStrategy::RtgsLimits {
+            gridlock_every_ms: None,
+            ..
         } => vec![],
         RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => {
             cycles_ms.clone()
@@ -323,6 +370,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         balance: day.opening.clone(),
         arrived: vec![false; n],
         settle: vec![None; n],
+        limits: match strategy {
+            RefStrategy::RtgsLimits { limits, .. } => limits.clone(),
+            _ => Vec::new(),
+        },
     };
     let mut min_balance = day.opening.clone();
     let mut fund_left = match strategy {
@@ -333,7 +384,7 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         for &r in order.iter().filter(|&&r| day.payments[r].submit_ms == t) {
             st.arrived[r] = true;
             match strategy {
-                RefStrategy::Rtgs { .. } => st.release(t),
+                RefStrategy::Rtgs { .. } | RefStrategy::RtgsLimits { .. } => st.release(t),
                 RefStrategy::RtgsBypass { .. } => st.release_bypass(t),
                 RefStrategy::RtgsOffset { .. } => {
                     st.release(t);
@@ -344,7 +395,9 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         }
         if events.contains(&t) {
             match strategy {
-                RefStrategy::Rtgs { .. } | RefStrategy::RtgsOffset { .. } => {
+                RefStrategy::Rtgs { .. }
+                | RefStrategy::RtgsOffset { .. }
+                | RefStrategy::RtgsLimits { .. } => {
                     let mut c = st.held_all();
                     st.drop_latest(&mut c);
                     st.settle_set(&c, t);

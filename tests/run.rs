@@ -275,6 +275,27 @@ fn config_errors_name_the_file_and_field() {
             "profile.from",
         ),
         (&CHEQUES.replace("DISHONOUR", "1.5"), "dishonour_rate"),
+        (
+            &format!(
+                "{}\n[[limit]]\nparticipant = \"*\"\nlimit_yuan = 5\nlimit_share_of_opening = 0.5\n",
+                CHEQUES.replace("DISHONOUR", "0.0")
+            ),
+            "exactly one of limit_yuan and limit_share_of_opening",
+        ),
+        (
+            &format!(
+                "{}\n[[limit]]\nparticipant = \"B01\"\nlimit_yuan = -5\n",
+                CHEQUES.replace("DISHONOUR", "0.0")
+            ),
+            "limit[0].limit_yuan",
+        ),
+        (
+            &CHEQUES.replace("DISHONOUR", "0.0").replace(
+                "cycles = [\"11:00:00\", \"15:00:00\"]",
+                "cycles = [\"11:00:00\", \"15:00:00\"]\nguarantee_fund_yuan = -1",
+            ),
+            "guarantee_fund_yuan",
+        ),
     ];
     for (text, fragment) in cases {
         let error =
@@ -320,4 +341,51 @@ instruments = ["p"]
         result.closing_fen.iter().sum::<i64>(),
         city.opening_fen.iter().sum::<i64>()
     );
+}
+
+#[test]
+fn sender_limits_name_known_participants_and_bind() {
+    let gross = r#"
+seed = 5
+[participants]
+n = 6
+[liquidity]
+opening_share = 0.2
+[[instrument]]
+name = "transfer"
+daily_count = 3000
+profile = [{ from = "09:00:00", to = "12:00:00", weight = 1.0 }]
+amount = { median_yuan = 1000, sigma = 0.8 }
+[[channel]]
+name = "gross"
+strategy = "rtgs-limits"
+instruments = ["transfer"]
+"#;
+    let city_of = |text: &str| {
+        let scenario = scenario(text);
+        let city = build_city(&scenario);
+        run(&scenario, &city, &mut NoObserver)
+    };
+    // No [[limit]] at all: an error, not a silent plain rtgs.
+    let error = city_of(gross).expect_err("limits are needed");
+    assert!(error.to_string().contains("[[limit]]"), "{error}");
+    let unknown = format!("{gross}\n[[limit]]\nparticipant = \"B99\"\nlimit_yuan = 1\n");
+    let error = city_of(&unknown).expect_err("unknown participant");
+    assert!(
+        error.to_string().contains("`B99` is not a participant"),
+        "{error}"
+    );
+    // A zero multilateral limit for everyone: a payment settles only once
+    // the sender has received at least as much as it pays, which at first
+    // nobody has, so nothing ever settles.
+    let zero = format!("{gross}\n[[limit]]\nparticipant = \"*\"\nlimit_yuan = 0\n");
+    let result = city_of(&zero).expect("runs");
+    assert_eq!(result.channels[0].settled, 0);
+    // Generous limits change nothing against plain rtgs.
+    let generous = format!("{gross}\n[[limit]]\nparticipant = \"*\"\nlimit_yuan = 1e12\n");
+    let plain = gross.replace("rtgs-limits", "rtgs");
+    let limited = city_of(&generous).expect("runs");
+    let unlimited = city_of(&plain).expect("runs");
+    assert_eq!(limited.closing_fen, unlimited.closing_fen);
+    assert!(limited.channels[0].settled > 0);
 }

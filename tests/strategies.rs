@@ -549,3 +549,79 @@ fn a_short_participant_pays_down_to_its_floor_and_the_fund_the_rest() {
     );
     assert_eq!(r.closing_fen, [30, 0, 0, 130, 0, 5]);
 }
+
+fn rtgs_limits(gridlock_every_ms: Option<u32>) -> ChannelSpec {
+    use clearsim::strategy::{SenderLimit, SenderLimits};
+    // A (0) may pay out at most 300 net to all and 100 net to B (1).
+    ChannelSpec::RtgsLimits {
+        gridlock_every_ms,
+        limits: SenderLimits {
+            entries: vec![
+                SenderLimit {
+                    sender: 0,
+                    receiver: None,
+                    limit_fen: 300,
+                },
+                SenderLimit {
+                    sender: 0,
+                    receiver: Some(1),
+                    limit_fen: 100,
+                },
+            ],
+        },
+    }
+}
+
+/// A has 1,000 but limits of 300 (multilateral) and 100 (to B).
+fn limited_day() -> TestDay {
+    TestDay {
+        opening: vec![1000, 0, 0],
+        credit: vec![0; 3],
+        payments: vec![
+            p("09:00:00", 0, 1, 80),  // p1: A→B, positions A 80, A–B 80
+            p("09:01:00", 0, 1, 50),  // p2: A–B would be 130 > 100: queued
+            p("09:02:00", 0, 2, 10),  // p3: behind p2 (strict FIFO)
+            p("09:03:00", 1, 0, 40),  // p4: B pays A: A–B 40, A 40
+            p("09:04:00", 0, 2, 250), // p5: A would be 350 > 300: queued
+            p("09:05:00", 2, 0, 60),  // p6: C has only 10 by then: queued
+        ],
+        day_end_ms: ms("17:00:00"),
+    }
+}
+
+#[test]
+fn sender_limits_hold_a_covered_payment_until_the_position_falls() {
+    // p4 lowers A's positions by 40: p2 (A–B 40 + 50 = 90 ≤ 100, A 90) and
+    // then p3 (A 100) settle at 09:03. p5 would take A to 350: it waits;
+    // p6 (C has 10) waits. Nothing else happens.
+    let r = run(&limited_day(), rtgs_limits(None));
+    assert_eq!(
+        settle_texts(&r),
+        [
+            "09:00:00.000",
+            "09:03:00.000",
+            "09:03:00.000",
+            "09:03:00.000",
+            "-",
+            "-"
+        ]
+    );
+    assert_eq!(r.closing_fen, [1000 - 80 - 50 - 10 + 40, 80 - 40 + 50, 10]);
+    // Plain rtgs: A has the money, so nothing of A's waits.
+    let plain = run(&limited_day(), rtgs());
+    assert_eq!(plain.settle[1], ms("09:01:00"));
+}
+
+#[test]
+fn a_gridlock_run_respects_sender_limits_by_the_net() {
+    // Runs at 16:00 and 17:00. At 16:00 C = {p5, p6}: A's net −250 + 60 =
+    // −190 takes its position from 100 to 290 ≤ 300, and C's +250 − 60
+    // covers its part: both settle. Alone, p5 would breach (350 > 300).
+    let r = run(&limited_day(), rtgs_limits(Some(16 * 3_600_000)));
+    assert_eq!(r.settle[4], ms("16:00:00"));
+    assert_eq!(r.settle[5], ms("16:00:00"));
+    let mut day = limited_day();
+    day.payments.pop();
+    let r = run(&day, rtgs_limits(Some(16 * 3_600_000)));
+    assert_eq!(settle_texts(&r)[4], "-");
+}

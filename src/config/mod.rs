@@ -349,7 +349,12 @@ impl LimitEntry {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.participant == "*")
-            .chain(entries.iter().enumerate().filter(|(_, e)| e.participant != "*"));
+            .chain(
+                entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.participant != "*"),
+            );
         for (at, entry) in wildcard_first {
             let senders: Vec<u32> = if entry.participant == "*" {
                 (0..ids.len() as u32).collect()
@@ -461,12 +466,18 @@ fn limits(path: &Path, files: &[LimitFile]) -> Result<Vec<LimitEntry>, ConfigErr
         if file.counterparty.as_deref() == Some("*") {
             return Err(error(
                 path,
-                format!("{}: name one participant (or leave it out for a multilateral limit)", at("counterparty")),
+                format!(
+                    "{}: name one participant (or leave it out for a multilateral limit)",
+                    at("counterparty")
+                ),
             ));
         }
         let amount = match (file.limit_yuan, file.limit_share_of_opening) {
             (Some(yuan), None) => LimitAmount::Fen(yuan_to_fen(yuan).ok_or_else(|| {
-                error(path, format!("{}: {yuan} is not an amount of yuan ≥ 0", at("limit_yuan")))
+                error(
+                    path,
+                    format!("{}: {yuan} is not an amount of yuan ≥ 0", at("limit_yuan")),
+                )
             })?),
             (None, Some(share)) if share.is_finite() && share >= 0.0 => {
                 LimitAmount::ShareOfOpening(share)
@@ -474,13 +485,18 @@ fn limits(path: &Path, files: &[LimitFile]) -> Result<Vec<LimitEntry>, ConfigErr
             (None, Some(share)) => {
                 return Err(error(
                     path,
-                    format!("{}: {share} is not a number ≥ 0", at("limit_share_of_opening")),
+                    format!(
+                        "{}: {share} is not a number ≥ 0",
+                        at("limit_share_of_opening")
+                    ),
                 ));
             }
             _ => {
                 return Err(error(
                     path,
-                    format!("limit[{index}]: give exactly one of limit_yuan and limit_share_of_opening"),
+                    format!(
+                        "limit[{index}]: give exactly one of limit_yuan and limit_share_of_opening"
+                    ),
                 ));
             }
         };

@@ -474,12 +474,9 @@ fn with_limits(scenario: &Scenario, city: &City) -> Result<Vec<ChannelSpec>, Eng
                     "sender limits need [[limit]] entries in the config".into(),
                 ));
             }
-            *limits = crate::config::LimitEntry::resolve(
-                &scenario.limits,
-                &city.ids,
-                &city.opening_fen,
-            )
-            .map_err(EngineError::BadChannel)?;
+            *limits =
+                crate::config::LimitEntry::resolve(&scenario.limits, &city.ids, &city.opening_fen)
+                    .map_err(EngineError::BadChannel)?;
         }
     }
     Ok(specs)

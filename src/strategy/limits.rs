@@ -46,7 +46,10 @@ impl LimitBook {
         for limit in &limits.entries {
             let known = |i: u32| (i as usize) < participants;
             if !known(limit.sender) || !limit.receiver.is_none_or(known) {
-                return Err(format!("a sender limit names participant index {} or {:?} of {participants}", limit.sender, limit.receiver));
+                return Err(format!(
+                    "a sender limit names participant index {} or {:?} of {participants}",
+                    limit.sender, limit.receiver
+                ));
             }
             if limit.limit_fen < 0 {
                 return Err("a sender limit cannot be negative".into());
@@ -60,7 +63,10 @@ impl LimitBook {
             }
         }
         pairs.sort_by_key(|&(s, r, _)| (s, r));
-        if let Some(pair) = pairs.windows(2).find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)) {
+        if let Some(pair) = pairs
+            .windows(2)
+            .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
+        {
             return Err(format!(
                 "two bilateral limits for the pair {} → {}",
                 pair[0].0, pair[0].1

@@ -44,13 +44,8 @@ impl PrefixResolver {
     /// in `C` also counts as short when `also_short(self, participant,
     /// net_fen)` says so (a sender limit it would breach); `accept` as for
     /// [`resolve_until`](Self::resolve_until).
-    pub fn resolve_with<H, X, F>(
-        &mut self,
-        ledger: &Ledger,
-        held: &H,
-        also_short: X,
-        mut accept: F,
-    ) where
+    pub fn resolve_with<H, X, F>(&mut self, ledger: &Ledger, held: &H, also_short: X, mut accept: F)
+    where
         H: Held + ?Sized,
         X: Fn(&PrefixResolver, u32, i64) -> bool,
         F: FnMut(&[u32], &[i64]) -> bool,

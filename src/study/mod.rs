@@ -52,8 +52,8 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
     };
     // The gridlock interval after the colon, e.g. `rtgs+gridlock:5m`.
     let interval = |name: &str| -> Result<u32, String> {
-        let every = cycles_text
-            .ok_or_else(|| format!("`{text}`: give the interval, e.g. {name}:5m"))?;
+        let every =
+            cycles_text.ok_or_else(|| format!("`{text}`: give the interval, e.g. {name}:5m"))?;
         crate::time::parse_duration_ms(every)
             .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))
     };

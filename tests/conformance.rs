@@ -21,6 +21,10 @@ fn spec_of(strategy: &RefStrategy) -> ChannelSpec {
         RefStrategy::RtgsOffset { gridlock_every_ms } => ChannelSpec::RtgsOffset {
             gridlock_every_ms: *gridlock_every_ms,
         },
+        RefStrategy::Chips { every_ms, max_pct } => ChannelSpec::Chips {
+            every_ms: *every_ms,
+            max_position_pct: *max_pct as u32,
+        },
         RefStrategy::RtgsLimits {
             gridlock_every_ms,
             limits,
@@ -127,6 +131,10 @@ fn fit_limits(strategy: RefStrategy, parts: usize) -> RefStrategy {
 
 fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
     prop_oneof![
+        (1u32..25, 100i64..400).prop_map(|(every, max_pct)| RefStrategy::Chips {
+            every_ms: every * 1000,
+            max_pct
+        }),
         (arb_limits(), prop::option::of(1u32..25)).prop_map(|(limits, g)| {
             RefStrategy::RtgsLimits {
                 gridlock_every_ms: g.map(|g| g * 1000),

@@ -625,3 +625,52 @@ fn a_gridlock_run_respects_sender_limits_by_the_net() {
     let r = run(&day, rtgs_limits(Some(16 * 3_600_000)));
     assert_eq!(settle_texts(&r)[4], "-");
 }
+
+/// A 100, B 150, C 0 with maxima 200 %: A ≤ 200, B ≤ 300, C ≤ 0.
+fn chips_day() -> TestDay {
+    TestDay {
+        opening: vec![100, 150, 0],
+        credit: vec![0; 3],
+        payments: vec![
+            p("09:00:00", 1, 0, 120), // p1: A would reach 220 > 200: waits
+            p("09:01:00", 0, 1, 50),  // p2: settles; A at 50, so p1 goes too
+            p("09:02:00", 0, 2, 30),  // p3: C's maximum is 0: waits
+            p("09:02:00", 2, 0, 30),  // p4: C has nothing: waits
+            p("09:03:00", 1, 2, 10),  // p5: C's maximum: waits
+        ],
+        day_end_ms: ms("17:00:00"),
+    }
+}
+
+fn chips() -> ChannelSpec {
+    ChannelSpec::Chips {
+        every_ms: 5 * 60_000,
+        max_position_pct: 200,
+    }
+}
+
+#[test]
+fn balanced_release_holds_a_payment_while_the_receiver_is_at_its_maximum() {
+    let r = run(&chips_day(), chips());
+    // p2 settles at 09:01; A's balance falls to 50, which lets p1 in
+    // (50 + 120 = 170 ≤ 200) at the same instant.
+    assert_eq!(r.settle[0], ms("09:01:00"));
+    assert_eq!(r.settle[1], ms("09:01:00"));
+}
+
+#[test]
+fn balanced_release_settles_offsetting_sets_and_the_rest_at_day_end() {
+    let r = run(&chips_day(), chips());
+    // 09:05 run: the set {p3, p4, p5} gives C +10 > its maximum 0, so C
+    // drops its last received payment (p5); then p3 and p4 offset exactly.
+    assert_eq!(r.settle[2], ms("09:05:00"));
+    assert_eq!(r.settle[3], ms("09:05:00"));
+    // p5 waits for the day-end final settlement, where maxima do not apply
+    // and B (80) covers it.
+    assert_eq!(r.settle[4], ms("17:00:00"));
+    assert_eq!(r.closing_fen, [170, 70, 10]);
+    // Plain rtgs settles p1 at once (A has no maximum) and p3 too, while
+    // p4 waits for C to be paid (09:02, the same instant).
+    let plain = run(&chips_day(), rtgs());
+    assert_eq!(plain.settle[0], ms("09:00:00"));
+}

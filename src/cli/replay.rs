@@ -26,8 +26,9 @@ pub struct ReplayArgs {
     /// Settlement strategy.
     #[arg(long, value_enum)]
     strategy: StrategyName,
-    /// rtgs only: run gridlock resolution at every multiple of this interval
-    /// (e.g. 1500ms, 90s, 5m, 1h) and at day end.
+    /// rtgs: run gridlock resolution at every multiple of this interval
+    /// (e.g. 1500ms, 90s, 5m, 1h) and at day end. chips: the offsetting-set
+    /// runs (default 5m; the day-end run is the final settlement).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
     gridlock_every: Option<u32>,
     /// dns and bilateral: netting cycle times, sorted, e.g. 10:00:00,15:30:00
@@ -42,6 +43,10 @@ pub struct ReplayArgs {
     /// contract; see docs/strategies.md).
     #[arg(long, value_name = "FEN", value_parser = clap::value_parser!(i64).range(0..))]
     guarantee_fund: Option<i64>,
+    /// chips only: the maximum position, in % of the opening balance
+    /// (default 200).
+    #[arg(long, value_name = "PCT")]
+    max_position_pct: Option<u32>,
     /// End of the business day.
     #[arg(long, value_name = "HH:MM:SS", default_value = "17:00:00", value_parser = parse_time_arg)]
     day_end: SimTime,
@@ -55,6 +60,8 @@ enum StrategyName {
     Rtgs,
     Dns,
     Bilateral,
+    /// CHIPS-style balanced release (not in the contract).
+    Chips,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -79,10 +86,14 @@ fn parse_time_arg(text: &str) -> Result<SimTime, String> {
 /// Checks that the flags fit the strategy and builds the channel spec.
 fn channel_spec(args: &ReplayArgs) -> Result<ChannelSpec, String> {
     let strategy = args.strategy;
-    if args.gridlock_every.is_some() && strategy != StrategyName::Rtgs {
-        return Err("--gridlock-every applies to --strategy rtgs only".into());
+    let gross = matches!(strategy, StrategyName::Rtgs | StrategyName::Chips);
+    if args.gridlock_every.is_some() && !gross {
+        return Err("--gridlock-every applies to --strategy rtgs or chips only".into());
     }
-    if args.cycles.is_some() && strategy == StrategyName::Rtgs {
+    if args.max_position_pct.is_some() && strategy != StrategyName::Chips {
+        return Err("--max-position-pct applies to --strategy chips only".into());
+    }
+    if args.cycles.is_some() && gross {
         return Err("--cycles applies to --strategy dns or bilateral only".into());
     }
     if args.unwind.is_some() && strategy != StrategyName::Dns {
@@ -106,6 +117,14 @@ fn channel_spec(args: &ReplayArgs) -> Result<ChannelSpec, String> {
             guarantee_fund_fen: args.guarantee_fund,
         },
         StrategyName::Bilateral => ChannelSpec::Bilateral { cycles },
+        StrategyName::Chips => ChannelSpec::Chips {
+            every_ms: args
+                .gridlock_every
+                .unwrap_or(crate::strategy::CHIPS_EVERY_MS),
+            max_position_pct: args
+                .max_position_pct
+                .unwrap_or(crate::strategy::CHIPS_MAX_POSITION_PCT),
+        },
     })
 }
 
@@ -172,6 +191,13 @@ fn describe(spec: &ChannelSpec) -> String {
         ChannelSpec::Rtgs {
             gridlock_every_ms: Some(ms),
         } => format!("rtgs, gridlock every {}", millis(u64::from(*ms))),
+        ChannelSpec::Chips {
+            every_ms,
+            max_position_pct,
+        } => format!(
+            "chips balanced release, offsetting sets every {}, maximum position {max_position_pct} % of opening",
+            millis(u64::from(*every_ms))
+        ),
         ChannelSpec::RtgsLimits {
             gridlock_every_ms,
             limits,

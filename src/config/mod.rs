@@ -177,6 +177,8 @@ struct ChannelFile {
     gridlock_every: Option<String>,
     cycles: Option<Vec<String>>,
     unwind: Option<String>,
+    /// chips only: the maximum position in % of the opening balance.
+    max_position_pct: Option<u32>,
     /// dns only: a settlement guarantee fund (yuan per day).
     guarantee_fund_yuan: Option<f64>,
     instruments: Vec<String>,
@@ -820,7 +822,7 @@ fn channels(
             ),
         };
         let spec = match file.strategy.as_str() {
-            "rtgs" | "rtgs-bypass" | "rtgs-offset" | "rtgs-limits" => {
+            "rtgs" | "rtgs-bypass" | "rtgs-offset" | "rtgs-limits" | "chips" => {
                 if cycles.is_some() || file.unwind.is_some() || file.guarantee_fund_yuan.is_some() {
                     return Err(error(
                         path,
@@ -842,8 +844,35 @@ fn channels(
                         )
                     })?),
                 };
+                match file.max_position_pct {
+                    Some(_) if file.strategy != "chips" => {
+                        return Err(error(
+                            path,
+                            format!(
+                                "{}: only chips has a maximum position",
+                                at("max_position_pct")
+                            ),
+                        ));
+                    }
+                    Some(pct) if pct < 100 => {
+                        return Err(error(
+                            path,
+                            format!(
+                                "{}: {pct} is below 100 (the opening balance must fit)",
+                                at("max_position_pct")
+                            ),
+                        ));
+                    }
+                    _ => {}
+                }
                 match file.strategy.as_str() {
                     "rtgs" => ChannelSpec::Rtgs { gridlock_every_ms },
+                    "chips" => ChannelSpec::Chips {
+                        every_ms: gridlock_every_ms.unwrap_or(crate::strategy::CHIPS_EVERY_MS),
+                        max_position_pct: file
+                            .max_position_pct
+                            .unwrap_or(crate::strategy::CHIPS_MAX_POSITION_PCT),
+                    },
                     "rtgs-bypass" => ChannelSpec::RtgsBypass { gridlock_every_ms },
                     // The limits come from [[limit]] when the run starts.
                     "rtgs-limits" => ChannelSpec::RtgsLimits {
@@ -854,10 +883,13 @@ fn channels(
                 }
             }
             "dns" | "bilateral" => {
-                if file.gridlock_every.is_some() {
+                if file.gridlock_every.is_some() || file.max_position_pct.is_some() {
                     return Err(error(
                         path,
-                        format!("{}: only rtgs has gridlock runs", at("gridlock_every")),
+                        format!(
+                            "{}: gridlock_every and max_position_pct are for gross channels",
+                            at("strategy")
+                        ),
                     ));
                 }
                 let cycles = cycles.unwrap_or_else(|| vec![day_end]);
@@ -911,7 +943,7 @@ fn channels(
                 return Err(error(
                     path,
                     format!(
-                        "{}: `{other}` is not rtgs, rtgs-bypass, rtgs-offset, rtgs-limits, dns or bilateral",
+                        "{}: `{other}` is not rtgs, rtgs-bypass, rtgs-offset, rtgs-limits, chips, dns or bilateral",
                         at("strategy")
                     ),
                 ));

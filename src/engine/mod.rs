@@ -132,10 +132,9 @@ impl Engine {
                 "at most one channel may be rtgs".into(),
             ));
         }
-        let participants = ledger.participant_count();
         let channels = specs
             .iter()
-            .map(|spec| spec.build(participants, day_end))
+            .map(|spec| spec.build(&ledger, day_end))
             .collect::<Result<Vec<_>, String>>()
             .map_err(EngineError::BadChannel)?;
         let mut channels = channels;

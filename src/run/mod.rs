@@ -440,7 +440,8 @@ pub fn cycles_of(spec: &ChannelSpec) -> Vec<SimTime> {
         ChannelSpec::Rtgs { .. }
         | ChannelSpec::RtgsBypass { .. }
         | ChannelSpec::RtgsOffset { .. }
-        | ChannelSpec::RtgsLimits { .. } => Vec::new(),
+        | ChannelSpec::RtgsLimits { .. }
+        | ChannelSpec::Chips { .. } => Vec::new(),
         ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => cycles.clone(),
     }
 }

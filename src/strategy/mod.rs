@@ -5,6 +5,7 @@
 //! chase, on the per-payment path. The rules are those of
 //! `semantics.md` (v1 and v2); see `docs/strategies.md`.
 
+mod balanced;
 mod bilateral;
 mod dns;
 mod limits;
@@ -18,7 +19,7 @@ pub use dns::Dns;
 pub use limits::{SenderLimit, SenderLimits};
 pub use rtgs::{QueueRule, Rtgs};
 
-use crate::engine::{Ctx, Payment, Sink};
+use crate::engine::{Ctx, Ledger, Payment, Sink};
 use crate::time::SimTime;
 
 /// What a channel does at each step of an instant.
@@ -75,6 +76,13 @@ pub enum ChannelSpec {
     RtgsOffset {
         gridlock_every_ms: Option<u32>,
     },
+    /// CHIPS-style balanced release (not in the contract): positions between
+    /// the credit floor and `max_position_pct` % of the opening balance;
+    /// offsetting sets every `every_ms`; final net settlement at day end.
+    Chips {
+        every_ms: u32,
+        max_position_pct: u32,
+    },
     /// `rtgs` with bilateral and multilateral sender limits (not in the
     /// contract).
     RtgsLimits {
@@ -91,6 +99,7 @@ impl ChannelSpec {
                 | ChannelSpec::RtgsBypass { .. }
                 | ChannelSpec::RtgsOffset { .. }
                 | ChannelSpec::RtgsLimits { .. }
+                | ChannelSpec::Chips { .. }
         )
     }
 
@@ -100,14 +109,31 @@ impl ChannelSpec {
             ChannelSpec::RtgsBypass { .. } => "rtgs-bypass",
             ChannelSpec::RtgsOffset { .. } => "rtgs-offset",
             ChannelSpec::RtgsLimits { .. } => "rtgs-limits",
+            ChannelSpec::Chips { .. } => "chips",
             ChannelSpec::Dns { .. } => "dns",
             ChannelSpec::Bilateral { .. } => "bilateral",
         }
     }
 
-    /// Builds the strategy state for `participants` accounts; checks options.
-    pub fn build(&self, participants: usize, day_end: SimTime) -> Result<Channel, String> {
+    /// Builds the strategy state over `ledger`'s accounts (balances now are
+    /// the opening ones); checks options.
+    pub fn build(&self, ledger: &Ledger, day_end: SimTime) -> Result<Channel, String> {
+        let participants = ledger.participant_count();
         match self {
+            ChannelSpec::Chips {
+                every_ms,
+                max_position_pct,
+            } => {
+                if *every_ms == 0 {
+                    return Err("the interval of offsetting runs must be positive".into());
+                }
+                let mut rtgs = Rtgs::new(participants, Some(*every_ms), day_end, QueueRule::Bypass);
+                rtgs.set_balanced(balanced::Balanced::new(
+                    ledger.balances_fen(),
+                    *max_position_pct,
+                )?);
+                Ok(Channel::Rtgs(rtgs))
+            }
             ChannelSpec::Rtgs { gridlock_every_ms }
             | ChannelSpec::RtgsBypass { gridlock_every_ms }
             | ChannelSpec::RtgsOffset { gridlock_every_ms }
@@ -151,6 +177,11 @@ impl ChannelSpec {
         }
     }
 }
+
+/// Default interval of the offsetting-set runs of `chips`: 5 minutes.
+pub const CHIPS_EVERY_MS: u32 = 5 * 60_000;
+/// Default maximum position of `chips`: twice the opening balance.
+pub const CHIPS_MAX_POSITION_PCT: u32 = 200;
 
 /// Cycle times must be strictly increasing and within the day.
 pub fn check_cycles(cycles: &[SimTime], day_end: SimTime) -> Result<(), String> {

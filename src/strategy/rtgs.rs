@@ -2,6 +2,7 @@
 //! and optional periodic gridlock resolution.
 
 use super::Strategy;
+use super::balanced::Balanced;
 use super::limits::LimitBook;
 use super::prefix::PrefixResolver;
 use crate::engine::{Ctx, NIL, Payment, Sink, Slab};
@@ -21,7 +22,9 @@ pub struct Rtgs {
     /// TARGET2-style offsetting when a payment would queue.
     offsetting: bool,
     /// Sender limits, when the channel has them.
-    limits: Option<LimitBook>,
+    limits: Option<Box<LimitBook>>,
+    /// CHIPS-style balanced release: maximum positions and offsetting sets.
+    balanced: Option<Box<Balanced>>,
 }
 
 /// How the queues of a gross channel release payments.
@@ -152,12 +155,21 @@ impl Rtgs {
             bypass: (rule == QueueRule::Bypass).then(|| Bypass::new(participants)),
             offsetting: rule == QueueRule::Offset,
             limits: None,
+            balanced: None,
         }
+    }
+
+    /// Turns the channel into CHIPS-style balanced release: bypass scanning
+    /// with maximum positions, offsetting sets at the periodic runs before
+    /// day end, and the final net settlement at the day-end run.
+    pub(crate) fn set_balanced(&mut self, balanced: Balanced) {
+        self.bypass = Some(Bypass::new(self.head.len()));
+        self.balanced = Some(Box::new(balanced));
     }
 
     /// Bounds every sender by its limits (see [`LimitBook`]).
     pub(crate) fn set_limits(&mut self, limits: LimitBook) {
-        self.limits = Some(limits);
+        self.limits = Some(Box::new(limits));
     }
 
     /// Whether `payment` may settle gross now: covered, and within the
@@ -168,6 +180,10 @@ impl Rtgs {
             && self.limits.as_ref().is_none_or(|limits| {
                 limits.permits(payment.sender, payment.receiver, payment.amount_fen)
             })
+            && self
+                .balanced
+                .as_ref()
+                .is_none_or(|b| b.fits(ledger, payment.receiver, payment.amount_fen))
     }
 
     /// Settles one payment gross and counts it against the limits.
@@ -176,6 +192,16 @@ impl Rtgs {
         cx.settle_gross(payment);
         if let Some(limits) = self.limits.as_mut() {
             limits.record(payment.sender, payment.receiver, payment.amount_fen);
+        }
+        if let Some(balanced) = self.balanced.as_mut() {
+            // The sender's balance fell: whoever waited on its maximum may go.
+            let waiting = balanced.unblock(payment.sender);
+            for &sender in &waiting {
+                self.wake_if_queued(sender);
+            }
+            if let Some(balanced) = self.balanced.as_mut() {
+                balanced.recycle(payment.sender, waiting);
+            }
         }
     }
 
@@ -235,19 +261,17 @@ impl Rtgs {
                 let payment = *cx.slab.get(at);
                 let next = cx.slab.next(at);
                 if self.can_settle(cx.ledger, &payment) {
-                    if before == NIL {
-                        self.head[i] = next;
-                    } else {
-                        cx.slab.set_next(before, next);
-                    }
-                    if self.tail[i] == at {
-                        self.tail[i] = before;
-                    }
-                    cx.slab.remove(at);
+                    unlink(&mut self.head, &mut self.tail, cx.slab, i, before, at);
                     self.queued -= 1;
                     self.settle(cx, &payment);
                     self.wake_if_queued(payment.receiver);
                 } else {
+                    if let Some(balanced) = self.balanced.as_mut()
+                        && cx.ledger.affordable(sender, payment.amount_fen)
+                    {
+                        // Covered but the receiver is at its maximum.
+                        balanced.block(sender, payment.receiver);
+                    }
                     before = at;
                 }
                 at = next;
@@ -343,6 +367,36 @@ impl Rtgs {
         }
     }
 
+    /// Balanced release before day end: the offsetting set among all queued
+    /// payments settles simultaneously by its nets.
+    fn run_offset_set<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        let Some(balanced) = self.balanced.as_mut() else {
+            return;
+        };
+        let set = balanced.find_set(cx.ledger, cx.slab, &self.head);
+        for i in 0..self.head.len() {
+            let mut before = NIL;
+            let mut at = self.head[i];
+            while at != NIL {
+                let next = cx.slab.next(at);
+                if set.kept(at) {
+                    let payment = *cx.slab.get(at);
+                    unlink(&mut self.head, &mut self.tail, cx.slab, i, before, at);
+                    self.queued -= 1;
+                    cx.sink.settled(&payment, cx.now);
+                } else {
+                    before = at;
+                }
+                at = next;
+            }
+        }
+        for (i, &net_fen) in set.net_fen().iter().enumerate() {
+            if net_fen != 0 {
+                cx.ledger.apply_net(i as u32, net_fen);
+            }
+        }
+    }
+
     /// One gridlock run over all queued payments (contract, `rtgs` step 1–4).
     fn run_gridlock<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         let Some(gridlock) = self.gridlock.as_mut() else {
@@ -350,6 +404,10 @@ impl Rtgs {
         };
         gridlock.schedule_after(cx.now);
         if self.queued == 0 {
+            return;
+        }
+        if self.balanced.is_some() && cx.now < gridlock.day_end {
+            self.run_offset_set(cx);
             return;
         }
         let resolver = &mut gridlock.resolver;
@@ -453,4 +511,19 @@ impl Strategy for Rtgs {
     fn is_gross(&self) -> bool {
         true
     }
+}
+
+/// Removes `at` from sender `i`'s queue, `before` being the slot ahead of it
+/// (or NIL at the head), and frees its slab slot.
+fn unlink(head: &mut [u32], tail: &mut [u32], slab: &mut Slab, i: usize, before: u32, at: u32) {
+    let next = slab.next(at);
+    if before == NIL {
+        head[i] = next;
+    } else {
+        slab.set_next(before, next);
+    }
+    if tail[i] == at {
+        tail[i] = before;
+    }
+    slab.remove(at);
 }

@@ -96,6 +96,24 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
                 gridlock_every_ms: Some(ms),
             }
         }
+        _ if head == "chips" || head.starts_with("chips+") => {
+            let mut max_position_pct = crate::strategy::CHIPS_MAX_POSITION_PCT;
+            for modifier in head.split('+').skip(1) {
+                max_position_pct = modifier
+                    .strip_prefix("max=")
+                    .and_then(|pct| pct.parse().ok())
+                    .ok_or_else(|| {
+                        format!("`{text}`: chips takes +max=PCT (e.g. +max=300), not `+{modifier}`")
+                    })?;
+            }
+            ChannelSpec::Chips {
+                every_ms: match cycles_text {
+                    None => crate::strategy::CHIPS_EVERY_MS,
+                    Some(_) => interval("chips")?,
+                },
+                max_position_pct,
+            }
+        }
         _ if head == "dns" || head.starts_with("dns+") => {
             let (unwind, guarantee_fund_fen) = dns_modifiers(text, head)?;
             ChannelSpec::Dns {
@@ -109,7 +127,7 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
         },
         _ => {
             return Err(format!(
-                "`{text}` is not a strategy (rtgs, rtgs+gridlock:5m, rtgs+bypass, rtgs+offset, dns:10:00,15:00, dns+latest:hourly, dns+fund=5e6:hourly, bilateral:hourly)"
+                "`{text}` is not a strategy (rtgs, rtgs+gridlock:5m, rtgs+bypass, rtgs+offset, rtgs+limits, chips:5m, dns:10:00,15:00, dns+latest:hourly, dns+fund=5e6:hourly, bilateral:hourly)"
             ));
         }
     };

@@ -105,6 +105,16 @@ pub enum RefStrategy {
         /// (sender, counterparty or None for multilateral, limit).
         limits: Vec<(usize, Option<usize>, i64)>,
     },
+    /// CHIPS-style balanced release (docs/strategies.md): full passes over
+    /// senders in index order, each queue in queue order, releasing a
+    /// payment when the sender stays covered and the receiver stays within
+    /// its maximum (`max_pct` % of its opening); before day end, every
+    /// `every_ms` the two-sided offsetting set settles; at day end the final
+    /// settlement is the gridlock run of `rtgs`.
+    Chips {
+        every_ms: u32,
+        max_pct: i64,
+    },
     Dns {
         cycles_ms: Vec<u32>,
         latest: bool,
@@ -225,6 +235,73 @@ impl State<'_> {
             self.settle_set(&set, t);
             self.release(t);
         }
+    }
+
+    fn max(&self, i: usize, max_pct: i64) -> i64 {
+        self.day.opening[i] * max_pct / 100
+    }
+
+    fn release_balanced(&mut self, t: u32, max_pct: i64) {
+        loop {
+            let mut progress = false;
+            for s in 0..self.balance.len() {
+                for row in self.queue(s) {
+                    let p = self.day.payments[row].clone();
+                    if self.avail(s) >= p.amount
+                        && self.balance[p.receiver] + p.amount <= self.max(p.receiver, max_pct)
+                    {
+                        self.balance[s] -= p.amount;
+                        self.balance[p.receiver] += p.amount;
+                        self.settle[row] = Some(t);
+                        progress = true;
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
+    /// The two-sided fixed point: drop at once the last sent payment of every
+    /// participant below its floor and the last received payment of every
+    /// net receiver above its maximum, until nobody is out of bounds.
+    fn offset_set(&mut self, t: u32, max_pct: i64) {
+        let key = |r: usize| {
+            let p = &self.day.payments[r];
+            (std::cmp::Reverse(p.priority), p.submit_ms, r)
+        };
+        let mut c = self.held_all();
+        loop {
+            let net = self.nets(&c);
+            let parts = self.balance.len();
+            let low: Vec<usize> = (0..parts).filter(|&i| self.avail(i) + net[i] < 0).collect();
+            let high: Vec<usize> = (0..parts)
+                .filter(|&i| net[i] > 0 && self.balance[i] + net[i] > self.max(i, max_pct))
+                .collect();
+            if low.is_empty() && high.is_empty() {
+                break;
+            }
+            let mut picks = Vec::new();
+            for i in low {
+                let last = c
+                    .iter()
+                    .copied()
+                    .filter(|&r| self.day.payments[r].sender == i)
+                    .max_by_key(|&r| key(r));
+                picks.extend(last);
+            }
+            for i in high {
+                let last = c
+                    .iter()
+                    .copied()
+                    .filter(|&r| self.day.payments[r].receiver == i)
+                    .max_by_key(|&r| key(r));
+                picks.extend(last);
+            }
+            c.retain(|r| !picks.contains(r));
+        }
+        self.settle_set(&c, t);
     }
 
     fn release(&mut self, t: u32) {
@@ -355,6 +432,16 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             gridlock_every_ms: None,
             ..
         } => vec![],
+        RefStrategy::Chips { every_ms, .. } => {
+            let mut ts: Vec<u32> = (1..)
+                .map(|k| k * every_ms)
+                .take_while(|&t| t <= day.day_end_ms)
+                .collect();
+            if ts.last() != Some(&day.day_end_ms) {
+                ts.push(day.day_end_ms);
+            }
+            ts
+        }
         RefStrategy::Dns { cycles_ms, .. } | RefStrategy::Bilateral { cycles_ms } => {
             cycles_ms.clone()
         }
@@ -386,6 +473,7 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             match strategy {
                 RefStrategy::Rtgs { .. } | RefStrategy::RtgsLimits { .. } => st.release(t),
                 RefStrategy::RtgsBypass { .. } => st.release_bypass(t),
+                RefStrategy::Chips { max_pct, .. } => st.release_balanced(t, *max_pct),
                 RefStrategy::RtgsOffset { .. } => {
                     st.release(t);
                     st.offset(r, t);
@@ -402,6 +490,16 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
                     st.drop_latest(&mut c);
                     st.settle_set(&c, t);
                     st.release(t);
+                }
+                RefStrategy::Chips { max_pct, .. } => {
+                    if t < day.day_end_ms {
+                        st.offset_set(t, *max_pct);
+                    } else {
+                        let mut c = st.held_all();
+                        st.drop_latest(&mut c);
+                        st.settle_set(&c, t);
+                    }
+                    st.release_balanced(t, *max_pct);
                 }
                 RefStrategy::RtgsBypass { .. } => {
                     let mut c = st.held_all();

@@ -1,0 +1,251 @@
+//! CHIPS-style balanced release (not in the contract): positions bounded
+//! below by the credit floor and above by a maximum; queued payments are
+//! released singly when both the sender and the receiver stay within bounds,
+//! or in offsetting sets found by a two-sided fixed point; what is left at
+//! day end goes to a final net settlement. See `docs/strategies.md`.
+
+use super::lists::Lists;
+use crate::engine::{Held, Ledger, NIL, Slab};
+
+/// Bounds of the balanced-release channel, and its scratch space.
+#[derive(Debug)]
+pub(crate) struct Balanced {
+    /// The most each participant's balance may reach through this channel.
+    max_fen: Vec<i64>,
+    /// Per receiver: senders whose payment to it waited because it was at
+    /// its maximum; they are woken when it pays something out.
+    blocked_on: Vec<Vec<u32>>,
+    set: OffsetSet,
+}
+
+impl Balanced {
+    /// Maximum position of each participant: `max_position_pct` % of its
+    /// opening balance (at least 100 %, so that the opening fits).
+    pub fn new(opening_fen: &[i64], max_position_pct: u32) -> Result<Balanced, String> {
+        if max_position_pct < 100 {
+            return Err(format!(
+                "the maximum position is {max_position_pct} % of the opening balance: it must be at least 100 %"
+            ));
+        }
+        let max_fen = opening_fen
+            .iter()
+            .map(|&opening| {
+                let max = i128::from(opening.max(0)) * i128::from(max_position_pct) / 100;
+                i64::try_from(max).unwrap_or(i64::MAX)
+            })
+            .collect();
+        Ok(Balanced {
+            max_fen,
+            blocked_on: vec![Vec::new(); opening_fen.len()],
+            set: OffsetSet::default(),
+        })
+    }
+
+    /// Whether crediting `amount_fen` keeps `receiver` within its maximum.
+    #[inline]
+    pub fn fits(&self, ledger: &Ledger, receiver: u32, amount_fen: i64) -> bool {
+        let i = receiver as usize;
+        i128::from(ledger.balances_fen()[i]) + i128::from(amount_fen) <= i128::from(self.max_fen[i])
+    }
+
+    /// `sender` waits for `receiver` to pay something out.
+    pub fn block(&mut self, sender: u32, receiver: u32) {
+        let waiting = &mut self.blocked_on[receiver as usize];
+        if waiting.last() != Some(&sender) {
+            waiting.push(sender);
+        }
+    }
+
+    /// `participant` paid out: the senders waiting on its maximum, to wake.
+    pub fn unblock(&mut self, participant: u32) -> Vec<u32> {
+        std::mem::take(&mut self.blocked_on[participant as usize])
+    }
+
+    /// Gives back a (drained) waiting list so its allocation is reused.
+    pub fn recycle(&mut self, participant: u32, mut list: Vec<u32>) {
+        list.clear();
+        let slot = &mut self.blocked_on[participant as usize];
+        if slot.is_empty() {
+            *slot = list;
+        }
+    }
+
+    /// Finds the offsetting set among the queued payments (`head[i]` starts
+    /// sender i's queue): starts from all of them and, while anybody is out
+    /// of bounds, drops at once the last sent payment (queue order) of every
+    /// participant below its floor and the last received payment (same
+    /// order, over all senders) of every one above its maximum. Returns the
+    /// set in `self.set`: [`OffsetSet::kept`], [`OffsetSet::net_fen`].
+    pub fn find_set(&mut self, ledger: &Ledger, slab: &Slab, head: &[u32]) -> &OffsetSet {
+        self.set.find(ledger, slab, head, &self.max_fen);
+        &self.set
+    }
+}
+
+/// Scratch space and outcome of the two-sided fixed point.
+#[derive(Debug, Default)]
+pub(crate) struct OffsetSet {
+    by_sender: Lists,
+    by_receiver: Lists,
+    /// Per slab slot: still in the set.
+    in_set: Vec<bool>,
+    /// How far each sender's / receiver's list may still hold set members.
+    sent_end: Vec<u32>,
+    received_end: Vec<u32>,
+    net_fen: Vec<i64>,
+    out_of_bounds: Vec<u32>,
+    is_touched: Vec<bool>,
+    touched: Vec<u32>,
+    picks: Vec<u32>,
+}
+
+impl OffsetSet {
+    fn find(&mut self, ledger: &Ledger, slab: &Slab, head: &[u32], max_fen: &[i64]) {
+        let participants = head.len();
+        self.by_sender.build(participants, |i, items| {
+            let mut at = head[i as usize];
+            while at != NIL {
+                items.push(at);
+                at = slab.next(at);
+            }
+        });
+        let mut slots: Vec<u32> = Vec::new();
+        for i in 0..participants {
+            slots.extend_from_slice(self.by_sender.list(i));
+        }
+        self.by_receiver
+            .group(participants, slots.iter().copied(), |slot| {
+                [slab.payment(slot).receiver]
+            });
+        self.by_receiver.sort_into_queue_order(slab);
+        self.in_set.clear();
+        self.in_set.resize(slab.slot_count(), false);
+        self.net_fen.clear();
+        self.net_fen.resize(participants, 0);
+        for &slot in &slots {
+            self.in_set[slot as usize] = true;
+            let payment = slab.payment(slot);
+            self.net_fen[payment.sender as usize] -= payment.amount_fen;
+            self.net_fen[payment.receiver as usize] += payment.amount_fen;
+        }
+        self.sent_end = (0..participants)
+            .map(|i| self.by_sender.list(i).len() as u32)
+            .collect();
+        self.received_end = (0..participants)
+            .map(|i| self.by_receiver.list(i).len() as u32)
+            .collect();
+        self.is_touched.clear();
+        self.is_touched.resize(participants, false);
+        self.out_of_bounds.clear();
+        for i in 0..participants as u32 {
+            if self.is_out(ledger, max_fen, i) {
+                self.out_of_bounds.push(i);
+            }
+        }
+        // Every round drops at least one payment: bounded by the set's size.
+        while !self.out_of_bounds.is_empty() {
+            self.pick_round(ledger, max_fen);
+            self.touched.clear();
+            for index in 0..self.picks.len() {
+                let slot = self.picks[index];
+                if !std::mem::replace(&mut self.in_set[slot as usize], false) {
+                    continue; // picked twice in this round
+                }
+                let payment = slab.payment(slot);
+                self.net_fen[payment.sender as usize] += payment.amount_fen;
+                self.net_fen[payment.receiver as usize] -= payment.amount_fen;
+                self.touch(payment.sender);
+                self.touch(payment.receiver);
+            }
+            self.out_of_bounds.clear();
+            for index in 0..self.touched.len() {
+                let i = self.touched[index];
+                self.is_touched[i as usize] = false;
+                if self.is_out(ledger, max_fen, i) {
+                    self.out_of_bounds.push(i);
+                }
+            }
+        }
+    }
+
+    /// Below the floor (or defaulted) with a payment of its own in the set;
+    /// or a net receiver that the set would take above its maximum.
+    fn is_low(&self, ledger: &Ledger, i: u32) -> bool {
+        let net_fen = self.net_fen[i as usize];
+        ledger.is_short(i, net_fen) || (ledger.is_frozen(i) && self.has_sent(i))
+    }
+
+    fn is_high(&self, ledger: &Ledger, max_fen: &[i64], i: u32) -> bool {
+        let net = i128::from(self.net_fen[i as usize]);
+        net > 0
+            && i128::from(ledger.balances_fen()[i as usize]) + net > i128::from(max_fen[i as usize])
+    }
+
+    fn is_out(&self, ledger: &Ledger, max_fen: &[i64], i: u32) -> bool {
+        self.is_low(ledger, i) || self.is_high(ledger, max_fen, i)
+    }
+
+    fn has_sent(&self, i: u32) -> bool {
+        let list = self.by_sender.list(i as usize);
+        list[..self.sent_end[i as usize] as usize]
+            .iter()
+            .any(|&slot| self.in_set[slot as usize])
+    }
+
+    /// The payments this round drops, chosen before any is dropped.
+    fn pick_round(&mut self, ledger: &Ledger, max_fen: &[i64]) {
+        self.picks.clear();
+        for index in 0..self.out_of_bounds.len() {
+            let i = self.out_of_bounds[index];
+            if self.is_low(ledger, i)
+                && let Some(slot) = last_in_set(
+                    self.by_sender.list(i as usize),
+                    &mut self.sent_end[i as usize],
+                    &self.in_set,
+                )
+            {
+                self.picks.push(slot);
+            }
+            if self.is_high(ledger, max_fen, i)
+                && let Some(slot) = last_in_set(
+                    self.by_receiver.list(i as usize),
+                    &mut self.received_end[i as usize],
+                    &self.in_set,
+                )
+            {
+                self.picks.push(slot);
+            }
+        }
+    }
+
+    fn touch(&mut self, participant: u32) {
+        let flag = &mut self.is_touched[participant as usize];
+        if !*flag {
+            *flag = true;
+            self.touched.push(participant);
+        }
+    }
+
+    /// Whether the queued payment in `slot` is in the set found.
+    pub fn kept(&self, slot: u32) -> bool {
+        self.in_set.get(slot as usize).copied().unwrap_or(false)
+    }
+
+    /// Net positions over the set found.
+    pub fn net_fen(&self) -> &[i64] {
+        &self.net_fen
+    }
+}
+
+/// The last member of the set in `list[..*end]`; moves `end` past the
+/// payments already dropped (they never come back).
+fn last_in_set(list: &[u32], end: &mut u32, in_set: &[bool]) -> Option<u32> {
+    while *end > 0 {
+        let slot = list[*end as usize - 1];
+        if in_set[slot as usize] {
+            return Some(slot);
+        }
+        *end -= 1;
+    }
+    None
+}

@@ -25,6 +25,8 @@ pub struct Rtgs {
     limits: Option<Box<LimitBook>>,
     /// CHIPS-style balanced release: maximum positions and offsetting sets.
     balanced: Option<Box<Balanced>>,
+    /// Whether `limits` or `balanced` is set: one flag on the hot path.
+    bounded: bool,
 }
 
 /// How the queues of a gross channel release payments.
@@ -156,6 +158,7 @@ impl Rtgs {
             offsetting: rule == QueueRule::Offset,
             limits: None,
             balanced: None,
+            bounded: false,
         }
     }
 
@@ -165,31 +168,45 @@ impl Rtgs {
     pub(crate) fn set_balanced(&mut self, balanced: Balanced) {
         self.bypass = Some(Bypass::new(self.head.len()));
         self.balanced = Some(Box::new(balanced));
+        self.bounded = true;
     }
 
     /// Bounds every sender by its limits (see [`LimitBook`]).
     pub(crate) fn set_limits(&mut self, limits: LimitBook) {
         self.limits = Some(Box::new(limits));
+        self.bounded = true;
     }
 
     /// Whether `payment` may settle gross now: covered, and within the
     /// sender's limits.
-    #[inline]
+    #[inline(always)]
     fn can_settle(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
         ledger.affordable(payment.sender, payment.amount_fen)
-            && self.limits.as_ref().is_none_or(|limits| {
-                limits.permits(payment.sender, payment.receiver, payment.amount_fen)
-            })
-            && self
-                .balanced
-                .as_ref()
-                .is_none_or(|b| b.fits(ledger, payment.receiver, payment.amount_fen))
+            && (!self.bounded || self.within_bounds(ledger, payment))
+    }
+
+    /// Sender limits and maximum positions (kept off the plain hot path).
+    #[inline(never)]
+    fn within_bounds(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
+        self.limits.as_ref().is_none_or(|limits| {
+            limits.permits(payment.sender, payment.receiver, payment.amount_fen)
+        }) && self
+            .balanced
+            .as_ref()
+            .is_none_or(|b| b.fits(ledger, payment.receiver, payment.amount_fen))
     }
 
     /// Settles one payment gross and counts it against the limits.
-    #[inline]
+    #[inline(always)]
     fn settle<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: &Payment) {
         cx.settle_gross(payment);
+        if self.bounded {
+            self.record_bounded(payment);
+        }
+    }
+
+    #[inline(never)]
+    fn record_bounded(&mut self, payment: &Payment) {
         if let Some(limits) = self.limits.as_mut() {
             limits.record(payment.sender, payment.receiver, payment.amount_fen);
         }

@@ -345,6 +345,31 @@ fn bad_flags() {
     assert_rejected(&case, &["--strategy", "gross"], &["gross"]);
     assert_rejected(
         &case,
+        &["--strategy", "rtgs", "--guarantee-fund", "100"],
+        &["--guarantee-fund"],
+    );
+    assert_rejected(
+        &case,
+        &["--strategy", "dns", "--guarantee-fund", "-5"],
+        &["-5"],
+    );
+    assert_rejected(
+        &case,
+        &["--strategy", "rtgs", "--max-position-pct", "300"],
+        &["--max-position-pct"],
+    );
+    assert_rejected(
+        &case,
+        &["--strategy", "chips", "--max-position-pct", "50"],
+        &["--max-position-pct", "50"],
+    );
+    assert_rejected(
+        &case,
+        &["--strategy", "chips", "--cycles", "10:00:00"],
+        &["--cycles"],
+    );
+    assert_rejected(
+        &case,
         &["--strategy", "rtgs", "--day-end", "25:00:00"],
         &["25:00:00"],
     );
@@ -362,4 +387,32 @@ fn missing_file() {
     let case = Case::new(PARTICIPANTS, PAYMENTS);
     std::fs::remove_file(case.dir.path().join("x.csv")).expect("remove");
     assert_rejected(&case, &["--strategy", "rtgs"], &["x.csv", "cannot read"]);
+}
+
+#[test]
+fn replay_runs_the_strategies_beyond_the_contract() {
+    let case = Case::new(PARTICIPANTS, PAYMENTS);
+    for extra in [
+        &[
+            "--strategy",
+            "chips",
+            "--gridlock-every",
+            "1m",
+            "--max-position-pct",
+            "300",
+        ][..],
+        &[
+            "--strategy",
+            "dns",
+            "--guarantee-fund",
+            "1000",
+            "--unwind",
+            "latest",
+        ][..],
+    ] {
+        let output = case.replay(extra);
+        assert!(output.status.success(), "{extra:?}: {}", stderr(&output));
+        assert!(case.out().join("settlements.csv").exists());
+        std::fs::remove_dir_all(case.out()).expect("clean");
+    }
 }

@@ -44,8 +44,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "FEN", value_parser = clap::value_parser!(i64).range(0..))]
     guarantee_fund: Option<i64>,
     /// chips only: the maximum position, in % of the opening balance
-    /// (default 200).
-    #[arg(long, value_name = "PCT")]
+    /// (default 200; at least 100 so that the opening balance fits).
+    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u32).range(100..))]
     max_position_pct: Option<u32>,
     /// End of the business day.
     #[arg(long, value_name = "HH:MM:SS", default_value = "17:00:00", value_parser = parse_time_arg)]

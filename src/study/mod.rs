@@ -102,8 +102,9 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
                 max_position_pct = modifier
                     .strip_prefix("max=")
                     .and_then(|pct| pct.parse().ok())
+                    .filter(|&pct: &u32| pct >= 100)
                     .ok_or_else(|| {
-                        format!("`{text}`: chips takes +max=PCT (e.g. +max=300), not `+{modifier}`")
+                        format!("`{text}`: chips takes +max=PCT with PCT ≥ 100 (e.g. +max=300), not `+{modifier}`")
                     })?;
             }
             ChannelSpec::Chips {
@@ -393,6 +394,21 @@ mod tests {
         };
         assert_eq!(cycles.len(), 17);
         assert_eq!(cycles.last(), Some(&end));
+        assert_eq!(
+            parse_strategy("chips+max=300:1m", end).map(|c| c.spec),
+            Ok(ChannelSpec::Chips {
+                every_ms: 60_000,
+                max_position_pct: 300
+            })
+        );
+        assert_eq!(
+            parse_strategy("dns+latest+fund=1.5:12:00", end).map(|c| c.spec),
+            Ok(ChannelSpec::Dns {
+                cycles: vec![SimTime(12 * 3_600_000)],
+                unwind: Unwind::Latest,
+                guarantee_fund_fen: Some(150),
+            })
+        );
         for bad in [
             "gross",
             "rtgs:5m",
@@ -400,6 +416,13 @@ mod tests {
             "dns:15:00,10:00",
             "dns:25:00",
             "bilateral:noon",
+            "chips+max=50",
+            "chips+min=5",
+            "chips:0s",
+            "dns+fund=-1",
+            "dns+fund=lots",
+            "dns+earliest",
+            "rtgs+limits:5m",
         ] {
             assert!(parse_strategy(bad, end).is_err(), "{bad}");
         }

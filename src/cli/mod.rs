@@ -1,6 +1,7 @@
 //! The command line: parses flags, reads files, calls the library, writes
 //! results. The only layer that prints or decides exit codes.
 
+mod live;
 mod replay;
 mod run;
 mod study;
@@ -42,6 +43,9 @@ enum Command {
     Report(study::ReportArgs),
     /// Pool runs or compares of the same study (e.g. several seeds) into one.
     Merge(study::MergeArgs),
+    /// The settlement pipeline under load in wall-clock time: gateways,
+    /// engine and reporter threads over lock-free queues.
+    Live(live::LiveArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => study::sweep_command(&args),
         Command::Report(args) => study::report_command(&args),
         Command::Merge(args) => study::merge_command(&args),
+        Command::Live(args) => live::live_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

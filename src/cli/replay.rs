@@ -70,7 +70,7 @@ enum UnwindName {
     Latest,
 }
 
-fn parse_duration_arg(text: &str) -> Result<u32, String> {
+pub(super) fn parse_duration_arg(text: &str) -> Result<u32, String> {
     parse_duration_ms(text).ok_or_else(|| {
         format!(
             "`{text}` is not a positive duration of at most a day such as 1500ms, 90s, 5m or 1h"

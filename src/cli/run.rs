@@ -110,7 +110,7 @@ fn with_default(
     Ok(())
 }
 
-fn load(
+pub(super) fn load(
     path: &Path,
     seed: Option<u64>,
     days: Option<u32>,

@@ -466,7 +466,7 @@ pub fn volume_of_day(scenario: &Scenario, day: u32) -> f64 {
 
 /// The channel specs of the scenario, with the `[[limit]]` entries resolved
 /// into any channel that enforces sender limits.
-fn with_limits(scenario: &Scenario, city: &City) -> Result<Vec<ChannelSpec>, EngineError> {
+pub fn channel_specs(scenario: &Scenario, city: &City) -> Result<Vec<ChannelSpec>, EngineError> {
     let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
     for spec in &mut specs {
         if let ChannelSpec::RtgsLimits { limits, .. } = spec {
@@ -490,7 +490,7 @@ pub fn run<O: Observer>(
     observer: &mut O,
 ) -> Result<RunResult, EngineError> {
     let model = stream_model(scenario, city);
-    let specs = with_limits(scenario, city)?;
+    let specs = channel_specs(scenario, city)?;
     let participants = city.len();
     let mut sink = RunSink {
         channels: (0..specs.len()).map(|_| FlowStats::new()).collect(),

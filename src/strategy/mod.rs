@@ -103,6 +103,23 @@ impl ChannelSpec {
         )
     }
 
+    /// A gross channel with its periodic runs (gridlock, or the offsetting
+    /// sets of `chips`) every `every_ms`; other channels are unchanged.
+    pub fn with_interval(&self, every_ms: u32) -> ChannelSpec {
+        let mut spec = self.clone();
+        match &mut spec {
+            ChannelSpec::Rtgs { gridlock_every_ms }
+            | ChannelSpec::RtgsBypass { gridlock_every_ms }
+            | ChannelSpec::RtgsOffset { gridlock_every_ms }
+            | ChannelSpec::RtgsLimits {
+                gridlock_every_ms, ..
+            } => *gridlock_every_ms = Some(every_ms),
+            ChannelSpec::Chips { every_ms: every, .. } => *every = every_ms,
+            ChannelSpec::Dns { .. } | ChannelSpec::Bilateral { .. } => {}
+        }
+        spec
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ChannelSpec::Rtgs { .. } => "rtgs",

@@ -1,0 +1,185 @@
+//! The comparison pipeline: the same gateways, engine and reporter, built the
+//! textbook way — one `std::sync::mpsc` message per instruction and per
+//! event, and the engine behind a `Mutex` shared by the engine thread and a
+//! gridlock timer thread. Clock reads are batched as in the lock-free
+//! pipeline, so the difference measured is the locking and the per-message
+//! channels, not the clock.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::{
+    BATCH, BUFFERS, Clock, Event, Gateway, LiveError, LiveReport, LiveSetup, Load, OpenSchedule,
+    Outcome, Settler, check_accounted, live_engine, new_latency_histogram,
+};
+
+/// Runs the mutex-and-mpsc pipeline for the setup's duration.
+pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
+    let settler = Mutex::new(Settler::new(live_engine(setup)?, setup.max_queued));
+    let producers = setup.producers.max(1);
+    let (instructions, inbox) = mpsc::sync_channel(BUFFERS * BATCH);
+    let (events, outbox) = mpsc::sync_channel::<Event>(2 * BUFFERS * BATCH);
+    let sent = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let clock = Clock::start();
+    let end_ns = setup.duration.as_nanos() as u64;
+    let failure: Mutex<Option<LiveError>> = Mutex::new(None);
+    let fail = |error: LiveError| {
+        let mut slot = failure.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.get_or_insert(error);
+    };
+    let outcome = std::thread::scope(|scope| {
+        let reporter = scope.spawn(|| report(outbox, &clock));
+        for k in 0..producers {
+            let instructions = instructions.clone();
+            let sent = &sent;
+            let mut gateway = Gateway::new(setup.model, setup.seed, k);
+            let load = setup.load;
+            scope.spawn(move || {
+                let schedule = match load {
+                    Load::ClosedLoop => None,
+                    Load::OpenLoop { rate_per_s } => {
+                        Some(OpenSchedule::new(rate_per_s, producers, k))
+                    }
+                };
+                let mut count = 0u64;
+                // Bounded by the run's duration.
+                'run: loop {
+                    let now_ns = clock.now_ns();
+                    if now_ns >= end_ns {
+                        break;
+                    }
+                    for _ in 0..BATCH {
+                        let created_ns = match schedule {
+                            None => now_ns,
+                            Some(s) if s.due_ns(count) <= now_ns => s.due_ns(count),
+                            Some(_) => break,
+                        };
+                        if instructions.send(gateway.next(created_ns)).is_err() {
+                            break 'run;
+                        }
+                        count += 1;
+                    }
+                    if schedule.is_some() {
+                        std::thread::yield_now();
+                    }
+                }
+                sent.fetch_add(count, Ordering::Relaxed);
+            });
+        }
+        drop(instructions);
+        // The gridlock timer: a second thread that needs the engine.
+        let timer_events = events.clone();
+        let (settler_ref, done_ref, fail_ref, clock_ref) = (&settler, &done, &fail, &clock);
+        let timer = scope.spawn(move || {
+            let (settler, done, fail, clock, events) =
+                (settler_ref, done_ref, fail_ref, clock_ref, timer_events);
+            // Bounded: ends when the engine thread is done.
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+                let now = Clock::sim_time(clock.now_ns());
+                let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
+                if settler.engine().next_event().is_some_and(|t| t <= now) {
+                    let emit = |e| {
+                        let _ = events.send(e);
+                    };
+                    if let Err(error) = settler.advance(now, emit) {
+                        fail(error.into());
+                    }
+                    settler.end_instant(|e| {
+                        let _ = events.send(e);
+                    });
+                }
+            }
+        });
+        // The engine thread: one lock per instruction.
+        let mut received = 0usize;
+        let mut now = Clock::sim_time(0);
+        for instruction in inbox.iter() {
+            if received % BATCH == 0 {
+                now = Clock::sim_time(clock.now_ns());
+            }
+            received += 1;
+            let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
+            let emit = |e| {
+                let _ = events.send(e);
+            };
+            let step = settler
+                .advance(now, emit)
+                .and_then(|()| {
+                    settler.submit(&instruction, |e| {
+                        let _ = events.send(e);
+                    })
+                });
+            if let Err(error) = step {
+                fail(error.into());
+                break;
+            }
+            settler.end_instant(|e| {
+                let _ = events.send(e);
+            });
+        }
+        drop(inbox);
+        done.store(true, Ordering::Relaxed);
+        let timer_ok = timer.join().is_ok();
+        settler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .close(|e| {
+                let _ = events.send(e);
+            });
+        drop(events);
+        (timer_ok, reporter.join())
+    });
+    if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        return Err(error);
+    }
+    let (counts, latency_ns, last_ns) = match outcome {
+        (true, Ok(result)) => result,
+        _ => return Err(LiveError::Panicked),
+    };
+    let settler = settler.into_inner().unwrap_or_else(PoisonError::into_inner);
+    settler
+        .engine()
+        .ledger()
+        .check_invariants()
+        .map_err(LiveError::Ledger)?;
+    let report = LiveReport {
+        producers,
+        load: setup.load,
+        elapsed: Duration::from_nanos(last_ns),
+        sent: sent.load(Ordering::Relaxed),
+        settled: counts[0],
+        queued_at_close: counts[1],
+        rejected: counts[2],
+        latency_ns,
+    };
+    check_accounted(&report)?;
+    Ok(report)
+}
+
+/// One clock read per burst of events already waiting.
+fn report(outbox: mpsc::Receiver<Event>, clock: &Clock) -> ([u64; 3], Histogram<u64>, u64) {
+    let mut counts = [0u64; 3];
+    let mut latency = new_latency_histogram();
+    let mut last_ns = 0;
+    // Bounded: ends when every sender is dropped.
+    while let Ok(first) = outbox.recv() {
+        let now_ns = clock.now_ns();
+        last_ns = now_ns;
+        for event in std::iter::once(first).chain(outbox.try_iter().take(BATCH)) {
+            match event.outcome {
+                Outcome::Settled => {
+                    counts[0] += 1;
+                    latency.saturating_record(now_ns.saturating_sub(event.created_ns).max(1));
+                }
+                Outcome::QueuedAtClose => counts[1] += 1,
+                Outcome::Rejected => counts[2] += 1,
+            }
+        }
+    }
+    (counts, latency, last_ns)
+}

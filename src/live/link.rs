@@ -1,0 +1,88 @@
+//! A bounded, lock-free link between two threads that moves *batches*.
+//!
+//! A fixed set of buffers circulates between two `ArrayQueue`s: the writer
+//! takes an empty buffer from `free`, fills it and pushes it to `full`; the
+//! reader pops it from `full`, drains it and gives it back to `free`. No
+//! buffer is ever allocated after start-up, nothing is ever dropped, and a
+//! writer that runs out of empty buffers waits: that is the back-pressure.
+//! Batching makes the cost of the queue operations (tens of ns) vanish per
+//! message.
+
+use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::Backoff;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub struct Link<T> {
+    full: ArrayQueue<Vec<T>>,
+    free: ArrayQueue<Vec<T>>,
+    batch: usize,
+    /// Set by the writer when it will send nothing more.
+    closed: AtomicBool,
+}
+
+impl<T> Link<T> {
+    /// `buffers` buffers of `batch` messages each (both at least 1).
+    pub fn new(buffers: usize, batch: usize) -> Link<T> {
+        let buffers = buffers.max(1);
+        let free = ArrayQueue::new(buffers);
+        for _ in 0..buffers {
+            // The queue has room for exactly `buffers`: this cannot fail.
+            let _ = free.push(Vec::with_capacity(batch.max(1)));
+        }
+        Link {
+            full: ArrayQueue::new(buffers),
+            free,
+            batch: batch.max(1),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Messages per buffer.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// An empty buffer, waiting (spinning, then yielding) while the reader
+    /// holds them all; `None` if `give_up()` turns true while waiting.
+    pub fn acquire(&self, give_up: impl Fn() -> bool) -> Option<Vec<T>> {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(buffer) = self.free.pop() {
+                return Some(buffer);
+            }
+            if give_up() {
+                return None;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Hands a filled buffer to the reader. Never fails: at most `buffers`
+    /// buffers exist, so `full` always has room.
+    pub fn send(&self, buffer: Vec<T>) {
+        let pushed = self.full.push(buffer);
+        debug_assert!(pushed.is_ok(), "a link never holds more buffers than it made");
+    }
+
+    /// The next filled buffer, if one is waiting.
+    pub fn receive(&self) -> Option<Vec<T>> {
+        self.full.pop()
+    }
+
+    /// Gives a drained buffer back to the writer.
+    pub fn release(&self, mut buffer: Vec<T>) {
+        buffer.clear();
+        let pushed = self.free.push(buffer);
+        debug_assert!(pushed.is_ok(), "a link never holds more buffers than it made");
+    }
+
+    /// The writer is done (after its last `send`).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Closed and nothing left to read: the reader may stop.
+    pub fn is_drained(&self) -> bool {
+        self.closed.load(Ordering::Acquire) && self.full.is_empty()
+    }
+}

@@ -1,0 +1,542 @@
+//! Live mode: the settlement engine as a running system, fed by bank gateways
+//! in wall-clock time.
+//!
+//! ```text
+//! gateway 0 ──Link──┐
+//! gateway 1 ──Link──┼──> settlement engine ──Link──> reporter
+//!    …             ─┘    (single writer of      (latency HDR,
+//!                         the ledger)            counts)
+//! ```
+//!
+//! Each gateway (producer thread) generates its share of the config's stream
+//! and sends instructions in batches over its own bounded lock-free
+//! [`link::Link`]; the engine thread owns the ledger alone (no lock), settles
+//! with the gross channel and runs gridlock on a wall-clock interval; the
+//! reporter measures latency from each instruction's creation (closed loop)
+//! or intended send time (open loop) to its confirmation. Full links make
+//! writers wait: nothing is dropped. [`baseline`] is the same pipeline built
+//! on `Mutex` and `std::sync::mpsc`, for comparison.
+
+pub mod baseline;
+pub mod link;
+mod settler;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+pub use settler::{Event, Instruction, Outcome, Settler};
+
+use crate::engine::{Engine, EngineError, Ledger};
+use crate::strategy::ChannelSpec;
+use crate::time::SimTime;
+use crate::workload::stream::{DayStream, StreamModel};
+use link::Link;
+
+/// Messages per batch on every link.
+pub const BATCH: usize = 256;
+/// Buffers per link: bounds what is in flight (and so queueing delay).
+pub const BUFFERS: usize = 16;
+
+/// How gateways offer payments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// As fast as the pipeline takes them.
+    ClosedLoop,
+    /// A fixed offered rate over all gateways (payments per second).
+    OpenLoop { rate_per_s: u64 },
+}
+
+/// What a live run needs: the accounts, the gross channel, the stream.
+pub struct LiveSetup<'a> {
+    pub opening_fen: &'a [i64],
+    pub credit_limit_fen: &'a [i64],
+    /// A gross channel spec (rtgs and its variants).
+    pub spec: ChannelSpec,
+    pub model: &'a StreamModel,
+    pub seed: u64,
+    pub producers: usize,
+    pub duration: Duration,
+    pub load: Load,
+    /// At most this many payments wait in the queues; more are rejected.
+    pub max_queued: usize,
+}
+
+/// What a live run measured.
+#[derive(Clone, Debug)]
+pub struct LiveReport {
+    pub producers: usize,
+    pub load: Load,
+    /// From the first instruction to the last event.
+    pub elapsed: Duration,
+    pub sent: u64,
+    pub settled: u64,
+    pub queued_at_close: u64,
+    pub rejected: u64,
+    /// Creation (or intended send) → confirmation at the reporter, ns, of
+    /// settled payments.
+    pub latency_ns: Histogram<u64>,
+}
+
+impl LiveReport {
+    /// Instructions through the pipeline per second (all of them were
+    /// answered: settled, queued at close or rejected).
+    pub fn throughput_per_s(&self) -> f64 {
+        self.sent as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    #[error("live mode needs a gross channel (rtgs and its variants), not {0}")]
+    NotGross(&'static str),
+    #[error(
+        "instructions were lost: sent {sent}, settled {settled} + queued at close {queued} + rejected {rejected}"
+    )]
+    Lost {
+        sent: u64,
+        settled: u64,
+        queued: u64,
+        rejected: u64,
+    },
+    #[error("ledger invariant broken after the run: {0}")]
+    Ledger(String),
+    #[error("a pipeline thread panicked")]
+    Panicked,
+}
+
+/// Nanoseconds since the run started: one `Instant` read (~25 ns here), so
+/// callers read it once per batch, not per message.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock {
+            start: Instant::now(),
+        }
+    }
+
+    #[inline]
+    pub fn now_ns(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    /// The engine's instant for `ns`: whole milliseconds since the start.
+    pub fn sim_time(ns: u64) -> SimTime {
+        SimTime((ns / 1_000_000).min(u64::from(u32::MAX)) as u32)
+    }
+}
+
+/// The engine for a live run: the setup's gross channel over its accounts;
+/// the day lasts the run plus a minute (and at most 24 h).
+pub fn live_engine(setup: &LiveSetup<'_>) -> Result<Engine, LiveError> {
+    if !setup.spec.is_gross() {
+        return Err(LiveError::NotGross(setup.spec.name()));
+    }
+    let ledger = Ledger::new(setup.opening_fen, setup.credit_limit_fen);
+    let day_ms = setup.duration.as_millis().saturating_add(60_000);
+    let day_end = SimTime(day_ms.min(u128::from(crate::time::DAY_MS)) as u32);
+    Ok(Engine::new(
+        ledger,
+        std::slice::from_ref(&setup.spec),
+        day_end,
+        setup.max_queued.min(1 << 22),
+    )?)
+}
+
+/// One bank gateway's share of the stream: day after day of the config's
+/// stream, under its own seed, counterparties and amounts only.
+pub struct Gateway<'m> {
+    model: &'m StreamModel,
+    seed: u64,
+    day: u32,
+    stream: DayStream<'m>,
+}
+
+impl<'m> Gateway<'m> {
+    pub fn new(model: &'m StreamModel, seed: u64, gateway: usize) -> Gateway<'m> {
+        let seed = seed ^ (gateway as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        Gateway {
+            model,
+            seed,
+            day: 0,
+            stream: model.day(seed, 0, 1.0),
+        }
+    }
+
+    /// The next instruction, created at `created_ns`.
+    #[inline]
+    pub fn next(&mut self, created_ns: u64) -> Instruction {
+        // Bounded: a day of the stream has payments unless the config has
+        // none (its instruments have positive counts), and days are endless.
+        let generated = loop {
+            if let Some(generated) = self.stream.next() {
+                break generated;
+            }
+            self.day = self.day.wrapping_add(1);
+            self.stream = self.model.day(self.seed, self.day, 1.0);
+        };
+        Instruction {
+            sender: generated.sender,
+            receiver: generated.receiver,
+            amount_fen: generated.amount_fen,
+            created_ns,
+        }
+    }
+}
+
+/// Latency in ns, 1 ns to 1 hour at 3 significant digits (larger values are
+/// clamped to the top).
+pub fn new_latency_histogram() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
+        .expect("constant bounds 1 ns ..= 1 h at 3 digits are valid")
+}
+
+/// Runs the lock-free pipeline for the setup's duration.
+pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
+    let mut settler = Settler::new(live_engine(setup)?, setup.max_queued);
+    let producers = setup.producers.max(1);
+    let inputs: Vec<Link<Instruction>> = (0..producers).map(|_| Link::new(BUFFERS, BATCH)).collect();
+    let events: Link<Event> = Link::new(BUFFERS * 2, BATCH);
+    let stop = AtomicBool::new(false);
+    let sent = AtomicU64::new(0);
+    let clock = Clock::start();
+    let end_ns = setup.duration.as_nanos() as u64;
+    let outcome = std::thread::scope(|scope| {
+        let reporter = scope.spawn(|| report(&events, &clock));
+        let gateways: Vec<_> = inputs
+            .iter()
+            .enumerate()
+            .map(|(k, link)| {
+                let (stop, sent) = (&stop, &sent);
+                let mut gateway = Gateway::new(setup.model, setup.seed, k);
+                scope.spawn(move || {
+                    let count = match setup.load {
+                        Load::ClosedLoop => produce_closed(link, &mut gateway, &clock, stop, end_ns),
+                        Load::OpenLoop { rate_per_s } => produce_open(
+                            link,
+                            &mut gateway,
+                            &clock,
+                            end_ns,
+                            OpenSchedule::new(rate_per_s, producers, k),
+                        ),
+                    };
+                    sent.fetch_add(count, Ordering::Relaxed);
+                    link.close();
+                })
+            })
+            .collect();
+        let settled = settle(&mut settler, &inputs, &events, &clock, end_ns, &stop);
+        let gateways_ok = gateways.into_iter().all(|g| g.join().is_ok());
+        let counts = reporter.join();
+        (settled, gateways_ok, counts)
+    });
+    let (settled, gateways_ok, counts) = outcome;
+    settled?;
+    let (counts, latency_ns, last_ns) = match (gateways_ok, counts) {
+        (true, Ok(counts)) => counts,
+        _ => return Err(LiveError::Panicked),
+    };
+    settler
+        .engine()
+        .ledger()
+        .check_invariants()
+        .map_err(LiveError::Ledger)?;
+    let report = LiveReport {
+        producers,
+        load: setup.load,
+        elapsed: Duration::from_nanos(last_ns),
+        sent: sent.load(Ordering::Relaxed),
+        settled: counts[0],
+        queued_at_close: counts[1],
+        rejected: counts[2],
+        latency_ns,
+    };
+    check_accounted(&report)?;
+    Ok(report)
+}
+
+/// Every instruction sent was answered exactly once.
+pub fn check_accounted(report: &LiveReport) -> Result<(), LiveError> {
+    let answered = report.settled + report.queued_at_close + report.rejected;
+    if answered != report.sent {
+        return Err(LiveError::Lost {
+            sent: report.sent,
+            settled: report.settled,
+            queued: report.queued_at_close,
+            rejected: report.rejected,
+        });
+    }
+    Ok(())
+}
+
+/// Closed loop: full batches as fast as buffers come back. Returns the
+/// number of instructions sent.
+fn produce_closed(
+    link: &Link<Instruction>,
+    gateway: &mut Gateway<'_>,
+    clock: &Clock,
+    stop: &AtomicBool,
+    end_ns: u64,
+) -> u64 {
+    let mut sent = 0u64;
+    // Bounded by the run's duration: the clock is checked every batch.
+    loop {
+        let now_ns = clock.now_ns();
+        if now_ns >= end_ns || stop.load(Ordering::Relaxed) {
+            return sent;
+        }
+        let Some(mut buffer) = link.acquire(|| stop.load(Ordering::Relaxed)) else {
+            return sent;
+        };
+        // One clock read stamps the batch: its first payment waited least.
+        for _ in 0..link.batch() {
+            buffer.push(gateway.next(now_ns));
+        }
+        sent += buffer.len() as u64;
+        link.send(buffer);
+    }
+}
+
+/// Open-loop timing of one gateway: its payments are due every
+/// `interval_ns`, offset so that the gateways interleave.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenSchedule {
+    first_ns: f64,
+    interval_ns: f64,
+}
+
+impl OpenSchedule {
+    pub fn new(rate_per_s: u64, producers: usize, gateway: usize) -> OpenSchedule {
+        let total_interval_ns = 1e9 / rate_per_s.max(1) as f64;
+        OpenSchedule {
+            first_ns: total_interval_ns * gateway as f64,
+            interval_ns: total_interval_ns * producers as f64,
+        }
+    }
+
+    /// When payment `index` of this gateway is due, ns since the start.
+    #[inline]
+    pub fn due_ns(&self, index: u64) -> u64 {
+        (self.first_ns + self.interval_ns * index as f64) as u64
+    }
+}
+
+/// Open loop: each payment is stamped with the time it was due, not the time
+/// it could be sent, so a stalled pipeline shows in the latency (no
+/// coordinated omission). Sends what is due as soon as it is due.
+fn produce_open(
+    link: &Link<Instruction>,
+    gateway: &mut Gateway<'_>,
+    clock: &Clock,
+    end_ns: u64,
+    schedule: OpenSchedule,
+) -> u64 {
+    let mut next = 0u64;
+    let backoff = crossbeam_utils::Backoff::new();
+    // Bounded by the run's duration.
+    loop {
+        let now_ns = clock.now_ns();
+        if now_ns >= end_ns {
+            return next;
+        }
+        if schedule.due_ns(next) > now_ns {
+            backoff.snooze();
+            continue;
+        }
+        backoff.reset();
+        let Some(mut buffer) = link.acquire(|| false) else {
+            return next;
+        };
+        while buffer.len() < link.batch() && schedule.due_ns(next) <= now_ns.min(end_ns) {
+            buffer.push(gateway.next(schedule.due_ns(next)));
+            next += 1;
+        }
+        link.send(buffer);
+    }
+}
+
+/// Collects events into batches for the reporter.
+struct EventWriter<'a> {
+    link: &'a Link<Event>,
+    buffer: Option<Vec<Event>>,
+}
+
+impl EventWriter<'_> {
+    #[inline]
+    fn emit(&mut self, event: Event) {
+        let link = self.link;
+        let buffer = self
+            .buffer
+            .get_or_insert_with(|| link.acquire(|| false).unwrap_or_default());
+        buffer.push(event);
+        if buffer.len() >= link.batch() {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            if buffer.is_empty() {
+                self.link.release(buffer);
+            } else {
+                self.link.send(buffer);
+            }
+        }
+    }
+}
+
+/// The engine thread: round-robin over the gateways' links, one batch each
+/// per round; an instant per batch at the wall clock; gridlock runs as they
+/// fall due. Flushes events whenever it runs out of input.
+fn settle(
+    settler: &mut Settler,
+    inputs: &[Link<Instruction>],
+    events: &Link<Event>,
+    clock: &Clock,
+    end_ns: u64,
+    stop: &AtomicBool,
+) -> Result<(), LiveError> {
+    let mut writer = EventWriter {
+        link: events,
+        buffer: None,
+    };
+    let backoff = crossbeam_utils::Backoff::new();
+    let result = (|| {
+        // Bounded: gateways stop at the end of the run, and then their links
+        // drain.
+        loop {
+            let mut busy = false;
+            for link in inputs {
+                let Some(batch) = link.receive() else {
+                    continue;
+                };
+                busy = true;
+                let now = Clock::sim_time(clock.now_ns());
+                settler.advance(now, |e| writer.emit(e))?;
+                for instruction in &batch {
+                    settler.submit(instruction, |e| writer.emit(e))?;
+                }
+                settler.end_instant(|e| writer.emit(e));
+                link.release(batch);
+            }
+            if busy {
+                backoff.reset();
+                continue;
+            }
+            writer.flush();
+            if inputs.iter().all(Link::is_drained) {
+                return Ok(());
+            }
+            if clock.now_ns() >= end_ns.saturating_add(10_000_000_000) {
+                // Gateways should have stopped long ago: make them.
+                stop.store(true, Ordering::Relaxed);
+            }
+            // Gridlock runs fall due on the clock even without arrivals.
+            let now = Clock::sim_time(clock.now_ns());
+            if settler.engine().next_event().is_some_and(|t| t <= now) {
+                settler.advance(now, |e| writer.emit(e))?;
+                settler.end_instant(|e| writer.emit(e));
+            }
+            backoff.snooze();
+        }
+    })();
+    // Whatever happened, answer for what is still queued and let the
+    // reporter finish.
+    stop.store(true, Ordering::Relaxed);
+    settler.close(|e| writer.emit(e));
+    writer.flush();
+    events.close();
+    result
+}
+
+/// The reporter thread: one clock read per batch of events; returns the
+/// counts (settled, queued at close, rejected), the latency histogram and the
+/// time of the last event.
+fn report(events: &Link<Event>, clock: &Clock) -> ([u64; 3], Histogram<u64>, u64) {
+    let mut counts = [0u64; 3];
+    let mut latency = new_latency_histogram();
+    let mut last_ns = 0;
+    let backoff = crossbeam_utils::Backoff::new();
+    // Bounded: the engine closes the link when it is done.
+    loop {
+        let Some(batch) = events.receive() else {
+            if events.is_drained() {
+                return (counts, latency, last_ns);
+            }
+            backoff.snooze();
+            continue;
+        };
+        backoff.reset();
+        let now_ns = clock.now_ns();
+        last_ns = now_ns;
+        for event in &batch {
+            match event.outcome {
+                Outcome::Settled => {
+                    counts[0] += 1;
+                    latency.saturating_record(now_ns.saturating_sub(event.created_ns).max(1));
+                }
+                Outcome::QueuedAtClose => counts[1] += 1,
+                Outcome::Rejected => counts[2] += 1,
+            }
+        }
+        events.release(batch);
+    }
+}
+
+/// A scenario made ready for live runs: its city, its stream model and its
+/// gross channel (the config's own, else plain `rtgs`).
+pub struct Prepared {
+    pub city: crate::workload::city::City,
+    pub model: StreamModel,
+    pub spec: ChannelSpec,
+    pub seed: u64,
+}
+
+impl Prepared {
+    pub fn new(scenario: &crate::config::Scenario) -> Result<Prepared, EngineError> {
+        let city = crate::workload::city::build_city(scenario);
+        let model = crate::run::stream_model(scenario, &city);
+        let spec = crate::run::channel_specs(scenario, &city)?
+            .into_iter()
+            .find(ChannelSpec::is_gross)
+            .unwrap_or(ChannelSpec::Rtgs {
+                gridlock_every_ms: None,
+            });
+        Ok(Prepared {
+            city,
+            model,
+            spec,
+            seed: scenario.seed,
+        })
+    }
+
+    /// A live run of `duration` with gridlock (or offsetting) runs every
+    /// `interval_ms` of wall-clock time.
+    pub fn setup(
+        &self,
+        producers: usize,
+        duration: Duration,
+        load: Load,
+        max_queued: usize,
+        interval_ms: u32,
+    ) -> LiveSetup<'_> {
+        LiveSetup {
+            opening_fen: &self.city.opening_fen,
+            credit_limit_fen: &self.city.credit_limit_fen,
+            spec: self.spec.with_interval(interval_ms),
+            model: &self.model,
+            seed: self.seed,
+            producers,
+            duration,
+            load,
+            max_queued,
+        }
+    }
+}

@@ -408,6 +408,9 @@ fn settle(
         buffer: None,
     };
     let backoff = crossbeam_utils::Backoff::new();
+    for link in inputs {
+        link.register_reader();
+    }
     let result = (|| {
         // Bounded: gateways stop at the end of the run, and then their links
         // drain.
@@ -425,6 +428,9 @@ fn settle(
                 }
                 settler.end_instant(|e| writer.emit(e));
                 link.release(batch);
+                // Confirmations go out with each batch: holding them for a
+                // full buffer would add its fill time to every latency.
+                writer.flush();
             }
             if busy {
                 backoff.reset();
@@ -444,7 +450,7 @@ fn settle(
                 settler.advance(now, |e| writer.emit(e))?;
                 settler.end_instant(|e| writer.emit(e));
             }
-            backoff.snooze();
+            link::idle(&backoff);
         }
     })();
     // Whatever happened, answer for what is still queued and let the
@@ -464,13 +470,14 @@ fn report(events: &Link<Event>, clock: &Clock) -> ([u64; 3], Histogram<u64>, u64
     let mut latency = new_latency_histogram();
     let mut last_ns = 0;
     let backoff = crossbeam_utils::Backoff::new();
+    events.register_reader();
     // Bounded: the engine closes the link when it is done.
     loop {
         let Some(batch) = events.receive() else {
             if events.is_drained() {
                 return (counts, latency, last_ns);
             }
-            backoff.snooze();
+            link::idle(&backoff);
             continue;
         };
         backoff.reset();

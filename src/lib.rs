@@ -17,5 +17,6 @@ pub mod report;
 pub mod run;
 pub mod strategy;
 pub mod study;
+pub mod suite;
 pub mod time;
 pub mod workload;

@@ -1,6 +1,7 @@
 //! The command line: parses flags, reads files, calls the library, writes
 //! results. The only layer that prints or decides exit codes.
 
+mod bench;
 mod live;
 mod replay;
 mod run;
@@ -46,6 +47,9 @@ enum Command {
     /// The settlement pipeline under load in wall-clock time: gateways,
     /// engine and reporter threads over lock-free queues.
     Live(live::LiveArgs),
+    /// The performance suite: replay per strategy, generation, live
+    /// pipeline vs a Mutex + mpsc baseline, open-loop latency.
+    Bench(bench::BenchArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -79,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => study::report_command(&args),
         Command::Merge(args) => study::merge_command(&args),
         Command::Live(args) => live::live_command(&args),
+        Command::Bench(args) => bench::bench_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -107,13 +107,11 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
             let emit = |e| {
                 let _ = events.send(e);
             };
-            let step = settler
-                .advance(now, emit)
-                .and_then(|()| {
-                    settler.submit(&instruction, |e| {
-                        let _ = events.send(e);
-                    })
-                });
+            let step = settler.advance(now, emit).and_then(|()| {
+                settler.submit(&instruction, |e| {
+                    let _ = events.send(e);
+                })
+            });
             if let Err(error) = step {
                 fail(error.into());
                 break;

@@ -80,7 +80,10 @@ impl<T> Link<T> {
     /// buffers exist, so `full` always has room.
     pub fn send(&self, buffer: Vec<T>) {
         let pushed = self.full.push(buffer);
-        debug_assert!(pushed.is_ok(), "a link never holds more buffers than it made");
+        debug_assert!(
+            pushed.is_ok(),
+            "a link never holds more buffers than it made"
+        );
         if let Some(reader) = self.reader.get() {
             reader.unpark();
         }
@@ -95,7 +98,10 @@ impl<T> Link<T> {
     pub fn release(&self, mut buffer: Vec<T>) {
         buffer.clear();
         let pushed = self.free.push(buffer);
-        debug_assert!(pushed.is_ok(), "a link never holds more buffers than it made");
+        debug_assert!(
+            pushed.is_ok(),
+            "a link never holds more buffers than it made"
+        );
     }
 
     /// The writer is done (after its last `send`).

@@ -202,7 +202,8 @@ pub fn new_latency_histogram() -> Histogram<u64> {
 pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
     let mut settler = Settler::new(live_engine(setup)?, setup.max_queued);
     let producers = setup.producers.max(1);
-    let inputs: Vec<Link<Instruction>> = (0..producers).map(|_| Link::new(BUFFERS, BATCH)).collect();
+    let inputs: Vec<Link<Instruction>> =
+        (0..producers).map(|_| Link::new(BUFFERS, BATCH)).collect();
     let events: Link<Event> = Link::new(BUFFERS * 2, BATCH);
     let stop = AtomicBool::new(false);
     let sent = AtomicU64::new(0);
@@ -218,7 +219,9 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                 let mut gateway = Gateway::new(setup.model, setup.seed, k);
                 scope.spawn(move || {
                     let count = match setup.load {
-                        Load::ClosedLoop => produce_closed(link, &mut gateway, &clock, stop, end_ns),
+                        Load::ClosedLoop => {
+                            produce_closed(link, &mut gateway, &clock, stop, end_ns)
+                        }
                         Load::OpenLoop { rate_per_s } => produce_open(
                             link,
                             &mut gateway,

@@ -86,7 +86,11 @@ impl Settler {
 
     /// One arrival at the current instant.
     #[inline]
-    pub fn submit<F: FnMut(Event)>(&mut self, instruction: &Instruction, mut emit: F) -> Result<(), EngineError> {
+    pub fn submit<F: FnMut(Event)>(
+        &mut self,
+        instruction: &Instruction,
+        mut emit: F,
+    ) -> Result<(), EngineError> {
         if self.engine.held() >= self.max_queued {
             emit(Event {
                 created_ns: instruction.created_ns,

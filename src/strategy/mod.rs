@@ -114,7 +114,9 @@ impl ChannelSpec {
             | ChannelSpec::RtgsLimits {
                 gridlock_every_ms, ..
             } => *gridlock_every_ms = Some(every_ms),
-            ChannelSpec::Chips { every_ms: every, .. } => *every = every_ms,
+            ChannelSpec::Chips {
+                every_ms: every, ..
+            } => *every = every_ms,
             ChannelSpec::Dns { .. } | ChannelSpec::Bilateral { .. } => {}
         }
         spec

@@ -1,0 +1,415 @@
+//! `clearsim bench`: a reproducible suite of the figures that matter —
+//! replay throughput per strategy, stream generation, the live pipeline
+//! (closed and open loop) and its mutex baseline — and the scaling tables of
+//! docs/PERFORMANCE.md. Wall-clock measurement lives here, outside the
+//! engine; the workloads are seeded, so every run measures the same work.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::config::Scenario;
+use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
+use crate::live::{self, LiveError, LiveReport, Load, Prepared};
+use crate::strategy::ChannelSpec;
+use crate::study::parse_strategy;
+use crate::time::SimTime;
+use crate::workload::UniformDay;
+
+const SEED: u64 = 20_051_231;
+const MEAN_AMOUNT_FEN: i64 = 1_000_000;
+/// Replayed strategies, as `compare` names them.
+pub const STRATEGIES: [&str; 8] = [
+    "rtgs",
+    "rtgs+gridlock:1m",
+    "rtgs+bypass",
+    "rtgs+offset",
+    "chips",
+    "dns:hourly",
+    "dns+latest:hourly",
+    "bilateral:hourly",
+];
+
+/// One line of the suite's table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub group: &'static str,
+    pub name: String,
+    pub value: f64,
+    pub unit: &'static str,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SuiteReport {
+    pub schema: &'static str,
+    pub cores: usize,
+    pub profile: &'static str,
+    pub quick: bool,
+    pub rows: Vec<Row>,
+}
+
+/// Sizes of a suite run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    pub replay_payments: usize,
+    pub generated_payments: u64,
+    pub live: Duration,
+}
+
+impl Sizes {
+    pub fn new(quick: bool) -> Sizes {
+        if quick {
+            Sizes {
+                replay_payments: 1_000_000,
+                generated_payments: 2_000_000,
+                live: Duration::from_secs(1),
+            }
+        } else {
+            Sizes {
+                replay_payments: 10_000_000,
+                generated_payments: 20_000_000,
+                live: Duration::from_secs(5),
+            }
+        }
+    }
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+pub fn profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+/// Counts settlements; `late` = settled after submission or never.
+#[derive(Default)]
+struct Counting {
+    settled: u64,
+    late: u64,
+}
+
+impl Sink for Counting {
+    #[inline]
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        self.settled += 1;
+        self.late += u64::from(at != payment.submit);
+    }
+    fn unsettled(&mut self, _payment: &Payment) {
+        self.late += 1;
+    }
+}
+
+/// A uniform synthetic day (seeded): `payments` among `participants`.
+pub fn uniform_day(participants: u32, payments: usize) -> Vec<Payment> {
+    UniformDay {
+        participants,
+        payments,
+        day_end: SimTime::DEFAULT_DAY_END,
+        mean_amount_fen: MEAN_AMOUNT_FEN,
+        seed: SEED,
+    }
+    .generate()
+}
+
+/// Replays `payments` through `spec` with the same opening for everybody;
+/// returns the time taken and the outcome counts.
+fn replay_once(
+    payments: &[Payment],
+    participants: u32,
+    opening_fen: i64,
+    spec: &ChannelSpec,
+) -> Result<(Duration, Counting), EngineError> {
+    let opening = vec![opening_fen; participants as usize];
+    let credit = vec![0; participants as usize];
+    let mut engine = Engine::new(
+        Ledger::new(&opening, &credit),
+        std::slice::from_ref(spec),
+        SimTime::DEFAULT_DAY_END,
+        1 << 16,
+    )?;
+    let mut sink = Counting::default();
+    let started = Instant::now();
+    engine.run_day(payments.iter().map(|&p| (0, p)), &mut sink)?;
+    Ok((started.elapsed(), sink))
+}
+
+/// The opening balance (the same for all) at which about a third of the
+/// payments queue under plain rtgs: liquidity scarce enough for strategies
+/// to differ. Bisection over the whole day.
+pub fn scarce_opening(payments: &[Payment], participants: u32) -> Result<i64, EngineError> {
+    let rtgs = ChannelSpec::Rtgs {
+        gridlock_every_ms: None,
+    };
+    let (mut low, mut high) = (0i64, 4_000 * MEAN_AMOUNT_FEN);
+    for _ in 0..12 {
+        let mid = (low + high) / 2;
+        let (_, counts) = replay_once(payments, participants, mid, &rtgs)?;
+        if counts.late as f64 / payments.len().max(1) as f64 > 1.0 / 3.0 {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    Ok(high)
+}
+
+/// Payments per second of each strategy on one scarce-liquidity day
+/// (median of `repeats`).
+pub fn replay_rows(payments: usize, repeats: usize) -> Result<Vec<Row>, EngineError> {
+    let participants = 1_000;
+    let day = uniform_day(participants, payments);
+    let opening_fen = scarce_opening(&day, participants)?;
+    let mut rows = Vec::new();
+    for name in STRATEGIES {
+        let spec = parse_strategy(name, SimTime::DEFAULT_DAY_END)
+            .map_err(EngineError::BadChannel)?
+            .spec;
+        let mut times = Vec::with_capacity(repeats);
+        let mut settled = 0;
+        for _ in 0..repeats.max(1) {
+            let (elapsed, counts) = replay_once(&day, participants, opening_fen, &spec)?;
+            times.push(elapsed);
+            settled = counts.settled;
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        rows.push(Row {
+            group: "replay",
+            name: name.to_string(),
+            value: rate(payments as u64, median),
+            unit: "payments/s",
+            detail: format!(
+                "{} payments, 1,000 banks, scarce liquidity; {:.1} % settle",
+                payments,
+                100.0 * settled as f64 / payments.max(1) as f64
+            ),
+        });
+    }
+    Ok(rows)
+}
+
+fn rate(count: u64, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Generation of the scenario's stream by one gateway.
+pub fn generation_row(prepared: &Prepared, payments: u64) -> Row {
+    let mut gateway = live::Gateway::new(&prepared.model, prepared.seed, 0);
+    let started = Instant::now();
+    let mut checksum = 0i64;
+    for index in 0..payments {
+        checksum = checksum.wrapping_add(gateway.next(index).amount_fen);
+    }
+    let elapsed = started.elapsed();
+    std::hint::black_box(checksum);
+    Row {
+        group: "generate",
+        name: "stream".into(),
+        value: rate(payments, elapsed),
+        unit: "payments/s",
+        detail: format!("{payments} payments of the scenario's stream, one thread"),
+    }
+}
+
+/// A live run of the lock-free pipeline or the baseline.
+pub fn live_run(
+    prepared: &Prepared,
+    baseline: bool,
+    load: Load,
+    duration: Duration,
+) -> Result<LiveReport, LiveError> {
+    let setup = prepared.setup(1, duration, load, 1_000_000, 1_000);
+    if baseline {
+        live::baseline::run(&setup)
+    } else {
+        live::run(&setup)
+    }
+}
+
+fn latency_detail(report: &LiveReport) -> String {
+    let q = |quantile: f64| report.latency_ns.value_at_quantile(quantile) as f64 / 1e3;
+    format!(
+        "p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs",
+        q(0.5),
+        q(0.99),
+        q(0.999),
+        report.latency_ns.max() as f64 / 1e3
+    )
+}
+
+/// The live rows: closed-loop throughput of both pipelines and their ratio,
+/// then open-loop latency at 50 % and 90 % of the lock-free maximum.
+pub fn live_rows(prepared: &Prepared, duration: Duration) -> Result<Vec<Row>, LiveError> {
+    let lock_free = live_run(prepared, false, Load::ClosedLoop, duration)?;
+    let baseline = live_run(prepared, true, Load::ClosedLoop, duration)?;
+    let max_rate = lock_free.throughput_per_s();
+    let mut rows = vec![
+        Row {
+            group: "live",
+            name: "closed loop, lock-free".into(),
+            value: max_rate,
+            unit: "payments/s",
+            detail: latency_detail(&lock_free),
+        },
+        Row {
+            group: "live",
+            name: "closed loop, Mutex + mpsc".into(),
+            value: baseline.throughput_per_s(),
+            unit: "payments/s",
+            detail: latency_detail(&baseline),
+        },
+        Row {
+            group: "live",
+            name: "lock-free / Mutex + mpsc".into(),
+            value: max_rate / baseline.throughput_per_s().max(1e-9),
+            unit: "×",
+            detail: "closed-loop throughput ratio, same run".into(),
+        },
+    ];
+    for share in [0.5, 0.9] {
+        let rate_per_s = (max_rate * share).max(1.0) as u64;
+        let open = live_run(prepared, false, Load::OpenLoop { rate_per_s }, duration)?;
+        rows.push(Row {
+            group: "live",
+            name: format!("open loop at {:.0} % of max: p99", share * 100.0),
+            value: open.latency_ns.value_at_quantile(0.99) as f64 / 1e3,
+            unit: "µs",
+            detail: format!(
+                "offered {:.2} M/s, carried {:.2} M/s; {}",
+                rate_per_s as f64 / 1e6,
+                open.throughput_per_s() / 1e6,
+                latency_detail(&open)
+            ),
+        });
+    }
+    Ok(rows)
+}
+
+/// The whole suite on `scenario` (its stream feeds generation and live).
+pub fn run_suite(
+    scenario: &Scenario,
+    quick: bool,
+    mut progress: impl FnMut(&str),
+) -> Result<SuiteReport, LiveError> {
+    let sizes = Sizes::new(quick);
+    let prepared = Prepared::new(scenario)?;
+    progress("replay");
+    let mut rows = replay_rows(sizes.replay_payments, if quick { 1 } else { 3 })?;
+    progress("generate");
+    rows.push(generation_row(&prepared, sizes.generated_payments));
+    progress("live");
+    rows.extend(live_rows(&prepared, sizes.live)?);
+    Ok(SuiteReport {
+        schema: "clearsim.bench.v1",
+        cores: cores(),
+        profile: profile(),
+        quick,
+        rows,
+    })
+}
+
+/// How cost grows: payments (streaming runs of the scenario scaled to 10^5 …
+/// 10^8), participants (10 … 10^4), queued payments in one gridlock run
+/// (10^3 … 10^6).
+pub fn scaling_rows(
+    scenario: &Scenario,
+    quick: bool,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<Row>, LiveError> {
+    let mut rows = Vec::new();
+    let daily: f64 = scenario.instruments.iter().map(|i| i.daily_count).sum();
+    let top = if quick { 7 } else { 8 };
+    for exponent in 5..=top {
+        progress(&format!("run 10^{exponent} payments"));
+        let payments = 10f64.powi(exponent);
+        let mut scaled = scenario.clone();
+        scaled.days = 1;
+        scaled.scale_volume(payments / daily.max(1.0));
+        let city = crate::workload::city::build_city(&scaled);
+        let started = Instant::now();
+        let result = crate::run::run(&scaled, &city, &mut crate::run::NoObserver)?;
+        let elapsed = started.elapsed();
+        rows.push(Row {
+            group: "scale: payments",
+            name: format!("10^{exponent}"),
+            value: rate(result.payments, elapsed),
+            unit: "payments/s",
+            detail: format!(
+                "{} payments generated and settled in {:.2} s (streaming, O(1) memory)",
+                result.payments,
+                elapsed.as_secs_f64()
+            ),
+        });
+    }
+    let payments = if quick { 1_000_000 } else { 5_000_000 };
+    for participants in [10u32, 100, 1_000, 10_000] {
+        progress(&format!("{participants} participants"));
+        let day = uniform_day(participants, payments);
+        let ample = i64::MAX / 4 / i64::from(participants);
+        for name in ["rtgs", "dns:hourly"] {
+            let spec = parse_strategy(name, SimTime::DEFAULT_DAY_END)
+                .map_err(EngineError::BadChannel)?
+                .spec;
+            let (elapsed, _) = replay_once(&day, participants, ample, &spec)?;
+            rows.push(Row {
+                group: "scale: participants",
+                name: format!("{participants} banks, {name}"),
+                value: rate(payments as u64, elapsed),
+                unit: "payments/s",
+                detail: format!("{payments} payments, ample liquidity"),
+            });
+        }
+    }
+    let top = if quick { 5 } else { 6 };
+    for exponent in 3..=top {
+        progress(&format!("gridlock over 10^{exponent} queued"));
+        let queued = 10usize.pow(exponent);
+        let (elapsed, held, settled) = gridlock_once(queued)?;
+        rows.push(Row {
+            group: "scale: gridlock run",
+            name: format!("10^{exponent} queued"),
+            value: elapsed.as_secs_f64() * 1e3,
+            unit: "ms",
+            detail: format!("{held} queued before the run, {settled} settle in it"),
+        });
+    }
+    Ok(rows)
+}
+
+/// One gridlock run over about `queued` payments: they all arrive at one
+/// instant with little liquidity (so most queue), then the run is timed.
+fn gridlock_once(queued: usize) -> Result<(Duration, usize, u64), EngineError> {
+    let participants = (queued / 100).clamp(10, 10_000) as u32;
+    let spec = ChannelSpec::Rtgs {
+        gridlock_every_ms: Some(60_000),
+    };
+    let opening = vec![MEAN_AMOUNT_FEN; participants as usize];
+    let credit = vec![0; participants as usize];
+    let mut engine = Engine::new(
+        Ledger::new(&opening, &credit),
+        std::slice::from_ref(&spec),
+        SimTime::DEFAULT_DAY_END,
+        queued,
+    )?;
+    let mut sink = Counting::default();
+    let at = SimTime(1_000);
+    engine.begin_instant(at)?;
+    for mut payment in uniform_day(participants, queued) {
+        payment.submit = at;
+        engine.arrive(0, payment, &mut sink)?;
+    }
+    engine.end_instant(&mut sink);
+    let held = engine.held();
+    let before = sink.settled;
+    engine.begin_instant(SimTime(60_000))?;
+    let started = Instant::now();
+    engine.end_instant(&mut sink);
+    let elapsed = started.elapsed();
+    Ok((elapsed, held, sink.settled - before))
+}

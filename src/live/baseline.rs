@@ -96,13 +96,11 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
             }
         });
         // The engine thread: one lock per instruction.
-        let mut received = 0usize;
         let mut now = Clock::sim_time(0);
-        for instruction in inbox.iter() {
-            if received % BATCH == 0 {
+        for (received, instruction) in inbox.iter().enumerate() {
+            if received.is_multiple_of(BATCH) {
                 now = Clock::sim_time(clock.now_ns());
             }
-            received += 1;
             let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
             let emit = |e| {
                 let _ = events.send(e);

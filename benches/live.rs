@@ -81,8 +81,12 @@ fn links(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(MESSAGES));
-    group.bench_function("batched_lock_free_link", |b| b.iter(|| black_box(through_link())));
-    group.bench_function("std_mpsc_per_message", |b| b.iter(|| black_box(through_mpsc())));
+    group.bench_function("batched_lock_free_link", |b| {
+        b.iter(|| black_box(through_link()))
+    });
+    group.bench_function("std_mpsc_per_message", |b| {
+        b.iter(|| black_box(through_mpsc()))
+    });
     group.finish();
 }
 

@@ -209,15 +209,21 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
     let sent = AtomicU64::new(0);
     let clock = Clock::start();
     let end_ns = setup.duration.as_nanos() as u64;
+    let placement = Placement::new(producers);
     let outcome = std::thread::scope(|scope| {
-        let reporter = scope.spawn(|| report(&events, &clock));
+        let reporter = scope.spawn(|| {
+            placement.pin_reporter();
+            report(&events, &clock)
+        });
         let gateways: Vec<_> = inputs
             .iter()
             .enumerate()
             .map(|(k, link)| {
                 let (stop, sent) = (&stop, &sent);
                 let mut gateway = Gateway::new(setup.model, setup.seed, k);
+                let placement = &placement;
                 scope.spawn(move || {
+                    placement.pin_gateway(k);
                     let count = match setup.load {
                         Load::ClosedLoop => {
                             produce_closed(link, &mut gateway, &clock, stop, end_ns)
@@ -235,7 +241,16 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                 })
             })
             .collect();
-        let settled = settle(&mut settler, &inputs, &events, &clock, end_ns, &stop);
+        let settled = scope
+            .spawn(|| {
+                placement.pin_engine();
+                // Alone on its core, the engine polls: a parked engine would
+                // need a cross-core wake-up for every batch.
+                let park = placement.cores.is_empty();
+                settle(&mut settler, &inputs, &events, &clock, end_ns, &stop, park)
+            })
+            .join()
+            .unwrap_or(Err(LiveError::Panicked));
         let gateways_ok = gateways.into_iter().all(|g| g.join().is_ok());
         let counts = reporter.join();
         (settled, gateways_ok, counts)
@@ -263,6 +278,44 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
     };
     check_accounted(&report)?;
     Ok(report)
+}
+
+/// Where the pipeline's threads run. With at least two cores, the engine has
+/// the last core to itself and polls its links (it never parks, so no
+/// gateway ever has to wake it); gateways run on the other cores, the
+/// reporter beside gateway 0, parked when idle. Left to the scheduler, three
+/// busy threads on two cores migrate, and every migration or remote wake-up
+/// shows in the latency tail (measured: docs/PERFORMANCE.md).
+struct Placement {
+    cores: Vec<core_affinity::CoreId>,
+}
+
+impl Placement {
+    fn new(producers: usize) -> Placement {
+        let cores = core_affinity::get_core_ids().unwrap_or_default();
+        let cores = if cores.len() >= 2 && producers < cores.len() * 4 {
+            cores
+        } else {
+            Vec::new()
+        };
+        Placement { cores }
+    }
+
+    fn pin_gateway(&self, gateway: usize) {
+        if let Some((_, gateway_cores)) = self.cores.split_last() {
+            let _ = core_affinity::set_for_current(gateway_cores[gateway % gateway_cores.len()]);
+        }
+    }
+
+    fn pin_reporter(&self) {
+        self.pin_gateway(0);
+    }
+
+    fn pin_engine(&self) {
+        if let Some(&last) = self.cores.last() {
+            let _ = core_affinity::set_for_current(last);
+        }
+    }
 }
 
 /// Every instruction sent was answered exactly once.
@@ -329,7 +382,25 @@ impl OpenSchedule {
     pub fn due_ns(&self, index: u64) -> u64 {
         (self.first_ns + self.interval_ns * index as f64) as u64
     }
+
+    /// How many of this gateway's payments are due by `now_ns`.
+    #[inline]
+    pub fn due_by(&self, now_ns: u64) -> u64 {
+        let elapsed = now_ns as f64 - self.first_ns;
+        if elapsed < 0.0 {
+            0
+        } else {
+            (elapsed / self.interval_ns) as u64 + 1
+        }
+    }
 }
+
+/// An open-loop gateway sends what is due once a batch's worth is due or
+/// the oldest due payment has waited this long: sending every payment alone
+/// would spend the engine's time on per-batch overhead at high rates.
+const SEND_WINDOW_NS: u64 = 4_000;
+/// ... or this many are due.
+const SEND_AT_LEAST: u64 = 64;
 
 /// Open loop: each payment is stamped with the time it was due, not the time
 /// it could be sent, so a stalled pipeline shows in the latency (no
@@ -349,8 +420,15 @@ fn produce_open(
         if now_ns >= end_ns {
             return next;
         }
-        if schedule.due_ns(next) > now_ns {
+        let oldest_due_ns = schedule.due_ns(next);
+        if oldest_due_ns > now_ns {
             backoff.snooze();
+            continue;
+        }
+        let due = schedule.due_by(now_ns).saturating_sub(next);
+        if due < SEND_AT_LEAST && now_ns - oldest_due_ns < SEND_WINDOW_NS {
+            // The reporter shares this core: let it run meanwhile.
+            std::thread::yield_now();
             continue;
         }
         backoff.reset();
@@ -405,6 +483,7 @@ fn settle(
     clock: &Clock,
     end_ns: u64,
     stop: &AtomicBool,
+    park: bool,
 ) -> Result<(), LiveError> {
     let mut writer = EventWriter {
         link: events,
@@ -453,7 +532,12 @@ fn settle(
                 settler.advance(now, |e| writer.emit(e))?;
                 settler.end_instant(|e| writer.emit(e));
             }
-            link::idle(&backoff);
+            if park {
+                link::idle(&backoff);
+            } else {
+                // Alone on its core: nothing to yield to.
+                std::hint::spin_loop();
+            }
         }
     })();
     // Whatever happened, answer for what is still queued and let the

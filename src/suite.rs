@@ -221,10 +221,11 @@ pub fn generation_row(prepared: &Prepared, payments: u64) -> Row {
 pub fn live_run(
     prepared: &Prepared,
     baseline: bool,
+    gateways: usize,
     load: Load,
     duration: Duration,
 ) -> Result<LiveReport, LiveError> {
-    let setup = prepared.setup(1, duration, load, 1_000_000, 1_000);
+    let setup = prepared.setup(gateways, duration, load, 1_000_000, 1_000);
     if baseline {
         live::baseline::run(&setup)
     } else {
@@ -243,41 +244,66 @@ fn latency_detail(report: &LiveReport) -> String {
     )
 }
 
-/// The live rows: closed-loop throughput of both pipelines and their ratio,
-/// then open-loop latency at 50 % and 90 % of the lock-free maximum.
-pub fn live_rows(prepared: &Prepared, duration: Duration) -> Result<Vec<Row>, LiveError> {
-    let lock_free = live_run(prepared, false, Load::ClosedLoop, duration)?;
-    let baseline = live_run(prepared, true, Load::ClosedLoop, duration)?;
-    let max_rate = lock_free.throughput_per_s();
-    let mut rows = vec![
-        Row {
+/// The live rows: closed-loop throughput of both pipelines and their ratio
+/// (one gateway, then two), then open-loop latency at 50 % and 90 % of the
+/// lock-free maximum and at 5 M payments/s.
+pub fn live_rows(prepared: &mut Prepared, duration: Duration) -> Result<Vec<Row>, LiveError> {
+    let mut rows = Vec::new();
+    let mut max_rate = 0.0;
+    // The gateways generate the stream as they go; then, to compare the
+    // pipelines without the cost of generating, they replay 4 M
+    // instructions generated beforehand.
+    let runs = [(1, false), (2, false), (1, true)];
+    for (gateways, pregenerated) in runs {
+        if pregenerated && prepared.pregenerated.is_empty() {
+            prepared.pregenerate(4_000_000);
+        }
+        let prepared = &*prepared;
+        let lock_free = live_run(prepared, false, gateways, Load::ClosedLoop, duration)?;
+        let baseline = live_run(prepared, true, gateways, Load::ClosedLoop, duration)?;
+        let suffix = match (gateways, pregenerated) {
+            (1, false) => String::new(),
+            (_, false) => format!(", {gateways} gateways"),
+            (_, true) => ", pre-generated".to_string(),
+        };
+        if gateways == 1 && !pregenerated {
+            max_rate = lock_free.throughput_per_s();
+        }
+        rows.push(Row {
             group: "live",
-            name: "closed loop, lock-free".into(),
-            value: max_rate,
+            name: format!("closed loop, lock-free{suffix}"),
+            value: lock_free.throughput_per_s(),
             unit: "payments/s",
             detail: latency_detail(&lock_free),
-        },
-        Row {
+        });
+        rows.push(Row {
             group: "live",
-            name: "closed loop, Mutex + mpsc".into(),
+            name: format!("closed loop, Mutex + mpsc{suffix}"),
             value: baseline.throughput_per_s(),
             unit: "payments/s",
             detail: latency_detail(&baseline),
-        },
-        Row {
-            group: "live",
-            name: "lock-free / Mutex + mpsc".into(),
-            value: max_rate / baseline.throughput_per_s().max(1e-9),
-            unit: "×",
-            detail: "closed-loop throughput ratio, same run".into(),
-        },
-    ];
-    for share in [0.5, 0.9] {
-        let rate_per_s = (max_rate * share).max(1.0) as u64;
-        let open = live_run(prepared, false, Load::OpenLoop { rate_per_s }, duration)?;
+        });
         rows.push(Row {
             group: "live",
-            name: format!("open loop at {:.0} % of max: p99", share * 100.0),
+            name: format!("lock-free / Mutex + mpsc{suffix}"),
+            value: lock_free.throughput_per_s() / baseline.throughput_per_s().max(1e-9),
+            unit: "×",
+            detail: "closed-loop throughput ratio, same run".into(),
+        });
+    }
+    prepared.pregenerated = Vec::new();
+    let prepared = &*prepared;
+    let points = [
+        ("50 % of max".to_string(), max_rate * 0.5),
+        ("90 % of max".to_string(), max_rate * 0.9),
+        ("5 M/s".to_string(), 5e6),
+    ];
+    for (label, rate) in points {
+        let rate_per_s = rate.max(1.0) as u64;
+        let open = live_run(prepared, false, 1, Load::OpenLoop { rate_per_s }, duration)?;
+        rows.push(Row {
+            group: "live",
+            name: format!("open loop at {label}: p99"),
             value: open.latency_ns.value_at_quantile(0.99) as f64 / 1e3,
             unit: "µs",
             detail: format!(
@@ -298,13 +324,13 @@ pub fn run_suite(
     mut progress: impl FnMut(&str),
 ) -> Result<SuiteReport, LiveError> {
     let sizes = Sizes::new(quick);
-    let prepared = Prepared::new(scenario)?;
+    let mut prepared = Prepared::new(scenario)?;
     progress("replay");
     let mut rows = replay_rows(sizes.replay_payments, if quick { 1 } else { 3 })?;
     progress("generate");
     rows.push(generation_row(&prepared, sizes.generated_payments));
     progress("live");
-    rows.extend(live_rows(&prepared, sizes.live)?);
+    rows.extend(live_rows(&mut prepared, sizes.live)?);
     Ok(SuiteReport {
         schema: "clearsim.bench.v1",
         cores: cores(),

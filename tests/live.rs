@@ -198,6 +198,9 @@ fn bench_quick_writes_one_table_and_its_json() {
         "closed loop, Mutex + mpsc",
         "lock-free / Mutex + mpsc",
         "open loop at 90 % of max: p99",
+        "open loop at 5 M/s: p99",
+        "lock-free / Mutex + mpsc, 2 gateways",
+        "lock-free / Mutex + mpsc, pre-generated",
     ] {
         assert!(names.contains(&expected), "{expected} missing: {names:?}");
         assert!(stdout.contains(expected), "{expected} not printed");

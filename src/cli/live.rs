@@ -35,6 +35,10 @@ pub struct LiveArgs {
     /// Run the comparison pipeline (Mutex + std::sync::mpsc) instead.
     #[arg(long)]
     baseline: bool,
+    /// Gateways replay this many instructions generated before the run
+    /// instead of generating as they go (measures the pipeline alone).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pregenerated: Option<u64>,
     /// Also write live.json here (created).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -119,7 +123,10 @@ pub fn nanos(ns: u64) -> String {
 
 pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
     let scenario = super::run::load(&args.config, args.seed, None, None)?;
-    let prepared = Prepared::new(&scenario).map_err(super::engine_failure)?;
+    let mut prepared = Prepared::new(&scenario).map_err(super::engine_failure)?;
+    if let Some(count) = args.pregenerated {
+        prepared.pregenerate(count as usize);
+    }
     let setup = prepared.setup(
         usize::from(args.producers),
         args.duration,

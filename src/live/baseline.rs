@@ -12,8 +12,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::{
-    BATCH, BUFFERS, Clock, Event, Gateway, LiveError, LiveReport, LiveSetup, Load, OpenSchedule,
-    Outcome, Settler, check_accounted, live_engine, new_latency_histogram,
+    BATCH, BUFFERS, Clock, Event, LiveError, LiveReport, LiveSetup, Load, OpenSchedule, Outcome,
+    Settler, check_accounted, live_engine, new_latency_histogram,
 };
 
 /// Runs the mutex-and-mpsc pipeline for the setup's duration.
@@ -36,7 +36,7 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
         for k in 0..producers {
             let instructions = instructions.clone();
             let sent = &sent;
-            let mut gateway = Gateway::new(setup.model, setup.seed, k);
+            let mut gateway = setup.gateway(k);
             let load = setup.load;
             scope.spawn(move || {
                 let schedule = match load {

@@ -61,6 +61,17 @@ pub struct LiveSetup<'a> {
     pub load: Load,
     /// At most this many payments wait in the queues; more are rejected.
     pub max_queued: usize,
+    /// Instructions generated before the run, cycled by the gateways instead
+    /// of generating (empty: generate).
+    pub pregenerated: &'a [Instruction],
+}
+
+impl LiveSetup<'_> {
+    /// Gateway `k` of the run.
+    pub fn gateway(&self, k: usize) -> Gateway<'_> {
+        let share = self.pregenerated.len() / self.producers.max(1);
+        Gateway::new(self.model, self.seed, k).replaying(self.pregenerated, k * share)
+    }
 }
 
 /// What a live run measured.
@@ -151,12 +162,16 @@ pub fn live_engine(setup: &LiveSetup<'_>) -> Result<Engine, LiveError> {
 }
 
 /// One bank gateway's share of the stream: day after day of the config's
-/// stream, under its own seed, counterparties and amounts only.
+/// stream, under its own seed, counterparties and amounts only — or, to
+/// measure the pipeline without the cost of generating, instructions
+/// generated before the run, over and over.
 pub struct Gateway<'m> {
     model: &'m StreamModel,
     seed: u64,
     day: u32,
     stream: DayStream<'m>,
+    /// Pre-generated instructions and the position in them.
+    replay: Option<(&'m [Instruction], usize)>,
 }
 
 impl<'m> Gateway<'m> {
@@ -167,12 +182,33 @@ impl<'m> Gateway<'m> {
             seed,
             day: 0,
             stream: model.day(seed, 0, 1.0),
+            replay: None,
         }
+    }
+
+    /// Cycles through `instructions` (non-empty) from `start` instead.
+    pub fn replaying(mut self, instructions: &'m [Instruction], start: usize) -> Gateway<'m> {
+        if !instructions.is_empty() {
+            self.replay = Some((instructions, start % instructions.len()));
+        }
+        self
     }
 
     /// The next instruction, created at `created_ns`.
     #[inline]
     pub fn next(&mut self, created_ns: u64) -> Instruction {
+        if let Some((instructions, at)) = self.replay.as_mut() {
+            let instruction = instructions[*at];
+            *at = if *at + 1 == instructions.len() {
+                0
+            } else {
+                *at + 1
+            };
+            return Instruction {
+                created_ns,
+                ..instruction
+            };
+        }
         // Bounded: a day of the stream has payments unless the config has
         // none (its instruments have positive counts), and days are endless.
         let generated = loop {
@@ -209,7 +245,7 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
     let sent = AtomicU64::new(0);
     let clock = Clock::start();
     let end_ns = setup.duration.as_nanos() as u64;
-    let placement = Placement::new(producers);
+    let placement = Placement::new(producers, setup.load);
     let outcome = std::thread::scope(|scope| {
         let reporter = scope.spawn(|| {
             placement.pin_reporter();
@@ -220,7 +256,7 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
             .enumerate()
             .map(|(k, link)| {
                 let (stop, sent) = (&stop, &sent);
-                let mut gateway = Gateway::new(setup.model, setup.seed, k);
+                let mut gateway = setup.gateway(k);
                 let placement = &placement;
                 scope.spawn(move || {
                     placement.pin_gateway(k);
@@ -280,20 +316,23 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
     Ok(report)
 }
 
-/// Where the pipeline's threads run. With at least two cores, the engine has
-/// the last core to itself and polls its links (it never parks, so no
-/// gateway ever has to wake it); gateways run on the other cores, the
-/// reporter beside gateway 0, parked when idle. Left to the scheduler, three
-/// busy threads on two cores migrate, and every migration or remote wake-up
-/// shows in the latency tail (measured: docs/PERFORMANCE.md).
+/// Where the pipeline's threads run. In open loop (latency matters), with at
+/// least two cores, the engine has the last core to itself and polls its
+/// links (it never parks, so no gateway ever has to wake it); gateways run
+/// on the other cores, the reporter beside gateway 0, parked when idle. Left
+/// to the scheduler, three threads on two cores migrate, and every migration
+/// or remote wake-up shows in the latency tail. In closed loop (throughput
+/// matters) nothing is pinned and idle threads park, so that whichever
+/// thread has work gets the cores (measured: docs/PERFORMANCE.md).
 struct Placement {
     cores: Vec<core_affinity::CoreId>,
 }
 
 impl Placement {
-    fn new(producers: usize) -> Placement {
+    fn new(producers: usize, load: Load) -> Placement {
         let cores = core_affinity::get_core_ids().unwrap_or_default();
-        let cores = if cores.len() >= 2 && producers < cores.len() * 4 {
+        let latency_bound = matches!(load, Load::OpenLoop { .. });
+        let cores = if latency_bound && cores.len() >= 2 && producers < cores.len() * 4 {
             cores
         } else {
             Vec::new()
@@ -591,6 +630,8 @@ pub struct Prepared {
     pub model: StreamModel,
     pub spec: ChannelSpec,
     pub seed: u64,
+    /// Instructions generated ahead (see [`Prepared::pregenerate`]).
+    pub pregenerated: Vec<Instruction>,
 }
 
 impl Prepared {
@@ -608,7 +649,15 @@ impl Prepared {
             model,
             spec,
             seed: scenario.seed,
+            pregenerated: Vec::new(),
         })
+    }
+
+    /// Generates `count` instructions of the stream now, for gateways that
+    /// replay them instead of generating during the run.
+    pub fn pregenerate(&mut self, count: usize) {
+        let mut gateway = Gateway::new(&self.model, self.seed, 0);
+        self.pregenerated = (0..count).map(|_| gateway.next(0)).collect();
     }
 
     /// A live run of `duration` with gridlock (or offsetting) runs every
@@ -631,6 +680,7 @@ impl Prepared {
             duration,
             load,
             max_queued,
+            pregenerated: &self.pregenerated,
         }
     }
 }

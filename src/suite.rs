@@ -399,7 +399,7 @@ pub fn scaling_rows(
         let (elapsed, held, settled) = gridlock_once(queued)?;
         rows.push(Row {
             group: "scale: gridlock run",
-            name: format!("10^{exponent} queued"),
+            name: format!("~10^{exponent} queued"),
             value: elapsed.as_secs_f64() * 1e3,
             unit: "ms",
             detail: format!("{held} queued before the run, {settled} settle in it"),
@@ -408,10 +408,12 @@ pub fn scaling_rows(
     Ok(rows)
 }
 
-/// One gridlock run over about `queued` payments: they all arrive at one
-/// instant with little liquidity (so most queue), then the run is timed.
+/// One gridlock run over about `queued` payments: four times as many arrive
+/// at one instant with little liquidity (about a quarter queue), then the
+/// run is timed.
 fn gridlock_once(queued: usize) -> Result<(Duration, usize, u64), EngineError> {
     let participants = (queued / 100).clamp(10, 10_000) as u32;
+    let arrivals = queued * 4;
     let spec = ChannelSpec::Rtgs {
         gridlock_every_ms: Some(60_000),
     };
@@ -421,12 +423,12 @@ fn gridlock_once(queued: usize) -> Result<(Duration, usize, u64), EngineError> {
         Ledger::new(&opening, &credit),
         std::slice::from_ref(&spec),
         SimTime::DEFAULT_DAY_END,
-        queued,
+        arrivals,
     )?;
     let mut sink = Counting::default();
     let at = SimTime(1_000);
     engine.begin_instant(at)?;
-    for mut payment in uniform_day(participants, queued) {
+    for mut payment in uniform_day(participants, arrivals) {
         payment.submit = at;
         engine.arrive(0, payment, &mut sink)?;
     }

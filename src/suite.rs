@@ -399,10 +399,13 @@ pub fn scaling_rows(
         let (elapsed, held, settled) = gridlock_once(queued)?;
         rows.push(Row {
             group: "scale: gridlock run",
-            name: format!("~10^{exponent} queued"),
+            name: format!("{held} queued"),
             value: elapsed.as_secs_f64() * 1e3,
             unit: "ms",
-            detail: format!("{held} queued before the run, {settled} settle in it"),
+            detail: format!(
+                "{} arrivals at one instant, {held} queue, {settled} settle in the run",
+                queued * 4
+            ),
         });
     }
     Ok(rows)

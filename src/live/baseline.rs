@@ -9,11 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
-
 use super::{
-    BATCH, BUFFERS, Clock, Event, LiveError, LiveReport, LiveSetup, Load, OpenSchedule, Outcome,
-    Settler, check_accounted, live_engine, new_latency_histogram,
+    BATCH, BUFFERS, Clock, Event, LiveError, LiveReport, LiveSetup, Load, OpenSchedule, Settler,
+    Tally, finish, live_engine,
 };
 
 /// Runs the mutex-and-mpsc pipeline for the setup's duration.
@@ -133,49 +131,23 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
     if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(error);
     }
-    let (counts, latency_ns, last_ns) = match outcome {
-        (true, Ok(result)) => result,
+    let tally = match outcome {
+        (true, Ok(tally)) => tally,
         _ => return Err(LiveError::Panicked),
     };
     let settler = settler.into_inner().unwrap_or_else(PoisonError::into_inner);
-    settler
-        .engine()
-        .ledger()
-        .check_invariants()
-        .map_err(LiveError::Ledger)?;
-    let report = LiveReport {
-        producers,
-        load: setup.load,
-        elapsed: Duration::from_nanos(last_ns),
-        sent: sent.load(Ordering::Relaxed),
-        settled: counts[0],
-        queued_at_close: counts[1],
-        rejected: counts[2],
-        latency_ns,
-    };
-    check_accounted(&report)?;
-    Ok(report)
+    finish(setup, &settler, sent.load(Ordering::Relaxed), tally)
 }
 
 /// One clock read per burst of events already waiting.
-fn report(outbox: mpsc::Receiver<Event>, clock: &Clock) -> ([u64; 3], Histogram<u64>, u64) {
-    let mut counts = [0u64; 3];
-    let mut latency = new_latency_histogram();
-    let mut last_ns = 0;
+fn report(outbox: mpsc::Receiver<Event>, clock: &Clock) -> Tally {
+    let mut tally = Tally::new();
     // Bounded: ends when every sender is dropped.
     while let Ok(first) = outbox.recv() {
         let now_ns = clock.now_ns();
-        last_ns = now_ns;
         for event in std::iter::once(first).chain(outbox.try_iter().take(BATCH)) {
-            match event.outcome {
-                Outcome::Settled => {
-                    counts[0] += 1;
-                    latency.saturating_record(now_ns.saturating_sub(event.created_ns).max(1));
-                }
-                Outcome::QueuedAtClose => counts[1] += 1,
-                Outcome::Rejected => counts[2] += 1,
-            }
+            tally.record(&event, now_ns);
         }
     }
-    (counts, latency, last_ns)
+    tally
 }

@@ -291,26 +291,79 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
         let counts = reporter.join();
         (settled, gateways_ok, counts)
     });
-    let (settled, gateways_ok, counts) = outcome;
+    let (settled, gateways_ok, tally) = outcome;
     settled?;
-    let (counts, latency_ns, last_ns) = match (gateways_ok, counts) {
-        (true, Ok(counts)) => counts,
+    let tally = match (gateways_ok, tally) {
+        (true, Ok(tally)) => tally,
         _ => return Err(LiveError::Panicked),
     };
+    finish(setup, &settler, sent.load(Ordering::Relaxed), tally)
+}
+
+/// What the reporter thread counted.
+pub struct Tally {
+    settled: u64,
+    queued_at_close: u64,
+    rejected: u64,
+    latency_ns: Histogram<u64>,
+    last_ns: u64,
+}
+
+impl Tally {
+    pub fn new() -> Tally {
+        Tally {
+            settled: 0,
+            queued_at_close: 0,
+            rejected: 0,
+            latency_ns: new_latency_histogram(),
+            last_ns: 0,
+        }
+    }
+
+    /// One event, received at `now_ns`.
+    #[inline]
+    pub fn record(&mut self, event: &Event, now_ns: u64) {
+        match event.outcome {
+            Outcome::Settled => {
+                self.settled += 1;
+                let latency_ns = now_ns.saturating_sub(event.created_ns).max(1);
+                self.latency_ns.saturating_record(latency_ns);
+            }
+            Outcome::QueuedAtClose => self.queued_at_close += 1,
+            Outcome::Rejected => self.rejected += 1,
+        }
+        self.last_ns = now_ns;
+    }
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally::new()
+    }
+}
+
+/// The end of a run, for both pipelines: the ledger's invariants hold, and
+/// every instruction sent was answered once.
+pub fn finish(
+    setup: &LiveSetup<'_>,
+    settler: &Settler,
+    sent: u64,
+    tally: Tally,
+) -> Result<LiveReport, LiveError> {
     settler
         .engine()
         .ledger()
         .check_invariants()
         .map_err(LiveError::Ledger)?;
     let report = LiveReport {
-        producers,
+        producers: setup.producers.max(1),
         load: setup.load,
-        elapsed: Duration::from_nanos(last_ns),
-        sent: sent.load(Ordering::Relaxed),
-        settled: counts[0],
-        queued_at_close: counts[1],
-        rejected: counts[2],
-        latency_ns,
+        elapsed: Duration::from_nanos(tally.last_ns),
+        sent,
+        settled: tally.settled,
+        queued_at_close: tally.queued_at_close,
+        rejected: tally.rejected,
+        latency_ns: tally.latency_ns,
     };
     check_accounted(&report)?;
     Ok(report)
@@ -588,36 +641,24 @@ fn settle(
     result
 }
 
-/// The reporter thread: one clock read per batch of events; returns the
-/// counts (settled, queued at close, rejected), the latency histogram and the
-/// time of the last event.
-fn report(events: &Link<Event>, clock: &Clock) -> ([u64; 3], Histogram<u64>, u64) {
-    let mut counts = [0u64; 3];
-    let mut latency = new_latency_histogram();
-    let mut last_ns = 0;
+/// The reporter thread: one clock read per batch of events.
+fn report(events: &Link<Event>, clock: &Clock) -> Tally {
+    let mut tally = Tally::new();
     let backoff = crossbeam_utils::Backoff::new();
     events.register_reader();
     // Bounded: the engine closes the link when it is done.
     loop {
         let Some(batch) = events.receive() else {
             if events.is_drained() {
-                return (counts, latency, last_ns);
+                return tally;
             }
             link::idle(&backoff);
             continue;
         };
         backoff.reset();
         let now_ns = clock.now_ns();
-        last_ns = now_ns;
         for event in &batch {
-            match event.outcome {
-                Outcome::Settled => {
-                    counts[0] += 1;
-                    latency.saturating_record(now_ns.saturating_sub(event.created_ns).max(1));
-                }
-                Outcome::QueuedAtClose => counts[1] += 1,
-                Outcome::Rejected => counts[2] += 1,
-            }
+            tally.record(event, now_ns);
         }
         events.release(batch);
     }

@@ -7,34 +7,14 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use clearsim::engine::{Engine, Ledger, Payment, Sink};
+use clearsim::engine::{Engine, Ledger, Payment};
 use clearsim::input::Day;
 use clearsim::strategy::{ChannelSpec, Unwind};
+use clearsim::suite::{self, Counting, replay_once, uniform_day};
 use clearsim::time::SimTime;
-use clearsim::workload::UniformDay;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
-const SEED: u64 = 20_051_231;
 const MEAN_AMOUNT_FEN: i64 = 1_000_000;
-
-/// Counts outcomes; `late` = settled after submission or never (queued).
-#[derive(Default)]
-struct CountingSink {
-    settled: u64,
-    late: u64,
-}
-
-impl Sink for CountingSink {
-    #[inline]
-    fn settled(&mut self, payment: &Payment, at: SimTime) {
-        self.settled += 1;
-        self.late += u64::from(at != payment.submit);
-    }
-    #[inline]
-    fn unsettled(&mut self, _payment: &Payment) {
-        self.late += 1;
-    }
-}
 
 /// Days are generated once, on first use, so that a filtered run only pays
 /// for the days it measures.
@@ -46,63 +26,20 @@ fn day(participants: u32, payments: usize) -> &'static [Payment] {
         return found;
     }
     let generated: &'static [Payment] =
-        Box::leak(generate(participants, payments).into_boxed_slice());
+        Box::leak(uniform_day(participants, payments).into_boxed_slice());
     days.push((participants, payments, generated));
     generated
 }
 
-fn generate(participants: u32, payments: usize) -> Vec<Payment> {
-    UniformDay {
-        participants,
-        payments,
-        day_end: SimTime::DEFAULT_DAY_END,
-        mean_amount_fen: MEAN_AMOUNT_FEN,
-        seed: SEED,
-    }
-    .generate()
+/// The suite's replay (the same code `clearsim bench` times), by criterion.
+fn run(payments: &[Payment], participants: u32, opening_fen: i64, spec: &ChannelSpec) -> Counting {
+    replay_once(payments, participants, opening_fen, spec)
+        .expect("valid channel")
+        .1
 }
 
-fn run(
-    payments: &[Payment],
-    participants: u32,
-    opening_fen: i64,
-    spec: &ChannelSpec,
-) -> CountingSink {
-    let opening = vec![opening_fen; participants as usize];
-    let credit = vec![0; participants as usize];
-    let mut engine = Engine::new(
-        Ledger::new(&opening, &credit),
-        std::slice::from_ref(spec),
-        SimTime::DEFAULT_DAY_END,
-        1 << 16,
-    )
-    .expect("valid channel");
-    let mut sink = CountingSink::default();
-    engine
-        .run_day(payments.iter().map(|&p| (0, p)), &mut sink)
-        .expect("runs");
-    sink
-}
-
-/// Opening balance (same for all) at which about a third of payments queue
-/// under plain rtgs, found by bisection.
 fn scarce_opening(payments: &[Payment], participants: u32) -> i64 {
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    };
-    // Bisection over the whole day (balances drift over a day, so a prefix
-    // would understate the liquidity needed).
-    let (mut low, mut high) = (0i64, 4_000 * MEAN_AMOUNT_FEN);
-    for _ in 0..14 {
-        let mid = (low + high) / 2;
-        let late = run(payments, participants, mid, &spec).late as f64 / payments.len() as f64;
-        if late > 1.0 / 3.0 {
-            low = mid
-        } else {
-            high = mid
-        }
-    }
-    high
+    suite::scarce_opening(payments, participants).expect("valid channel")
 }
 
 fn strategies(c: &mut Criterion) {
@@ -218,7 +155,7 @@ fn gridlock_run(c: &mut Criterion) {
             payments.len(),
         )
         .expect("valid channel");
-        let mut sink = CountingSink::default();
+        let mut sink = Counting::default();
         // All payments arrive at one instant, queued behind a blocked head.
         engine.begin_instant(SimTime(0)).expect("forward");
         for &payment in payments {

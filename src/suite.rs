@@ -89,9 +89,9 @@ pub fn profile() -> &'static str {
 
 /// Counts settlements; `late` = settled after submission or never.
 #[derive(Default)]
-struct Counting {
-    settled: u64,
-    late: u64,
+pub struct Counting {
+    pub settled: u64,
+    pub late: u64,
 }
 
 impl Sink for Counting {
@@ -119,7 +119,7 @@ pub fn uniform_day(participants: u32, payments: usize) -> Vec<Payment> {
 
 /// Replays `payments` through `spec` with the same opening for everybody;
 /// returns the time taken and the outcome counts.
-fn replay_once(
+pub fn replay_once(
     payments: &[Payment],
     participants: u32,
     opening_fen: i64,

@@ -191,23 +191,7 @@ impl State<'_> {
     }
 
     fn release_bypass(&mut self, t: u32) {
-        loop {
-            let mut progress = false;
-            for s in 0..self.balance.len() {
-                for row in self.queue(s) {
-                    let p = self.day.payments[row].clone();
-                    if self.avail(s) >= p.amount {
-                        self.balance[s] -= p.amount;
-                        self.balance[p.receiver] += p.amount;
-                        self.settle[row] = Some(t);
-                        progress = true;
-                    }
-                }
-            }
-            if !progress {
-                break;
-            }
-        }
+        self.release_passes(t, None);
     }
 
     fn offset(&mut self, row: usize, t: u32) {
@@ -242,14 +226,22 @@ impl State<'_> {
     }
 
     fn release_balanced(&mut self, t: u32, max_pct: i64) {
+        self.release_passes(t, Some(max_pct));
+    }
+
+    /// Full passes over senders in index order, each queue in queue order,
+    /// settling every payment that is covered (and, with a maximum, keeps
+    /// the receiver within it) when reached, until a pass settles nothing.
+    fn release_passes(&mut self, t: u32, max_pct: Option<i64>) {
         loop {
             let mut progress = false;
             for s in 0..self.balance.len() {
                 for row in self.queue(s) {
                     let p = self.day.payments[row].clone();
-                    if self.avail(s) >= p.amount
-                        && self.balance[p.receiver] + p.amount <= self.max(p.receiver, max_pct)
-                    {
+                    let fits = max_pct.is_none_or(|pct| {
+                        self.balance[p.receiver] + p.amount <= self.max(p.receiver, pct)
+                    });
+                    if self.avail(s) >= p.amount && fits {
                         self.balance[s] -= p.amount;
                         self.balance[p.receiver] += p.amount;
                         self.settle[row] = Some(t);

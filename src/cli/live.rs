@@ -28,8 +28,8 @@ pub struct LiveArgs {
     /// Wall-clock interval of gridlock runs (or of chips' offsetting sets).
     #[arg(long, default_value = "1s", value_parser = super::replay::parse_duration_arg)]
     gridlock_every: u32,
-    /// At most this many payments wait in the queues; arrivals beyond are
-    /// rejected.
+    /// At most this many payments wait in the queues; while they are full,
+    /// arrivals that would have to wait are rejected.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     max_queued: u64,
     /// Run the comparison pipeline (Mutex + std::sync::mpsc) instead.

@@ -165,6 +165,14 @@ impl Engine {
         self.slab.len()
     }
 
+    /// Whether `payment` would settle the moment it arrives in `channel`
+    /// (so admitting it cannot add to what is held).
+    pub fn settles_on_arrival(&self, channel: usize, payment: &Payment) -> bool {
+        self.channels
+            .get(channel)
+            .is_some_and(|c| c.settles_on_arrival(&self.ledger, payment))
+    }
+
     /// Replays a whole day: `payments` must come in processing order
     /// (`(submit, file row)`), each with the index of its channel.
     pub fn run_day<S, I>(&mut self, payments: I, sink: &mut S) -> Result<(), EngineError>

@@ -59,7 +59,8 @@ pub struct LiveSetup<'a> {
     pub producers: usize,
     pub duration: Duration,
     pub load: Load,
-    /// At most this many payments wait in the queues; more are rejected.
+    /// At most this many payments wait in the queues; while they are full,
+    /// arrivals that would have to wait are rejected.
     pub max_queued: usize,
     /// Instructions generated before the run, cycled by the gateways instead
     /// of generating (empty: generate).

@@ -84,22 +84,16 @@ impl Settler {
         Ok(())
     }
 
-    /// One arrival at the current instant.
+    /// One arrival at the current instant. When the queues are full, only
+    /// an instruction that settles at once is admitted (it cannot add to
+    /// them); any other is rejected.
     #[inline]
     pub fn submit<F: FnMut(Event)>(
         &mut self,
         instruction: &Instruction,
         mut emit: F,
     ) -> Result<(), EngineError> {
-        if self.engine.held() >= self.max_queued {
-            emit(Event {
-                created_ns: instruction.created_ns,
-                outcome: Outcome::Rejected,
-            });
-            return Ok(());
-        }
         let key = self.next_key;
-        self.next_key += 1;
         let payment = Payment {
             key,
             submit: self.now,
@@ -109,6 +103,14 @@ impl Settler {
             priority: 0,
             tag: 0,
         };
+        if self.engine.held() >= self.max_queued && !self.engine.settles_on_arrival(0, &payment) {
+            emit(Event {
+                created_ns: instruction.created_ns,
+                outcome: Outcome::Rejected,
+            });
+            return Ok(());
+        }
+        self.next_key += 1;
         let mut sink = EventSink {
             created_of_queued: &mut self.created_of_queued,
             current: Some((key, instruction.created_ns, false)),

@@ -39,6 +39,11 @@ pub trait Strategy {
     }
     /// Pre-allocates room for `payments` held at once (a hint).
     fn reserve(&mut self, _payments: usize) {}
+    /// Whether `payment`, arriving now, would settle at once rather than be
+    /// held (deferred channels hold everything).
+    fn settles_on_arrival(&self, _ledger: &Ledger, _payment: &Payment) -> bool {
+        false
+    }
 }
 
 /// How a `dns` cycle removes payments when some participant cannot cover its
@@ -260,6 +265,9 @@ impl Strategy for Channel {
     }
     fn reserve(&mut self, payments: usize) {
         dispatch!(self, inner => inner.reserve(payments))
+    }
+    fn settles_on_arrival(&self, ledger: &Ledger, payment: &Payment) -> bool {
+        dispatch!(self, inner => inner.settles_on_arrival(ledger, payment))
     }
 }
 

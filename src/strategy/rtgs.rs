@@ -528,6 +528,13 @@ impl Strategy for Rtgs {
     fn is_gross(&self) -> bool {
         true
     }
+
+    /// Nothing of the sender's is queued ahead and it can pay: the arrival
+    /// fast path. (Under bypass or offsetting a payment may also settle
+    /// otherwise; this answers for the fast path only.)
+    fn settles_on_arrival(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
+        self.head[payment.sender as usize] == NIL && self.can_settle(ledger, payment)
+    }
 }
 
 /// Removes `at` from sender `i`'s queue, `before` being the slot ahead of it

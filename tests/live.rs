@@ -206,3 +206,59 @@ fn bench_quick_writes_one_table_and_its_json() {
         assert!(stdout.contains(expected), "{expected} not printed");
     }
 }
+
+#[test]
+fn full_queues_still_admit_what_settles_at_once() {
+    use clearsim::engine::{Engine, Ledger};
+    use clearsim::live::{Event, Instruction, Outcome, Settler};
+    use clearsim::time::SimTime;
+    // A (0) has nothing, B (1) has 100; one payment may wait.
+    let engine = Engine::new(
+        Ledger::new(&[0, 100], &[0, 0]),
+        &[ChannelSpec::Rtgs {
+            gridlock_every_ms: None,
+        }],
+        SimTime(60_000),
+        4,
+    )
+    .expect("valid");
+    let mut settler = Settler::new(engine, 1);
+    let mut outcomes = Vec::new();
+    settler
+        .advance(SimTime(1), |e: Event| outcomes.push(e))
+        .expect("forward");
+    let mut send = |sender: u32, receiver: u32, amount_fen: i64, created_ns: u64| {
+        let instruction = Instruction {
+            sender,
+            receiver,
+            amount_fen,
+            created_ns,
+        };
+        let mut events = Vec::new();
+        settler
+            .submit(&instruction, |e| events.push(e))
+            .expect("admitted or rejected");
+        events
+    };
+    let settled = |created_ns| Event {
+        created_ns,
+        outcome: Outcome::Settled,
+    };
+    // 1: A → B 50 waits (the queue is now full).
+    assert_eq!(send(0, 1, 50, 1), []);
+    // 2: A → B 10 would wait too: rejected.
+    assert_eq!(
+        send(0, 1, 10, 2),
+        [Event {
+            created_ns: 2,
+            outcome: Outcome::Rejected
+        }]
+    );
+    // 3: B → A 30 settles at once, so it is admitted although the queue is
+    // full; A (30) still cannot pay 50.
+    assert_eq!(send(1, 0, 30, 3), [settled(3)]);
+    // 4: B → A 30 again: A reaches 60 and its queued 50 goes too.
+    assert_eq!(send(1, 0, 30, 4), [settled(4), settled(1)]);
+    // 5: the queue is empty again: A → B 10 settles.
+    assert_eq!(send(0, 1, 10, 5), [settled(5)]);
+}

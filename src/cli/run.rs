@@ -191,6 +191,12 @@ fn print_run(summary: &report::run::RunSummary, out: &Path, elapsed: std::time::
             yuan(d.knock_on.unsettled_value_at_others)
         );
     }
+    if summary.guarantee_fund_used != 0 {
+        println!(
+            "guarantee fund: paid {} yuan for short participants",
+            yuan(summary.guarantee_fund_used)
+        );
+    }
     let seconds = elapsed.as_secs_f64();
     println!(
         "engine: {} payments in {:.3} s = {} payments/s (generation and settlement, one thread); report in {}",

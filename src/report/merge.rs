@@ -124,6 +124,9 @@ pub fn merge_runs(summaries: Vec<RunSummary>) -> Result<RunSummary, String> {
             row.closing = other.closing;
         }
         merged.merged_seeds.push(next.seed);
+        merged.guarantee_fund_used = merged
+            .guarantee_fund_used
+            .saturating_add(next.guarantee_fund_used);
         merged.default = match (merged.default.take(), next.default) {
             (Some(mut a), Some(b)) => {
                 a.knock_on = add_knock_on(a.knock_on, b.knock_on);

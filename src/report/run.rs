@@ -35,6 +35,14 @@ pub struct RunSummary {
     /// Present when a participant defaulted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<DefaultReport>,
+    /// Fen that dns guarantee funds paid for short participants (money from
+    /// outside the accounts), over the run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub guarantee_fund_used: i64,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
 }
 
 /// One participant's liquidity over the run (fen).
@@ -137,6 +145,7 @@ pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunS
             at: d.at.to_string(),
             knock_on: result.knock_on,
         }),
+        guarantee_fund_used: result.knock_on.guarantee_fund_used,
     }
 }
 
@@ -258,7 +267,7 @@ pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
         .iter()
         .map(|p| p.liquidity_used)
         .collect();
-    let default = summary.default.as_ref().map_or(String::new(), |d| {
+    let mut default = summary.default.as_ref().map_or(String::new(), |d| {
         format!(
             "\n**Default:** {} stops paying at {}. Left unsettled between the other participants: {} payments, {} yuan.\n",
             d.participant,
@@ -267,6 +276,12 @@ pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
             yuan(d.knock_on.unsettled_value_at_others)
         )
     });
+    if summary.guarantee_fund_used != 0 {
+        default += &format!(
+            "\n**Guarantee fund:** paid {} yuan for short participants (money from outside the accounts).\n",
+            yuan(summary.guarantee_fund_used)
+        );
+    }
     let markdown = format!(
         "# clearsim run: {}\n\n{} participants, {} day(s), seed {}, day end {}. In-transit: deposit → funds available for cheques, submission → settlement otherwise.\n{}\n## Channels\n\n{}\n## Instruments\n\n{}\n## Liquidity by day\n\n{}",
         summary.scenario,

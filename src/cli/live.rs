@@ -45,6 +45,9 @@ pub struct LiveArgs {
     /// Override the config's seed.
     #[arg(long)]
     seed: Option<u64>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn parse_run_duration(text: &str) -> Result<Duration, String> {
@@ -134,11 +137,29 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         args.max_queued as usize,
         args.gridlock_every,
     );
-    let (pipeline, result) = if args.baseline {
-        ("mutex + mpsc", live::baseline::run(&setup))
-    } else {
-        ("lock-free", live::run(&setup))
-    };
+    // A bar over the run's seconds, on stderr when it is a terminal; its
+    // thread wakes ten times a second, which the pipeline does not notice.
+    let bar = super::study::progress(args.duration.as_millis() as usize, args.quiet, "live (ms)");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (pipeline, result) = std::thread::scope(|scope| {
+        if !bar.is_hidden() {
+            scope.spawn(|| {
+                let started = std::time::Instant::now();
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    bar.set_position(started.elapsed().as_millis() as u64);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
+        let outcome = if args.baseline {
+            ("mutex + mpsc", live::baseline::run(&setup))
+        } else {
+            ("lock-free", live::run(&setup))
+        };
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        outcome
+    });
+    bar.finish_and_clear();
     let report = result.map_err(|e| Failure::Other(anyhow!(e)))?;
     let figures = LiveFigures::new(pipeline, &report);
     println!(

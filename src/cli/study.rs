@@ -104,7 +104,7 @@ fn choices(scenario: &Scenario, list: Option<&str>) -> Result<Vec<StrategyChoice
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or quiet.
-fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
+pub(super) fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total as u64);
     if quiet || !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());

@@ -674,3 +674,67 @@ fn balanced_release_settles_offsetting_sets_and_the_rest_at_day_end() {
     let plain = run(&chips_day(), rtgs());
     assert_eq!(plain.settle[0], ms("09:00:00"));
 }
+
+#[test]
+fn balanced_release_continues_the_pass_at_the_arriving_sender() {
+    // A 219, B 236, C 537; maxima 144 %: B ≤ 339. At 0 s C → B 104 (p1),
+    // A → B 169 (p3) and A → B 104 (p4) all wait on B's maximum.
+    // At 12 s B → C 169 (p0) arrives and settles at once (B 67). A full pass
+    // reaches B after A, so the pass goes on with C: p1 (B 171), and only
+    // the next pass comes back to A: p3 would take B to 340 > 339, p4 fits
+    // (B 275). Waking A first would settle p3 instead — the wrong one.
+    let day = TestDay {
+        opening: vec![219, 236, 537],
+        credit: vec![0; 3],
+        payments: vec![
+            P {
+                submit_ms: 12_000,
+                sender: 1,
+                receiver: 2,
+                amount: 169,
+                priority: 0,
+            },
+            P {
+                submit_ms: 0,
+                sender: 2,
+                receiver: 1,
+                amount: 104,
+                priority: 0,
+            },
+            P {
+                submit_ms: 12_000,
+                sender: 0,
+                receiver: 1,
+                amount: 1,
+                priority: 0,
+            },
+            P {
+                submit_ms: 0,
+                sender: 0,
+                receiver: 1,
+                amount: 169,
+                priority: 0,
+            },
+            P {
+                submit_ms: 0,
+                sender: 0,
+                receiver: 1,
+                amount: 104,
+                priority: 0,
+            },
+        ],
+        day_end_ms: 20_000,
+    };
+    let spec = ChannelSpec::Chips {
+        every_ms: 5_000,
+        max_position_pct: 144,
+    };
+    let r = run(&day, spec);
+    let at = |s: u32| if s == UNSETTLED { None } else { Some(s) };
+    let settled: Vec<Option<u32>> = r.settle.iter().map(|&s| at(s)).collect();
+    assert_eq!(
+        settled,
+        [Some(12_000), Some(12_000), Some(12_000), None, Some(12_000)]
+    );
+    assert_eq!(r.closing_fen, [114, 276, 602]);
+}

@@ -341,6 +341,19 @@ impl Rtgs {
         self.drain(cx);
     }
 
+    /// Settles an arriving payment at once, then releases what it enables.
+    /// Under bypass the release continues the pass at the sender's index, as
+    /// a full pass would have reached it there: whoever it wakes with a
+    /// lower (or equal) index waits for the next pass.
+    fn settle_arrival<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: &Payment) {
+        if let Some(bypass) = self.bypass.as_mut() {
+            bypass.current = Some(payment.sender);
+        }
+        self.settle(cx, payment);
+        self.wake_if_queued(payment.receiver);
+        self.drain(cx);
+    }
+
     fn pop_head(&mut self, slab: &mut Slab, i: usize) {
         let slot = self.head[i];
         self.head[i] = slab.next(slot);
@@ -479,9 +492,7 @@ impl Strategy for Rtgs {
         let sender = payment.sender as usize;
         // Fast path: nothing queued ahead and enough liquidity.
         if self.head[sender] == NIL && self.can_settle(cx.ledger, &payment) {
-            self.settle(cx, &payment);
-            self.wake_if_queued(payment.receiver);
-            self.drain(cx);
+            self.settle_arrival(cx, &payment);
             return;
         }
         let slot = cx.slab.insert(payment);

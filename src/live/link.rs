@@ -118,6 +118,16 @@ impl<T> Link<T> {
     }
 }
 
+/// Closes a link when dropped: the writer's side of a thread ends with it,
+/// however the thread ends.
+pub struct Closing<'a, T>(pub &'a Link<T>);
+
+impl<T> Drop for Closing<'_, T> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// A reader's wait for input: spin a little, then park until a send (or a
 /// short timeout, so that clocks and flags are looked at regularly).
 pub fn idle(backoff: &Backoff) {

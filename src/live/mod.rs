@@ -260,6 +260,9 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                 let mut gateway = setup.gateway(k);
                 let placement = &placement;
                 scope.spawn(move || {
+                    // Closes the link however the gateway ends (a panic
+                    // included), so that the engine never waits forever.
+                    let _closing = link::Closing(link);
                     placement.pin_gateway(k);
                     let count = match setup.load {
                         Load::ClosedLoop => {
@@ -274,12 +277,12 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                         ),
                     };
                     sent.fetch_add(count, Ordering::Relaxed);
-                    link.close();
                 })
             })
             .collect();
         let settled = scope
             .spawn(|| {
+                let _closing = link::Closing(&events);
                 placement.pin_engine();
                 // Alone on its core, the engine polls: a parked engine would
                 // need a cross-core wake-up for every batch.
@@ -638,7 +641,6 @@ fn settle(
     stop.store(true, Ordering::Relaxed);
     settler.close(|e| writer.emit(e));
     writer.flush();
-    events.close();
     result
 }
 

@@ -253,5 +253,33 @@ fn csv_replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, gridlock_run, csv_replay, strategies);
+/// The strategies beyond the contract (and every one `clearsim bench`
+/// times), on a smaller scarce day: `clearsim bench` reports the same.
+fn suite_strategies(c: &mut Criterion) {
+    let participants = 1_000;
+    let payments = day(participants, 1_000_000);
+    let scarce = scarce_opening(payments, participants);
+    let mut group = c.benchmark_group("engine_1k_participants_1M_payments_scarce");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(payments.len() as u64));
+    for name in suite::STRATEGIES {
+        let spec = clearsim::study::parse_strategy(name, SimTime::DEFAULT_DAY_END)
+            .expect("a suite strategy parses")
+            .spec;
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(run(payments, participants, scarce, &spec)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    gridlock_run,
+    csv_replay,
+    strategies,
+    suite_strategies
+);
 criterion_main!(benches);

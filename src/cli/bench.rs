@@ -18,7 +18,7 @@ pub struct BenchArgs {
     /// Scenario whose stream feeds generation and live runs (default: the
     /// bundled configs/throughput.toml).
     config: Option<PathBuf>,
-    /// Smaller sizes and 1 s live runs (about half a minute in all).
+    /// Smaller sizes and 1 s live runs (about ten seconds in all).
     #[arg(long)]
     quick: bool,
     /// Also measure how cost grows with payments, participants and queued

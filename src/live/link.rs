@@ -31,6 +31,8 @@ pub struct Link<T> {
     closed: AtomicBool,
     /// The reading thread, woken on every send.
     reader: OnceLock<Thread>,
+    /// The writing thread, woken when a buffer comes back.
+    writer: OnceLock<Thread>,
 }
 
 impl<T> Link<T> {
@@ -48,6 +50,7 @@ impl<T> Link<T> {
             batch: batch.max(1),
             closed: AtomicBool::new(false),
             reader: OnceLock::new(),
+            writer: OnceLock::new(),
         }
     }
 
@@ -61,8 +64,9 @@ impl<T> Link<T> {
         self.batch
     }
 
-    /// An empty buffer, waiting (spinning, then yielding) while the reader
-    /// holds them all; `None` if `give_up()` turns true while waiting.
+    /// An empty buffer, waiting (spinning, then parked until the reader
+    /// gives one back) while the reader holds them all; `None` if
+    /// `give_up()` turns true while waiting.
     pub fn acquire(&self, give_up: impl Fn() -> bool) -> Option<Vec<T>> {
         let backoff = Backoff::new();
         loop {
@@ -72,7 +76,10 @@ impl<T> Link<T> {
             if give_up() {
                 return None;
             }
-            backoff.snooze();
+            if backoff.is_completed() {
+                let _ = self.writer.set(std::thread::current());
+            }
+            idle(&backoff);
         }
     }
 
@@ -102,6 +109,9 @@ impl<T> Link<T> {
             pushed.is_ok(),
             "a link never holds more buffers than it made"
         );
+        if let Some(writer) = self.writer.get() {
+            writer.unpark();
+        }
     }
 
     /// The writer is done (after its last `send`).

@@ -173,6 +173,11 @@ pub struct Gateway<'m> {
     stream: DayStream<'m>,
     /// Pre-generated instructions and the position in them.
     replay: Option<(&'m [Instruction], usize)>,
+    /// Every other pass over the pre-generated instructions goes the other
+    /// way (sender and receiver swapped): repeating one sample would repeat
+    /// its net positions pass after pass until some bank runs dry, whereas
+    /// two passes net to zero.
+    reversed: bool,
 }
 
 impl<'m> Gateway<'m> {
@@ -184,6 +189,7 @@ impl<'m> Gateway<'m> {
             day: 0,
             stream: model.day(seed, 0, 1.0),
             replay: None,
+            reversed: false,
         }
     }
 
@@ -200,14 +206,22 @@ impl<'m> Gateway<'m> {
     pub fn next(&mut self, created_ns: u64) -> Instruction {
         if let Some((instructions, at)) = self.replay.as_mut() {
             let instruction = instructions[*at];
-            *at = if *at + 1 == instructions.len() {
-                0
+            *at += 1;
+            let reversed = self.reversed;
+            if *at == instructions.len() {
+                *at = 0;
+                self.reversed = !reversed;
+            }
+            let (sender, receiver) = if reversed {
+                (instruction.receiver, instruction.sender)
             } else {
-                *at + 1
+                (instruction.sender, instruction.receiver)
             };
             return Instruction {
+                sender,
+                receiver,
+                amount_fen: instruction.amount_fen,
                 created_ns,
-                ..instruction
             };
         }
         // Bounded: a day of the stream has payments unless the config has

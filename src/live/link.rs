@@ -91,9 +91,7 @@ impl<T> Link<T> {
             pushed.is_ok(),
             "a link never holds more buffers than it made"
         );
-        if let Some(reader) = self.reader.get() {
-            reader.unpark();
-        }
+        wake(&self.reader);
     }
 
     /// The next filled buffer, if one is waiting.
@@ -109,22 +107,26 @@ impl<T> Link<T> {
             pushed.is_ok(),
             "a link never holds more buffers than it made"
         );
-        if let Some(writer) = self.writer.get() {
-            writer.unpark();
-        }
+        wake(&self.writer);
     }
 
     /// The writer is done (after its last `send`).
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);
-        if let Some(reader) = self.reader.get() {
-            reader.unpark();
-        }
+        wake(&self.reader);
     }
 
     /// Closed and nothing left to read: the reader may stop.
     pub fn is_drained(&self) -> bool {
         self.closed.load(Ordering::Acquire) && self.full.is_empty()
+    }
+}
+
+/// Unparks the registered thread, if any (one atomic operation when it is
+/// not parked).
+fn wake(thread: &OnceLock<Thread>) {
+    if let Some(thread) = thread.get() {
+        thread.unpark();
     }
 }
 

@@ -4,7 +4,7 @@
 //! or in offsetting sets found by a two-sided fixed point; what is left at
 //! day end goes to a final net settlement. See `docs/strategies.md`.
 
-use super::lists::Lists;
+use super::lists::{Lists, Touched};
 use crate::engine::{Held, Ledger, NIL, Slab};
 
 /// Bounds of the balanced-release channel, and its scratch space.
@@ -94,8 +94,7 @@ pub(crate) struct OffsetSet {
     received_end: Vec<u32>,
     net_fen: Vec<i64>,
     out_of_bounds: Vec<u32>,
-    is_touched: Vec<bool>,
-    touched: Vec<u32>,
+    touched: Touched,
     picks: Vec<u32>,
 }
 
@@ -134,8 +133,7 @@ impl OffsetSet {
         self.received_end = (0..participants)
             .map(|i| self.by_receiver.list(i).len() as u32)
             .collect();
-        self.is_touched.clear();
-        self.is_touched.resize(participants, false);
+        self.touched.reset(participants);
         self.out_of_bounds.clear();
         for i in 0..participants as u32 {
             if self.is_out(ledger, max_fen, i) {
@@ -154,13 +152,12 @@ impl OffsetSet {
                 let payment = slab.payment(slot);
                 self.net_fen[payment.sender as usize] += payment.amount_fen;
                 self.net_fen[payment.receiver as usize] -= payment.amount_fen;
-                self.touch(payment.sender);
-                self.touch(payment.receiver);
+                self.touched.touch(payment.sender);
+                self.touched.touch(payment.receiver);
             }
             self.out_of_bounds.clear();
             for index in 0..self.touched.len() {
-                let i = self.touched[index];
-                self.is_touched[i as usize] = false;
+                let i = self.touched.get(index);
                 if self.is_out(ledger, max_fen, i) {
                     self.out_of_bounds.push(i);
                 }
@@ -215,14 +212,6 @@ impl OffsetSet {
             {
                 self.picks.push(slot);
             }
-        }
-    }
-
-    fn touch(&mut self, participant: u32) {
-        let flag = &mut self.is_touched[participant as usize];
-        if !*flag {
-            *flag = true;
-            self.touched.push(participant);
         }
     }
 

@@ -3,7 +3,7 @@
 //! optionally a settlement guarantee fund that covers short participants'
 //! net debits before any unwinding.
 
-use super::lists::Lists;
+use super::lists::{Lists, Touched};
 use super::pending::Pending;
 use super::prefix::PrefixResolver;
 use super::{Cycles, Strategy, Unwind};
@@ -20,8 +20,7 @@ pub struct Dns {
     /// that a cycle where nobody is short needs no pass to compute it.
     pending_net_fen: Vec<i64>,
     short: Vec<u32>,
-    touched: Vec<u32>,
-    is_touched: Vec<bool>,
+    touched: Touched,
     involved: Lists,
     resolver: PrefixResolver,
     /// What the settlement guarantee fund has left today; `None` without one.
@@ -37,8 +36,7 @@ impl Dns {
             net_fen: vec![0; participants],
             pending_net_fen: vec![0; participants],
             short: Vec::new(),
-            touched: Vec::new(),
-            is_touched: vec![false; participants],
+            touched: Touched::default(),
             involved: Lists::new(),
             resolver: PrefixResolver::new(),
             fund_left_fen: None,
@@ -80,6 +78,7 @@ impl Dns {
             let payment = &payments[id as usize];
             [payment.sender, payment.receiver]
         });
+        self.touched.reset(participants);
         while !self.short.is_empty()
             && !fund_covers(fund_left_fen, ledger, &self.short, &self.net_fen)
         {
@@ -93,27 +92,18 @@ impl Dns {
                         let payment = self.pending.payments[id as usize];
                         self.net_fen[payment.sender as usize] += payment.amount_fen;
                         self.net_fen[payment.receiver as usize] -= payment.amount_fen;
-                        self.touch(payment.sender);
-                        self.touch(payment.receiver);
+                        self.touched.touch(payment.sender);
+                        self.touched.touch(payment.receiver);
                     }
                 }
             }
             self.short.clear();
             for index in 0..self.touched.len() {
-                let i = self.touched[index];
-                self.is_touched[i as usize] = false;
+                let i = self.touched.get(index);
                 if ledger.is_short(i, self.net_fen[i as usize]) {
                     self.short.push(i);
                 }
             }
-        }
-    }
-
-    fn touch(&mut self, participant: u32) {
-        let flag = &mut self.is_touched[participant as usize];
-        if !*flag {
-            *flag = true;
-            self.touched.push(participant);
         }
     }
 

@@ -98,3 +98,47 @@ impl Lists {
         }
     }
 }
+
+/// The participants whose net position changed in one round of a fixed
+/// point, each listed once in order of first touch (the only ones that need
+/// looking at again).
+#[derive(Debug, Default)]
+pub struct Touched {
+    list: Vec<u32>,
+    flag: Vec<bool>,
+}
+
+impl Touched {
+    /// Empty, for `participants` accounts.
+    pub fn reset(&mut self, participants: usize) {
+        self.list.clear();
+        self.flag.clear();
+        self.flag.resize(participants, false);
+    }
+
+    #[inline]
+    pub fn touch(&mut self, participant: u32) {
+        let flag = &mut self.flag[participant as usize];
+        if !*flag {
+            *flag = true;
+            self.list.push(participant);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// The `index`-th participant touched.
+    pub fn get(&self, index: usize) -> u32 {
+        self.list[index]
+    }
+
+    /// Empties the set for the next round.
+    pub fn clear(&mut self) {
+        for &participant in &self.list {
+            self.flag[participant as usize] = false;
+        }
+        self.list.clear();
+    }
+}

@@ -7,7 +7,7 @@
 //! every member of `D` at once drop the last of its payments still in `C`.
 //! `C` therefore always holds a prefix of every list.
 
-use super::lists::Lists;
+use super::lists::{Lists, Touched};
 use crate::engine::{Held, Ledger};
 
 #[derive(Debug, Default)]
@@ -18,8 +18,7 @@ pub struct PrefixResolver {
     /// Net position of each participant over `C` (received − sent).
     net_fen: Vec<i64>,
     short: Vec<u32>,
-    touched: Vec<u32>,
-    is_touched: Vec<bool>,
+    touched: Touched,
 }
 
 impl PrefixResolver {
@@ -54,8 +53,7 @@ impl PrefixResolver {
         self.net_fen.clear();
         self.net_fen.resize(participants, 0);
         self.kept.clear();
-        self.is_touched.clear();
-        self.is_touched.resize(participants, false);
+        self.touched.reset(participants);
         for i in 0..participants {
             let list = self.lists.list(i);
             self.kept.push(list.len() as u32);
@@ -81,8 +79,7 @@ impl PrefixResolver {
             }
             self.short.clear();
             for index in 0..self.touched.len() {
-                let i = self.touched[index];
-                self.is_touched[i as usize] = false;
+                let i = self.touched.get(index);
                 if self.is_short(ledger, i, &also_short) {
                     self.short.push(i);
                 }
@@ -119,16 +116,8 @@ impl PrefixResolver {
         let payment = held.payment(self.lists.list(i)[last as usize]);
         self.net_fen[i] += payment.amount_fen;
         self.net_fen[payment.receiver as usize] -= payment.amount_fen;
-        self.touch(participant);
-        self.touch(payment.receiver);
-    }
-
-    fn touch(&mut self, participant: u32) {
-        let flag = &mut self.is_touched[participant as usize];
-        if !*flag {
-            *flag = true;
-            self.touched.push(participant);
-        }
+        self.touched.touch(participant);
+        self.touched.touch(payment.receiver);
     }
 
     /// The payments of participant `i` that stay in `C`.

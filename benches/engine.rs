@@ -7,8 +7,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use clearsim::engine::{Engine, Ledger, Payment};
+use clearsim::engine::Engine;
 use clearsim::input::Day;
+use clearsim::ledger::{Ledger, Payment};
 use clearsim::strategy::{ChannelSpec, Unwind};
 use clearsim::suite::{self, Counting, replay_once, uniform_day};
 use clearsim::time::SimTime;

@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use clearsim::engine::{Engine, Ledger};
+use clearsim::engine::Engine;
+use clearsim::ledger::Ledger;
 use clearsim::live::link::Link;
 use clearsim::live::{Event, Instruction, Settler};
 use clearsim::strategy::ChannelSpec;

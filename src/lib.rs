@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod format;
 pub mod input;
+pub mod ledger;
 pub mod live;
 pub mod metrics;
 pub mod replay;

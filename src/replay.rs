@@ -1,7 +1,8 @@
 //! Replaying one parsed day through one strategy (contract v1).
 
-use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
+use crate::engine::{Engine, EngineError};
 use crate::input::Day;
+use crate::ledger::{Ledger, Payment, Sink};
 use crate::metrics::{self, Summary, UNSETTLED};
 use crate::strategy::ChannelSpec;
 use crate::time::SimTime;

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::config::Scenario;
-use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
+use crate::engine::{Engine, EngineError};
+use crate::ledger::{Ledger, Payment, Sink};
 use crate::live::{self, LiveError, LiveReport, Load, Prepared};
 use crate::strategy::ChannelSpec;
 use crate::study::parse_strategy;

@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use clearsim::engine::{Engine, Ledger, Payment, Sink};
+use clearsim::engine::Engine;
+use clearsim::ledger::{Ledger, Payment, Sink};
 use clearsim::strategy::{ChannelSpec, Unwind};
 use clearsim::time::SimTime;
 

@@ -209,7 +209,8 @@ fn bench_quick_writes_one_table_and_its_json() {
 
 #[test]
 fn full_queues_still_admit_what_settles_at_once() {
-    use clearsim::engine::{Engine, Ledger};
+    use clearsim::engine::Engine;
+    use clearsim::ledger::Ledger;
     use clearsim::live::{Event, Instruction, Outcome, Settler};
     use clearsim::time::SimTime;
     // A (0) has nothing, B (1) has 100; one payment may wait.

@@ -6,79 +6,9 @@
 //! settlement to a [`Sink`]. Memory is O(participants + payments held in
 //! queues), never O(payments of the day).
 
-mod ledger;
-mod slab;
-
-pub use ledger::Ledger;
-pub use slab::{NIL, Slab};
-
+use crate::ledger::{Ctx, Ledger, Payment, Sink, Slab};
 use crate::strategy::{Channel, ChannelSpec, Strategy};
 use crate::time::SimTime;
-
-/// One payment instruction as the engine sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Payment {
-    /// Caller's handle, strictly increasing in processing order (the replay
-    /// uses the processing index). Doubles as the arrival sequence that breaks
-    /// ties in queue order.
-    pub key: u64,
-    pub submit: SimTime,
-    pub sender: u32,
-    pub receiver: u32,
-    pub amount_fen: i64,
-    /// 0..=255, higher is more urgent.
-    pub priority: u8,
-    /// Caller's label (the replay and runs use the instrument index).
-    pub tag: u16,
-}
-
-/// Payments held by a strategy, looked up by a dense `u32` handle (a slab
-/// slot, or an index into a pending vector).
-pub trait Held {
-    fn payment(&self, id: u32) -> &Payment;
-}
-
-impl Held for [Payment] {
-    #[inline]
-    fn payment(&self, id: u32) -> &Payment {
-        &self[id as usize]
-    }
-}
-
-impl Held for Slab {
-    #[inline]
-    fn payment(&self, id: u32) -> &Payment {
-        self.get(id)
-    }
-}
-
-/// Receives the outcome of every payment. Generic (not `dyn`) so that the
-/// per-payment call inlines into the hot path.
-pub trait Sink {
-    fn settled(&mut self, payment: &Payment, at: SimTime);
-    /// Called once per payment still held when the day closes.
-    fn unsettled(&mut self, payment: &Payment);
-}
-
-/// What a strategy may touch while it runs: the shared ledger, the store of
-/// held payments and the sink, at the current instant `now`.
-pub struct Ctx<'a, S: Sink> {
-    pub ledger: &'a mut Ledger,
-    pub slab: &'a mut Slab,
-    pub sink: &'a mut S,
-    pub now: SimTime,
-}
-
-impl<S: Sink> Ctx<'_, S> {
-    /// Settles one payment gross: debit, credit, report.
-    #[inline]
-    pub fn settle_gross(&mut self, payment: &Payment) {
-        debug_assert!(payment.submit <= self.now);
-        self.ledger
-            .transfer(payment.sender, payment.receiver, payment.amount_fen);
-        self.sink.settled(payment, self.now);
-    }
-}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EngineError {

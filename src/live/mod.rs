@@ -28,7 +28,8 @@ use hdrhistogram::Histogram;
 
 pub use settler::{Event, Instruction, Outcome, Settler};
 
-use crate::engine::{Engine, EngineError, Ledger};
+use crate::engine::{Engine, EngineError};
+use crate::ledger::Ledger;
 use crate::strategy::ChannelSpec;
 use crate::time::SimTime;
 use crate::workload::stream::{DayStream, StreamModel};

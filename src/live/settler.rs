@@ -3,7 +3,8 @@
 
 use hashbrown::HashMap;
 
-use crate::engine::{Engine, EngineError, Payment, Sink};
+use crate::engine::{Engine, EngineError};
+use crate::ledger::{Payment, Sink};
 use crate::time::SimTime;
 
 /// A payment instruction from a bank gateway.

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Scenario;
-use crate::engine::{Engine, EngineError, Ledger, Payment, Sink};
+use crate::engine::{Engine, EngineError};
+use crate::ledger::{Ledger, Payment, Sink};
 use crate::metrics::{DelayIndicator, DelayRecorder, DelayStats, Positions};
 use crate::strategy::ChannelSpec;
 use crate::time::{DAY_MS, SimTime};

@@ -5,7 +5,7 @@
 //! day end goes to a final net settlement. See `docs/strategies.md`.
 
 use super::lists::{Lists, Touched};
-use crate::engine::{Held, Ledger, NIL, Slab};
+use crate::ledger::{Held, Ledger, NIL, Slab};
 
 /// Bounds of the balanced-release channel, and its scratch space.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 
 use super::pending::Pending;
 use super::{Cycles, Strategy};
-use crate::engine::{Ctx, Payment, Sink};
+use crate::ledger::{Ctx, Payment, Sink};
 use crate::time::SimTime;
 
 pub struct Bilateral {

@@ -7,7 +7,7 @@ use super::lists::{Lists, Touched};
 use super::pending::Pending;
 use super::prefix::PrefixResolver;
 use super::{Cycles, Strategy, Unwind};
-use crate::engine::{Ctx, Ledger, Payment, Sink};
+use crate::ledger::{Ctx, Ledger, Payment, Sink};
 use crate::time::SimTime;
 
 pub struct Dns {

@@ -5,7 +5,7 @@
 //! one that is not covered. See `docs/strategies.md`.
 
 use super::prefix::PrefixResolver;
-use crate::engine::Held;
+use crate::ledger::Held;
 
 /// One limit as configured: `sender` may pay out at most `limit_fen` more
 /// than it received, to `receiver` alone or (`None`) to everybody.

@@ -4,7 +4,7 @@
 //! participant. A stable counting sort does that in O(payments + participants)
 //! with buffers reused from one cycle to the next.
 
-use crate::engine::{Held, Payment};
+use crate::ledger::{Held, Payment};
 
 /// Compressed lists: the payments (slab slots) of participant `i` are
 /// `items[start[i]..start[i + 1]]`.

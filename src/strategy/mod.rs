@@ -19,7 +19,7 @@ pub use dns::Dns;
 pub use limits::{SenderLimit, SenderLimits};
 pub use rtgs::{QueueRule, Rtgs};
 
-use crate::engine::{Ctx, Ledger, Payment, Sink};
+use crate::ledger::{Ctx, Ledger, Payment, Sink};
 use crate::time::SimTime;
 
 /// What a channel does at each step of an instant.

@@ -1,7 +1,7 @@
 //! The pending set of a deferred (netting) channel: payments in arrival
 //! order, settled in place at a cycle.
 
-use crate::engine::{Ctx, Payment, Sink};
+use crate::ledger::{Ctx, Payment, Sink};
 
 #[derive(Debug, Default)]
 pub struct Pending {

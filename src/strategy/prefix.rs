@@ -8,7 +8,7 @@
 //! `C` therefore always holds a prefix of every list.
 
 use super::lists::{Lists, Touched};
-use crate::engine::{Held, Ledger};
+use crate::ledger::{Held, Ledger};
 
 #[derive(Debug, Default)]
 pub struct PrefixResolver {

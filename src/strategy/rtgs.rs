@@ -5,7 +5,7 @@ use super::Strategy;
 use super::balanced::Balanced;
 use super::limits::LimitBook;
 use super::prefix::PrefixResolver;
-use crate::engine::{Ctx, NIL, Payment, Sink, Slab};
+use crate::ledger::{Ctx, NIL, Payment, Sink, Slab};
 use crate::time::SimTime;
 
 pub struct Rtgs {
@@ -180,14 +180,14 @@ impl Rtgs {
     /// Whether `payment` may settle gross now: covered, and within the
     /// sender's limits.
     #[inline(always)]
-    fn can_settle(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
+    fn can_settle(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
         ledger.affordable(payment.sender, payment.amount_fen)
             && (!self.bounded || self.within_bounds(ledger, payment))
     }
 
     /// Sender limits and maximum positions (kept off the plain hot path).
     #[inline(never)]
-    fn within_bounds(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
+    fn within_bounds(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
         self.limits.as_ref().is_none_or(|limits| {
             limits.permits(payment.sender, payment.receiver, payment.amount_fen)
         }) && self
@@ -543,7 +543,7 @@ impl Strategy for Rtgs {
     /// Nothing of the sender's is queued ahead and it can pay: the arrival
     /// fast path. (Under bypass or offsetting a payment may also settle
     /// otherwise; this answers for the fast path only.)
-    fn settles_on_arrival(&self, ledger: &crate::engine::Ledger, payment: &Payment) -> bool {
+    fn settles_on_arrival(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
         self.head[payment.sender as usize] == NIL && self.can_settle(ledger, payment)
     }
 }

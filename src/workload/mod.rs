@@ -8,7 +8,7 @@ pub mod stream;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use crate::engine::Payment;
+use crate::ledger::Payment;
 use crate::time::SimTime;
 
 /// A uniform day for benchmarks and tests: Poisson arrivals over

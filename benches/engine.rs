@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use clearsim::engine::Engine;
+use clearsim::engine::{Engine, Scheduler};
 use clearsim::input::Day;
 use clearsim::ledger::{Ledger, Payment};
 use clearsim::strategy::{ChannelSpec, Unwind};
@@ -149,29 +149,30 @@ fn gridlock_run(c: &mut Criterion) {
         gridlock_every_ms: Some(end.ms()),
     };
     let setup = || {
-        let mut engine = Engine::new(
+        let engine = Engine::new(
             Ledger::new(&opening, &credit),
             std::slice::from_ref(&spec),
             end,
             payments.len(),
         )
         .expect("valid channel");
+        let mut scheduler = Scheduler::new(engine, Vec::new()).expect("no controls");
         let mut sink = Counting::default();
         // All payments arrive at one instant, queued behind a blocked head.
-        engine.begin_instant(SimTime(0)).expect("forward");
+        scheduler.advance_to(SimTime(0), &mut sink).expect("forward");
         for &payment in payments {
             let mut p = payment;
             p.submit = SimTime(0);
             p.amount_fen += 100 * MEAN_AMOUNT_FEN; // none affordable alone
-            engine.arrive(0, p, &mut sink).expect("arrives");
+            scheduler.arrive(0, p, &mut sink).expect("arrives");
         }
-        engine.end_instant(&mut sink);
-        assert_eq!(engine.held(), payments.len());
-        (engine, sink)
+        // Closes the arrivals' instant; opens the run's (at day end).
+        scheduler.advance_to(end, &mut sink).expect("forward");
+        assert_eq!(scheduler.engine().held(), payments.len());
+        (scheduler, sink)
     };
-    let (mut engine, mut sink) = setup();
-    engine.begin_instant(end).expect("forward");
-    engine.end_instant(&mut sink);
+    let (mut scheduler, mut sink) = setup();
+    scheduler.finish(&mut sink).expect("runs");
     eprintln!(
         "gridlock run: {} of {} queued payments settle",
         sink.settled,
@@ -182,9 +183,9 @@ fn gridlock_run(c: &mut Criterion) {
     group.bench_function("one_run_100k_queued", |b| {
         b.iter_batched(
             setup,
-            |(mut engine, mut sink)| {
-                engine.begin_instant(end).expect("forward");
-                engine.end_instant(&mut sink);
+            |(mut scheduler, mut sink)| {
+                // The day-end instant's close is the gridlock run.
+                scheduler.finish(&mut sink).expect("runs");
                 black_box(sink.settled)
             },
             BatchSize::PerIteration,
@@ -266,7 +267,7 @@ fn suite_strategies(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(payments.len() as u64));
     for name in suite::STRATEGIES {
-        let spec = clearsim::study::parse_strategy(name, SimTime::DEFAULT_DAY_END)
+        let spec = clearsim::strategy::grammar::parse_strategy(name, SimTime::DEFAULT_DAY_END)
             .expect("a suite strategy parses")
             .spec;
         group.bench_function(name, |b| {

@@ -122,7 +122,7 @@ fn settler(c: &mut Criterion) {
                 1 << 16,
             )
             .expect("valid");
-            let mut settler = Settler::new(engine, 1 << 20);
+            let mut settler = Settler::new(engine, 1 << 20).expect("no controls");
             let mut events = 0u64;
             for (index, batch) in instructions.chunks(256).enumerate() {
                 settler
@@ -133,8 +133,8 @@ fn settler(c: &mut Criterion) {
                         .submit(instruction, |_: Event| events += 1)
                         .expect("admitted");
                 }
-                settler.end_instant(|_: Event| events += 1);
             }
+            settler.close(|_: Event| events += 1).expect("closes");
             black_box(events)
         })
     });

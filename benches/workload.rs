@@ -79,28 +79,29 @@ fn whole_runs(c: &mut Criterion) {
     group.finish();
 }
 
-/// `compare` over five strategies on netting-compare.toml: all cores
+/// `compare` of the default designs on netting-compare.toml: all cores
 /// against one thread (the ratio is the parallel speed-up).
 fn compare_parallel(c: &mut Criterion) {
     let scenario = load("netting-compare");
     let city = build_city(&scenario);
-    let choices: Vec<_> = clearsim::study::DEFAULT_STRATEGIES
+    let designs: Vec<_> = clearsim::study::DEFAULT_DESIGNS
         .iter()
-        .map(|s| clearsim::study::parse_strategy(s, scenario.day_end).expect("valid"))
+        .map(|s| clearsim::study::parse_design(s, scenario.day_end).expect("valid"))
         .collect();
-    let mut group = c.benchmark_group("compare_five_strategies");
+    let seeds = [scenario.seed];
+    let mut group = c.benchmark_group("compare_default_designs");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     for threads in [1, clearsim::study::cores()] {
+        let study = clearsim::study::Study {
+            scenario: &scenario,
+            city: &city,
+            seeds: &seeds,
+            threads,
+        };
         group.bench_function(format!("{threads}_threads"), |b| {
-            b.iter(|| {
-                black_box(
-                    clearsim::study::compare(&scenario, &city, &choices, threads, &|| {})
-                        .expect("runs")
-                        .len(),
-                )
-            })
+            b.iter(|| black_box(study.compare(&designs, &|| {}).expect("runs").len()))
         });
     }
     group.finish();

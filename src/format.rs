@@ -33,6 +33,49 @@ pub fn millis(ms: u64) -> String {
     }
 }
 
+/// An amount in fen for a chart tick or a headline: yuan in 亿 (10⁸) or
+/// 万 (10⁴) above those, trimmed to three significant digits.
+pub fn money_short(fen: f64) -> String {
+    let yuan = fen / 100.0;
+    let (value, unit) = if yuan.abs() >= 1e8 {
+        (yuan / 1e8, "亿")
+    } else if yuan.abs() >= 1e4 {
+        (yuan / 1e4, "万")
+    } else {
+        (yuan, " yuan")
+    };
+    if value == 0.0 {
+        return "0".into();
+    }
+    let decimals = if value.abs() >= 100.0 {
+        0
+    } else if value.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{unit}")
+}
+
+/// A duration in ms, short: `850 ms`, `12 s`, `4.5 min`, `2.3 h`.
+pub fn span_short(ms: f64) -> String {
+    if ms < 1_000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 60_000.0 {
+        format!("{:.1} s", ms / 1_000.0)
+    } else if ms < 3_600_000.0 {
+        format!("{:.1} min", ms / 60_000.0)
+    } else {
+        format!("{:.1} h", ms / 3_600_000.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +90,10 @@ mod tests {
         assert_eq!(yuan(-5), "-0.05");
         assert_eq!(millis(1500), "1.500 s");
         assert_eq!(millis(3_723_000), "1h02m");
+        assert_eq!(money_short(2.5e10), "2.5亿");
+        assert_eq!(money_short(3e8), "300万");
+        assert_eq!(money_short(150_000.0), "1,500 yuan".replace(',', ""));
+        assert_eq!(money_short(0.0), "0");
+        assert_eq!(span_short(90_000.0), "1.5 min");
     }
 }

@@ -13,6 +13,7 @@ pub mod input;
 pub mod ledger;
 pub mod live;
 pub mod metrics;
+pub mod money;
 pub mod replay;
 pub mod report;
 pub mod run;

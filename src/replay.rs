@@ -1,6 +1,6 @@
 //! Replaying one parsed day through one strategy (contract v1).
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Scheduler};
 use crate::input::Day;
 use crate::ledger::{Ledger, Payment, Sink};
 use crate::metrics::{self, Summary, UNSETTLED};
@@ -45,7 +45,7 @@ pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), E
     let participants = &day.participants;
     let payments = &day.payments;
     let ledger = Ledger::new(&participants.opening_fen, &participants.credit_limit_fen);
-    let mut engine = Engine::new(
+    let engine = Engine::new(
         ledger,
         std::slice::from_ref(spec),
         day.day_end,
@@ -68,8 +68,9 @@ pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), E
         };
         (0, payment)
     });
-    engine.run_day(arrivals, &mut sink)?;
-    let ledger = engine.ledger().clone();
+    let mut scheduler = Scheduler::new(engine, Vec::new())?;
+    scheduler.run_day(arrivals, &mut sink)?;
+    let ledger = scheduler.engine().ledger().clone();
     Ok((sink.settle, ledger))
 }
 

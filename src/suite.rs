@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::config::Scenario;
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Scheduler};
 use crate::ledger::{Ledger, Payment, Sink};
 use crate::live::{self, LiveError, LiveReport, Load, Prepared};
 use crate::strategy::ChannelSpec;
-use crate::study::parse_strategy;
+use crate::strategy::grammar::parse_strategy;
 use crate::time::SimTime;
 use crate::workload::UniformDay;
 
@@ -128,15 +128,16 @@ pub fn replay_once(
 ) -> Result<(Duration, Counting), EngineError> {
     let opening = vec![opening_fen; participants as usize];
     let credit = vec![0; participants as usize];
-    let mut engine = Engine::new(
+    let engine = Engine::new(
         Ledger::new(&opening, &credit),
         std::slice::from_ref(spec),
         SimTime::DEFAULT_DAY_END,
         1 << 16,
     )?;
+    let mut scheduler = Scheduler::new(engine, Vec::new())?;
     let mut sink = Counting::default();
     let started = Instant::now();
-    engine.run_day(payments.iter().map(|&p| (0, p)), &mut sink)?;
+    scheduler.run_day(payments.iter().map(|&p| (0, p)), &mut sink)?;
     Ok((started.elapsed(), sink))
 }
 
@@ -423,25 +424,27 @@ fn gridlock_once(queued: usize) -> Result<(Duration, usize, u64), EngineError> {
     };
     let opening = vec![MEAN_AMOUNT_FEN; participants as usize];
     let credit = vec![0; participants as usize];
-    let mut engine = Engine::new(
+    let engine = Engine::new(
         Ledger::new(&opening, &credit),
         std::slice::from_ref(&spec),
         SimTime::DEFAULT_DAY_END,
         arrivals,
     )?;
+    let mut scheduler = Scheduler::new(engine, Vec::new())?;
     let mut sink = Counting::default();
     let at = SimTime(1_000);
-    engine.begin_instant(at)?;
+    scheduler.advance_to(at, &mut sink)?;
     for mut payment in uniform_day(participants, arrivals) {
         payment.submit = at;
-        engine.arrive(0, payment, &mut sink)?;
+        scheduler.arrive(0, payment, &mut sink)?;
     }
-    engine.end_instant(&mut sink);
-    let held = engine.held();
+    // Closes the arrivals' instant (no run is due then) and opens the run's.
+    scheduler.advance_to(SimTime(60_000), &mut sink)?;
+    let held = scheduler.engine().held();
     let before = sink.settled;
-    engine.begin_instant(SimTime(60_000))?;
     let started = Instant::now();
-    engine.end_instant(&mut sink);
+    // Closing the run's instant is the gridlock run.
+    scheduler.advance_to(SimTime(60_001), &mut sink)?;
     let elapsed = started.elapsed();
     Ok((elapsed, held, sink.settled - before))
 }

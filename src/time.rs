@@ -73,6 +73,21 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Parses a clock time written by a person, in a config or on the command
+/// line: `HH:MM`, `HH:MM:SS` or `HH:MM:SS.mmm`. The one time parser of every
+/// flag and config field (replay files keep the contract's stricter form,
+/// [`SimTime::parse`]).
+pub fn parse_clock(text: &str) -> Option<SimTime> {
+    let text = text.trim();
+    if text.len() == 5 {
+        let mut full = [0u8; 8];
+        full[..5].copy_from_slice(text.as_bytes());
+        full[5..].copy_from_slice(b":00");
+        return SimTime::parse(&full);
+    }
+    SimTime::parse(text.as_bytes())
+}
+
 /// Parses a run of ASCII digits (no sign) into a `u32`; `None` if any byte is
 /// not a digit or the slice is empty. Only used for short fixed-width fields.
 fn digits(text: &[u8]) -> Option<u32> {
@@ -131,6 +146,16 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(bad)
             );
+        }
+    }
+
+    #[test]
+    fn parses_clock_times_in_every_written_form() {
+        assert_eq!(parse_clock("11:00"), Some(SimTime(39_600_000)));
+        assert_eq!(parse_clock("11:00:30"), Some(SimTime(39_630_000)));
+        assert_eq!(parse_clock("11:00:30.250"), Some(SimTime(39_630_250)));
+        for bad in ["11", "11:0", "1100", "25:00", "11:00:", "noon", "11:00:30.2"] {
+            assert_eq!(parse_clock(bad), None, "{bad}");
         }
     }
 

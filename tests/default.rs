@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use clearsim::engine::Engine;
+use clearsim::engine::{Control, Engine, Scheduler, Timed};
 use clearsim::ledger::{Ledger, Payment, Sink};
 use clearsim::strategy::{ChannelSpec, Unwind};
 use clearsim::time::SimTime;
@@ -30,49 +30,36 @@ fn day(
     defaulter: Option<u32>,
 ) -> Vec<u64> {
     let ledger = Ledger::new(opening, &vec![0; opening.len()]);
-    let mut engine = Engine::new(ledger, &[spec], hours(17), 16).expect("valid");
-    let mut sink = Settled::default();
-    let mut instants: Vec<SimTime> = payments
-        .iter()
-        .map(|p| hours(p.0))
-        .chain([hours(11)])
+    let engine = Engine::new(ledger, &[spec], hours(17), 16).expect("valid");
+    let controls = defaulter
+        .map(|participant| Timed {
+            at: hours(11),
+            item: Control::Default { participant },
+        })
+        .into_iter()
         .collect();
-    instants.sort();
-    instants.dedup();
-    for at in instants {
-        while let Some(next) = engine.next_event().filter(|&t| t < at) {
-            engine.begin_instant(next).expect("forward");
-            engine.end_instant(&mut sink);
-        }
-        engine.begin_instant(at).expect("forward");
-        if at == hours(11)
-            && let Some(d) = defaulter
-        {
-            engine.default_participant(d);
-        }
-        for (key, p) in payments
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| hours(p.0) == at)
-        {
-            let payment = Payment {
-                key: key as u64,
-                submit: at,
-                sender: p.1,
-                receiver: p.2,
-                amount_fen: p.3,
-                priority: 0,
-                tag: 0,
-            };
-            engine.arrive(0, payment, &mut sink).expect("arrives");
-        }
-        engine.end_instant(&mut sink);
-    }
-    while let Some(next) = engine.next_event() {
-        engine.begin_instant(next).expect("forward");
-        engine.end_instant(&mut sink);
-    }
-    engine.close_day(&mut sink);
+    let mut scheduler = Scheduler::new(engine, controls).expect("valid controls");
+    let mut sink = Settled::default();
+    let mut arrivals: Vec<(usize, Payment)> = payments
+        .iter()
+        .map(|p| {
+            (
+                0,
+                Payment {
+                    key: 0,
+                    submit: hours(p.0),
+                    sender: p.1,
+                    receiver: p.2,
+                    amount_fen: p.3,
+                    priority: 0,
+                    tag: 0,
+                },
+            )
+        })
+        .collect();
+    // Processing order: by submit time, then as listed.
+    arrivals.sort_by_key(|(_, p)| p.submit);
+    scheduler.run_day(arrivals, &mut sink).expect("runs");
     let mut keys: Vec<u64> = sink.0.iter().map(|s| s.0).collect();
     keys.sort();
     keys
@@ -195,16 +182,33 @@ fn compare_reports_the_knock_on_effect() {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).expect("written"))
             .expect("json");
-    for row in summary["strategies"].as_array().expect("rows") {
-        let others = row["knock_on"]["unsettled_at_others"]
+    let designs = summary["replications"][0]["designs"]
+        .as_array()
+        .expect("one record per design");
+    for (d, record) in designs.iter().enumerate() {
+        let shock = &record["shock"];
+        let others = shock["untouched_shocked"]["unsettled"].as_u64().expect("count");
+        let unsettled = summary["rows"][d]["all"]["counts"]["unsettled"]
             .as_u64()
             .expect("count");
-        assert!(others <= row["flow"]["unsettled"].as_u64().expect("count"));
+        assert!(others <= unsettled);
     }
-    let dns_others = summary["strategies"][1]["knock_on"]["unsettled_at_others"]
-        .as_u64()
-        .expect("count");
-    assert!(dns_others > 0, "the unwinding cascade reaches other banks");
+    // The knock-on is paired: what the default left unsettled between the
+    // others, beyond what the same stream left unsettled without it.
+    let knock_on = |d: usize| {
+        let shock = &designs[d]["shock"];
+        shock["untouched_shocked"]["unsettled_value_fen"].as_i64().expect("fen")
+            - shock["untouched_baseline"]["unsettled_value_fen"].as_i64().expect("fen")
+    };
+    // Under gross settlement the largest bank's default starves the others.
+    assert!(knock_on(0) > 0, "the default reaches other banks");
+    let figure = summary["headline"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .find(|f| f["design"] == "rtgs" && f["metric"] == "knock_on_unsettled_value_fen")
+        .expect("the knock-on is a headline figure");
+    assert_eq!(figure["mean"].as_f64(), Some(knock_on(0) as f64));
     let bad = Command::new(env!("CARGO_BIN_EXE_clearsim"))
         .args([
             "run",

@@ -223,7 +223,7 @@ fn full_queues_still_admit_what_settles_at_once() {
         4,
     )
     .expect("valid");
-    let mut settler = Settler::new(engine, 1);
+    let mut settler = Settler::new(engine, 1).expect("no controls");
     let mut outcomes = Vec::new();
     settler
         .advance(SimTime(1), |e: Event| outcomes.push(e))

@@ -36,17 +36,28 @@ fn every_bundled_config_runs_a_shortened_day() {
         let result = run(&scenario, &city, &mut NoObserver)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(result.payments > 0, "{}", path.display());
-        // Money is conserved over the whole run.
+        // Money is conserved within each day, and the nights' flows account
+        // for every fen between days.
+        let mut opening: i64 = city.opening_fen.iter().sum();
+        for day in &result.days {
+            assert_eq!(day.opening_total_fen, opening, "{}", path.display());
+            assert_eq!(
+                day.overnight.closing_total_fen,
+                opening + day.injected_fen - day.withdrawn_fen
+            );
+            opening = day.overnight.closing_total_fen + day.overnight.restored_in_fen
+                - day.overnight.restored_out_fen;
+        }
         assert_eq!(
             result.closing_fen.iter().sum::<i64>(),
-            city.opening_fen.iter().sum::<i64>()
+            result.days[1].overnight.closing_total_fen
         );
         // Every payment is accounted for: settled or unsettled, by channel.
-        let arrived: u64 = result.channels.iter().map(|c| c.payments).sum();
+        let arrived: u64 = result.channels.iter().map(|c| c.counts.payments).sum();
         let ended: u64 = result
             .channels
             .iter()
-            .map(|c| c.settled + c.unsettled)
+            .map(|c| c.counts.settled + c.counts.unsettled)
             .sum();
         assert_eq!(arrived, result.payments);
         assert_eq!(ended, arrived, "{}", path.display());
@@ -139,9 +150,9 @@ fn cheques_become_available_one_session_after_settlement() {
     let scenario = scenario(&CHEQUES.replace("DISHONOUR", "0.0"));
     let city = build_city(&scenario);
     let result = run(&scenario, &city, &mut NoObserver).expect("runs");
-    let cheques = result.instruments[0].report();
-    assert!(cheques.payments > 1500, "{}", cheques.payments);
-    assert_eq!(cheques.settled, cheques.payments);
+    let cheques = result.instruments[0].clone();
+    assert!(cheques.counts.payments > 1500, "{}", cheques.counts.payments);
+    assert_eq!(cheques.counts.settled, cheques.counts.payments);
     let transit = &cheques.in_transit_ms.stats;
     assert!(
         transit.max <= 6 * 3_600_000 && transit.max > 5 * 3_600_000,
@@ -160,17 +171,17 @@ fn dishonoured_cheques_go_back_at_the_next_session() {
     let scenario = scenario(&CHEQUES.replace("DISHONOUR", "1.0"));
     let city = build_city(&scenario);
     let result = run(&scenario, &city, &mut NoObserver).expect("runs");
-    let cheques = result.instruments[0].report();
-    let returns = result.instruments[1].report();
-    assert_eq!(cheques.dishonoured, cheques.settled);
+    let cheques = result.instruments[0].clone();
+    let returns = result.instruments[1].clone();
+    assert_eq!(cheques.counts.dishonoured, cheques.counts.settled);
     assert_eq!(
         cheques.in_transit_ms.stats.max, 0,
         "no dishonoured cheque becomes available"
     );
     // Every return is submitted at 15:00 and settles in that session.
-    assert_eq!(returns.payments, cheques.settled);
-    assert_eq!(returns.settled, returns.payments);
-    assert_eq!(returns.value, cheques.settled_value);
+    assert_eq!(returns.counts.payments, cheques.counts.settled);
+    assert_eq!(returns.counts.settled, returns.counts.payments);
+    assert_eq!(returns.counts.value_fen, cheques.counts.settled_value_fen);
     // Money went there and back: everyone ends where it started.
     assert_eq!(result.closing_fen, city.opening_fen);
 }
@@ -380,12 +391,12 @@ instruments = ["transfer"]
     // nobody has, so nothing ever settles.
     let zero = format!("{gross}\n[[limit]]\nparticipant = \"*\"\nlimit_yuan = 0\n");
     let result = city_of(&zero).expect("runs");
-    assert_eq!(result.channels[0].settled, 0);
+    assert_eq!(result.channels[0].counts.settled, 0);
     // Generous limits change nothing against plain rtgs.
     let generous = format!("{gross}\n[[limit]]\nparticipant = \"*\"\nlimit_yuan = 1e12\n");
     let plain = gross.replace("rtgs-limits", "rtgs");
     let limited = city_of(&generous).expect("runs");
     let unlimited = city_of(&plain).expect("runs");
     assert_eq!(limited.closing_fen, unlimited.closing_fen);
-    assert!(limited.channels[0].settled > 0);
+    assert!(limited.channels[0].counts.settled > 0);
 }

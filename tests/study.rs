@@ -6,8 +6,9 @@ use std::process::Command;
 
 use clearsim::input::Day;
 use clearsim::replay::settle_day;
-use clearsim::report::study::{CompareSummary, SweepSummary, decode_histogram};
-use clearsim::study::parse_strategy;
+use clearsim::metrics::flow::decode_histogram;
+use clearsim::strategy::grammar::parse_strategy;
+use clearsim::study::summary::{CompareSummary, SweepSummary};
 use clearsim::time::SimTime;
 
 fn clearsim(args: &[&str]) -> std::process::Output {
@@ -49,13 +50,8 @@ fn compare_is_the_same_on_one_thread_or_many() {
     let two = compare_into(&dir.path().join("two"), "2");
     assert_eq!(one, two);
     let summary: CompareSummary = serde_json::from_slice(&one).expect("json");
-    let labels: Vec<&str> = summary
-        .strategies
-        .iter()
-        .map(|s| s.strategy.as_str())
-        .collect();
     assert_eq!(
-        labels,
+        summary.designs,
         [
             "rtgs",
             "rtgs+gridlock:5m",
@@ -64,16 +60,17 @@ fn compare_is_the_same_on_one_thread_or_many() {
             "bilateral:12:00,16:30"
         ]
     );
-    let first = &summary.strategies[0].flow;
-    for row in &summary.strategies {
-        let flow = &row.flow;
-        // Every strategy saw the same stream.
-        assert_eq!((flow.payments, flow.value), (first.payments, first.value));
-        assert_eq!(flow.settled + flow.unsettled, flow.payments);
-        assert_eq!(flow.settled_value + flow.unsettled_value, flow.value);
+    let first = &summary.rows[0].all.counts;
+    for row in &summary.rows {
+        let flow = &row.all;
+        let c = &flow.counts;
+        // Every design saw the same stream.
+        assert_eq!((c.payments, c.value_fen), (first.payments, first.value_fen));
+        assert_eq!(c.settled + c.unsettled, c.payments);
+        assert_eq!(c.settled_value_fen + c.unsettled_value_fen, c.value_fen);
         // The histogram in the summary gives back the reported percentiles.
-        let histogram = decode_histogram(&row.in_transit_histogram).expect("decodes");
-        assert_eq!(histogram.len(), flow.settled);
+        let histogram = decode_histogram(&flow.in_transit_histogram).expect("decodes");
+        assert_eq!(histogram.len(), c.settled);
         let transit = &flow.in_transit_ms.stats;
         assert_eq!(
             histogram.value_at_quantile(0.5).min(transit.max),
@@ -81,9 +78,9 @@ fn compare_is_the_same_on_one_thread_or_many() {
         );
     }
     // Gross settlement moves every fen it settles: netting ratio exactly 1.
-    assert_eq!(summary.strategies[0].netting_ratio, 1.0);
+    assert_eq!(summary.rows[0].netting_ratio, 1.0);
     // Netting moves less than it settles.
-    assert!(summary.strategies[3].netting_ratio < 1.0);
+    assert!(summary.rows[3].netting_ratio < 1.0);
     for name in ["report.md", "compare.csv", "report.html"] {
         assert!(dir.path().join("one").join(name).exists(), "{name}");
     }
@@ -139,19 +136,23 @@ fn sweep_spans_the_bounds_and_dns_settles_everything_at_the_lower_bound() {
     assert_eq!(summary.points.len(), 3);
     assert_eq!(summary.points[0].level, 0.0);
     assert_eq!(summary.points[2].level, 1.0);
-    assert_eq!(summary.points[0].liquidity, summary.lower_bound);
-    assert_eq!(summary.points[2].liquidity, summary.upper_bound);
-    assert!(summary.lower_bound <= summary.upper_bound);
+    for (d, bounds) in summary.bounds.iter().enumerate() {
+        assert_eq!(summary.points[0].cells[d].liquidity_fen.mean, bounds.lower_fen.mean);
+        assert_eq!(summary.points[2].cells[d].liquidity_fen.mean, bounds.upper_fen.mean);
+        assert!(bounds.lower_fen.mean <= bounds.upper_fen.mean);
+    }
     // One dns cycle at day end with every participant at its lower bound
     // settles everything (the contract's cross-check).
     let dns = &summary.points[0].cells[1];
-    assert_eq!((dns.strategy.as_str(), dns.unsettled_value), ("dns", 0));
-    assert_eq!(dns.settled, dns.payments);
+    assert_eq!((dns.design.as_str(), dns.unsettled_value_fen.mean), ("dns", 0.0));
+    // At level 1 gross settlement settles every payment the instant it is
+    // ordered: the delay indicator is exactly 0.
+    assert_eq!(summary.points[2].cells[0].delay_indicator.mean, 0.0);
     // More liquidity never delays gross settlement more.
     let rtgs: Vec<f64> = summary
         .points
         .iter()
-        .map(|p| p.cells[0].delay_indicator)
+        .map(|p| p.cells[0].delay_indicator.mean)
         .collect();
     assert!(rtgs.windows(2).all(|w| w[1] <= w[0]), "{rtgs:?}");
 }
@@ -306,115 +307,3 @@ fn html_report_renders_in_a_real_browser() {
     );
 }
 
-#[test]
-fn merging_pools_runs_exactly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = |name: &str| dir.path().join(name).display().to_string();
-    for seed in ["1", "2"] {
-        ok(&clearsim(&[
-            "compare",
-            "configs/netting-compare.toml",
-            "--volume",
-            "0.05",
-            "--quiet",
-            "--seed",
-            seed,
-            "--strategies",
-            "rtgs;dns:hourly",
-            "--out",
-            &path(seed),
-        ]));
-        ok(&clearsim(&[
-            "run",
-            "configs/chengdu-2005.toml",
-            "--volume",
-            "0.02",
-            "--quiet",
-            "--seed",
-            seed,
-            "--out",
-            &path(&format!("run{seed}")),
-        ]));
-    }
-    let read = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(
-            &std::fs::read(dir.path().join(name).join("summary.json")).expect("summary"),
-        )
-        .expect("json")
-    };
-    // A run merged with itself: counts double, every derived figure stays.
-    ok(&clearsim(&[
-        "merge",
-        &path("1"),
-        &path("1"),
-        "--out",
-        &path("11"),
-    ]));
-    let (one, twice) = (read("1"), read("11"));
-    for (a, b) in one["strategies"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .zip(twice["strategies"].as_array().expect("rows"))
-    {
-        assert_eq!(
-            b["flow"]["payments"].as_u64(),
-            a["flow"]["payments"].as_u64().map(|p| 2 * p)
-        );
-        assert_eq!(
-            b["flow"]["settled_value"].as_i64(),
-            a["flow"]["settled_value"].as_i64().map(|v| 2 * v)
-        );
-        for key in ["delay_indicator", "in_transit_ms"] {
-            assert_eq!(a["flow"][key], b["flow"][key], "{key}");
-        }
-        assert_eq!(a["netting_ratio"], b["netting_ratio"]);
-    }
-    // Two seeds: counts add, the pooled histogram holds every settled payment.
-    ok(&clearsim(&[
-        "merge",
-        &path("1"),
-        &path("2"),
-        "--out",
-        &path("12"),
-    ]));
-    let (two, both) = (read("2"), read("12"));
-    assert_eq!(both["merged_seeds"], serde_json::json!([2]));
-    for s in 0..2 {
-        let sum = one["strategies"][s]["flow"]["payments"]
-            .as_u64()
-            .expect("n")
-            + two["strategies"][s]["flow"]["payments"]
-                .as_u64()
-                .expect("n");
-        assert_eq!(
-            both["strategies"][s]["flow"]["payments"].as_u64(),
-            Some(sum)
-        );
-        let pooled = decode_histogram(
-            both["strategies"][s]["in_transit_histogram"]
-                .as_str()
-                .expect("b64"),
-        )
-        .expect("decodes");
-        assert_eq!(
-            Some(pooled.len()),
-            both["strategies"][s]["flow"]["settled"].as_u64()
-        );
-    }
-    assert!(dir.path().join("12").join("report.html").exists());
-    // Runs merge too; days follow one another.
-    ok(&clearsim(&[
-        "merge",
-        &path("run1"),
-        &path("run2"),
-        "--out",
-        &path("runs"),
-    ]));
-    let runs = read("runs");
-    assert_eq!(runs["days"], 2);
-    assert_eq!(runs["per_day"][1]["day"], 2);
-    // A run and a compare do not merge.
-    let mixed = clearsim(&["merge", &path("1"), &path("run1"), "--out", &path("bad")]);
-    assert_eq!(mixed.status.code(), Some(2));
-}

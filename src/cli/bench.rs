@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::Failure;
 use crate::config::Scenario;
-use crate::report::study::Table;
+use crate::report::table::Table;
 use crate::suite::{self, Row, SuiteReport};
 
 /// The bundled throughput scenario, built in so that `bench` runs anywhere.

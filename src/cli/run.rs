@@ -4,20 +4,25 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use crate::config::{ParticipantDefault, Scenario};
+use super::study::{progress, write_outputs};
+use crate::config::{Scenario, Shock, check_shocks};
 use crate::format::{grouped, yuan};
-use crate::report::{self, AtomicFile};
-use crate::run::{self, NoObserver};
+use crate::report::{self, AtomicFile, show_estimate};
+use crate::run;
+use crate::study::summary::RunSummary;
+use crate::study::{self, MAX_REPLICATIONS, Shard, Study};
 use crate::workload::city::{City, build_city};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
+    #[command(flatten)]
+    replication: ReplicationArgs,
     /// Output directory for summary.json and the reports (default: out/<scenario name>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -42,6 +47,9 @@ pub struct GenerateArgs {
     /// Multiply every instrument's daily count.
     #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
     volume: Option<f64>,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn parse_volume(text: &str) -> Result<f64, String> {
@@ -51,12 +59,12 @@ fn parse_volume(text: &str) -> Result<f64, String> {
     }
 }
 
-/// The scenario and its overrides, shared by compare and sweep.
+/// The scenario and its overrides, shared by run, compare and sweep.
 #[derive(Args, Debug)]
 pub struct ScenarioArgs {
     /// Scenario config (TOML), e.g. configs/chengdu-2005.toml.
     config: PathBuf,
-    /// Override the config's seed.
+    /// Override the config's seed (the first seed with --replications).
     #[arg(long)]
     seed: Option<u64>,
     /// Override the config's number of business days.
@@ -65,49 +73,85 @@ pub struct ScenarioArgs {
     /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
     #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
     volume: Option<f64>,
-    /// A participant that stops paying at a time: ID@HH:MM:SS.
-    #[arg(long = "default", value_name = "ID@HH:MM:SS", value_parser = ParticipantDefault::parse)]
-    default: Option<ParticipantDefault>,
+    /// A participant that stops paying at a time of day 1: ID@HH:MM[:SS].
+    #[arg(long = "default", value_name = "ID@HH:MM", value_parser = parse_default)]
+    default: Option<Shock>,
+    /// A shock on day 1, measured against the same run without it:
+    /// `outage:ID@10:00-11:30`, `system:10:00-10:30`,
+    /// `liquidity:ID@10:00=5e8yuan`, `default:ID@10:00`. Repeatable.
+    #[arg(long = "shock", value_name = "SHOCK", value_parser = Shock::parse)]
+    shocks: Vec<Shock>,
 }
 
-pub fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, Failure> {
-    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
-    with_default(&mut scenario, args.default.clone())?;
-    Ok(scenario)
+fn parse_default(text: &str) -> Result<Shock, String> {
+    Shock::parse(&format!("default:{text}"))
 }
 
-/// Applies a `--default` and checks that it fits the scenario.
-fn with_default(
-    scenario: &mut Scenario,
-    default: Option<ParticipantDefault>,
-) -> Result<(), Failure> {
-    if let Some(default) = default {
-        scenario.default = Some(default);
+/// How many replications, and which of them this process runs.
+#[derive(Args, Debug)]
+pub struct ReplicationArgs {
+    /// Replications: seeds seed … seed+N−1, run in parallel; every figure
+    /// gets a mean and a 95 % confidence interval.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)))]
+    replications: u32,
+    /// Run only the K-th of N slices of the replications and write a partial
+    /// summary (`clearsim merge` puts the shards together).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    /// Threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
+}
+
+impl ReplicationArgs {
+    /// The seeds this process runs, and the partial marker of a shard.
+    pub fn seeds(&self, first: u64) -> Result<(Vec<u64>, Option<study::summary::Partial>), Failure> {
+        let all = study::seeds(first, self.replications);
+        match self.shard {
+            None => Ok((all, None)),
+            Some(shard) => {
+                if shard.of > self.replications {
+                    return Err(Failure::BadInput(anyhow!(
+                        "--shard {shard}: more shards than the {} replications",
+                        self.replications
+                    )));
+                }
+                let mine = shard.of_seeds(&all).to_vec();
+                Ok((
+                    mine,
+                    Some(study::summary::Partial {
+                        shard: shard.to_string(),
+                        expected_seeds: all,
+                    }),
+                ))
+            }
+        }
     }
-    if let Some(default) = &scenario.default {
-        if default.at > scenario.day_end {
-            return Err(Failure::BadInput(anyhow::anyhow!(
-                "--default: {} is after the day end {}",
-                default.at,
+
+    pub fn threads(&self) -> usize {
+        self.threads.map_or_else(study::cores, |t| t as usize)
+    }
+}
+
+/// The scenario with the command line's overrides and shocks, and its
+/// city; shocks must name participants of the city.
+pub fn load_scenario(args: &ScenarioArgs) -> Result<(Scenario, City), Failure> {
+    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
+    scenario.shocks.extend(args.default.iter().cloned());
+    scenario.shocks.extend(args.shocks.iter().cloned());
+    for shock in &scenario.shocks {
+        if shock.last_time() > scenario.day_end {
+            return Err(Failure::BadInput(anyhow!(
+                "{}: {shock} is after the day end {}",
+                args.config.display(),
                 scenario.day_end
             )));
         }
-        let city = build_city(scenario);
-        if !city.ids.contains(&default.participant) {
-            return Err(Failure::BadInput(anyhow::anyhow!(
-                "--default: `{}` is not a participant of {} (e.g. {})",
-                default.participant,
-                scenario.name,
-                city.ids
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
     }
-    Ok(())
+    let city = build_city(&scenario);
+    check_shocks(&scenario.shocks, &city.ids)
+        .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
+    Ok((scenario, city))
 }
 
 pub(super) fn load(
@@ -130,84 +174,84 @@ pub(super) fn load(
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let scenario = load_scenario(&args.scenario)?;
-    let city = build_city(&scenario);
-    let started = Instant::now();
-    let result = run::run(&scenario, &city, &mut NoObserver).map_err(super::engine_failure)?;
-    let elapsed = started.elapsed();
-    let summary = report::run::run_summary(&scenario, &city, &result);
+    let (scenario, city) = load_scenario(&args.scenario)?;
+    let (seeds, partial) = args.replication.seeds(scenario.seed)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    let study = Study {
+        scenario: &scenario,
+        city: &city,
+        seeds: &seeds,
+        threads: args.replication.threads(),
+    };
+    let bar = progress(study.job_count(1), args.quiet, "runs");
+    let started = Instant::now();
+    let records = study
+        .run(&|| bar.inc(1))
+        .map_err(super::engine_failure)?;
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let summary = RunSummary::new(study::meta(&scenario, &city), records, partial)
+        .map_err(|e| Failure::Other(anyhow!(e)))?;
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
-    let files = report::run::run_files(&summary);
-    let mut all: Vec<(&str, &[u8])> = vec![("summary.json", &json)];
-    all.extend(files.iter().map(|(name, bytes)| (*name, bytes.as_slice())));
-    report::write_all_atomic(&out, &all)
-        .with_context(|| format!("{}: cannot write results", out.display()))
-        .map_err(Failure::Other)?;
+    write_outputs(&out, json, report::run::run_files(&summary))?;
     if !args.quiet {
         print_run(&summary, &out, elapsed);
     }
     Ok(())
 }
 
-fn print_run(summary: &report::run::RunSummary, out: &Path, elapsed: std::time::Duration) {
-    println!(
-        "clearsim run: {} — {} participants, {} day(s), seed {}, day end {}",
-        summary.scenario, summary.participants, summary.days, summary.seed, summary.day_end
-    );
-    let table = report::run::flow_table(
-        &summary
-            .channels
-            .iter()
-            .chain(&summary.instruments)
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
-    print!("{}", table.text());
-    println!("in-transit: deposit → funds available (cheques), submission → settlement (others)");
+fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
+    let study = &summary.study;
+    for line in report::context_lines(study, &summary.seeds, summary.partial.as_ref(), "the scenario's own design") {
+        println!("{line}");
+    }
+    let flows: Vec<_> = summary
+        .channels
+        .iter()
+        .chain(&summary.instruments)
+        .cloned()
+        .collect();
+    print!("{}", report::run::flow_table(&flows).text());
+    println!("in transit: from the customer's order until the funds are available to the payee");
+    if let Some(headline) = report::run::transit_headline(study, &summary.instruments) {
+        println!("{headline}");
+    }
     let days = &summary.per_day;
-    let shown = if days.len() > 6 {
-        &days[..3]
-    } else {
-        &days[..]
-    };
+    let shown = &days[..days.len().min(4)];
     print!("{}", report::run::day_table(shown).text());
     if shown.len() < days.len() {
         println!(
-            "… {} more days in {}",
+            "… {} more (seed, day) rows in {}",
             days.len() - shown.len(),
             out.join("report.md").display()
         );
     }
-    if let Some(d) = &summary.default {
-        println!(
-            "default: {} stops paying at {}; unsettled between the others: {} payments, {} yuan",
-            d.participant,
-            d.at,
-            grouped(i128::from(d.knock_on.unsettled_at_others)),
-            yuan(d.knock_on.unsettled_value_at_others)
-        );
-    }
-    if summary.guarantee_fund_used != 0 {
-        println!(
-            "guarantee fund: paid {} yuan for short participants",
-            yuan(summary.guarantee_fund_used)
-        );
+    for figure in summary.headline.iter().filter(|f| {
+        f.flow == "all" && (f.metric.starts_with("knock_on") || f.metric.starts_with("shock_") || summary.seeds.len() > 1 && f.metric == "delay_indicator")
+    }) {
+        let (mean, ci) = show_estimate(&figure.metric, &figure.estimate);
+        println!("{}: {mean} (95 % CI {ci})", figure.metric);
     }
     let seconds = elapsed.as_secs_f64();
+    let payments: u64 = summary.all.counts.payments;
     println!(
-        "engine: {} payments in {:.3} s = {} payments/s (generation and settlement, one thread); report in {}",
-        grouped(i128::from(summary.payments)),
+        "{} payments in {:.3} s = {} payments/s; report in {}",
+        grouped(i128::from(payments)),
         seconds,
-        grouped((summary.payments as f64 / seconds.max(1e-9)) as i128),
+        grouped((payments as f64 / seconds.max(1e-9)) as i128),
         out.join("report.html").display()
     );
+    let borrowed: i64 = summary.per_day.iter().map(|d| d.report.overnight.borrowed_fen).sum();
+    if borrowed > 0 {
+        println!("overnight borrowing at the standing facility: {} yuan over all nights", yuan(borrowed));
+    }
 }
 
-/// Writes one day of the scenario in the replay format.
+/// Writes one day of the scenario in the replay format. The payments do
+/// not depend on the scenario's channels (common random numbers).
 pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let scenario = load(&args.config, args.seed, None, args.volume)?;
     let city = build_city(&scenario);
@@ -249,14 +293,16 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let count = write()
         .with_context(|| format!("{}: cannot write the day", args.out.display()))
         .map_err(Failure::Other)?;
-    println!(
-        "clearsim generate: {} day {} — {} participants, {} payments in {}",
-        scenario.name,
-        args.day,
-        city.len(),
-        grouped(i128::from(count)),
-        args.out.display()
-    );
+    if !args.quiet {
+        println!(
+            "clearsim generate: {} day {} — {} participants, {} payments in {}",
+            scenario.name,
+            args.day,
+            city.len(),
+            grouped(i128::from(count)),
+            args.out.display()
+        );
+    }
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! `clearsim compare`, `clearsim sweep` and `clearsim report`.
+//! `clearsim compare`, `sweep`, `report` and `merge`.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -8,27 +8,30 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
-use super::run::{ScenarioArgs, load_scenario};
+use super::run::{ReplicationArgs, ScenarioArgs, load_scenario};
 use crate::config::Scenario;
-use crate::report::{self, study};
-use crate::study::{DEFAULT_STRATEGIES, StrategyChoice, compare, cores, parse_strategy, sweep};
-use crate::workload::city::build_city;
+use crate::report::{self, show_estimate};
+use crate::study::summary::{
+    COMPARE_SCHEMA, CompareSummary, RUN_SCHEMA, RunSummary, SWEEP_SCHEMA, SweepSummary,
+};
+use crate::study::{self, DEFAULT_DESIGNS, Design, Study, parse_design};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Strategies, separated by spaces or semicolons, e.g.
-    /// "rtgs; rtgs+gridlock:5m; dns:10:00,15:00; dns:hourly; bilateral:12:00,16:30"
-    /// (default: the config's `compare` list, else a standard five).
+    #[command(flatten)]
+    replication: ReplicationArgs,
+    /// Designs, separated by spaces or semicolons: `design` (the scenario's
+    /// own channels) and strategies, e.g.
+    /// "design; rtgs; rtgs+gridlock:5m; dns:10:00,15:00; bilateral:hourly"
+    /// (default: the config's `compare` list, else a standard six). The
+    /// first is the one the others are paired against.
     #[arg(long, value_name = "LIST")]
     strategies: Option<String>,
     /// Output directory (default: out/<scenario>-compare).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
     /// No progress bar, no table.
     #[arg(long, short)]
     quiet: bool,
@@ -38,26 +41,27 @@ pub struct CompareArgs {
 pub struct SweepArgs {
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Liquidity levels FROM..TO: 0 = each participant's lower bound, 1 = its upper bound.
+    #[command(flatten)]
+    replication: ReplicationArgs,
+    /// Liquidity levels FROM..TO: 0 = each participant's lower bound, 1 =
+    /// its need to settle every payment on entry.
     #[arg(long, value_name = "FROM..TO", default_value = "0..1", value_parser = parse_range)]
     liquidity: (f64, f64),
     /// Number of points (≥ 2).
     #[arg(long, default_value_t = 11, value_parser = clap::value_parser!(u32).range(2..=1000))]
     steps: u32,
-    /// Strategies, as for `compare`.
+    /// Designs, as for `compare` (default: the scenario's own design).
     #[arg(long, value_name = "LIST")]
     strategies: Option<String>,
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    #[arg(long)]
-    threads: Option<usize>,
     #[arg(long, short)]
     quiet: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A directory with a summary.json written by run, compare or sweep.
+    /// A directory with a summary.json written by run, compare, sweep or merge.
     dir: PathBuf,
 }
 
@@ -79,28 +83,48 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
     }
 }
 
-fn choices(scenario: &Scenario, list: Option<&str>) -> Result<Vec<StrategyChoice>, Failure> {
-    let names: Vec<String> = match list {
-        Some(list) => list
-            .split([';', ' '])
-            .filter(|s| !s.trim().is_empty())
-            .map(String::from)
-            .collect(),
-        None if !scenario.compare.is_empty() => scenario.compare.clone(),
-        None => DEFAULT_STRATEGIES.iter().map(|s| s.to_string()).collect(),
+/// The designs named on the command line, else the config's list, else
+/// `fallback`.
+fn designs(
+    scenario: &Scenario,
+    list: Option<&str>,
+    fallback: &[&str],
+) -> Result<Vec<Design>, Failure> {
+    let (names, source): (Vec<String>, String) = match list {
+        Some(list) => (
+            list.split([';', ' '])
+                .filter(|s| !s.trim().is_empty())
+                .map(String::from)
+                .collect(),
+            "--strategies".into(),
+        ),
+        None if !scenario.compare.is_empty() => (
+            scenario.compare.clone(),
+            format!("the config's `compare` list ({})", scenario.name),
+        ),
+        None => (fallback.iter().map(|s| s.to_string()).collect(), "default".into()),
     };
     if names.is_empty() {
         return Err(Failure::BadInput(anyhow!(
-            "--strategies: name at least one strategy"
+            "{source}: name at least one design"
         )));
     }
-    names
+    let parsed = names
         .iter()
         .map(|name| {
-            parse_strategy(name, scenario.day_end)
-                .map_err(|e| Failure::BadInput(anyhow!("--strategies: {e}")))
+            parse_design(name, scenario.day_end)
+                .map_err(|e| Failure::BadInput(anyhow!("{source}: {e}")))
         })
-        .collect()
+        .collect::<Result<Vec<Design>, Failure>>()?;
+    for (i, d) in parsed.iter().enumerate() {
+        if parsed[..i].iter().any(|e| e.label == d.label) {
+            return Err(Failure::BadInput(anyhow!(
+                "{source}: `{}` is listed twice",
+                d.label
+            )));
+        }
+    }
+    Ok(parsed)
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or quiet.
@@ -117,7 +141,8 @@ pub(super) fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
     bar
 }
 
-fn write(
+/// Writes summary.json and the report files into `out`.
+pub(super) fn write_outputs(
     out: &Path,
     summary_json: Vec<u8>,
     files: Vec<(&'static str, Vec<u8>)>,
@@ -130,82 +155,124 @@ fn write(
 }
 
 pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
-    let scenario = load_scenario(&args.scenario)?;
-    let choices = choices(&scenario, args.strategies.as_deref())?;
-    let city = build_city(&scenario);
-    let bar = progress(choices.len(), args.quiet, "strategies");
+    let (scenario, city) = load_scenario(&args.scenario)?;
+    let designs = designs(&scenario, args.strategies.as_deref(), &DEFAULT_DESIGNS)?;
+    let (seeds, partial) = args.replication.seeds(scenario.seed)?;
+    let study = Study {
+        scenario: &scenario,
+        city: &city,
+        seeds: &seeds,
+        threads: args.replication.threads(),
+    };
+    let bar = progress(study.job_count(designs.len()), args.quiet, "runs");
     let started = std::time::Instant::now();
-    let results = compare(
-        &scenario,
-        &city,
-        &choices,
-        args.threads.unwrap_or_else(cores),
-        &|| bar.inc(1),
-    )
-    .map_err(super::engine_failure)?;
+    let records = study
+        .compare(&designs, &|| bar.inc(1))
+        .map_err(super::engine_failure)?;
     bar.finish_and_clear();
-    let summary = study::compare_summary(&scenario, &city, &choices, &results);
+    let summary = CompareSummary::new(
+        study::meta(&scenario, &city),
+        designs.iter().map(|d| d.label.clone()).collect(),
+        records,
+        partial,
+    )
+    .map_err(|e| Failure::Other(anyhow!(e)))?;
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
-    write(&out, json, study::compare_files(&summary))?;
+    write_outputs(&out, json, report::compare::compare_files(&summary))?;
     if !args.quiet {
-        println!(
-            "clearsim compare: {} — seed {}, {} day(s), {} strategies",
-            scenario.name,
-            scenario.seed,
-            scenario.days,
-            choices.len()
-        );
-        print!("{}", study::compare_table(&summary).text());
+        for line in report::context_lines(
+            &summary.study,
+            &summary.seeds,
+            summary.partial.as_ref(),
+            &format!("{} designs compared", designs.len()),
+        ) {
+            println!("{line}");
+        }
+        print!("{}", report::compare::compare_table(&summary).text());
+        print_paired(&summary);
         println!(
             "{:.2} s on {} thread(s); report in {}",
             started.elapsed().as_secs_f64(),
-            args.threads.unwrap_or_else(cores),
+            args.replication.threads(),
             out.join("report.html").display()
         );
     }
     Ok(())
 }
 
+/// The headline paired differences on the terminal.
+fn print_paired(summary: &CompareSummary) {
+    let wanted = ["delay_indicator", "in_transit_value_weighted_mean_ms", "liquidity_used_fen", "unsettled_value_fen"];
+    let mut table = report::table::Table::new(&["design − first", "figure", "mean", "95 % CI"]);
+    for f in summary
+        .paired
+        .iter()
+        .filter(|f| f.flow == "all" && wanted.contains(&f.metric.as_str()))
+    {
+        let (mean, ci) = show_estimate(&f.metric, &f.estimate);
+        table
+            .rows
+            .push(vec![format!("{} − {}", f.design, f.versus), f.metric.clone(), mean, ci]);
+    }
+    if !table.rows.is_empty() {
+        println!("paired differences on common streams:");
+        print!("{}", table.text());
+    }
+}
+
 pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
-    let scenario = load_scenario(&args.scenario)?;
-    let choices = choices(&scenario, args.strategies.as_deref())?;
-    let city = build_city(&scenario);
+    let (scenario, city) = load_scenario(&args.scenario)?;
+    if !scenario.shocks.is_empty() {
+        return Err(Failure::BadInput(anyhow!(
+            "sweep: shocks are measured against a baseline per point, which a sweep does not run; use compare or run with --shock"
+        )));
+    }
+    let designs = designs(&scenario, args.strategies.as_deref(), &[study::DESIGN])?;
     let (from, to) = args.liquidity;
     let steps = args.steps as usize;
     let levels: Vec<f64> = (0..steps)
         .map(|i| from + (to - from) * i as f64 / (steps - 1) as f64)
         .collect();
-    let bar = progress(levels.len() * choices.len(), args.quiet, "runs");
-    let points = sweep(
-        &scenario,
-        &city,
-        &choices,
-        &levels,
-        args.threads.unwrap_or_else(cores),
-        &|| bar.inc(1),
-    )
-    .map_err(super::engine_failure)?;
+    let (seeds, partial) = args.replication.seeds(scenario.seed)?;
+    let study = Study {
+        scenario: &scenario,
+        city: &city,
+        seeds: &seeds,
+        threads: args.replication.threads(),
+    };
+    let bar = progress(study.sweep_job_count(designs.len(), levels.len()), args.quiet, "runs");
+    let records = study
+        .sweep(&designs, &levels, &|| bar.inc(1))
+        .map_err(super::engine_failure)?;
     bar.finish_and_clear();
-    let summary = study::sweep_summary(&scenario, &choices, &points);
+    let summary = SweepSummary::new(
+        study::meta(&scenario, &city),
+        designs.iter().map(|d| d.label.clone()).collect(),
+        levels,
+        records,
+        partial,
+    )
+    .map_err(|e| Failure::Other(anyhow!(e)))?;
     let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
-    write(&out, json, study::sweep_files(&summary))?;
+    write_outputs(&out, json, report::sweep::sweep_files(&summary))?;
     if !args.quiet {
-        println!(
-            "clearsim sweep: {} — seed {}, {} levels × {} strategies",
-            scenario.name,
-            scenario.seed,
-            levels.len(),
-            choices.len()
-        );
-        print!("{}", study::sweep_table(&summary).text());
+        for line in report::context_lines(
+            &summary.study,
+            &summary.seeds,
+            summary.partial.as_ref(),
+            "liquidity sweep",
+        ) {
+            println!("{line}");
+        }
+        print!("{}", report::sweep::sweep_table(&summary).text());
         println!("report in {}", out.join("report.html").display());
     }
     Ok(())
@@ -213,7 +280,8 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
 
 #[derive(Args, Debug)]
 pub struct MergeArgs {
-    /// Directories (or summary.json files) of runs or compares of the same study.
+    /// Directories (or summary.json files) of shards or replications of
+    /// one study.
     #[arg(required = true, num_args = 2..)]
     inputs: Vec<PathBuf>,
     /// Output directory for the merged summary and its reports.
@@ -223,9 +291,9 @@ pub struct MergeArgs {
 
 /// A summary read from disk, typed by its schema.
 enum Saved {
-    Run(report::run::RunSummary),
-    Compare(study::CompareSummary),
-    Sweep(study::SweepSummary),
+    Run(RunSummary),
+    Compare(CompareSummary),
+    Sweep(SweepSummary),
 }
 
 fn read_summary(path: &Path) -> Result<Saved, Failure> {
@@ -247,24 +315,24 @@ fn read_summary(path: &Path) -> Result<Saved, Failure> {
     let typed = |what: &str| format!("{}: not a {what} summary", path.display());
     // Parsed from the bytes (not a JSON value): sums are 128-bit integers.
     Ok(match schema.schema.as_str() {
-        report::run::RUN_SCHEMA => Saved::Run(
+        RUN_SCHEMA => Saved::Run(
             serde_json::from_slice(&bytes)
                 .with_context(|| typed("run"))
                 .map_err(Failure::BadInput)?,
         ),
-        study::COMPARE_SCHEMA => Saved::Compare(
+        COMPARE_SCHEMA => Saved::Compare(
             serde_json::from_slice(&bytes)
                 .with_context(|| typed("compare"))
                 .map_err(Failure::BadInput)?,
         ),
-        study::SWEEP_SCHEMA => Saved::Sweep(
+        SWEEP_SCHEMA => Saved::Sweep(
             serde_json::from_slice(&bytes)
                 .with_context(|| typed("sweep"))
                 .map_err(Failure::BadInput)?,
         ),
         other => {
             return Err(Failure::BadInput(anyhow!(
-                "{}: schema `{other}` is not a run, compare or sweep summary",
+                "{}: schema `{other}` is not a run, compare or sweep summary of this clearsim ({RUN_SCHEMA}, {COMPARE_SCHEMA}, {SWEEP_SCHEMA})",
                 path.display()
             )));
         }
@@ -278,67 +346,91 @@ fn files_of(saved: &Saved) -> Result<(Vec<u8>, report::ReportFiles), Failure> {
             report::to_json(s).map_err(failed)?,
             report::run::run_files(s),
         ),
-        Saved::Compare(s) => (report::to_json(s).map_err(failed)?, study::compare_files(s)),
-        Saved::Sweep(s) => (report::to_json(s).map_err(failed)?, study::sweep_files(s)),
+        Saved::Compare(s) => (
+            report::to_json(s).map_err(failed)?,
+            report::compare::compare_files(s),
+        ),
+        Saved::Sweep(s) => (
+            report::to_json(s).map_err(failed)?,
+            report::sweep::sweep_files(s),
+        ),
     })
 }
 
-/// The summaries, all of one kind (`pick` returns it), or an error.
-fn all_of<T>(
-    saved: Vec<Saved>,
-    pick: fn(Saved) -> Option<T>,
-    kind: &str,
-) -> Result<Vec<T>, String> {
-    saved
-        .into_iter()
-        .map(|s| pick(s).ok_or_else(|| format!("all inputs must be {kind}")))
-        .collect()
-}
-
-/// Pools several runs or compares of the same study into one.
+/// Combines shards or replications of one study into its summary: exactly
+/// the bytes one machine running every seed would have written.
 pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
+    let mut canonical: Vec<PathBuf> = Vec::new();
+    for input in &args.inputs {
+        let path = std::fs::canonicalize(input)
+            .with_context(|| format!("{}: cannot read", input.display()))
+            .map_err(Failure::BadInput)?;
+        if canonical.contains(&path) {
+            return Err(Failure::BadInput(anyhow!(
+                "merge: {} is given twice",
+                input.display()
+            )));
+        }
+        canonical.push(path);
+    }
     let saved: Vec<Saved> = args
         .inputs
         .iter()
         .map(|p| read_summary(p))
         .collect::<Result<_, _>>()?;
     let bad = |e: String| Failure::BadInput(anyhow!("merge: {e}"));
-    let merged = match &saved[0] {
-        Saved::Run(_) => {
-            let runs = all_of(
-                saved,
-                |s| if let Saved::Run(r) = s { Some(r) } else { None },
-                "runs",
+    let kind = |s: &Saved| match s {
+        Saved::Run(_) => "run",
+        Saved::Compare(_) => "compare",
+        Saved::Sweep(_) => "sweep",
+    };
+    let first = kind(&saved[0]);
+    if let Some(other) = saved.iter().find(|s| kind(s) != first) {
+        return Err(bad(format!(
+            "all inputs must be {first} summaries, not a {} one",
+            kind(other)
+        )));
+    }
+    let merged = match first {
+        "run" => Saved::Run(
+            RunSummary::merge(
+                saved
+                    .into_iter()
+                    .filter_map(|s| if let Saved::Run(r) = s { Some(r) } else { None })
+                    .collect(),
             )
-            .map_err(bad)?;
-            Saved::Run(report::merge::merge_runs(runs).map_err(bad)?)
-        }
-        Saved::Compare(_) => {
-            let compares = all_of(
-                saved,
-                |s| {
-                    if let Saved::Compare(c) = s {
-                        Some(c)
-                    } else {
-                        None
-                    }
-                },
-                "compares",
+            .map_err(bad)?,
+        ),
+        "compare" => Saved::Compare(
+            CompareSummary::merge(
+                saved
+                    .into_iter()
+                    .filter_map(|s| if let Saved::Compare(c) = s { Some(c) } else { None })
+                    .collect(),
             )
-            .map_err(bad)?;
-            Saved::Compare(report::merge::merge_compares(compares).map_err(bad)?)
-        }
-        Saved::Sweep(_) => {
-            return Err(bad(
-                "sweeps do not merge (run the sweep with more volume or days instead)".into(),
-            ));
-        }
+            .map_err(bad)?,
+        ),
+        _ => Saved::Sweep(
+            SweepSummary::merge(
+                saved
+                    .into_iter()
+                    .filter_map(|s| if let Saved::Sweep(w) = s { Some(w) } else { None })
+                    .collect(),
+            )
+            .map_err(bad)?,
+        ),
     };
     let (json, files) = files_of(&merged)?;
-    write(&args.out, json, files)?;
+    write_outputs(&args.out, json, files)?;
+    let (seeds, partial) = match &merged {
+        Saved::Run(s) => (s.seeds.len(), s.partial.is_some()),
+        Saved::Compare(s) => (s.seeds.len(), s.partial.is_some()),
+        Saved::Sweep(s) => (s.seeds.len(), s.partial.is_some()),
+    };
     println!(
-        "clearsim merge: {} inputs into {}",
+        "clearsim merge: {} inputs, {seeds} replication(s){} into {}",
         args.inputs.len(),
+        if partial { " (still partial: some seeds missing)" } else { "" },
         args.out.display()
     );
     Ok(())

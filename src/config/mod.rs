@@ -46,6 +46,9 @@ struct ScenarioFile {
     compare: Vec<String>,
     /// A participant that stops paying during the run.
     default: Option<DefaultFile>,
+    /// Operational shocks on day 1: outages and liquidity shocks.
+    #[serde(default)]
+    shock: Vec<ShockFile>,
     /// Sender limits of the gross channel (`rtgs-limits`, `rtgs+limits`).
     #[serde(default)]
     limit: Vec<LimitFile>,
@@ -56,6 +59,18 @@ struct ScenarioFile {
 struct DefaultFile {
     participant: String,
     at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShockFile {
+    /// `outage`, `system_outage` or `liquidity`.
+    kind: String,
+    participant: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    at: Option<String>,
+    amount_yuan: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -99,6 +114,13 @@ struct LiquidityFile {
     opening_share: f64,
     #[serde(default = "default_credit_share")]
     credit_share: f64,
+    /// The central bank's overnight standing facility, basis points a year.
+    #[serde(default = "default_overnight_rate_bp")]
+    overnight_rate_bp: u32,
+}
+
+fn default_overnight_rate_bp() -> u32 {
+    333
 }
 
 fn default_opening_share() -> f64 {
@@ -115,6 +137,7 @@ impl Default for LiquidityFile {
             scale: 1.0,
             opening_share: default_opening_share(),
             credit_share: default_credit_share(),
+            overnight_rate_bp: default_overnight_rate_bp(),
         }
     }
 }
@@ -136,6 +159,9 @@ struct InstrumentFile {
     cutoff_bunching: Option<BunchingFile>,
     #[serde(default)]
     dishonour_rate: f64,
+    /// Cheques under gross settlement: how long the paying bank may return
+    /// one after it settled (default 2h, never past the day end).
+    return_window: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +193,9 @@ fn default_tail_alpha() -> f64 {
 struct BunchingFile {
     minutes: u32,
     factor: f64,
+    /// The clearing house's cut-off times the instrument's arrivals bunch
+    /// before (the scenario's timetable, not the design under test).
+    cutoffs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +279,9 @@ pub struct Liquidity {
     pub scale: f64,
     pub opening_share: f64,
     pub credit_share: f64,
+    /// Rate of the overnight standing facility, basis points a year
+    /// (interest on an actual/360 basis).
+    pub overnight_rate_bp: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -277,11 +309,24 @@ pub struct Instrument {
     pub profile: Vec<Segment>,
     pub amount: AmountLaw,
     pub concentration: f64,
-    /// Minutes before each cycle of the instrument's channel, and the factor
-    /// by which arrivals are more frequent then.
-    pub cutoff_bunching: Option<(u32, f64)>,
+    /// Arrivals are more frequent in the minutes before each cut-off.
+    pub cutoff_bunching: Option<Bunching>,
     pub dishonour_rate: f64,
+    /// Under gross settlement, how long after settling a cheque may be
+    /// returned (capped at the day end).
+    pub return_window_ms: u32,
 }
+
+/// `factor` times more arrivals in the `minutes` before each of `cutoffs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bunching {
+    pub minutes: u32,
+    pub factor: f64,
+    pub cutoffs: Vec<SimTime>,
+}
+
+/// Default return window of a cheque settled gross: 2 hours.
+pub const RETURN_WINDOW_MS: u32 = 2 * 3_600_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Channel {
@@ -309,8 +354,8 @@ pub struct Scenario {
     pub deposits_fen: Option<f64>,
     /// Strategies to compare by default (as written, e.g. `dns:hourly`).
     pub compare: Vec<String>,
-    /// A participant (by id) that stops paying at a time of day 1.
-    pub default: Option<ParticipantDefault>,
+    /// Defaults, outages and liquidity shocks (see [`Shock`]).
+    pub shocks: Vec<Shock>,
     /// Sender limits for a gross channel with limits, as written.
     pub limits: Vec<LimitEntry>,
 }
@@ -408,29 +453,139 @@ impl LimitEntry {
     }
 }
 
-/// A participant default: from `at` on day 1, none of its outgoing payments
-/// is released (it stays failed on later days).
+/// A shock to the system, measured against the same run without it.
+/// Every shock happens on day 1; a default lasts for the rest of the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParticipantDefault {
-    pub participant: String,
-    pub at: SimTime,
+pub enum Shock {
+    /// From `at`, none of the participant's payments is released.
+    Default { participant: String, at: SimTime },
+    /// From `from` to `to` the participant cannot send (it still receives);
+    /// its payments wait and go in, in order, at `to`.
+    Outage {
+        participant: String,
+        from: SimTime,
+        to: SimTime,
+    },
+    /// From `from` to `to` nothing enters or settles; scheduled runs wait.
+    SystemOutage { from: SimTime, to: SimTime },
+    /// At `at`, up to `amount_fen` leaves the participant's account.
+    Liquidity {
+        participant: String,
+        at: SimTime,
+        amount_fen: i64,
+    },
 }
 
-impl ParticipantDefault {
-    /// Parses `ID@HH:MM:SS`.
-    pub fn parse(text: &str) -> Result<ParticipantDefault, String> {
-        let (participant, at) = text
-            .split_once('@')
-            .ok_or_else(|| format!("`{text}` is not ID@HH:MM:SS"))?;
-        let at = SimTime::parse(at.as_bytes())
-            .ok_or_else(|| format!("`{at}` is not a time HH:MM:SS[.mmm]"))?;
-        if participant.is_empty() {
-            return Err(format!("`{text}`: the participant id is empty"));
+impl Shock {
+    /// Parses the command line's forms: `default:ID@HH:MM`,
+    /// `outage:ID@HH:MM-HH:MM`, `system:HH:MM-HH:MM`,
+    /// `liquidity:ID@HH:MM=AMOUNT` (an amount with its unit, e.g. 5e8yuan).
+    pub fn parse(text: &str) -> Result<Shock, String> {
+        let (kind, rest) = text.split_once(':').ok_or_else(|| {
+            format!("`{text}` is not KIND:…, with KIND default, outage, system or liquidity")
+        })?;
+        let clock = |t: &str| {
+            crate::time::parse_clock(t).ok_or_else(|| format!("`{t}` is not a time HH:MM[:SS]"))
+        };
+        let window = |w: &str| -> Result<(SimTime, SimTime), String> {
+            let (from, to) = w
+                .split_once('-')
+                .ok_or_else(|| format!("`{w}` is not a window HH:MM-HH:MM"))?;
+            Ok((clock(from)?, clock(to)?))
+        };
+        let who = |w: &str| -> Result<(String, String), String> {
+            let (id, rest) = w
+                .split_once('@')
+                .ok_or_else(|| format!("`{text}`: expected ID@…"))?;
+            if id.is_empty() {
+                return Err(format!("`{text}`: the participant id is empty"));
+            }
+            Ok((id.to_string(), rest.to_string()))
+        };
+        let shock = match kind {
+            "default" => {
+                let (participant, at) = who(rest)?;
+                Shock::Default {
+                    participant,
+                    at: clock(&at)?,
+                }
+            }
+            "outage" => {
+                let (participant, w) = who(rest)?;
+                let (from, to) = window(&w)?;
+                Shock::Outage { participant, from, to }
+            }
+            "system" => {
+                let (from, to) = window(rest)?;
+                Shock::SystemOutage { from, to }
+            }
+            "liquidity" => {
+                let (participant, w) = who(rest)?;
+                let (at, amount) = w
+                    .split_once('=')
+                    .ok_or_else(|| format!("`{text}`: expected ID@HH:MM=AMOUNT"))?;
+                Shock::Liquidity {
+                    participant,
+                    at: clock(at)?,
+                    amount_fen: crate::money::parse_amount_fen(amount)?,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "`{other}` is not a shock: default, outage, system or liquidity"
+                ));
+            }
+        };
+        shock.check()?;
+        Ok(shock)
+    }
+
+    /// Windows must open before they close.
+    fn check(&self) -> Result<(), String> {
+        match self {
+            Shock::Outage { from, to, .. } | Shock::SystemOutage { from, to } if from >= to => {
+                Err(format!("{self}: the window must open before it closes"))
+            }
+            _ => Ok(()),
         }
-        Ok(ParticipantDefault {
-            participant: participant.to_string(),
-            at,
-        })
+    }
+
+    /// The participant it strikes, if one.
+    pub fn participant(&self) -> Option<&str> {
+        match self {
+            Shock::Default { participant, .. }
+            | Shock::Outage { participant, .. }
+            | Shock::Liquidity { participant, .. } => Some(participant),
+            Shock::SystemOutage { .. } => None,
+        }
+    }
+
+    /// The latest time it names (checked against the day end).
+    pub fn last_time(&self) -> SimTime {
+        match self {
+            Shock::Default { at, .. } | Shock::Liquidity { at, .. } => *at,
+            Shock::Outage { to, .. } | Shock::SystemOutage { to, .. } => *to,
+        }
+    }
+}
+
+impl std::fmt::Display for Shock {
+    /// The command line's form, times in full.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shock::Default { participant, at } => write!(f, "default:{participant}@{at}"),
+            Shock::Outage {
+                participant,
+                from,
+                to,
+            } => write!(f, "outage:{participant}@{from}-{to}"),
+            Shock::SystemOutage { from, to } => write!(f, "system:{from}-{to}"),
+            Shock::Liquidity {
+                participant,
+                at,
+                amount_fen,
+            } => write!(f, "liquidity:{participant}@{at}={amount_fen}fen"),
+        }
     }
 }
 
@@ -475,7 +630,7 @@ fn limits(path: &Path, files: &[LimitFile]) -> Result<Vec<LimitEntry>, ConfigErr
             ));
         }
         let amount = match (file.limit_yuan, file.limit_share_of_opening) {
-            (Some(yuan), None) => LimitAmount::Fen(yuan_to_fen(yuan).ok_or_else(|| {
+            (Some(yuan), None) => LimitAmount::Fen(crate::money::yuan_to_fen(yuan).ok_or_else(|| {
                 error(
                     path,
                     format!("{}: {yuan} is not an amount of yuan ≥ 0", at("limit_yuan")),
@@ -521,11 +676,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     }
     let (population, growth_default, deposits_fen) = population(path, &file.participants, base)?;
     let liquidity = LiquidityFile { ..file.liquidity };
-    if let Some(d) = &file.default
-        && SimTime::parse(d.at.as_bytes()).is_some_and(|at| at > day_end)
-    {
-        return Err(error(path, "default.at: after the day end"));
-    }
+    let shocks = shocks(path, file.default.as_ref(), &file.shock, day_end)?;
     for (field, value) in [
         ("liquidity.scale", liquidity.scale),
         ("liquidity.opening_share", liquidity.opening_share),
@@ -565,6 +716,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
             scale: liquidity.scale,
             opening_share: liquidity.opening_share,
             credit_share: liquidity.credit_share,
+            overnight_rate_bp: liquidity.overnight_rate_bp,
         },
         instruments,
         channels,
@@ -572,23 +724,113 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         deposits_fen,
         compare: file.compare,
         limits: limits(path, &file.limit)?,
-        default: match file.default {
-            None => None,
-            Some(d) => Some(ParticipantDefault {
-                participant: d.participant,
-                at: time(path, "default.at", &d.at)?,
-            }),
-        },
+        shocks,
     })
 }
 
 fn time(path: &Path, field: &str, text: &str) -> Result<SimTime, ConfigError> {
-    SimTime::parse(text.as_bytes()).ok_or_else(|| {
-        error(
-            path,
-            format!("{field}: `{text}` is not a time HH:MM:SS[.mmm]"),
-        )
-    })
+    crate::time::parse_clock(text)
+        .ok_or_else(|| error(path, format!("{field}: `{text}` is not a time HH:MM[:SS]")))
+}
+
+/// The `[default]` and `[[shock]]` entries, checked: every field the kind
+/// needs and no other, times within the day, windows that open before
+/// they close. Participant ids are checked against the city when it is
+/// built ([`check_shocks`]).
+fn shocks(
+    path: &Path,
+    default: Option<&DefaultFile>,
+    files: &[ShockFile],
+    day_end: SimTime,
+) -> Result<Vec<Shock>, ConfigError> {
+    let mut out = Vec::new();
+    if let Some(d) = default {
+        out.push(Shock::Default {
+            participant: d.participant.clone(),
+            at: time(path, "default.at", &d.at)?,
+        });
+    }
+    for (index, file) in files.iter().enumerate() {
+        let at = |field: &str| format!("shock[{index}].{field}");
+        let need = |value: &Option<String>, field: &str| -> Result<String, ConfigError> {
+            value
+                .clone()
+                .ok_or_else(|| error(path, format!("{}: missing for kind `{}`", at(field), file.kind)))
+        };
+        let unexpected = |present: bool, field: &str| -> Result<(), ConfigError> {
+            if present {
+                return Err(error(path, format!("{}: not used by kind `{}`", at(field), file.kind)));
+            }
+            Ok(())
+        };
+        let shock = match file.kind.as_str() {
+            "outage" | "system_outage" => {
+                unexpected(file.at.is_some(), "at")?;
+                unexpected(file.amount_yuan.is_some(), "amount_yuan")?;
+                let from = time(path, &at("from"), &need(&file.from, "from")?)?;
+                let to = time(path, &at("to"), &need(&file.to, "to")?)?;
+                if file.kind == "outage" {
+                    Shock::Outage {
+                        participant: need(&file.participant, "participant")?,
+                        from,
+                        to,
+                    }
+                } else {
+                    unexpected(file.participant.is_some(), "participant")?;
+                    Shock::SystemOutage { from, to }
+                }
+            }
+            "liquidity" => {
+                unexpected(file.from.is_some(), "from")?;
+                unexpected(file.to.is_some(), "to")?;
+                let amount_fen = file
+                    .amount_yuan
+                    .and_then(crate::money::yuan_to_fen)
+                    .ok_or_else(|| {
+                        error(path, format!("{}: an amount of yuan ≥ 0", at("amount_yuan")))
+                    })?;
+                Shock::Liquidity {
+                    participant: need(&file.participant, "participant")?,
+                    at: time(path, &at("at"), &need(&file.at, "at")?)?,
+                    amount_fen,
+                }
+            }
+            other => {
+                return Err(error(
+                    path,
+                    format!(
+                        "{}: `{other}` is not outage, system_outage or liquidity",
+                        at("kind")
+                    ),
+                ));
+            }
+        };
+        shock
+            .check()
+            .map_err(|e| error(path, format!("shock[{index}]: {e}")))?;
+        out.push(shock);
+    }
+    for shock in &out {
+        if shock.last_time() > day_end {
+            return Err(error(path, format!("{shock}: after the day end {day_end}")));
+        }
+    }
+    Ok(out)
+}
+
+/// Every shock names a participant of the city (by id).
+pub fn check_shocks(shocks: &[Shock], ids: &[String]) -> Result<(), String> {
+    for shock in shocks {
+        if let Some(id) = shock.participant()
+            && !ids.iter().any(|known| known == id)
+        {
+            return Err(format!(
+                "{shock}: `{id}` is not a participant (e.g. {})",
+                ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn population(
@@ -775,7 +1017,25 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
     let cutoff_bunching = match &spec.cutoff_bunching {
         None => None,
         Some(b) if b.minutes > 0 && b.factor.is_finite() && b.factor >= 1.0 => {
-            Some((b.minutes, b.factor))
+            let cutoffs = b
+                .cutoffs
+                .iter()
+                .map(|t| time(path, &at("cutoff_bunching.cutoffs"), t))
+                .collect::<Result<Vec<_>, _>>()?;
+            if cutoffs.is_empty() {
+                return Err(error(
+                    path,
+                    format!(
+                        "{}: name the clearing house's cut-off times (bunching follows the scenario's timetable, not the design under test)",
+                        at("cutoff_bunching.cutoffs")
+                    ),
+                ));
+            }
+            Some(Bunching {
+                minutes: b.minutes,
+                factor: b.factor,
+                cutoffs,
+            })
         }
         Some(_) => {
             return Err(error(
@@ -784,6 +1044,24 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
             ));
         }
     };
+    let return_window_ms = match &spec.return_window {
+        None => RETURN_WINDOW_MS,
+        Some(text) => parse_duration_ms(text).ok_or_else(|| {
+            error(
+                path,
+                format!(
+                    "{}: `{text}` is not a duration such as 30m or 2h",
+                    at("return_window")
+                ),
+            )
+        })?,
+    };
+    if spec.return_window.is_some() && !spec.cheque {
+        return Err(error(
+            path,
+            format!("{}: only cheques are returned", at("return_window")),
+        ));
+    }
     Ok(Instrument {
         name: spec.name.clone(),
         daily_count: spec.daily_count,
@@ -800,6 +1078,7 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         concentration: spec.concentration,
         cutoff_bunching,
         dishonour_rate: spec.dishonour_rate,
+        return_window_ms,
     })
 }
 
@@ -908,7 +1187,7 @@ fn channels(
                     };
                     let guarantee_fund_fen = match file.guarantee_fund_yuan {
                         None => None,
-                        Some(yuan) => Some(yuan_to_fen(yuan).ok_or_else(|| {
+                        Some(yuan) => Some(crate::money::yuan_to_fen(yuan).ok_or_else(|| {
                             error(
                                 path,
                                 format!(
@@ -999,12 +1278,4 @@ fn channels(
         ));
     }
     Ok((out, channel_of))
-}
-
-/// Yuan (as written in configs) to whole fen, rounded; `None` when negative,
-/// not finite or beyond i64.
-pub fn yuan_to_fen(yuan: f64) -> Option<i64> {
-    let fen = (yuan * 100.0).round();
-    // 9.2e18 is just below i64::MAX; the cast is exact for such integers.
-    (yuan.is_finite() && (0.0..9.2e18).contains(&fen)).then_some(fen as i64)
 }

@@ -26,9 +26,11 @@ pub struct Ledger {
     /// payments is released any more.
     frozen: Vec<bool>,
     /// Money that entered the accounts from outside them: a settlement
-    /// guarantee fund covering a short participant's net debit. Σ balances
-    /// is the opening Σ plus this.
+    /// guarantee fund covering a short participant's net debit.
     injected_fen: i64,
+    /// Money that left the accounts: liquidity shocks. Σ balances is the
+    /// opening Σ plus `injected_fen` minus this.
+    withdrawn_fen: i64,
 }
 
 impl Ledger {
@@ -48,6 +50,7 @@ impl Ledger {
             moved_fen: 0,
             frozen: vec![false; count],
             injected_fen: 0,
+            withdrawn_fen: 0,
         }
     }
 
@@ -141,6 +144,29 @@ impl Ledger {
         self.injected_fen
     }
 
+    /// Takes up to `amount_fen` (≥ 0) out of `participant`'s account to
+    /// outside the accounts (a liquidity shock: a customer run, a margin
+    /// call). Never below the credit floor: returns what was taken.
+    pub fn withdraw(&mut self, participant: u32, amount_fen: i64) -> i64 {
+        debug_assert!(amount_fen >= 0);
+        let taken = amount_fen.clamp(0, self.available_fen(participant).max(0));
+        if taken == 0 {
+            return 0;
+        }
+        self.balance_fen[participant as usize] -= taken;
+        // Both stay within [Σ opening − Σ withdrawn, …]: no overflow, as
+        // `taken` is at most a balance plus its credit.
+        self.total_fen -= taken;
+        self.withdrawn_fen += taken;
+        self.mark_debited(participant);
+        taken
+    }
+
+    /// Money withdrawn to outside the accounts so far (see [`Ledger::withdraw`]).
+    pub fn withdrawn_fen(&self) -> i64 {
+        self.withdrawn_fen
+    }
+
     #[inline]
     fn mark_debited(&mut self, participant: u32) {
         let flag = &mut self.is_debited[participant as usize];
@@ -180,13 +206,13 @@ impl Ledger {
     }
 
     /// Full audit of the ledger invariants (used by tests and at day end):
-    /// money is conserved (Σ balances = opening Σ + injected) and no balance
-    /// is below its credit floor.
+    /// money is conserved (Σ balances = opening Σ + injected − withdrawn)
+    /// and no balance is below its credit floor.
     pub fn check_invariants(&self) -> Result<(), String> {
         let total: i128 = self.balance_fen.iter().map(|&b| i128::from(b)).sum();
         if total != i128::from(self.total_fen) {
             return Err(format!(
-                "Σ balances {total} != opening Σ + injected {}",
+                "Σ balances {total} != opening Σ + injected − withdrawn {}",
                 self.total_fen
             ));
         }

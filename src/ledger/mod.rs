@@ -15,10 +15,13 @@ use crate::time::SimTime;
 /// One payment instruction as the engine sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Payment {
-    /// Caller's handle, strictly increasing in processing order (the replay
-    /// uses the processing index). Doubles as the arrival sequence that breaks
-    /// ties in queue order.
+    /// Arrival sequence, assigned by the driver (`engine::Scheduler`):
+    /// strictly increasing in the order payments enter the channels (for a
+    /// replay, the processing index). Breaks ties in queue order.
     pub key: u64,
+    /// When the customer's order was given: the instant the payment enters
+    /// its channel, or earlier when it was held outside the system (its
+    /// sender, or the whole system, was out). Delays count from here.
     pub submit: SimTime,
     pub sender: u32,
     pub receiver: u32,
@@ -50,11 +53,36 @@ impl Held for Slab {
 }
 
 /// Receives the outcome of every payment. Generic (not `dyn`) so that the
-/// per-payment call inlines into the hot path.
+/// per-payment call inlines into the hot path. Only `settled` and
+/// `unsettled` are required; the other hooks let a caller keep its own
+/// bookkeeping in step with the one driver that owns time
+/// (`engine::Scheduler`).
 pub trait Sink {
     fn settled(&mut self, payment: &Payment, at: SimTime);
-    /// Called once per payment still held when the day closes.
+    /// Called once per payment still held when the day closes (or never
+    /// submitted, when its sender's outage lasts to the close).
     fn unsettled(&mut self, payment: &Payment);
+    /// `payment` entered channel `channel` (before any settlement of it).
+    #[inline]
+    fn arrived(&mut self, _channel: usize, _payment: &Payment) {}
+    /// The instant `at` is over: its balances are final.
+    #[inline]
+    fn instant_closed(&mut self, _at: SimTime) {}
+    /// A later arrival that an outcome caused (a returned cheque), taken by
+    /// the driver after each step and delivered at its time.
+    #[inline]
+    fn follow_up(&mut self) -> Option<FollowUp> {
+        None
+    }
+}
+
+/// An arrival a settlement causes later the same day: `payment` enters
+/// `channel` at `at` (strictly after the instant that caused it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FollowUp {
+    pub at: SimTime,
+    pub channel: usize,
+    pub payment: Payment,
 }
 
 /// What a strategy may touch while it runs: the shared ledger, the store of

@@ -16,7 +16,7 @@ use super::{
 
 /// Runs the mutex-and-mpsc pipeline for the setup's duration.
 pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
-    let settler = Mutex::new(Settler::new(live_engine(setup)?, setup.max_queued));
+    let settler = Mutex::new(Settler::new(live_engine(setup)?, setup.max_queued)?);
     let producers = setup.producers.max(1);
     let (instructions, inbox) = mpsc::sync_channel(BUFFERS * BATCH);
     let (events, outbox) = mpsc::sync_channel::<Event>(2 * BUFFERS * BATCH);
@@ -80,16 +80,13 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                 std::thread::sleep(Duration::from_millis(1));
                 let now = Clock::sim_time(clock.now_ns());
                 let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
-                if settler.engine().next_event().is_some_and(|t| t <= now) {
+                if settler.run_due(now) {
                     let emit = |e| {
                         let _ = events.send(e);
                     };
                     if let Err(error) = settler.advance(now, emit) {
                         fail(error.into());
                     }
-                    settler.end_instant(|e| {
-                        let _ = events.send(e);
-                    });
                 }
             }
         });
@@ -112,19 +109,19 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                 fail(error.into());
                 break;
             }
-            settler.end_instant(|e| {
-                let _ = events.send(e);
-            });
         }
         drop(inbox);
         done.store(true, Ordering::Relaxed);
         let timer_ok = timer.join().is_ok();
-        settler
+        if let Err(error) = settler
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .close(|e| {
                 let _ = events.send(e);
-            });
+            })
+        {
+            fail(error.into());
+        }
         drop(events);
         (timer_ok, reporter.join())
     });

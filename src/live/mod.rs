@@ -252,7 +252,7 @@ pub fn new_latency_histogram() -> Histogram<u64> {
 
 /// Runs the lock-free pipeline for the setup's duration.
 pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
-    let mut settler = Settler::new(live_engine(setup)?, setup.max_queued);
+    let mut settler = Settler::new(live_engine(setup)?, setup.max_queued)?;
     let producers = setup.producers.max(1);
     let inputs: Vec<Link<Instruction>> =
         (0..producers).map(|_| Link::new(BUFFERS, BATCH)).collect();
@@ -619,7 +619,6 @@ fn settle(
                 for instruction in &batch {
                     settler.submit(instruction, |e| writer.emit(e))?;
                 }
-                settler.end_instant(|e| writer.emit(e));
                 link.release(batch);
                 // Confirmations go out with each batch: holding them for a
                 // full buffer would add its fill time to every latency.
@@ -639,9 +638,8 @@ fn settle(
             }
             // Gridlock runs fall due on the clock even without arrivals.
             let now = Clock::sim_time(clock.now_ns());
-            if settler.engine().next_event().is_some_and(|t| t <= now) {
+            if settler.run_due(now) {
                 settler.advance(now, |e| writer.emit(e))?;
-                settler.end_instant(|e| writer.emit(e));
             }
             if park {
                 link::idle(&backoff);
@@ -654,9 +652,9 @@ fn settle(
     // Whatever happened, answer for what is still queued and let the
     // reporter finish.
     stop.store(true, Ordering::Relaxed);
-    settler.close(|e| writer.emit(e));
+    let closed = settler.close(|e| writer.emit(e));
     writer.flush();
-    result
+    result.and(closed.map_err(LiveError::from))
 }
 
 /// The reporter thread: one clock read per batch of events.

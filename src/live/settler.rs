@@ -3,7 +3,7 @@
 
 use hashbrown::HashMap;
 
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, Scheduler};
 use crate::ledger::{Payment, Sink};
 use crate::time::SimTime;
 
@@ -37,7 +37,7 @@ pub enum Outcome {
 /// The single writer of the ledger: admits instructions into the engine and
 /// turns its settlements into events.
 pub struct Settler {
-    engine: Engine,
+    scheduler: Scheduler,
     /// Arrival sequence: the engine's payment key (strictly increasing).
     next_key: u64,
     /// Creation times of queued payments, by key (flat lookups would need a
@@ -50,39 +50,42 @@ pub struct Settler {
 impl Settler {
     /// `engine` has one gross channel (index 0); at most `max_queued`
     /// payments wait in its queues, further arrivals are rejected.
-    pub fn new(engine: Engine, max_queued: usize) -> Settler {
+    pub fn new(engine: Engine, max_queued: usize) -> Result<Settler, EngineError> {
         let mut created_of_queued = HashMap::with_hasher(foldhash::fast::FixedState::default());
         created_of_queued.reserve(max_queued.min(1 << 20));
-        Settler {
-            engine,
+        Ok(Settler {
+            scheduler: Scheduler::new(engine, Vec::new())?,
             next_key: 0,
             created_of_queued,
             max_queued,
             now: SimTime::MIDNIGHT,
-        }
+        })
     }
 
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        self.scheduler.engine()
     }
 
-    /// Moves the engine to `now` (wall-clock ms since the start), first
-    /// running every scheduled event (gridlock run) due by then at its time.
+    /// Moves to instant `now` (wall-clock ms since the start): the open
+    /// instant closes (its gridlock run, if due), every run due in between
+    /// takes place at its own time, and `now` opens for arrivals. The one
+    /// driver, [`Scheduler`], orders it all as in a replay.
     pub fn advance<F: FnMut(Event)>(&mut self, now: SimTime, emit: F) -> Result<(), EngineError> {
-        let now = now.max(self.now).min(self.engine.day_end());
+        let now = now.max(self.now).min(self.engine().day_end());
         let mut sink = EventSink {
             created_of_queued: &mut self.created_of_queued,
             current: None,
             emit,
         };
-        // Bounded: each event reschedules itself later, at most to day end.
-        while let Some(due) = self.engine.next_event().filter(|&t| t <= now) {
-            self.engine.begin_instant(due)?;
-            self.engine.end_instant(&mut sink);
-        }
-        self.engine.begin_instant(now)?;
+        self.scheduler.advance_to(now, &mut sink)?;
         self.now = now;
         Ok(())
+    }
+
+    /// Whether a scheduled run falls due by `now` that an advance would
+    /// take: an idle engine thread checks this on the wall clock.
+    pub fn run_due(&self, now: SimTime) -> bool {
+        now > self.now && self.engine().next_event().is_some_and(|t| t <= now)
     }
 
     /// One arrival at the current instant. When the queues are full, only
@@ -104,7 +107,8 @@ impl Settler {
             priority: 0,
             tag: 0,
         };
-        if self.engine.held() >= self.max_queued && !self.engine.settles_on_arrival(0, &payment) {
+        let engine = self.scheduler.engine();
+        if engine.held() >= self.max_queued && !engine.settles_on_arrival(0, &payment) {
             emit(Event {
                 created_ns: instruction.created_ns,
                 outcome: Outcome::Rejected,
@@ -117,7 +121,8 @@ impl Settler {
             current: Some((key, instruction.created_ns, false)),
             emit,
         };
-        self.engine.arrive(0, payment, &mut sink)?;
+        let entered = self.scheduler.arrive(0, payment, &mut sink)?;
+        debug_assert_eq!(entered, Some(key), "the scheduler numbers arrivals in order");
         if let Some((_, created_ns, false)) = sink.current {
             // It queued: remember when it was created for its settlement.
             self.created_of_queued.insert(key, created_ns);
@@ -125,24 +130,14 @@ impl Settler {
         Ok(())
     }
 
-    /// Closes the instant (minimum balances, events due now).
-    pub fn end_instant<F: FnMut(Event)>(&mut self, emit: F) {
-        let mut sink = EventSink {
-            created_of_queued: &mut self.created_of_queued,
-            current: None,
-            emit,
-        };
-        self.engine.end_instant(&mut sink);
-    }
-
     /// The run is over: whatever is queued is reported as queued at close.
-    pub fn close<F: FnMut(Event)>(&mut self, emit: F) {
+    pub fn close<F: FnMut(Event)>(&mut self, emit: F) -> Result<(), EngineError> {
         let mut sink = EventSink {
             created_of_queued: &mut self.created_of_queued,
             current: None,
             emit,
         };
-        self.engine.close_day(&mut sink);
+        self.scheduler.finish(&mut sink)
     }
 }
 

@@ -1,6 +1,9 @@
 //! Every reported number, computed once, here. Nothing in this module reads
 //! or writes files.
 
+pub mod estimate;
+pub mod flow;
+
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +120,9 @@ pub struct DayOutcome<'a> {
 pub struct Positions {
     cumulative_fen: Vec<i64>,
     lowest_fen: Vec<i64>,
+    /// The lowest position after any payment, in processing order (states
+    /// inside an instant count here, unlike `lowest_fen`).
+    lowest_in_order_fen: Vec<i64>,
     debited: Vec<u32>,
     is_debited: Vec<bool>,
 }
@@ -126,6 +132,7 @@ impl Positions {
         Positions {
             cumulative_fen: vec![0; participants],
             lowest_fen: vec![0; participants],
+            lowest_in_order_fen: vec![0; participants],
             debited: Vec::new(),
             is_debited: vec![false; participants],
         }
@@ -134,7 +141,10 @@ impl Positions {
     /// A payment, as if settled on arrival with unlimited credit.
     #[inline]
     pub fn add(&mut self, sender: u32, receiver: u32, amount_fen: i64) {
-        self.cumulative_fen[sender as usize] -= amount_fen;
+        let sent = &mut self.cumulative_fen[sender as usize];
+        *sent -= amount_fen;
+        let lowest = &mut self.lowest_in_order_fen[sender as usize];
+        *lowest = (*lowest).min(*sent);
         self.cumulative_fen[receiver as usize] += amount_fen;
         if !self.is_debited[sender as usize] {
             self.is_debited[sender as usize] = true;
@@ -159,6 +169,13 @@ impl Positions {
     /// Per participant: max(0, −lowest position at an instant end).
     pub fn participant_upper_fen(&self) -> Vec<i64> {
         self.lowest_fen.iter().map(|&m| (-m).max(0)).collect()
+    }
+
+    /// Per participant: max(0, −lowest position after any payment, in
+    /// processing order): with this opening balance and no credit, gross
+    /// settlement settles every payment on arrival.
+    pub fn participant_need_fen(&self) -> Vec<i64> {
+        self.lowest_in_order_fen.iter().map(|&m| (-m).max(0)).collect()
     }
 
     /// Σ max(0, sent − received): liquidity for one net at day end.

@@ -1,9 +1,12 @@
-//! Writing results: the replay's CSV and JSON files, written atomically.
+//! Formatting results: the replay's CSV and JSON files, and the reports
+//! (markdown, CSV, HTML) of run, compare and sweep summaries, all written
+//! atomically.
 
+pub mod compare;
 pub mod html;
-pub mod merge;
 pub mod run;
-pub mod study;
+pub mod sweep;
+pub mod table;
 
 use std::fs;
 use std::io::Write;
@@ -13,12 +16,144 @@ use serde::Serialize;
 
 use crate::input::Day;
 
-/// Named files of a report, ready to be written together.
-pub type ReportFiles = Vec<(&'static str, Vec<u8>)>;
+use crate::format::{millis, money_short};
+use crate::metrics::estimate::Estimate;
 use crate::metrics::{Summary, UNSETTLED};
 use crate::replay::Replay;
+use crate::study::summary::{Figure, Partial, StudyMeta};
 use crate::time::SimTime;
+use table::{Cell, Frame, Table};
 
+/// Named files of a report, ready to be written together.
+pub type ReportFiles = Vec<(&'static str, Vec<u8>)>;
+
+/// Where the definitions of every reported figure live.
+pub const GLOSSARY: &str = "docs/semantics.md#glossary";
+
+/// What a report is: scenario, seeds, days, shocks, context, version.
+pub fn context_lines(
+    study: &StudyMeta,
+    seeds: &[u64],
+    partial: Option<&Partial>,
+    what: &str,
+) -> Vec<String> {
+    let seeds_text = match seeds {
+        [one] => format!("seed {one}"),
+        [first, .., last] if (*last).wrapping_sub(*first) + 1 == seeds.len() as u64 => {
+            format!("{} replications, seeds {first}–{last}", seeds.len())
+        }
+        many => format!(
+            "{} replications, seeds {}",
+            many.len(),
+            many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let mut lines = vec![
+        format!(
+            "Scenario {} ({} participants), {what}; {seeds_text}; {} business day(s) per replication, day end {}.",
+            study.scenario,
+            study.participant_ids.len(),
+            study.days,
+            study.day_end
+        ),
+        format!(
+            "Channels of the scenario's design: {}.",
+            study
+                .channels
+                .iter()
+                .map(|(name, strategy)| format!("{name} ({strategy})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ];
+    if !study.shocks.is_empty() {
+        lines.push(format!(
+            "Shocks, each measured against the same seed without them: {}.",
+            study.shocks.join("; ")
+        ));
+    }
+    lines.extend(study.context.iter().cloned());
+    if let Some(p) = partial {
+        lines.push(format!(
+            "PARTIAL: shard {} holds {} of the study's {} seeds; merge the shards for the whole study.",
+            p.shard,
+            seeds.len(),
+            p.expected_seeds.len()
+        ));
+    }
+    lines.push(format!(
+        "clearsim {}. Definitions of every figure: {GLOSSARY}.",
+        study.clearsim_version
+    ));
+    lines
+}
+
+/// A figure's value for display, by its unit.
+pub fn show_value(metric: &str, value: f64) -> String {
+    if metric.ends_with("_fen") {
+        money_short(value)
+    } else if metric.ends_with("_ms") {
+        let sign = if value < 0.0 { "−" } else { "" };
+        format!("{sign}{}", millis(value.abs().round() as u64))
+    } else if metric.ends_with("_share") {
+        format!("{:.3}%", value * 100.0)
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// Mean, and "low … high" when there is an interval.
+pub fn show_estimate(metric: &str, e: &Estimate) -> (String, String) {
+    let interval = match e.ci95 {
+        Some([low, high]) => format!("{} … {}", show_value(metric, low), show_value(metric, high)),
+        None => "—".into(),
+    };
+    (show_value(metric, e.mean), interval)
+}
+
+/// Figures as a display table.
+pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
+    let mut header = vec![];
+    if with_design {
+        header.push("design");
+    }
+    header.extend(["flow", "figure", "mean", "95 % CI", "n"]);
+    let mut table = Table::new(&header);
+    for f in figures {
+        let (mean, ci) = show_estimate(&f.metric, &f.estimate);
+        let mut row = vec![];
+        if with_design {
+            row.push(if f.versus.is_empty() {
+                f.design.clone()
+            } else {
+                format!("{} − {}", f.design, f.versus)
+            });
+        }
+        row.extend([f.flow.clone(), f.metric.clone(), mean, ci, f.estimate.n.to_string()]);
+        table.rows.push(row);
+    }
+    table
+}
+
+/// Figures as plain numbers.
+pub fn figure_frame(figures: &[Figure]) -> Frame {
+    let mut frame = Frame::new(&[
+        "design", "versus", "flow", "metric", "mean", "ci95_low", "ci95_high", "replications",
+    ]);
+    for f in figures {
+        frame.push(vec![
+            Cell::from(f.design.as_str()),
+            Cell::from(f.versus.as_str()),
+            Cell::from(f.flow.as_str()),
+            Cell::from(f.metric.as_str()),
+            Cell::from(f.estimate.mean),
+            Cell::from(f.estimate.ci95.map(|c| c[0])),
+            Cell::from(f.estimate.ci95.map(|c| c[1])),
+            Cell::from(f.estimate.n),
+        ]);
+    }
+    frame
+}
 /// `summary.json` of a replay: the contract's keys plus what was run.
 #[derive(Serialize)]
 pub struct ReplaySummaryFile<'a> {

@@ -1,338 +1,512 @@
-//! `summary.json` and the terminal table of a `clearsim run`.
+//! The reports of a `clearsim run` summary: the terminal and markdown
+//! tables, CSV files of plain numbers, and the HTML page.
 
-use serde::{Deserialize, Serialize};
+use super::html::{self, Axis, Chart, Series};
+use super::table::{Cell, Frame, Table};
+use super::{ReportFiles, context_lines, figure_frame, figure_table};
+use crate::format::{grouped, millis, money_short, yuan};
+use crate::metrics::flow::{FlowReport, Timeline};
+use crate::study::summary::{NamedFlow, RunSummary, SeedDay, StudyMeta};
 
-use super::html;
-use super::study::{Table, decode_histogram, encode_histogram, percentile_curve};
-use crate::format::{grouped, millis, yuan};
-
-use crate::config::Scenario;
-use crate::run::{DayReport, FlowReport, RunResult};
-use crate::workload::city::City;
-
-/// Version of the run summary schema (see docs/run-summary.md).
-pub const RUN_SCHEMA: &str = "clearsim.run.v1";
-
-#[derive(Serialize, Deserialize)]
-pub struct RunSummary {
-    pub schema: String,
-    pub scenario: String,
-    pub seed: u64,
-    pub days: u32,
-    pub day_end: String,
-    pub participants: usize,
-    pub payments: u64,
-    pub opening_total: i64,
-    pub credit_total: i64,
-    pub channels: Vec<NamedFlow>,
-    pub instruments: Vec<NamedFlow>,
-    pub per_day: Vec<DayReport>,
-    /// Per participant, in index order.
-    pub per_participant: Vec<ParticipantRow>,
-    /// Seeds of the runs merged into this one (after `seed`), if any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub merged_seeds: Vec<u64>,
-    /// Present when a participant defaulted.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<DefaultReport>,
-    /// Fen that dns guarantee funds paid for short participants (money from
-    /// outside the accounts), over the run.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub guarantee_fund_used: i64,
+/// Share settled of a flow's value, as a display percentage.
+fn settled_pct(flow: &FlowReport) -> String {
+    format!("{:.2}", 100.0 * flow.settled_value_share())
 }
 
-fn is_zero(value: &i64) -> bool {
-    *value == 0
+/// The table of flows: the terminal, markdown and HTML all show this one.
+pub fn flow_table(flows: &[NamedFlow]) -> Table {
+    let mut table = Table::new(&[
+        "flow",
+        "route",
+        "payments",
+        "value (yuan)",
+        "settled % of value",
+        "in-transit p50",
+        "p99",
+        "max",
+        "value-weighted mean",
+        "delay indicator",
+        "peak queue (yuan)",
+        "unsettled (yuan)",
+        "scheduled runs (settling)",
+        "settled by runs (yuan)",
+    ]);
+    for row in flows {
+        let f = &row.flow;
+        let t = &f.in_transit_ms;
+        let (runs, by_runs) = match &row.events {
+            Some(e) => (
+                format!("{} ({})", e.runs, e.runs_settling),
+                yuan(e.settled_by_runs_value_fen),
+            ),
+            None => (String::new(), String::new()),
+        };
+        table.rows.push(vec![
+            row.name.clone(),
+            row.route.clone(),
+            grouped(i128::from(f.counts.payments)),
+            yuan(f.counts.value_fen),
+            settled_pct(f),
+            millis(t.stats.p50),
+            millis(t.stats.p99),
+            millis(t.stats.max),
+            millis(t.value_weighted_mean),
+            format!("{:.4}", f.delay_indicator),
+            yuan(f.counts.peak_queued_value_fen),
+            yuan(f.counts.unsettled_value_fen),
+            runs,
+            by_runs,
+        ]);
+    }
+    table
 }
 
-/// One participant's liquidity over the run (fen).
-#[derive(Clone, Serialize, Deserialize)]
-pub struct ParticipantRow {
-    pub id: String,
-    pub category: String,
-    pub opening: i64,
-    pub closing: i64,
-    /// The most it used on any day: max(0, opening − lowest balance).
-    pub liquidity_used: i64,
+/// The same flows as plain numbers.
+pub fn flow_frame(flows: &[NamedFlow], first: &[(&str, String)]) -> Frame {
+    let mut columns: Vec<&str> = first.iter().map(|(c, _)| *c).collect();
+    columns.extend([
+        "flow",
+        "route",
+        "payments",
+        "value_fen",
+        "settled",
+        "settled_value_fen",
+        "unsettled",
+        "unsettled_value_fen",
+        "dishonoured",
+        "in_transit_p50_ms",
+        "in_transit_p90_ms",
+        "in_transit_p99_ms",
+        "in_transit_p999_ms",
+        "in_transit_max_ms",
+        "in_transit_mean_ms",
+        "in_transit_value_weighted_mean_ms",
+        "delay_indicator",
+        "peak_queued",
+        "peak_queued_value_fen",
+        "scheduled_runs",
+        "scheduled_runs_settling",
+        "settled_by_runs",
+        "settled_by_runs_value_fen",
+        "released_after_runs",
+        "released_after_runs_value_fen",
+    ]);
+    let mut frame = Frame::new(&columns);
+    for row in flows {
+        let f = &row.flow;
+        let c = &f.counts;
+        let t = &f.in_transit_ms;
+        let e = row.events.as_ref();
+        let mut cells: Vec<Cell> = first.iter().map(|(_, v)| Cell::from(v.as_str())).collect();
+        cells.extend([
+            Cell::from(row.name.as_str()),
+            Cell::from(row.route.as_str()),
+            c.payments.into(),
+            c.value_fen.into(),
+            c.settled.into(),
+            c.settled_value_fen.into(),
+            c.unsettled.into(),
+            c.unsettled_value_fen.into(),
+            c.dishonoured.into(),
+            t.stats.p50.into(),
+            t.stats.p90.into(),
+            t.stats.p99.into(),
+            t.stats.p999.into(),
+            t.stats.max.into(),
+            t.stats.mean.into(),
+            t.value_weighted_mean.into(),
+            f.delay_indicator.into(),
+            c.peak_queued.into(),
+            c.peak_queued_value_fen.into(),
+            e.map(|e| e.runs).into(),
+            e.map(|e| e.runs_settling).into(),
+            e.map(|e| e.settled_by_runs).into(),
+            e.map(|e| e.settled_by_runs_value_fen).into(),
+            e.map(|e| e.released_after_runs).into(),
+            e.map(|e| e.released_after_runs_value_fen).into(),
+        ]);
+        frame.push(cells);
+    }
+    frame
 }
 
-#[derive(Serialize, Deserialize)]
-pub struct DefaultReport {
-    pub participant: String,
-    pub at: String,
-    #[serde(flatten)]
-    pub knock_on: crate::run::KnockOn,
+/// Per seed and day: value, what settled, liquidity and the night after.
+pub fn day_table(days: &[SeedDay]) -> Table {
+    let mut table = Table::new(&[
+        "seed",
+        "day",
+        "payments",
+        "value (yuan)",
+        "settled % of value",
+        "opening (yuan)",
+        "liquidity used",
+        "lower bound",
+        "upper bound",
+        "overnight borrowing",
+        "restored in",
+        "restored out",
+    ]);
+    for SeedDay { seed, report: d } in days {
+        let share = if d.value_fen == 0 {
+            100.0
+        } else {
+            100.0 * d.settled_value_fen as f64 / d.value_fen as f64
+        };
+        table.rows.push(vec![
+            seed.to_string(),
+            d.day.to_string(),
+            grouped(i128::from(d.payments)),
+            yuan(d.value_fen),
+            format!("{share:.3}"),
+            yuan(d.opening_total_fen),
+            yuan(d.liquidity_used_fen),
+            yuan(d.lower_bound_fen),
+            yuan(d.upper_bound_fen),
+            yuan(d.overnight.borrowed_fen),
+            yuan(d.overnight.restored_in_fen),
+            yuan(d.overnight.restored_out_fen),
+        ]);
+    }
+    table
 }
 
-#[derive(Clone, Serialize, Deserialize)]
-pub struct NamedFlow {
-    pub name: String,
-    /// For channels: the strategy; for instruments: the channel.
-    pub route: String,
-    /// Not flattened: its 128-bit sums cannot pass through serde's
-    /// flattening buffer.
-    pub flow: FlowReport,
-    /// The in-transit histogram, HDR V2 serialised, base64.
-    pub in_transit_histogram: String,
+fn day_frame(days: &[SeedDay]) -> Frame {
+    let mut frame = Frame::new(&[
+        "seed",
+        "day",
+        "payments",
+        "value_fen",
+        "settled_value_fen",
+        "unsettled_value_fen",
+        "opening_total_fen",
+        "liquidity_used_fen",
+        "lower_bound_fen",
+        "upper_bound_fen",
+        "withdrawn_fen",
+        "injected_fen",
+        "closing_total_fen",
+        "overnight_borrowed_fen",
+        "overnight_cost_fen",
+        "restored_in_fen",
+        "restored_out_fen",
+    ]);
+    for SeedDay { seed, report: d } in days {
+        frame.push(vec![
+            (*seed).into(),
+            d.day.into(),
+            d.payments.into(),
+            d.value_fen.into(),
+            d.settled_value_fen.into(),
+            d.unsettled_value_fen.into(),
+            d.opening_total_fen.into(),
+            d.liquidity_used_fen.into(),
+            d.lower_bound_fen.into(),
+            d.upper_bound_fen.into(),
+            d.withdrawn_fen.into(),
+            d.injected_fen.into(),
+            d.overnight.closing_total_fen.into(),
+            d.overnight.borrowed_fen.into(),
+            d.overnight.cost_fen.into(),
+            d.overnight.restored_in_fen.into(),
+            d.overnight.restored_out_fen.into(),
+        ]);
+    }
+    frame
 }
 
-pub fn run_summary(scenario: &Scenario, city: &City, result: &RunResult) -> RunSummary {
-    let channels = scenario
-        .channels
+fn participant_frame(summary: &RunSummary) -> Frame {
+    let mut frame = Frame::new(&[
+        "id",
+        "name",
+        "category",
+        "opening_fen",
+        "credit_limit_fen",
+        "liquidity_used_fen",
+        "overnight_borrowed_fen",
+        "overnight_cost_fen",
+    ]);
+    for (i, p) in summary.per_participant.iter().enumerate() {
+        frame.push(vec![
+            p.id.as_str().into(),
+            p.name.as_str().into(),
+            p.category.as_str().into(),
+            p.opening_fen.into(),
+            summary.study.credit_limit_fen.get(i).copied().into(),
+            p.liquidity_used_fen.into(),
+            p.overnight_borrowed_fen.into(),
+            p.overnight_cost_fen.into(),
+        ]);
+    }
+    frame
+}
+
+/// The plan's question in one line: how much faster the electronic credit
+/// transfer makes funds available than the cheque (value-weighted means of
+/// in-transit time). `None` without both.
+pub fn transit_headline(study: &StudyMeta, instruments: &[NamedFlow]) -> Option<String> {
+    let cheque = instruments
         .iter()
-        .zip(&result.channels)
-        .map(|(channel, stats)| NamedFlow {
-            name: channel.name.clone(),
-            route: channel.spec.name().to_string(),
-            flow: stats.report(),
-            in_transit_histogram: encode_histogram(&stats.in_transit.histogram),
+        .find(|f| study.is_cheque(&f.name) && f.flow.counts.payments > 0)?;
+    let transfer = instruments
+        .iter()
+        .find(|f| f.name == "transfer" && f.flow.counts.payments > 0)?;
+    let slow = cheque.flow.in_transit_ms.value_weighted_mean as f64;
+    let fast = transfer.flow.in_transit_ms.value_weighted_mean as f64;
+    let cut = if slow > 0.0 {
+        format!(" — {:.1} % less time in transit", 100.0 * (1.0 - fast / slow))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Funds in transit, value-weighted mean: electronic transfer {} vs cheque {}{cut}.",
+        millis(fast as u64),
+        millis(slow as u64),
+    ))
+}
+
+/// In-transit time by percentile, per flow, on a log time axis.
+pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> String {
+    let series: Vec<Series> = flows
+        .iter()
+        .filter_map(|(name, flow)| {
+            let histogram = flow.histogram()?;
+            if histogram.is_empty() {
+                return None;
+            }
+            let mut points = Vec::new();
+            let mut q = 0.0f64;
+            // Steps even on the log(1/(1−q)) axis, to 99.99 %.
+            while q <= 0.9999 {
+                points.push((q, histogram.value_at_quantile(q).max(1) as f64));
+                q = 1.0 - (1.0 - q) * 0.85;
+            }
+            points.push((0.9999, histogram.value_at_quantile(0.9999).max(1) as f64));
+            Some(Series::line(name.clone(), points))
         })
         .collect();
-    let count = scenario.instruments.len();
-    let mut instruments = Vec::new();
-    for (index, stats) in result.instruments.iter().enumerate() {
-        let instrument = &scenario.instruments[index % count];
-        let returned = index >= count;
-        if returned && stats.payments == 0 {
-            continue;
+    Chart {
+        title,
+        x: Axis::Percentile,
+        x_label: "percentile of payments",
+        y: Axis::LogDuration,
+        y_label: "funds in transit (log scale)",
+        series: &series,
+    }
+    .render()
+}
+
+/// Value settled so far, and value queued or pending, through the day.
+pub fn timeline_charts(flows: &[(String, &Timeline)]) -> String {
+    let active = |t: &Timeline| {
+        let nonzero = |v: &[i64]| v.iter().position(|&x| x != 0);
+        let last = |v: &[i64]| v.iter().rposition(|&x| x != 0);
+        (
+            nonzero(&t.settled_value_fen).min(nonzero(&t.peak_queued_value_fen)),
+            last(&t.settled_value_fen).max(last(&t.peak_queued_value_fen)),
+        )
+    };
+    let first = flows.iter().filter_map(|(_, t)| active(t).0).min().unwrap_or(0);
+    let last = flows.iter().filter_map(|(_, t)| active(t).1).max().unwrap_or(0);
+    let at = |t: &Timeline, b: usize| (b as f64 + 1.0) * f64::from(t.bucket_ms);
+    let settled: Vec<Series> = flows
+        .iter()
+        .map(|(name, t)| {
+            let mut total = 0i64;
+            let before: i64 = t.settled_value_fen[..first].iter().sum();
+            total += before;
+            Series::line(
+                name.clone(),
+                (first..=last)
+                    .map(|b| {
+                        total = total.saturating_add(t.settled_value_fen[b]);
+                        (at(t, b), total as f64)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let queued: Vec<Series> = flows
+        .iter()
+        .map(|(name, t)| {
+            Series::line(
+                name.clone(),
+                (first..=last)
+                    .map(|b| (at(t, b), t.peak_queued_value_fen[b] as f64))
+                    .collect(),
+            )
+        })
+        .collect();
+    Chart {
+        title: "Value settled through the day (cumulative)",
+        x: Axis::Clock,
+        x_label: "time of day",
+        y: Axis::Money,
+        y_label: "settled so far (yuan)",
+        series: &settled,
+    }
+    .render()
+        + &Chart {
+            title: "Value queued or pending through the day (peak in each 15 minutes)",
+            x: Axis::Clock,
+            x_label: "time of day",
+            y: Axis::Money,
+            y_label: "queued or pending (yuan)",
+            series: &queued,
         }
-        let name = if returned {
-            format!("{}.return", instrument.name)
-        } else {
-            instrument.name.clone()
-        };
-        let route = scenario.channels[scenario.channel_of[index % count]]
-            .name
-            .clone();
-        instruments.push(NamedFlow {
-            name,
-            route,
-            flow: stats.report(),
-            in_transit_histogram: encode_histogram(&stats.in_transit.histogram),
-        });
-    }
-    RunSummary {
-        schema: RUN_SCHEMA.into(),
-        scenario: scenario.name.clone(),
-        seed: scenario.seed,
-        days: scenario.days,
-        day_end: scenario.day_end.to_string(),
-        participants: city.len(),
-        payments: result.payments,
-        opening_total: city
-            .opening_fen
-            .iter()
-            .fold(0i64, |a, &b| a.saturating_add(b)),
-        credit_total: city
-            .credit_limit_fen
-            .iter()
-            .fold(0i64, |a, &b| a.saturating_add(b)),
-        channels,
-        instruments,
-        per_day: result.days.clone(),
-        per_participant: (0..city.len())
-            .map(|i| ParticipantRow {
-                id: city.ids[i].clone(),
-                category: city.categories[i].clone(),
-                opening: city.opening_fen[i],
-                closing: result.closing_fen[i],
-                liquidity_used: result.liquidity_used_fen[i],
-            })
-            .collect(),
-        merged_seeds: Vec::new(),
-        default: scenario.default.as_ref().map(|d| DefaultReport {
-            participant: d.participant.clone(),
-            at: d.at.to_string(),
-            knock_on: result.knock_on,
-        }),
-        guarantee_fund_used: result.knock_on.guarantee_fund_used,
-    }
+        .render()
 }
 
-/// The table of flows (channels, then instruments): the terminal, markdown,
-/// CSV and HTML all show this one.
-pub fn flow_table(flows: &[NamedFlow]) -> Table {
-    Table {
-        header: [
-            "flow",
-            "route",
-            "payments",
-            "settled %",
-            "value (yuan)",
-            "in-transit p50",
-            "p99",
-            "max",
-            "value-weighted mean",
-            "delay indicator",
-            "peak queue (yuan)",
-            "unsettled (yuan)",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: flows
-            .iter()
-            .map(|row| {
-                let f = &row.flow;
-                let t = &f.in_transit_ms;
-                vec![
-                    row.name.clone(),
-                    row.route.clone(),
-                    grouped(i128::from(f.payments)),
-                    format!(
-                        "{:.2}",
-                        if f.payments == 0 {
-                            0.0
-                        } else {
-                            100.0 * f.settled as f64 / f.payments as f64
-                        }
-                    ),
-                    yuan(f.value),
-                    millis(t.stats.p50),
-                    millis(t.stats.p99),
-                    millis(t.stats.max),
-                    millis(t.value_weighted_mean),
-                    format!("{:.4}", f.delay_indicator),
-                    yuan(f.peak_queued_value),
-                    yuan(f.unsettled_value),
-                ]
-            })
-            .collect(),
-    }
-}
-
-/// Liquidity per day.
-pub fn day_table(days: &[DayReport]) -> Table {
-    Table {
-        header: [
-            "day",
-            "payments",
-            "opening (yuan)",
-            "liquidity used",
-            "lower bound",
-            "upper bound",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: days
-            .iter()
-            .map(|d| {
-                vec![
-                    d.day.to_string(),
-                    grouped(i128::from(d.payments)),
-                    yuan(d.opening_total),
-                    yuan(d.liquidity_used),
-                    yuan(d.lower_bound),
-                    yuan(d.upper_bound),
-                ]
-            })
-            .collect(),
-    }
-}
-
-/// Participants' liquidity.
-pub fn participant_table(rows: &[ParticipantRow]) -> Table {
-    Table {
-        header: [
-            "participant",
-            "category",
-            "opening (yuan)",
-            "closing (yuan)",
-            "liquidity used (yuan)",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: rows
-            .iter()
-            .map(|p| {
-                vec![
-                    p.id.clone(),
-                    p.category.clone(),
-                    yuan(p.opening),
-                    yuan(p.closing),
-                    yuan(p.liquidity_used),
-                ]
-            })
-            .collect(),
-    }
+/// The participants that used the most liquidity (any series), named.
+pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usize) -> String {
+    let count = study.participant_ids.len();
+    let mut order: Vec<usize> = (0..count).collect();
+    let most = |i: usize| series.iter().map(|(_, v)| v.get(i).copied().unwrap_or(0)).max();
+    order.sort_by_key(|&i| std::cmp::Reverse(most(i)));
+    order.truncate(top);
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&i| study.participant_ids[i].clone())
+        .collect();
+    let picked: Vec<(String, Vec<i64>)> = series
+        .iter()
+        .map(|(name, v)| {
+            (
+                name.clone(),
+                order.iter().map(|&i| v.get(i).copied().unwrap_or(0)).collect(),
+            )
+        })
+        .collect();
+    html::dot_plot(
+        &format!(
+            "Liquidity used per participant: the {} that used most",
+            labels.len()
+        ),
+        "liquidity used: opening balance − lowest balance (yuan)",
+        &labels,
+        &picked,
+    )
 }
 
 /// report.md, the CSV tables and report.html of a run.
-pub fn run_files(summary: &RunSummary) -> super::ReportFiles {
+pub fn run_files(summary: &RunSummary) -> ReportFiles {
+    let study = &summary.study;
     let channels = flow_table(&summary.channels);
     let instruments = flow_table(&summary.instruments);
     let days = day_table(&summary.per_day);
-    let participants = participant_table(&summary.per_participant);
-    let used: Vec<i64> = summary
-        .per_participant
-        .iter()
-        .map(|p| p.liquidity_used)
-        .collect();
-    let mut default = summary.default.as_ref().map_or(String::new(), |d| {
-        format!(
-            "\n**Default:** {} stops paying at {}. Left unsettled between the other participants: {} payments, {} yuan.\n",
-            d.participant,
-            d.at,
-            grouped(i128::from(d.knock_on.unsettled_at_others)),
-            yuan(d.knock_on.unsettled_value_at_others)
-        )
-    });
-    if summary.guarantee_fund_used != 0 {
-        default += &format!(
-            "\n**Guarantee fund:** paid {} yuan for short participants (money from outside the accounts).\n",
-            yuan(summary.guarantee_fund_used)
-        );
-    }
+    let figures = figure_table(&summary.headline, false);
+    let context = context_lines(
+        study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        "the scenario's own design",
+    );
+    let headline = transit_headline(study, &summary.instruments);
     let markdown = format!(
-        "# clearsim run: {}\n\n{} participants, {} day(s), seed {}, day end {}. In-transit: deposit → funds available for cheques, submission → settlement otherwise.\n{}\n## Channels\n\n{}\n## Instruments\n\n{}\n## Liquidity by day\n\n{}",
-        summary.scenario,
-        summary.participants,
-        summary.days,
-        summary.seed,
-        summary.day_end,
-        default,
+        "# clearsim run: {}\n\n{}\n\n{}\n## Channels\n\n{}\n## Instruments\n\nIn transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).\n\n{}\n## Figures over the replications\n\n{}\n## Days\n\n{}",
+        study.scenario,
+        context.join("\n"),
+        headline.as_ref().map_or(String::new(), |h| format!("**{h}**\n")),
         channels.markdown(),
         instruments.markdown(),
+        figures.markdown(),
         days.markdown()
     );
-    let curves = |flows: &[NamedFlow]| -> Vec<(String, Vec<(f64, f64)>)> {
-        flows
-            .iter()
-            .filter_map(|f| {
-                decode_histogram(&f.in_transit_histogram)
-                    .map(|h| (f.name.clone(), percentile_curve(&h)))
-            })
-            .collect()
-    };
-    let page = html::page(
-        &format!("clearsim run — {}", summary.scenario),
-        &[
-            html::table(&channels),
-            html::percentile_chart(
-                "In-transit time by percentile, per channel",
-                &curves(&summary.channels),
-            ),
-            html::timeline_charts(
-                &summary
-                    .channels
+    fn flows(list: &[NamedFlow]) -> Vec<(String, &FlowReport)> {
+        list.iter().map(|f| (f.name.clone(), &f.flow)).collect()
+    }
+    let customer: Vec<NamedFlow> = summary
+        .instruments
+        .iter()
+        .filter(|f| !f.name.ends_with(".return"))
+        .cloned()
+        .collect();
+    let mut sections = vec![
+        html::heading("Channels"),
+        html::table(&channels),
+        html::heading("Instruments"),
+        html::table(&instruments),
+        percentile_chart("Funds in transit by instrument", &flows(&customer)),
+        percentile_chart("Funds in transit by channel", &flows(&summary.channels)),
+        timeline_charts(
+            &summary
+                .channels
+                .iter()
+                .map(|c| (c.name.clone(), &c.flow.timeline))
+                .collect::<Vec<_>>(),
+        ),
+        liquidity_dots(
+            study,
+            &[(
+                "liquidity used".to_string(),
+                summary
+                    .per_participant
                     .iter()
-                    .map(|c| (c.name.clone(), &c.flow.timeline))
-                    .collect::<Vec<_>>(),
-            ),
-            html::table(&instruments),
-            html::percentile_chart(
-                "In-transit time by percentile, per instrument",
-                &curves(&summary.instruments),
-            ),
-            html::table(&days),
-            html::liquidity_chart(&[(summary.scenario.clone(), used)]),
-        ],
+                    .map(|p| p.liquidity_used_fen)
+                    .collect(),
+            )],
+            20,
+        ),
+        html::heading("Figures over the replications"),
+        html::table(&figures),
+    ];
+    if summary.per_day.len() > 1 {
+        sections.push(days_chart(&summary.per_day));
+    }
+    sections.push(html::heading("Days"));
+    sections.push(html::table(&days));
+    let page = html::page(
+        &format!("clearsim run — {}", study.scenario),
+        &context,
+        headline.as_deref(),
+        &sections,
     );
     vec![
         ("report.md", markdown.into_bytes()),
-        ("channels.csv", channels.csv().into_bytes()),
-        ("instruments.csv", instruments.csv().into_bytes()),
-        ("days.csv", days.csv().into_bytes()),
-        ("participants.csv", participants.csv().into_bytes()),
+        ("channels.csv", flow_frame(&summary.channels, &[]).csv().into_bytes()),
+        ("instruments.csv", flow_frame(&summary.instruments, &[]).csv().into_bytes()),
+        ("days.csv", day_frame(&summary.per_day).csv().into_bytes()),
+        ("participants.csv", participant_frame(summary).csv().into_bytes()),
+        ("figures.csv", figure_frame(&summary.headline).csv().into_bytes()),
         ("report.html", page.into_bytes()),
     ]
+}
+
+/// Share of value settled on each day, one line per seed.
+fn days_chart(days: &[SeedDay]) -> String {
+    let mut seeds: Vec<u64> = days.iter().map(|d| d.seed).collect();
+    seeds.dedup();
+    let series: Vec<Series> = seeds
+        .iter()
+        .map(|&seed| {
+            Series::line(
+                format!("seed {seed}"),
+                days.iter()
+                    .filter(|d| d.seed == seed)
+                    .map(|d| {
+                        let r = &d.report;
+                        let share = if r.value_fen == 0 {
+                            1.0
+                        } else {
+                            r.settled_value_fen as f64 / r.value_fen as f64
+                        };
+                        (f64::from(r.day), share)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Chart {
+        title: "Share of the day's value settled, by day",
+        x: Axis::Number,
+        x_label: "business day",
+        y: Axis::Share,
+        y_label: "settled share of value",
+        series: &series,
+    }
+    .render()
+}
+
+/// A one-line money figure for the terminal.
+pub fn money(fen: i64) -> String {
+    format!("{} yuan ({})", yuan(fen), money_short(fen as f64))
 }

@@ -8,6 +8,7 @@
 mod balanced;
 mod bilateral;
 mod dns;
+pub mod grammar;
 mod limits;
 mod lists;
 mod pending;

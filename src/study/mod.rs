@@ -1,27 +1,51 @@
-//! Studies over one scenario: `compare` (the same stream through several
-//! strategies) and `sweep` (the liquidity–delay trade-off). Runs are
-//! independent, so they go in parallel over the cores; each result lands in
-//! its own slot, so the output never depends on thread timing.
+//! Controlled experiments over one scenario: `run`, `compare` (several
+//! designs on the same stream) and `sweep` (the liquidity–delay trade-off),
+//! each replicated over seeds.
+//!
+//! The design of every experiment:
+//! - **Common random numbers.** A replication is one seed; every design
+//!   compared in it sees the same customer stream (a function of scenario,
+//!   seed and day only), so differences between designs are paired.
+//! - **Paired baselines.** A shocked run is compared with the same seed
+//!   and design without the shock; a sweep's bounds come from the very
+//!   stream its points run on.
+//! - **Replications.** Seeds `seed … seed+N−1`, run in parallel over the
+//!   cores; each result lands in its own slot, so the output never depends
+//!   on thread timing, and shards of the seeds merge exactly.
+
+pub mod record;
+pub mod summary;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::config::{Channel, Scenario};
 use crate::engine::EngineError;
-use crate::metrics::Positions;
-use crate::run::{NoObserver, RunResult, run, stream_model, volume_of_day};
-use crate::strategy::{ChannelSpec, Unwind, check_cycles};
+use crate::run::{NoObserver, RunResult, baseline, run};
+use crate::strategy::ChannelSpec;
+use crate::strategy::grammar::parse_strategy;
 use crate::time::SimTime;
 use crate::workload::city::City;
+use record::{CompareRecord, RunRecord, SweepCell, SweepRecord};
 
-/// A strategy to compare, as written (`rtgs+gridlock:5m`) and as built.
+/// Most replications one study may have.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// The name of the scenario's own multi-channel design among contenders.
+pub const DESIGN: &str = "design";
+
+/// A design under test: the scenario's own channels, or one strategy for
+/// every instrument.
 #[derive(Clone, Debug, PartialEq)]
-pub struct StrategyChoice {
+pub struct Design {
+    /// As written: `design`, `rtgs+gridlock:5m`, …
     pub label: String,
-    pub spec: ChannelSpec,
+    /// `None`: the scenario's own channels.
+    pub single: Option<ChannelSpec>,
 }
 
-/// Strategies compared when neither the config nor the command line names any.
-pub const DEFAULT_STRATEGIES: [&str; 5] = [
+/// Designs compared when neither the config nor the command line names any.
+pub const DEFAULT_DESIGNS: [&str; 6] = [
+    DESIGN,
     "rtgs",
     "rtgs+gridlock:5m",
     "dns:hourly",
@@ -29,178 +53,365 @@ pub const DEFAULT_STRATEGIES: [&str; 5] = [
     "bilateral:hourly",
 ];
 
-/// Parses `rtgs`, `rtgs+gridlock:5m`, `dns`, `dns:10:00,15:00`,
-/// `dns+latest:hourly`, `bilateral:12:00,16:30`, `bilateral:hourly`.
-/// Times are `HH:MM` or `HH:MM:SS`; no cycle list means one at day end.
-pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, String> {
+/// `design`, or a strategy in the grammar of [`parse_strategy`].
+pub fn parse_design(text: &str, day_end: SimTime) -> Result<Design, String> {
     let text = text.trim();
-    let (head, cycles_text) = match text.split_once(':') {
-        Some((head, rest)) => (head, Some(rest)),
-        None => (text, None),
-    };
-    let cycles = |cycles_text: Option<&str>| -> Result<Vec<SimTime>, String> {
-        let cycles = match cycles_text {
-            None => vec![day_end],
-            Some("hourly") => hourly(day_end),
-            Some(list) => list
-                .split(',')
-                .map(|t| clock(t.trim()))
-                .collect::<Result<_, _>>()?,
-        };
-        check_cycles(&cycles, day_end).map_err(|e| format!("`{text}`: {e}"))?;
-        Ok(cycles)
-    };
-    // The gridlock interval after the colon, e.g. `rtgs+gridlock:5m`.
-    let interval = |name: &str| -> Result<u32, String> {
-        let every =
-            cycles_text.ok_or_else(|| format!("`{text}`: give the interval, e.g. {name}:5m"))?;
-        crate::time::parse_duration_ms(every)
-            .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))
-    };
-    let spec = match head {
-        "rtgs" if cycles_text.is_none() => ChannelSpec::Rtgs {
-            gridlock_every_ms: None,
-        },
-        "rtgs+gridlock" => {
-            let ms = interval("rtgs+gridlock")?;
-            ChannelSpec::Rtgs {
-                gridlock_every_ms: Some(ms),
-            }
-        }
-        "rtgs+offset" if cycles_text.is_none() => ChannelSpec::RtgsOffset {
-            gridlock_every_ms: None,
-        },
-        "rtgs+offset+gridlock" => {
-            let ms = interval("rtgs+offset+gridlock")?;
-            ChannelSpec::RtgsOffset {
-                gridlock_every_ms: Some(ms),
-            }
-        }
-        "rtgs+limits" if cycles_text.is_none() => ChannelSpec::RtgsLimits {
-            gridlock_every_ms: None,
-            limits: Default::default(),
-        },
-        "rtgs+limits+gridlock" => {
-            let ms = interval("rtgs+limits+gridlock")?;
-            ChannelSpec::RtgsLimits {
-                gridlock_every_ms: Some(ms),
-                limits: Default::default(),
-            }
-        }
-        "rtgs+bypass" if cycles_text.is_none() => ChannelSpec::RtgsBypass {
-            gridlock_every_ms: None,
-        },
-        "rtgs+bypass+gridlock" => {
-            let ms = interval("rtgs+bypass+gridlock")?;
-            ChannelSpec::RtgsBypass {
-                gridlock_every_ms: Some(ms),
-            }
-        }
-        _ if head == "chips" || head.starts_with("chips+") => {
-            let mut max_position_pct = crate::strategy::CHIPS_MAX_POSITION_PCT;
-            for modifier in head.split('+').skip(1) {
-                max_position_pct = modifier
-                    .strip_prefix("max=")
-                    .and_then(|pct| pct.parse().ok())
-                    .filter(|&pct: &u32| pct >= 100)
-                    .ok_or_else(|| {
-                        format!("`{text}`: chips takes +max=PCT with PCT ≥ 100 (e.g. +max=300), not `+{modifier}`")
-                    })?;
-            }
-            ChannelSpec::Chips {
-                every_ms: match cycles_text {
-                    None => crate::strategy::CHIPS_EVERY_MS,
-                    Some(_) => interval("chips")?,
-                },
-                max_position_pct,
-            }
-        }
-        _ if head == "dns" || head.starts_with("dns+") => {
-            let (unwind, guarantee_fund_fen) = dns_modifiers(text, head)?;
-            ChannelSpec::Dns {
-                cycles: cycles(cycles_text)?,
-                unwind,
-                guarantee_fund_fen,
-            }
-        }
-        "bilateral" => ChannelSpec::Bilateral {
-            cycles: cycles(cycles_text)?,
-        },
-        _ => {
-            return Err(format!(
-                "`{text}` is not a strategy (rtgs, rtgs+gridlock:5m, rtgs+bypass, rtgs+offset, rtgs+limits, chips:5m, dns:10:00,15:00, dns+latest:hourly, dns+fund=5e6:hourly, bilateral:hourly)"
-            ));
-        }
-    };
-    Ok(StrategyChoice {
-        label: text.to_string(),
-        spec,
+    if text == DESIGN {
+        return Ok(Design {
+            label: DESIGN.into(),
+            single: None,
+        });
+    }
+    let choice = parse_strategy(text, day_end)?;
+    Ok(Design {
+        label: choice.label,
+        single: Some(choice.spec),
     })
 }
 
-/// The `+latest` and `+fund=YUAN` modifiers of `dns`, in any order.
-fn dns_modifiers(text: &str, head: &str) -> Result<(Unwind, Option<i64>), String> {
-    let mut unwind = Unwind::Participant;
-    let mut fund_fen = None;
-    for modifier in head.split('+').skip(1) {
-        if modifier == "latest" {
-            unwind = Unwind::Latest;
-        } else if let Some(amount) = modifier.strip_prefix("fund=") {
-            let fen = amount
-                .parse::<f64>()
-                .ok()
-                .and_then(crate::config::yuan_to_fen)
-                .ok_or_else(|| format!("`{text}`: `{amount}` is not an amount of yuan ≥ 0"))?;
-            fund_fen = Some(fen);
-        } else {
-            return Err(format!(
-                "`{text}`: dns takes +latest and +fund=YUAN, not `+{modifier}`"
-            ));
-        }
-    }
-    Ok((unwind, fund_fen))
-}
-
-/// `HH:MM` or `HH:MM:SS[.mmm]`.
-fn clock(text: &str) -> Result<SimTime, String> {
-    let full = if text.len() == 5 {
-        format!("{text}:00")
-    } else {
-        text.to_string()
+/// The scenario as run under `design`: unchanged for `design`, else with
+/// every instrument routed to one channel of the strategy. The stream does
+/// not change (common random numbers); the cheque life cycle follows the
+/// channel (an exchange's sessions, or gross settlement's return window).
+pub fn variant(scenario: &Scenario, design: &Design) -> Scenario {
+    let Some(spec) = &design.single else {
+        return scenario.clone();
     };
-    SimTime::parse(full.as_bytes()).ok_or_else(|| format!("`{text}` is not a time HH:MM[:SS]"))
-}
-
-/// Every full hour up to the day end, and the day end itself.
-fn hourly(day_end: SimTime) -> Vec<SimTime> {
-    let mut out: Vec<SimTime> = (1..24)
-        .map(|h| SimTime(h * 3_600_000))
-        .take_while(|&t| t <= day_end)
-        .collect();
-    if out.last() != Some(&day_end) {
-        out.push(day_end);
-    }
-    out
-}
-
-/// The scenario with all instruments routed to one channel of `choice`.
-/// Under gross settlement there is no exchange session, so cheques settle
-/// like transfers (no return window, no returns).
-pub fn variant(scenario: &Scenario, choice: &StrategyChoice) -> Scenario {
     let mut out = scenario.clone();
     out.channels = vec![Channel {
-        name: choice.label.clone(),
-        spec: choice.spec.clone(),
+        name: design.label.clone(),
+        spec: spec.clone(),
         instruments: (0..scenario.instruments.len()).collect(),
     }];
     out.channel_of = vec![0; scenario.instruments.len()];
-    if choice.spec.is_gross() {
-        for instrument in &mut out.instruments {
-            instrument.cheque = false;
-            instrument.dishonour_rate = 0.0;
+    out
+}
+
+/// Seeds `first … first+count−1` (wrapping at u64::MAX).
+pub fn seeds(first: u64, count: u32) -> Vec<u64> {
+    (0..u64::from(count)).map(|i| first.wrapping_add(i)).collect()
+}
+
+/// The `index`-th (1-based) of `of` contiguous slices of the replications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub of: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not K/N"))?;
+        let parse = |v: &str| v.trim().parse::<u32>().ok();
+        match (parse(k), parse(n)) {
+            (Some(index), Some(of)) if index >= 1 && index <= of && of <= MAX_REPLICATIONS => {
+                Ok(Shard { index, of })
+            }
+            _ => Err(format!("`{text}` is not K/N with 1 ≤ K ≤ N ≤ {MAX_REPLICATIONS}")),
         }
     }
-    out
+
+    /// This shard's seeds: slice K of N, as even as can be.
+    pub fn of_seeds<'a>(&self, seeds: &'a [u64]) -> &'a [u64] {
+        let len = seeds.len() as u64;
+        let from = (len * u64::from(self.index - 1) / u64::from(self.of)) as usize;
+        let to = (len * u64::from(self.index) / u64::from(self.of)) as usize;
+        &seeds[from..to]
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.of)
+    }
+}
+
+/// A fingerprint of everything in the scenario but its seed: two summaries
+/// merge only when their fingerprints (and designs) agree.
+pub fn fingerprint(scenario: &Scenario) -> String {
+    let mut unseeded = scenario.clone();
+    unseeded.seed = 0;
+    let text = format!("{unseeded:?}");
+    let hash = text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    });
+    format!("{hash:016x}")
+}
+
+/// What the study is, for its summary: the scenario, its participants and
+/// design, its shocks and anything else a reader must know.
+pub fn meta(scenario: &Scenario, city: &City) -> summary::StudyMeta {
+    let mut context = Vec::new();
+    for channel in &scenario.channels {
+        if let ChannelSpec::Dns {
+            guarantee_fund_fen: Some(fund),
+            ..
+        } = &channel.spec
+        {
+            context.push(format!(
+                "Channel {} has a settlement guarantee fund of {} a day.",
+                channel.name,
+                crate::format::money_short(*fund as f64)
+            ));
+        }
+    }
+    if !scenario.limits.is_empty() {
+        context.push(format!(
+            "Sender limits: {} [[limit]] entries (used by rtgs-limits).",
+            scenario.limits.len()
+        ));
+    }
+    summary::StudyMeta {
+        scenario: scenario.name.clone(),
+        fingerprint: fingerprint(scenario),
+        clearsim_version: env!("CARGO_PKG_VERSION").into(),
+        days: scenario.days,
+        day_end: scenario.day_end.to_string(),
+        participant_ids: city.ids.clone(),
+        participant_names: city.names.clone(),
+        participant_categories: city.categories.clone(),
+        opening_fen: city.opening_fen.clone(),
+        credit_limit_fen: city.credit_limit_fen.clone(),
+        channels: scenario
+            .channels
+            .iter()
+            .map(|c| (c.name.clone(), c.spec.name().to_string()))
+            .collect(),
+        instruments: scenario.instruments.iter().map(|i| i.name.clone()).collect(),
+        cheques: scenario
+            .instruments
+            .iter()
+            .filter(|i| i.cheque)
+            .map(|i| i.name.clone())
+            .collect(),
+        shocks: scenario.shocks.iter().map(ToString::to_string).collect(),
+        context,
+    }
+}
+
+/// What every study needs: the scenario, its city, the seeds to run and the
+/// threads to run them on.
+pub struct Study<'a> {
+    pub scenario: &'a Scenario,
+    pub city: &'a City,
+    pub seeds: &'a [u64],
+    pub threads: usize,
+}
+
+/// One run of one design and seed, shocked or its baseline.
+#[derive(Clone, Copy)]
+struct Job {
+    seed: u64,
+    design: usize,
+    baseline: bool,
+}
+
+impl Study<'_> {
+    fn seeded(&self, design: Option<&Design>, seed: u64) -> Scenario {
+        let mut scenario = match design {
+            Some(design) => variant(self.scenario, design),
+            None => self.scenario.clone(),
+        };
+        scenario.seed = seed;
+        scenario
+    }
+
+    /// Every (seed, design) run, with its baseline when there are shocks, in
+    /// parallel; then paired into records.
+    fn records(
+        &self,
+        designs: &[Option<&Design>],
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<Vec<RunRecord>>, EngineError> {
+        let shocked = !self.scenario.shocks.is_empty();
+        let jobs: Vec<Job> = self
+            .seeds
+            .iter()
+            .flat_map(|&seed| {
+                (0..designs.len()).flat_map(move |design| {
+                    [false, true]
+                        .into_iter()
+                        .filter(move |&b| !b || shocked)
+                        .map(move |baseline| Job {
+                            seed,
+                            design,
+                            baseline,
+                        })
+                })
+            })
+            .collect();
+        let results = parallel_map(&jobs, self.threads, |job| {
+            let scenario = self.seeded(designs[job.design], job.seed);
+            let result = if job.baseline {
+                baseline(&scenario, self.city)
+            } else {
+                run(&scenario, self.city, &mut NoObserver)
+            };
+            on_done();
+            result
+        });
+        let mut results = results.into_iter();
+        let mut out = Vec::with_capacity(self.seeds.len());
+        for &seed in self.seeds {
+            let mut per_design = Vec::with_capacity(designs.len());
+            for _ in designs {
+                let mut next = || -> Result<RunResult, EngineError> {
+                    results
+                        .next()
+                        .unwrap_or_else(|| unreachable!("one result per job"))
+                };
+                let result = next()?;
+                let base = if shocked { Some(next()?) } else { None };
+                per_design.push(
+                    RunRecord::new(seed, result, base.as_ref()).map_err(EngineError::BadChannel)?,
+                );
+            }
+            out.push(per_design);
+        }
+        Ok(out)
+    }
+
+    /// Jobs a run of the study takes (for progress bars).
+    pub fn job_count(&self, designs: usize) -> usize {
+        let per = if self.scenario.shocks.is_empty() { 1 } else { 2 };
+        self.seeds.len() * designs * per
+    }
+
+    /// `clearsim run`: the scenario's own design, once per seed.
+    pub fn run(&self, on_done: &(dyn Fn() + Sync)) -> Result<Vec<RunRecord>, EngineError> {
+        Ok(self
+            .records(&[None], on_done)?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// `clearsim compare`: every design on every seed's stream.
+    pub fn compare(
+        &self,
+        designs: &[Design],
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<CompareRecord>, EngineError> {
+        let refs: Vec<Option<&Design>> = designs.iter().map(Some).collect();
+        Ok(self
+            .records(&refs, on_done)?
+            .into_iter()
+            .zip(self.seeds)
+            .map(|(designs, &seed)| CompareRecord { seed, designs })
+            .collect())
+    }
+
+    /// `clearsim sweep`: for each seed and design, the bounds from a run
+    /// with unlimited credit (the very stream the points run on, returned
+    /// cheques included), then one day at each level: each participant
+    /// opens with `lower + level·(need − lower)`, no credit.
+    pub fn sweep(
+        &self,
+        designs: &[Design],
+        levels: &[f64],
+        on_done: &(dyn Fn() + Sync),
+    ) -> Result<Vec<SweepRecord>, EngineError> {
+        let mut one_day = self.scenario.clone();
+        one_day.days = 1;
+        let study = Study {
+            scenario: &one_day,
+            ..*self
+        };
+        let pairs: Vec<(u64, usize)> = self
+            .seeds
+            .iter()
+            .flat_map(|&seed| (0..designs.len()).map(move |d| (seed, d)))
+            .collect();
+        let bounds = parallel_map(&pairs, self.threads, |&(seed, d)| {
+            let scenario = study.seeded(Some(&designs[d]), seed);
+            let mut ample = self.city.clone();
+            ample.credit_limit_fen = vec![i64::MAX; ample.len()];
+            let reference = run(&scenario, &ample, &mut NoObserver)?;
+            on_done();
+            Ok((reference.day1_lower_fen, reference.day1_need_fen))
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, EngineError>>()?;
+        let jobs: Vec<(usize, usize)> = (0..pairs.len())
+            .flat_map(|pair| (0..levels.len()).map(move |level| (pair, level)))
+            .collect();
+        let cells = parallel_map(&jobs, self.threads, |&(pair, level)| {
+            let (seed, d) = pairs[pair];
+            let scenario = study.seeded(Some(&designs[d]), seed);
+            let (lower, need) = &bounds[pair];
+            let city = at_level(self.city, lower, need, levels[level]);
+            let result = run(&scenario, &city, &mut NoObserver);
+            on_done();
+            result.and_then(|r| sweep_cell(&city, &r).map_err(EngineError::BadChannel))
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>, EngineError>>()?;
+        let mut cells = cells.into_iter();
+        let mut grid: Vec<Vec<Vec<SweepCell>>> = Vec::new();
+        for _ in &pairs {
+            grid.push((0..levels.len()).map(|_| Vec::new()).collect());
+        }
+        for (pair, level) in &jobs {
+            grid[*pair][*level].push(cells.next().unwrap_or_else(|| unreachable!()));
+        }
+        Ok(self
+            .seeds
+            .iter()
+            .enumerate()
+            .map(|(s, &seed)| {
+                let rows = &grid[s * designs.len()..(s + 1) * designs.len()];
+                SweepRecord {
+                    seed,
+                    lower_fen: (0..designs.len())
+                        .map(|d| bounds[s * designs.len() + d].0.iter().sum())
+                        .collect(),
+                    upper_fen: (0..designs.len())
+                        .map(|d| bounds[s * designs.len() + d].1.iter().sum())
+                        .collect(),
+                    points: (0..levels.len())
+                        .map(|level| rows.iter().map(|design| design[level][0].clone()).collect())
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// Jobs a sweep takes (for progress bars).
+    pub fn sweep_job_count(&self, designs: usize, levels: usize) -> usize {
+        self.seeds.len() * designs * (levels + 1)
+    }
+}
+
+/// The city with each participant's opening at `level` between its bounds,
+/// and no credit.
+fn at_level(city: &City, lower: &[i64], need: &[i64], level: f64) -> City {
+    let mut city = city.clone();
+    city.opening_fen = lower
+        .iter()
+        .zip(need)
+        .map(|(&l, &u)| {
+            let l = l.min(u);
+            l + ((u - l) as f64 * level).round() as i64
+        })
+        .collect();
+    city.credit_limit_fen = vec![0; city.len()];
+    city
+}
+
+fn sweep_cell(city: &City, result: &RunResult) -> Result<SweepCell, String> {
+    let all = record::pooled(&result.channels)?;
+    Ok(SweepCell {
+        liquidity_fen: city.opening_fen.iter().sum(),
+        payments: all.counts.payments,
+        settled: all.counts.settled,
+        value_fen: all.counts.value_fen,
+        unsettled_value_fen: all.counts.unsettled_value_fen,
+        delay_indicator: all.delay_indicator,
+        liquidity_used_fen: result.days.iter().map(|d| d.liquidity_used_fen).max().unwrap_or(0),
+    })
 }
 
 /// Runs `jobs` on up to `threads` threads; results in job order.
@@ -248,185 +459,9 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Runs every strategy over the same stream (same seed), in parallel.
-pub fn compare(
-    scenario: &Scenario,
-    city: &City,
-    choices: &[StrategyChoice],
-    threads: usize,
-    on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<RunResult>, EngineError> {
-    parallel_map(choices, threads, |choice| {
-        let result = run(&variant(scenario, choice), city, &mut NoObserver);
-        on_done();
-        result
-    })
-    .into_iter()
-    .collect()
-}
-
-/// Each participant's own lower and upper liquidity need on day 1 (the
-/// bounds of the contract, per participant), from the generated stream.
-pub fn participant_bounds(scenario: &Scenario, city: &City) -> (Vec<i64>, Vec<i64>) {
-    let model = stream_model(scenario, city);
-    let mut positions = Positions::new(city.len());
-    let mut previous: Option<SimTime> = None;
-    for payment in model.day(scenario.seed, 0, volume_of_day(scenario, 0)) {
-        if previous.is_some_and(|t| t != payment.submit) {
-            positions.end_instant();
-        }
-        previous = Some(payment.submit);
-        positions.add(payment.sender, payment.receiver, payment.amount_fen);
-    }
-    positions.end_instant();
-    (
-        positions.participant_lower_fen(),
-        positions.participant_upper_fen(),
-    )
-}
-
-/// One point of a sweep: liquidity level `x` (0 = lower bound, 1 = upper).
-#[derive(Clone, Debug)]
-pub struct SweepPoint {
-    pub level: f64,
-    pub liquidity_fen: i64,
-    /// Per strategy, in the order given.
-    pub results: Vec<RunResult>,
-}
-
-/// The liquidity–delay trade-off: opening balances set to
-/// `lower_i + x·(upper_i − lower_i)` for each participant, no credit, one
-/// day, for each level `x` and strategy; computed in parallel.
-pub fn sweep(
-    scenario: &Scenario,
-    city: &City,
-    choices: &[StrategyChoice],
-    levels: &[f64],
-    threads: usize,
-    on_done: &(dyn Fn() + Sync),
-) -> Result<Vec<SweepPoint>, EngineError> {
-    let mut one_day = scenario.clone();
-    one_day.days = 1;
-    let (lower, upper) = participant_bounds(&one_day, city);
-    let cities: Vec<City> = levels
-        .iter()
-        .map(|&x| {
-            let mut city = city.clone();
-            city.opening_fen = lower
-                .iter()
-                .zip(&upper)
-                .map(|(&l, &u)| l + ((u - l).max(0) as f64 * x).round() as i64)
-                .collect();
-            city.credit_limit_fen = vec![0; city.len()];
-            city
-        })
-        .collect();
-    let jobs: Vec<(usize, usize)> = (0..levels.len())
-        .flat_map(|p| (0..choices.len()).map(move |s| (p, s)))
-        .collect();
-    let results = parallel_map(&jobs, threads, |&(point, strategy)| {
-        let result = run(
-            &variant(&one_day, &choices[strategy]),
-            &cities[point],
-            &mut NoObserver,
-        );
-        on_done();
-        result
-    });
-    let mut results = results.into_iter();
-    let mut points = Vec::with_capacity(levels.len());
-    for (point, &level) in levels.iter().enumerate() {
-        let mut per_strategy = Vec::with_capacity(choices.len());
-        for _ in choices {
-            per_strategy.push(
-                results
-                    .next()
-                    .unwrap_or_else(|| unreachable!("one result per job"))?,
-            );
-        }
-        points.push(SweepPoint {
-            level,
-            liquidity_fen: cities[point].opening_fen.iter().sum(),
-            results: per_strategy,
-        });
-    }
-    Ok(points)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_strategy_names() {
-        let end = SimTime::DEFAULT_DAY_END;
-        assert_eq!(
-            parse_strategy("rtgs", end).map(|c| c.spec),
-            Ok(ChannelSpec::Rtgs {
-                gridlock_every_ms: None
-            })
-        );
-        assert_eq!(
-            parse_strategy("rtgs+gridlock:5m", end).map(|c| c.spec),
-            Ok(ChannelSpec::Rtgs {
-                gridlock_every_ms: Some(300_000)
-            })
-        );
-        assert_eq!(
-            parse_strategy("dns:10:00,15:00", end).map(|c| c.spec),
-            Ok(ChannelSpec::Dns {
-                cycles: vec![SimTime(36_000_000), SimTime(54_000_000)],
-                unwind: Unwind::Participant,
-                guarantee_fund_fen: None,
-            })
-        );
-        assert_eq!(
-            parse_strategy("bilateral", end).map(|c| c.spec),
-            Ok(ChannelSpec::Bilateral { cycles: vec![end] })
-        );
-        let Ok(ChannelSpec::Dns {
-            cycles,
-            unwind: Unwind::Latest,
-            ..
-        }) = parse_strategy("dns+latest:hourly", end).map(|c| c.spec)
-        else {
-            panic!("hourly dns");
-        };
-        assert_eq!(cycles.len(), 17);
-        assert_eq!(cycles.last(), Some(&end));
-        assert_eq!(
-            parse_strategy("chips+max=300:1m", end).map(|c| c.spec),
-            Ok(ChannelSpec::Chips {
-                every_ms: 60_000,
-                max_position_pct: 300
-            })
-        );
-        assert_eq!(
-            parse_strategy("dns+latest+fund=1.5:12:00", end).map(|c| c.spec),
-            Ok(ChannelSpec::Dns {
-                cycles: vec![SimTime(12 * 3_600_000)],
-                unwind: Unwind::Latest,
-                guarantee_fund_fen: Some(150),
-            })
-        );
-        for bad in [
-            "gross",
-            "rtgs:5m",
-            "rtgs+gridlock",
-            "dns:15:00,10:00",
-            "dns:25:00",
-            "bilateral:noon",
-            "chips+max=50",
-            "chips+min=5",
-            "chips:0s",
-            "dns+fund=-1",
-            "dns+fund=lots",
-            "dns+earliest",
-            "rtgs+limits:5m",
-        ] {
-            assert!(parse_strategy(bad, end).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn parallel_map_keeps_job_order() {

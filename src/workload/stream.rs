@@ -1,11 +1,20 @@
 //! The synthetic payment stream of one business day, generated on the fly in
 //! time order: memory O(participants + instruments), never O(payments).
 //!
-//! Arrivals are a non-homogeneous Poisson process with piecewise-constant
-//! rates: the day is cut into segments at every boundary of every
-//! instrument's profile (and of cut-off bunching windows); within a segment
-//! the superposed process has rate Λ = Σ λ_k, gaps are exponential with mean
-//! 1/Λ, and each arrival's instrument is drawn with probability λ_k/Λ.
+//! **Common random numbers.** The stream is a function of (scenario, seed,
+//! day) alone: nothing about the channels or the strategy under test enters
+//! it. Each instrument is its own non-homogeneous Poisson process with its
+//! own PRNG, seeded from (seed, day, instrument name), so that adding an
+//! instrument or changing a design changes no other instrument's draws.
+//! Whether a cheque will be dishonoured is a hash of (seed, day, instrument
+//! name, the cheque's number in its instrument's stream): it does not
+//! depend on any other draw. Cut-off bunching follows the instrument's own
+//! `cutoffs` (the clearing house's timetable in the scenario), never a
+//! channel's cycles. The instruments' streams are merged by (time,
+//! instrument index).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -32,9 +41,36 @@ pub struct Generated {
     pub tag: u16,
 }
 
-/// Per-instrument sampling tables, built once per run.
+/// Separate PRNG streams per purpose.
+const PURPOSE_ARRIVALS: u64 = 1;
+const PURPOSE_DISHONOUR: u64 = 2;
+
+/// SplitMix64's finaliser: a portable, well-mixed 64-bit hash step.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A key from several parts, each mixed in turn.
+#[inline]
+pub fn key_of(parts: &[u64]) -> u64 {
+    parts.iter().fold(0, |h, &p| mix(h ^ p))
+}
+
+/// FNV-1a of a name: instruments are keyed by name, not position.
+fn name_key(name: &str) -> u64 {
+    name.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
+}
+
+/// Everything needed to draw one instrument's payments.
 #[derive(Clone, Debug)]
-pub struct InstrumentTables {
+struct InstrumentModel {
+    name_key: u64,
     counterparties: AliasTable,
     body_fen: QuantileTable,
     tail_share_bits: u64,
@@ -42,14 +78,15 @@ pub struct InstrumentTables {
     tail_inverse_alpha: f64,
     dishonour_bits: u64,
     priority: u8,
+    /// Pieces `[from, to)` of the day (ms) with the arrival rate per ms at
+    /// volume 1, covering `[0, day_end)`.
+    segments: Vec<(f64, f64, f64)>,
 }
 
 /// Everything the generator needs that does not change from day to day.
 #[derive(Clone, Debug)]
 pub struct StreamModel {
-    instruments: Vec<InstrumentTables>,
-    /// Segments `[from, to)` in ms, with each instrument's base rate per ms.
-    segments: Vec<(f64, f64, Vec<f64>)>,
+    instruments: Vec<InstrumentModel>,
     exponential: QuantileTable,
     day_end: SimTime,
 }
@@ -64,9 +101,8 @@ fn threshold(p: f64) -> u64 {
 }
 
 impl StreamModel {
-    /// `size` is each participant's relative size; `cycles_of[k]` the cycle
-    /// times of instrument k's channel (for cut-off bunching).
-    pub fn new(scenario: &Scenario, size: &[f64], cycles_of: &[Vec<SimTime>]) -> StreamModel {
+    /// `size` is each participant's relative size.
+    pub fn new(scenario: &Scenario, size: &[f64]) -> StreamModel {
         let instruments = scenario
             .instruments
             .iter()
@@ -74,7 +110,8 @@ impl StreamModel {
                 let weights = super::city::gravity_weights(size, instrument.concentration);
                 let law = &instrument.amount;
                 let (median, sigma) = (law.median_fen, law.sigma);
-                InstrumentTables {
+                InstrumentModel {
+                    name_key: name_key(&instrument.name),
                     counterparties: AliasTable::new(&weights),
                     body_fen: QuantileTable::new(|u| {
                         median * libm::exp(sigma * normal_inverse_cdf(u))
@@ -84,13 +121,12 @@ impl StreamModel {
                     tail_inverse_alpha: 1.0 / law.tail_alpha,
                     dishonour_bits: threshold(instrument.dishonour_rate),
                     priority: instrument.priority,
+                    segments: segments(instrument, scenario.day_end),
                 }
             })
             .collect();
-        let segments = segments(&scenario.instruments, cycles_of, scenario.day_end);
         StreamModel {
             instruments,
-            segments,
             exponential: exponential_table(),
             day_end: scenario.day_end,
         }
@@ -98,18 +134,41 @@ impl StreamModel {
 
     /// The stream of day `day` (0-based) with volumes scaled by `volume`.
     pub fn day(&self, seed: u64, day: u32, volume: f64) -> DayStream<'_> {
-        // Days get independent streams: the seed is mixed with the day.
-        let mixed = seed ^ u64::from(day).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let streams: Vec<SubStream> = self
+            .instruments
+            .iter()
+            .map(|instrument| SubStream {
+                rng: Pcg64Mcg::seed_from_u64(key_of(&[
+                    seed,
+                    u64::from(day),
+                    instrument.name_key,
+                    PURPOSE_ARRIVALS,
+                ])),
+                dishonour_key: key_of(&[
+                    seed,
+                    u64::from(day),
+                    instrument.name_key,
+                    PURPOSE_DISHONOUR,
+                ]),
+                segment: 0,
+                now_ms: 0.0,
+                number: 0,
+            })
+            .collect();
         let mut stream = DayStream {
             model: self,
-            rng: Pcg64Mcg::seed_from_u64(mixed),
+            streams,
             volume,
-            segment: 0,
-            now_ms: 0.0,
-            chooser: None,
-            total_rate: 0.0,
+            next: Vec::with_capacity(self.instruments.len()),
+            heap: BinaryHeap::with_capacity(self.instruments.len()),
         };
-        stream.enter_segment();
+        for k in 0..self.instruments.len() {
+            let first = stream.draw(k);
+            stream.next.push(first);
+            if let Some(g) = first {
+                stream.heap.push(Reverse((g.submit, k as u32)));
+            }
+        }
         stream
     }
 
@@ -118,48 +177,43 @@ impl StreamModel {
     }
 }
 
-/// Cuts the day into segments where every instrument's rate is constant and
-/// returns each instrument's rate per ms (normalised to its daily count).
-fn segments(
-    instruments: &[Instrument],
-    cycles_of: &[Vec<SimTime>],
-    day_end: SimTime,
-) -> Vec<(f64, f64, Vec<f64>)> {
+/// Cuts `[0, day_end)` into pieces where the instrument's rate is constant
+/// and returns each piece with its rate per ms (normalised to the daily
+/// count): the profile's weights, times the bunching factor in the window
+/// before each of the instrument's cut-offs.
+fn segments(instrument: &Instrument, day_end: SimTime) -> Vec<(f64, f64, f64)> {
     let end = f64::from(day_end.ms());
     let mut cuts: Vec<f64> = vec![0.0, end];
-    for (k, instrument) in instruments.iter().enumerate() {
-        for segment in &instrument.profile {
-            cuts.push(f64::from(segment.from.ms()));
-            cuts.push(f64::from(segment.to.ms()));
-        }
-        if let Some((minutes, _)) = instrument.cutoff_bunching {
-            for cycle in &cycles_of[k] {
-                let at = f64::from(cycle.ms());
-                cuts.push((at - f64::from(minutes) * 60_000.0).max(0.0));
-                cuts.push(at);
-            }
+    for segment in &instrument.profile {
+        cuts.push(f64::from(segment.from.ms()));
+        cuts.push(f64::from(segment.to.ms()));
+    }
+    if let Some(bunching) = &instrument.cutoff_bunching {
+        for cutoff in &bunching.cutoffs {
+            let at = f64::from(cutoff.ms());
+            cuts.push((at - f64::from(bunching.minutes) * 60_000.0).max(0.0));
+            cuts.push(at);
         }
     }
     cuts.retain(|&c| c <= end);
     cuts.sort_by(f64::total_cmp);
     cuts.dedup();
-    // Weight density of instrument k at time t (profile × bunching).
-    let density = |k: usize, t: f64| -> f64 {
-        let instrument = &instruments[k];
+    let density = |t: f64| -> f64 {
         let base: f64 = instrument
             .profile
             .iter()
             .filter(|s| f64::from(s.from.ms()) <= t && t < f64::from(s.to.ms()))
             .map(|s| s.weight)
             .sum();
-        let bunched = instrument.cutoff_bunching.is_some_and(|(minutes, _)| {
-            cycles_of[k].iter().any(|c| {
-                let at = f64::from(c.ms());
-                at - f64::from(minutes) * 60_000.0 <= t && t < at
-            })
-        });
-        match instrument.cutoff_bunching {
-            Some((_, factor)) if bunched => base * factor,
+        match &instrument.cutoff_bunching {
+            Some(b)
+                if b.cutoffs.iter().any(|c| {
+                    let at = f64::from(c.ms());
+                    at - f64::from(b.minutes) * 60_000.0 <= t && t < at
+                }) =>
+            {
+                base * b.factor
+            }
             _ => base,
         }
     };
@@ -168,106 +222,120 @@ fn segments(
         .map(|w| (w[0], w[1]))
         .filter(|(a, b)| b > a)
         .collect();
-    let mut out: Vec<(f64, f64, Vec<f64>)> = pieces
+    let mass: f64 = pieces.iter().map(|&(a, b)| density(a) * (b - a)).sum();
+    pieces
         .iter()
-        .map(|&(a, b)| (a, b, vec![0.0; instruments.len()]))
-        .collect();
-    for (k, instrument) in instruments.iter().enumerate() {
-        let mass: f64 = pieces.iter().map(|&(a, b)| density(k, a) * (b - a)).sum();
-        if mass <= 0.0 {
-            continue;
-        }
-        for (piece, &(a, _)) in out.iter_mut().zip(&pieces) {
-            piece.2[k] = instrument.daily_count * density(k, a) / mass;
-        }
-    }
-    out
+        .map(|&(a, b)| {
+            let rate = if mass > 0.0 {
+                instrument.daily_count * density(a) / mass
+            } else {
+                0.0
+            };
+            (a, b, rate)
+        })
+        .collect()
+}
+
+/// One instrument's position in its own stream.
+struct SubStream {
+    rng: Pcg64Mcg,
+    dishonour_key: u64,
+    segment: usize,
+    now_ms: f64,
+    /// How many payments it has drawn today (the cheque's number).
+    number: u64,
 }
 
 /// One day's arrivals, in time order.
 pub struct DayStream<'m> {
     model: &'m StreamModel,
-    rng: Pcg64Mcg,
+    streams: Vec<SubStream>,
     volume: f64,
-    segment: usize,
-    now_ms: f64,
-    chooser: Option<AliasTable>,
-    total_rate: f64,
+    /// Each instrument's next payment, if any.
+    next: Vec<Option<Generated>>,
+    /// (time, instrument) of each pending next payment: the merge.
+    heap: BinaryHeap<Reverse<(SimTime, u32)>>,
 }
 
 impl DayStream<'_> {
-    /// Prepares the instrument chooser of the current segment.
-    fn enter_segment(&mut self) {
-        while let Some((from, _, rates)) = self.model.segments.get(self.segment) {
-            let total: f64 = rates.iter().sum::<f64>() * self.volume;
-            self.now_ms = self.now_ms.max(*from);
-            if total > 0.0 {
-                self.total_rate = total;
-                self.chooser = Some(AliasTable::new(rates));
-                return;
-            }
-            self.segment += 1;
-        }
-        self.chooser = None;
-    }
-
-    fn draw_amount(&mut self, tables: &InstrumentTables) -> i64 {
-        let bits = self.rng.next_u64();
-        let fen = if bits < tables.tail_share_bits {
-            // Pareto tail: x_m · u^(−1/α).
-            let u = 1.0 - unit(&mut self.rng);
-            tables.tail_min_fen * libm::pow(u, -tables.tail_inverse_alpha)
-        } else {
-            tables.body_fen.sample(self.rng.next_u64())
-        };
-        fen.clamp(1.0, 1e13).round() as i64
-    }
-}
-
-impl Iterator for DayStream<'_> {
-    type Item = Generated;
-
-    fn next(&mut self) -> Option<Generated> {
+    /// Draws instrument `k`'s next payment, or `None` when its day is over.
+    fn draw(&mut self, k: usize) -> Option<Generated> {
+        let model = &self.model.instruments[k];
+        let exponential = &self.model.exponential;
+        let stream = &mut self.streams[k];
         // Bounded: each turn either yields or moves to the next segment.
         loop {
-            let chooser = self.chooser.as_ref()?;
-            let (_, to, _) = self.model.segments[self.segment];
-            let gap = self.model.exponential.sample(self.rng.next_u64()) / self.total_rate;
-            self.now_ms += gap;
-            if self.now_ms >= to {
-                self.now_ms = to;
-                self.segment += 1;
-                self.enter_segment();
+            let &(_, to, rate) = model.segments.get(stream.segment)?;
+            let rate = rate * self.volume;
+            if rate <= 0.0 {
+                stream.now_ms = to;
+                stream.segment += 1;
                 continue;
             }
-            let k = chooser.sample(self.rng.next_u64()) as usize;
-            let tables = &self.model.instruments[k];
-            let sender = tables.counterparties.sample(self.rng.next_u64());
-            let mut receiver = tables.counterparties.sample(self.rng.next_u64());
+            stream.now_ms += exponential.sample(stream.rng.next_u64()) / rate;
+            if stream.now_ms >= to {
+                // Memoryless: the next segment starts afresh at its start.
+                stream.now_ms = to;
+                stream.segment += 1;
+                continue;
+            }
+            let sender = model.counterparties.sample(stream.rng.next_u64());
+            let mut receiver = model.counterparties.sample(stream.rng.next_u64());
             // Gravity without self-payments: redraw; after a few tries take
             // the next participant (only matters when one bank dominates).
             let mut tries = 0;
             while receiver == sender {
                 tries += 1;
                 receiver = if tries < 8 {
-                    tables.counterparties.sample(self.rng.next_u64())
+                    model.counterparties.sample(stream.rng.next_u64())
                 } else {
-                    (sender + 1) % tables.counterparties.len() as u32
+                    (sender + 1) % model.counterparties.len() as u32
                 };
             }
-            let amount_fen = self.draw_amount(tables);
-            let dishonoured =
-                tables.dishonour_bits > 0 && self.rng.next_u64() < tables.dishonour_bits;
+            let amount_fen = draw_amount(model, &mut stream.rng);
+            let number = stream.number;
+            stream.number += 1;
+            let dishonoured = model.dishonour_bits > 0
+                && key_of(&[stream.dishonour_key, number]) < model.dishonour_bits;
             let tag = k as u16 | if dishonoured { TAG_DISHONOURED } else { 0 };
-            let submit = SimTime((self.now_ms as u32).min(self.model.day_end.ms()));
+            let submit = SimTime((stream.now_ms as u32).min(self.model.day_end.ms()));
             return Some(Generated {
                 submit,
                 sender,
                 receiver,
                 amount_fen,
-                priority: tables.priority,
+                priority: model.priority,
                 tag,
             });
         }
+    }
+}
+
+fn draw_amount(model: &InstrumentModel, rng: &mut Pcg64Mcg) -> i64 {
+    let bits = rng.next_u64();
+    let fen = if bits < model.tail_share_bits {
+        // Pareto tail: x_m · u^(−1/α).
+        let u = 1.0 - unit(rng);
+        model.tail_min_fen * libm::pow(u, -model.tail_inverse_alpha)
+    } else {
+        model.body_fen.sample(rng.next_u64())
+    };
+    fen.clamp(1.0, 1e13).round() as i64
+}
+
+impl Iterator for DayStream<'_> {
+    type Item = Generated;
+
+    #[inline]
+    fn next(&mut self) -> Option<Generated> {
+        let Reverse((_, k)) = self.heap.pop()?;
+        let k = k as usize;
+        let out = self.next[k];
+        let following = self.draw(k);
+        self.next[k] = following;
+        if let Some(g) = following {
+            self.heap.push(Reverse((g.submit, k as u32)));
+        }
+        out
     }
 }

@@ -1,0 +1,54 @@
+//! Amounts of money written by a person (flags, configs): one parser, with
+//! an explicit unit. The ledger itself only ever sees whole fen (`i64`).
+
+/// Fen per unit: `fen`, `yuan`, `万` (10⁴ yuan), `亿` (10⁸ yuan).
+const UNITS: [(&str, f64); 4] = [("fen", 1.0), ("yuan", 100.0), ("万", 1e6), ("亿", 1e10)];
+
+/// Parses an amount with its unit — `100000fen`, `5e7yuan`, `2.5亿`, `300万`
+/// — into whole fen (rounded to the nearest fen; fen themselves must be
+/// whole). Refuses negatives, a missing unit, and amounts beyond i64.
+pub fn parse_amount_fen(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let Some((unit, scale)) = UNITS.iter().find(|(unit, _)| text.ends_with(unit)) else {
+        return Err(format!(
+            "`{text}` needs a unit: fen, yuan, 万 or 亿 (e.g. 5e7yuan, 100000fen)"
+        ));
+    };
+    let number = &text[..text.len() - unit.len()];
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: `{number}` is not a number"))?;
+    if *unit == "fen" && value.fract() != 0.0 {
+        return Err(format!("`{text}`: fen are whole"));
+    }
+    fen_of(value * scale).ok_or_else(|| format!("`{text}` is not an amount ≥ 0 that fits in i64 fen"))
+}
+
+/// Yuan (as written in configs) to whole fen, rounded; `None` when negative,
+/// not finite or beyond i64.
+pub fn yuan_to_fen(yuan: f64) -> Option<i64> {
+    fen_of(yuan * 100.0)
+}
+
+fn fen_of(fen: f64) -> Option<i64> {
+    let fen = fen.round();
+    // 9.2e18 is just below i64::MAX; the cast is exact for such integers.
+    (fen.is_finite() && (0.0..9.2e18).contains(&fen)).then_some(fen as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_amounts_with_their_unit() {
+        assert_eq!(parse_amount_fen("100000fen"), Ok(100_000));
+        assert_eq!(parse_amount_fen("5e7yuan"), Ok(5_000_000_000));
+        assert_eq!(parse_amount_fen("1.25yuan"), Ok(125));
+        assert_eq!(parse_amount_fen("2.5亿"), Ok(25_000_000_000));
+        assert_eq!(parse_amount_fen("300万"), Ok(300_000_000));
+        for bad in ["5e7", "1.5fen", "-1yuan", "lotsyuan", "1e30yuan", "yuan", ""] {
+            assert!(parse_amount_fen(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! What a run hears from the engine: per-flow statistics, liquidity
+//! positions for the bounds, the cheque life cycle (availability and
+//! returns) and the payments left unsettled between participants that no
+//! shock struck.
+
+use std::collections::VecDeque;
+
+use super::Observer;
+use crate::ledger::{FollowUp, Payment, Sink};
+use crate::metrics::Positions;
+use crate::metrics::flow::FlowStats;
+use crate::strategy::ChannelSpec;
+use crate::time::{DAY_MS, SimTime};
+use crate::workload::stream::{TAG_DISHONOURED, TAG_INSTRUMENT, TAG_RETURN};
+
+/// How each instrument and channel treats payments, fixed for a run.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// Channel of each instrument.
+    pub channel_of: Vec<usize>,
+    pub cheque: Vec<bool>,
+    /// Per instrument: the return window of a cheque settled gross.
+    pub return_window_ms: Vec<u32>,
+    /// Per channel: its session times when it nets, `None` when gross.
+    pub sessions: Vec<Option<Vec<SimTime>>>,
+    pub day_end: SimTime,
+}
+
+impl Layout {
+    pub fn new(
+        specs: &[ChannelSpec],
+        scenario_instruments: &[crate::config::Instrument],
+        channel_of: &[usize],
+        day_end: SimTime,
+    ) -> Layout {
+        Layout {
+            channel_of: channel_of.to_vec(),
+            cheque: scenario_instruments.iter().map(|i| i.cheque).collect(),
+            return_window_ms: scenario_instruments
+                .iter()
+                .map(|i| i.return_window_ms)
+                .collect(),
+            sessions: specs.iter().map(sessions_of).collect(),
+            day_end,
+        }
+    }
+
+    /// When the paying bank's right to return a cheque of `instrument`,
+    /// settled in `channel` at `at`, runs out: under an exchange, the
+    /// channel's next session strictly after `at` (else its first one the
+    /// next business day); under gross settlement, `at` plus the return
+    /// window, at the latest the day end (a cheque settled at the day end
+    /// itself: the next business day's opening, 00:00). The flag says
+    /// "the next business day".
+    pub fn return_deadline(
+        &self,
+        channel: usize,
+        instrument: usize,
+        at: SimTime,
+    ) -> Option<(SimTime, bool)> {
+        match &self.sessions[channel] {
+            Some(cycles) => match cycles.iter().find(|&&c| c > at) {
+                Some(&c) => Some((c, false)),
+                None => cycles.first().map(|&c| (c, true)),
+            },
+            None => {
+                let end = (u64::from(at.ms()) + u64::from(self.return_window_ms[instrument]))
+                    .min(u64::from(self.day_end.ms()));
+                if end > u64::from(at.ms()) {
+                    Some((SimTime(end as u32), false))
+                } else {
+                    Some((SimTime::MIDNIGHT, true))
+                }
+            }
+        }
+    }
+}
+
+/// Session times of a netting channel; `None` for a gross one.
+pub fn sessions_of(spec: &ChannelSpec) -> Option<Vec<SimTime>> {
+    match spec {
+        ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => Some(cycles.clone()),
+        _ => None,
+    }
+}
+
+/// Payments left unsettled between participants that no shock struck.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Untouched {
+    pub unsettled: u64,
+    pub unsettled_value_fen: i64,
+}
+
+pub struct RunSink<'a, O: Observer> {
+    pub layout: &'a Layout,
+    pub channels: Vec<FlowStats>,
+    /// Instruments, then the returned cheques of each.
+    pub flows: Vec<FlowStats>,
+    pub all: Positions,
+    pub per_channel: Vec<Positions>,
+    pub day: u32,
+    /// Returns due later today, and at the next day's sessions.
+    pub today: VecDeque<FollowUp>,
+    pub tomorrow: Vec<FollowUp>,
+    /// Participants some shock strikes (the same in the shocked run and its
+    /// baseline, so that the two count the same payments).
+    pub struck: &'a [bool],
+    pub untouched: Untouched,
+    pub observer: &'a mut O,
+}
+
+impl<O: Observer> RunSink<'_, O> {
+    fn flow_index(&self, tag: u16) -> usize {
+        let instrument = usize::from(tag & TAG_INSTRUMENT);
+        if tag & TAG_RETURN != 0 {
+            self.layout.cheque.len() + instrument
+        } else {
+            instrument
+        }
+    }
+
+    /// A settled cheque: its funds become available when the return window
+    /// closes, unless it is dishonoured and goes back then.
+    fn cheque_settled(&mut self, payment: &Payment, channel: usize, at: SimTime) {
+        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let flow = self.flow_index(payment.tag);
+        let Some((deadline, next_day)) = self.layout.return_deadline(channel, instrument, at)
+        else {
+            return;
+        };
+        if payment.tag & TAG_DISHONOURED != 0 {
+            self.flows[flow].dishonoured();
+            self.channels[channel].dishonoured();
+            let back = FollowUp {
+                at: deadline,
+                channel,
+                payment: Payment {
+                    key: 0,
+                    submit: deadline,
+                    sender: payment.receiver,
+                    receiver: payment.sender,
+                    amount_fen: payment.amount_fen,
+                    priority: payment.priority,
+                    tag: (payment.tag & TAG_INSTRUMENT) | TAG_RETURN,
+                },
+            };
+            if next_day {
+                self.tomorrow.push(back);
+            } else {
+                self.today.push_back(back);
+            }
+            return;
+        }
+        let available_ms =
+            u64::from(deadline.ms()) + if next_day { u64::from(DAY_MS) } else { 0 };
+        let transit_ms =
+            (available_ms.saturating_sub(u64::from(payment.submit.ms()))).min(u64::from(u32::MAX))
+                as u32;
+        self.channels[channel].available(payment.amount_fen, transit_ms);
+        self.flows[flow].available(payment.amount_fen, transit_ms);
+    }
+}
+
+impl<O: Observer> Sink for RunSink<'_, O> {
+    #[inline]
+    fn arrived(&mut self, channel: usize, payment: &Payment) {
+        let flow = self.flow_index(payment.tag);
+        self.channels[channel].arrived(payment.amount_fen);
+        self.flows[flow].arrived(payment.amount_fen);
+        self.all
+            .add(payment.sender, payment.receiver, payment.amount_fen);
+        self.per_channel[channel].add(payment.sender, payment.receiver, payment.amount_fen);
+    }
+
+    #[inline]
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let channel = self.layout.channel_of[instrument];
+        let delay_ms = at.ms() - payment.submit.ms();
+        let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
+        let flow = self.flow_index(payment.tag);
+        self.channels[channel].settled(payment.amount_fen, at, delay_ms, worst_ms);
+        self.flows[flow].settled(payment.amount_fen, at, delay_ms, worst_ms);
+        self.observer.settled(self.day, payment.key, at);
+        if self.layout.cheque[instrument] && payment.tag & TAG_RETURN == 0 {
+            self.cheque_settled(payment, channel, at);
+        } else {
+            self.channels[channel].available(payment.amount_fen, delay_ms);
+            self.flows[flow].available(payment.amount_fen, delay_ms);
+        }
+    }
+
+    fn unsettled(&mut self, payment: &Payment) {
+        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
+        let flow = self.flow_index(payment.tag);
+        self.channels[self.layout.channel_of[instrument]]
+            .unsettled(payment.amount_fen, worst_ms);
+        self.flows[flow].unsettled(payment.amount_fen, worst_ms);
+        if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
+            self.untouched.unsettled += 1;
+            self.untouched.unsettled_value_fen += payment.amount_fen;
+        }
+    }
+
+    fn instant_closed(&mut self, at: SimTime) {
+        self.all.end_instant();
+        for positions in &mut self.per_channel {
+            positions.end_instant();
+        }
+        for flow in self.channels.iter_mut().chain(self.flows.iter_mut()) {
+            flow.instant_closed(at);
+        }
+    }
+
+    #[inline]
+    fn follow_up(&mut self) -> Option<FollowUp> {
+        self.today.pop_front()
+    }
+}

@@ -159,7 +159,9 @@ fn gridlock_run(c: &mut Criterion) {
         let mut scheduler = Scheduler::new(engine, Vec::new()).expect("no controls");
         let mut sink = Counting::default();
         // All payments arrive at one instant, queued behind a blocked head.
-        scheduler.advance_to(SimTime(0), &mut sink).expect("forward");
+        scheduler
+            .advance_to(SimTime(0), &mut sink)
+            .expect("forward");
         for &payment in payments {
             let mut p = payment;
             p.submit = SimTime(0);

@@ -21,7 +21,8 @@ pub fn parse_amount_fen(text: &str) -> Result<i64, String> {
     if *unit == "fen" && value.fract() != 0.0 {
         return Err(format!("`{text}`: fen are whole"));
     }
-    fen_of(value * scale).ok_or_else(|| format!("`{text}` is not an amount ≥ 0 that fits in i64 fen"))
+    fen_of(value * scale)
+        .ok_or_else(|| format!("`{text}` is not an amount ≥ 0 that fits in i64 fen"))
 }
 
 /// Yuan (as written in configs) to whole fen, rounded; `None` when negative,
@@ -47,7 +48,9 @@ mod tests {
         assert_eq!(parse_amount_fen("1.25yuan"), Ok(125));
         assert_eq!(parse_amount_fen("2.5亿"), Ok(25_000_000_000));
         assert_eq!(parse_amount_fen("300万"), Ok(300_000_000));
-        for bad in ["5e7", "1.5fen", "-1yuan", "lotsyuan", "1e30yuan", "yuan", ""] {
+        for bad in [
+            "5e7", "1.5fen", "-1yuan", "lotsyuan", "1e30yuan", "yuan", "",
+        ] {
             assert!(parse_amount_fen(bad).is_err(), "{bad}");
         }
     }

@@ -154,7 +154,15 @@ mod tests {
         assert_eq!(parse_clock("11:00"), Some(SimTime(39_600_000)));
         assert_eq!(parse_clock("11:00:30"), Some(SimTime(39_630_000)));
         assert_eq!(parse_clock("11:00:30.250"), Some(SimTime(39_630_250)));
-        for bad in ["11", "11:0", "1100", "25:00", "11:00:", "noon", "11:00:30.2"] {
+        for bad in [
+            "11",
+            "11:0",
+            "1100",
+            "25:00",
+            "11:00:",
+            "noon",
+            "11:00:30.2",
+        ] {
             assert_eq!(parse_clock(bad), None, "{bad}");
         }
     }

@@ -187,7 +187,9 @@ fn compare_reports_the_knock_on_effect() {
         .expect("one record per design");
     for (d, record) in designs.iter().enumerate() {
         let shock = &record["shock"];
-        let others = shock["untouched_shocked"]["unsettled"].as_u64().expect("count");
+        let others = shock["untouched_shocked"]["unsettled"]
+            .as_u64()
+            .expect("count");
         let unsettled = summary["rows"][d]["all"]["counts"]["unsettled"]
             .as_u64()
             .expect("count");
@@ -197,8 +199,12 @@ fn compare_reports_the_knock_on_effect() {
     // others, beyond what the same stream left unsettled without it.
     let knock_on = |d: usize| {
         let shock = &designs[d]["shock"];
-        shock["untouched_shocked"]["unsettled_value_fen"].as_i64().expect("fen")
-            - shock["untouched_baseline"]["unsettled_value_fen"].as_i64().expect("fen")
+        shock["untouched_shocked"]["unsettled_value_fen"]
+            .as_i64()
+            .expect("fen")
+            - shock["untouched_baseline"]["unsettled_value_fen"]
+                .as_i64()
+                .expect("fen")
     };
     // Under gross settlement the largest bank's default starves the others.
     assert!(knock_on(0) > 0, "the default reaches other banks");

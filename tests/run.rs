@@ -151,7 +151,11 @@ fn cheques_become_available_one_session_after_settlement() {
     let city = build_city(&scenario);
     let result = run(&scenario, &city, &mut NoObserver).expect("runs");
     let cheques = result.instruments[0].clone();
-    assert!(cheques.counts.payments > 1500, "{}", cheques.counts.payments);
+    assert!(
+        cheques.counts.payments > 1500,
+        "{}",
+        cheques.counts.payments
+    );
     assert_eq!(cheques.counts.settled, cheques.counts.payments);
     let transit = &cheques.in_transit_ms.stats;
     assert!(

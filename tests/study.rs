@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::Command;
 
 use clearsim::input::Day;
-use clearsim::replay::settle_day;
 use clearsim::metrics::flow::decode_histogram;
+use clearsim::replay::settle_day;
 use clearsim::strategy::grammar::parse_strategy;
 use clearsim::study::summary::{CompareSummary, SweepSummary};
 use clearsim::time::SimTime;
@@ -137,14 +137,23 @@ fn sweep_spans_the_bounds_and_dns_settles_everything_at_the_lower_bound() {
     assert_eq!(summary.points[0].level, 0.0);
     assert_eq!(summary.points[2].level, 1.0);
     for (d, bounds) in summary.bounds.iter().enumerate() {
-        assert_eq!(summary.points[0].cells[d].liquidity_fen.mean, bounds.lower_fen.mean);
-        assert_eq!(summary.points[2].cells[d].liquidity_fen.mean, bounds.upper_fen.mean);
+        assert_eq!(
+            summary.points[0].cells[d].liquidity_fen.mean,
+            bounds.lower_fen.mean
+        );
+        assert_eq!(
+            summary.points[2].cells[d].liquidity_fen.mean,
+            bounds.upper_fen.mean
+        );
         assert!(bounds.lower_fen.mean <= bounds.upper_fen.mean);
     }
     // One dns cycle at day end with every participant at its lower bound
     // settles everything (the contract's cross-check).
     let dns = &summary.points[0].cells[1];
-    assert_eq!((dns.design.as_str(), dns.unsettled_value_fen.mean), ("dns", 0.0));
+    assert_eq!(
+        (dns.design.as_str(), dns.unsettled_value_fen.mean),
+        ("dns", 0.0)
+    );
     // At level 1 gross settlement settles every payment the instant it is
     // ordered: the delay indicator is exactly 0.
     assert_eq!(summary.points[2].cells[0].delay_indicator.mean, 0.0);
@@ -306,4 +315,3 @@ fn html_report_renders_in_a_real_browser() {
         "charts missing from the DOM"
     );
 }
-

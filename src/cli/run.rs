@@ -105,7 +105,10 @@ pub struct ReplicationArgs {
 
 impl ReplicationArgs {
     /// The seeds this process runs, and the partial marker of a shard.
-    pub fn seeds(&self, first: u64) -> Result<(Vec<u64>, Option<study::summary::Partial>), Failure> {
+    pub fn seeds(
+        &self,
+        first: u64,
+    ) -> Result<(Vec<u64>, Option<study::summary::Partial>), Failure> {
         let all = study::seeds(first, self.replications);
         match self.shard {
             None => Ok((all, None)),
@@ -188,9 +191,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     };
     let bar = progress(study.job_count(1), args.quiet, "runs");
     let started = Instant::now();
-    let records = study
-        .run(&|| bar.inc(1))
-        .map_err(super::engine_failure)?;
+    let records = study.run(&|| bar.inc(1)).map_err(super::engine_failure)?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let summary = RunSummary::new(study::meta(&scenario, &city), records, partial)
@@ -205,7 +206,12 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
 
 fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
     let study = &summary.study;
-    for line in report::context_lines(study, &summary.seeds, summary.partial.as_ref(), "the scenario's own design") {
+    for line in report::context_lines(
+        study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        "the scenario's own design",
+    ) {
         println!("{line}");
     }
     let flows: Vec<_> = summary
@@ -230,7 +236,10 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
         );
     }
     for figure in summary.headline.iter().filter(|f| {
-        f.flow == "all" && (f.metric.starts_with("knock_on") || f.metric.starts_with("shock_") || summary.seeds.len() > 1 && f.metric == "delay_indicator")
+        f.flow == "all"
+            && (f.metric.starts_with("knock_on")
+                || f.metric.starts_with("shock_")
+                || summary.seeds.len() > 1 && f.metric == "delay_indicator")
     }) {
         let (mean, ci) = show_estimate(&figure.metric, &figure.estimate);
         println!("{}: {mean} (95 % CI {ci})", figure.metric);
@@ -244,9 +253,16 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
         grouped((payments as f64 / seconds.max(1e-9)) as i128),
         out.join("report.html").display()
     );
-    let borrowed: i64 = summary.per_day.iter().map(|d| d.report.overnight.borrowed_fen).sum();
+    let borrowed: i64 = summary
+        .per_day
+        .iter()
+        .map(|d| d.report.overnight.borrowed_fen)
+        .sum();
     if borrowed > 0 {
-        println!("overnight borrowing at the standing facility: {} yuan over all nights", yuan(borrowed));
+        println!(
+            "overnight borrowing at the standing facility: {} yuan over all nights",
+            yuan(borrowed)
+        );
     }
 }
 

@@ -102,7 +102,10 @@ fn designs(
             scenario.compare.clone(),
             format!("the config's `compare` list ({})", scenario.name),
         ),
-        None => (fallback.iter().map(|s| s.to_string()).collect(), "default".into()),
+        None => (
+            fallback.iter().map(|s| s.to_string()).collect(),
+            "default".into(),
+        ),
     };
     if names.is_empty() {
         return Err(Failure::BadInput(anyhow!(
@@ -206,7 +209,12 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
 
 /// The headline paired differences on the terminal.
 fn print_paired(summary: &CompareSummary) {
-    let wanted = ["delay_indicator", "in_transit_value_weighted_mean_ms", "liquidity_used_fen", "unsettled_value_fen"];
+    let wanted = [
+        "delay_indicator",
+        "in_transit_value_weighted_mean_ms",
+        "liquidity_used_fen",
+        "unsettled_value_fen",
+    ];
     let mut table = report::table::Table::new(&["design − first", "figure", "mean", "95 % CI"]);
     for f in summary
         .paired
@@ -214,9 +222,12 @@ fn print_paired(summary: &CompareSummary) {
         .filter(|f| f.flow == "all" && wanted.contains(&f.metric.as_str()))
     {
         let (mean, ci) = show_estimate(&f.metric, &f.estimate);
-        table
-            .rows
-            .push(vec![format!("{} − {}", f.design, f.versus), f.metric.clone(), mean, ci]);
+        table.rows.push(vec![
+            format!("{} − {}", f.design, f.versus),
+            f.metric.clone(),
+            mean,
+            ci,
+        ]);
     }
     if !table.rows.is_empty() {
         println!("paired differences on common streams:");
@@ -244,7 +255,11 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
         seeds: &seeds,
         threads: args.replication.threads(),
     };
-    let bar = progress(study.sweep_job_count(designs.len(), levels.len()), args.quiet, "runs");
+    let bar = progress(
+        study.sweep_job_count(designs.len(), levels.len()),
+        args.quiet,
+        "runs",
+    );
     let records = study
         .sweep(&designs, &levels, &|| bar.inc(1))
         .map_err(super::engine_failure)?;
@@ -291,7 +306,7 @@ pub struct MergeArgs {
 
 /// A summary read from disk, typed by its schema.
 enum Saved {
-    Run(RunSummary),
+    Run(Box<RunSummary>),
     Compare(CompareSummary),
     Sweep(SweepSummary),
 }
@@ -316,7 +331,7 @@ fn read_summary(path: &Path) -> Result<Saved, Failure> {
     // Parsed from the bytes (not a JSON value): sums are 128-bit integers.
     Ok(match schema.schema.as_str() {
         RUN_SCHEMA => Saved::Run(
-            serde_json::from_slice(&bytes)
+            serde_json::from_slice::<Box<RunSummary>>(&bytes)
                 .with_context(|| typed("run"))
                 .map_err(Failure::BadInput)?,
         ),
@@ -392,20 +407,26 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
         )));
     }
     let merged = match first {
-        "run" => Saved::Run(
+        "run" => Saved::Run(Box::new(
             RunSummary::merge(
                 saved
                     .into_iter()
-                    .filter_map(|s| if let Saved::Run(r) = s { Some(r) } else { None })
+                    .filter_map(|s| if let Saved::Run(r) = s { Some(*r) } else { None })
                     .collect(),
             )
             .map_err(bad)?,
-        ),
+        )),
         "compare" => Saved::Compare(
             CompareSummary::merge(
                 saved
                     .into_iter()
-                    .filter_map(|s| if let Saved::Compare(c) = s { Some(c) } else { None })
+                    .filter_map(|s| {
+                        if let Saved::Compare(c) = s {
+                            Some(c)
+                        } else {
+                            None
+                        }
+                    })
                     .collect(),
             )
             .map_err(bad)?,
@@ -414,7 +435,13 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
             SweepSummary::merge(
                 saved
                     .into_iter()
-                    .filter_map(|s| if let Saved::Sweep(w) = s { Some(w) } else { None })
+                    .filter_map(|s| {
+                        if let Saved::Sweep(w) = s {
+                            Some(w)
+                        } else {
+                            None
+                        }
+                    })
                     .collect(),
             )
             .map_err(bad)?,
@@ -430,7 +457,11 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
     println!(
         "clearsim merge: {} inputs, {seeds} replication(s){} into {}",
         args.inputs.len(),
-        if partial { " (still partial: some seeds missing)" } else { "" },
+        if partial {
+            " (still partial: some seeds missing)"
+        } else {
+            ""
+        },
         args.out.display()
     );
     Ok(())

@@ -513,7 +513,11 @@ impl Shock {
             "outage" => {
                 let (participant, w) = who(rest)?;
                 let (from, to) = window(&w)?;
-                Shock::Outage { participant, from, to }
+                Shock::Outage {
+                    participant,
+                    from,
+                    to,
+                }
             }
             "system" => {
                 let (from, to) = window(rest)?;
@@ -630,12 +634,14 @@ fn limits(path: &Path, files: &[LimitFile]) -> Result<Vec<LimitEntry>, ConfigErr
             ));
         }
         let amount = match (file.limit_yuan, file.limit_share_of_opening) {
-            (Some(yuan), None) => LimitAmount::Fen(crate::money::yuan_to_fen(yuan).ok_or_else(|| {
-                error(
-                    path,
-                    format!("{}: {yuan} is not an amount of yuan ≥ 0", at("limit_yuan")),
-                )
-            })?),
+            (Some(yuan), None) => {
+                LimitAmount::Fen(crate::money::yuan_to_fen(yuan).ok_or_else(|| {
+                    error(
+                        path,
+                        format!("{}: {yuan} is not an amount of yuan ≥ 0", at("limit_yuan")),
+                    )
+                })?)
+            }
             (None, Some(share)) if share.is_finite() && share >= 0.0 => {
                 LimitAmount::ShareOfOpening(share)
             }
@@ -753,13 +759,19 @@ fn shocks(
     for (index, file) in files.iter().enumerate() {
         let at = |field: &str| format!("shock[{index}].{field}");
         let need = |value: &Option<String>, field: &str| -> Result<String, ConfigError> {
-            value
-                .clone()
-                .ok_or_else(|| error(path, format!("{}: missing for kind `{}`", at(field), file.kind)))
+            value.clone().ok_or_else(|| {
+                error(
+                    path,
+                    format!("{}: missing for kind `{}`", at(field), file.kind),
+                )
+            })
         };
         let unexpected = |present: bool, field: &str| -> Result<(), ConfigError> {
             if present {
-                return Err(error(path, format!("{}: not used by kind `{}`", at(field), file.kind)));
+                return Err(error(
+                    path,
+                    format!("{}: not used by kind `{}`", at(field), file.kind),
+                ));
             }
             Ok(())
         };
@@ -787,7 +799,10 @@ fn shocks(
                     .amount_yuan
                     .and_then(crate::money::yuan_to_fen)
                     .ok_or_else(|| {
-                        error(path, format!("{}: an amount of yuan ≥ 0", at("amount_yuan")))
+                        error(
+                            path,
+                            format!("{}: an amount of yuan ≥ 0", at("amount_yuan")),
+                        )
                     })?;
                 Shock::Liquidity {
                     participant: need(&file.participant, "participant")?,

@@ -26,19 +26,28 @@ use crate::time::SimTime;
 pub enum Control {
     /// The participant defaults: from now on none of its payments is
     /// released (held ones stay held; in a netting cycle it is unwound).
-    Default { participant: u32 },
+    Default {
+        participant: u32,
+    },
     /// The participant cannot send until its `OutageEnd`: its payments wait
     /// outside the system and go in, in order, when it recovers. It still
     /// receives.
-    OutageStart { participant: u32 },
-    OutageEnd { participant: u32 },
+    OutageStart {
+        participant: u32,
+    },
+    OutageEnd {
+        participant: u32,
+    },
     /// The system is down until `SystemUp`: nothing enters, nothing
     /// settles, scheduled runs wait and run once each when it is back.
     SystemDown,
     SystemUp,
     /// A liquidity shock: up to `amount_fen` leaves the participant's
     /// account (never below its credit floor).
-    Withdraw { participant: u32, amount_fen: i64 },
+    Withdraw {
+        participant: u32,
+        amount_fen: i64,
+    },
 }
 
 /// A control and its time.
@@ -74,9 +83,16 @@ impl Scheduler {
     /// A driver over `engine` with the day's `controls` (any order; sorted
     /// here, stably by time). Every control must fall within the day and
     /// name a participant that exists; outages come in start/end pairs.
-    pub fn new(engine: Engine, mut controls: Vec<Timed<Control>>) -> Result<Scheduler, EngineError> {
+    pub fn new(
+        engine: Engine,
+        mut controls: Vec<Timed<Control>>,
+    ) -> Result<Scheduler, EngineError> {
         controls.sort_by_key(|c| c.at);
-        check_controls(&controls, engine.ledger().participant_count(), engine.day_end())?;
+        check_controls(
+            &controls,
+            engine.ledger().participant_count(),
+            engine.day_end(),
+        )?;
         let participants = engine.ledger().participant_count();
         Ok(Scheduler {
             engine,
@@ -389,8 +405,12 @@ fn check_controls(
             });
         }
         let paired = match control.item {
-            Control::OutageStart { participant } => !std::mem::replace(&mut out[participant as usize], true),
-            Control::OutageEnd { participant } => std::mem::replace(&mut out[participant as usize], false),
+            Control::OutageStart { participant } => {
+                !std::mem::replace(&mut out[participant as usize], true)
+            }
+            Control::OutageEnd { participant } => {
+                std::mem::replace(&mut out[participant as usize], false)
+            }
             Control::SystemDown => !std::mem::replace(&mut down, true),
             Control::SystemUp => std::mem::replace(&mut down, false),
             Control::Withdraw { amount_fen, .. } => amount_fen >= 0,

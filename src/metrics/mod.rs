@@ -175,7 +175,10 @@ impl Positions {
     /// processing order): with this opening balance and no credit, gross
     /// settlement settles every payment on arrival.
     pub fn participant_need_fen(&self) -> Vec<i64> {
-        self.lowest_in_order_fen.iter().map(|&m| (-m).max(0)).collect()
+        self.lowest_in_order_fen
+            .iter()
+            .map(|&m| (-m).max(0))
+            .collect()
     }
 
     /// Σ max(0, sent − received): liquidity for one net at day end.

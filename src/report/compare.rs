@@ -127,9 +127,12 @@ fn participant_frame(summary: &CompareSummary) -> Frame {
     };
     for (i, id) in summary.study.participant_ids.iter().enumerate() {
         let mut row = vec![Cell::from(id.as_str())];
-        row.extend(summary.rows.iter().map(|r| {
-            Cell::from(r.liquidity_used_by_participant_fen.get(i).copied())
-        }));
+        row.extend(
+            summary
+                .rows
+                .iter()
+                .map(|r| Cell::from(r.liquidity_used_by_participant_fen.get(i).copied())),
+        );
         frame.push(row);
     }
     frame
@@ -175,7 +178,9 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
         "# clearsim compare: {}\n\n{}\n\n{}\n{design_note}\n\n## Designs\n\n{}\n## By instrument\n\n{}\n## Figures over the replications\n\n{}\n## Paired differences against {}\n\n{}",
         study.scenario,
         context.join("\n"),
-        headline.as_ref().map_or(String::new(), |h| format!("**{h}**\n")),
+        headline
+            .as_ref()
+            .map_or(String::new(), |h| format!("**{h}**\n")),
         table.markdown(),
         instruments.markdown(),
         figures.markdown(),
@@ -204,7 +209,10 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
         percentile_chart("Funds in transit by design, every payment", &all),
     ];
     if !cheque_by_design.is_empty() {
-        sections.push(percentile_chart("Funds in transit of cheques by design", &cheque_by_design));
+        sections.push(percentile_chart(
+            "Funds in transit of cheques by design",
+            &cheque_by_design,
+        ));
     }
     sections.extend([
         timeline_charts(
@@ -219,7 +227,12 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
             &summary
                 .rows
                 .iter()
-                .map(|r| (r.design.clone(), r.liquidity_used_by_participant_fen.clone()))
+                .map(|r| {
+                    (
+                        r.design.clone(),
+                        r.liquidity_used_by_participant_fen.clone(),
+                    )
+                })
                 .collect::<Vec<_>>(),
             20,
         ),
@@ -241,8 +254,14 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
     vec![
         ("report.md", markdown.into_bytes()),
         ("compare.csv", compare_frame(summary).csv().into_bytes()),
-        ("instruments.csv", instrument_frame(summary).csv().into_bytes()),
-        ("participants.csv", participant_frame(summary).csv().into_bytes()),
+        (
+            "instruments.csv",
+            instrument_frame(summary).csv().into_bytes(),
+        ),
+        (
+            "participants.csv",
+            participant_frame(summary).csv().into_bytes(),
+        ),
         ("figures.csv", figure_frame(&all_figures).csv().into_bytes()),
         ("report.html", page.into_bytes()),
     ]

@@ -29,11 +29,19 @@ figcaption{font-weight:bold;margin-bottom:.3em}\
 
 /// A page: title, a context block (what the report is), an optional
 /// headline, then the sections.
-pub fn page(title: &str, context: &[String], headline: Option<&str>, sections: &[String]) -> String {
+pub fn page(
+    title: &str,
+    context: &[String],
+    headline: Option<&str>,
+    sections: &[String],
+) -> String {
     let mut out = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">",
     );
-    out += &format!("<title>{}</title><style>{STYLE}</style></head><body>", escape(title));
+    out += &format!(
+        "<title>{}</title><style>{STYLE}</style></head><body>",
+        escape(title)
+    );
     out += &format!("<h1>{}</h1>", escape(title));
     out += "<div class=\"context\">";
     for line in context {
@@ -41,7 +49,10 @@ pub fn page(title: &str, context: &[String], headline: Option<&str>, sections: &
     }
     out += "</div>";
     if let Some(headline) = headline {
-        out += &format!("<p class=\"headline\" id=\"headline\">{}</p>", escape(headline));
+        out += &format!(
+            "<p class=\"headline\" id=\"headline\">{}</p>",
+            escape(headline)
+        );
     }
     for section in sections {
         out += section;
@@ -172,7 +183,11 @@ impl Axis {
 fn trim_number(v: f64) -> String {
     let text = format!("{v:.4}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" { "0".into() } else { text.into() }
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
 }
 
 /// Round ticks at 1-2-5 steps covering `[low, high]`, about five of them.
@@ -256,7 +271,10 @@ fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 impl Chart<'_> {
     /// The chart as a `<figure>`: title, SVG, legend.
     pub fn render(&self) -> String {
-        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
         let ys = self.series.iter().flat_map(|s| {
             s.points.iter().map(|p| p.1).chain(
                 s.band
@@ -291,9 +309,7 @@ impl Chart<'_> {
         let plot_h = HEIGHT - TOP - BOTTOM;
         let (mx_low, mx_high) = (self.x.map(x_low), self.x.map(x_high));
         let (my_low, my_high) = (self.y.map(y_low), self.y.map(y_high));
-        let sx = |x: f64| {
-            LEFT + (self.x.map(x) - mx_low) / (mx_high - mx_low).max(1e-12) * plot_w
-        };
+        let sx = |x: f64| LEFT + (self.x.map(x) - mx_low) / (mx_high - mx_low).max(1e-12) * plot_w;
         let sy = |y: f64| {
             TOP + plot_h - (self.y.map(y) - my_low) / (my_high - my_low).max(1e-12) * plot_h
         };
@@ -339,7 +355,9 @@ impl Chart<'_> {
         for (index, series) in self.series.iter().enumerate() {
             let (colour, dash) = style(index);
             if let Some(band) = &series.band {
-                let upper = band.iter().map(|&(x, _, hi)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(hi)));
+                let upper = band
+                    .iter()
+                    .map(|&(x, _, hi)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(hi)));
                 let lower = band
                     .iter()
                     .rev()
@@ -360,7 +378,11 @@ impl Chart<'_> {
             );
         }
         svg += "</svg>";
-        figure(self.title, &svg, &legend(self.series.iter().map(|s| s.name.as_str())))
+        figure(
+            self.title,
+            &svg,
+            &legend(self.series.iter().map(|s| s.name.as_str())),
+        )
     }
 }
 
@@ -386,7 +408,12 @@ fn legend<'a>(names: impl Iterator<Item = &'a str>) -> String {
 
 /// A dot plot with named rows: one row per label (a bank), one marker per
 /// series (a design), x in money. Rows keep the order given.
-pub fn dot_plot(title: &str, x_label: &str, labels: &[String], series: &[(String, Vec<i64>)]) -> String {
+pub fn dot_plot(
+    title: &str,
+    x_label: &str,
+    labels: &[String],
+    series: &[(String, Vec<i64>)],
+) -> String {
     let row_h = 22.0;
     let left = 230.0;
     let height = TOP + row_h * labels.len() as f64 + BOTTOM;

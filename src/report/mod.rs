@@ -45,7 +45,10 @@ pub fn context_lines(
         many => format!(
             "{} replications, seeds {}",
             many.len(),
-            many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut lines = vec![
@@ -129,7 +132,13 @@ pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
                 format!("{} − {}", f.design, f.versus)
             });
         }
-        row.extend([f.flow.clone(), f.metric.clone(), mean, ci, f.estimate.n.to_string()]);
+        row.extend([
+            f.flow.clone(),
+            f.metric.clone(),
+            mean,
+            ci,
+            f.estimate.n.to_string(),
+        ]);
         table.rows.push(row);
     }
     table
@@ -138,7 +147,14 @@ pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
 /// Figures as plain numbers.
 pub fn figure_frame(figures: &[Figure]) -> Frame {
     let mut frame = Frame::new(&[
-        "design", "versus", "flow", "metric", "mean", "ci95_low", "ci95_high", "replications",
+        "design",
+        "versus",
+        "flow",
+        "metric",
+        "mean",
+        "ci95_low",
+        "ci95_high",
+        "replications",
     ]);
     for f in figures {
         frame.push(vec![

@@ -253,7 +253,10 @@ pub fn transit_headline(study: &StudyMeta, instruments: &[NamedFlow]) -> Option<
     let slow = cheque.flow.in_transit_ms.value_weighted_mean as f64;
     let fast = transfer.flow.in_transit_ms.value_weighted_mean as f64;
     let cut = if slow > 0.0 {
-        format!(" — {:.1} % less time in transit", 100.0 * (1.0 - fast / slow))
+        format!(
+            " — {:.1} % less time in transit",
+            100.0 * (1.0 - fast / slow)
+        )
     } else {
         String::new()
     };
@@ -305,8 +308,16 @@ pub fn timeline_charts(flows: &[(String, &Timeline)]) -> String {
             last(&t.settled_value_fen).max(last(&t.peak_queued_value_fen)),
         )
     };
-    let first = flows.iter().filter_map(|(_, t)| active(t).0).min().unwrap_or(0);
-    let last = flows.iter().filter_map(|(_, t)| active(t).1).max().unwrap_or(0);
+    let first = flows
+        .iter()
+        .filter_map(|(_, t)| active(t).0)
+        .min()
+        .unwrap_or(0);
+    let last = flows
+        .iter()
+        .filter_map(|(_, t)| active(t).1)
+        .max()
+        .unwrap_or(0);
     let at = |t: &Timeline, b: usize| (b as f64 + 1.0) * f64::from(t.bucket_ms);
     let settled: Vec<Series> = flows
         .iter()
@@ -360,7 +371,12 @@ pub fn timeline_charts(flows: &[(String, &Timeline)]) -> String {
 pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usize) -> String {
     let count = study.participant_ids.len();
     let mut order: Vec<usize> = (0..count).collect();
-    let most = |i: usize| series.iter().map(|(_, v)| v.get(i).copied().unwrap_or(0)).max();
+    let most = |i: usize| {
+        series
+            .iter()
+            .map(|(_, v)| v.get(i).copied().unwrap_or(0))
+            .max()
+    };
     order.sort_by_key(|&i| std::cmp::Reverse(most(i)));
     order.truncate(top);
     let labels: Vec<String> = order
@@ -372,7 +388,10 @@ pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usi
         .map(|(name, v)| {
             (
                 name.clone(),
-                order.iter().map(|&i| v.get(i).copied().unwrap_or(0)).collect(),
+                order
+                    .iter()
+                    .map(|&i| v.get(i).copied().unwrap_or(0))
+                    .collect(),
             )
         })
         .collect();
@@ -405,7 +424,9 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
         "# clearsim run: {}\n\n{}\n\n{}\n## Channels\n\n{}\n## Instruments\n\nIn transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).\n\n{}\n## Figures over the replications\n\n{}\n## Days\n\n{}",
         study.scenario,
         context.join("\n"),
-        headline.as_ref().map_or(String::new(), |h| format!("**{h}**\n")),
+        headline
+            .as_ref()
+            .map_or(String::new(), |h| format!("**{h}**\n")),
         channels.markdown(),
         instruments.markdown(),
         figures.markdown(),
@@ -462,11 +483,23 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
     );
     vec![
         ("report.md", markdown.into_bytes()),
-        ("channels.csv", flow_frame(&summary.channels, &[]).csv().into_bytes()),
-        ("instruments.csv", flow_frame(&summary.instruments, &[]).csv().into_bytes()),
+        (
+            "channels.csv",
+            flow_frame(&summary.channels, &[]).csv().into_bytes(),
+        ),
+        (
+            "instruments.csv",
+            flow_frame(&summary.instruments, &[]).csv().into_bytes(),
+        ),
         ("days.csv", day_frame(&summary.per_day).csv().into_bytes()),
-        ("participants.csv", participant_frame(summary).csv().into_bytes()),
-        ("figures.csv", figure_frame(&summary.headline).csv().into_bytes()),
+        (
+            "participants.csv",
+            participant_frame(summary).csv().into_bytes(),
+        ),
+        (
+            "figures.csv",
+            figure_frame(&summary.headline).csv().into_bytes(),
+        ),
         ("report.html", page.into_bytes()),
     ]
 }

@@ -116,13 +116,25 @@ pub fn sweep_files(summary: &SweepSummary) -> ReportFiles {
         study,
         &summary.seeds,
         summary.partial.as_ref(),
-        &format!("{} designs swept over {} liquidity levels", summary.designs.len(), summary.levels.len()),
+        &format!(
+            "{} designs swept over {} liquidity levels",
+            summary.designs.len(),
+            summary.levels.len()
+        ),
     );
-    let mut bounds = Table::new(&["design", "level 0: Σ lower bounds", "95 % CI", "level 1: Σ needs to settle on entry", "95 % CI"]);
+    let mut bounds = Table::new(&[
+        "design",
+        "level 0: Σ lower bounds",
+        "95 % CI",
+        "level 1: Σ needs to settle on entry",
+        "95 % CI",
+    ]);
     for b in &summary.bounds {
         let (lower, lower_ci) = show_estimate("lower_fen", &b.lower_fen);
         let (upper, upper_ci) = show_estimate("upper_fen", &b.upper_fen);
-        bounds.rows.push(vec![b.design.clone(), lower, lower_ci, upper, upper_ci]);
+        bounds
+            .rows
+            .push(vec![b.design.clone(), lower, lower_ci, upper, upper_ci]);
     }
     let method = "Each participant opens with its lower bound + level × (its need − its lower bound), and no credit, for one business day. The bounds of each seed and design come from the very stream its points run on (returned cheques included): a first run of that design with unlimited credit records, per participant, its net debit over the day (lower bound) and its lowest position in processing order (the need: with it, gross settlement settles every payment the moment it enters).";
     let markdown = format!(

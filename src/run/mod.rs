@@ -147,7 +147,12 @@ pub fn controls(
         match shock {
             Shock::Default { participant, at } => {
                 let at = if day == 0 { *at } else { SimTime::MIDNIGHT };
-                out.push(timed(at, Control::Default { participant: index(participant)? }));
+                out.push(timed(
+                    at,
+                    Control::Default {
+                        participant: index(participant)?,
+                    },
+                ));
             }
             _ if day > 0 => {}
             Shock::Outage {
@@ -364,7 +369,10 @@ fn run_day<O: Observer>(
     } = input;
     sink.day = day;
     sink.all = Positions::new(opening.len());
-    sink.per_channel = specs.iter().map(|_| Positions::new(opening.len())).collect();
+    sink.per_channel = specs
+        .iter()
+        .map(|_| Positions::new(opening.len()))
+        .collect();
     for spec in specs {
         if let ChannelSpec::Dns {
             guarantee_fund_fen: Some(fund_fen),
@@ -374,7 +382,12 @@ fn run_day<O: Observer>(
             totals.take_headroom(*fund_fen)?;
         }
     }
-    totals.take_headroom(opening.iter().try_fold(0i64, |s, &o| s.checked_add(o)).ok_or(EngineError::AmountsOverflow)?)?;
+    totals.take_headroom(
+        opening
+            .iter()
+            .try_fold(0i64, |s, &o| s.checked_add(o))
+            .ok_or(EngineError::AmountsOverflow)?,
+    )?;
     for carried in std::mem::take(&mut sink.tomorrow) {
         scheduler.schedule(carried)?;
     }
@@ -427,8 +440,16 @@ fn run_day<O: Observer>(
         liquidity_used_fen: used.iter().sum(),
         lower_bound_fen: sink.all.lower_bound_fen(),
         upper_bound_fen: sink.all.upper_bound_fen(),
-        channel_lower_bound_fen: sink.per_channel.iter().map(Positions::lower_bound_fen).collect(),
-        channel_upper_bound_fen: sink.per_channel.iter().map(Positions::upper_bound_fen).collect(),
+        channel_lower_bound_fen: sink
+            .per_channel
+            .iter()
+            .map(Positions::lower_bound_fen)
+            .collect(),
+        channel_upper_bound_fen: sink
+            .per_channel
+            .iter()
+            .map(Positions::upper_bound_fen)
+            .collect(),
         withdrawn_fen: ledger.withdrawn_fen(),
         injected_fen: ledger.injected_fen(),
         overnight: Overnight::default(),

@@ -86,8 +86,14 @@ mod tests {
         assert_eq!(interest_fen(5_000, 360), 1);
         assert_eq!(interest_fen(4_999, 360), 0);
         let (mut borrowed, mut cost) = (vec![0; 3], vec![0; 3]);
-        let night = settle_night(&[-1_000_000, 500, 2_000], &[100, 100, 100], 360, &mut borrowed, &mut cost)
-            .expect("fits");
+        let night = settle_night(
+            &[-1_000_000, 500, 2_000],
+            &[100, 100, 100],
+            360,
+            &mut borrowed,
+            &mut cost,
+        )
+        .expect("fits");
         assert_eq!(borrowed, vec![1_000_000, 0, 0]);
         assert_eq!(cost, vec![100, 0, 0]);
         assert_eq!(

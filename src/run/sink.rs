@@ -151,11 +151,9 @@ impl<O: Observer> RunSink<'_, O> {
             }
             return;
         }
-        let available_ms =
-            u64::from(deadline.ms()) + if next_day { u64::from(DAY_MS) } else { 0 };
-        let transit_ms =
-            (available_ms.saturating_sub(u64::from(payment.submit.ms()))).min(u64::from(u32::MAX))
-                as u32;
+        let available_ms = u64::from(deadline.ms()) + if next_day { u64::from(DAY_MS) } else { 0 };
+        let transit_ms = (available_ms.saturating_sub(u64::from(payment.submit.ms())))
+            .min(u64::from(u32::MAX)) as u32;
         self.channels[channel].available(payment.amount_fen, transit_ms);
         self.flows[flow].available(payment.amount_fen, transit_ms);
     }
@@ -194,8 +192,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
         let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
         let flow = self.flow_index(payment.tag);
-        self.channels[self.layout.channel_of[instrument]]
-            .unsettled(payment.amount_fen, worst_ms);
+        self.channels[self.layout.channel_of[instrument]].unsettled(payment.amount_fen, worst_ms);
         self.flows[flow].unsettled(payment.amount_fen, worst_ms);
         if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
             self.untouched.unsettled += 1;

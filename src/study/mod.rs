@@ -89,7 +89,9 @@ pub fn variant(scenario: &Scenario, design: &Design) -> Scenario {
 
 /// Seeds `first … first+count−1` (wrapping at u64::MAX).
 pub fn seeds(first: u64, count: u32) -> Vec<u64> {
-    (0..u64::from(count)).map(|i| first.wrapping_add(i)).collect()
+    (0..u64::from(count))
+        .map(|i| first.wrapping_add(i))
+        .collect()
 }
 
 /// The `index`-th (1-based) of `of` contiguous slices of the replications.
@@ -110,7 +112,9 @@ impl Shard {
             (Some(index), Some(of)) if index >= 1 && index <= of && of <= MAX_REPLICATIONS => {
                 Ok(Shard { index, of })
             }
-            _ => Err(format!("`{text}` is not K/N with 1 ≤ K ≤ N ≤ {MAX_REPLICATIONS}")),
+            _ => Err(format!(
+                "`{text}` is not K/N with 1 ≤ K ≤ N ≤ {MAX_REPLICATIONS}"
+            )),
         }
     }
 
@@ -180,7 +184,11 @@ pub fn meta(scenario: &Scenario, city: &City) -> summary::StudyMeta {
             .iter()
             .map(|c| (c.name.clone(), c.spec.name().to_string()))
             .collect(),
-        instruments: scenario.instruments.iter().map(|i| i.name.clone()).collect(),
+        instruments: scenario
+            .instruments
+            .iter()
+            .map(|i| i.name.clone())
+            .collect(),
         cheques: scenario
             .instruments
             .iter()
@@ -276,7 +284,11 @@ impl Study<'_> {
 
     /// Jobs a run of the study takes (for progress bars).
     pub fn job_count(&self, designs: usize) -> usize {
-        let per = if self.scenario.shocks.is_empty() { 1 } else { 2 };
+        let per = if self.scenario.shocks.is_empty() {
+            1
+        } else {
+            2
+        };
         self.seeds.len() * designs * per
     }
 
@@ -410,7 +422,12 @@ fn sweep_cell(city: &City, result: &RunResult) -> Result<SweepCell, String> {
         value_fen: all.counts.value_fen,
         unsettled_value_fen: all.counts.unsettled_value_fen,
         delay_indicator: all.delay_indicator,
-        liquidity_used_fen: result.days.iter().map(|d| d.liquidity_used_fen).max().unwrap_or(0),
+        liquidity_used_fen: result
+            .days
+            .iter()
+            .map(|d| d.liquidity_used_fen)
+            .max()
+            .unwrap_or(0),
     })
 }
 

@@ -67,7 +67,11 @@ pub fn pooled(flows: &[FlowReport]) -> Result<FlowReport, String> {
 }
 
 impl RunRecord {
-    pub fn new(seed: u64, result: RunResult, baseline: Option<&RunResult>) -> Result<RunRecord, String> {
+    pub fn new(
+        seed: u64,
+        result: RunResult,
+        baseline: Option<&RunResult>,
+    ) -> Result<RunRecord, String> {
         let shock = match baseline {
             None => None,
             Some(base) => {

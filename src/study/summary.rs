@@ -123,7 +123,10 @@ fn flow_figures(flow: &FlowReport) -> [(&'static str, f64); 6] {
         ("in_transit_p50_ms", flow.in_transit_ms.stats.p50 as f64),
         ("in_transit_p99_ms", flow.in_transit_ms.stats.p99 as f64),
         ("delay_indicator", flow.delay_indicator),
-        ("unsettled_value_fen", flow.counts.unsettled_value_fen as f64),
+        (
+            "unsettled_value_fen",
+            flow.counts.unsettled_value_fen as f64,
+        ),
     ]
 }
 
@@ -151,17 +154,32 @@ fn record_figures(
         push_flow(name, flow);
     }
     let all = |metric: &str, value: f64| ("all".to_string(), metric.to_string(), value);
-    out.push(all("liquidity_used_fen", record.largest(|d| d.liquidity_used_fen) as f64));
-    out.push(all("lower_bound_fen", record.largest(|d| d.lower_bound_fen) as f64));
-    out.push(all("upper_bound_fen", record.largest(|d| d.upper_bound_fen) as f64));
+    out.push(all(
+        "liquidity_used_fen",
+        record.largest(|d| d.liquidity_used_fen) as f64,
+    ));
+    out.push(all(
+        "lower_bound_fen",
+        record.largest(|d| d.lower_bound_fen) as f64,
+    ));
+    out.push(all(
+        "upper_bound_fen",
+        record.largest(|d| d.upper_bound_fen) as f64,
+    ));
     out.push(all("netting_ratio", record.netting_ratio()?));
     out.push(all(
         "overnight_borrowed_fen",
         record.overnight_borrowed_total_fen() as f64,
     ));
     if let Some(shock) = &record.shock {
-        out.push(all("knock_on_unsettled_value_fen", shock.knock_on_value_fen() as f64));
-        out.push(all("knock_on_unsettled_payments", shock.knock_on_payments() as f64));
+        out.push(all(
+            "knock_on_unsettled_value_fen",
+            shock.knock_on_value_fen() as f64,
+        ));
+        out.push(all(
+            "knock_on_unsettled_payments",
+            shock.knock_on_payments() as f64,
+        ));
         out.push(all(
             "shock_unsettled_value_difference_fen",
             (shock.unsettled_value_shocked_fen - shock.unsettled_value_baseline_fen) as f64,
@@ -186,7 +204,9 @@ fn estimates(per_record: &[Vec<(String, String, f64)>]) -> Result<Vec<Figure>, S
             .iter()
             .map(|figures| match figures.get(i) {
                 Some((f, m, v)) if f == flow && m == metric => Ok(*v),
-                _ => Err(format!("replications disagree on the figure {flow}/{metric}")),
+                _ => Err(format!(
+                    "replications disagree on the figure {flow}/{metric}"
+                )),
             })
             .collect::<Result<Vec<f64>, String>>()?;
         out.push(Figure {
@@ -678,9 +698,8 @@ impl SweepSummary {
         if !records.iter().all(shaped) {
             return Err("a replication does not match the sweep's levels and designs".into());
         }
-        let over = |f: &dyn Fn(&SweepRecord) -> f64| {
-            estimate(&records.iter().map(f).collect::<Vec<_>>())
-        };
+        let over =
+            |f: &dyn Fn(&SweepRecord) -> f64| estimate(&records.iter().map(f).collect::<Vec<_>>());
         let bounds = designs
             .iter()
             .enumerate()

@@ -411,7 +411,13 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
             RunSummary::merge(
                 saved
                     .into_iter()
-                    .filter_map(|s| if let Saved::Run(r) = s { Some(*r) } else { None })
+                    .filter_map(|s| {
+                        if let Saved::Run(r) = s {
+                            Some(*r)
+                        } else {
+                            None
+                        }
+                    })
                     .collect(),
             )
             .map_err(bad)?,

@@ -66,8 +66,12 @@ fn compare_is_the_same_on_one_thread_or_many() {
         let c = &flow.counts;
         // Every design saw the same stream.
         assert_eq!((c.payments, c.value_fen), (first.payments, first.value_fen));
-        assert_eq!(c.settled + c.unsettled, c.payments);
-        assert_eq!(c.settled_value_fen + c.unsettled_value_fen, c.value_fen);
+        // Settled, failed, or waiting past the run's end for a session.
+        assert_eq!(c.settled + c.unsettled + c.carried, c.payments);
+        assert_eq!(
+            c.settled_value_fen + c.unsettled_value_fen + c.carried_value_fen,
+            c.value_fen
+        );
         // The histogram in the summary gives back the reported percentiles.
         let histogram = decode_histogram(&flow.in_transit_histogram).expect("decodes");
         assert_eq!(histogram.len(), c.settled);
@@ -182,7 +186,7 @@ fn report_rebuilds_the_same_files_from_summary_json() {
         .iter()
         .map(|n| std::fs::read(dir.path().join(n)).expect("file"))
         .collect();
-    assert_eq!(before, after);
+    assert!(before == after, "report rebuilt different files");
 }
 
 #[test]

@@ -117,6 +117,16 @@ struct LiquidityFile {
     /// The central bank's overnight standing facility, basis points a year.
     #[serde(default = "default_overnight_rate_bp")]
     overnight_rate_bp: u32,
+    /// Each bank also holds at least this quantile of its own daily need
+    /// (its liquidity to settle a day's payments on arrival), measured over
+    /// `need_days` calibration days.
+    need_quantile: Option<f64>,
+    #[serde(default = "default_need_days")]
+    need_days: u32,
+}
+
+fn default_need_days() -> u32 {
+    20
 }
 
 fn default_overnight_rate_bp() -> u32 {
@@ -138,6 +148,8 @@ impl Default for LiquidityFile {
             opening_share: default_opening_share(),
             credit_share: default_credit_share(),
             overnight_rate_bp: default_overnight_rate_bp(),
+            need_quantile: None,
+            need_days: default_need_days(),
         }
     }
 }
@@ -182,6 +194,11 @@ struct AmountFile {
     #[serde(default = "default_tail_alpha")]
     tail_alpha: f64,
     tail_min_yuan: Option<f64>,
+    /// The Pareto tail is truncated here (none: unbounded).
+    tail_max_yuan: Option<f64>,
+    /// Amounts scale with the sender's size to this power (0: they do not).
+    #[serde(default)]
+    size_elasticity: f64,
 }
 
 fn default_tail_alpha() -> f64 {
@@ -282,7 +299,14 @@ pub struct Liquidity {
     /// Rate of the overnight standing facility, basis points a year
     /// (interest on an actual/360 basis).
     pub overnight_rate_bp: u32,
+    /// A floor on each opening balance: this quantile of the bank's own
+    /// daily need over `need_days` calibration days (see docs/model.md).
+    pub need_quantile: Option<f64>,
+    pub need_days: u32,
 }
+
+/// Most calibration days of the need-quantile liquidity policy.
+pub const MAX_NEED_DAYS: u32 = 250;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Segment {
@@ -298,6 +322,11 @@ pub struct AmountLaw {
     pub tail_share: f64,
     pub tail_alpha: f64,
     pub tail_min_fen: f64,
+    /// The tail is truncated at this amount (infinite: not truncated).
+    pub tail_max_fen: f64,
+    /// A payment's amount is the law's draw times (sender's size)^this,
+    /// normalised so that the instrument's mean amount stays the law's.
+    pub size_elasticity: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -692,6 +721,18 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
             return Err(error(path, format!("{field}: must be a number ≥ 0")));
         }
     }
+    if liquidity
+        .need_quantile
+        .is_some_and(|q| !(q.is_finite() && q > 0.0 && q <= 1.0))
+    {
+        return Err(error(path, "liquidity.need_quantile: must be in (0, 1]"));
+    }
+    if !(1..=MAX_NEED_DAYS).contains(&liquidity.need_days) {
+        return Err(error(
+            path,
+            format!("liquidity.need_days: must be 1..={MAX_NEED_DAYS}"),
+        ));
+    }
     let mut instruments = Vec::with_capacity(file.instrument.len());
     for (index, spec) in file.instrument.iter().enumerate() {
         instruments.push(instrument(path, index, spec)?);
@@ -723,6 +764,8 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
             opening_share: liquidity.opening_share,
             credit_share: liquidity.credit_share,
             overnight_rate_bp: liquidity.overnight_rate_bp,
+            need_quantile: liquidity.need_quantile,
+            need_days: liquidity.need_days,
         },
         instruments,
         channels,
@@ -1006,6 +1049,18 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         ),
         ("amount.tail_min_yuan", tail_min_yuan, tail_min_yuan >= 0.01),
         (
+            "amount.tail_max_yuan",
+            amount.tail_max_yuan.unwrap_or(1e11),
+            amount
+                .tail_max_yuan
+                .is_none_or(|max| max > tail_min_yuan && max <= 1e11),
+        ),
+        (
+            "amount.size_elasticity",
+            amount.size_elasticity,
+            (0.0..=3.0).contains(&amount.size_elasticity),
+        ),
+        (
             "concentration",
             spec.concentration,
             spec.concentration >= 0.0,
@@ -1089,6 +1144,8 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
             tail_share: amount.tail_share,
             tail_alpha: amount.tail_alpha,
             tail_min_fen: tail_min_yuan * 100.0,
+            tail_max_fen: amount.tail_max_yuan.map_or(f64::INFINITY, |y| y * 100.0),
+            size_elasticity: amount.size_elasticity,
         },
         concentration: spec.concentration,
         cutoff_bunching,

@@ -94,6 +94,14 @@ impl FlowStats {
         self.counts.dishonoured += 1;
     }
 
+    /// Still pending when the run ends, with no session left for it today.
+    pub fn carried_past_the_end(&mut self, amount_fen: i64) {
+        self.counts.carried += 1;
+        self.counts.carried_value_fen += amount_fen;
+        self.held -= 1;
+        self.held_fen -= amount_fen;
+    }
+
     pub fn unsettled(&mut self, amount_fen: i64, worst_ms: u32) {
         self.counts.unsettled += 1;
         self.counts.unsettled_value_fen += amount_fen;
@@ -199,6 +207,11 @@ pub struct FlowCounts {
     pub unsettled: u64,
     pub unsettled_value_fen: i64,
     pub dishonoured: u64,
+    /// Still pending at the end of the run because no session was left for
+    /// them that day (they would be exchanged the next business day):
+    /// neither settled nor failed.
+    pub carried: u64,
+    pub carried_value_fen: i64,
     /// The most payments, and the most value, held at an instant's end.
     pub peak_queued: u64,
     pub peak_queued_value_fen: i64,
@@ -216,6 +229,8 @@ impl FlowCounts {
             unsettled: count(a.unsettled, b.unsettled)?,
             unsettled_value_fen: value(a.unsettled_value_fen, b.unsettled_value_fen)?,
             dishonoured: count(a.dishonoured, b.dishonoured)?,
+            carried: count(a.carried, b.carried)?,
+            carried_value_fen: value(a.carried_value_fen, b.carried_value_fen)?,
             peak_queued: a.peak_queued.max(b.peak_queued),
             peak_queued_value_fen: a.peak_queued_value_fen.max(b.peak_queued_value_fen),
         })
@@ -328,12 +343,15 @@ impl FlowReport {
         ))
     }
 
-    /// Share of the flow's value that settled (1 when it had none).
+    /// Share of the flow's value that settled, of what could have: the
+    /// value carried past the end of the run had no session left (1 when
+    /// there was nothing).
     pub fn settled_value_share(&self) -> f64 {
-        if self.counts.value_fen == 0 {
+        let due = self.counts.value_fen - self.counts.carried_value_fen;
+        if due <= 0 {
             1.0
         } else {
-            self.counts.settled_value_fen as f64 / self.counts.value_fen as f64
+            self.counts.settled_value_fen as f64 / due as f64
         }
     }
 

@@ -138,6 +138,7 @@ pub fn day_table(days: &[SeedDay]) -> Table {
         "payments",
         "value (yuan)",
         "settled % of value",
+        "carried to next session",
         "opening (yuan)",
         "liquidity used",
         "lower bound",
@@ -147,17 +148,14 @@ pub fn day_table(days: &[SeedDay]) -> Table {
         "restored out",
     ]);
     for SeedDay { seed, report: d } in days {
-        let share = if d.value_fen == 0 {
-            100.0
-        } else {
-            100.0 * d.settled_value_fen as f64 / d.value_fen as f64
-        };
+        let share = 100.0 * d.settled_share();
         table.rows.push(vec![
             seed.to_string(),
             d.day.to_string(),
             grouped(i128::from(d.payments)),
             yuan(d.value_fen),
             format!("{share:.3}"),
+            yuan(d.carried_value_fen),
             yuan(d.opening_total_fen),
             yuan(d.liquidity_used_fen),
             yuan(d.lower_bound_fen),
@@ -178,6 +176,7 @@ fn day_frame(days: &[SeedDay]) -> Frame {
         "value_fen",
         "settled_value_fen",
         "unsettled_value_fen",
+        "carried_value_fen",
         "opening_total_fen",
         "liquidity_used_fen",
         "lower_bound_fen",
@@ -198,6 +197,7 @@ fn day_frame(days: &[SeedDay]) -> Frame {
             d.value_fen.into(),
             d.settled_value_fen.into(),
             d.unsettled_value_fen.into(),
+            d.carried_value_fen.into(),
             d.opening_total_fen.into(),
             d.liquidity_used_fen.into(),
             d.lower_bound_fen.into(),
@@ -515,15 +515,7 @@ fn days_chart(days: &[SeedDay]) -> String {
                 format!("seed {seed}"),
                 days.iter()
                     .filter(|d| d.seed == seed)
-                    .map(|d| {
-                        let r = &d.report;
-                        let share = if r.value_fen == 0 {
-                            1.0
-                        } else {
-                            r.settled_value_fen as f64 / r.value_fen as f64
-                        };
-                        (f64::from(r.day), share)
-                    })
+                    .map(|d| (f64::from(d.report.day), d.report.settled_share()))
                     .collect(),
             )
         })

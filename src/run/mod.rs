@@ -35,6 +35,9 @@ pub struct NoObserver;
 impl Observer for NoObserver {}
 
 /// One business day (fen).
+///
+/// Of the value due today, `settled_value_fen` settled, `unsettled_value_fen`
+/// failed and `carried_value_fen` waits for a later session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayReport {
     /// 1-based.
@@ -43,6 +46,10 @@ pub struct DayReport {
     pub value_fen: i64,
     pub settled_value_fen: i64,
     pub unsettled_value_fen: i64,
+    /// Pending at the day end with no session left for it today: presented
+    /// at the next business day's first session (or, on the last day,
+    /// carried past the end of the run).
+    pub carried_value_fen: i64,
     pub opening_total_fen: i64,
     pub liquidity_used_fen: i64,
     pub lower_bound_fen: i64,
@@ -55,6 +62,19 @@ pub struct DayReport {
     pub injected_fen: i64,
     /// The night after the day: standing facility and restoring flows.
     pub overnight: Overnight,
+}
+
+impl DayReport {
+    /// Share of the value settled among the value whose fate was decided
+    /// today (settled or failed; what waits for a later session is not).
+    pub fn settled_share(&self) -> f64 {
+        let decided = self.settled_value_fen + self.unsettled_value_fen;
+        if decided == 0 {
+            1.0
+        } else {
+            self.settled_value_fen as f64 / decided as f64
+        }
+    }
 }
 
 /// What a run measured.
@@ -237,6 +257,10 @@ fn run_with<O: Observer>(
         struck: &struck,
         untouched: Untouched::default(),
         observer,
+        last_day: false,
+        carried_orders: Default::default(),
+        carried_of_key: Default::default(),
+        carried_today_fen: 0,
     };
     let mut totals = Totals::new(participants, specs.len());
     let mut opening = city.opening_fen.clone();
@@ -368,6 +392,8 @@ fn run_day<O: Observer>(
         opening,
     } = input;
     sink.day = day;
+    sink.last_day = day + 1 == scenario.days;
+    sink.carried_of_key.clear();
     sink.all = Positions::new(opening.len());
     sink.per_channel = specs
         .iter()
@@ -436,6 +462,7 @@ fn run_day<O: Observer>(
         value_fen: after.1 - before.1,
         settled_value_fen: after.2 - before.2,
         unsettled_value_fen: after.3 - before.3,
+        carried_value_fen: std::mem::take(&mut sink.carried_today_fen),
         opening_total_fen: opening.iter().sum(),
         liquidity_used_fen: used.iter().sum(),
         lower_bound_fen: sink.all.lower_bound_fen(),

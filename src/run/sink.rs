@@ -11,7 +11,7 @@ use crate::metrics::Positions;
 use crate::metrics::flow::FlowStats;
 use crate::strategy::ChannelSpec;
 use crate::time::{DAY_MS, SimTime};
-use crate::workload::stream::{TAG_DISHONOURED, TAG_INSTRUMENT, TAG_RETURN};
+use crate::workload::stream::{TAG_CARRIED, TAG_DISHONOURED, TAG_INSTRUMENT, TAG_RETURN};
 
 /// How each instrument and channel treats payments, fixed for a run.
 #[derive(Clone, Debug)]
@@ -107,6 +107,14 @@ pub struct RunSink<'a, O: Observer> {
     pub struck: &'a [bool],
     pub untouched: Untouched,
     pub observer: &'a mut O,
+    /// Whether this is the run's last day (nothing can be carried over).
+    pub last_day: bool,
+    /// Order times (ms of the day before) of the payments carried into
+    /// today, in the order they were scheduled, then by their key today.
+    pub carried_orders: VecDeque<u32>,
+    pub carried_of_key: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState>,
+    /// Value carried out of today (to the next day or past the run's end).
+    pub carried_today_fen: i64,
 }
 
 impl<O: Observer> RunSink<'_, O> {
@@ -116,6 +124,26 @@ impl<O: Observer> RunSink<'_, O> {
             self.layout.cheque.len() + instrument
         } else {
             instrument
+        }
+    }
+
+    /// Milliseconds a payment had been in transit before today: those of the
+    /// day before, for one carried over.
+    fn before_today_ms(&self, payment: &Payment) -> u64 {
+        if payment.tag & TAG_CARRIED == 0 {
+            return 0;
+        }
+        self.carried_of_key
+            .get(&payment.key)
+            .map_or(0, |&order| u64::from(DAY_MS - order))
+    }
+
+    /// Whether an unsettled payment of a netting channel arrived after the
+    /// channel's last session: it waits for the next business day's first.
+    fn missed_every_session(&self, channel: usize, payment: &Payment) -> bool {
+        match &self.layout.sessions[channel] {
+            Some(cycles) => cycles.last().is_none_or(|&last| payment.submit > last),
+            None => false,
         }
     }
 
@@ -162,9 +190,16 @@ impl<O: Observer> RunSink<'_, O> {
 impl<O: Observer> Sink for RunSink<'_, O> {
     #[inline]
     fn arrived(&mut self, channel: usize, payment: &Payment) {
-        let flow = self.flow_index(payment.tag);
-        self.channels[channel].arrived(payment.amount_fen);
-        self.flows[flow].arrived(payment.amount_fen);
+        if payment.tag & TAG_CARRIED != 0 {
+            // Counted the day it was ordered; still held since.
+            if let Some(order) = self.carried_orders.pop_front() {
+                self.carried_of_key.insert(payment.key, order);
+            }
+        } else {
+            let flow = self.flow_index(payment.tag);
+            self.channels[channel].arrived(payment.amount_fen);
+            self.flows[flow].arrived(payment.amount_fen);
+        }
         self.all
             .add(payment.sender, payment.receiver, payment.amount_fen);
         self.per_channel[channel].add(payment.sender, payment.receiver, payment.amount_fen);
@@ -183,16 +218,51 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         if self.layout.cheque[instrument] && payment.tag & TAG_RETURN == 0 {
             self.cheque_settled(payment, channel, at);
         } else {
-            self.channels[channel].available(payment.amount_fen, delay_ms);
-            self.flows[flow].available(payment.amount_fen, delay_ms);
+            let transit_ms = (u64::from(delay_ms) + self.before_today_ms(payment))
+                .min(u64::from(u32::MAX)) as u32;
+            self.channels[channel].available(payment.amount_fen, transit_ms);
+            self.flows[flow].available(payment.amount_fen, transit_ms);
         }
     }
 
     fn unsettled(&mut self, payment: &Payment) {
         let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
-        let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
+        let channel = self.layout.channel_of[instrument];
         let flow = self.flow_index(payment.tag);
-        self.channels[self.layout.channel_of[instrument]].unsettled(payment.amount_fen, worst_ms);
+        if payment.tag & TAG_CARRIED == 0 && self.missed_every_session(channel, payment) {
+            self.carried_today_fen += payment.amount_fen;
+            if self.last_day {
+                self.channels[channel].carried_past_the_end(payment.amount_fen);
+                self.flows[flow].carried_past_the_end(payment.amount_fen);
+            } else {
+                // Presented at the next business day's first session.
+                self.carried_orders.push_back(payment.submit.ms());
+                self.tomorrow.push(FollowUp {
+                    at: SimTime::MIDNIGHT,
+                    channel,
+                    payment: Payment {
+                        submit: SimTime::MIDNIGHT,
+                        tag: payment.tag | TAG_CARRIED,
+                        ..*payment
+                    },
+                });
+            }
+            return;
+        }
+        if std::env::var_os("DEBUG_UNSETTLED").is_some() {
+            eprintln!(
+                "U {} {} {} {} {} {} {:x}",
+                self.day,
+                payment.sender,
+                payment.receiver,
+                payment.amount_fen,
+                payment.submit,
+                channel,
+                payment.tag
+            );
+        }
+        let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
+        self.channels[channel].unsettled(payment.amount_fen, worst_ms);
         self.flows[flow].unsettled(payment.amount_fen, worst_ms);
         if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
             self.untouched.unsettled += 1;

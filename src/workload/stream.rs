@@ -27,8 +27,13 @@ use crate::time::SimTime;
 pub const TAG_DISHONOURED: u16 = 0x8000;
 /// Flag in a payment's tag: a returned (dishonoured) cheque.
 pub const TAG_RETURN: u16 = 0x4000;
+/// Flag in a payment's tag: carried over from the day before (it arrived
+/// after its exchange's last session).
+pub const TAG_CARRIED: u16 = 0x2000;
 /// Mask of the instrument index in a tag.
-pub const TAG_INSTRUMENT: u16 = 0x3FFF;
+pub const TAG_INSTRUMENT: u16 = 0x03FF;
+/// Most instruments a scenario may have: the index fits the tag's mask.
+pub const MAX_INSTRUMENTS: usize = TAG_INSTRUMENT as usize + 1;
 
 /// One generated payment (before the engine assigns its key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,8 +81,14 @@ struct InstrumentModel {
     tail_share_bits: u64,
     tail_min_fen: f64,
     tail_inverse_alpha: f64,
+    /// 1 − (min/max)^α: the share of the untruncated tail's mass kept.
+    tail_kept: f64,
+    /// No amount exceeds this, after scaling by size either.
+    max_fen: f64,
     dishonour_bits: u64,
     priority: u8,
+    /// How amounts scale with the two banks' sizes.
+    scale: super::city::PairScale,
     /// Pieces `[from, to)` of the day (ms) with the arrival rate per ms at
     /// volume 1, covering `[0, day_end)`.
     segments: Vec<(f64, f64, f64)>,
@@ -118,9 +129,12 @@ impl StreamModel {
                     }),
                     tail_share_bits: threshold(law.tail_share),
                     tail_min_fen: law.tail_min_fen,
+                    tail_kept: 1.0 - libm::pow(law.tail_min_fen / law.tail_max_fen, law.tail_alpha),
+                    max_fen: law.tail_max_fen,
                     tail_inverse_alpha: 1.0 / law.tail_alpha,
                     dishonour_bits: threshold(instrument.dishonour_rate),
                     priority: instrument.priority,
+                    scale: super::city::PairScale::new(size, instrument),
                     segments: segments(instrument, scenario.day_end),
                 }
             })
@@ -292,7 +306,7 @@ impl DayStream<'_> {
                     (sender + 1) % model.counterparties.len() as u32
                 };
             }
-            let amount_fen = draw_amount(model, &mut stream.rng);
+            let amount_fen = draw_amount(model, sender, receiver, &mut stream.rng);
             let number = stream.number;
             stream.number += 1;
             let dishonoured = model.dishonour_bits > 0
@@ -311,14 +325,21 @@ impl DayStream<'_> {
     }
 }
 
-fn draw_amount(model: &InstrumentModel, rng: &mut Pcg64Mcg) -> i64 {
+fn draw_amount(model: &InstrumentModel, sender: u32, receiver: u32, rng: &mut Pcg64Mcg) -> i64 {
     let bits = rng.next_u64();
     let fen = if bits < model.tail_share_bits {
-        // Pareto tail: x_m · u^(−1/α).
-        let u = 1.0 - unit(rng);
+        // Pareto tail, truncated: x_m · (1 − v·kept)^(−1/α) for v in [0, 1)
+        // (kept = 1 untruncated: the plain x_m · u^(−1/α)).
+        let u = 1.0 - unit(rng) * model.tail_kept;
         model.tail_min_fen * libm::pow(u, -model.tail_inverse_alpha)
     } else {
         model.body_fen.sample(rng.next_u64())
+    };
+    let factor = model.scale.of(sender, receiver);
+    let fen = if factor == 1.0 {
+        fen
+    } else {
+        (fen * factor).min(model.max_fen)
     };
     fen.clamp(1.0, 1e13).round() as i64
 }

@@ -12,10 +12,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn tool(name: &str) -> bool {
+/// A program of the Slurm and munge packages, wherever PATH stops.
+fn tool(name: &str) -> Option<PathBuf> {
     ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
         .iter()
-        .any(|dir| Path::new(dir).join(name).exists())
+        .map(|dir| Path::new(dir).join(name))
+        .find(|path| path.exists())
+}
+
+fn command(name: &str) -> Command {
+    Command::new(tool(name).unwrap_or_else(|| PathBuf::from(name)))
 }
 
 fn is_root() -> bool {
@@ -63,7 +69,7 @@ impl Cluster {
         run(Command::new("chmod").args(["700", &munge.display().to_string()]));
         run(Command::new("chmod").args(["600", &key.display().to_string()]));
         let socket = munge.join("munge.sock");
-        run(Command::new("munged")
+        run(command("munged")
             .arg("--force")
             .arg(format!("--socket={}", socket.display()))
             .arg(format!("--key-file={}", key.display()))
@@ -119,9 +125,9 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP\n",
     }
 
     fn slurm(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        command.env("SLURM_CONF", &self.conf);
-        command
+        let mut slurm = command(program);
+        slurm.env("SLURM_CONF", &self.conf);
+        slurm
     }
 }
 
@@ -139,7 +145,7 @@ impl Drop for Cluster {
 fn a_replicated_compare_as_a_slurm_array_job_merges_into_the_one_machine_result() {
     let ready = ["slurmctld", "slurmd", "sbatch", "munged"]
         .iter()
-        .all(|t| tool(t))
+        .all(|t| tool(t).is_some())
         && Path::new("/etc/munge/munge.key").exists()
         && is_root();
     if !ready {

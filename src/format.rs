@@ -33,16 +33,19 @@ pub fn millis(ms: u64) -> String {
     }
 }
 
-/// An amount in fen for a chart tick or a headline: yuan in 亿 (10⁸) or
-/// 万 (10⁴) above those, trimmed to three significant digits.
+/// An amount in fen for a chart tick or a headline, in yuan: `2.5 bn`,
+/// `300 M`, `15,000`, trimmed to three significant digits. (Latin units:
+/// 亿 and 万 need a CJK font that a reader's browser may lack.)
 pub fn money_short(fen: f64) -> String {
     let yuan = fen / 100.0;
-    let (value, unit) = if yuan.abs() >= 1e8 {
-        (yuan / 1e8, "亿")
+    let (value, unit) = if yuan.abs() >= 1e9 {
+        (yuan / 1e9, " bn")
+    } else if yuan.abs() >= 1e6 {
+        (yuan / 1e6, " M")
     } else if yuan.abs() >= 1e4 {
-        (yuan / 1e4, "万")
+        (yuan / 1e3, " k")
     } else {
-        (yuan, " yuan")
+        (yuan, "")
     };
     if value == 0.0 {
         return "0".into();
@@ -63,19 +66,6 @@ pub fn money_short(fen: f64) -> String {
     format!("{text}{unit}")
 }
 
-/// A duration in ms, short: `850 ms`, `12 s`, `4.5 min`, `2.3 h`.
-pub fn span_short(ms: f64) -> String {
-    if ms < 1_000.0 {
-        format!("{ms:.0} ms")
-    } else if ms < 60_000.0 {
-        format!("{:.1} s", ms / 1_000.0)
-    } else if ms < 3_600_000.0 {
-        format!("{:.1} min", ms / 60_000.0)
-    } else {
-        format!("{:.1} h", ms / 3_600_000.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,10 +80,10 @@ mod tests {
         assert_eq!(yuan(-5), "-0.05");
         assert_eq!(millis(1500), "1.500 s");
         assert_eq!(millis(3_723_000), "1h02m");
-        assert_eq!(money_short(2.5e10), "2.5亿");
-        assert_eq!(money_short(3e8), "300万");
-        assert_eq!(money_short(150_000.0), "1,500 yuan".replace(',', ""));
+        assert_eq!(money_short(2.5e11), "2.5 bn");
+        assert_eq!(money_short(3e10), "300 M");
+        assert_eq!(money_short(2_500_000.0), "25 k");
+        assert_eq!(money_short(150_000.0), "1500");
         assert_eq!(money_short(0.0), "0");
-        assert_eq!(span_short(90_000.0), "1.5 min");
     }
 }

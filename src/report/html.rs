@@ -109,7 +109,7 @@ pub enum Axis {
     Clock,
     /// A duration in ms on a log scale, ticked 1 s, 10 s, 1 min, 10 min, 1 h…
     LogDuration,
-    /// Fen, ticked at 1-2-5 steps in 万/亿 yuan.
+    /// Fen, ticked at 1-2-5 steps in yuan (k, M, bn).
     Money,
     /// A plain number, ticked at 1-2-5 steps.
     Number,

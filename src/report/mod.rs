@@ -94,7 +94,7 @@ pub fn context_lines(
 /// A figure's value for display, by its unit.
 pub fn show_value(metric: &str, value: f64) -> String {
     if metric.ends_with("_fen") {
-        money_short(value)
+        format!("{} yuan", money_short(value))
     } else if metric.ends_with("_ms") {
         let sign = if value < 0.0 { "−" } else { "" };
         format!("{sign}{}", millis(value.abs().round() as u64))

@@ -4,7 +4,7 @@
 use super::html::{self, Axis, Chart, Series};
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table};
-use crate::format::{grouped, millis, money_short, yuan};
+use crate::format::{grouped, millis, yuan};
 use crate::metrics::flow::{FlowReport, Timeline};
 use crate::study::summary::{NamedFlow, RunSummary, SeedDay, StudyMeta};
 
@@ -529,9 +529,4 @@ fn days_chart(days: &[SeedDay]) -> String {
         series: &series,
     }
     .render()
-}
-
-/// A one-line money figure for the terminal.
-pub fn money(fen: i64) -> String {
-    format!("{} yuan ({})", yuan(fen), money_short(fen as f64))
 }

@@ -56,7 +56,7 @@ fn table(rows: &[Row]) -> Table {
 
 pub fn bench_command(args: &BenchArgs) -> Result<(), Failure> {
     let scenario = match &args.config {
-        Some(path) => super::run::load(path, None, None, None)?,
+        Some(path) => super::args::load(path, None, None, None)?,
         None => Scenario::parse(
             std::path::Path::new("configs/throughput.toml"),
             THROUGHPUT_TOML,

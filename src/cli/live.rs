@@ -125,7 +125,7 @@ pub fn nanos(ns: u64) -> String {
 }
 
 pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
-    let scenario = super::run::load(&args.config, args.seed, None, None)?;
+    let scenario = super::args::load(&args.config, args.seed, None, None)?;
     let mut prepared = Prepared::new(&scenario).map_err(super::engine_failure)?;
     if let Some(count) = args.pregenerated {
         prepared.pregenerate(count as usize);
@@ -139,7 +139,7 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
     );
     // A bar over the run's seconds, on stderr when it is a terminal; its
     // thread wakes ten times a second, which the pipeline does not notice.
-    let bar = super::study::progress(args.duration.as_millis() as usize, args.quiet, "live (ms)");
+    let bar = super::args::progress(args.duration.as_millis() as usize, args.quiet, "live (ms)");
     let done = std::sync::atomic::AtomicBool::new(false);
     let (pipeline, result) = std::thread::scope(|scope| {
         if !bar.is_hidden() {

@@ -1,6 +1,7 @@
 //! The command line: parses flags, reads files, calls the library, writes
 //! results. The only layer that prints or decides exit codes.
 
+mod args;
 mod bench;
 mod live;
 mod replay;

@@ -8,13 +8,14 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use super::study::{progress, write_outputs};
-use crate::config::{Scenario, Shock, check_shocks};
+use super::args::{
+    ReplicationArgs, ScenarioArgs, load, load_scenario, parse_volume, progress, write_outputs,
+};
 use crate::format::{grouped, yuan};
 use crate::report::{self, AtomicFile, show_estimate};
 use crate::run;
 use crate::study::summary::RunSummary;
-use crate::study::{self, MAX_REPLICATIONS, Shard, Study};
+use crate::study::{self, Study};
 use crate::workload::city::{City, build_city};
 
 #[derive(Args, Debug)]
@@ -50,130 +51,6 @@ pub struct GenerateArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
-}
-
-fn parse_volume(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(v),
-        _ => Err(format!("`{text}` is not a factor in (0, 1000]")),
-    }
-}
-
-/// The scenario and its overrides, shared by run, compare and sweep.
-#[derive(Args, Debug)]
-pub struct ScenarioArgs {
-    /// Scenario config (TOML), e.g. configs/chengdu-2005.toml.
-    config: PathBuf,
-    /// Override the config's seed (the first seed with --replications).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Override the config's number of business days.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
-    days: Option<u32>,
-    /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
-    #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
-    volume: Option<f64>,
-    /// A participant that stops paying at a time of day 1: ID@HH:MM[:SS].
-    #[arg(long = "default", value_name = "ID@HH:MM", value_parser = parse_default)]
-    default: Option<Shock>,
-    /// A shock on day 1, measured against the same run without it:
-    /// `outage:ID@10:00-11:30`, `system:10:00-10:30`,
-    /// `liquidity:ID@10:00=5e8yuan`, `default:ID@10:00`. Repeatable.
-    #[arg(long = "shock", value_name = "SHOCK", value_parser = Shock::parse)]
-    shocks: Vec<Shock>,
-}
-
-fn parse_default(text: &str) -> Result<Shock, String> {
-    Shock::parse(&format!("default:{text}"))
-}
-
-/// How many replications, and which of them this process runs.
-#[derive(Args, Debug)]
-pub struct ReplicationArgs {
-    /// Replications: seeds seed … seed+N−1, run in parallel; every figure
-    /// gets a mean and a 95 % confidence interval.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)))]
-    replications: u32,
-    /// Run only the K-th of N slices of the replications and write a partial
-    /// summary (`clearsim merge` puts the shards together).
-    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
-    shard: Option<Shard>,
-    /// Threads (default: all cores).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    threads: Option<u32>,
-}
-
-impl ReplicationArgs {
-    /// The seeds this process runs, and the partial marker of a shard.
-    pub fn seeds(
-        &self,
-        first: u64,
-    ) -> Result<(Vec<u64>, Option<study::summary::Partial>), Failure> {
-        let all = study::seeds(first, self.replications);
-        match self.shard {
-            None => Ok((all, None)),
-            Some(shard) => {
-                if shard.of > self.replications {
-                    return Err(Failure::BadInput(anyhow!(
-                        "--shard {shard}: more shards than the {} replications",
-                        self.replications
-                    )));
-                }
-                let mine = shard.of_seeds(&all).to_vec();
-                Ok((
-                    mine,
-                    Some(study::summary::Partial {
-                        shard: shard.to_string(),
-                        expected_seeds: all,
-                    }),
-                ))
-            }
-        }
-    }
-
-    pub fn threads(&self) -> usize {
-        self.threads.map_or_else(study::cores, |t| t as usize)
-    }
-}
-
-/// The scenario with the command line's overrides and shocks, and its
-/// city; shocks must name participants of the city.
-pub fn load_scenario(args: &ScenarioArgs) -> Result<(Scenario, City), Failure> {
-    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
-    scenario.shocks.extend(args.default.iter().cloned());
-    scenario.shocks.extend(args.shocks.iter().cloned());
-    for shock in &scenario.shocks {
-        if shock.last_time() > scenario.day_end {
-            return Err(Failure::BadInput(anyhow!(
-                "{}: {shock} is after the day end {}",
-                args.config.display(),
-                scenario.day_end
-            )));
-        }
-    }
-    let city = build_city(&scenario);
-    check_shocks(&scenario.shocks, &city.ids)
-        .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
-    Ok((scenario, city))
-}
-
-pub(super) fn load(
-    path: &Path,
-    seed: Option<u64>,
-    days: Option<u32>,
-    volume: Option<f64>,
-) -> Result<Scenario, Failure> {
-    let mut scenario = Scenario::load(path).map_err(|e| Failure::BadInput(e.into()))?;
-    if let Some(seed) = seed {
-        scenario.seed = seed;
-    }
-    if let Some(days) = days {
-        scenario.days = days;
-    }
-    if let Some(volume) = volume {
-        scenario.scale_volume(volume);
-    }
-    Ok(scenario)
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {

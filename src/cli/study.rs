@@ -1,14 +1,12 @@
 //! `clearsim compare`, `sweep`, `report` and `merge`.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
-use super::run::{ReplicationArgs, ScenarioArgs, load_scenario};
+use super::args::{ReplicationArgs, ScenarioArgs, load_scenario, progress, write_outputs};
 use crate::config::Scenario;
 use crate::report::{self, show_estimate};
 use crate::study::summary::{
@@ -128,33 +126,6 @@ fn designs(
         }
     }
     Ok(parsed)
-}
-
-/// A progress bar on stderr, hidden when stderr is not a terminal or quiet.
-pub(super) fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total as u64);
-    if quiet || !std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_message(what.to_string());
-    bar
-}
-
-/// Writes summary.json and the report files into `out`.
-pub(super) fn write_outputs(
-    out: &Path,
-    summary_json: Vec<u8>,
-    files: Vec<(&'static str, Vec<u8>)>,
-) -> Result<(), Failure> {
-    let mut all: Vec<(&str, &[u8])> = vec![("summary.json", &summary_json)];
-    all.extend(files.iter().map(|(n, b)| (*n, b.as_slice())));
-    report::write_all_atomic(out, &all)
-        .with_context(|| format!("{}: cannot write results", out.display()))
-        .map_err(Failure::Other)
 }
 
 pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {

@@ -305,6 +305,9 @@ pub struct Liquidity {
     pub need_days: u32,
 }
 
+/// Most instruments a scenario may have (a payment's tag holds the index).
+pub const MAX_INSTRUMENTS: usize = 1024;
+
 /// Most calibration days of the need-quantile liquidity policy.
 pub const MAX_NEED_DAYS: u32 = 250;
 
@@ -731,6 +734,15 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         return Err(error(
             path,
             format!("liquidity.need_days: must be 1..={MAX_NEED_DAYS}"),
+        ));
+    }
+    if file.instrument.len() > MAX_INSTRUMENTS {
+        return Err(error(
+            path,
+            format!(
+                "instrument: {} instruments, at most {MAX_INSTRUMENTS}",
+                file.instrument.len()
+            ),
         ));
     }
     let mut instruments = Vec::with_capacity(file.instrument.len());

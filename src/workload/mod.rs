@@ -1,6 +1,7 @@
 //! Seeded synthetic workloads. Everything here is a pure function of its
 //! parameters and seed: the PRNG is explicit (PCG), never the thread RNG.
 
+pub mod amounts;
 pub mod city;
 pub mod sampling;
 pub mod stream;

@@ -32,8 +32,8 @@ pub const TAG_RETURN: u16 = 0x4000;
 pub const TAG_CARRIED: u16 = 0x2000;
 /// Mask of the instrument index in a tag.
 pub const TAG_INSTRUMENT: u16 = 0x03FF;
-/// Most instruments a scenario may have: the index fits the tag's mask.
-pub const MAX_INSTRUMENTS: usize = TAG_INSTRUMENT as usize + 1;
+// Every instrument index of a valid scenario fits the tag's mask.
+const _: () = assert!(crate::config::MAX_INSTRUMENTS == TAG_INSTRUMENT as usize + 1);
 
 /// One generated payment (before the engine assigns its key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +88,7 @@ struct InstrumentModel {
     dishonour_bits: u64,
     priority: u8,
     /// How amounts scale with the two banks' sizes.
-    scale: super::city::PairScale,
+    scale: super::amounts::PairScale,
     /// Pieces `[from, to)` of the day (ms) with the arrival rate per ms at
     /// volume 1, covering `[0, day_end)`.
     segments: Vec<(f64, f64, f64)>,
@@ -118,7 +118,7 @@ impl StreamModel {
             .instruments
             .iter()
             .map(|instrument| {
-                let weights = super::city::gravity_weights(size, instrument.concentration);
+                let weights = super::amounts::gravity_weights(size, instrument.concentration);
                 let law = &instrument.amount;
                 let (median, sigma) = (law.median_fen, law.sigma);
                 InstrumentModel {
@@ -134,7 +134,7 @@ impl StreamModel {
                     tail_inverse_alpha: 1.0 / law.tail_alpha,
                     dishonour_bits: threshold(instrument.dishonour_rate),
                     priority: instrument.priority,
-                    scale: super::city::PairScale::new(size, instrument),
+                    scale: super::amounts::PairScale::new(size, instrument),
                     segments: segments(instrument, scenario.day_end),
                 }
             })

@@ -13,6 +13,7 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
     let mut table = Table::new(&[
         "design",
         "payments",
+        "returned cheques",
         "settled % of value",
         "in-transit p50",
         "p99",
@@ -32,9 +33,16 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
             figure(&summary.headline, &row.design, "all", metric)
                 .map_or(String::new(), |fig| show_estimate(metric, &fig.estimate).0)
         };
+        let returns: u64 = row
+            .instruments
+            .iter()
+            .filter(|i| i.name.ends_with(".return"))
+            .map(|i| i.flow.counts.payments)
+            .sum();
         table.rows.push(vec![
             row.design.clone(),
-            grouped(i128::from(f.counts.payments)),
+            grouped(i128::from(f.counts.payments - returns)),
+            grouped(i128::from(returns)),
             format!("{:.2}", 100.0 * f.settled_value_share()),
             millis(f.in_transit_ms.stats.p50),
             millis(f.in_transit_ms.stats.p99),

@@ -91,17 +91,22 @@ pub fn context_lines(
     lines
 }
 
-/// A figure's value for display, by its unit.
+/// A figure's value for display, by its unit (a minus sign, not a hyphen,
+/// for negative values).
 pub fn show_value(metric: &str, value: f64) -> String {
-    if metric.ends_with("_fen") {
+    let text = if metric.ends_with("_fen") {
         format!("{} yuan", money_short(value))
     } else if metric.ends_with("_ms") {
-        let sign = if value < 0.0 { "−" } else { "" };
+        let sign = if value < 0.0 { "-" } else { "" };
         format!("{sign}{}", millis(value.abs().round() as u64))
     } else if metric.ends_with("_share") {
         format!("{:.3}%", value * 100.0)
     } else {
         format!("{value:.4}")
+    };
+    match text.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => text,
     }
 }
 

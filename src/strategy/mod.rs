@@ -3,7 +3,7 @@
 //! Every strategy implements the small [`Strategy`] trait; the engine holds
 //! them in the [`Channel`] enum so that dispatch is a jump, not a pointer
 //! chase, on the per-payment path. The rules are those of
-//! `semantics.md` (v1 and v2); see `docs/strategies.md`.
+//! `docs/semantics.md`; see `docs/strategies.md`.
 
 mod balanced;
 mod bilateral;

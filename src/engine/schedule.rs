@@ -74,6 +74,9 @@ pub struct Scheduler {
     system_down: bool,
     /// The instant open for arrivals, if any.
     open: Option<SimTime>,
+    /// The earliest of the next control and the first follow-up, cached:
+    /// checked at every instant, changed rarely.
+    side_due: Option<SimTime>,
     next_key: u64,
     /// What each `Withdraw` actually took, in control order.
     withdrawn_fen: Vec<i64>,
@@ -105,9 +108,11 @@ impl Scheduler {
             senders_out: 0,
             system_down: false,
             open: None,
+            side_due: None,
             next_key: 0,
             withdrawn_fen: Vec::new(),
-        })
+        }
+        .with_side_due())
     }
 
     pub fn engine(&self) -> &Engine {
@@ -126,19 +131,53 @@ impl Scheduler {
 
     /// The earliest time at which a control, a follow-up or a channel's
     /// run is due, after the open instant.
+    #[inline]
     pub fn next_due(&self) -> Option<SimTime> {
-        let control = self.controls.get(self.next_control).map(|c| c.at);
-        let follow_up = self.follow_ups.keys().next().map(|k| k.0);
+        let due = match (self.side_due, self.engine.next_event()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (due, self.open) {
+            // Whatever is due at the open instant happens when it closes.
+            (Some(t), Some(open)) if t <= open => self.next_due_after(open),
+            _ => due,
+        }
+    }
+
+    /// The slow path of [`Scheduler::next_due`]: the earliest time strictly
+    /// after `open` at which anything is due.
+    fn next_due_after(&self, open: SimTime) -> Option<SimTime> {
+        let control = self.controls[self.next_control..]
+            .iter()
+            .map(|c| c.at)
+            .find(|&t| t > open);
+        let follow_up = self.follow_ups.keys().map(|k| k.0).find(|&t| t > open);
         [control, follow_up, self.engine.next_event()]
             .into_iter()
             .flatten()
-            .filter(|&t| self.open.is_none_or(|open| t > open))
+            .filter(|&t| t > open)
             .min()
+    }
+
+    fn with_side_due(mut self) -> Scheduler {
+        self.refresh_side_due();
+        self
+    }
+
+    /// Recomputes the cached time of the next control or follow-up.
+    fn refresh_side_due(&mut self) {
+        let control = self.controls.get(self.next_control).map(|c| c.at);
+        let follow_up = self.follow_ups.keys().next().map(|k| k.0);
+        self.side_due = match (control, follow_up) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     /// Opens instant `at` for arrivals: closes the open instant, runs every
     /// instant before `at` at which something is due, then opens `at` and
     /// applies its controls. Opening the open instant again does nothing.
+    #[inline]
     pub fn advance_to<S: Sink>(&mut self, at: SimTime, sink: &mut S) -> Result<(), EngineError> {
         if let Some(open) = self.open {
             if at == open {
@@ -154,6 +193,25 @@ impl Scheduler {
                 day_end: self.engine.day_end(),
             });
         }
+        // Fast path, most instants: nothing but arrivals happens from the
+        // open instant up to `at` (no run, control or follow-up due), so the
+        // open instant just closes and `at` opens.
+        let quiet = self.engine.next_event().is_none_or(|t| t >= at)
+            && self.side_due.is_none_or(|t| t > at);
+        if quiet {
+            if self.open.take().is_some() {
+                self.engine.end_instant(sink);
+            }
+            self.engine.begin_instant(at)?;
+            self.open = Some(at);
+            return Ok(());
+        }
+        self.advance_through(at, sink)
+    }
+
+    /// The general path of [`Scheduler::advance_to`]: every instant up to
+    /// `at` at which something is due, in order.
+    fn advance_through<S: Sink>(&mut self, at: SimTime, sink: &mut S) -> Result<(), EngineError> {
         self.close_open(sink)?;
         // Bounded: each turn runs one instant, strictly later than the last.
         while let Some(due) = self.next_due().filter(|&t| t < at) {
@@ -230,7 +288,7 @@ impl Scheduler {
 
     /// A payment enters its channel now, or waits outside while its sender
     /// or the system is out.
-    #[inline]
+    #[inline(always)]
     fn enter<S: Sink>(
         &mut self,
         channel: usize,
@@ -287,19 +345,27 @@ impl Scheduler {
         self.follow_ups
             .insert((at, self.follow_sequence), (channel, payment));
         self.follow_sequence += 1;
+        if self.side_due.is_none_or(|t| at < t) {
+            self.side_due = Some(at);
+        }
         Ok(())
     }
 
     /// Begins instant `at` and applies its controls (class 0).
+    #[inline]
     fn open_instant<S: Sink>(&mut self, at: SimTime, sink: &mut S) -> Result<(), EngineError> {
         self.engine.begin_instant(at)?;
         self.open = Some(at);
+        if self.side_due != Some(at) {
+            return Ok(());
+        }
         // Bounded by the number of controls.
         while let Some(control) = self.controls.get(self.next_control).filter(|c| c.at == at) {
             let control = control.item;
             self.next_control += 1;
             self.apply(control, sink)?;
         }
+        self.refresh_side_due();
         Ok(())
     }
 
@@ -355,18 +421,22 @@ impl Scheduler {
 
     /// Closes the open instant: its follow-ups (class 2), then the
     /// channels' runs (class 3) and the instant's end.
+    #[inline]
     fn close_open<S: Sink>(&mut self, sink: &mut S) -> Result<(), EngineError> {
         let Some(now) = self.open.take() else {
             return Ok(());
         };
-        // Bounded: follow-ups collected now fall strictly later.
-        while let Some(entry) = self.follow_ups.first_entry() {
-            if entry.key().0 > now {
-                break;
+        if self.side_due.is_some_and(|t| t <= now) {
+            // Bounded: follow-ups collected now fall strictly later.
+            while let Some(entry) = self.follow_ups.first_entry() {
+                if entry.key().0 > now {
+                    break;
+                }
+                let (channel, mut payment) = entry.remove();
+                payment.submit = now;
+                self.enter(channel, payment, sink)?;
             }
-            let (channel, mut payment) = entry.remove();
-            payment.submit = now;
-            self.enter(channel, payment, sink)?;
+            self.refresh_side_due();
         }
         self.engine.end_instant(sink);
         self.collect(sink)

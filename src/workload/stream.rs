@@ -179,7 +179,9 @@ impl StreamModel {
         for k in 0..self.instruments.len() {
             let first = stream.draw(k);
             stream.next.push(first);
-            if let Some(g) = first {
+            if self.instruments.len() > SCAN_MERGE
+                && let Some(g) = first
+            {
                 stream.heap.push(Reverse((g.submit, k as u32)));
             }
         }
@@ -267,12 +269,14 @@ pub struct DayStream<'m> {
     volume: f64,
     /// Each instrument's next payment, if any.
     next: Vec<Option<Generated>>,
-    /// (time, instrument) of each pending next payment: the merge.
+    /// (time, instrument) of each pending next payment: the merge, when
+    /// there are more instruments than a scan handles faster.
     heap: BinaryHeap<Reverse<(SimTime, u32)>>,
 }
 
 impl DayStream<'_> {
     /// Draws instrument `k`'s next payment, or `None` when its day is over.
+    #[inline]
     fn draw(&mut self, k: usize) -> Option<Generated> {
         let model = &self.model.instruments[k];
         let exponential = &self.model.exponential;
@@ -344,17 +348,36 @@ fn draw_amount(model: &InstrumentModel, sender: u32, receiver: u32, rng: &mut Pc
     fen.clamp(1.0, 1e13).round() as i64
 }
 
+/// Up to this many instruments the merge scans them; beyond, a heap.
+const SCAN_MERGE: usize = 8;
+
 impl Iterator for DayStream<'_> {
     type Item = Generated;
 
     #[inline]
     fn next(&mut self) -> Option<Generated> {
-        let Reverse((_, k)) = self.heap.pop()?;
-        let k = k as usize;
+        let k = if self.next.len() <= SCAN_MERGE {
+            // The earliest by (time, instrument index): ties go to the lower
+            // index, as in the heap.
+            let mut best: Option<(SimTime, usize)> = None;
+            for (k, g) in self.next.iter().enumerate() {
+                if let Some(g) = g
+                    && best.is_none_or(|(t, _)| g.submit < t)
+                {
+                    best = Some((g.submit, k));
+                }
+            }
+            best?.1
+        } else {
+            let Reverse((_, k)) = self.heap.pop()?;
+            k as usize
+        };
         let out = self.next[k];
         let following = self.draw(k);
         self.next[k] = following;
-        if let Some(g) = following {
+        if self.next.len() > SCAN_MERGE
+            && let Some(g) = following
+        {
             self.heap.push(Reverse((g.submit, k as u32)));
         }
         out

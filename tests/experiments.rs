@@ -132,7 +132,7 @@ fn generate_writes_the_same_payments_whatever_the_channels_say() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string("configs/chengdu-2005.toml").expect("config");
     let other = text
-        .replace("strategy = \"rtgs\"", "strategy = \"rtgs-bypass\"")
+        .replace("strategy = \"rtgs\"", "strategy = \"rtgs+bypass\"")
         .replace(
             "cycles = [\"11:00:00\", \"15:30:00\"]",
             "cycles = [\"10:00\", \"13:00\", \"16:00\"]",
@@ -547,15 +547,15 @@ fn an_outage_holds_the_senders_payments_and_lets_it_receive() {
         gridlock_every_ms: None,
     };
     let (outcomes, scheduler) = day(&[100, 100, 100], rtgs, controls, payments);
-    // Keys follow entry: the held payment enters last (key 3), at 11:00,
-    // and its delay counts from its order at 10:30.
+    // The held payment keeps the key it was accepted with (1) and settles
+    // at 11:00, when it enters; its delay counts from its order at 10:30.
     assert_eq!(
         outcomes.settled,
         vec![
             (0, hour(9, 0).ms()),
-            (1, hour(10, 45).ms()),
-            (2, hour(10, 50).ms()),
-            (3, hour(11, 0).ms())
+            (2, hour(10, 45).ms()),
+            (3, hour(10, 50).ms()),
+            (1, hour(11, 0).ms())
         ]
     );
     assert_eq!(scheduler.engine().ledger().balances_fen(), &[100, 105, 95]);

@@ -374,7 +374,7 @@ profile = [{ from = "09:00:00", to = "12:00:00", weight = 1.0 }]
 amount = { median_yuan = 1000, sigma = 0.8 }
 [[channel]]
 name = "gross"
-strategy = "rtgs-limits"
+strategy = "rtgs+limits"
 instruments = ["transfer"]
 "#;
     let city_of = |text: &str| {
@@ -399,7 +399,7 @@ instruments = ["transfer"]
     assert_eq!(result.channels[0].counts.settled, 0);
     // Generous limits change nothing against plain rtgs.
     let generous = format!("{gross}\n[[limit]]\nparticipant = \"*\"\nlimit_yuan = 1e12\n");
-    let plain = gross.replace("rtgs-limits", "rtgs");
+    let plain = gross.replace("rtgs+limits", "rtgs");
     let limited = city_of(&generous).expect("runs");
     let unlimited = city_of(&plain).expect("runs");
     assert_eq!(limited.closing_fen, unlimited.closing_fen);

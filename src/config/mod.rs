@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::strategy::{ChannelSpec, Unwind, check_cycles};
+use crate::strategy::ChannelSpec;
+use crate::strategy::grammar;
 use crate::time::{SimTime, parse_duration_ms};
 
 /// A config problem: which file, which field, what is wrong.
@@ -49,7 +50,7 @@ struct ScenarioFile {
     /// Operational shocks on day 1: outages and liquidity shocks.
     #[serde(default)]
     shock: Vec<ShockFile>,
-    /// Sender limits of the gross channel (`rtgs-limits`, `rtgs+limits`).
+    /// Sender limits of the gross channel (`rtgs+limits`).
     #[serde(default)]
     limit: Vec<LimitFile>,
 }
@@ -1166,6 +1167,62 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
     })
 }
 
+/// A channel's strategy and options through the one strategy grammar;
+/// errors name the config field at fault.
+fn channel_spec(
+    path: &Path,
+    file: &ChannelFile,
+    cycles: Option<Vec<SimTime>>,
+    day_end: SimTime,
+    at: &dyn Fn(&str) -> String,
+) -> Result<ChannelSpec, ConfigError> {
+    let gridlock_every_ms = match &file.gridlock_every {
+        None => None,
+        Some(text) => Some(parse_duration_ms(text).ok_or_else(|| {
+            error(
+                path,
+                format!(
+                    "{}: `{text}` is not a duration such as 90s or 5m",
+                    at("gridlock_every")
+                ),
+            )
+        })?),
+    };
+    let unwind = match file.unwind.as_deref() {
+        None => None,
+        Some(text) => Some(
+            grammar::parse_unwind(text)
+                .map_err(|e| error(path, format!("{}: {e}", at("unwind"))))?,
+        ),
+    };
+    let guarantee_fund_fen = match file.guarantee_fund_yuan {
+        None => None,
+        Some(yuan) => Some(crate::money::yuan_to_fen(yuan).ok_or_else(|| {
+            error(
+                path,
+                format!(
+                    "{}: {yuan} is not an amount of yuan ≥ 0",
+                    at("guarantee_fund_yuan")
+                ),
+            )
+        })?),
+    };
+    let options = grammar::Options {
+        gridlock_every_ms,
+        cycles,
+        unwind,
+        guarantee_fund_fen,
+        max_position_pct: file.max_position_pct,
+    };
+    grammar::build(&file.strategy, options, day_end).map_err(|e| {
+        let field = match e.field {
+            "guarantee_fund" => "guarantee_fund_yuan",
+            other => other,
+        };
+        error(path, format!("{}: {}", at(field), e.message))
+    })
+}
+
 fn channels(
     path: &Path,
     files: &[ChannelFile],
@@ -1184,134 +1241,7 @@ fn channels(
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
-        let spec = match file.strategy.as_str() {
-            "rtgs" | "rtgs-bypass" | "rtgs-offset" | "rtgs-limits" | "chips" => {
-                if cycles.is_some() || file.unwind.is_some() || file.guarantee_fund_yuan.is_some() {
-                    return Err(error(
-                        path,
-                        format!(
-                            "{}: rtgs takes no cycles, unwind or guarantee fund",
-                            at("strategy")
-                        ),
-                    ));
-                }
-                let gridlock_every_ms = match &file.gridlock_every {
-                    None => None,
-                    Some(text) => Some(parse_duration_ms(text).ok_or_else(|| {
-                        error(
-                            path,
-                            format!(
-                                "{}: `{text}` is not a duration such as 90s or 5m",
-                                at("gridlock_every")
-                            ),
-                        )
-                    })?),
-                };
-                match file.max_position_pct {
-                    Some(_) if file.strategy != "chips" => {
-                        return Err(error(
-                            path,
-                            format!(
-                                "{}: only chips has a maximum position",
-                                at("max_position_pct")
-                            ),
-                        ));
-                    }
-                    Some(pct) if pct < 100 => {
-                        return Err(error(
-                            path,
-                            format!(
-                                "{}: {pct} is below 100 (the opening balance must fit)",
-                                at("max_position_pct")
-                            ),
-                        ));
-                    }
-                    _ => {}
-                }
-                match file.strategy.as_str() {
-                    "rtgs" => ChannelSpec::Rtgs { gridlock_every_ms },
-                    "chips" => ChannelSpec::Chips {
-                        every_ms: gridlock_every_ms.unwrap_or(crate::strategy::CHIPS_EVERY_MS),
-                        max_position_pct: file
-                            .max_position_pct
-                            .unwrap_or(crate::strategy::CHIPS_MAX_POSITION_PCT),
-                    },
-                    "rtgs-bypass" => ChannelSpec::RtgsBypass { gridlock_every_ms },
-                    // The limits come from [[limit]] when the run starts.
-                    "rtgs-limits" => ChannelSpec::RtgsLimits {
-                        gridlock_every_ms,
-                        limits: Default::default(),
-                    },
-                    _ => ChannelSpec::RtgsOffset { gridlock_every_ms },
-                }
-            }
-            "dns" | "bilateral" => {
-                if file.gridlock_every.is_some() || file.max_position_pct.is_some() {
-                    return Err(error(
-                        path,
-                        format!(
-                            "{}: gridlock_every and max_position_pct are for gross channels",
-                            at("strategy")
-                        ),
-                    ));
-                }
-                let cycles = cycles.unwrap_or_else(|| vec![day_end]);
-                check_cycles(&cycles, day_end)
-                    .map_err(|e| error(path, format!("{}: {e}", at("cycles"))))?;
-                if file.strategy == "dns" {
-                    let unwind = match file.unwind.as_deref() {
-                        None | Some("participant") => Unwind::Participant,
-                        Some("latest") => Unwind::Latest,
-                        Some(other) => {
-                            return Err(error(
-                                path,
-                                format!("{}: `{other}` is not participant or latest", at("unwind")),
-                            ));
-                        }
-                    };
-                    let guarantee_fund_fen = match file.guarantee_fund_yuan {
-                        None => None,
-                        Some(yuan) => Some(crate::money::yuan_to_fen(yuan).ok_or_else(|| {
-                            error(
-                                path,
-                                format!(
-                                    "{}: {yuan} is not an amount of yuan ≥ 0",
-                                    at("guarantee_fund_yuan")
-                                ),
-                            )
-                        })?),
-                    };
-                    ChannelSpec::Dns {
-                        cycles,
-                        unwind,
-                        guarantee_fund_fen,
-                    }
-                } else {
-                    if file.unwind.is_some() {
-                        return Err(error(path, format!("{}: only dns unwinds", at("unwind"))));
-                    }
-                    if file.guarantee_fund_yuan.is_some() {
-                        return Err(error(
-                            path,
-                            format!(
-                                "{}: only dns has a guarantee fund",
-                                at("guarantee_fund_yuan")
-                            ),
-                        ));
-                    }
-                    ChannelSpec::Bilateral { cycles }
-                }
-            }
-            other => {
-                return Err(error(
-                    path,
-                    format!(
-                        "{}: `{other}` is not rtgs, rtgs-bypass, rtgs-offset, rtgs-limits, chips, dns or bilateral",
-                        at("strategy")
-                    ),
-                ));
-            }
-        };
+        let spec = channel_spec(path, file, cycles, day_end, &at)?;
         let mut members = Vec::new();
         for name in &file.instruments {
             let Some(i) = instruments.iter().position(|x| &x.name == name) else {

@@ -222,15 +222,15 @@ impl Scheduler {
     }
 
     /// One of the caller's arrivals (class 1) at the open instant, which
-    /// must be its order time. Returns its key, or `None` when it waits
-    /// outside the system (an outage).
+    /// must be its order time. Returns the key it is known by from now on
+    /// (it may wait outside the system first, through an outage).
     #[inline]
     pub fn arrive<S: Sink>(
         &mut self,
         channel: usize,
-        payment: Payment,
+        mut payment: Payment,
         sink: &mut S,
-    ) -> Result<Option<u64>, EngineError> {
+    ) -> Result<u64, EngineError> {
         let Some(open) = self.open.filter(|&t| t == payment.submit) else {
             return Err(EngineError::TimeWentBack {
                 at: payment.submit,
@@ -238,7 +238,9 @@ impl Scheduler {
             });
         };
         debug_assert_eq!(open, payment.submit);
-        self.enter(channel, payment, sink)
+        payment.key = self.take_key();
+        self.enter(channel, payment, sink)?;
+        Ok(payment.key)
     }
 
     /// The day is over: closes the open instant, runs every instant still
@@ -258,8 +260,7 @@ impl Scheduler {
             self.open_instant(day_end, sink)?;
             self.close_open(sink)?;
         }
-        for (channel, mut payment) in std::mem::take(&mut self.outside) {
-            payment.key = self.take_key();
+        for (channel, payment) in std::mem::take(&mut self.outside) {
             sink.arrived(channel, &payment);
             sink.unsettled(&payment);
         }
@@ -286,23 +287,21 @@ impl Scheduler {
         key
     }
 
-    /// A payment enters its channel now, or waits outside while its sender
-    /// or the system is out.
+    /// A payment (keyed when accepted) enters its channel now, or waits
+    /// outside while its sender or the system is out.
     #[inline(always)]
     fn enter<S: Sink>(
         &mut self,
         channel: usize,
-        mut payment: Payment,
+        payment: Payment,
         sink: &mut S,
-    ) -> Result<Option<u64>, EngineError> {
+    ) -> Result<(), EngineError> {
         if self.system_down || (self.senders_out > 0 && self.is_out(payment.sender)) {
             self.outside.push((channel, payment));
-            return Ok(None);
+            return Ok(());
         }
-        payment.key = self.take_key();
         self.engine.arrive(channel, payment, sink)?;
-        self.collect(sink)?;
-        Ok(Some(payment.key))
+        self.collect(sink)
     }
 
     fn is_out(&self, participant: u32) -> bool {
@@ -434,6 +433,7 @@ impl Scheduler {
                 }
                 let (channel, mut payment) = entry.remove();
                 payment.submit = now;
+                payment.key = self.take_key();
                 self.enter(channel, payment, sink)?;
             }
             self.refresh_side_due();

@@ -15,9 +15,11 @@ use crate::time::SimTime;
 /// One payment instruction as the engine sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Payment {
-    /// Arrival sequence, assigned by the driver (`engine::Scheduler`):
-    /// strictly increasing in the order payments enter the channels (for a
-    /// replay, the processing index). Breaks ties in queue order.
+    /// Acceptance sequence, assigned by the driver (`engine::Scheduler`) when
+    /// it takes the payment: for a replay, the processing index. A payment
+    /// held outside through an outage keeps its key, so keys increase in
+    /// the order each sender's payments enter; they break ties in queue
+    /// order.
     pub key: u64,
     /// When the customer's order was given: the instant the payment enters
     /// its channel, or earlier when it was held outside the system (its

@@ -122,11 +122,7 @@ impl Settler {
             emit,
         };
         let entered = self.scheduler.arrive(0, payment, &mut sink)?;
-        debug_assert_eq!(
-            entered,
-            Some(key),
-            "the scheduler numbers arrivals in order"
-        );
+        debug_assert_eq!(entered, key, "the scheduler numbers arrivals in order");
         if let Some((_, created_ns, false)) = sink.current {
             // It queued: remember when it was created for its settlement.
             self.created_of_queued.insert(key, created_ns);

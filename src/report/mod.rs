@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod html;
+pub mod output;
 pub mod run;
 pub mod sweep;
 pub mod table;

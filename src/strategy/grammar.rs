@@ -1,160 +1,248 @@
-//! The strategy grammar: one way to write a strategy with its options,
-//! e.g. `rtgs+gridlock:5m`, `dns+latest:10:00,15:00`, `chips+max=300:1m`.
+//! The strategy grammar: one spelling of every strategy, one builder of its
+//! options, shared by scenario configs (`strategy = "rtgs+bypass"` and the
+//! option fields), `replay` (`--strategy rtgs+bypass` and the option flags)
+//! and `compare` (the compact form, options inline:
+//! `rtgs+bypass+gridlock:5m`, `dns+latest+fund=5e7yuan:10:00,15:00`,
+//! `chips+max=300:1m`).
 
-use super::{ChannelSpec, Unwind, check_cycles};
+use super::{CHIPS_EVERY_MS, CHIPS_MAX_POSITION_PCT, ChannelSpec, Unwind, check_cycles};
 use crate::time::SimTime;
 
-/// A strategy to compare, as written (`rtgs+gridlock:5m`) and as built.
+/// The strategies, one spelling each.
+pub const NAMES: [&str; 7] = [
+    "rtgs",
+    "rtgs+bypass",
+    "rtgs+offset",
+    "rtgs+limits",
+    "chips",
+    "dns",
+    "bilateral",
+];
+
+/// Earlier spellings, and the one to write now.
+const OLD_SPELLINGS: [(&str, &str); 3] = [
+    ("rtgs-bypass", "rtgs+bypass"),
+    ("rtgs-offset", "rtgs+offset"),
+    ("rtgs-limits", "rtgs+limits"),
+];
+
+/// A strategy's options, each `None` when not given.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Options {
+    /// Gross strategies: gridlock runs (`chips`: offsetting sets) every so
+    /// many ms.
+    pub gridlock_every_ms: Option<u32>,
+    /// `dns`, `bilateral`: the cycle times.
+    pub cycles: Option<Vec<SimTime>>,
+    /// `dns`.
+    pub unwind: Option<Unwind>,
+    /// `dns`: a settlement guarantee fund per day.
+    pub guarantee_fund_fen: Option<i64>,
+    /// `chips`: the maximum position, % of the opening balance (≥ 100).
+    pub max_position_pct: Option<u32>,
+}
+
+/// A strategy that cannot be built, naming the option at fault by its
+/// field name (`gridlock_every`, `cycles`, …); callers spell it their way.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct GrammarError {
+    /// The option at fault, or `strategy`.
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn fault(field: &'static str, message: impl Into<String>) -> GrammarError {
+    GrammarError {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Builds a channel's spec from a strategy name and its options, refusing
+/// options the strategy does not take. Sender limits (`rtgs+limits`) come
+/// empty: the caller fills them from its `[[limit]]` entries.
+pub fn build(name: &str, options: Options, day_end: SimTime) -> Result<ChannelSpec, GrammarError> {
+    if let Some((_, now)) = OLD_SPELLINGS.iter().find(|(old, _)| *old == name) {
+        return Err(fault(
+            "strategy",
+            format!("`{name}` is now written `{now}`"),
+        ));
+    }
+    if !NAMES.contains(&name) {
+        return Err(fault(
+            "strategy",
+            format!("`{name}` is not a strategy ({})", NAMES.join(", ")),
+        ));
+    }
+    let gross = name.starts_with("rtgs") || name == "chips";
+    let refuse = |present: bool, field: &'static str, who: &str| {
+        if present {
+            Err(fault(
+                field,
+                format!("{name} takes no {field} (only {who})"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    refuse(
+        options.cycles.is_some() && gross,
+        "cycles",
+        "dns and bilateral",
+    )?;
+    refuse(
+        options.gridlock_every_ms.is_some() && !gross,
+        "gridlock_every",
+        "gross strategies",
+    )?;
+    refuse(options.unwind.is_some() && name != "dns", "unwind", "dns")?;
+    refuse(
+        options.guarantee_fund_fen.is_some() && name != "dns",
+        "guarantee_fund",
+        "dns",
+    )?;
+    refuse(
+        options.max_position_pct.is_some() && name != "chips",
+        "max_position_pct",
+        "chips",
+    )?;
+    if options.gridlock_every_ms == Some(0) {
+        return Err(fault("gridlock_every", "the interval must be positive"));
+    }
+    if options.max_position_pct.is_some_and(|pct| pct < 100) {
+        return Err(fault(
+            "max_position_pct",
+            "below 100 (the opening balance must fit)",
+        ));
+    }
+    let cycles = options.cycles.unwrap_or_else(|| vec![day_end]);
+    if !gross {
+        check_cycles(&cycles, day_end).map_err(|e| fault("cycles", e))?;
+    }
+    let every = options.gridlock_every_ms;
+    Ok(match name {
+        "rtgs" => ChannelSpec::Rtgs {
+            gridlock_every_ms: every,
+        },
+        "rtgs+bypass" => ChannelSpec::RtgsBypass {
+            gridlock_every_ms: every,
+        },
+        "rtgs+offset" => ChannelSpec::RtgsOffset {
+            gridlock_every_ms: every,
+        },
+        "rtgs+limits" => ChannelSpec::RtgsLimits {
+            gridlock_every_ms: every,
+            limits: Default::default(),
+        },
+        "chips" => ChannelSpec::Chips {
+            every_ms: every.unwrap_or(CHIPS_EVERY_MS),
+            max_position_pct: options.max_position_pct.unwrap_or(CHIPS_MAX_POSITION_PCT),
+        },
+        "dns" => ChannelSpec::Dns {
+            cycles,
+            unwind: options.unwind.unwrap_or_default(),
+            guarantee_fund_fen: options.guarantee_fund_fen,
+        },
+        _ => ChannelSpec::Bilateral { cycles },
+    })
+}
+
+/// `participant` or `latest`.
+pub fn parse_unwind(text: &str) -> Result<Unwind, String> {
+    match text {
+        "participant" => Ok(Unwind::Participant),
+        "latest" => Ok(Unwind::Latest),
+        other => Err(format!("`{other}` is not participant or latest")),
+    }
+}
+
+/// Cycle times: `hourly` (every full hour to the day end, and the day end),
+/// or a list `10:00,15:30:00` (`HH:MM[:SS]`).
+pub fn parse_cycles(text: &str, day_end: SimTime) -> Result<Vec<SimTime>, String> {
+    if text == "hourly" {
+        return Ok(hourly(day_end));
+    }
+    text.split(',')
+        .map(|t| {
+            crate::time::parse_clock(t)
+                .ok_or_else(|| format!("`{}` is not a time HH:MM[:SS]", t.trim()))
+        })
+        .collect()
+}
+
+/// A strategy as written in the compact form (`rtgs+gridlock:5m`) and as
+/// built.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StrategyChoice {
     pub label: String,
     pub spec: ChannelSpec,
 }
 
-/// Strategies compared when neither the config nor the command line names any.
-pub const DEFAULT_STRATEGIES: [&str; 5] = [
-    "rtgs",
-    "rtgs+gridlock:5m",
-    "dns:hourly",
-    "dns",
-    "bilateral:hourly",
-];
-
-/// Parses `rtgs`, `rtgs+gridlock:5m`, `dns`, `dns:10:00,15:00`,
-/// `dns+latest:hourly`, `bilateral:12:00,16:30`, `bilateral:hourly`.
-/// Times are `HH:MM` or `HH:MM:SS`; no cycle list means one at day end.
+/// Parses the compact form: a name, `+modifiers`, then after a colon the
+/// cycles (`dns`, `bilateral`) or the interval (gross strategies).
+/// Modifiers: `+gridlock` (gross: the colon gives the interval), `+latest`
+/// and `+fund=AMOUNT` (dns; the amount with its unit, e.g. `5e7yuan`),
+/// `+max=PCT` (chips). No cycle list means one cycle at day end.
 pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, String> {
     let text = text.trim();
-    let (head, cycles_text) = match text.split_once(':') {
+    let (head, tail) = match text.split_once(':') {
         Some((head, rest)) => (head, Some(rest)),
         None => (text, None),
     };
-    let cycles = |cycles_text: Option<&str>| -> Result<Vec<SimTime>, String> {
-        let cycles = match cycles_text {
-            None => vec![day_end],
-            Some("hourly") => hourly(day_end),
-            Some(list) => list
-                .split(',')
-                .map(|t| clock(t.trim()))
-                .collect::<Result<_, _>>()?,
-        };
-        check_cycles(&cycles, day_end).map_err(|e| format!("`{text}`: {e}"))?;
-        Ok(cycles)
-    };
-    // The gridlock interval after the colon, e.g. `rtgs+gridlock:5m`.
-    let interval = |name: &str| -> Result<u32, String> {
-        let every =
-            cycles_text.ok_or_else(|| format!("`{text}`: give the interval, e.g. {name}:5m"))?;
-        crate::time::parse_duration_ms(every)
-            .ok_or_else(|| format!("`{text}`: `{every}` is not a duration"))
-    };
-    let spec = match head {
-        "rtgs" if cycles_text.is_none() => ChannelSpec::Rtgs {
-            gridlock_every_ms: None,
-        },
-        "rtgs+gridlock" => {
-            let ms = interval("rtgs+gridlock")?;
-            ChannelSpec::Rtgs {
-                gridlock_every_ms: Some(ms),
+    let mut parts = head.split('+');
+    let base = parts.next().unwrap_or_default();
+    let mut name = base.to_string();
+    let mut options = Options::default();
+    let mut gridlock = false;
+    let bad = |e: String| format!("`{text}`: {e}");
+    for modifier in parts {
+        match modifier {
+            "bypass" | "offset" | "limits" if base == "rtgs" && name == "rtgs" => {
+                name = format!("rtgs+{modifier}");
             }
-        }
-        "rtgs+offset" if cycles_text.is_none() => ChannelSpec::RtgsOffset {
-            gridlock_every_ms: None,
-        },
-        "rtgs+offset+gridlock" => {
-            let ms = interval("rtgs+offset+gridlock")?;
-            ChannelSpec::RtgsOffset {
-                gridlock_every_ms: Some(ms),
+            "gridlock" if base == "rtgs" => gridlock = true,
+            "latest" if base == "dns" => options.unwind = Some(Unwind::Latest),
+            _ if base == "dns" && modifier.starts_with("fund=") => {
+                let amount = &modifier["fund=".len()..];
+                let fen = crate::money::parse_amount_fen(amount).map_err(|e| {
+                    bad(format!(
+                        "{e} (write the fund with its unit, e.g. +fund=5e7yuan)"
+                    ))
+                })?;
+                options.guarantee_fund_fen = Some(fen);
             }
-        }
-        "rtgs+limits" if cycles_text.is_none() => ChannelSpec::RtgsLimits {
-            gridlock_every_ms: None,
-            limits: Default::default(),
-        },
-        "rtgs+limits+gridlock" => {
-            let ms = interval("rtgs+limits+gridlock")?;
-            ChannelSpec::RtgsLimits {
-                gridlock_every_ms: Some(ms),
-                limits: Default::default(),
+            _ if base == "chips" && modifier.starts_with("max=") => {
+                let pct = modifier["max=".len()..]
+                    .parse::<u32>()
+                    .map_err(|_| bad(format!("`+{modifier}` is not +max=PCT")))?;
+                options.max_position_pct = Some(pct);
             }
+            _ => return Err(bad(format!("`+{modifier}` is not a modifier of {base}"))),
         }
-        "rtgs+bypass" if cycles_text.is_none() => ChannelSpec::RtgsBypass {
-            gridlock_every_ms: None,
-        },
-        "rtgs+bypass+gridlock" => {
-            let ms = interval("rtgs+bypass+gridlock")?;
-            ChannelSpec::RtgsBypass {
-                gridlock_every_ms: Some(ms),
+    }
+    match (tail, base) {
+        (None, _) if gridlock => {
+            return Err(bad(format!("give the interval, e.g. {head}:5m")));
+        }
+        (Some(every), "rtgs" | "chips") => {
+            if base == "rtgs" && !gridlock {
+                return Err(bad(format!(
+                    "`:{every}` needs +gridlock (e.g. {head}+gridlock:{every})"
+                )));
             }
+            let ms = crate::time::parse_duration_ms(every)
+                .ok_or_else(|| bad(format!("`{every}` is not a duration")))?;
+            options.gridlock_every_ms = Some(ms);
         }
-        _ if head == "chips" || head.starts_with("chips+") => {
-            let mut max_position_pct = crate::strategy::CHIPS_MAX_POSITION_PCT;
-            for modifier in head.split('+').skip(1) {
-                max_position_pct = modifier
-                    .strip_prefix("max=")
-                    .and_then(|pct| pct.parse().ok())
-                    .filter(|&pct: &u32| pct >= 100)
-                    .ok_or_else(|| {
-                        format!("`{text}`: chips takes +max=PCT with PCT ≥ 100 (e.g. +max=300), not `+{modifier}`")
-                    })?;
-            }
-            ChannelSpec::Chips {
-                every_ms: match cycles_text {
-                    None => crate::strategy::CHIPS_EVERY_MS,
-                    Some(_) => interval("chips")?,
-                },
-                max_position_pct,
-            }
-        }
-        _ if head == "dns" || head.starts_with("dns+") => {
-            let (unwind, guarantee_fund_fen) = dns_modifiers(text, head)?;
-            ChannelSpec::Dns {
-                cycles: cycles(cycles_text)?,
-                unwind,
-                guarantee_fund_fen,
-            }
-        }
-        "bilateral" => ChannelSpec::Bilateral {
-            cycles: cycles(cycles_text)?,
-        },
-        _ => {
-            return Err(format!(
-                "`{text}` is not a strategy (rtgs, rtgs+gridlock:5m, rtgs+bypass, rtgs+offset, rtgs+limits, chips:5m, dns:10:00,15:00, dns+latest:hourly, dns+fund=5e6:hourly, bilateral:hourly)"
-            ));
-        }
-    };
+        (Some(list), _) => options.cycles = Some(parse_cycles(list, day_end).map_err(bad)?),
+        (None, _) => {}
+    }
+    let spec = build(&name, options, day_end).map_err(|e| bad(e.message))?;
     Ok(StrategyChoice {
         label: text.to_string(),
         spec,
     })
-}
-
-/// The `+latest` and `+fund=YUAN` modifiers of `dns`, in any order.
-fn dns_modifiers(text: &str, head: &str) -> Result<(Unwind, Option<i64>), String> {
-    let mut unwind = Unwind::Participant;
-    let mut fund_fen = None;
-    for modifier in head.split('+').skip(1) {
-        if modifier == "latest" {
-            unwind = Unwind::Latest;
-        } else if let Some(amount) = modifier.strip_prefix("fund=") {
-            let fen = amount
-                .parse::<f64>()
-                .ok()
-                .and_then(crate::money::yuan_to_fen)
-                .ok_or_else(|| format!("`{text}`: `{amount}` is not an amount of yuan ≥ 0"))?;
-            fund_fen = Some(fen);
-        } else {
-            return Err(format!(
-                "`{text}`: dns takes +latest and +fund=YUAN, not `+{modifier}`"
-            ));
-        }
-    }
-    Ok((unwind, fund_fen))
-}
-
-/// `HH:MM` or `HH:MM:SS[.mmm]`.
-fn clock(text: &str) -> Result<SimTime, String> {
-    crate::time::parse_clock(text).ok_or_else(|| format!("`{text}` is not a time HH:MM[:SS]"))
 }
 
 /// Every full hour up to the day end, and the day end itself.
@@ -176,20 +264,27 @@ mod tests {
     #[test]
     fn parses_strategy_names() {
         let end = SimTime::DEFAULT_DAY_END;
+        let spec = |text: &str| parse_strategy(text, end).map(|c| c.spec);
         assert_eq!(
-            parse_strategy("rtgs", end).map(|c| c.spec),
+            spec("rtgs"),
             Ok(ChannelSpec::Rtgs {
                 gridlock_every_ms: None
             })
         );
         assert_eq!(
-            parse_strategy("rtgs+gridlock:5m", end).map(|c| c.spec),
+            spec("rtgs+gridlock:5m"),
             Ok(ChannelSpec::Rtgs {
                 gridlock_every_ms: Some(300_000)
             })
         );
         assert_eq!(
-            parse_strategy("dns:10:00,15:00", end).map(|c| c.spec),
+            spec("rtgs+bypass+gridlock:1m"),
+            Ok(ChannelSpec::RtgsBypass {
+                gridlock_every_ms: Some(60_000)
+            })
+        );
+        assert_eq!(
+            spec("dns:10:00,15:00"),
             Ok(ChannelSpec::Dns {
                 cycles: vec![SimTime(36_000_000), SimTime(54_000_000)],
                 unwind: Unwind::Participant,
@@ -197,28 +292,28 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_strategy("bilateral", end).map(|c| c.spec),
+            spec("bilateral"),
             Ok(ChannelSpec::Bilateral { cycles: vec![end] })
         );
         let Ok(ChannelSpec::Dns {
             cycles,
             unwind: Unwind::Latest,
             ..
-        }) = parse_strategy("dns+latest:hourly", end).map(|c| c.spec)
+        }) = spec("dns+latest:hourly")
         else {
             panic!("hourly dns");
         };
         assert_eq!(cycles.len(), 17);
         assert_eq!(cycles.last(), Some(&end));
         assert_eq!(
-            parse_strategy("chips+max=300:1m", end).map(|c| c.spec),
+            spec("chips+max=300:1m"),
             Ok(ChannelSpec::Chips {
                 every_ms: 60_000,
                 max_position_pct: 300
             })
         );
         assert_eq!(
-            parse_strategy("dns+latest+fund=1.5:12:00", end).map(|c| c.spec),
+            spec("dns+latest+fund=1.5yuan:12:00"),
             Ok(ChannelSpec::Dns {
                 cycles: vec![SimTime(12 * 3_600_000)],
                 unwind: Unwind::Latest,
@@ -235,12 +330,39 @@ mod tests {
             "chips+max=50",
             "chips+min=5",
             "chips:0s",
-            "dns+fund=-1",
+            "dns+fund=-1yuan",
             "dns+fund=lots",
+            "dns+fund=5e7",
             "dns+earliest",
             "rtgs+limits:5m",
+            "rtgs-bypass",
         ] {
-            assert!(parse_strategy(bad, end).is_err(), "{bad}");
+            assert!(spec(bad).is_err(), "{bad}");
         }
+        assert!(spec("dns+fund=5e7").unwrap_err().contains("+fund=5e7yuan"));
+    }
+
+    #[test]
+    fn one_builder_refuses_what_a_strategy_does_not_take() {
+        let end = SimTime::DEFAULT_DAY_END;
+        let cycles = Options {
+            cycles: Some(vec![end]),
+            ..Options::default()
+        };
+        assert_eq!(
+            build("rtgs", cycles.clone(), end).unwrap_err().field,
+            "cycles"
+        );
+        assert!(build("dns", cycles, end).is_ok());
+        let old = build("rtgs-bypass", Options::default(), end).unwrap_err();
+        assert!(old.message.contains("rtgs+bypass"), "{old}");
+        let fund = Options {
+            guarantee_fund_fen: Some(1),
+            ..Options::default()
+        };
+        assert_eq!(
+            build("bilateral", fund, end).unwrap_err().field,
+            "guarantee_fund"
+        );
     }
 }

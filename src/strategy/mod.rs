@@ -131,9 +131,9 @@ impl ChannelSpec {
     pub fn name(&self) -> &'static str {
         match self {
             ChannelSpec::Rtgs { .. } => "rtgs",
-            ChannelSpec::RtgsBypass { .. } => "rtgs-bypass",
-            ChannelSpec::RtgsOffset { .. } => "rtgs-offset",
-            ChannelSpec::RtgsLimits { .. } => "rtgs-limits",
+            ChannelSpec::RtgsBypass { .. } => "rtgs+bypass",
+            ChannelSpec::RtgsOffset { .. } => "rtgs+offset",
+            ChannelSpec::RtgsLimits { .. } => "rtgs+limits",
             ChannelSpec::Chips { .. } => "chips",
             ChannelSpec::Dns { .. } => "dns",
             ChannelSpec::Bilateral { .. } => "bilateral",

@@ -164,7 +164,7 @@ pub fn meta(scenario: &Scenario, city: &City) -> summary::StudyMeta {
     }
     if !scenario.limits.is_empty() {
         context.push(format!(
-            "Sender limits: {} [[limit]] entries (used by rtgs-limits).",
+            "Sender limits: {} [[limit]] entries (used by rtgs+limits).",
             scenario.limits.len()
         ));
     }

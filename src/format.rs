@@ -66,6 +66,21 @@ pub fn money_short(fen: f64) -> String {
     format!("{text}{unit}")
 }
 
+/// A rate of payments per second, in the unit that fits its size:
+/// `850 payments/s`, `12.3 k payments/s`, `4.56 M payments/s`.
+pub fn per_second(rate: f64) -> String {
+    if !rate.is_finite() || rate < 0.0 {
+        return "— payments/s".into();
+    }
+    if rate >= 1e6 {
+        format!("{:.2} M payments/s", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1} k payments/s", rate / 1e3)
+    } else {
+        format!("{rate:.0} payments/s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +100,8 @@ mod tests {
         assert_eq!(money_short(2_500_000.0), "25 k");
         assert_eq!(money_short(150_000.0), "1500");
         assert_eq!(money_short(0.0), "0");
+        assert_eq!(per_second(4_990.0), "5.0 k payments/s");
+        assert_eq!(per_second(850.0), "850 payments/s");
+        assert_eq!(per_second(4.56e6), "4.56 M payments/s");
     }
 }

@@ -40,17 +40,24 @@ impl Sink for RowSink<'_> {
     fn unsettled(&mut self, _payment: &Payment) {}
 }
 
-/// Runs the engine over the day; no metrics.
+/// Runs the engine over the day through one channel; no metrics.
 pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), EngineError> {
+    let all_in_one = vec![0; day.payments.instruments.len()];
+    settle_channels(day, std::slice::from_ref(spec), &all_in_one)
+}
+
+/// Runs the engine over the day through several channels on the same
+/// accounts: `channel_of[i]` is the channel of the day's instrument `i`
+/// (`day.payments.instruments[i]`).
+pub fn settle_channels(
+    day: &Day,
+    specs: &[ChannelSpec],
+    channel_of: &[usize],
+) -> Result<(Vec<u32>, Ledger), EngineError> {
     let participants = &day.participants;
     let payments = &day.payments;
     let ledger = Ledger::new(&participants.opening_fen, &participants.credit_limit_fen);
-    let engine = Engine::new(
-        ledger,
-        std::slice::from_ref(spec),
-        day.day_end,
-        payments.len(),
-    )?;
+    let engine = Engine::new(ledger, specs, day.day_end, payments.len())?;
     let mut sink = RowSink {
         order: &payments.order,
         settle: vec![UNSETTLED; payments.len()],
@@ -66,7 +73,11 @@ pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), E
             priority: payments.priority[row],
             tag: payments.instrument[row],
         };
-        (0, payment)
+        let channel = channel_of
+            .get(usize::from(payments.instrument[row]))
+            .copied()
+            .unwrap_or(usize::MAX);
+        (channel, payment)
     });
     let mut scheduler = Scheduler::new(engine, Vec::new())?;
     scheduler.run_day(arrivals, &mut sink)?;
@@ -76,7 +87,18 @@ pub fn settle_day(day: &Day, spec: &ChannelSpec) -> Result<(Vec<u32>, Ledger), E
 
 /// Replays the day through `spec` and computes the summary.
 pub fn replay(day: &Day, spec: &ChannelSpec) -> Result<Replay, EngineError> {
-    let (settle, ledger) = settle_day(day, spec)?;
+    let all_in_one = vec![0; day.payments.instruments.len()];
+    replay_channels(day, std::slice::from_ref(spec), &all_in_one)
+}
+
+/// Replays the day through several channels (see [`settle_channels`]) and
+/// computes the summary over every payment.
+pub fn replay_channels(
+    day: &Day,
+    specs: &[ChannelSpec],
+    channel_of: &[usize],
+) -> Result<Replay, EngineError> {
+    let (settle, ledger) = settle_channels(day, specs, channel_of)?;
     let payments = &day.payments;
     let participants = &day.participants;
     let mut summary = metrics::settlement_summary(&metrics::DayOutcome {

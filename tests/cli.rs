@@ -114,12 +114,32 @@ fn replay_writes_the_three_files() {
     assert_eq!(summary["value"], 180);
     assert_eq!(summary["liquidity_used"], 100);
     assert!(String::from_utf8_lossy(&output.stdout).contains("settled"));
-    // No temporary files are left behind.
-    let names: Vec<_> = std::fs::read_dir(case.out())
+    // The set as a whole, and no temporary files left behind, here or
+    // beside the directory.
+    let mut names: Vec<String> = std::fs::read_dir(case.out())
         .expect("dir")
-        .map(|e| e.expect("entry").file_name())
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".clearsim",
+            "balances.csv",
+            "balances.parquet",
+            "report.html",
+            "report.md",
+            "settlements.csv",
+            "settlements.parquet",
+            "summary.json"
+        ]
+    );
+    let beside: Vec<String> = std::fs::read_dir(case.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
 }
 
 #[test]
@@ -345,13 +365,20 @@ fn bad_flags() {
     assert_rejected(&case, &["--strategy", "gross"], &["gross"]);
     assert_rejected(
         &case,
-        &["--strategy", "rtgs", "--guarantee-fund", "100"],
+        &["--strategy", "rtgs", "--guarantee-fund", "100fen"],
         &["--guarantee-fund"],
     );
     assert_rejected(
         &case,
-        &["--strategy", "dns", "--guarantee-fund", "-5"],
-        &["-5"],
+        &["--strategy", "dns", "--guarantee-fund", "100"],
+        &["100", "needs a unit"],
+    );
+    assert_rejected(&case, &["--strategy", "rtgs-bypass"], &["rtgs+bypass"]);
+    assert_rejected(&case, &["--strategy", "rtgs+limits"], &["--limits"]);
+    assert_rejected(
+        &case,
+        &["--strategy", "dns", "--guarantee-fund=-5yuan"],
+        &["-5yuan"],
     );
     assert_rejected(
         &case,
@@ -405,7 +432,7 @@ fn replay_runs_the_strategies_beyond_the_contract() {
             "--strategy",
             "dns",
             "--guarantee-fund",
-            "1000",
+            "1000fen",
             "--unwind",
             "latest",
         ][..],

@@ -4,13 +4,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
 use crate::config::{Scenario, Shock, check_shocks};
-use crate::report;
+use crate::report::output::OutputSet;
 use crate::study::{self, MAX_REPLICATIONS, Shard};
 use crate::workload::city::{City, build_city};
 
@@ -152,15 +152,24 @@ pub fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
     bar
 }
 
-/// Writes summary.json and the report files into `out`.
-pub fn write_outputs(
-    out: &Path,
+/// The output set of a command, checked and staged before the work starts,
+/// so that a bad `--out` fails at once (exit 2) and no work is wasted.
+pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
+    OutputSet::create(out).map_err(|e| Failure::BadInput(anyhow!("--out {e}")))
+}
+
+/// Publishes summary.json and the report files as one set.
+pub fn publish<N: AsRef<str>>(
+    set: OutputSet,
     summary_json: Vec<u8>,
-    files: Vec<(&'static str, Vec<u8>)>,
+    files: Vec<(N, Vec<u8>)>,
 ) -> Result<(), Failure> {
-    let mut all: Vec<(&str, &[u8])> = vec![("summary.json", &summary_json)];
-    all.extend(files.iter().map(|(n, b)| (*n, b.as_slice())));
-    report::write_all_atomic(out, &all)
-        .with_context(|| format!("{}: cannot write results", out.display()))
-        .map_err(Failure::Other)
+    let written = (|| {
+        set.write("summary.json", &summary_json)?;
+        for (name, bytes) in &files {
+            set.write(name.as_ref(), bytes)?;
+        }
+        set.commit()
+    })();
+    written.map_err(|e| Failure::BadInput(anyhow!("cannot write results: {e}")))
 }

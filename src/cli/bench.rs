@@ -55,6 +55,7 @@ fn table(rows: &[Row]) -> Table {
 }
 
 pub fn bench_command(args: &BenchArgs) -> Result<(), Failure> {
+    let set = super::args::output_set(&args.out)?;
     let scenario = match &args.config {
         Some(path) => super::args::load(path, None, None, None)?,
         None => Scenario::parse(
@@ -62,14 +63,14 @@ pub fn bench_command(args: &BenchArgs) -> Result<(), Failure> {
             THROUGHPUT_TOML,
             std::path::Path::new("."),
         )
-        .map_err(|e| Failure::Other(anyhow!(e)))?,
+        .map_err(|e| Failure::Internal(anyhow!(e)))?,
     };
     let say = |what: &str| eprintln!("clearsim bench: {what}…");
     let mut report: SuiteReport =
-        suite::run_suite(&scenario, args.quick, say).map_err(|e| Failure::Other(anyhow!(e)))?;
+        suite::run_suite(&scenario, args.quick, say).map_err(|e| Failure::Internal(anyhow!(e)))?;
     if args.scaling {
         let rows = suite::scaling_rows(&scenario, args.quick, say)
-            .map_err(|e| Failure::Other(anyhow!(e)))?;
+            .map_err(|e| Failure::Internal(anyhow!(e)))?;
         report.rows.extend(rows);
     }
     println!(
@@ -81,10 +82,10 @@ pub fn bench_command(args: &BenchArgs) -> Result<(), Failure> {
     print!("{}", table(&report.rows).markdown());
     let json = serde_json::to_vec_pretty(&report)
         .context("cannot encode bench.json")
-        .map_err(Failure::Other)?;
-    crate::report::write_all_atomic(&args.out, &[("bench.json", &json)])
-        .with_context(|| format!("{}: cannot write bench.json", args.out.display()))
-        .map_err(Failure::Other)?;
+        .map_err(Failure::Internal)?;
+    set.write("bench.json", &json)
+        .and_then(|()| set.commit())
+        .map_err(|e| Failure::BadInput(anyhow!("cannot write bench.json: {e}")))?;
     println!("wrote {}", args.out.join("bench.json").display());
     Ok(())
 }

@@ -125,6 +125,10 @@ pub fn nanos(ns: u64) -> String {
 }
 
 pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
+    let set = match &args.out {
+        Some(out) => Some(super::args::output_set(out)?),
+        None => None,
+    };
     let scenario = super::args::load(&args.config, args.seed, None, None)?;
     let mut prepared = Prepared::new(&scenario).map_err(super::engine_failure)?;
     if let Some(count) = args.pregenerated {
@@ -160,7 +164,7 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         outcome
     });
     bar.finish_and_clear();
-    let report = result.map_err(|e| Failure::Other(anyhow!(e)))?;
+    let report = result.map_err(|e| Failure::Internal(anyhow!(e)))?;
     let figures = LiveFigures::new(pipeline, &report);
     println!(
         "clearsim live: {} — {} pipeline, {}, {} gateway(s), {} for {:.2} s",
@@ -179,8 +183,8 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         crate::format::grouped(i128::from(figures.rejected)),
     );
     println!(
-        "  throughput:   {:.2} M payments/s",
-        figures.throughput_per_s / 1e6
+        "  throughput:   {}",
+        crate::format::per_second(figures.throughput_per_s)
     );
     println!(
         "  latency:      p50 {}  p99 {}  p99.9 {}  max {}",
@@ -189,13 +193,13 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         nanos(figures.latency_ns_p999),
         nanos(figures.latency_ns_max)
     );
-    if let Some(out) = &args.out {
+    if let Some(set) = set {
         let json = serde_json::to_vec_pretty(&figures)
             .context("cannot encode live.json")
-            .map_err(Failure::Other)?;
-        crate::report::write_all_atomic(out, &[("live.json", &json)])
-            .with_context(|| format!("{}: cannot write live.json", out.display()))
-            .map_err(Failure::Other)?;
+            .map_err(Failure::Internal)?;
+        set.write("live.json", &json)
+            .and_then(|()| set.commit())
+            .map_err(|e| Failure::BadInput(anyhow!("cannot write live.json: {e}")))?;
     }
     Ok(())
 }

@@ -12,9 +12,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Exit code for bad input or bad flags (the same code clap uses).
+/// Exit code for any error the user can fix: bad input, bad flags, an
+/// output directory that cannot be used (the same code clap uses).
 pub const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for failures that are not the input's fault (I/O on output).
+/// Exit code for an internal failure: a bug, an invariant broken.
 pub const EXIT_FAILURE: u8 = 1;
 
 #[derive(Parser, Debug)]
@@ -56,10 +57,11 @@ enum Command {
 /// A failure, classified for the exit code.
 #[derive(Debug)]
 pub enum Failure {
-    /// The user's input or flags are wrong: exit 2.
+    /// Anything the user can fix — input, flags, an unusable or unwritable
+    /// output directory: exit 2.
     BadInput(anyhow::Error),
-    /// Something else went wrong (e.g. writing output): exit 1.
-    Other(anyhow::Error),
+    /// A bug or a broken invariant: exit 1.
+    Internal(anyhow::Error),
 }
 
 /// Engine errors that come from the user's scenario are bad input.
@@ -69,7 +71,7 @@ pub fn engine_failure(error: crate::engine::EngineError) -> Failure {
         EngineError::AmountsOverflow
         | EngineError::UnknownParticipant(_)
         | EngineError::BadChannel(_) => Failure::BadInput(error.into()),
-        other => Failure::Other(other.into()),
+        other => Failure::Internal(other.into()),
     }
 }
 
@@ -92,7 +94,7 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
-        Err(Failure::Other(error)) => {
+        Err(Failure::Internal(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_FAILURE)
         }

@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::Failure;
 use crate::format::{grouped, millis, yuan};
 use crate::input::Day;
 use crate::report;
-use crate::strategy::{ChannelSpec, Unwind, check_cycles};
+use crate::strategy::grammar;
+use crate::strategy::{ChannelSpec, Unwind};
 use crate::time::{SimTime, parse_duration_ms};
 
 #[derive(Args, Debug)]
@@ -20,54 +21,53 @@ pub struct ReplayArgs {
     /// payments.csv: id,submit,sender,receiver,amount[,priority][,instrument]
     #[arg(long, value_name = "X.csv")]
     payments: PathBuf,
-    /// Directory for settlements.csv, balances.csv and summary.json (created).
+    /// Directory for settlements.csv/.parquet, balances.csv/.parquet and
+    /// summary.json (replaced as a whole; it must be new, empty or a
+    /// clearsim output directory).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Settlement strategy.
-    #[arg(long, value_enum)]
-    strategy: StrategyName,
-    /// rtgs: run gridlock resolution at every multiple of this interval
-    /// (e.g. 1500ms, 90s, 5m, 1h) and at day end. chips: the offsetting-set
-    /// runs (default 5m; the day-end run is the final settlement).
+    /// Settlement strategy: rtgs, rtgs+bypass, rtgs+offset, rtgs+limits,
+    /// chips, dns or bilateral (default rtgs). Not with --channels.
+    #[arg(long, value_name = "NAME")]
+    strategy: Option<String>,
+    /// Gross strategies: run gridlock resolution at every multiple of this
+    /// interval (e.g. 1500ms, 90s, 5m, 1h) and at day end; chips: the
+    /// offsetting-set runs (default 5m; the day-end run is the final
+    /// settlement).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
     gridlock_every: Option<u32>,
-    /// dns and bilateral: netting cycle times, sorted, e.g. 10:00:00,15:30:00
+    /// dns and bilateral: netting cycle times, e.g. 10:00,15:30 or `hourly`
     /// (default: one cycle at day end).
-    #[arg(long, value_name = "HH:MM:SS,...", value_parser = parse_time_arg, value_delimiter = ',')]
-    cycles: Option<Vec<SimTime>>,
-    /// dns only: how a cycle unwinds when a participant cannot cover its net debit.
-    #[arg(long, value_enum)]
-    unwind: Option<UnwindName>,
-    /// dns only: a settlement guarantee fund of this many fen that covers
-    /// short participants' net debits before any unwinding (not in the
-    /// contract; see docs/strategies.md).
-    #[arg(long, value_name = "FEN", value_parser = clap::value_parser!(i64).range(0..))]
+    #[arg(long, value_name = "HH:MM,...")]
+    cycles: Option<String>,
+    /// dns only: how a cycle unwinds when a participant cannot cover its
+    /// net debit: participant (default) or latest.
+    #[arg(long, value_name = "HOW", value_parser = grammar::parse_unwind)]
+    unwind: Option<Unwind>,
+    /// dns only: a settlement guarantee fund that covers short
+    /// participants' net debits before any unwinding, with its unit (e.g.
+    /// 5e7yuan, 100000fen; see docs/strategies.md).
+    #[arg(long, value_name = "AMOUNT", value_parser = crate::money::parse_amount_fen)]
     guarantee_fund: Option<i64>,
     /// chips only: the maximum position, in % of the opening balance
     /// (default 200; at least 100 so that the opening balance fits).
-    #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u32).range(100..))]
+    #[arg(long, value_name = "PCT")]
     max_position_pct: Option<u32>,
-    /// End of the business day.
-    #[arg(long, value_name = "HH:MM:SS", default_value = "17:00:00", value_parser = parse_time_arg)]
-    day_end: SimTime,
+    /// rtgs+limits only: a TOML file of [[limit]] entries, as in a scenario
+    /// (docs/config.md).
+    #[arg(long, value_name = "FILE")]
+    limits: Option<PathBuf>,
+    /// Route each payment by its `instrument` column through the channels
+    /// of this scenario config (several clearing systems on the same
+    /// accounts); the config's day end applies unless --day-end is given.
+    #[arg(long, value_name = "CONFIG", conflicts_with_all = ["strategy", "gridlock_every", "cycles", "unwind", "guarantee_fund", "max_position_pct", "limits"])]
+    channels: Option<PathBuf>,
+    /// End of the business day, HH:MM[:SS] (default 17:00, or the config's).
+    #[arg(long, value_name = "HH:MM", value_parser = parse_time_arg)]
+    day_end: Option<SimTime>,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-enum StrategyName {
-    Rtgs,
-    Dns,
-    Bilateral,
-    /// CHIPS-style balanced release (not in the contract).
-    Chips,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-enum UnwindName {
-    Participant,
-    Latest,
 }
 
 pub(super) fn parse_duration_arg(text: &str) -> Result<u32, String> {
@@ -79,53 +79,46 @@ pub(super) fn parse_duration_arg(text: &str) -> Result<u32, String> {
 }
 
 fn parse_time_arg(text: &str) -> Result<SimTime, String> {
-    SimTime::parse(text.as_bytes())
-        .ok_or_else(|| format!("`{text}` is not a time of day HH:MM:SS or HH:MM:SS.mmm"))
+    crate::time::parse_clock(text)
+        .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
 }
 
-/// Checks that the flags fit the strategy and builds the channel spec.
-fn channel_spec(args: &ReplayArgs) -> Result<ChannelSpec, String> {
-    let strategy = args.strategy;
-    let gross = matches!(strategy, StrategyName::Rtgs | StrategyName::Chips);
-    if args.gridlock_every.is_some() && !gross {
-        return Err("--gridlock-every applies to --strategy rtgs or chips only".into());
+/// A flag's spelling of a grammar field.
+fn flag(field: &str) -> String {
+    match field {
+        "strategy" => "--strategy".into(),
+        other => format!("--{}", other.replace('_', "-")),
     }
-    if args.max_position_pct.is_some() && strategy != StrategyName::Chips {
-        return Err("--max-position-pct applies to --strategy chips only".into());
+}
+
+/// The strategy and its options through the one grammar; sender limits
+/// from `--limits` resolved against the day's participants.
+fn channel_spec(args: &ReplayArgs, day_end: SimTime) -> Result<ChannelSpec, String> {
+    let name = args.strategy.as_deref().unwrap_or("rtgs");
+    let cycles = match &args.cycles {
+        None => None,
+        Some(text) => {
+            Some(grammar::parse_cycles(text, day_end).map_err(|e| format!("--cycles: {e}"))?)
+        }
+    };
+    let options = grammar::Options {
+        gridlock_every_ms: args.gridlock_every,
+        cycles,
+        unwind: args.unwind,
+        guarantee_fund_fen: args.guarantee_fund,
+        max_position_pct: args.max_position_pct,
+    };
+    let spec =
+        grammar::build(name, options, day_end).map_err(|e| format!("{}: {e}", flag(e.field)))?;
+    match (&spec, &args.limits) {
+        (ChannelSpec::RtgsLimits { .. }, None) => {
+            Err("--strategy rtgs+limits needs --limits FILE ([[limit]] entries)".into())
+        }
+        (ChannelSpec::RtgsLimits { .. }, Some(_)) | (_, None) => Ok(spec),
+        (_, Some(_)) => Err(format!(
+            "--limits: {name} has no sender limits (rtgs+limits has)"
+        )),
     }
-    if args.cycles.is_some() && gross {
-        return Err("--cycles applies to --strategy dns or bilateral only".into());
-    }
-    if args.unwind.is_some() && strategy != StrategyName::Dns {
-        return Err("--unwind applies to --strategy dns only".into());
-    }
-    if args.guarantee_fund.is_some() && strategy != StrategyName::Dns {
-        return Err("--guarantee-fund applies to --strategy dns only".into());
-    }
-    let cycles = args.cycles.clone().unwrap_or_else(|| vec![args.day_end]);
-    check_cycles(&cycles, args.day_end).map_err(|e| format!("--cycles: {e}"))?;
-    Ok(match strategy {
-        StrategyName::Rtgs => ChannelSpec::Rtgs {
-            gridlock_every_ms: args.gridlock_every,
-        },
-        StrategyName::Dns => ChannelSpec::Dns {
-            cycles,
-            unwind: match args.unwind {
-                Some(UnwindName::Latest) => Unwind::Latest,
-                _ => Unwind::Participant,
-            },
-            guarantee_fund_fen: args.guarantee_fund,
-        },
-        StrategyName::Bilateral => ChannelSpec::Bilateral { cycles },
-        StrategyName::Chips => ChannelSpec::Chips {
-            every_ms: args
-                .gridlock_every
-                .unwrap_or(crate::strategy::CHIPS_EVERY_MS),
-            max_position_pct: args
-                .max_position_pct
-                .unwrap_or(crate::strategy::CHIPS_MAX_POSITION_PCT),
-        },
-    })
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -134,8 +127,108 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
         .map_err(Failure::BadInput)
 }
 
+/// What the day is replayed through: one strategy, or a scenario's
+/// channels with the channel of each of the day's instruments.
+struct Route {
+    specs: Vec<ChannelSpec>,
+    channel_of: Vec<usize>,
+    described: String,
+}
+
+fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
+    let bad = |e: String| Failure::BadInput(anyhow!(e));
+    let Some(config) = &args.channels else {
+        let mut spec = channel_spec(args, day.day_end).map_err(bad)?;
+        if let (ChannelSpec::RtgsLimits { limits, .. }, Some(path)) = (&mut spec, &args.limits) {
+            let entries =
+                crate::config::load_limits(path).map_err(|e| Failure::BadInput(e.into()))?;
+            *limits = crate::config::LimitEntry::resolve(
+                &entries,
+                &day.participants.ids,
+                &day.participants.opening_fen,
+            )
+            .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        }
+        return Ok(Route {
+            described: describe(&spec),
+            channel_of: vec![0; day.payments.instruments.len()],
+            specs: vec![spec],
+        });
+    };
+    let scenario =
+        crate::config::Scenario::load(config).map_err(|e| Failure::BadInput(e.into()))?;
+    let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
+    for spec in &mut specs {
+        if let ChannelSpec::RtgsLimits { limits, .. } = spec {
+            *limits = crate::config::LimitEntry::resolve(
+                &scenario.limits,
+                &day.participants.ids,
+                &day.participants.opening_fen,
+            )
+            .map_err(|e| bad(format!("{}: {e}", config.display())))?;
+        }
+    }
+    let mut channel_of = Vec::with_capacity(day.payments.instruments.len());
+    for (index, name) in day.payments.instruments.iter().enumerate() {
+        let Some(instrument) = scenario.instruments.iter().position(|i| &i.name == name) else {
+            let row = day
+                .payments
+                .instrument
+                .iter()
+                .position(|&i| usize::from(i) == index)
+                .map_or(0, |r| r as u64 + 1);
+            let error = crate::input::InputError {
+                file: args.payments.display().to_string(),
+                row: Some(row),
+                line: None,
+                field: Some("instrument".into()),
+                message: format!(
+                    "`{name}` is routed to no channel of {} (its instruments: {})",
+                    config.display(),
+                    scenario
+                        .instruments
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err(Failure::BadInput(error.into()));
+        };
+        channel_of.push(scenario.channel_of[instrument]);
+    }
+    Ok(Route {
+        described: format!(
+            "the channels of {}: {}",
+            scenario.name,
+            scenario
+                .channels
+                .iter()
+                .map(|c| format!("{} ({})", c.name, describe(&c.spec)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        specs,
+        channel_of,
+    })
+}
+
+/// The day end: the flag's, else the config's (with --channels), else 17:00.
+fn day_end(args: &ReplayArgs) -> Result<SimTime, Failure> {
+    if let Some(end) = args.day_end {
+        return Ok(end);
+    }
+    match &args.channels {
+        Some(config) => Ok(crate::config::Scenario::load(config)
+            .map_err(|e| Failure::BadInput(e.into()))?
+            .day_end),
+        None => Ok(SimTime::DEFAULT_DAY_END),
+    }
+}
+
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
-    let spec = channel_spec(args).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+    let set = super::args::output_set(&args.out)?;
+    let day_end = day_end(args)?;
     let participants_bytes = read(&args.participants)?;
     let payments_bytes = read(&args.payments)?;
     let day = Day::parse(
@@ -143,32 +236,43 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         &participants_bytes,
         &args.payments.display().to_string(),
         &payments_bytes,
-        args.day_end,
+        day_end,
     )
     .map_err(|e| Failure::BadInput(e.into()))?;
     drop((participants_bytes, payments_bytes));
+    let route = route(args, &day)?;
     let started = std::time::Instant::now();
-    let replay = crate::replay::replay(&day, &spec).map_err(|e| Failure::Other(e.into()))?;
+    let replay = crate::replay::replay_channels(&day, &route.specs, &route.channel_of)
+        .map_err(super::engine_failure)?;
     let elapsed = started.elapsed();
     let summary_file = report::ReplaySummaryFile {
-        schema: "clearsim.replay.v1",
-        strategy: &describe(&spec),
+        schema: report::REPLAY_SCHEMA.to_string(),
+        clearsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        strategy: route.described.clone(),
         day_end: day.day_end.to_string(),
-        summary: &replay.summary,
+        participants_file: args.participants.display().to_string(),
+        payments_file: args.payments.display().to_string(),
+        summary: replay.summary.clone(),
     };
-    let summary_json = report::to_json(&summary_file).map_err(|e| Failure::Other(e.into()))?;
-    let settlements = report::settlements_csv(&day, &replay.settle);
-    let balances = report::balances_csv(&day, &replay);
-    report::write_all_atomic(
-        &args.out,
-        &[
-            ("settlements.csv", &settlements),
-            ("balances.csv", &balances),
-            ("summary.json", &summary_json),
-        ],
-    )
-    .with_context(|| format!("{}: cannot write results", args.out.display()))
-    .map_err(Failure::Other)?;
+    let summary_json = report::to_json(&summary_file).map_err(|e| Failure::Internal(e.into()))?;
+    let mut files = vec![
+        (
+            "settlements.csv",
+            report::settlements_csv(&day, &replay.settle),
+        ),
+        ("balances.csv", report::balances_csv(&day, &replay)),
+        (
+            "settlements.parquet",
+            report::settlements_parquet(&day, &replay.settle)
+                .map_err(|e| Failure::Internal(anyhow!(e)))?,
+        ),
+        (
+            "balances.parquet",
+            report::balances_parquet(&day, &replay).map_err(|e| Failure::Internal(anyhow!(e)))?,
+        ),
+    ];
+    files.extend(report::replay_files(&summary_file));
+    super::args::publish(set, summary_json, files)?;
     if !args.quiet {
         print_summary(&summary_file, &args.out, elapsed);
     }
@@ -241,8 +345,8 @@ fn describe(spec: &ChannelSpec) -> String {
     }
 }
 
-fn print_summary(file: &report::ReplaySummaryFile<'_>, out: &Path, elapsed: std::time::Duration) {
-    let s = file.summary;
+fn print_summary(file: &report::ReplaySummaryFile, out: &Path, elapsed: std::time::Duration) {
+    let s = &file.summary;
     let percent = |part: u64, whole: u64| {
         if whole == 0 {
             0.0

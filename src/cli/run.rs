@@ -4,15 +4,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Args;
 
 use super::Failure;
 use super::args::{
-    ReplicationArgs, ScenarioArgs, load, load_scenario, parse_volume, progress, write_outputs,
+    ReplicationArgs, ScenarioArgs, load, load_scenario, output_set, parse_volume, progress, publish,
 };
 use crate::format::{grouped, yuan};
-use crate::report::{self, AtomicFile, show_estimate};
+use crate::report::{self, show_estimate};
 use crate::run;
 use crate::study::summary::RunSummary;
 use crate::study::{self, Study};
@@ -27,6 +27,11 @@ pub struct RunArgs {
     /// Output directory for summary.json and the reports (default: out/<scenario name>).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write settlements.csv and settlements.parquet: every customer
+    /// payment of every day, as `generate` numbers them, with its outcome
+    /// (one replication only).
+    #[arg(long)]
+    settlements: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -60,6 +65,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+    let set = output_set(&out)?;
     let study = Study {
         scenario: &scenario,
         city: &city,
@@ -68,13 +74,35 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     };
     let bar = progress(study.job_count(1), args.quiet, "runs");
     let started = Instant::now();
-    let records = study.run(&|| bar.inc(1)).map_err(super::engine_failure)?;
+    let mut log = report::settlements::SettlementLog::default();
+    let records = if args.settlements {
+        if seeds.len() != 1 {
+            return Err(Failure::BadInput(anyhow!(
+                "--settlements writes one replication's payments: give --replications 1 (or one shard of one seed)"
+            )));
+        }
+        vec![
+            study
+                .run_observed(seeds[0], &mut log)
+                .map_err(super::engine_failure)?,
+        ]
+    } else {
+        study.run(&|| bar.inc(1)).map_err(super::engine_failure)?
+    };
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let summary = RunSummary::new(study::meta(&scenario, &city), records, partial)
-        .map_err(|e| Failure::Other(anyhow!(e)))?;
-    let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
-    write_outputs(&out, json, report::run::run_files(&summary))?;
+        .map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
+    let mut files = report::run::run_files(&summary);
+    if args.settlements {
+        files.push(("settlements.csv", log.csv()));
+        files.push((
+            "settlements.parquet",
+            log.parquet().map_err(|e| Failure::Internal(anyhow!(e)))?,
+        ));
+    }
+    publish(set, json, files)?;
     if !args.quiet {
         print_run(&summary, &out, elapsed);
     }
@@ -124,10 +152,10 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
     let seconds = elapsed.as_secs_f64();
     let payments: u64 = summary.all.counts.payments;
     println!(
-        "{} payments in {:.3} s = {} payments/s; report in {}",
+        "{} payments in {:.3} s = {}; report in {}",
         grouped(i128::from(payments)),
         seconds,
-        grouped((payments as f64 / seconds.max(1e-9)) as i128),
+        crate::format::per_second(payments as f64 / seconds.max(1e-9)),
         out.join("report.html").display()
     );
     let borrowed: i64 = summary
@@ -150,15 +178,25 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let city = build_city(&scenario);
     let model = run::stream_model(&scenario, &city);
     let day = args.day - 1;
-    let write = || -> std::io::Result<u64> {
-        let participants = participants_csv(&city);
-        report::write_all_atomic(&args.out, &[("participants.csv", &participants)])?;
-        let mut file = AtomicFile::create(&args.out, "payments.csv")?;
-        let w = file.writer();
-        w.write_all(b"id,submit,sender,receiver,amount,priority,instrument\n")?;
+    let set = output_set(&args.out)?;
+    let write = || -> Result<u64, report::output::OutputError> {
+        set.write("participants.csv", &participants_csv(&city))?;
+        let mut file = set.file("payments.csv")?;
         let mut count = 0u64;
         let mut line = Vec::with_capacity(128);
         let mut number = itoa::Buffer::new();
+        let put = |file: &mut report::output::SetFile, bytes: &[u8]| {
+            file.writer()
+                .write_all(bytes)
+                .map_err(|source| report::output::OutputError::Io {
+                    path: args.out.join("payments.csv"),
+                    source,
+                })
+        };
+        put(
+            &mut file,
+            b"id,submit,sender,receiver,amount,priority,instrument\n",
+        )?;
         for generated in model.day(scenario.seed, day, run::volume_of_day(&scenario, day)) {
             line.clear();
             line.push(b'P');
@@ -177,15 +215,15 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             let instrument = usize::from(generated.tag & crate::workload::stream::TAG_INSTRUMENT);
             line.extend_from_slice(scenario.instruments[instrument].name.as_bytes());
             line.push(b'\n');
-            w.write_all(&line)?;
+            put(&mut file, &line)?;
             count += 1;
         }
-        file.commit()?;
+        file.finish()?;
         Ok(count)
     };
-    let count = write()
-        .with_context(|| format!("{}: cannot write the day", args.out.display()))
-        .map_err(Failure::Other)?;
+    let count = write().map_err(|e| Failure::BadInput(anyhow!("cannot write the day: {e}")))?;
+    set.commit()
+        .map_err(|e| Failure::BadInput(anyhow!("cannot write the day: {e}")))?;
     if !args.quiet {
         println!(
             "clearsim generate: {} day {} — {} participants, {} payments in {}",

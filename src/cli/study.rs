@@ -6,7 +6,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use super::args::{ReplicationArgs, ScenarioArgs, load_scenario, progress, write_outputs};
+use super::args::{ReplicationArgs, ScenarioArgs, load_scenario, output_set, progress, publish};
 use crate::config::Scenario;
 use crate::report::{self, show_estimate};
 use crate::study::summary::{
@@ -59,8 +59,12 @@ pub struct SweepArgs {
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// A directory with a summary.json written by run, compare, sweep or merge.
+    /// An output directory of replay, run, compare, sweep or merge (or its
+    /// summary.json).
     dir: PathBuf,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn parse_range(text: &str) -> Result<(f64, f64), String> {
@@ -132,6 +136,11 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
     let (scenario, city) = load_scenario(&args.scenario)?;
     let designs = designs(&scenario, args.strategies.as_deref(), &DEFAULT_DESIGNS)?;
     let (seeds, partial) = args.replication.seeds(scenario.seed)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
+    let set = output_set(&out)?;
     let study = Study {
         scenario: &scenario,
         city: &city,
@@ -150,13 +159,9 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
         records,
         partial,
     )
-    .map_err(|e| Failure::Other(anyhow!(e)))?;
-    let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
-    write_outputs(&out, json, report::compare::compare_files(&summary))?;
+    .map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
+    publish(set, json, report::compare::compare_files(&summary))?;
     if !args.quiet {
         for line in report::context_lines(
             &summary.study,
@@ -220,6 +225,11 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
         .map(|i| from + (to - from) * i as f64 / (steps - 1) as f64)
         .collect();
     let (seeds, partial) = args.replication.seeds(scenario.seed)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
+    let set = output_set(&out)?;
     let study = Study {
         scenario: &scenario,
         city: &city,
@@ -242,13 +252,9 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
         records,
         partial,
     )
-    .map_err(|e| Failure::Other(anyhow!(e)))?;
-    let json = report::to_json(&summary).map_err(|e| Failure::Other(e.into()))?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
-    write_outputs(&out, json, report::sweep::sweep_files(&summary))?;
+    .map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
+    publish(set, json, report::sweep::sweep_files(&summary))?;
     if !args.quiet {
         for line in report::context_lines(
             &summary.study,
@@ -273,21 +279,34 @@ pub struct MergeArgs {
     /// Output directory for the merged summary and its reports.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// A summary read from disk, typed by its schema.
 enum Saved {
+    Replay(Box<report::ReplaySummaryFile>),
     Run(Box<RunSummary>),
     Compare(CompareSummary),
     Sweep(SweepSummary),
 }
 
-fn read_summary(path: &Path) -> Result<Saved, Failure> {
-    let path = if path.is_dir() {
-        path.join("summary.json")
+/// `DIR` or `DIR/summary.json`: the summary's path and its directory.
+fn summary_path(path: &Path) -> (PathBuf, PathBuf) {
+    if path.is_dir() {
+        (path.join("summary.json"), path.to_path_buf())
     } else {
-        path.to_path_buf()
-    };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        (path.to_path_buf(), dir)
+    }
+}
+
+fn read_summary(path: &Path) -> Result<Saved, Failure> {
+    let (path, _) = summary_path(path);
     let bytes = std::fs::read(&path)
         .with_context(|| format!("{}: cannot read", path.display()))
         .map_err(Failure::BadInput)?;
@@ -301,6 +320,11 @@ fn read_summary(path: &Path) -> Result<Saved, Failure> {
     let typed = |what: &str| format!("{}: not a {what} summary", path.display());
     // Parsed from the bytes (not a JSON value): sums are 128-bit integers.
     Ok(match schema.schema.as_str() {
+        report::REPLAY_SCHEMA => Saved::Replay(
+            serde_json::from_slice::<Box<report::ReplaySummaryFile>>(&bytes)
+                .with_context(|| typed("replay"))
+                .map_err(Failure::BadInput)?,
+        ),
         RUN_SCHEMA => Saved::Run(
             serde_json::from_slice::<Box<RunSummary>>(&bytes)
                 .with_context(|| typed("run"))
@@ -318,16 +342,18 @@ fn read_summary(path: &Path) -> Result<Saved, Failure> {
         ),
         other => {
             return Err(Failure::BadInput(anyhow!(
-                "{}: schema `{other}` is not a run, compare or sweep summary of this clearsim ({RUN_SCHEMA}, {COMPARE_SCHEMA}, {SWEEP_SCHEMA})",
-                path.display()
+                "{}: schema `{other}` is not a summary of this clearsim ({}, {RUN_SCHEMA}, {COMPARE_SCHEMA}, {SWEEP_SCHEMA})",
+                path.display(),
+                report::REPLAY_SCHEMA
             )));
         }
     })
 }
 
 fn files_of(saved: &Saved) -> Result<(Vec<u8>, report::ReportFiles), Failure> {
-    let failed = |e: std::io::Error| Failure::Other(e.into());
+    let failed = |e: std::io::Error| Failure::Internal(e.into());
     Ok(match saved {
+        Saved::Replay(s) => (report::to_json(s).map_err(failed)?, report::replay_files(s)),
         Saved::Run(s) => (
             report::to_json(s).map_err(failed)?,
             report::run::run_files(s),
@@ -359,18 +385,26 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
         }
         canonical.push(path);
     }
+    let set = output_set(&args.out)?;
     let saved: Vec<Saved> = args
         .inputs
         .iter()
         .map(|p| read_summary(p))
         .collect::<Result<_, _>>()?;
+    let sources: Vec<String> = saved.iter().map(sources_of).collect();
     let bad = |e: String| Failure::BadInput(anyhow!("merge: {e}"));
     let kind = |s: &Saved| match s {
+        Saved::Replay(_) => "replay",
         Saved::Run(_) => "run",
         Saved::Compare(_) => "compare",
         Saved::Sweep(_) => "sweep",
     };
     let first = kind(&saved[0]);
+    if first == "replay" {
+        return Err(bad(
+            "replays do not merge: each is one day of its own files".into(),
+        ));
+    }
     if let Some(other) = saved.iter().find(|s| kind(s) != first) {
         return Err(bad(format!(
             "all inputs must be {first} summaries, not a {} one",
@@ -424,38 +458,104 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
             .map_err(bad)?,
         ),
     };
-    let (json, files) = files_of(&merged)?;
-    write_outputs(&args.out, json, files)?;
+    let (json, mut files) = files_of(&merged)?;
+    files.push(("merge.md", merge_note(&args.inputs, &sources).into_bytes()));
+    publish(set, json, files)?;
     let (seeds, partial) = match &merged {
         Saved::Run(s) => (s.seeds.len(), s.partial.is_some()),
         Saved::Compare(s) => (s.seeds.len(), s.partial.is_some()),
         Saved::Sweep(s) => (s.seeds.len(), s.partial.is_some()),
+        Saved::Replay(_) => (1, false),
     };
-    println!(
-        "clearsim merge: {} inputs, {seeds} replication(s){} into {}",
-        args.inputs.len(),
-        if partial {
-            " (still partial: some seeds missing)"
-        } else {
-            ""
-        },
-        args.out.display()
-    );
+    if !args.quiet {
+        println!(
+            "clearsim merge: {} inputs, {seeds} replication(s){} into {} (sources in merge.md)",
+            args.inputs.len(),
+            if partial {
+                " (still partial: some seeds missing)"
+            } else {
+                ""
+            },
+            args.out.display()
+        );
+    }
     Ok(())
 }
 
-/// Rebuilds report.md, the CSV tables and report.html from summary.json.
+/// The seeds (and shard, if any) of each input.
+fn sources_of(saved: &Saved) -> String {
+    let (seeds, partial) = match saved {
+        Saved::Run(s) => (&s.seeds, &s.partial),
+        Saved::Compare(s) => (&s.seeds, &s.partial),
+        Saved::Sweep(s) => (&s.seeds, &s.partial),
+        Saved::Replay(_) => return String::new(),
+    };
+    let shard = partial
+        .as_ref()
+        .map_or(String::new(), |p| format!(" (shard {})", p.shard));
+    format!(
+        "seeds {}{shard}",
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// merge.md: what went into a merge. The summary and reports of a complete
+/// merge are byte for byte those one machine would have written, so the
+/// sources are recorded here, beside them.
+fn merge_note(inputs: &[PathBuf], sources: &[String]) -> String {
+    let mut out = String::from(
+        "# Sources of this merge
+
+| input | holds |
+| --- | --- |
+",
+    );
+    for (input, holds) in inputs.iter().zip(sources) {
+        out += &format!(
+            "| `{}` | {holds} |
+",
+            input.display()
+        );
+    }
+    out
+}
+
+/// Rebuilds report.md, the CSV tables and report.html from summary.json,
+/// and republishes the directory as a whole (its other files kept).
 pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
     let saved = read_summary(&args.dir)?;
-    let (_, files) = files_of(&saved)?;
-    let all: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
-    report::write_all_atomic(&args.dir, &all)
-        .with_context(|| format!("{}: cannot write", args.dir.display()))
-        .map_err(Failure::Other)?;
-    println!(
-        "clearsim report: rebuilt {} in {}",
-        files.iter().map(|f| f.0).collect::<Vec<_>>().join(", "),
-        args.dir.display()
-    );
+    let (_, dir) = summary_path(&args.dir);
+    let set = output_set(&dir)?;
+    let (json, files) = files_of(&saved)?;
+    let mut all: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(name, bytes)| (name.to_string(), bytes))
+        .collect();
+    let entries = std::fs::read_dir(&dir)
+        .with_context(|| format!("{}: cannot read", dir.display()))
+        .map_err(Failure::BadInput)?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let regenerated = name == "summary.json"
+            || name == report::output::MARKER
+            || all.iter().any(|(n, _)| *n == name);
+        if regenerated || !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path())
+            .with_context(|| format!("{}: cannot read", entry.path().display()))
+            .map_err(Failure::BadInput)?;
+        all.push((name, bytes));
+    }
+    let names: Vec<&str> = all.iter().map(|f| f.0.as_str()).collect();
+    let listed = names.join(", ");
+    publish(set, json, all)?;
+    if !args.quiet {
+        println!("clearsim report: rebuilt {} in {}", listed, dir.display());
+    }
     Ok(())
 }

@@ -650,6 +650,20 @@ impl Scenario {
     }
 }
 
+/// A file of `[[limit]]` entries alone (for `replay --limits`), in the same
+/// form as a scenario's.
+pub fn load_limits(path: &Path) -> Result<Vec<LimitEntry>, ConfigError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct LimitsFile {
+        limit: Vec<LimitFile>,
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    let file: LimitsFile = toml::from_str(&text).map_err(|e| error(path, e.to_string()))?;
+    limits(path, &file.limit)
+}
+
 fn limits(path: &Path, files: &[LimitFile]) -> Result<Vec<LimitEntry>, ConfigError> {
     let mut out = Vec::with_capacity(files.len());
     for (index, file) in files.iter().enumerate() {

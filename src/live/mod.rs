@@ -281,7 +281,7 @@ pub fn check_accounted(report: &LiveReport) -> Result<(), LiveError> {
 }
 
 /// A scenario made ready for live runs: its city, its stream model and its
-/// gross channel (the config's own, else plain `rtgs`).
+/// gross channel (a config without one is refused).
 pub struct Prepared {
     pub city: crate::workload::city::City,
     pub model: StreamModel,
@@ -298,9 +298,18 @@ impl Prepared {
         let spec = crate::run::channel_specs(scenario, &city)?
             .into_iter()
             .find(ChannelSpec::is_gross)
-            .unwrap_or(ChannelSpec::Rtgs {
-                gridlock_every_ms: None,
-            });
+            .ok_or_else(|| {
+                EngineError::BadChannel(format!(
+                    "live mode settles through the config's gross channel, and {} has none (its channels: {}); add an rtgs channel",
+                    scenario.name,
+                    scenario
+                        .channels
+                        .iter()
+                        .map(|c| format!("{} ({})", c.name, c.spec.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
         Ok(Prepared {
             city,
             model,

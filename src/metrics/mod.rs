@@ -90,7 +90,7 @@ impl DelayRecorder {
 }
 
 /// The summary the contract defines (`summary.json`, required keys).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub payments: u64,
     pub value: i64,

@@ -5,13 +5,11 @@
 pub mod compare;
 pub mod html;
 pub mod output;
+pub mod parquet;
 pub mod run;
+pub mod settlements;
 pub mod sweep;
 pub mod table;
-
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -176,14 +174,158 @@ pub fn figure_frame(figures: &[Figure]) -> Frame {
     }
     frame
 }
+/// The schema of a replay's `summary.json`.
+pub const REPLAY_SCHEMA: &str = "clearsim.replay.v1";
+
 /// `summary.json` of a replay: the contract's keys plus what was run.
-#[derive(Serialize)]
-pub struct ReplaySummaryFile<'a> {
-    pub schema: &'static str,
-    pub strategy: &'a str,
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct ReplaySummaryFile {
+    pub schema: String,
+    pub clearsim_version: String,
+    /// The strategy with its options, or the scenario's channels.
+    pub strategy: String,
     pub day_end: String,
+    pub participants_file: String,
+    pub payments_file: String,
     #[serde(flatten)]
-    pub summary: &'a Summary,
+    pub summary: Summary,
+}
+
+/// report.md and report.html of a replay: what ran, and its figures.
+pub fn replay_files(file: &ReplaySummaryFile) -> ReportFiles {
+    let s = &file.summary;
+    let mut table = Table::new(&["figure", "value"]);
+    let rows: [(&str, String); 14] = [
+        ("payments", crate::format::grouped(i128::from(s.payments))),
+        ("value (yuan)", crate::format::yuan(s.value)),
+        ("settled", crate::format::grouped(i128::from(s.settled))),
+        ("settled value (yuan)", crate::format::yuan(s.settled_value)),
+        ("unsettled", crate::format::grouped(i128::from(s.unsettled))),
+        (
+            "unsettled value (yuan)",
+            crate::format::yuan(s.unsettled_value),
+        ),
+        ("lower bound (yuan)", crate::format::yuan(s.lower_bound)),
+        ("upper bound (yuan)", crate::format::yuan(s.upper_bound)),
+        (
+            "liquidity used (yuan)",
+            crate::format::yuan(s.liquidity_used),
+        ),
+        ("delay indicator", format!("{:.4}", s.delay_indicator)),
+        ("delay p50", millis(s.delay_ms.p50)),
+        ("delay p99", millis(s.delay_ms.p99)),
+        ("delay max", millis(s.delay_ms.max)),
+        ("delay mean", millis(s.delay_ms.mean)),
+    ];
+    for (figure, value) in rows {
+        table.rows.push(vec![figure.to_string(), value]);
+    }
+    let context = vec![
+        format!(
+            "Replay of {} and {} through {}; day end {}.",
+            file.participants_file, file.payments_file, file.strategy, file.day_end
+        ),
+        "Per payment: settlements.csv and settlements.parquet; per participant: balances.csv and balances.parquet.".to_string(),
+        format!(
+            "clearsim {}. Definitions of every figure: {GLOSSARY}.",
+            file.clearsim_version
+        ),
+    ];
+    let markdown = format!(
+        "# clearsim replay\n\n{}\n\n{}",
+        context.join("\n"),
+        table.markdown()
+    );
+    let page = html::page("clearsim replay", &context, None, &[html::table(&table)]);
+    vec![
+        ("report.md", markdown.into_bytes()),
+        ("report.html", page.into_bytes()),
+    ]
+}
+
+/// `settlements.parquet`: one row per payment in input order, times as ms
+/// of the day (null when unsettled).
+pub fn settlements_parquet(day: &Day, settle: &[u32]) -> Result<Vec<u8>, String> {
+    use parquet::{Column, Kind, Value};
+    let payments = &day.payments;
+    let id = |r: usize| Value::Text(payments.id(r));
+    let status = |r: usize| {
+        Value::Text(if settle[r] == UNSETTLED {
+            b"unsettled"
+        } else {
+            b"settled"
+        })
+    };
+    let submit = |r: usize| Value::Int(Some(i64::from(payments.submit[r].ms())));
+    let at = |r: usize| Value::Int((settle[r] != UNSETTLED).then(|| i64::from(settle[r])));
+    let delay = |r: usize| {
+        Value::Int((settle[r] != UNSETTLED).then(|| i64::from(settle[r] - payments.submit[r].ms())))
+    };
+    parquet::table(
+        settle.len(),
+        &[
+            Column {
+                name: "id",
+                kind: Kind::Text,
+                value: &id,
+            },
+            Column {
+                name: "status",
+                kind: Kind::Text,
+                value: &status,
+            },
+            Column {
+                name: "submit_ms",
+                kind: Kind::Int,
+                value: &submit,
+            },
+            Column {
+                name: "settle_ms",
+                kind: Kind::NullableInt,
+                value: &at,
+            },
+            Column {
+                name: "delay_ms",
+                kind: Kind::NullableInt,
+                value: &delay,
+            },
+        ],
+    )
+}
+
+/// `balances.parquet`: one row per participant in index order.
+pub fn balances_parquet(day: &Day, replay: &Replay) -> Result<Vec<u8>, String> {
+    use parquet::{Column, Kind, Value};
+    let p = &day.participants;
+    let id = |i: usize| Value::Text(p.ids[i].as_bytes());
+    let opening = |i: usize| Value::Int(Some(p.opening_fen[i]));
+    let closing = |i: usize| Value::Int(Some(replay.closing_fen[i]));
+    let min = |i: usize| Value::Int(Some(replay.min_balance_fen[i]));
+    parquet::table(
+        p.len(),
+        &[
+            Column {
+                name: "id",
+                kind: Kind::Text,
+                value: &id,
+            },
+            Column {
+                name: "opening_balance_fen",
+                kind: Kind::Int,
+                value: &opening,
+            },
+            Column {
+                name: "closing_balance_fen",
+                kind: Kind::Int,
+                value: &closing,
+            },
+            Column {
+                name: "min_balance_fen",
+                kind: Kind::Int,
+                value: &min,
+            },
+        ],
+    )
 }
 
 /// Formats `settlements.csv`: one row per payment in input row order.
@@ -251,72 +393,4 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, std::io::Error> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     Ok(bytes)
-}
-
-/// Writes several files into `dir` so that none is ever seen half-written:
-/// each goes to a temporary name first, and all are renamed only once all
-/// were written and synced. On error the temporaries are removed.
-pub fn write_all_atomic(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let mut temporaries: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
-    let result = (|| {
-        for (name, bytes) in files {
-            let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-            temporaries.push((temporary.clone(), dir.join(name)));
-            let mut file = fs::File::create(&temporary)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-        }
-        for (temporary, target) in &temporaries {
-            fs::rename(temporary, target)?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for (temporary, _) in &temporaries {
-            let _ = fs::remove_file(temporary);
-        }
-    }
-    result
-}
-
-/// A file written through a temporary name and renamed into place on
-/// [`commit`](AtomicFile::commit); dropped uncommitted, it is removed.
-pub struct AtomicFile {
-    temporary: PathBuf,
-    target: PathBuf,
-    writer: Option<std::io::BufWriter<fs::File>>,
-}
-
-impl AtomicFile {
-    pub fn create(dir: &Path, name: &str) -> std::io::Result<AtomicFile> {
-        fs::create_dir_all(dir)?;
-        let temporary = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let file = fs::File::create(&temporary)?;
-        Ok(AtomicFile {
-            temporary,
-            target: dir.join(name),
-            writer: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
-        })
-    }
-
-    pub fn writer(&mut self) -> &mut impl Write {
-        self.writer.as_mut().expect("open until committed")
-    }
-
-    pub fn commit(mut self) -> std::io::Result<()> {
-        if let Some(writer) = self.writer.take() {
-            let file = writer.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-        }
-        fs::rename(&self.temporary, &self.target)
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if self.writer.is_some() {
-            let _ = fs::remove_file(&self.temporary);
-        }
-    }
 }

@@ -25,8 +25,13 @@ use crate::workload::stream::{StreamModel, TAG_INSTRUMENT};
 use overnight::Overnight;
 use sink::{Layout, RunSink, Untouched};
 
-/// Sees every settlement of a run (tests use it to compare with `replay`).
+/// Sees every customer payment and every settlement of a run, by the key
+/// the scheduler gave it that day (`run --settlements` writes them; tests
+/// compare them with `replay`).
 pub trait Observer {
+    /// The next payment of day `day`'s stream (in the order `generate`
+    /// writes them) was taken with `key`.
+    fn ordered(&mut self, _day: u32, _key: u64, _submit: SimTime) {}
     fn settled(&mut self, _day: u32, _key: u64, _at: SimTime) {}
 }
 
@@ -431,7 +436,8 @@ fn run_day<O: Observer>(
             tag: generated.tag,
         };
         scheduler.advance_to(generated.submit, sink)?;
-        scheduler.arrive(scenario.channel_of[instrument], payment, sink)?;
+        let key = scheduler.arrive(scenario.channel_of[instrument], payment, sink)?;
+        sink.observer.ordered(day, key, generated.submit);
     }
     scheduler.finish(sink)?;
     for flow in sink.channels.iter_mut().chain(sink.flows.iter_mut()) {

@@ -110,10 +110,10 @@ pub fn build(name: &str, options: Options, day_end: SimTime) -> Result<ChannelSp
     if options.gridlock_every_ms == Some(0) {
         return Err(fault("gridlock_every", "the interval must be positive"));
     }
-    if options.max_position_pct.is_some_and(|pct| pct < 100) {
+    if let Some(pct) = options.max_position_pct.filter(|&pct| pct < 100) {
         return Err(fault(
             "max_position_pct",
-            "below 100 (the opening balance must fit)",
+            format!("{pct} is below 100 (the opening balance must fit)"),
         ));
     }
     let cycles = options.cycles.unwrap_or_else(|| vec![day_end]);

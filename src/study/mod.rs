@@ -301,6 +301,23 @@ impl Study<'_> {
             .collect())
     }
 
+    /// One seed of the scenario's own design, seen by `observer` (with
+    /// shocks, the baseline runs too, unobserved).
+    pub fn run_observed<O: crate::run::Observer>(
+        &self,
+        seed: u64,
+        observer: &mut O,
+    ) -> Result<RunRecord, EngineError> {
+        let scenario = self.seeded(None, seed);
+        let result = run(&scenario, self.city, observer)?;
+        let base = if scenario.shocks.is_empty() {
+            None
+        } else {
+            Some(baseline(&scenario, self.city)?)
+        };
+        RunRecord::new(seed, result, base.as_ref()).map_err(EngineError::BadChannel)
+    }
+
     /// `clearsim compare`: every design on every seed's stream.
     pub fn compare(
         &self,

@@ -1,0 +1,553 @@
+//! Outputs an analyst can reuse: numeric CSVs, Parquet, whole output sets,
+//! one grammar across configs, compare and replay, multi-channel replays
+//! that match runs payment by payment, `report` on any output directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn clearsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn refused(output: &Output, fragments: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for fragment in fragments {
+        assert!(stderr.contains(fragment), "{fragment:?} not in {stderr:?}");
+    }
+}
+
+fn path(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+/// A copy of chengdu-2005 without dishonoured cheques, so that a replay of
+/// one of its days (which has no returns) can match the run exactly.
+fn no_returns_config(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string("configs/chengdu-2005.toml").expect("config");
+    let seeds = std::env::current_dir().expect("cwd").join("seeds");
+    let text = text
+        .replace("dishonour_rate = 0.002", "dishonour_rate = 0.0")
+        .replace("../seeds/", &format!("{}/", seeds.display()));
+    let config = dir.join("chengdu.toml");
+    std::fs::write(&config, text).expect("config");
+    config
+}
+
+#[test]
+fn a_generated_day_replayed_through_the_channels_matches_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = no_returns_config(dir.path());
+    let config = config.display().to_string();
+    ok(&clearsim(&[
+        "generate",
+        &config,
+        "--volume",
+        "0.05",
+        "-q",
+        "--out",
+        &path(dir.path(), "day"),
+    ]));
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &path(dir.path(), "day/participants.csv"),
+        "--payments",
+        &path(dir.path(), "day/payments.csv"),
+        "--channels",
+        &config,
+        "-q",
+        "--out",
+        &path(dir.path(), "replay"),
+    ]));
+    ok(&clearsim(&[
+        "run",
+        &config,
+        "--volume",
+        "0.05",
+        "--settlements",
+        "-q",
+        "--out",
+        &path(dir.path(), "run"),
+    ]));
+    let run = std::fs::read_to_string(dir.path().join("run/settlements.csv")).expect("run");
+    let replay =
+        std::fs::read_to_string(dir.path().join("replay/settlements.csv")).expect("replay");
+    let run_rows: Vec<&str> = run
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(',').expect("day,").1)
+        .collect();
+    let replay_rows: Vec<&str> = replay.lines().skip(1).collect();
+    assert!(run_rows.len() > 10_000);
+    assert!(run_rows == replay_rows, "the replay differs from the run");
+    // Cheques, transfers and cards went through three channels.
+    let summary = std::fs::read_to_string(dir.path().join("replay/summary.json")).expect("json");
+    assert!(summary.contains("cheque-exchange") && summary.contains("card-net"));
+    // A payment whose instrument no channel takes is refused, by row.
+    let payments = std::fs::read_to_string(dir.path().join("day/payments.csv")).expect("day");
+    let bad = payments.replacen(",cheque\n", ",telegraph\n", 1);
+    std::fs::write(dir.path().join("bad.csv"), bad).expect("write");
+    refused(
+        &clearsim(&[
+            "replay",
+            "--participants",
+            &path(dir.path(), "day/participants.csv"),
+            "--payments",
+            &path(dir.path(), "bad.csv"),
+            "--channels",
+            &config,
+            "--out",
+            &path(dir.path(), "bad"),
+        ]),
+        &["bad.csv", "row", "instrument", "telegraph"],
+    );
+}
+
+const PARTICIPANTS: &str =
+    "id,name,category,opening_balance,credit_limit\nA,,,100,0\nB,,,50,0\nC,,,0,0\n";
+const PAYMENTS: &str = "id,submit,sender,receiver,amount\np1,09:00:00,A,B,120\np2,09:30:00,B,C,80\np3,10:00:00,C,A,60\np4,10:30:00,B,A,30\n";
+
+#[test]
+fn replay_runs_every_strategy_compare_can() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("p.csv"), PARTICIPANTS).expect("write");
+    std::fs::write(dir.path().join("x.csv"), PAYMENTS).expect("write");
+    std::fs::write(
+        dir.path().join("limits.toml"),
+        "[[limit]]\nparticipant = \"*\"\nlimit_yuan = 0.5\n",
+    )
+    .expect("write");
+    let day = clearsim::input::Day::parse(
+        "p.csv",
+        PARTICIPANTS.as_bytes(),
+        "x.csv",
+        PAYMENTS.as_bytes(),
+        clearsim::time::SimTime::DEFAULT_DAY_END,
+    )
+    .expect("valid");
+    for (compact, flags) in [
+        ("rtgs+bypass", &["--strategy", "rtgs+bypass"][..]),
+        (
+            "rtgs+offset+gridlock:1h",
+            &["--strategy", "rtgs+offset", "--gridlock-every", "1h"],
+        ),
+        (
+            "chips+max=300:30m",
+            &[
+                "--strategy",
+                "chips",
+                "--max-position-pct",
+                "300",
+                "--gridlock-every",
+                "30m",
+            ],
+        ),
+        (
+            "dns+latest+fund=0.4yuan:10:00,12:00",
+            &[
+                "--strategy",
+                "dns",
+                "--unwind",
+                "latest",
+                "--guarantee-fund",
+                "40fen",
+                "--cycles",
+                "10:00,12:00",
+            ],
+        ),
+        (
+            "bilateral:hourly",
+            &["--strategy", "bilateral", "--cycles", "hourly"],
+        ),
+    ] {
+        let out = path(dir.path(), "out");
+        let p = path(dir.path(), "p.csv");
+        let x = path(dir.path(), "x.csv");
+        let mut args = vec![
+            "replay",
+            "--participants",
+            &p,
+            "--payments",
+            &x,
+            "-q",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(flags);
+        ok(&clearsim(&args));
+        // The same settlements as the engine gives the compact form.
+        let spec = clearsim::strategy::grammar::parse_strategy(compact, day.day_end)
+            .expect("compact form")
+            .spec;
+        let expected = clearsim::replay::replay(&day, &spec).expect("replays");
+        let written = std::fs::read_to_string(dir.path().join("out/settlements.csv")).expect("csv");
+        let settled = written
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains(",settled,"))
+            .count();
+        let count = expected
+            .settle
+            .iter()
+            .filter(|&&t| t != clearsim::metrics::UNSETTLED)
+            .count();
+        assert_eq!(settled, count, "{compact}");
+    }
+    // Sender limits from a file: 0.5 yuan = 50 fen multilateral.
+    let out = path(dir.path(), "limited");
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &path(dir.path(), "p.csv"),
+        "--payments",
+        &path(dir.path(), "x.csv"),
+        "--strategy",
+        "rtgs+limits",
+        "--limits",
+        &path(dir.path(), "limits.toml"),
+        "-q",
+        "--out",
+        &out,
+    ]));
+    let limited = std::fs::read_to_string(dir.path().join("limited/settlements.csv")).expect("csv");
+    // A pays B 120: beyond its limit of 50 until it has received; so p1
+    // waits for p3 (C → A 60, which needs p2 first).
+    assert!(
+        limited.contains("p1,unsettled") || limited.contains("p1,settled,10:"),
+        "{limited}"
+    );
+}
+
+#[test]
+fn parquet_and_csv_hold_plain_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("p.csv"), PARTICIPANTS).expect("write");
+    std::fs::write(dir.path().join("x.csv"), PAYMENTS).expect("write");
+    let out = dir.path().join("replay");
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &path(dir.path(), "p.csv"),
+        "--payments",
+        &path(dir.path(), "x.csv"),
+        "-q",
+        "--out",
+        &out.display().to_string(),
+    ]));
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file = std::fs::File::open(out.join("settlements.parquet")).expect("parquet");
+    let reader = SerializedFileReader::new(file).expect("a Parquet file");
+    let schema: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
+    assert_eq!(
+        schema,
+        ["id", "status", "submit_ms", "settle_ms", "delay_ms"]
+    );
+    let rows: Vec<String> = reader
+        .get_row_iter(None)
+        .expect("rows")
+        .map(|r| r.expect("row").to_string())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert!(
+        rows[0].contains("id: \"p1\"") && rows[0].contains("submit_ms: 32400000"),
+        "{rows:?}"
+    );
+    // Every CSV of run, compare and sweep: numbers in numeric columns.
+    let studies: [&[&str]; 3] = [
+        &["run", "configs/chengdu-2005.toml", "--volume", "0.02", "-q"],
+        &[
+            "compare",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.05",
+            "--replications",
+            "2",
+            "-q",
+        ],
+        &[
+            "sweep",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.05",
+            "--steps",
+            "3",
+            "-q",
+        ],
+    ];
+    for (s, study) in studies.iter().enumerate() {
+        let out = path(dir.path(), &format!("study{s}"));
+        ok(&clearsim(&[*study, &["--out", &out]].concat()));
+        for entry in std::fs::read_dir(&out).expect("dir") {
+            let entry = entry.expect("entry");
+            if entry.path().extension().is_none_or(|e| e != "csv") {
+                continue;
+            }
+            let mut reader = csv::Reader::from_path(entry.path()).expect("csv");
+            let header: Vec<String> = reader
+                .headers()
+                .expect("header")
+                .iter()
+                .map(String::from)
+                .collect();
+            for record in reader.records() {
+                let record = record.expect("record");
+                for (column, cell) in header.iter().zip(record.iter()) {
+                    let numeric = column.ends_with("_fen")
+                        || column.ends_with("_ms")
+                        || column.ends_with("_share")
+                        || [
+                            "payments",
+                            "settled",
+                            "unsettled",
+                            "seed",
+                            "day",
+                            "level",
+                            "delay_indicator",
+                        ]
+                        .contains(&column.as_str());
+                    if numeric && !cell.is_empty() {
+                        assert!(
+                            cell.parse::<f64>().is_ok(),
+                            "{}: {column} = {cell:?} is not a number",
+                            entry.path().display()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn output_sets_are_whole_and_only_replace_clearsim_directories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = path(dir.path(), "out");
+    // A run, then a compare into the same directory: nothing of the run
+    // is left (no stale channels.csv beside compare.csv).
+    ok(&clearsim(&[
+        "run",
+        "configs/netting-compare.toml",
+        "--volume",
+        "0.05",
+        "-q",
+        "--out",
+        &out,
+    ]));
+    assert!(dir.path().join("out/channels.csv").exists());
+    ok(&clearsim(&[
+        "compare",
+        "configs/netting-compare.toml",
+        "--volume",
+        "0.05",
+        "--strategies",
+        "rtgs",
+        "-q",
+        "--out",
+        &out,
+    ]));
+    assert!(dir.path().join("out/compare.csv").exists());
+    assert!(
+        !dir.path().join("out/channels.csv").exists(),
+        "a stale file of the run"
+    );
+    // Nothing but the set beside it.
+    let beside: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, ["out"]);
+    // --out on a file, or on a directory of something else: refused before
+    // any work, exit 2, and left as it was.
+    std::fs::write(dir.path().join("file"), "mine").expect("write");
+    refused(
+        &clearsim(&[
+            "sweep",
+            "configs/chengdu-2010.toml",
+            "--out",
+            &path(dir.path(), "file"),
+        ]),
+        &["--out", "not a directory"],
+    );
+    std::fs::create_dir(dir.path().join("mine")).expect("dir");
+    std::fs::write(dir.path().join("mine/notes.txt"), "keep").expect("write");
+    refused(
+        &clearsim(&[
+            "run",
+            "configs/netting-compare.toml",
+            "--out",
+            &path(dir.path(), "mine"),
+        ]),
+        &["not a clearsim output directory"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine/notes.txt")).expect("kept"),
+        "keep"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("file")).expect("kept"),
+        "mine"
+    );
+    // A staging directory left by a killed run is cleaned on the next start.
+    let stale = dir.path().join(".out.tmp-999999999-0-0");
+    std::fs::create_dir(&stale).expect("stale");
+    ok(&clearsim(&[
+        "run",
+        "configs/netting-compare.toml",
+        "--volume",
+        "0.05",
+        "-q",
+        "--out",
+        &out,
+    ]));
+    assert!(
+        !stale.exists(),
+        "the stale staging directory is still there"
+    );
+}
+
+#[test]
+fn report_works_on_every_output_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("p.csv"), PARTICIPANTS).expect("write");
+    std::fs::write(dir.path().join("x.csv"), PAYMENTS).expect("write");
+    let replay = path(dir.path(), "replay");
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &path(dir.path(), "p.csv"),
+        "--payments",
+        &path(dir.path(), "x.csv"),
+        "-q",
+        "--out",
+        &replay,
+    ]));
+    let settlements = std::fs::read(dir.path().join("replay/settlements.csv")).expect("csv");
+    std::fs::remove_file(dir.path().join("replay/report.html")).expect("remove");
+    // On the directory, and on its summary.json.
+    ok(&clearsim(&["report", &replay, "-q"]));
+    assert!(dir.path().join("replay/report.html").exists());
+    ok(&clearsim(&[
+        "report",
+        &path(dir.path(), "replay/summary.json"),
+        "-q",
+    ]));
+    assert_eq!(
+        std::fs::read(dir.path().join("replay/settlements.csv")).expect("kept"),
+        settlements
+    );
+    let report = std::fs::read_to_string(dir.path().join("replay/report.md")).expect("md");
+    assert!(report.contains("clearsim 0.1.0") && report.contains("glossary"));
+    refused(
+        &clearsim(&["report", &path(dir.path(), "nothing")]),
+        &["cannot read"],
+    );
+}
+
+#[test]
+fn every_command_is_quiet_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = |n: &str| path(dir.path(), n);
+    for args in [
+        vec![
+            "generate",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.01",
+            "-q",
+            "--out",
+            &out("g"),
+        ],
+        vec![
+            "run",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.01",
+            "-q",
+            "--out",
+            &out("r"),
+        ],
+        vec![
+            "run",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.01",
+            "--seed",
+            "9",
+            "-q",
+            "--out",
+            &out("r2"),
+        ],
+        vec![
+            "compare",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.01",
+            "--strategies",
+            "rtgs",
+            "-q",
+            "--out",
+            &out("c"),
+        ],
+        vec![
+            "sweep",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.01",
+            "--steps",
+            "2",
+            "-q",
+            "--out",
+            &out("s"),
+        ],
+        vec!["merge", &out("r"), &out("r2"), "-q", "--out", &out("m")],
+        vec!["report", &out("r"), "-q"],
+    ] {
+        let stdout = ok(&clearsim(&args));
+        assert!(stdout.is_empty(), "{args:?} printed {stdout:?}");
+    }
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &path(dir.path(), "g/participants.csv"),
+        "--payments",
+        &path(dir.path(), "g/payments.csv"),
+        "--cycles",
+        "12:00,16:00",
+        "--strategy",
+        "dns",
+        "-q",
+        "--out",
+        &out("p"),
+    ]))
+    .is_empty()
+    .then_some(())
+    .expect("quiet replay");
+}
+
+#[test]
+fn live_refuses_a_config_without_gross_settlement() {
+    refused(
+        &clearsim(&["live", "configs/netting-compare.toml", "--duration", "1s"]),
+        &["gross channel", "netting-compare"],
+    );
+}

@@ -223,11 +223,13 @@ fn bad_strategies_and_ranges_are_rejected() {
     }
 }
 
-/// Renders report.html in headless Chromium to a PNG and checks it: not
-/// blank, the charts in the DOM, nothing on the console. Needs Debian's
-/// `chromium`, which `.ci/run` installs and then requires (it sets
-/// CLEARSIM_REQUIRE_BROWSER=1); on a machine without a browser the test says
-/// so and checks nothing.
+/// Renders the report pages of a run, a compare and a sweep in headless
+/// Chromium at 1,280 px and checks each: not blank; nothing drawn in the
+/// page's right margin (everything fits 1,280 px, wide tables scroll in
+/// their box); the headline and every chart in the DOM; nothing on the
+/// console. Needs Debian's `chromium`, which `.ci/run` installs and then
+/// requires (it sets CLEARSIM_REQUIRE_BROWSER=1); on a machine without a
+/// browser the test says so and checks nothing.
 #[test]
 fn html_report_renders_in_a_real_browser() {
     let found = ["chromium", "chromium-browser", "google-chrome"]
@@ -249,10 +251,46 @@ fn html_report_renders_in_a_real_browser() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    compare_into(dir.path(), "2");
-    let page = format!("file://{}", dir.path().join("report.html").display());
-    let profile = dir.path().join("profile");
-    let png = dir.path().join("report.png");
+    let out = |n: &str| dir.path().join(n).display().to_string();
+    ok(&clearsim(&["run", "configs/chengdu-2005.toml", "--volume", "0.05", "-q", "--out", &out("run")]));
+    compare_into(&dir.path().join("compare"), "2");
+    ok(&clearsim(&[
+        "compare",
+        "configs/chengdu-2005.toml",
+        "--volume",
+        "0.05",
+        "--strategies",
+        "design;rtgs;dns:hourly",
+        "--replications",
+        "3",
+        "-q",
+        "--out",
+        &out("chengdu"),
+    ]));
+    ok(&clearsim(&[
+        "sweep",
+        "configs/netting-compare.toml",
+        "--volume",
+        "0.05",
+        "--steps",
+        "3",
+        "--strategies",
+        "rtgs;dns:hourly",
+        "--replications",
+        "3",
+        "-q",
+        "--out",
+        &out("sweep"),
+    ]));
+    // (page, headline expected, charts at least)
+    for (page, headline, charts) in [("run", true, 5), ("compare", false, 4), ("chengdu", true, 5), ("sweep", false, 2)] {
+        check_page(browser, &dir.path().join(page), headline, charts);
+    }
+}
+
+fn check_page(browser: &str, dir: &Path, headline: bool, charts: usize) {
+    let page = format!("file://{}", dir.join("report.html").display());
+    let png = dir.join("report.png");
     let flags = [
         "--headless",
         "--no-sandbox",
@@ -266,12 +304,8 @@ fn html_report_renders_in_a_real_browser() {
     ];
     let output = Command::new(browser)
         .args(flags)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args([
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1000,1400",
-        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .args(["--enable-logging=stderr", "--v=0", "--window-size=1280,2400"])
         .arg(format!("--screenshot={}", png.display()))
         .arg(&page)
         .output()
@@ -289,33 +323,38 @@ fn html_report_renders_in_a_real_browser() {
     let info = reader.next_frame(&mut pixels).expect("frame");
     let bytes = &pixels[..info.buffer_size()];
     let channels = info.color_type.samples();
-    let coloured = bytes
-        .chunks(channels)
-        .filter(|p| p[..3].iter().any(|&c| c < 200))
+    let width = info.width as usize;
+    assert_eq!(width, 1280);
+    let inked = |p: &[u8]| p[..3].iter().any(|&c| c < 200);
+    let coloured = bytes.chunks(channels).filter(|p| inked(p)).count();
+    assert!(coloured > 5_000, "{}: the page looks blank", dir.display());
+    // The right margin (the last 24 px of every row) stays empty: the page
+    // fits 1,280 px.
+    let row_bytes = width * channels;
+    let spilled = bytes
+        .chunks(row_bytes)
+        .filter(|row| row[(width - 24) * channels..].chunks(channels).any(inked))
         .count();
-    assert!(
-        coloured > 5_000,
-        "the page looks blank: {coloured} non-white pixels"
-    );
-    // Chart series drawn in colour (blue of the first series).
+    assert_eq!(spilled, 0, "{}: something is drawn past 1,256 px", dir.display());
+    // Chart series drawn in colour (the blue of the first series).
     let blue = bytes
         .chunks(channels)
-        .filter(|p| p[2] > 150 && p[0] < 80)
+        .filter(|p| p[2] > 140 && p[0] < 110 && p[1] < 150)
         .count();
-    assert!(blue > 100, "no chart lines visible: {blue}");
+    assert!(blue > 100, "{}: no chart lines visible: {blue}", dir.display());
     let dom = Command::new(browser)
         .args(flags)
-        .arg(format!(
-            "--user-data-dir={}",
-            dir.path().join("profile2").display()
-        ))
+        .arg(format!("--user-data-dir={}", dir.join("profile2").display()))
         .arg("--dump-dom")
         .arg(&page)
         .output()
         .expect("browser runs");
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom.contains("<svg") && dom.matches("class=\"series\"").count() >= 5,
-        "charts missing from the DOM"
-    );
+    let figures = dom.matches("<figure class=\"chart\"").count();
+    assert!(figures >= charts, "{}: {figures} charts, expected {charts}", dir.display());
+    assert_eq!(dom.matches("<svg").count() >= figures, true);
+    assert!(dom.contains("class=\"context\"") && dom.contains("clearsim 0.1.0"));
+    if headline {
+        assert!(dom.contains("id=\"headline\""), "{}: no headline", dir.display());
+    }
 }

@@ -252,7 +252,15 @@ fn html_report_renders_in_a_real_browser() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let out = |n: &str| dir.path().join(n).display().to_string();
-    ok(&clearsim(&["run", "configs/chengdu-2005.toml", "--volume", "0.05", "-q", "--out", &out("run")]));
+    ok(&clearsim(&[
+        "run",
+        "configs/chengdu-2005.toml",
+        "--volume",
+        "0.05",
+        "-q",
+        "--out",
+        &out("run"),
+    ]));
     compare_into(&dir.path().join("compare"), "2");
     ok(&clearsim(&[
         "compare",
@@ -283,7 +291,12 @@ fn html_report_renders_in_a_real_browser() {
         &out("sweep"),
     ]));
     // (page, headline expected, charts at least)
-    for (page, headline, charts) in [("run", true, 5), ("compare", false, 4), ("chengdu", true, 5), ("sweep", false, 2)] {
+    for (page, headline, charts) in [
+        ("run", true, 5),
+        ("compare", false, 4),
+        ("chengdu", true, 5),
+        ("sweep", false, 2),
+    ] {
         check_page(browser, &dir.path().join(page), headline, charts);
     }
 }
@@ -305,7 +318,11 @@ fn check_page(browser: &str, dir: &Path, headline: bool, charts: usize) {
     let output = Command::new(browser)
         .args(flags)
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .args(["--enable-logging=stderr", "--v=0", "--window-size=1280,2400"])
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1280,2400",
+        ])
         .arg(format!("--screenshot={}", png.display()))
         .arg(&page)
         .output()
@@ -335,26 +352,51 @@ fn check_page(browser: &str, dir: &Path, headline: bool, charts: usize) {
         .chunks(row_bytes)
         .filter(|row| row[(width - 24) * channels..].chunks(channels).any(inked))
         .count();
-    assert_eq!(spilled, 0, "{}: something is drawn past 1,256 px", dir.display());
+    assert_eq!(
+        spilled,
+        0,
+        "{}: something is drawn past 1,256 px",
+        dir.display()
+    );
     // Chart series drawn in colour (the blue of the first series).
     let blue = bytes
         .chunks(channels)
         .filter(|p| p[2] > 140 && p[0] < 110 && p[1] < 150)
         .count();
-    assert!(blue > 100, "{}: no chart lines visible: {blue}", dir.display());
+    assert!(
+        blue > 100,
+        "{}: no chart lines visible: {blue}",
+        dir.display()
+    );
     let dom = Command::new(browser)
         .args(flags)
-        .arg(format!("--user-data-dir={}", dir.join("profile2").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join("profile2").display()
+        ))
         .arg("--dump-dom")
         .arg(&page)
         .output()
         .expect("browser runs");
     let dom = String::from_utf8_lossy(&dom.stdout);
     let figures = dom.matches("<figure class=\"chart\"").count();
-    assert!(figures >= charts, "{}: {figures} charts, expected {charts}", dir.display());
-    assert_eq!(dom.matches("<svg").count() >= figures, true);
+    assert!(
+        figures >= charts,
+        "{}: {figures} charts, expected {charts}",
+        dir.display()
+    );
+    let svgs = dom.matches("<svg").count();
+    assert!(
+        svgs >= figures,
+        "{}: {svgs} svg for {figures} charts",
+        dir.display()
+    );
     assert!(dom.contains("class=\"context\"") && dom.contains("clearsim 0.1.0"));
     if headline {
-        assert!(dom.contains("id=\"headline\""), "{}: no headline", dir.display());
+        assert!(
+            dom.contains("id=\"headline\""),
+            "{}: no headline",
+            dir.display()
+        );
     }
 }

@@ -167,7 +167,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
             &summary.study,
             &summary.seeds,
             summary.partial.as_ref(),
-            &format!("{} designs compared", designs.len()),
+            &format!("{} compared", report::count_of(designs.len(), "design")),
         ) {
             println!("{line}");
         }

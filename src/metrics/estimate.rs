@@ -73,9 +73,36 @@ pub fn t_975(df: u32) -> f64 {
     }
 }
 
-/// Mean and 95 % interval of `values`, summed in the order given (callers
-/// pass them in seed order, so the bits do not depend on scheduling).
+/// Where a figure can lie: a share in [0, 1], an amount or a time from 0
+/// up. A t interval is symmetric, so for a figure near its edge (unsettled
+/// value near 0, settled share near 100 %) it would reach values the
+/// figure cannot take; such an interval is cut at the edge.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Range {
+    Any,
+    NonNegative,
+    Share,
+}
+
+impl Range {
+    fn clamp(self, x: f64) -> f64 {
+        match self {
+            Range::Any => x,
+            Range::NonNegative => x.max(0.0),
+            Range::Share => x.clamp(0.0, 1.0),
+        }
+    }
+}
+
+/// Mean and 95 % interval of `values`, which may be of any sign.
 pub fn estimate(values: &[f64]) -> Estimate {
+    estimate_within(values, Range::Any)
+}
+
+/// Mean and 95 % interval of `values`, the interval cut to `range`.
+/// Values are summed in the order given (callers pass them in seed order,
+/// so the bits do not depend on scheduling).
+pub fn estimate_within(values: &[f64], range: Range) -> Estimate {
     let n = values.len();
     if n == 0 {
         return Estimate {
@@ -89,7 +116,7 @@ pub fn estimate(values: &[f64]) -> Estimate {
         let squares: f64 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
         let sd = (squares / (n - 1) as f64).sqrt();
         let half = t_975((n - 1) as u32) * sd / (n as f64).sqrt();
-        [mean - half, mean + half]
+        [range.clamp(mean - half), range.clamp(mean + half)]
     });
     Estimate {
         mean,
@@ -112,6 +139,19 @@ mod tests {
         assert!((2.0 - low - (high - 2.0)).abs() < 1e-12);
         assert_eq!(estimate(&[5.0]).ci95, None);
         assert_eq!(estimate(&[4.0, 4.0, 4.0]).ci95, Some([4.0, 4.0]));
+    }
+
+    #[test]
+    fn intervals_stop_at_the_edge_of_the_range() {
+        // 0, 0, 3: mean 1, s = √3, half-width 4.3027 > 1, so the low end
+        // would be negative.
+        let free = estimate(&[0.0, 0.0, 3.0]).ci95.expect("n = 3");
+        assert!(free[0] < 0.0);
+        let cut = estimate_within(&[0.0, 0.0, 3.0], Range::NonNegative);
+        assert_eq!(cut.ci95.expect("n = 3"), [0.0, free[1]]);
+        let share = estimate_within(&[1.0, 1.0, 0.97], Range::Share);
+        let [low, high] = share.ci95.expect("n = 3");
+        assert!(low < 0.99 && high == 1.0);
     }
 
     #[test]

@@ -178,7 +178,10 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
         study,
         &summary.seeds,
         summary.partial.as_ref(),
-        &format!("{} designs compared", summary.designs.len()),
+        &format!(
+            "{} compared",
+            super::count_of(summary.designs.len(), "design")
+        ),
     );
     let design_note = "Every design sees the same customer stream on each seed (common random numbers): each payment, its time, amount and counterparties, and which cheques are dishonoured, depend only on scenario, seed and day. Differences between designs are therefore paired per seed; their mean and 95 % interval are in the paired table. `design` is the scenario's own channels; every other design routes all instruments to one channel of that strategy.";
     let headline = headline(summary);

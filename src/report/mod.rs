@@ -52,11 +52,11 @@ pub fn context_lines(
     };
     let mut lines = vec![
         format!(
-            "Scenario {} ({} participants), {what}; {seeds_text}; {} business day(s) per replication, day end {}.",
+            "Scenario {} ({} participants), {what}; {seeds_text}; {} per replication, day end {}.",
             study.scenario,
             study.participant_ids.len(),
-            study.days,
-            study.day_end
+            count_of(study.days as usize, "business day"),
+            short_clock(&study.day_end)
         ),
         format!(
             "Channels of the scenario's design: {}.",
@@ -106,6 +106,25 @@ pub fn show_value(metric: &str, value: f64) -> String {
     match text.strip_prefix('-') {
         Some(rest) => format!("−{rest}"),
         None => text,
+    }
+}
+
+/// `17:00:00.000` as `17:00`, `16:30:15.000` as `16:30:15`: the shortest
+/// exact form.
+fn short_clock(text: &str) -> &str {
+    let text = text.strip_suffix(".000").unwrap_or(text);
+    match text.strip_suffix(":00") {
+        Some(hhmm) if hhmm.len() == 5 => hhmm,
+        _ => text,
+    }
+}
+
+/// "1 design", "3 designs".
+pub fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -117,8 +117,8 @@ pub fn sweep_files(summary: &SweepSummary) -> ReportFiles {
         &summary.seeds,
         summary.partial.as_ref(),
         &format!(
-            "{} designs swept over {} liquidity levels",
-            summary.designs.len(),
+            "{} swept over {} liquidity levels",
+            super::count_of(summary.designs.len(), "design"),
             summary.levels.len()
         ),
     );

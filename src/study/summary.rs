@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::record::{CompareRecord, RunRecord, SweepRecord, pooled};
 use crate::engine::EventCounts;
-use crate::metrics::estimate::{Estimate, estimate};
+use crate::metrics::estimate::{Estimate, Range, estimate_within};
 use crate::metrics::flow::FlowReport;
 use crate::run::DayReport;
 
@@ -194,7 +194,11 @@ fn record_figures(
 
 /// Estimates over records of the same figures (same flows and metrics, in
 /// the same order, one list per record in seed order).
-fn estimates(per_record: &[Vec<(String, String, f64)>]) -> Result<Vec<Figure>, String> {
+/// `differences` says the values are paired differences, of any sign.
+fn estimates(
+    per_record: &[Vec<(String, String, f64)>],
+    differences: bool,
+) -> Result<Vec<Figure>, String> {
     let Some(first) = per_record.first() else {
         return Ok(Vec::new());
     };
@@ -214,10 +218,23 @@ fn estimates(per_record: &[Vec<(String, String, f64)>]) -> Result<Vec<Figure>, S
             versus: String::new(),
             flow: flow.clone(),
             metric: metric.clone(),
-            estimate: estimate(&values),
+            estimate: estimate_within(&values, figure_range(metric, differences)),
         });
     }
     Ok(out)
+}
+
+/// Where a figure can lie (see `Range`): differences and knock-ons may
+/// take either sign.
+fn figure_range(metric: &str, differences: bool) -> Range {
+    if differences || metric.contains("difference") || metric.starts_with("knock_on") {
+        Range::Any
+    } else if metric.ends_with("_share") || metric == "delay_indicator" || metric == "netting_ratio"
+    {
+        Range::Share
+    } else {
+        Range::NonNegative
+    }
 }
 
 /// Records in ascending seed order, none twice.
@@ -326,7 +343,7 @@ impl RunSummary {
             all,
             per_day,
             per_participant,
-            headline: estimates(&figures)?,
+            headline: estimates(&figures, false)?,
             replications: records,
             study,
         })
@@ -517,7 +534,7 @@ impl CompareSummary {
         let mut headline = Vec::new();
         let mut paired = Vec::new();
         for (d, name) in designs.iter().enumerate() {
-            for mut figure in estimates(&per_design[d])? {
+            for mut figure in estimates(&per_design[d], false)? {
                 figure.design = name.clone();
                 headline.push(figure);
             }
@@ -534,7 +551,7 @@ impl CompareSummary {
                         .collect()
                 })
                 .collect();
-            for mut figure in estimates(&differences)? {
+            for mut figure in estimates(&differences, true)? {
                 figure.design = name.clone();
                 figure.versus = designs[0].clone();
                 paired.push(figure);
@@ -698,8 +715,16 @@ impl SweepSummary {
         if !records.iter().all(shaped) {
             return Err("a replication does not match the sweep's levels and designs".into());
         }
-        let over =
-            |f: &dyn Fn(&SweepRecord) -> f64| estimate(&records.iter().map(f).collect::<Vec<_>>());
+        // Every sweep figure is an amount or a share, so none is below 0.
+        let over = |f: &dyn Fn(&SweepRecord) -> f64| {
+            estimate_within(
+                &records.iter().map(f).collect::<Vec<_>>(),
+                Range::NonNegative,
+            )
+        };
+        let share = |f: &dyn Fn(&SweepRecord) -> f64| {
+            estimate_within(&records.iter().map(f).collect::<Vec<_>>(), Range::Share)
+        };
         let bounds = designs
             .iter()
             .enumerate()
@@ -722,9 +747,9 @@ impl SweepSummary {
                         SweepStat {
                             design: name.clone(),
                             liquidity_fen: over(&|r| cell(r).liquidity_fen as f64),
-                            delay_indicator: over(&|r| cell(r).delay_indicator),
+                            delay_indicator: share(&|r| cell(r).delay_indicator),
                             unsettled_value_fen: over(&|r| cell(r).unsettled_value_fen as f64),
-                            settled_value_share: over(&|r| {
+                            settled_value_share: share(&|r| {
                                 let c = cell(r);
                                 if c.value_fen == 0 {
                                     1.0

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clearsim::config::Scenario;
-use clearsim::run::{NoObserver, run, stream_model, volume_of_day};
+use clearsim::run::{NoObserver, run, stream_model};
 use clearsim::workload::city::build_city;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -30,7 +30,7 @@ fn generation(c: &mut Criterion) {
     group.bench_function("throughput_toml_one_day", |b| {
         b.iter(|| {
             let mut value = 0i64;
-            for payment in model.day(scenario.seed, 0, volume_of_day(&scenario, 0)) {
+            for payment in model.day(scenario.seed, 0, scenario.volume_of_day(0)) {
                 value = value.wrapping_add(payment.amount_fen);
             }
             black_box(value)

@@ -2,36 +2,11 @@
 //! one grammar across configs, compare and replay, multi-channel replays
 //! that match runs payment by payment, `report` on any output directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn clearsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn ok(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn refused(output: &Output, fragments: &[&str]) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    for fragment in fragments {
-        assert!(stderr.contains(fragment), "{fragment:?} not in {stderr:?}");
-    }
-}
-
-fn path(dir: &Path, name: &str) -> String {
-    dir.join(name).display().to_string()
-}
+use common::cli::{clearsim, ok, path, refused};
 
 /// A copy of chengdu-2005 without dishonoured cheques, so that a replay of
 /// one of its days (which has no returns) can match the run exactly.

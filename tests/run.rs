@@ -330,8 +330,8 @@ fn config_errors_name_the_file_and_field() {
 
 #[test]
 fn extreme_but_valid_configs_run_without_panicking() {
-    // Concentration so high that size^c underflows for all but the largest
-    // bank, amounts far beyond any real payment (clamped to 10^13 fen), and
+    // Every bound at its limit (docs/config.md): the highest concentration,
+    // amounts far beyond any real payment (clamped to 10^13 fen), and
     // liquidity far beyond any need (clamped per bank).
     let text = r#"
 seed = 9
@@ -342,8 +342,8 @@ opening_share = 1e12
 [[instrument]]
 name = "p"
 daily_count = 5000
-amount = { median_yuan = 1e12, sigma = 3.0, tail_share = 0.5, tail_alpha = 1.01 }
-concentration = 1000
+amount = { median_yuan = 1e11, sigma = 5.0, tail_share = 0.5, tail_alpha = 1.01, tail_min_yuan = 1e11 }
+concentration = 10
 [[channel]]
 name = "c"
 strategy = "dns"

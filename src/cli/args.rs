@@ -135,6 +135,9 @@ pub fn load(
     if let Some(volume) = volume {
         scenario.scale_volume(volume);
     }
+    scenario
+        .check_volume()
+        .map_err(|e| Failure::BadInput(anyhow::anyhow!("{}: {e}", path.display())))?;
     Ok(scenario)
 }
 

@@ -197,7 +197,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             &mut file,
             b"id,submit,sender,receiver,amount,priority,instrument\n",
         )?;
-        for generated in model.day(scenario.seed, day, run::volume_of_day(&scenario, day)) {
+        for generated in model.day(scenario.seed, day, scenario.volume_of_day(day)) {
             line.clear();
             line.push(b'P');
             line.extend_from_slice(number.format(count).as_bytes());
@@ -239,20 +239,24 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
 
 /// `participants.csv` of a city (names and categories have no commas).
 pub fn participants_csv(city: &City) -> Vec<u8> {
-    let mut out = b"id,name,category,opening_balance,credit_limit\n".to_vec();
-    for i in 0..city.len() {
-        let name = city.names[i].replace(',', " ");
-        out.extend_from_slice(
-            format!(
-                "{},{},{},{},{}\n",
-                city.ids[i],
-                name,
-                city.categories[i],
-                city.opening_fen[i],
-                city.credit_limit_fen[i]
-            )
-            .as_bytes(),
-        );
+    // Names are free text: the csv writer quotes commas, quotes and line
+    // breaks, as replay's reader expects. Ids follow the id rule already.
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let rows = std::iter::once(
+        ["id", "name", "category", "opening_balance", "credit_limit"].map(String::from),
+    )
+    .chain((0..city.len()).map(|i| {
+        [
+            city.ids[i].clone(),
+            city.names[i].clone(),
+            city.categories[i].clone(),
+            city.opening_fen[i].to_string(),
+            city.credit_limit_fen[i].to_string(),
+        ]
+    }));
+    for row in rows {
+        // Writing into a Vec cannot fail.
+        let _ = writer.write_record(&row);
     }
-    out
+    writer.into_inner().unwrap_or_default()
 }

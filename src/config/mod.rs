@@ -283,6 +283,22 @@ pub enum Population {
     Synthetic { n: u32, size_exponent: f64 },
 }
 
+impl Population {
+    /// Every participant's id, in index order.
+    pub fn participant_ids(&self) -> Vec<String> {
+        match self {
+            Population::Roster { categories, .. } => categories
+                .iter()
+                .flat_map(|c| (0..c.count as usize).map(|k| c.member_id(k)))
+                .collect(),
+            Population::Synthetic { n, .. } => {
+                let width = n.to_string().len();
+                (1..=*n).map(|k| format!("B{k:0width$}")).collect()
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Category {
     pub id: String,
@@ -290,6 +306,17 @@ pub struct Category {
     pub count: u32,
     pub deposit_share: f64,
     pub members: Vec<String>,
+}
+
+impl Category {
+    /// The id of the category's `k`-th participant (0-based): its named
+    /// member, else `<category id>-<k+1>`.
+    pub fn member_id(&self, k: usize) -> String {
+        self.members
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| format!("{}-{}", self.id, k + 1))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -311,6 +338,32 @@ pub const MAX_INSTRUMENTS: usize = 1024;
 
 /// Most calibration days of the need-quantile liquidity policy.
 pub const MAX_NEED_DAYS: u32 = 250;
+
+/// Most participants, synthetic or from a roster.
+pub const MAX_PARTICIPANTS: u32 = 1_000_000;
+
+/// Most expected payments in one day, all instruments together, after
+/// growth and `--volume`: a run streams its payments, so this bounds time
+/// (about a minute a day), not memory.
+pub const MAX_PAYMENTS_PER_DAY: f64 = 1e9;
+
+/// Profile weights are relative; bounding them keeps every rate finite.
+pub const MAX_PROFILE_WEIGHT: f64 = 1e9;
+
+/// Most segments in one instrument's profile, and cut-offs in its bunching.
+pub const MAX_PROFILE_SEGMENTS: usize = 1_000;
+
+/// Yearly volume growth at most 1,000 %.
+pub const MAX_GROWTH_PER_YEAR: f64 = 10.0;
+
+/// No amount law's scale above 10¹¹ yuan (the largest tail cap).
+pub const MAX_AMOUNT_YUAN: f64 = 1e11;
+
+/// Exponents of sizes and gravity (beyond them one bank takes everything).
+pub const MAX_EXPONENT: f64 = 10.0;
+
+/// Cut-off bunching multiplies the rate by at most this.
+pub const MAX_BUNCHING_FACTOR: f64 = 1_000.0;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Segment {
@@ -627,6 +680,32 @@ impl std::fmt::Display for Shock {
 }
 
 impl Scenario {
+    /// Volume multiplier of day `day` (1-based): yearly growth spread over
+    /// business days.
+    pub fn volume_of_day(&self, day: u32) -> f64 {
+        libm::pow(
+            1.0 + self.growth_per_year,
+            f64::from(day) / f64::from(self.business_days_per_year),
+        )
+    }
+
+    /// Checks the derived total: expected payments on the busiest day
+    /// (growth is monotone, so the first or the last) at most
+    /// [`MAX_PAYMENTS_PER_DAY`]. Call it again after overriding days or
+    /// volume.
+    pub fn check_volume(&self) -> Result<(), String> {
+        let per_day: f64 = self.instruments.iter().map(|i| i.daily_count).sum();
+        for day in [1, self.days] {
+            let expected = per_day * self.volume_of_day(day);
+            if !(expected.is_finite() && expected <= MAX_PAYMENTS_PER_DAY) {
+                return Err(format!(
+                    "day {day} would have {expected:.3e} payments (Σ daily_count × growth × volume); at most {MAX_PAYMENTS_PER_DAY:.0e} a day"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Reads a scenario from `path`; a roster path inside it is relative to
     /// the config file's folder.
     pub fn load(path: &Path) -> Result<Scenario, ConfigError> {
@@ -730,6 +809,16 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     let (population, growth_default, deposits_fen) = population(path, &file.participants, base)?;
     let liquidity = LiquidityFile { ..file.liquidity };
     let shocks = shocks(path, file.default.as_ref(), &file.shock, day_end)?;
+    let ids = population.participant_ids();
+    for (index, shock) in shocks.iter().enumerate() {
+        let field = match (file.default.is_some(), index) {
+            (true, 0) => "default.participant".to_string(),
+            (true, i) => format!("shock[{}].participant", i - 1),
+            (false, i) => format!("shock[{i}].participant"),
+        };
+        check_shocks(std::slice::from_ref(shock), &ids)
+            .map_err(|e| error(path, format!("{field}: {e}")))?;
+    }
     for (field, value) in [
         ("liquidity.scale", liquidity.scale),
         ("liquidity.opening_share", liquidity.opening_share),
@@ -769,13 +858,32 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     }
     let (channels, channel_of) = channels(path, &file.channel, &instruments, day_end)?;
     let growth_per_year = file.growth_per_year.unwrap_or(growth_default);
-    if !(growth_per_year.is_finite() && growth_per_year > -1.0) {
-        return Err(error(path, "growth_per_year: must be a number > -1"));
+    if !(growth_per_year.is_finite()
+        && growth_per_year > -1.0
+        && growth_per_year <= MAX_GROWTH_PER_YEAR)
+    {
+        return Err(error(
+            path,
+            format!("growth_per_year: must be a number > -1 and ≤ {MAX_GROWTH_PER_YEAR}"),
+        ));
     }
-    if file.business_days_per_year == 0 {
-        return Err(error(path, "business_days_per_year: must be positive"));
+    if !(1..=366).contains(&file.business_days_per_year) {
+        return Err(error(path, "business_days_per_year: must be 1..=366"));
     }
-    Ok(Scenario {
+    if liquidity.overnight_rate_bp > 100_000 {
+        return Err(error(
+            path,
+            "liquidity.overnight_rate_bp: at most 100000 (1,000 % a year)",
+        ));
+    }
+    for (index, name) in file.compare.iter().enumerate() {
+        // `design` (the scenario's own channels) or one strategy.
+        if name.trim() != "design" {
+            grammar::parse_strategy(name, day_end)
+                .map_err(|e| error(path, format!("compare[{index}]: {e}")))?;
+        }
+    }
+    let scenario = Scenario {
         name: file.name.unwrap_or_else(|| {
             path.file_stem()
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
@@ -801,7 +909,9 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         compare: file.compare,
         limits: limits(path, &file.limit)?,
         shocks,
-    })
+    };
+    scenario.check_volume().map_err(|e| error(path, e))?;
+    Ok(scenario)
 }
 
 fn time(path: &Path, field: &str, text: &str) -> Result<SimTime, ConfigError> {
@@ -811,8 +921,8 @@ fn time(path: &Path, field: &str, text: &str) -> Result<SimTime, ConfigError> {
 
 /// The `[default]` and `[[shock]]` entries, checked: every field the kind
 /// needs and no other, times within the day, windows that open before
-/// they close. Participant ids are checked against the city when it is
-/// built ([`check_shocks`]).
+/// they close. Participant ids are checked by the caller, which knows
+/// the population.
 fn shocks(
     path: &Path,
     default: Option<&DefaultFile>,
@@ -918,6 +1028,58 @@ pub fn check_shocks(shocks: &[Shock], ids: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Every participant id a roster makes follows replay's id rule and is
+/// unique; a category names at most `count` members.
+fn check_roster_ids(path: &Path, categories: &[Category], total: u64) -> Result<(), ConfigError> {
+    if total > u64::from(MAX_PARTICIPANTS) {
+        return Ok(()); // Refused by the caller, with its own message.
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (index, category) in categories.iter().enumerate() {
+        let at = |field: &str| format!("category[{index}] ({}).{field}", category.id);
+        // Room for "-1000000" after the id.
+        if category.id.len() > 56 || !crate::input::is_token(category.id.as_bytes()) {
+            return Err(error(
+                path,
+                format!("{}: 1 to 56 characters of [A-Za-z0-9_.-]", at("id")),
+            ));
+        }
+        if category.members.len() > category.count as usize {
+            return Err(error(
+                path,
+                format!(
+                    "{}: {} members for a count of {}",
+                    at("members"),
+                    category.members.len(),
+                    category.count
+                ),
+            ));
+        }
+        for k in 0..category.count as usize {
+            let id = category.member_id(k);
+            if !crate::input::is_token(id.as_bytes()) {
+                return Err(error(
+                    path,
+                    format!(
+                        "{}: `{id}` is not 1 to 64 characters of [A-Za-z0-9_.-]",
+                        at("members")
+                    ),
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(error(
+                    path,
+                    format!(
+                        "{}: the id `{id}` appears twice in the roster",
+                        at("members")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn population(
     path: &Path,
     spec: &ParticipantsFile,
@@ -930,8 +1092,11 @@ fn population(
             spec.within_category_exponent,
         ),
     ] {
-        if !(value.is_finite() && value >= 0.0) {
-            return Err(error(path, format!("{field}: must be a number ≥ 0")));
+        if !(0.0..=MAX_EXPONENT).contains(&value) {
+            return Err(error(
+                path,
+                format!("{field}: must be a number from 0 to {MAX_EXPONENT}"),
+            ));
         }
     }
     match (&spec.roster, spec.n) {
@@ -970,7 +1135,16 @@ fn population(
                     members: category.members,
                 });
             }
-            let total: u32 = categories.iter().map(|c| c.count).sum();
+            let total: u64 = categories.iter().map(|c| u64::from(c.count)).sum();
+            check_roster_ids(&roster_path, &categories, total)?;
+            if total > u64::from(MAX_PARTICIPANTS) {
+                return Err(error(
+                    &roster_path,
+                    format!(
+                        "category[].count: {total} participants in all, at most {MAX_PARTICIPANTS}"
+                    ),
+                ));
+            }
             if total < 2 {
                 return Err(error(
                     &roster_path,
@@ -991,7 +1165,7 @@ fn population(
                 deposits_fen,
             ))
         }
-        (None, Some(n)) if (2..=1_000_000).contains(&n) => Ok((
+        (None, Some(n)) if (2..=MAX_PARTICIPANTS).contains(&n) => Ok((
             Population::Synthetic {
                 n,
                 size_exponent: spec.size_exponent,
@@ -999,7 +1173,10 @@ fn population(
             0.0,
             None,
         )),
-        (None, Some(_)) => Err(error(path, "participants.n: must be 2..=1000000")),
+        (None, Some(_)) => Err(error(
+            path,
+            format!("participants.n: must be 2..={MAX_PARTICIPANTS}"),
+        )),
         _ => Err(error(
             path,
             "participants: give exactly one of `roster` or `n`",
@@ -1009,26 +1186,46 @@ fn population(
 
 fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instrument, ConfigError> {
     let at = |field: &str| format!("instrument[{index}] ({}).{field}", spec.name);
-    if spec.name.is_empty() || spec.name.contains(',') {
+    // The name goes into payments.csv's `instrument` column as it is.
+    if !crate::input::is_token(spec.name.as_bytes()) {
         return Err(error(
             path,
-            format!("{}: a non-empty name without commas", at("name")),
+            format!("{}: 1 to 64 characters of [A-Za-z0-9_.-]", at("name")),
         ));
     }
-    if !(spec.daily_count.is_finite() && spec.daily_count >= 0.0) {
+    if !(spec.daily_count.is_finite()
+        && spec.daily_count >= 0.0
+        && spec.daily_count <= MAX_PAYMENTS_PER_DAY)
+    {
         return Err(error(
             path,
-            format!("{}: must be a number ≥ 0", at("daily_count")),
+            format!(
+                "{}: must be a number from 0 to {MAX_PAYMENTS_PER_DAY:.0e}",
+                at("daily_count")
+            ),
+        ));
+    }
+    if spec.profile.len() > MAX_PROFILE_SEGMENTS {
+        return Err(error(
+            path,
+            format!(
+                "{}: {} segments, at most {MAX_PROFILE_SEGMENTS}",
+                at("profile"),
+                spec.profile.len()
+            ),
         ));
     }
     let mut profile = Vec::with_capacity(spec.profile.len());
     for segment in &spec.profile {
         let from = time(path, &at("profile.from"), &segment.from)?;
         let to = time(path, &at("profile.to"), &segment.to)?;
-        if from >= to || !(segment.weight.is_finite() && segment.weight >= 0.0) {
+        if from >= to || !(segment.weight >= 0.0 && segment.weight <= MAX_PROFILE_WEIGHT) {
             return Err(error(
                 path,
-                format!("{}: needs from < to and a weight ≥ 0", at("profile")),
+                format!(
+                    "{}: needs from < to and a weight from 0 to {MAX_PROFILE_WEIGHT:.0e}",
+                    at("profile")
+                ),
             ));
         }
         profile.push(Segment {
@@ -1057,7 +1254,7 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         (
             "amount.median_yuan",
             amount.median_yuan,
-            amount.median_yuan >= 0.01,
+            (0.01..=MAX_AMOUNT_YUAN).contains(&amount.median_yuan),
         ),
         (
             "amount.sigma",
@@ -1072,9 +1269,13 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         (
             "amount.tail_alpha",
             amount.tail_alpha,
-            amount.tail_alpha > 1.0,
+            amount.tail_alpha > 1.0 && amount.tail_alpha <= 100.0,
         ),
-        ("amount.tail_min_yuan", tail_min_yuan, tail_min_yuan >= 0.01),
+        (
+            "amount.tail_min_yuan",
+            tail_min_yuan,
+            (0.01..=MAX_AMOUNT_YUAN).contains(&tail_min_yuan),
+        ),
         (
             "amount.tail_max_yuan",
             amount.tail_max_yuan.unwrap_or(1e11),
@@ -1090,7 +1291,7 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         (
             "concentration",
             spec.concentration,
-            spec.concentration >= 0.0,
+            (0.0..=MAX_EXPONENT).contains(&spec.concentration),
         ),
         (
             "dishonour_rate",
@@ -1113,7 +1314,12 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
     }
     let cutoff_bunching = match &spec.cutoff_bunching {
         None => None,
-        Some(b) if b.minutes > 0 && b.factor.is_finite() && b.factor >= 1.0 => {
+        Some(b)
+            if b.minutes > 0
+                && b.minutes <= 24 * 60
+                && (1.0..=MAX_BUNCHING_FACTOR).contains(&b.factor)
+                && b.cutoffs.len() <= MAX_PROFILE_SEGMENTS =>
+        {
             let cutoffs = b
                 .cutoffs
                 .iter()
@@ -1137,7 +1343,10 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         Some(_) => {
             return Err(error(
                 path,
-                format!("{}: minutes > 0 and factor ≥ 1", at("cutoff_bunching")),
+                format!(
+                    "{}: minutes 1..=1440, factor from 1 to {MAX_BUNCHING_FACTOR}, at most {MAX_PROFILE_SEGMENTS} cutoffs",
+                    at("cutoff_bunching")
+                ),
             ));
         }
     };

@@ -153,6 +153,9 @@ impl<'a> Table<'a> {
             }
         };
         let mut header = Vec::with_capacity(header_fields.len());
+        // A set, not a scan of the names so far: a header of 100,000
+        // columns would otherwise take quadratic time.
+        let mut seen = hashbrown::HashSet::with_capacity(header_fields.len());
         for (col, field) in header_fields.iter().enumerate() {
             let Ok(text) = std::str::from_utf8(field) else {
                 return Err(header_error(
@@ -161,7 +164,7 @@ impl<'a> Table<'a> {
                     "is not UTF-8",
                 ));
             };
-            if header.iter().any(|h: &String| h == text) {
+            if !seen.insert(text) {
                 return Err(header_error(name, text, "appears twice in the header"));
             }
             header.push(text.to_string());

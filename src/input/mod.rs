@@ -135,8 +135,12 @@ impl Day {
     }
 }
 
-/// True for `[A-Za-z0-9_.-]{1,64}`.
-fn is_token(id: &[u8]) -> bool {
+/// The shortest payment row: `i,08:00:00,A,B,1` and its line end.
+const MIN_ROW_BYTES: usize = 17;
+
+/// True for `[A-Za-z0-9_.-]{1,64}`: the participant id rule, which
+/// generated rosters follow too.
+pub fn is_token(id: &[u8]) -> bool {
     (1..=64).contains(&id.len())
         && id
             .iter()
@@ -205,8 +209,11 @@ fn parse_payments(
     let priority_col = table.optional("priority");
     let instrument_col = table.optional("instrument");
     let index = participants.index();
-    // One pass to count lines sizes every column once: no regrowth.
-    let rows = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    // One pass to count lines sizes every column once: no regrowth. A
+    // payment row takes at least MIN_ROW_BYTES, so blank lines (skipped)
+    // cannot make the columns larger than the file could fill.
+    let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    let rows = lines.min(bytes.len() / MIN_ROW_BYTES + 1);
     let mut out = Payments::with_capacity(rows, bytes.len());
     let columns = PaymentColumns {
         id_col,

@@ -31,6 +31,11 @@ pub struct Ledger {
     /// Money that left the accounts: liquidity shocks. Σ balances is the
     /// opening Σ plus `injected_fen` minus this.
     withdrawn_fen: i64,
+    /// Counts every change of a balance or a frozen flag: a strategy that
+    /// saw the same count before can skip work whose outcome depends only
+    /// on the ledger and its own queues (a gridlock run after a fruitless
+    /// one, with nothing new since).
+    changes: u64,
 }
 
 impl Ledger {
@@ -51,6 +56,7 @@ impl Ledger {
             frozen: vec![false; count],
             injected_fen: 0,
             withdrawn_fen: 0,
+            changes: 0,
         }
     }
 
@@ -77,6 +83,13 @@ impl Ledger {
     /// The participant defaults: from now on it pays nothing, gross or net.
     pub fn freeze(&mut self, participant: u32) {
         self.frozen[participant as usize] = true;
+        self.changes += 1;
+    }
+
+    /// The change count (see the field): equal counts, equal ledger.
+    #[inline]
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     #[inline]
@@ -99,6 +112,7 @@ impl Ledger {
         self.balance_fen[sender as usize] -= amount_fen;
         self.balance_fen[receiver as usize] += amount_fen;
         self.moved_fen += i128::from(amount_fen);
+        self.changes += 1;
         self.mark_debited(sender);
     }
 
@@ -107,6 +121,7 @@ impl Ledger {
     #[inline]
     pub fn apply_net(&mut self, participant: u32, net_fen: i64) {
         self.balance_fen[participant as usize] += net_fen;
+        self.changes += 1;
         if net_fen < 0 {
             debug_assert!(!self.is_short(participant, 0));
             self.moved_fen -= i128::from(net_fen);
@@ -154,6 +169,7 @@ impl Ledger {
             return 0;
         }
         self.balance_fen[participant as usize] -= taken;
+        self.changes += 1;
         // Both stay within [Σ opening − Σ withdrawn, …]: no overflow, as
         // `taken` is at most a balance plus its credit.
         self.total_fen -= taken;

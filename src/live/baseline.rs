@@ -56,7 +56,10 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                             Some(s) if s.due_ns(count) <= now_ns => s.due_ns(count),
                             Some(_) => break,
                         };
-                        if instructions.send(gateway.next(created_ns)).is_err() {
+                        let Some(instruction) = gateway.next(created_ns) else {
+                            break 'run;
+                        };
+                        if instructions.send(instruction).is_err() {
                             break 'run;
                         }
                         count += 1;

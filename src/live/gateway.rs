@@ -8,6 +8,9 @@ use super::link::Link;
 use super::{Clock, Instruction};
 use crate::workload::stream::{DayStream, StreamModel};
 
+/// Consecutive days without a payment after which a gateway gives up.
+pub const MAX_EMPTY_DAYS: u32 = 64;
+
 /// One bank gateway's share of the stream: day after day of the config's
 /// stream, under its own seed, counterparties and amounts only — or, to
 /// measure the pipeline without the cost of generating, instructions
@@ -47,9 +50,12 @@ impl<'m> Gateway<'m> {
         self
     }
 
-    /// The next instruction, created at `created_ns`.
+    /// The next instruction, created at `created_ns`; `None` when the
+    /// stream has given nothing for [`MAX_EMPTY_DAYS`] days in a row (the
+    /// gateway then stops: live refuses streams expecting under one payment
+    /// a day, so this is a guard, not a path).
     #[inline]
-    pub fn next(&mut self, created_ns: u64) -> Instruction {
+    pub fn next(&mut self, created_ns: u64) -> Option<Instruction> {
         if let Some((instructions, at)) = self.replay.as_mut() {
             let instruction = instructions[*at];
             *at += 1;
@@ -63,28 +69,31 @@ impl<'m> Gateway<'m> {
             } else {
                 (instruction.sender, instruction.receiver)
             };
-            return Instruction {
+            return Some(Instruction {
                 sender,
                 receiver,
                 amount_fen: instruction.amount_fen,
                 created_ns,
-            };
+            });
         }
-        // Bounded: a day of the stream has payments unless the config has
-        // none (its instruments have positive counts), and days are endless.
+        let mut empty_days = 0;
         let generated = loop {
             if let Some(generated) = self.stream.next() {
                 break generated;
             }
+            empty_days += 1;
+            if empty_days > MAX_EMPTY_DAYS {
+                return None;
+            }
             self.day = self.day.wrapping_add(1);
             self.stream = self.model.day(self.seed, self.day, 1.0);
         };
-        Instruction {
+        Some(Instruction {
             sender: generated.sender,
             receiver: generated.receiver,
             amount_fen: generated.amount_fen,
             created_ns,
-        }
+        })
     }
 }
 
@@ -108,11 +117,19 @@ pub(super) fn produce_closed(
             return sent;
         };
         // One clock read stamps the batch: its first payment waited least.
-        for _ in 0..link.batch() {
-            buffer.push(gateway.next(now_ns));
+        let mut dry = false;
+        while buffer.len() < link.batch() {
+            let Some(instruction) = gateway.next(now_ns) else {
+                dry = true;
+                break;
+            };
+            buffer.push(instruction);
         }
         sent += buffer.len() as u64;
         link.send(buffer);
+        if dry {
+            return sent;
+        }
     }
 }
 
@@ -191,10 +208,18 @@ pub(super) fn produce_open(
         let Some(mut buffer) = link.acquire(|| false) else {
             return next;
         };
+        let mut dry = false;
         while buffer.len() < link.batch() && schedule.due_ns(next) <= now_ns.min(end_ns) {
-            buffer.push(gateway.next(schedule.due_ns(next)));
+            let Some(instruction) = gateway.next(schedule.due_ns(next)) else {
+                dry = true;
+                break;
+            };
+            buffer.push(instruction);
             next += 1;
         }
         link.send(buffer);
+        if dry {
+            return next;
+        }
     }
 }

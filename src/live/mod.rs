@@ -310,6 +310,17 @@ impl Prepared {
                         .join(", ")
                 ))
             })?;
+        // Gateways draw day after day of the stream; a day with nothing to
+        // draw would keep them looking for ever.
+        let expected = model.expected_per_day();
+        if expected.is_nan() || expected < 1.0 {
+            return Err(EngineError::BadChannel(format!(
+                "live mode needs a stream with payments: {} expects {:.3} a day before its day end {}",
+                scenario.name,
+                expected.max(0.0),
+                scenario.day_end
+            )));
+        }
         Ok(Prepared {
             city,
             model,
@@ -323,7 +334,7 @@ impl Prepared {
     /// replay them instead of generating during the run.
     pub fn pregenerate(&mut self, count: usize) {
         let mut gateway = Gateway::new(&self.model, self.seed, 0);
-        self.pregenerated = (0..count).map(|_| gateway.next(0)).collect();
+        self.pregenerated = (0..count).map_while(|_| gateway.next(0)).collect();
     }
 
     /// A live run of `duration` with gridlock (or offsetting) runs every

@@ -118,14 +118,6 @@ pub fn stream_model(scenario: &Scenario, city: &City) -> StreamModel {
     StreamModel::new(scenario, &city.size)
 }
 
-/// Volume multiplier of day `day`: yearly growth spread over business days.
-pub fn volume_of_day(scenario: &Scenario, day: u32) -> f64 {
-    libm::pow(
-        1.0 + scenario.growth_per_year,
-        f64::from(day) / f64::from(scenario.business_days_per_year),
-    )
-}
-
 /// The liquidity policy's amounts for a day: day 1's, grown with volumes.
 fn policy_fen(base_fen: &[i64], volume: f64) -> Vec<i64> {
     base_fen
@@ -270,7 +262,7 @@ fn run_with<O: Observer>(
     let mut totals = Totals::new(participants, specs.len());
     let mut opening = city.opening_fen.clone();
     for day in 0..scenario.days {
-        let volume = volume_of_day(scenario, day);
+        let volume = scenario.volume_of_day(day);
         let credit = policy_fen(&city.credit_limit_fen, volume);
         let ledger = Ledger::new(&opening, &credit);
         let engine = Engine::new(ledger, &specs, scenario.day_end, 1 << 12)?;
@@ -289,7 +281,7 @@ fn run_with<O: Observer>(
                 opening: &opening,
             },
         )?;
-        let next = policy_fen(&city.opening_fen, volume_of_day(scenario, day + 1));
+        let next = policy_fen(&city.opening_fen, scenario.volume_of_day(day + 1));
         let closing = std::mem::take(&mut totals.closing_fen);
         let night = overnight::settle_night(
             &closing,

@@ -27,6 +27,14 @@ pub struct Rtgs {
     balanced: Option<Box<Balanced>>,
     /// Whether `limits` or `balanced` is set: one flag on the hot path.
     bounded: bool,
+    /// Payments ever queued: with the ledger's change count, the state a
+    /// periodic run depends on.
+    enqueued: u64,
+    /// That state right after the last full release. A release drains to a
+    /// fixed point (no woken sender can pay), so a release on the same state
+    /// settles nothing and is skipped: under bypass it would rescan every
+    /// queue after every periodic run.
+    released_at: Option<(u64, u64)>,
 }
 
 /// How the queues of a gross channel release payments.
@@ -107,6 +115,12 @@ struct Gridlock {
     day_end: SimTime,
     next_run: Option<SimTime>,
     resolver: PrefixResolver,
+    /// (ledger changes, payments ever queued) after a run that settled
+    /// nothing. A run is a function of the queues and the ledger (limits
+    /// and positions move only with the ledger), so until either changes
+    /// the next run would settle nothing too, and is skipped: with a 1 ms
+    /// interval most runs are such repeats.
+    fruitless_at: Option<(u64, u64)>,
 }
 
 impl Gridlock {
@@ -145,6 +159,7 @@ impl Rtgs {
                 day_end,
                 next_run: Some(first),
                 resolver: PrefixResolver::new(),
+                fruitless_at: None,
             }
         });
         Rtgs {
@@ -159,6 +174,8 @@ impl Rtgs {
             limits: None,
             balanced: None,
             bounded: false,
+            enqueued: 0,
+            released_at: None,
         }
     }
 
@@ -371,6 +388,7 @@ impl Rtgs {
         let payment = *slab.get(slot);
         let i = payment.sender as usize;
         self.queued += 1;
+        self.enqueued += 1;
         let tail = self.tail[i];
         if tail == NIL {
             self.head[i] = slot;
@@ -399,11 +417,13 @@ impl Rtgs {
 
     /// Balanced release before day end: the offsetting set among all queued
     /// payments settles simultaneously by its nets.
-    fn run_offset_set<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+    /// Returns how many payments settled.
+    fn run_offset_set<S: Sink>(&mut self, cx: &mut Ctx<S>) -> usize {
         let Some(balanced) = self.balanced.as_mut() else {
-            return;
+            return 0;
         };
         let set = balanced.find_set(cx.ledger, cx.slab, &self.head);
+        let mut settled = 0;
         for i in 0..self.head.len() {
             let mut before = NIL;
             let mut at = self.head[i];
@@ -413,6 +433,7 @@ impl Rtgs {
                     let payment = *cx.slab.get(at);
                     unlink(&mut self.head, &mut self.tail, cx.slab, i, before, at);
                     self.queued -= 1;
+                    settled += 1;
                     cx.sink.settled(&payment, cx.now);
                 } else {
                     before = at;
@@ -425,10 +446,12 @@ impl Rtgs {
                 cx.ledger.apply_net(i as u32, net_fen);
             }
         }
+        settled
     }
 
-    /// One gridlock run over all queued payments (contract, `rtgs` step 1–4).
-    fn run_gridlock<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+    /// One periodic run: a gridlock run (or, balanced before day end, an
+    /// offsetting set), skipped when it repeats a fruitless one.
+    fn run_periodic<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         let Some(gridlock) = self.gridlock.as_mut() else {
             return;
         };
@@ -436,10 +459,28 @@ impl Rtgs {
         if self.queued == 0 {
             return;
         }
-        if self.balanced.is_some() && cx.now < gridlock.day_end {
-            self.run_offset_set(cx);
+        let state = (cx.ledger.changes(), self.enqueued);
+        let before_end = cx.now < gridlock.day_end;
+        if before_end && gridlock.fruitless_at == Some(state) {
             return;
         }
+        let settled = if self.balanced.is_some() && before_end {
+            self.run_offset_set(cx)
+        } else {
+            self.run_gridlock(cx)
+        };
+        if let Some(gridlock) = self.gridlock.as_mut() {
+            gridlock.fruitless_at = (settled == 0).then_some(state);
+        }
+    }
+
+    /// One gridlock run over all queued payments (contract, `rtgs` step
+    /// 1–4); returns how many payments settled.
+    fn run_gridlock<S: Sink>(&mut self, cx: &mut Ctx<S>) -> usize {
+        let Some(gridlock) = self.gridlock.as_mut() else {
+            return 0;
+        };
+        let mut settled = 0;
         let resolver = &mut gridlock.resolver;
         let head = &self.head;
         let slab: &Slab = cx.slab;
@@ -473,6 +514,7 @@ impl Rtgs {
                 }
             }
             self.queued -= kept.len();
+            settled += kept.len();
             self.head[i] = resolver.first_dropped(i).unwrap_or(NIL);
             if self.head[i] == NIL {
                 self.tail[i] = NIL;
@@ -483,6 +525,7 @@ impl Rtgs {
                 cx.ledger.apply_net(i as u32, net_fen);
             }
         }
+        settled
     }
 }
 
@@ -512,18 +555,19 @@ impl Strategy for Rtgs {
     }
 
     fn run_event<S: Sink>(&mut self, cx: &mut Ctx<S>) {
-        self.run_gridlock(cx);
+        self.run_periodic(cx);
     }
 
     /// Full release: every non-empty queue is looked at.
     fn release<S: Sink>(&mut self, cx: &mut Ctx<S>) {
-        if self.queued == 0 {
+        if self.queued == 0 || self.released_at == Some((cx.ledger.changes(), self.enqueued)) {
             return;
         }
         for i in 0..self.head.len() {
             self.wake_if_queued(i as u32);
         }
         self.drain(cx);
+        self.released_at = Some((cx.ledger.changes(), self.enqueued));
     }
 
     fn close<S: Sink>(&mut self, cx: &mut Ctx<S>) {

@@ -57,11 +57,7 @@ pub fn build_city(scenario: &Scenario) -> City {
                     category.deposit_share / total_share,
                 );
                 for (k, size) in sizes.into_iter().enumerate() {
-                    let id = category
-                        .members
-                        .get(k)
-                        .cloned()
-                        .unwrap_or_else(|| format!("{}-{}", category.id, k + 1));
+                    let id = category.member_id(k);
                     city.names.push(format!("{} {}", category.name, id));
                     city.ids.push(id);
                     city.categories.push(category.id.clone());
@@ -70,9 +66,13 @@ pub fn build_city(scenario: &Scenario) -> City {
             }
         }
         Population::Synthetic { n, size_exponent } => {
-            let width = n.to_string().len();
-            for (k, size) in zipf(*n, *size_exponent, 1.0).into_iter().enumerate() {
-                city.ids.push(format!("B{:0width$}", k + 1));
+            let ids = scenario.population.participant_ids();
+            for ((k, size), id) in zipf(*n, *size_exponent, 1.0)
+                .into_iter()
+                .enumerate()
+                .zip(ids)
+            {
+                city.ids.push(id);
                 city.names.push(format!("Synthetic bank {}", k + 1));
                 city.categories.push("synthetic".into());
                 city.size.push(size);

@@ -191,6 +191,16 @@ impl StreamModel {
     pub fn day_end(&self) -> SimTime {
         self.day_end
     }
+
+    /// Expected payments of a day at volume 1, all instruments: the
+    /// integral of the rates over `[0, day_end)`.
+    pub fn expected_per_day(&self) -> f64 {
+        self.instruments
+            .iter()
+            .flat_map(|i| &i.segments)
+            .map(|&(from, to, rate)| (to - from) * rate)
+            .sum()
+    }
 }
 
 /// Cuts `[0, day_end)` into pieces where the instrument's rate is constant

@@ -3,6 +3,8 @@
 //! apart from the engine it audits (no code shared with `src/`).
 #![allow(dead_code, clippy::needless_range_loop)]
 
+pub mod cli;
+
 use clearsim::input::Day;
 use clearsim::time::SimTime;
 

@@ -5,6 +5,32 @@
 //! bytes; `metrics` computes every reported number once; `report` writes
 //! files; `cli` is the command line on top.
 
+/// Whether this build checks the engine's invariants ([`invariant!`]):
+/// debug builds, and any build with the `invariants` feature, which the
+/// tests switch on, so `cargo test --release` runs every check.
+pub const INVARIANTS_CHECKED: bool = cfg!(any(debug_assertions, feature = "invariants"));
+
+/// An invariant: `assert!` where [`INVARIANTS_CHECKED`], else nothing (the
+/// condition is not evaluated, so a check may cost what it must).
+#[macro_export]
+macro_rules! invariant {
+    ($($arg:tt)*) => {
+        if $crate::INVARIANTS_CHECKED {
+            assert!($($arg)*);
+        }
+    };
+}
+
+/// [`invariant!`] for `assert_eq!`.
+#[macro_export]
+macro_rules! invariant_eq {
+    ($($arg:tt)*) => {
+        if $crate::INVARIANTS_CHECKED {
+            assert_eq!($($arg)*);
+        }
+    };
+}
+
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -29,8 +29,9 @@ impl Sink for RowSink<'_> {
     #[inline]
     fn settled(&mut self, payment: &Payment, at: SimTime) {
         let row = self.order[payment.key as usize] as usize;
-        debug_assert_eq!(
-            self.settle[row], UNSETTLED,
+        crate::invariant_eq!(
+            self.settle[row],
+            UNSETTLED,
             "a payment settles at most once"
         );
         self.settle[row] = at.ms();

@@ -268,6 +268,17 @@ fn merge_survives_absurd_summaries() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Found by the merge fuzz target: a record with fewer channels than its
+    // study was indexed out of bounds (a panic).
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    json["seeds"] = serde_json::json!([2]);
+    json["replications"][0]["seed"] = serde_json::json!(2);
+    json["replications"][0]["channels"] = serde_json::json!([]);
+    std::fs::write(b.join("summary.json"), json.to_string()).expect("write");
+    refused(
+        &clearsim(&["merge", &a, &b.display().to_string(), "--out", &merged]),
+        &["does not match the study's channels"],
+    );
 }
 
 /// A day whose payments all queue for the whole day: A has nothing.
@@ -372,4 +383,13 @@ fn wide_headers_and_blank_lines_are_cheap() {
         "-q",
     ];
     ok(&clearsim_within(HANG, &args));
+}
+
+#[test]
+fn the_tests_check_every_invariant() {
+    // `cargo test --release` builds the library and the binary with the
+    // `invariants` feature (a dev-dependency of the crate on itself).
+    assert!(clearsim::INVARIANTS_CHECKED);
+    let version = ok(&clearsim(&["--version"]));
+    assert!(version.contains("(invariants checked)"), "{version}");
 }

@@ -18,10 +18,17 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for an internal failure: a bug, an invariant broken.
 pub const EXIT_FAILURE: u8 = 1;
 
+/// The version, and whether this build checks invariants (tests' builds do).
+const VERSION: &str = if crate::INVARIANTS_CHECKED {
+    concat!(env!("CARGO_PKG_VERSION"), " (invariants checked)")
+} else {
+    env!("CARGO_PKG_VERSION")
+};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "clearsim",
-    version,
+    version = VERSION,
     about = "Interbank same-city clearing simulator"
 )]
 struct Cli {

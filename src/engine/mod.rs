@@ -339,7 +339,7 @@ impl Engine {
         for channel in &mut self.channels {
             channel.close(&mut cx);
         }
-        debug_assert_eq!(self.slab.len(), 0);
-        debug_assert_eq!(self.ledger.check_invariants(), Ok(()));
+        crate::invariant_eq!(self.slab.len(), 0);
+        crate::invariant_eq!(self.ledger.check_invariants(), Ok(()));
     }
 }

@@ -237,7 +237,7 @@ impl Scheduler {
                 now: self.open.unwrap_or(SimTime::MIDNIGHT),
             });
         };
-        debug_assert_eq!(open, payment.submit);
+        crate::invariant_eq!(open, payment.submit);
         payment.key = self.take_key();
         self.enter(channel, payment, sink)?;
         Ok(payment.key)

@@ -100,7 +100,7 @@ impl<S: Sink> Ctx<'_, S> {
     /// Settles one payment gross: debit, credit, report.
     #[inline]
     pub fn settle_gross(&mut self, payment: &Payment) {
-        debug_assert!(payment.submit <= self.now);
+        crate::invariant!(payment.submit <= self.now);
         self.ledger
             .transfer(payment.sender, payment.receiver, payment.amount_fen);
         self.sink.settled(payment, self.now);

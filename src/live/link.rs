@@ -87,7 +87,7 @@ impl<T> Link<T> {
     /// buffers exist, so `full` always has room.
     pub fn send(&self, buffer: Vec<T>) {
         let pushed = self.full.push(buffer);
-        debug_assert!(
+        crate::invariant!(
             pushed.is_ok(),
             "a link never holds more buffers than it made"
         );
@@ -103,7 +103,7 @@ impl<T> Link<T> {
     pub fn release(&self, mut buffer: Vec<T>) {
         buffer.clear();
         let pushed = self.free.push(buffer);
-        debug_assert!(
+        crate::invariant!(
             pushed.is_ok(),
             "a link never holds more buffers than it made"
         );

@@ -122,7 +122,7 @@ impl Settler {
             emit,
         };
         let entered = self.scheduler.arrive(0, payment, &mut sink)?;
-        debug_assert_eq!(entered, key, "the scheduler numbers arrivals in order");
+        crate::invariant_eq!(entered, key, "the scheduler numbers arrivals in order");
         if let Some((_, created_ns, false)) = sink.current {
             // It queued: remember when it was created for its settlement.
             self.created_of_queued.insert(key, created_ns);

@@ -126,7 +126,7 @@ impl Frame {
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
-        debug_assert_eq!(row.len(), self.columns.len());
+        crate::invariant_eq!(row.len(), self.columns.len());
         self.rows.push(row);
     }
 

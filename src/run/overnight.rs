@@ -45,7 +45,7 @@ pub fn settle_night(
     borrowed_fen: &mut [i64],
     cost_fen: &mut [i64],
 ) -> Option<Overnight> {
-    debug_assert_eq!(closing_fen.len(), next_opening_fen.len());
+    crate::invariant_eq!(closing_fen.len(), next_opening_fen.len());
     let mut night = Overnight::default();
     for (i, (&closing, &next)) in closing_fen.iter().zip(next_opening_fen).enumerate() {
         let borrowed = closing.checked_neg()?.max(0);
@@ -70,7 +70,7 @@ pub fn settle_night(
         .closing_total_fen
         .checked_add(night.restored_in_fen)?
         .checked_sub(night.restored_out_fen)?;
-    debug_assert_eq!(audited, next_total);
+    crate::invariant_eq!(audited, next_total);
     (audited == next_total).then_some(night)
 }
 

@@ -157,7 +157,7 @@ impl Dns {
             }
             self.pending_net_fen[i] -= net_fen;
         }
-        debug_assert!(!self.pending.is_empty() || self.pending_net_fen.iter().all(|&n| n == 0));
+        crate::invariant!(!self.pending.is_empty() || self.pending_net_fen.iter().all(|&n| n == 0));
     }
 }
 
@@ -173,12 +173,14 @@ impl Dns {
         let mut total_fen: i64 = 0;
         for &i in &self.short {
             // fund_covers checked Σ shortfall ≤ fund left ≤ i64::MAX.
-            let shortfall = shortfall_fen(ledger, i, self.net_fen[i as usize]) as i64;
+            let shortfall = shortfall_fen(ledger, i, self.net_fen[i as usize]);
+            crate::invariant!(shortfall <= i128::from(i64::MAX));
+            let shortfall = i64::try_from(shortfall).unwrap_or(i64::MAX);
             cover_fen[i as usize] = shortfall;
             total_fen += shortfall;
         }
         let injected = ledger.inject(total_fen);
-        debug_assert!(injected, "fund_covers checked the room");
+        crate::invariant!(injected, "fund_covers checked the room");
         if let Some(left) = self.fund_left_fen.as_mut() {
             *left -= total_fen;
         }

@@ -105,7 +105,7 @@ impl PrefixResolver {
 
     fn drop_last<H: Held + ?Sized>(&mut self, held: &H, participant: u32) {
         let i = participant as usize;
-        debug_assert!(
+        crate::invariant!(
             self.kept[i] > 0,
             "a short participant has a payment to drop"
         );

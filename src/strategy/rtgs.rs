@@ -341,6 +341,12 @@ impl Rtgs {
         let Some((count, total)) = best else {
             return;
         };
+        // The total is at most Σ amounts, which input checks keep in i64;
+        // should that ever fail, nothing is offset (the payment just waits).
+        let Ok(total) = i64::try_from(total) else {
+            crate::invariant!(false, "an offset total of {total} fen exceeds i64");
+            return;
+        };
         self.pop_head(cx.slab, sender as usize);
         cx.sink.settled(&payment, cx.now);
         for _ in 0..count {
@@ -348,9 +354,8 @@ impl Rtgs {
             self.pop_head(cx.slab, receiver as usize);
             cx.sink.settled(&other, cx.now);
         }
-        // Simultaneous settlement by nets; total fits i64 (it is bounded by
-        // the sum of amounts, checked at input).
-        let net_fen = total as i64 - payment.amount_fen;
+        // Simultaneous settlement by nets.
+        let net_fen = total - payment.amount_fen;
         cx.ledger.apply_net(sender, net_fen);
         cx.ledger.apply_net(receiver, -net_fen);
         self.wake_if_queued(sender);

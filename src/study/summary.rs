@@ -303,6 +303,10 @@ impl RunSummary {
         if records.is_empty() {
             return Err("a summary needs at least one replication".into());
         }
+        study.check_shape()?;
+        for record in &records {
+            record.check_shape(&study)?;
+        }
         let channels = (0..study.channels.len())
             .map(|c| {
                 let flows: Vec<&FlowReport> = records.iter().map(|r| &r.channels[c]).collect();
@@ -358,6 +362,56 @@ impl RunSummary {
                 .collect(),
         )?;
         RunSummary::new(study, records, partial)
+    }
+}
+
+impl StudyMeta {
+    /// Its per-participant lists have one entry per participant. A summary
+    /// read from a file is checked before anything indexes it.
+    pub fn check_shape(&self) -> Result<(), String> {
+        let n = self.participant_ids.len();
+        if [
+            self.participant_names.len(),
+            self.participant_categories.len(),
+            self.opening_fen.len(),
+            self.credit_limit_fen.len(),
+        ] != [n; 4]
+        {
+            return Err("the study's participant lists differ in length".into());
+        }
+        Ok(())
+    }
+}
+
+impl RunRecord {
+    /// One flow and one event count per channel of `study`, two flows per
+    /// instrument (the payments, then their returns), one figure per
+    /// participant.
+    pub fn check_shape(&self, study: &StudyMeta) -> Result<(), String> {
+        self.check_shape_with(study, study.channels.len())
+    }
+
+    /// As [`check_shape`](Self::check_shape), with `channels` channels (a
+    /// compared design of one strategy has one).
+    pub fn check_shape_with(&self, study: &StudyMeta, channels: usize) -> Result<(), String> {
+        let n = study.participant_ids.len();
+        let ok = self.channels.len() == channels
+            && self.events.len() == channels
+            && Some(self.instruments.len()) == study.instruments.len().checked_mul(2)
+            && [
+                self.liquidity_used_fen.len(),
+                self.closing_fen.len(),
+                self.overnight_borrowed_fen.len(),
+                self.overnight_cost_fen.len(),
+            ] == [n; 4];
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "the record of seed {} does not match the study's channels, instruments and participants",
+                self.seed
+            ))
+        }
     }
 }
 
@@ -518,6 +572,17 @@ impl CompareSummary {
         }
         if records.iter().any(|r| r.designs.len() != designs.len()) {
             return Err("a replication lacks some design".into());
+        }
+        study.check_shape()?;
+        for (d, design) in designs.iter().enumerate() {
+            // The scenario's own channels, or one channel of a strategy.
+            let channels = records[0].designs[d].channels.len();
+            if channels != 1 && channels != study.channels.len() {
+                return Err(format!("design {design} has {channels} channels"));
+            }
+            for record in &records {
+                record.designs[d].check_shape_with(&study, channels)?;
+            }
         }
         let rows = (0..designs.len())
             .map(|d| compare_row(&study, &designs[d], records.iter().map(|r| &r.designs[d])))

@@ -325,6 +325,8 @@ impl DayStream<'_> {
             stream.number += 1;
             let dishonoured = model.dishonour_bits > 0
                 && key_of(&[stream.dishonour_key, number]) < model.dishonour_bits;
+            // MAX_INSTRUMENTS keeps every index inside the tag's bits.
+            crate::invariant!(k <= usize::from(TAG_INSTRUMENT));
             let tag = k as u16 | if dishonoured { TAG_DISHONOURED } else { 0 };
             let submit = SimTime((stream.now_ms as u32).min(self.model.day_end.ms()));
             return Some(Generated {

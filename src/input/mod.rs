@@ -152,7 +152,10 @@ pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, Inpu
     let [id_col, name_col, category_col, opening_col, credit_col] =
         table.require(["id", "name", "category", "opening_balance", "credit_limit"])?;
     let mut out = Participants::default();
-    let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+    // Ids seen so far, as indices into `out.ids` (no copy of each id).
+    let mut seen: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
+    let hasher = foldhash::fast::FixedState::with_seed(0);
+    let hash = |id: &[u8]| std::hash::BuildHasher::hash_one(&hasher, id);
     let mut total_fen: i64 = 0;
     while let Some(row) = table.next_row()? {
         let id = row.field(id_col);
@@ -165,12 +168,17 @@ pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, Inpu
                 ),
             ));
         }
-        if let Some(first) = seen.insert(id.to_vec(), row.number()) {
+        let ids = &out.ids;
+        let found = seen.find(hash(id), |&i| ids[i as usize].as_bytes() == id);
+        if let Some(&first) = found {
             return Err(row.error(
                 "id",
-                format!("duplicate id {} (first at row {first})", shown(id)),
+                format!("duplicate id {} (first at row {})", shown(id), first + 1),
             ));
         }
+        seen.insert_unique(hash(id), out.ids.len() as u32, |&i| {
+            hash(out.ids[i as usize].as_bytes())
+        });
         let opening_fen = row.non_negative(opening_col, "opening_balance")?;
         let credit_fen = row.non_negative(credit_col, "credit_limit")?;
         total_fen = total_fen.checked_add(opening_fen).ok_or_else(|| {

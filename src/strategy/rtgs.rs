@@ -61,6 +61,14 @@ struct Bypass {
     in_next: Vec<bool>,
     /// The sender being scanned, during a release.
     current: Option<u32>,
+    /// Per sender, a lower bound on the amounts in its queue: exact after a
+    /// scan (the smallest payment left), lowered by arrivals, left as it is
+    /// by removals (so still a bound). A sender whose available liquidity
+    /// is below it can pay nothing, and its scan would settle nothing and
+    /// block nothing: it is skipped. After a scan every payment left is
+    /// larger than the liquidity it met, so the bound usually sits above
+    /// what the sender holds, and most credits wake no scan.
+    min_queued_fen: Vec<i64>,
 }
 
 impl Bypass {
@@ -71,6 +79,7 @@ impl Bypass {
             in_this: vec![false; participants],
             in_next: vec![false; participants],
             current: None,
+            min_queued_fen: vec![i64::MAX; participants],
         }
     }
 
@@ -289,6 +298,11 @@ impl Rtgs {
     fn drain_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         while let Some(sender) = self.bypass.as_mut().and_then(Bypass::next) {
             let i = sender as usize;
+            let min_queued_fen = self.bypass.as_ref().map_or(0, |b| b.min_queued_fen[i]);
+            if cx.ledger.available_fen(sender) < min_queued_fen {
+                continue;
+            }
+            let mut left_min_fen = i64::MAX;
             let mut before = NIL;
             let mut at = self.head[i];
             while at != NIL {
@@ -306,9 +320,13 @@ impl Rtgs {
                         // Covered but the receiver is at its maximum.
                         balanced.block(sender, payment.receiver);
                     }
+                    left_min_fen = left_min_fen.min(payment.amount_fen);
                     before = at;
                 }
                 at = next;
+            }
+            if let Some(bypass) = self.bypass.as_mut() {
+                bypass.min_queued_fen[i] = left_min_fen;
             }
         }
     }
@@ -394,6 +412,9 @@ impl Rtgs {
         let i = payment.sender as usize;
         self.queued += 1;
         self.enqueued += 1;
+        if let Some(bypass) = self.bypass.as_mut() {
+            bypass.min_queued_fen[i] = bypass.min_queued_fen[i].min(payment.amount_fen);
+        }
         let tail = self.tail[i];
         if tail == NIL {
             self.head[i] = slot;

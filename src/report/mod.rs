@@ -265,51 +265,11 @@ pub fn replay_files(file: &ReplaySummaryFile) -> ReportFiles {
 /// `settlements.parquet`: one row per payment in input order, times as ms
 /// of the day (null when unsettled).
 pub fn settlements_parquet(day: &Day, settle: &[u32]) -> Result<Vec<u8>, String> {
-    use parquet::{Column, Kind, Value};
     let payments = &day.payments;
-    let id = |r: usize| Value::Text(payments.id(r));
-    let status = |r: usize| {
-        Value::Text(if settle[r] == UNSETTLED {
-            b"unsettled"
-        } else {
-            b"settled"
-        })
-    };
-    let submit = |r: usize| Value::Int(Some(i64::from(payments.submit[r].ms())));
-    let at = |r: usize| Value::Int((settle[r] != UNSETTLED).then(|| i64::from(settle[r])));
-    let delay = |r: usize| {
-        Value::Int((settle[r] != UNSETTLED).then(|| i64::from(settle[r] - payments.submit[r].ms())))
-    };
-    parquet::table(
-        settle.len(),
-        &[
-            Column {
-                name: "id",
-                kind: Kind::Text,
-                value: &id,
-            },
-            Column {
-                name: "status",
-                kind: Kind::Text,
-                value: &status,
-            },
-            Column {
-                name: "submit_ms",
-                kind: Kind::Int,
-                value: &submit,
-            },
-            Column {
-                name: "settle_ms",
-                kind: Kind::NullableInt,
-                value: &at,
-            },
-            Column {
-                name: "delay_ms",
-                kind: Kind::NullableInt,
-                value: &delay,
-            },
-        ],
-    )
+    let id = |r: usize| parquet::Value::Text(payments.id(r));
+    let submit_ms = |r: usize| payments.submit[r].ms();
+    let settle_ms = |r: usize| (settle[r] != UNSETTLED).then_some(settle[r]);
+    parquet::settlements(settle.len(), None, &id, &submit_ms, &settle_ms)
 }
 
 /// `balances.parquet`: one row per participant in index order.

@@ -28,15 +28,57 @@ pub enum Kind {
     NullableInt,
 }
 
-/// A column: its name (unit last), its kind, and its value at a row.
-pub struct Column<'a> {
-    pub name: &'a str,
+/// A column: its name (unit last), its kind, and its value at a row (the
+/// values may borrow data that outlives the column).
+pub struct Column<'c, 'v> {
+    pub name: &'c str,
     pub kind: Kind,
-    pub value: &'a dyn Fn(usize) -> Value<'a>,
+    pub value: &'c dyn Fn(usize) -> Value<'v>,
+}
+
+/// The one settlements schema, for replays and runs alike: `day` (when
+/// given), `id`, `status` (`settled`/`unsettled`), `submit_ms`, and
+/// `settle_ms` and `delay_ms` (nulls when unsettled).
+pub fn settlements<'a>(
+    rows: usize,
+    day: Option<&'a dyn Fn(usize) -> Value<'a>>,
+    id: &'a dyn Fn(usize) -> Value<'a>,
+    submit_ms: &'a dyn Fn(usize) -> u32,
+    settle_ms: &'a dyn Fn(usize) -> Option<u32>,
+) -> Result<Vec<u8>, String> {
+    let status = |r: usize| {
+        Value::Text(if settle_ms(r).is_some() {
+            b"settled"
+        } else {
+            b"unsettled"
+        })
+    };
+    let submit = |r: usize| Value::Int(Some(i64::from(submit_ms(r))));
+    let settle = |r: usize| Value::Int(settle_ms(r).map(i64::from));
+    let delay =
+        |r: usize| Value::Int(settle_ms(r).map(|at| i64::from(at) - i64::from(submit_ms(r))));
+    let mut columns = Vec::with_capacity(6);
+    if let Some(day) = day {
+        columns.push(Column {
+            name: "day",
+            kind: Kind::Int,
+            value: day,
+        });
+    }
+    for (name, kind, value) in [
+        ("id", Kind::Text, id),
+        ("status", Kind::Text, &status as &dyn Fn(usize) -> Value<'a>),
+        ("submit_ms", Kind::Int, &submit),
+        ("settle_ms", Kind::NullableInt, &settle),
+        ("delay_ms", Kind::NullableInt, &delay),
+    ] {
+        columns.push(Column { name, kind, value });
+    }
+    table(rows, &columns)
 }
 
 /// The Parquet file of `rows` rows of `columns`.
-pub fn table(rows: usize, columns: &[Column<'_>]) -> Result<Vec<u8>, String> {
+pub fn table(rows: usize, columns: &[Column<'_, '_>]) -> Result<Vec<u8>, String> {
     let fields: Vec<String> = columns
         .iter()
         .map(|c| match c.kind {

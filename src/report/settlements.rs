@@ -4,7 +4,7 @@
 //! through the scenario's channels can be checked against the run payment
 //! by payment.
 
-use super::parquet::{self, Column, Kind, Value};
+use super::parquet::{self, Value};
 use crate::metrics::UNSETTLED;
 use crate::run::Observer;
 use crate::time::SimTime;
@@ -70,54 +70,15 @@ impl SettlementLog {
         out
     }
 
-    /// `settlements.parquet`: `day`, `id`, `status`, `submit_ms`,
-    /// `settle_ms`, `delay_ms` (nulls when unsettled).
+    /// `settlements.parquet` (see [`parquet::settlements`]), with `day`.
     pub fn parquet(&self) -> Result<Vec<u8>, String> {
         let rows: Vec<(u32, usize, u32)> = self.rows().collect();
         let ids: Vec<String> = rows.iter().map(|(_, n, _)| format!("P{n}")).collect();
-        let submit = |r: usize| self.submits[rows[r].0 as usize - 1][rows[r].1];
-        let settled = |r: usize| rows[r].2 != UNSETTLED;
         let day = |r: usize| Value::Int(Some(i64::from(rows[r].0)));
         let id = |r: usize| Value::Text(ids[r].as_bytes());
-        let status = |r: usize| Value::Text(if settled(r) { b"settled" } else { b"unsettled" });
-        let submit_ms = |r: usize| Value::Int(Some(i64::from(submit(r))));
-        let settle_ms = |r: usize| Value::Int(settled(r).then(|| i64::from(rows[r].2)));
-        let delay_ms = |r: usize| Value::Int(settled(r).then(|| i64::from(rows[r].2 - submit(r))));
-        parquet::table(
-            rows.len(),
-            &[
-                Column {
-                    name: "day",
-                    kind: Kind::Int,
-                    value: &day,
-                },
-                Column {
-                    name: "id",
-                    kind: Kind::Text,
-                    value: &id,
-                },
-                Column {
-                    name: "status",
-                    kind: Kind::Text,
-                    value: &status,
-                },
-                Column {
-                    name: "submit_ms",
-                    kind: Kind::Int,
-                    value: &submit_ms,
-                },
-                Column {
-                    name: "settle_ms",
-                    kind: Kind::NullableInt,
-                    value: &settle_ms,
-                },
-                Column {
-                    name: "delay_ms",
-                    kind: Kind::NullableInt,
-                    value: &delay_ms,
-                },
-            ],
-        )
+        let submit_ms = |r: usize| self.submits[rows[r].0 as usize - 1][rows[r].1];
+        let settle_ms = |r: usize| (rows[r].2 != UNSETTLED).then_some(rows[r].2);
+        parquet::settlements(rows.len(), Some(&day), &id, &submit_ms, &settle_ms)
     }
 }
 

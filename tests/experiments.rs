@@ -3,8 +3,12 @@
 //! with intervals, shards that merge into exactly one machine's result,
 //! paired shocks, days that make sense, and run diagnostics.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::cli::{clearsim, ok};
 
 use clearsim::config::Scenario;
 use clearsim::engine::{Control, Engine, Scheduler, Timed};
@@ -218,21 +222,6 @@ fn at_level_one_gross_settlement_settles_every_payment_on_arrival() {
             records[0].lower_fen[0]
         );
     }
-}
-
-fn clearsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn ok(output: &std::process::Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 const COMPARE: [&str; 7] = [

@@ -1,8 +1,10 @@
 //! Scenario runs: every bundled config runs; same seed, same bytes; the
 //! cheque life cycle by hand; `generate` + `replay` equals `run`.
 
+mod common;
+
+use common::cli::clearsim;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clearsim::config::Scenario;
 use clearsim::input::Day;
@@ -64,13 +66,6 @@ fn every_bundled_config_runs_a_shortened_day() {
         assert_eq!(ended, arrived, "{}", path.display());
         assert_eq!(result.days.len(), 2);
     }
-}
-
-fn clearsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(args)
-        .output()
-        .expect("runs")
 }
 
 #[test]

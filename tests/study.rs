@@ -1,8 +1,12 @@
 //! compare, sweep and report through the binary; the HTML report rendered
 //! by a real browser.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
+
+use common::cli::{clearsim, ok};
 
 use clearsim::input::Day;
 use clearsim::metrics::flow::decode_histogram;
@@ -10,21 +14,6 @@ use clearsim::replay::settle_day;
 use clearsim::strategy::grammar::parse_strategy;
 use clearsim::study::summary::{CompareSummary, SweepSummary};
 use clearsim::time::SimTime;
-
-fn clearsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn ok(output: &std::process::Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 fn compare_into(dir: &Path, threads: &str) -> Vec<u8> {
     ok(&clearsim(&[

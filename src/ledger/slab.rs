@@ -2,8 +2,9 @@
 //!
 //! Slots are recycled through a free list, so once the slab has grown to the
 //! largest number of payments held at once, holding a payment allocates
-//! nothing. Links (`next`) let the gross strategy keep one FIFO list per
-//! sender without any per-payment allocation.
+//! nothing. Links (`next`, `prev`) let the gross strategy keep one doubly
+//! linked FIFO list per sender without any per-payment allocation; `prev`
+//! fills what would be padding, so a slot stays 40 bytes.
 
 use super::Payment;
 
@@ -14,6 +15,7 @@ pub const NIL: u32 = u32::MAX;
 struct Slot {
     payment: Payment,
     next: u32,
+    prev: u32,
 }
 
 #[derive(Debug, Default)]
@@ -47,7 +49,11 @@ impl Slab {
     /// Stores a payment and returns its slot.
     #[inline]
     pub fn insert(&mut self, payment: Payment) -> u32 {
-        let slot = Slot { payment, next: NIL };
+        let slot = Slot {
+            payment,
+            next: NIL,
+            prev: NIL,
+        };
         match self.free.pop() {
             Some(index) => {
                 self.slots[index as usize] = slot;
@@ -85,6 +91,16 @@ impl Slab {
     #[inline]
     pub fn set_next(&mut self, index: u32, next: u32) {
         self.slots[index as usize].next = next;
+    }
+
+    #[inline]
+    pub fn prev(&self, index: u32) -> u32 {
+        self.slots[index as usize].prev
+    }
+
+    #[inline]
+    pub fn set_prev(&mut self, index: u32, prev: u32) {
+        self.slots[index as usize].prev = prev;
     }
 }
 

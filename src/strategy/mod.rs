@@ -7,6 +7,7 @@
 
 mod balanced;
 mod bilateral;
+mod bypass;
 mod dns;
 pub mod grammar;
 mod limits;

@@ -3,6 +3,7 @@
 
 use super::Strategy;
 use super::balanced::Balanced;
+use super::bypass::{AmountIndex, Passes};
 use super::limits::LimitBook;
 use super::prefix::PrefixResolver;
 use crate::ledger::{Ctx, NIL, Payment, Sink, Slab};
@@ -48,74 +49,10 @@ pub enum QueueRule {
     Offset,
 }
 
-/// Release passes of bypass FIFO: senders are scanned in index order; one
-/// credited during a pass is scanned later in the same pass if its index is
-/// higher than the sender being scanned, else in the next pass. A sender not
-/// credited since its last scan (and with no new payment) can settle nothing
-/// more, so only those marked are scanned: the outcome is that of full
-/// passes over every sender, at the cost of the marked ones.
+/// Bypass FIFO's state: the senders to scan and their queues by amount.
 struct Bypass {
-    this_pass: std::collections::BinaryHeap<std::cmp::Reverse<u32>>,
-    next_pass: Vec<u32>,
-    in_this: Vec<bool>,
-    in_next: Vec<bool>,
-    /// The sender being scanned, during a release.
-    current: Option<u32>,
-    /// Per sender, a lower bound on the amounts in its queue: exact after a
-    /// scan (the smallest payment left), lowered by arrivals, left as it is
-    /// by removals (so still a bound). A sender whose available liquidity
-    /// is below it can pay nothing, and its scan would settle nothing and
-    /// block nothing: it is skipped. After a scan every payment left is
-    /// larger than the liquidity it met, so the bound usually sits above
-    /// what the sender holds, and most credits wake no scan.
-    min_queued_fen: Vec<i64>,
-}
-
-impl Bypass {
-    fn new(participants: usize) -> Bypass {
-        Bypass {
-            this_pass: std::collections::BinaryHeap::with_capacity(participants),
-            next_pass: Vec::with_capacity(participants),
-            in_this: vec![false; participants],
-            in_next: vec![false; participants],
-            current: None,
-            min_queued_fen: vec![i64::MAX; participants],
-        }
-    }
-
-    fn mark(&mut self, participant: u32) {
-        let i = participant as usize;
-        match self.current {
-            Some(current) if participant <= current => {
-                if !self.in_next[i] {
-                    self.in_next[i] = true;
-                    self.next_pass.push(participant);
-                }
-            }
-            _ => {
-                if !self.in_this[i] {
-                    self.in_this[i] = true;
-                    self.this_pass.push(std::cmp::Reverse(participant));
-                }
-            }
-        }
-    }
-
-    /// The next sender to scan, starting a new pass when this one is done.
-    fn next(&mut self) -> Option<u32> {
-        if self.this_pass.is_empty() {
-            self.current = None;
-            for participant in self.next_pass.drain(..) {
-                self.in_next[participant as usize] = false;
-                self.in_this[participant as usize] = true;
-                self.this_pass.push(std::cmp::Reverse(participant));
-            }
-        }
-        let std::cmp::Reverse(participant) = self.this_pass.pop()?;
-        self.in_this[participant as usize] = false;
-        self.current = Some(participant);
-        Some(participant)
-    }
+    passes: Passes,
+    index: AmountIndex,
 }
 
 /// Schedule and scratch space of the periodic gridlock run.
@@ -145,6 +82,15 @@ impl Gridlock {
         } else {
             None
         };
+    }
+}
+
+impl Bypass {
+    fn new(participants: usize) -> Bypass {
+        Bypass {
+            passes: Passes::new(participants),
+            index: AmountIndex::new(participants),
+        }
     }
 }
 
@@ -208,18 +154,15 @@ impl Rtgs {
     #[inline(always)]
     fn can_settle(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
         ledger.affordable(payment.sender, payment.amount_fen)
-            && (!self.bounded || self.within_bounds(ledger, payment))
-    }
-
-    /// Sender limits and maximum positions (kept off the plain hot path).
-    #[inline(never)]
-    fn within_bounds(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
-        self.limits.as_ref().is_none_or(|limits| {
-            limits.permits(payment.sender, payment.receiver, payment.amount_fen)
-        }) && self
-            .balanced
-            .as_ref()
-            .is_none_or(|b| b.fits(ledger, payment.receiver, payment.amount_fen))
+            && (!self.bounded
+                || within_bounds(
+                    self.limits.as_deref(),
+                    self.balanced.as_deref(),
+                    ledger,
+                    payment.sender,
+                    payment.receiver,
+                    payment.amount_fen,
+                ))
     }
 
     /// Settles one payment gross and counts it against the limits.
@@ -258,7 +201,7 @@ impl Rtgs {
         let i = participant as usize;
         if let Some(bypass) = self.bypass.as_mut() {
             if self.head[i] != NIL {
-                bypass.mark(participant);
+                bypass.passes.mark(participant);
             }
             return;
         }
@@ -292,41 +235,65 @@ impl Rtgs {
         }
     }
 
-    /// Bypass FIFO release: scan marked senders (see [`Bypass`]); in each
-    /// queue, in queue order, settle every payment affordable when reached.
+    /// Bypass FIFO release: scan marked senders (see [`Passes`]).
     /// Bounded: every pass but the last settles at least one payment.
     fn drain_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>) {
-        while let Some(sender) = self.bypass.as_mut().and_then(Bypass::next) {
-            let i = sender as usize;
-            let min_queued_fen = self.bypass.as_ref().map_or(0, |b| b.min_queued_fen[i]);
-            if cx.ledger.available_fen(sender) < min_queued_fen {
-                continue;
-            }
-            let mut left_min_fen = i64::MAX;
-            let mut before = NIL;
-            let mut at = self.head[i];
-            while at != NIL {
-                let payment = *cx.slab.get(at);
-                let next = cx.slab.next(at);
-                if self.can_settle(cx.ledger, &payment) {
-                    unlink(&mut self.head, &mut self.tail, cx.slab, i, before, at);
-                    self.queued -= 1;
-                    self.settle(cx, &payment);
-                    self.wake_if_queued(payment.receiver);
-                } else {
-                    if let Some(balanced) = self.balanced.as_mut()
-                        && cx.ledger.affordable(sender, payment.amount_fen)
-                    {
-                        // Covered but the receiver is at its maximum.
-                        balanced.block(sender, payment.receiver);
+        while let Some(sender) = self.bypass.as_mut().and_then(|b| b.passes.next()) {
+            self.scan_bypass(cx, sender);
+        }
+    }
+
+    /// One sender's scan: in queue order, settle every payment affordable
+    /// when reached. Its balance only falls during its own scan, so the
+    /// payments passed over between two it settles were all larger than
+    /// what it had: the index jumps straight to the next one within reach
+    /// (see [`AmountIndex`]). A defaulted sender, or one below its smallest
+    /// queued amount, can pay nothing and block nothing: no scan.
+    fn scan_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>, sender: u32) {
+        let Some(bypass) = self.bypass.as_ref() else {
+            return;
+        };
+        if cx.ledger.is_frozen(sender)
+            || cx.ledger.available_fen(sender) < bypass.index.min_fen(sender)
+        {
+            return;
+        }
+        for level in 0..bypass.index.levels(sender) {
+            let mut from = 0;
+            // Bounded: `from` moves past one queued payment per iteration.
+            loop {
+                let available_fen = cx.ledger.available_fen(sender);
+                let ledger: &crate::ledger::Ledger = cx.ledger;
+                let bounded = self.bounded;
+                let (limits, balanced) = (self.limits.as_deref(), &mut self.balanced);
+                // Covered (within reach of a sender not in default): only
+                // limits or the receiver's maximum may hold a payment back.
+                let fits = |receiver: u32, amount_fen: i64| {
+                    let fits = !bounded
+                        || within_bounds(
+                            limits,
+                            balanced.as_deref(),
+                            ledger,
+                            sender,
+                            receiver,
+                            amount_fen,
+                        );
+                    if !fits && let Some(balanced) = balanced.as_deref_mut() {
+                        balanced.block(sender, receiver);
                     }
-                    left_min_fen = left_min_fen.min(payment.amount_fen);
-                    before = at;
-                }
-                at = next;
-            }
-            if let Some(bypass) = self.bypass.as_mut() {
-                bypass.min_queued_fen[i] = left_min_fen;
+                    fits
+                };
+                let Some(candidate) = self.bypass.as_ref().and_then(|b| {
+                    b.index
+                        .first_within(sender, level, from, available_fen, fits)
+                }) else {
+                    break;
+                };
+                from = candidate.position + 1;
+                let payment = *cx.slab.get(candidate.slot);
+                self.unlink(cx.slab, candidate.slot);
+                self.settle(cx, &payment);
+                self.wake_if_queued(candidate.receiver);
             }
         }
     }
@@ -387,7 +354,7 @@ impl Rtgs {
     /// lower (or equal) index waits for the next pass.
     fn settle_arrival<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: &Payment) {
         if let Some(bypass) = self.bypass.as_mut() {
-            bypass.current = Some(payment.sender);
+            bypass.passes.current = Some(payment.sender);
         }
         self.settle(cx, payment);
         self.wake_if_queued(payment.receiver);
@@ -396,11 +363,29 @@ impl Rtgs {
 
     fn pop_head(&mut self, slab: &mut Slab, i: usize) {
         let slot = self.head[i];
-        self.head[i] = slab.next(slot);
-        if self.head[i] == NIL {
-            self.tail[i] = NIL;
+        self.unlink(slab, slot);
+    }
+
+    /// Takes a queued payment out of its sender's queue (and the bypass
+    /// index) and frees its slot.
+    fn unlink(&mut self, slab: &mut Slab, at: u32) {
+        let payment = *slab.get(at);
+        let i = payment.sender as usize;
+        let (before, next) = (slab.prev(at), slab.next(at));
+        if before == NIL {
+            self.head[i] = next;
+        } else {
+            slab.set_next(before, next);
         }
-        slab.remove(slot);
+        if next == NIL {
+            self.tail[i] = before;
+        } else {
+            slab.set_prev(next, before);
+        }
+        if let Some(bypass) = self.bypass.as_mut() {
+            bypass.index.remove(payment.sender, payment.priority, at);
+        }
+        slab.remove(at);
         self.queued -= 1;
     }
 
@@ -413,7 +398,7 @@ impl Rtgs {
         self.queued += 1;
         self.enqueued += 1;
         if let Some(bypass) = self.bypass.as_mut() {
-            bypass.min_queued_fen[i] = bypass.min_queued_fen[i].min(payment.amount_fen);
+            bypass.index.push(&payment, slot);
         }
         let tail = self.tail[i];
         if tail == NIL {
@@ -423,6 +408,7 @@ impl Rtgs {
         }
         if slab.get(tail).priority >= payment.priority {
             slab.set_next(tail, slot);
+            slab.set_prev(slot, tail);
             self.tail[i] = slot;
             return;
         }
@@ -433,7 +419,10 @@ impl Rtgs {
             before = at;
             at = slab.next(at);
         }
+        // `at` is not NIL: the tail has lower priority than the payment.
         slab.set_next(slot, at);
+        slab.set_prev(slot, before);
+        slab.set_prev(at, slot);
         if before == NIL {
             self.head[i] = slot;
         } else {
@@ -445,24 +434,21 @@ impl Rtgs {
     /// payments settles simultaneously by its nets.
     /// Returns how many payments settled.
     fn run_offset_set<S: Sink>(&mut self, cx: &mut Ctx<S>) -> usize {
-        let Some(balanced) = self.balanced.as_mut() else {
+        // Taken out for the run: the set borrows it while queues change.
+        let Some(mut balanced) = self.balanced.take() else {
             return 0;
         };
         let set = balanced.find_set(cx.ledger, cx.slab, &self.head);
         let mut settled = 0;
         for i in 0..self.head.len() {
-            let mut before = NIL;
             let mut at = self.head[i];
             while at != NIL {
                 let next = cx.slab.next(at);
                 if set.kept(at) {
                     let payment = *cx.slab.get(at);
-                    unlink(&mut self.head, &mut self.tail, cx.slab, i, before, at);
-                    self.queued -= 1;
+                    self.unlink(cx.slab, at);
                     settled += 1;
                     cx.sink.settled(&payment, cx.now);
-                } else {
-                    before = at;
                 }
                 at = next;
             }
@@ -472,6 +458,7 @@ impl Rtgs {
                 cx.ledger.apply_net(i as u32, net_fen);
             }
         }
+        self.balanced = Some(balanced);
         settled
     }
 
@@ -534,6 +521,9 @@ impl Rtgs {
             }
             for &slot in kept {
                 let payment = cx.slab.remove(slot);
+                if let Some(bypass) = self.bypass.as_mut() {
+                    bypass.index.remove(payment.sender, payment.priority, slot);
+                }
                 cx.sink.settled(&payment, cx.now);
                 if let Some(limits) = self.limits.as_mut() {
                     limits.record(payment.sender, payment.receiver, payment.amount_fen);
@@ -544,6 +534,8 @@ impl Rtgs {
             self.head[i] = resolver.first_dropped(i).unwrap_or(NIL);
             if self.head[i] == NIL {
                 self.tail[i] = NIL;
+            } else {
+                cx.slab.set_prev(self.head[i], NIL);
             }
         }
         for (i, &net_fen) in resolver.net_fen().iter().enumerate() {
@@ -618,17 +610,16 @@ impl Strategy for Rtgs {
     }
 }
 
-/// Removes `at` from sender `i`'s queue, `before` being the slot ahead of it
-/// (or NIL at the head), and frees its slab slot.
-fn unlink(head: &mut [u32], tail: &mut [u32], slab: &mut Slab, i: usize, before: u32, at: u32) {
-    let next = slab.next(at);
-    if before == NIL {
-        head[i] = next;
-    } else {
-        slab.set_next(before, next);
-    }
-    if tail[i] == at {
-        tail[i] = before;
-    }
-    slab.remove(at);
+/// Sender limits and maximum positions (kept off the plain hot path).
+#[inline(never)]
+fn within_bounds(
+    limits: Option<&LimitBook>,
+    balanced: Option<&Balanced>,
+    ledger: &crate::ledger::Ledger,
+    sender: u32,
+    receiver: u32,
+    amount_fen: i64,
+) -> bool {
+    limits.is_none_or(|limits| limits.permits(sender, receiver, amount_fen))
+        && balanced.is_none_or(|b| b.fits(ledger, receiver, amount_fen))
 }

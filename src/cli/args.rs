@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
 use crate::config::{Scenario, Shock, check_shocks};
-use crate::report::output::OutputSet;
+use crate::report::output::{OutputSet, SetFile};
 use crate::study::{self, MAX_REPLICATIONS, Shard};
 use crate::workload::city::{City, build_city};
 
@@ -159,6 +159,21 @@ pub fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
 /// so that a bad `--out` fails at once (exit 2) and no work is wasted.
 pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
     OutputSet::create(out).map_err(|e| Failure::BadInput(anyhow!("--out {e}")))
+}
+
+/// Writes one large file of a set as a stream (the set is published later
+/// by [`publish`]): `write` gets the file and hands it back when done.
+pub fn stream_file(
+    set: &OutputSet,
+    name: &str,
+    write: impl FnOnce(SetFile) -> Result<SetFile, String>,
+) -> Result<(), Failure> {
+    let cannot = |e: String| Failure::BadInput(anyhow!("cannot write results: {name}: {e}"));
+    let file = set.file(name).map_err(|e| cannot(e.to_string()))?;
+    write(file)
+        .map_err(cannot)?
+        .finish()
+        .map_err(|e| cannot(e.to_string()))
 }
 
 /// Publishes summary.json and the report files as one set.

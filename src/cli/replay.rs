@@ -230,16 +230,20 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let set = super::args::output_set(&args.out)?;
     let day_end = day_end(args)?;
     let participants_bytes = read(&args.participants)?;
-    let payments_bytes = read(&args.payments)?;
-    let day = Day::parse(
+    // Mapped, and released as the parse moves on: never held whole.
+    let payments = crate::input::mapped::Mapped::open(&args.payments)
+        .with_context(|| format!("{}: cannot read", args.payments.display()))
+        .map_err(Failure::BadInput)?;
+    let day = Day::parse_releasing(
         &args.participants.display().to_string(),
         &participants_bytes,
         &args.payments.display().to_string(),
-        &payments_bytes,
+        payments.bytes(),
         day_end,
+        &|upto| payments.release(upto),
     )
     .map_err(|e| Failure::BadInput(e.into()))?;
-    drop((participants_bytes, payments_bytes));
+    drop((participants_bytes, payments));
     let route = route(args, &day)?;
     let started = std::time::Instant::now();
     let replay = crate::replay::replay_channels(&day, &route.specs, &route.channel_of)
@@ -255,17 +259,17 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         summary: replay.summary.clone(),
     };
     let summary_json = report::to_json(&summary_file).map_err(|e| Failure::Internal(e.into()))?;
+    // The per-payment files are streamed into the set, never held whole.
+    super::args::stream_file(&set, "settlements.csv", |mut file| {
+        report::write_settlements_csv(&mut file, &day, &replay.settle)
+            .map_err(|e| e.to_string())?;
+        Ok(file)
+    })?;
+    super::args::stream_file(&set, "settlements.parquet", |file| {
+        report::settlements_parquet(file, &day, &replay.settle)
+    })?;
     let mut files = vec![
-        (
-            "settlements.csv",
-            report::settlements_csv(&day, &replay.settle),
-        ),
         ("balances.csv", report::balances_csv(&day, &replay)),
-        (
-            "settlements.parquet",
-            report::settlements_parquet(&day, &replay.settle)
-                .map_err(|e| Failure::Internal(anyhow!(e)))?,
-        ),
         (
             "balances.parquet",
             report::balances_parquet(&day, &replay).map_err(|e| Failure::Internal(anyhow!(e)))?,

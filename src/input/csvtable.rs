@@ -192,6 +192,17 @@ impl<'a> Table<'a> {
         self.header.iter().position(|h| h == wanted)
     }
 
+    /// How far into the file the reader is, in bytes (what it has read so
+    /// far; the current row's bytes are before it).
+    pub fn consumed_bytes(&self) -> usize {
+        match &self.reader {
+            Reader::Csv { reader, .. } => {
+                usize::try_from(reader.position().byte()).unwrap_or(usize::MAX)
+            }
+            Reader::Plain(plain) => plain.position,
+        }
+    }
+
     /// The next data row, or `None` at the end of the file.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, InputError> {
         let name = self.name;

@@ -4,6 +4,7 @@
 
 mod csvtable;
 mod error;
+pub mod mapped;
 
 pub use error::InputError;
 
@@ -46,8 +47,9 @@ impl Participants {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Payments {
     /// Payment ids, concatenated; id of row `r` is `id_bytes[id_end[r-1]..id_end[r]]`.
+    /// 32-bit ends: ids total at most [`MAX_ID_BYTES`].
     id_bytes: Vec<u8>,
-    id_end: Vec<usize>,
+    id_end: Vec<u32>,
     pub submit: Vec<SimTime>,
     pub sender: Vec<u32>,
     pub receiver: Vec<u32>,
@@ -86,12 +88,20 @@ impl Payments {
 
     pub fn id(&self, row: usize) -> &[u8] {
         let start = if row == 0 { 0 } else { self.id_end[row - 1] };
-        &self.id_bytes[start..self.id_end[row]]
+        &self.id_bytes[start as usize..self.id_end[row] as usize]
     }
 
-    fn push_id(&mut self, id: &[u8]) {
+    /// Appends a row's id; false (nothing appended) past [`MAX_ID_BYTES`].
+    fn push_id(&mut self, id: &[u8]) -> bool {
+        let Some(end) = u32::try_from(self.id_bytes.len() + id.len())
+            .ok()
+            .filter(|&end| end as usize <= MAX_ID_BYTES)
+        else {
+            return false;
+        };
         self.id_bytes.extend_from_slice(id);
-        self.id_end.push(self.id_bytes.len());
+        self.id_end.push(end);
+        true
     }
 
     /// Σ amounts; fits in `i64` (checked at parse time).
@@ -118,6 +128,28 @@ impl Day {
         payments_csv: &[u8],
         day_end: SimTime,
     ) -> Result<Day, InputError> {
+        Day::parse_releasing(
+            participants_name,
+            participants_csv,
+            payments_name,
+            payments_csv,
+            day_end,
+            &|_| {},
+        )
+    }
+
+    /// [`Day::parse`], calling `release(n)` as the payments pass moves on:
+    /// the first `n` bytes of the payments file will not be read again
+    /// (unless for an error message), so a mapping may drop them (see
+    /// [`mapped::Mapped::release`]).
+    pub fn parse_releasing(
+        participants_name: &str,
+        participants_csv: &[u8],
+        payments_name: &str,
+        payments_csv: &[u8],
+        day_end: SimTime,
+        release: &dyn Fn(usize),
+    ) -> Result<Day, InputError> {
         let participants = parse_participants(participants_name, participants_csv)?;
         let opening_total_fen: i64 = participants.opening_fen.iter().sum();
         let payments = parse_payments(
@@ -126,6 +158,7 @@ impl Day {
             &participants,
             opening_total_fen,
             day_end,
+            release,
         )?;
         Ok(Day {
             participants,
@@ -134,6 +167,10 @@ impl Day {
         })
     }
 }
+
+/// The most bytes all payment ids of a file may total (4 GiB − 1): ids are
+/// kept with 32-bit offsets. 50 M payments with 20-byte ids take 1 GB.
+pub const MAX_ID_BYTES: usize = u32::MAX as usize;
 
 /// The shortest payment row: `i,08:00:00,A,B,1` and its line end.
 const MIN_ROW_BYTES: usize = 17;
@@ -210,6 +247,7 @@ fn parse_payments(
     participants: &Participants,
     opening_total_fen: i64,
     day_end: SimTime,
+    release: &dyn Fn(usize),
 ) -> Result<Payments, InputError> {
     let mut table = Table::open(name, bytes)?;
     let [id_col, submit_col, sender_col, receiver_col, amount_col] =
@@ -220,7 +258,11 @@ fn parse_payments(
     // One pass to count lines sizes every column once: no regrowth. A
     // payment row takes at least MIN_ROW_BYTES, so blank lines (skipped)
     // cannot make the columns larger than the file could fill.
-    let lines = memchr::memchr_iter(b'\n', bytes).count() + 1;
+    let mut lines = 1;
+    for (chunk, start) in bytes.chunks(mapped::RELEASE_EVERY_BYTES).zip(0..) {
+        lines += memchr::memchr_iter(b'\n', chunk).count();
+        release((start + 1) * mapped::RELEASE_EVERY_BYTES);
+    }
     let rows = lines.min(bytes.len() / MIN_ROW_BYTES + 1);
     let mut out = Payments::with_capacity(rows, bytes.len());
     let columns = PaymentColumns {
@@ -236,10 +278,11 @@ fn parse_payments(
         &mut table,
         &columns,
         &index,
-        opening_total_fen,
-        day_end,
+        (opening_total_fen, day_end),
         &mut out,
+        release,
     );
+    release(bytes.len());
     // Ids are checked for duplicates after the pass, over the rows it read,
     // so that the error reported is still the first one in row order.
     if let Some((first, duplicate)) = first_duplicate_id(&out) {
@@ -275,9 +318,9 @@ fn read_payment_rows(
     table: &mut Table<'_>,
     columns: &PaymentColumns,
     index: &HashMap<&[u8], u32>,
-    opening_total_fen: i64,
-    day_end: SimTime,
+    (opening_total_fen, day_end): (i64, SimTime),
     out: &mut Payments,
+    release: &dyn Fn(usize),
 ) -> Result<(), InputError> {
     let PaymentColumns {
         id_col,
@@ -292,7 +335,16 @@ fn read_payment_rows(
     // engine and the metrics compute: if it fits, nothing downstream overflows.
     let mut total_fen = opening_total_fen;
     let mut instrument_index: HashMap<Vec<u8>, u16> = HashMap::new();
-    while let Some(row) = table.next_row()? {
+    let mut released = 0;
+    loop {
+        let consumed = table.consumed_bytes();
+        if consumed >= released + mapped::RELEASE_EVERY_BYTES {
+            release(consumed);
+            released = consumed;
+        }
+        let Some(row) = table.next_row()? else {
+            break;
+        };
         let id = row.field(id_col);
         if id.is_empty() {
             return Err(row.error("id", "must not be empty".into()));
@@ -347,7 +399,12 @@ fn read_payment_rows(
                     row.error("instrument", "more than 65,535 distinct instruments".into())
                 })?,
         };
-        out.push_id(id);
+        if !out.push_id(id) {
+            return Err(row.error(
+                "id",
+                format!("the payment ids total more than {MAX_ID_BYTES} bytes"),
+            ));
+        }
         out.submit.push(submit);
         out.sender.push(sender);
         out.receiver.push(receiver);

@@ -264,12 +264,16 @@ pub fn replay_files(file: &ReplaySummaryFile) -> ReportFiles {
 
 /// `settlements.parquet`: one row per payment in input order, times as ms
 /// of the day (null when unsettled).
-pub fn settlements_parquet(day: &Day, settle: &[u32]) -> Result<Vec<u8>, String> {
+pub fn settlements_parquet<W: std::io::Write + Send>(
+    out: W,
+    day: &Day,
+    settle: &[u32],
+) -> Result<W, String> {
     let payments = &day.payments;
     let id = |r: usize| parquet::Value::Text(payments.id(r));
     let submit_ms = |r: usize| payments.submit[r].ms();
     let settle_ms = |r: usize| (settle[r] != UNSETTLED).then_some(settle[r]);
-    parquet::settlements(settle.len(), None, &id, &submit_ms, &settle_ms)
+    parquet::settlements(out, settle.len(), None, &id, &submit_ms, &settle_ms)
 }
 
 /// `balances.parquet`: one row per participant in index order.
@@ -309,11 +313,29 @@ pub fn balances_parquet(day: &Day, replay: &Replay) -> Result<Vec<u8>, String> {
 
 /// Formats `settlements.csv`: one row per payment in input row order.
 pub fn settlements_csv(day: &Day, settle: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(day.payments.len() * 40 + 32);
+    // Writing to a vector cannot fail.
+    let _ = write_settlements_csv(&mut out, day, settle);
+    out
+}
+
+/// Streams `settlements.csv` to `to`, formatting 64 KiB at a time: a replay
+/// of 50 M rows never holds its 2 GB of output.
+pub fn write_settlements_csv(
+    to: &mut impl std::io::Write,
+    day: &Day,
+    settle: &[u32],
+) -> std::io::Result<()> {
+    const CHUNK: usize = 1 << 16;
     let payments = &day.payments;
-    let mut out = Vec::with_capacity(payments.len() * 40 + 32);
+    let mut out = Vec::with_capacity(CHUNK + 256);
     out.extend_from_slice(b"id,status,settle,delay_ms\n");
     let mut number = itoa::Buffer::new();
     for (row, &at) in settle.iter().enumerate() {
+        if out.len() >= CHUNK {
+            to.write_all(&out)?;
+            out.clear();
+        }
         write_csv_field(&mut out, payments.id(row));
         if at == UNSETTLED {
             out.extend_from_slice(b",unsettled,,\n");
@@ -325,7 +347,7 @@ pub fn settlements_csv(day: &Day, settle: &[u32]) -> Vec<u8> {
             out.push(b'\n');
         }
     }
-    out
+    to.write_all(&out)
 }
 
 /// Formats `balances.csv`: one row per participant in index order.

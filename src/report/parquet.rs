@@ -39,13 +39,14 @@ pub struct Column<'c, 'v> {
 /// The one settlements schema, for replays and runs alike: `day` (when
 /// given), `id`, `status` (`settled`/`unsettled`), `submit_ms`, and
 /// `settle_ms` and `delay_ms` (nulls when unsettled).
-pub fn settlements<'a>(
+pub fn settlements<'a, W: std::io::Write + Send>(
+    out: W,
     rows: usize,
     day: Option<&'a dyn Fn(usize) -> Value<'a>>,
     id: &'a dyn Fn(usize) -> Value<'a>,
     submit_ms: &'a dyn Fn(usize) -> u32,
     settle_ms: &'a dyn Fn(usize) -> Option<u32>,
-) -> Result<Vec<u8>, String> {
+) -> Result<W, String> {
     let status = |r: usize| {
         Value::Text(if settle_ms(r).is_some() {
             b"settled"
@@ -74,11 +75,21 @@ pub fn settlements<'a>(
     ] {
         columns.push(Column { name, kind, value });
     }
-    table(rows, &columns)
+    table_into(out, rows, &columns)
 }
 
 /// The Parquet file of `rows` rows of `columns`.
 pub fn table(rows: usize, columns: &[Column<'_, '_>]) -> Result<Vec<u8>, String> {
+    table_into(Vec::new(), rows, columns)
+}
+
+/// Writes the Parquet file of `rows` rows of `columns` to `out`, one row
+/// group at a time (so a large file never sits in memory whole).
+pub fn table_into<W: std::io::Write + Send>(
+    out: W,
+    rows: usize,
+    columns: &[Column<'_, '_>],
+) -> Result<W, String> {
     let fields: Vec<String> = columns
         .iter()
         .map(|c| match c.kind {
@@ -90,8 +101,8 @@ pub fn table(rows: usize, columns: &[Column<'_, '_>]) -> Result<Vec<u8>, String>
     let schema = parse_message_type(&format!("message table {{ {} }}", fields.join(" ")))
         .map_err(|e| e.to_string())?;
     let properties = Arc::new(WriterProperties::builder().build());
-    let mut writer = SerializedFileWriter::new(Vec::new(), Arc::new(schema), properties)
-        .map_err(|e| e.to_string())?;
+    let mut writer =
+        SerializedFileWriter::new(out, Arc::new(schema), properties).map_err(|e| e.to_string())?;
     let mut start = 0;
     // Bounded: each turn writes up to ROW_GROUP more rows.
     while start < rows || (rows == 0 && start == 0) {

@@ -78,7 +78,14 @@ impl SettlementLog {
         let id = |r: usize| Value::Text(ids[r].as_bytes());
         let submit_ms = |r: usize| self.submits[rows[r].0 as usize - 1][rows[r].1];
         let settle_ms = |r: usize| (rows[r].2 != UNSETTLED).then_some(rows[r].2);
-        parquet::settlements(rows.len(), Some(&day), &id, &submit_ms, &settle_ms)
+        parquet::settlements(
+            Vec::new(),
+            rows.len(),
+            Some(&day),
+            &id,
+            &submit_ms,
+            &settle_ms,
+        )
     }
 }
 

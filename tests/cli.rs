@@ -416,6 +416,37 @@ fn missing_file() {
     assert_rejected(&case, &["--strategy", "rtgs"], &["x.csv", "cannot read"]);
 }
 
+/// A payments file that cannot be mapped (a pipe) is read whole and gives
+/// the same settlements as the file, which is mapped.
+#[cfg(unix)]
+#[test]
+fn payments_through_a_pipe_replay_as_the_file() {
+    let case = Case::new(PARTICIPANTS, PAYMENTS);
+    let output = case.replay(&["--strategy", "rtgs"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let from_file = std::fs::read(case.out().join("settlements.csv")).expect("read");
+    let fifo = case.dir.path().join("pipe.csv");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, PAYMENTS).expect("write the pipe"))
+    };
+    let path = |name: &str| case.dir.path().join(name).display().to_string();
+    let out = case.dir.path().join("out-pipe");
+    let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(["replay", "--participants", &path("p.csv")])
+        .args(["--payments", &fifo.display().to_string()])
+        .args(["--out", &out.display().to_string(), "--strategy", "rtgs"])
+        .output()
+        .expect("runs");
+    writer.join().expect("writer");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let from_pipe = std::fs::read(out.join("settlements.csv")).expect("read");
+    assert_eq!(from_pipe, from_file);
+    assert!(from_file.starts_with(b"id,status,settle,delay_ms\np1,settled,09:00:00.000,0\n"));
+}
+
 #[test]
 fn replay_runs_the_strategies_beyond_the_contract() {
     let case = Case::new(PARTICIPANTS, PAYMENTS);

@@ -67,3 +67,31 @@ impl Mapped {
         let _ = upto;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Released pages read back as the file's bytes; an empty file gives
+    /// none; a directory is an error.
+    #[test]
+    fn released_pages_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("payments.csv");
+        let text: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("P{i},08:00:00,A,B,{}\n", i + 1).into_bytes())
+            .collect();
+        std::fs::write(&path, &text).expect("write");
+        let mapped = Mapped::open(&path).expect("maps");
+        assert_eq!(mapped.bytes(), &text[..]);
+        mapped.release(text.len() / 2);
+        mapped.release(usize::MAX);
+        assert_eq!(mapped.bytes(), &text[..]);
+
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, b"").expect("write");
+        assert_eq!(Mapped::open(&empty).expect("opens").bytes(), b"");
+        // A directory cannot be mapped, and reading it fails: an error.
+        assert!(Mapped::open(dir.path()).is_err());
+    }
+}

@@ -97,6 +97,9 @@ pub(super) struct AmountIndex {
     senders: Vec<Vec<Level>>,
     /// Per slab slot: its position in its level (while it is queued).
     position: Vec<u32>,
+    /// Per sender, the smallest queued amount (`GONE` for none): read on
+    /// every credit, so kept flat rather than behind its levels.
+    min_fen: Vec<i64>,
 }
 
 /// The payments of one (sender, priority): an append-only run of positions,
@@ -123,6 +126,7 @@ impl AmountIndex {
         AmountIndex {
             senders: (0..participants).map(|_| Vec::new()).collect(),
             position: Vec::new(),
+            min_fen: vec![GONE; participants],
         }
     }
 
@@ -158,6 +162,8 @@ impl AmountIndex {
             self.position.resize(slot as usize + 1, 0);
         }
         self.position[slot as usize] = position as u32;
+        let min_fen = &mut self.min_fen[sender as usize];
+        *min_fen = (*min_fen).min(payment.amount_fen);
     }
 
     /// Takes a queued payment out of the index (before its slot is freed).
@@ -173,15 +179,17 @@ impl AmountIndex {
             level.receivers.clear();
         }
         level.update(position);
-    }
-
-    /// The smallest queued amount of `sender`, or `i64::MAX` for none.
-    pub(super) fn min_fen(&self, sender: u32) -> i64 {
-        self.senders[sender as usize]
+        self.min_fen[sender as usize] = self.senders[sender as usize]
             .iter()
             .map(Level::min_fen)
             .min()
-            .unwrap_or(GONE)
+            .unwrap_or(GONE);
+    }
+
+    /// The smallest queued amount of `sender`, or `i64::MAX` for none.
+    #[inline]
+    pub(super) fn min_fen(&self, sender: u32) -> i64 {
+        self.min_fen[sender as usize]
     }
 
     /// How many priority levels `sender` has (some may be empty).

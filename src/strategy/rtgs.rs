@@ -196,6 +196,19 @@ impl Rtgs {
         self.queued
     }
 
+    /// A participant was credited: wake it, unless under bypass it still
+    /// cannot reach its smallest queued payment (its scan would settle and
+    /// block nothing, so the mark would be wasted).
+    #[inline]
+    fn wake_credited(&mut self, ledger: &crate::ledger::Ledger, participant: u32) {
+        if let Some(bypass) = self.bypass.as_ref()
+            && ledger.available_fen(participant) < bypass.index.min_fen(participant)
+        {
+            return;
+        }
+        self.wake_if_queued(participant);
+    }
+
     #[inline]
     fn wake_if_queued(&mut self, participant: u32) {
         let i = participant as usize;
@@ -293,7 +306,7 @@ impl Rtgs {
                 let payment = *cx.slab.get(candidate.slot);
                 self.unlink(cx.slab, candidate.slot);
                 self.settle(cx, &payment);
-                self.wake_if_queued(candidate.receiver);
+                self.wake_credited(cx.ledger, candidate.receiver);
             }
         }
     }
@@ -357,7 +370,7 @@ impl Rtgs {
             bypass.passes.current = Some(payment.sender);
         }
         self.settle(cx, payment);
-        self.wake_if_queued(payment.receiver);
+        self.wake_credited(cx.ledger, payment.receiver);
         self.drain(cx);
     }
 

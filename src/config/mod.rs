@@ -175,6 +175,12 @@ struct InstrumentFile {
     /// Cheques under gross settlement: how long the paying bank may return
     /// one after it settled (default 2h, never past the day end).
     return_window: Option<String>,
+    /// `out`: the city's banks pay banks elsewhere; `in`: banks elsewhere
+    /// pay the city's banks (docs/model.md, "Cross-city payments").
+    cross_city: Option<String>,
+    /// Cross-city only: the hours of the journey outside the city's
+    /// settlement system (0 to MAX_OUTSIDE_HOURS).
+    outside_hours: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -401,7 +407,36 @@ pub struct Instrument {
     /// Under gross settlement, how long after settling a cheque may be
     /// returned (capped at the day end).
     pub return_window_ms: u32,
+    /// A payment to or from banks outside the city, when set.
+    pub cross_city: Option<CrossCity>,
 }
+
+/// Which way a cross-city instrument's payments go, and how long their
+/// journey outside the city takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrossCity {
+    pub direction: Direction,
+    /// Outgoing: from the city's settlement until the payee's bank elsewhere
+    /// is credited. Incoming: from the customer's order elsewhere until the
+    /// payment reaches the city's system. Either way it is part of the
+    /// funds' time in transit.
+    pub outside_ms: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// A city bank pays a bank elsewhere.
+    Out,
+    /// A bank elsewhere pays a city bank.
+    In,
+}
+
+/// The most hours a cross-city payment may spend outside the city (10
+/// days: the slowest mail-and-satellite transfers of the period took days).
+pub const MAX_OUTSIDE_HOURS: f64 = 240.0;
+/// The id of the participant that stands for every bank outside the city
+/// (reserved: no roster member may take it).
+pub const OUTSIDE_ID: &str = "ELSEWHERE";
 
 /// `factor` times more arrivals in the `minutes` before each of `cutoffs`.
 #[derive(Clone, Debug, PartialEq)]
@@ -680,6 +715,12 @@ impl std::fmt::Display for Shock {
 }
 
 impl Scenario {
+    /// Whether some instrument crosses the city's boundary: the city then
+    /// has one more participant, [`OUTSIDE_ID`], after its banks.
+    pub fn has_cross_city(&self) -> bool {
+        self.instruments.iter().any(|i| i.cross_city.is_some())
+    }
+
     /// Volume multiplier of day `day` (1-based): yearly growth spread over
     /// business days.
     pub fn volume_of_day(&self, day: u32) -> f64 {
@@ -855,6 +896,14 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     }
     if instruments.is_empty() {
         return Err(error(path, "at least one [[instrument]] is needed"));
+    }
+    if instruments.iter().any(|i| i.cross_city.is_some()) && ids.iter().any(|id| id == OUTSIDE_ID) {
+        return Err(error(
+            path,
+            format!(
+                "participants: the id {OUTSIDE_ID} is reserved for the banks outside the city, which cross-city instruments pay and are paid by"
+            ),
+        ));
     }
     let (channels, channel_of) = channels(path, &file.channel, &instruments, day_end)?;
     let growth_per_year = file.growth_per_year.unwrap_or(growth_default);
@@ -1368,6 +1417,7 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
             format!("{}: only cheques are returned", at("return_window")),
         ));
     }
+    let cross_city = cross_city(path, spec, &at)?;
     Ok(Instrument {
         name: spec.name.clone(),
         daily_count: spec.daily_count,
@@ -1387,7 +1437,47 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         cutoff_bunching,
         dishonour_rate: spec.dishonour_rate,
         return_window_ms,
+        cross_city,
     })
+}
+
+/// `cross_city` and `outside_hours`: both or neither; not for cheques.
+fn cross_city(
+    path: &Path,
+    spec: &InstrumentFile,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Option<CrossCity>, ConfigError> {
+    let direction = match spec.cross_city.as_deref() {
+        None => {
+            if spec.outside_hours.is_some() {
+                let message = format!("{}: only cross-city instruments", at("outside_hours"));
+                return Err(error(path, message));
+            }
+            return Ok(None);
+        }
+        Some("out") => Direction::Out,
+        Some("in") => Direction::In,
+        Some(other) => {
+            let message = format!("{}: `{other}` is not `out` or `in`", at("cross_city"));
+            return Err(error(path, message));
+        }
+    };
+    if spec.cheque {
+        let message = format!("{}: cheques are cleared in the city", at("cross_city"));
+        return Err(error(path, message));
+    }
+    let hours = spec.outside_hours.unwrap_or(0.0);
+    if !(0.0..=MAX_OUTSIDE_HOURS).contains(&hours) {
+        let message = format!(
+            "{}: {hours} is not within 0..={MAX_OUTSIDE_HOURS} hours",
+            at("outside_hours")
+        );
+        return Err(error(path, message));
+    }
+    Ok(Some(CrossCity {
+        direction,
+        outside_ms: (hours * 3_600_000.0).round() as u32,
+    }))
 }
 
 /// A channel's strategy and options through the one strategy grammar;

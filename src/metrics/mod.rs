@@ -125,6 +125,9 @@ pub struct Positions {
     lowest_in_order_fen: Vec<i64>,
     debited: Vec<u32>,
     is_debited: Vec<bool>,
+    /// The bounds sum over participants `0..counted` (the city's banks: the
+    /// banks outside it, when modelled, come after and are not counted).
+    counted: usize,
 }
 
 impl Positions {
@@ -135,7 +138,15 @@ impl Positions {
             lowest_in_order_fen: vec![0; participants],
             debited: Vec::new(),
             is_debited: vec![false; participants],
+            counted: participants,
         }
+    }
+
+    /// The bounds count only the first `banks` participants.
+    pub fn counting(mut self, banks: usize) -> Positions {
+        crate::invariant!(banks <= self.cumulative_fen.len());
+        self.counted = banks.min(self.cumulative_fen.len());
+        self
     }
 
     /// A payment, as if settled on arrival with unlimited credit.
@@ -183,13 +194,19 @@ impl Positions {
 
     /// Σ max(0, sent − received): liquidity for one net at day end.
     pub fn lower_bound_fen(&self) -> i64 {
-        self.cumulative_fen.iter().map(|&n| (-n).max(0)).sum()
+        self.cumulative_fen[..self.counted]
+            .iter()
+            .map(|&n| (-n).max(0))
+            .sum()
     }
 
     /// Σ max(0, −lowest position at an instant end): liquidity to settle
     /// everything on arrival.
     pub fn upper_bound_fen(&self) -> i64 {
-        self.lowest_fen.iter().map(|&m| (-m).max(0)).sum()
+        self.lowest_fen[..self.counted]
+            .iter()
+            .map(|&m| (-m).max(0))
+            .sum()
     }
 }
 

@@ -237,6 +237,7 @@ fn run_with<O: Observer>(
         &scenario.instruments,
         &scenario.channel_of,
         scenario.day_end,
+        city.banks,
     );
     let participants = city.len();
     let struck = struck(&scenario.shocks, &city.ids);
@@ -246,8 +247,11 @@ fn run_with<O: Observer>(
         flows: (0..2 * scenario.instruments.len())
             .map(|_| FlowStats::new())
             .collect(),
-        all: Positions::new(participants),
-        per_channel: specs.iter().map(|_| Positions::new(participants)).collect(),
+        all: Positions::new(participants).counting(city.banks),
+        per_channel: specs
+            .iter()
+            .map(|_| Positions::new(participants).counting(city.banks))
+            .collect(),
         day: 0,
         today: Default::default(),
         tomorrow: Vec::new(),
@@ -287,6 +291,7 @@ fn run_with<O: Observer>(
             &closing,
             &next,
             scenario.liquidity.overnight_rate_bp,
+            city.banks,
             &mut totals.overnight_borrowed_fen,
             &mut totals.overnight_cost_fen,
         )
@@ -391,10 +396,11 @@ fn run_day<O: Observer>(
     sink.day = day;
     sink.last_day = day + 1 == scenario.days;
     sink.carried_of_key.clear();
-    sink.all = Positions::new(opening.len());
+    let banks = sink.layout.banks;
+    sink.all = Positions::new(opening.len()).counting(banks);
     sink.per_channel = specs
         .iter()
-        .map(|_| Positions::new(opening.len()))
+        .map(|_| Positions::new(opening.len()).counting(banks))
         .collect();
     for spec in specs {
         if let ChannelSpec::Dns {
@@ -439,7 +445,8 @@ fn run_day<O: Observer>(
     let engine = scheduler.engine();
     let ledger = engine.ledger();
     let used = crate::metrics::participant_liquidity_used_fen(opening, ledger.min_balances_fen());
-    for (most, &today) in totals.liquidity_used_fen.iter_mut().zip(&used) {
+    // The banks outside the city (after the banks) have unlimited credit.
+    for (most, &today) in totals.liquidity_used_fen.iter_mut().zip(&used).take(banks) {
         *most = (*most).max(today);
     }
     for (total, today) in totals.events.iter_mut().zip(engine.event_counts()) {
@@ -462,7 +469,8 @@ fn run_day<O: Observer>(
         unsettled_value_fen: after.3 - before.3,
         carried_value_fen: std::mem::take(&mut sink.carried_today_fen),
         opening_total_fen: opening.iter().sum(),
-        liquidity_used_fen: used.iter().sum(),
+        // The banks outside the city have unlimited credit: not counted.
+        liquidity_used_fen: used[..banks].iter().sum(),
         lower_bound_fen: sink.all.lower_bound_fen(),
         upper_bound_fen: sink.all.upper_bound_fen(),
         channel_lower_bound_fen: sink

@@ -37,18 +37,25 @@ pub fn interest_fen(borrowed_fen: i64, rate_bp: u32) -> i64 {
 
 /// Per participant: what it borrows overnight (max(0, −closing)) and its
 /// cost; and the day's totals, with the flows that open the next day at
-/// `next_opening_fen`.
+/// `next_opening_fen`. Only the city's banks (participants `0..banks`)
+/// borrow: the banks outside the city settle their net with the city
+/// through the national market, which the restoring flows record.
 pub fn settle_night(
     closing_fen: &[i64],
     next_opening_fen: &[i64],
     rate_bp: u32,
+    banks: usize,
     borrowed_fen: &mut [i64],
     cost_fen: &mut [i64],
 ) -> Option<Overnight> {
     crate::invariant_eq!(closing_fen.len(), next_opening_fen.len());
     let mut night = Overnight::default();
     for (i, (&closing, &next)) in closing_fen.iter().zip(next_opening_fen).enumerate() {
-        let borrowed = closing.checked_neg()?.max(0);
+        let borrowed = if i < banks {
+            closing.checked_neg()?.max(0)
+        } else {
+            0
+        };
         let cost = interest_fen(borrowed, rate_bp);
         borrowed_fen[i] = borrowed_fen[i].checked_add(borrowed)?;
         cost_fen[i] = cost_fen[i].checked_add(cost)?;
@@ -90,6 +97,7 @@ mod tests {
             &[-1_000_000, 500, 2_000],
             &[100, 100, 100],
             360,
+            3,
             &mut borrowed,
             &mut cost,
         )

@@ -24,6 +24,12 @@ pub struct Layout {
     /// Per channel: its session times when it nets, `None` when gross.
     pub sessions: Vec<Option<Vec<SimTime>>>,
     pub day_end: SimTime,
+    /// Per instrument: the hours a cross-city payment spends outside the
+    /// city's system, in ms (0 for the city's own instruments): part of its
+    /// time in transit.
+    pub outside_ms: Vec<u32>,
+    /// The city's banks: participants `0..banks` (see `City::banks`).
+    pub banks: usize,
 }
 
 impl Layout {
@@ -32,6 +38,7 @@ impl Layout {
         scenario_instruments: &[crate::config::Instrument],
         channel_of: &[usize],
         day_end: SimTime,
+        banks: usize,
     ) -> Layout {
         Layout {
             channel_of: channel_of.to_vec(),
@@ -42,6 +49,11 @@ impl Layout {
                 .collect(),
             sessions: specs.iter().map(sessions_of).collect(),
             day_end,
+            outside_ms: scenario_instruments
+                .iter()
+                .map(|i| i.cross_city.map_or(0, |c| c.outside_ms))
+                .collect(),
+            banks,
         }
     }
 
@@ -218,8 +230,10 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         if self.layout.cheque[instrument] && payment.tag & TAG_RETURN == 0 {
             self.cheque_settled(payment, channel, at);
         } else {
-            let transit_ms = (u64::from(delay_ms) + self.before_today_ms(payment))
-                .min(u64::from(u32::MAX)) as u32;
+            let transit_ms = (u64::from(delay_ms)
+                + self.before_today_ms(payment)
+                + u64::from(self.layout.outside_ms[instrument]))
+            .min(u64::from(u32::MAX)) as u32;
             self.channels[channel].available(payment.amount_fen, transit_ms);
             self.flows[flow].available(payment.amount_fen, transit_ms);
         }
@@ -248,18 +262,6 @@ impl<O: Observer> Sink for RunSink<'_, O> {
                 });
             }
             return;
-        }
-        if std::env::var_os("DEBUG_UNSETTLED").is_some() {
-            eprintln!(
-                "U {} {} {} {} {} {} {:x}",
-                self.day,
-                payment.sender,
-                payment.receiver,
-                payment.amount_fen,
-                payment.submit,
-                channel,
-                payment.tag
-            );
         }
         let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
         self.channels[channel].unsettled(payment.amount_fen, worst_ms);

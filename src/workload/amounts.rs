@@ -6,12 +6,16 @@
 use crate::config::Instrument;
 
 /// Gravity weights size^c, computed on sizes relative to the largest so that
-/// no exponent can underflow them all to zero (the largest weighs 1).
+/// no exponent can underflow them all to zero (the largest weighs 1). A
+/// participant of size 0 (the banks outside the city) weighs 0: it is never
+/// drawn as a city bank.
 pub fn gravity_weights(size: &[f64], concentration: f64) -> Vec<f64> {
     let largest = size.iter().copied().fold(0.0f64, f64::max);
     size.iter()
         .map(|s| {
-            if largest > 0.0 {
+            if *s <= 0.0 {
+                0.0
+            } else if largest > 0.0 {
                 libm::pow(s / largest, concentration)
             } else {
                 1.0
@@ -43,6 +47,9 @@ impl PairScale {
         }
         let w = gravity_weights(size, instrument.concentration);
         let h = gravity_weights(size, elasticity);
+        if instrument.cross_city.is_some() {
+            return PairScale::cross_city(&w, &h, size);
+        }
         let total: f64 = w.iter().sum();
         // Σ over j ≠ i of w(j)·h(min(i, j)), for each i, by sorted sums.
         let within = min_weighted_sums(&w, &h);
@@ -57,6 +64,31 @@ impl PairScale {
         PairScale {
             factor: h.iter().map(|x| x / mean).collect(),
         }
+    }
+
+    /// A cross-city payment has one city bank: the factor is its own,
+    /// h(i)/E with E the mean of h over banks drawn by gravity; the banks
+    /// outside (size 0) never make the amount smaller.
+    fn cross_city(w: &[f64], h: &[f64], size: &[f64]) -> PairScale {
+        let total: f64 = w.iter().sum();
+        let mean = w.iter().zip(h).map(|(w, h)| w * h).sum::<f64>() / total;
+        let mean = if mean > 0.0 && mean.is_finite() {
+            mean
+        } else {
+            1.0
+        };
+        PairScale {
+            factor: h
+                .iter()
+                .zip(size)
+                .map(|(h, &s)| if s <= 0.0 { f64::INFINITY } else { h / mean })
+                .collect(),
+        }
+    }
+
+    /// The factor of a participant's own payments (cross-city ones).
+    pub fn own(&self, participant: usize) -> f64 {
+        self.factor[participant].min(1e300)
     }
 
     /// The factor of a payment between `sender` and `receiver`.

@@ -1,7 +1,7 @@
 //! The modelled banks: ids, sizes, opening balances and credit limits.
 
 use super::amounts::{PairScale, gravity_weights, mean_amount_fen};
-use crate::config::{Population, Scenario};
+use crate::config::{Direction, OUTSIDE_ID, Population, Scenario};
 
 /// Participants of a run, indexed as in the ledger.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +13,10 @@ pub struct City {
     pub size: Vec<f64>,
     pub opening_fen: Vec<i64>,
     pub credit_limit_fen: Vec<i64>,
+    /// How many of the participants are the city's banks: all of them, or
+    /// all but the last, [`OUTSIDE_ID`], when the scenario pays across the
+    /// city's boundary. Liquidity figures count the banks only.
+    pub banks: usize,
 }
 
 impl City {
@@ -43,6 +47,7 @@ pub fn build_city(scenario: &Scenario) -> City {
         size: Vec::new(),
         opening_fen: Vec::new(),
         credit_limit_fen: Vec::new(),
+        banks: 0,
     };
     match &scenario.population {
         Population::Roster {
@@ -79,6 +84,15 @@ pub fn build_city(scenario: &Scenario) -> City {
             }
         }
     }
+    city.banks = city.ids.len();
+    if scenario.has_cross_city() {
+        // The rest of the country, through the national system: size 0
+        // (never drawn as a city bank), liquidity below.
+        city.ids.push(OUTSIDE_ID.to_string());
+        city.names.push("Banks outside the city".into());
+        city.categories.push("outside".into());
+        city.size.push(0.0);
+    }
     let outflow_fen = expected_daily_outflow_fen(scenario, &city.size);
     let liquidity = &scenario.liquidity;
     let need_fen = match liquidity.need_quantile {
@@ -90,6 +104,12 @@ pub fn build_city(scenario: &Scenario) -> City {
         city.opening_fen.push(to_fen(liquidity.scale * opening));
         city.credit_limit_fen
             .push(to_fen(liquidity.scale * liquidity.credit_share * outflow));
+    }
+    if city.len() > city.banks {
+        // The national system never runs short on the city's account:
+        // unlimited credit (available liquidity saturates), no opening.
+        city.opening_fen[city.banks] = 0;
+        city.credit_limit_fen[city.banks] = i64::MAX;
     }
     city
 }
@@ -155,7 +175,13 @@ pub fn expected_daily_outflow_fen(scenario: &Scenario, size: &[f64]) -> Vec<f64>
     let mut outflow = vec![0.0; size.len()];
     for instrument in &scenario.instruments {
         let weights = gravity_weights(size, instrument.concentration);
-        let multipliers = PairScale::new(size, instrument).mean_as_sender(&weights);
+        let scale = PairScale::new(size, instrument);
+        let multipliers = match instrument.cross_city.map(|c| c.direction) {
+            // Paid by the banks elsewhere: no outflow of the city's banks.
+            Some(Direction::In) => continue,
+            Some(Direction::Out) => (0..size.len()).map(|i| scale.own(i)).collect(),
+            None => scale.mean_as_sender(&weights),
+        };
         let total: f64 = weights.iter().sum();
         let value = instrument.daily_count * mean_amount_fen(instrument);
         for ((out, weight), m) in outflow.iter_mut().zip(&weights).zip(&multipliers) {

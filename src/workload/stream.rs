@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 use super::sampling::{AliasTable, QuantileTable, exponential_table, normal_inverse_cdf, unit};
-use crate::config::{Instrument, Scenario};
+use crate::config::{Direction, Instrument, Scenario};
 use crate::time::SimTime;
 
 /// Flag in a generated payment's tag: the cheque will be dishonoured.
@@ -87,6 +87,11 @@ struct InstrumentModel {
     max_fen: f64,
     dishonour_bits: u64,
     priority: u8,
+    /// Cross-city: the direction and the index of the banks outside (the
+    /// last participant); one city bank is drawn, the other side is them.
+    cross_city: Option<(Direction, u32)>,
+    /// The city's banks: participants `0..banks` (the outside comes after).
+    banks: u32,
     /// How amounts scale with the two banks' sizes.
     scale: super::amounts::PairScale,
     /// Pieces `[from, to)` of the day (ms) with the arrival rate per ms at
@@ -134,6 +139,10 @@ impl StreamModel {
                     tail_inverse_alpha: 1.0 / law.tail_alpha,
                     dishonour_bits: threshold(instrument.dishonour_rate),
                     priority: instrument.priority,
+                    cross_city: instrument
+                        .cross_city
+                        .map(|c| (c.direction, size.len().saturating_sub(1) as u32)),
+                    banks: (size.len() - usize::from(scenario.has_cross_city())) as u32,
                     scale: super::amounts::PairScale::new(size, instrument),
                     segments: segments(instrument, scenario.day_end),
                 }
@@ -307,19 +316,7 @@ impl DayStream<'_> {
                 stream.segment += 1;
                 continue;
             }
-            let sender = model.counterparties.sample(stream.rng.next_u64());
-            let mut receiver = model.counterparties.sample(stream.rng.next_u64());
-            // Gravity without self-payments: redraw; after a few tries take
-            // the next participant (only matters when one bank dominates).
-            let mut tries = 0;
-            while receiver == sender {
-                tries += 1;
-                receiver = if tries < 8 {
-                    model.counterparties.sample(stream.rng.next_u64())
-                } else {
-                    (sender + 1) % model.counterparties.len() as u32
-                };
-            }
+            let (sender, receiver) = draw_pair(model, &mut stream.rng);
             let amount_fen = draw_amount(model, sender, receiver, &mut stream.rng);
             let number = stream.number;
             stream.number += 1;
@@ -339,6 +336,31 @@ impl DayStream<'_> {
             });
         }
     }
+}
+
+/// Sender and receiver: by gravity among the city's banks, without
+/// self-payments (redraw; after a few tries take the next participant, which
+/// only matters when one bank dominates); or, cross-city, one city bank and
+/// the banks outside.
+#[inline]
+fn draw_pair(model: &InstrumentModel, rng: &mut Pcg64Mcg) -> (u32, u32) {
+    let sender = model.counterparties.sample(rng.next_u64());
+    match model.cross_city {
+        Some((Direction::Out, outside)) => return (sender, outside),
+        Some((Direction::In, outside)) => return (outside, sender),
+        None => {}
+    }
+    let mut receiver = model.counterparties.sample(rng.next_u64());
+    let mut tries = 0;
+    while receiver == sender {
+        tries += 1;
+        receiver = if tries < 8 {
+            model.counterparties.sample(rng.next_u64())
+        } else {
+            (sender + 1) % model.banks.max(1)
+        };
+    }
+    (sender, receiver)
 }
 
 fn draw_amount(model: &InstrumentModel, sender: u32, receiver: u32, rng: &mut Pcg64Mcg) -> i64 {

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod live;
+mod plan;
 mod replay;
 mod run;
 mod study;
@@ -59,6 +60,8 @@ enum Command {
     /// The performance suite: replay per strategy, generation, live
     /// pipeline vs a Mutex + mpsc baseline, open-loop latency.
     Bench(bench::BenchArgs),
+    /// The plan's question: funds-in-transit time, 2005 design against 2010.
+    Plan(plan::PlanArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => study::merge_command(&args),
         Command::Live(args) => live::live_command(&args),
         Command::Bench(args) => bench::bench_command(&args),
+        Command::Plan(args) => plan::plan_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

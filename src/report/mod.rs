@@ -6,6 +6,7 @@ pub mod compare;
 pub mod html;
 pub mod output;
 pub mod parquet;
+pub mod plan;
 pub mod run;
 pub mod settlements;
 pub mod sweep;

@@ -1,0 +1,107 @@
+//! `clearsim plan`: the plan's 2005 design against its 2010 design, on the
+//! same seeds, with funds-in-transit time by instrument as the headline.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::Args;
+
+use super::Failure;
+use super::args::{load, output_set, progress, publish};
+use crate::report::{self, plan};
+use crate::study::{self, MAX_REPLICATIONS, Study};
+use crate::workload::city::build_city;
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The design before the plan, e.g. configs/chengdu-2005.toml.
+    before: PathBuf,
+    /// The design the plan aims at, e.g. configs/chengdu-2010.toml (its
+    /// volumes are the plan's growth of the first's).
+    after: PathBuf,
+    /// Seed of both designs (default: the first config's); replications
+    /// take the next ones, the same for both.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Business days per replication, for both (default 3: cards settled
+    /// the next morning and carried cheques need a day after theirs).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    days: u32,
+    /// Replications: seeds seed … seed+N−1, each run under both designs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REPLICATIONS)))]
+    replications: u32,
+    /// Threads (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
+    /// Output directory for summary.json, report.md and report.html.
+    #[arg(long, value_name = "DIR", default_value = "out/plan")]
+    out: PathBuf,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
+    let first = load(&args.before, args.seed, Some(args.days), None)?;
+    let seed = args.seed.unwrap_or(first.seed);
+    let scenarios = [first, load(&args.after, Some(seed), Some(args.days), None)?];
+    let set = output_set(&args.out)?;
+    let seeds = study::seeds(seed, args.replications);
+    let threads = args.threads.map_or_else(study::cores, |t| t as usize);
+    let bar = progress(2 * seeds.len(), args.quiet, "runs");
+    let mut records = Vec::with_capacity(2);
+    for scenario in &scenarios {
+        let city = build_city(scenario);
+        let study = Study {
+            scenario,
+            city: &city,
+            seeds: &seeds,
+            threads,
+        };
+        records.push(study.run(&|| bar.inc(1)).map_err(super::engine_failure)?);
+    }
+    bar.finish_and_clear();
+    let names: Vec<Vec<String>> = scenarios
+        .iter()
+        .map(|s| s.instruments.iter().map(|i| i.name.clone()).collect())
+        .collect();
+    let side = |k: usize| plan::Side {
+        name: &scenarios[k].name,
+        instruments: &names[k],
+        records: &records[k],
+    };
+    let report =
+        plan::plan_report(&side(0), &side(1)).map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let context = vec![
+        format!(
+            "{} ({}) against {} ({}): {} business day(s) per replication, seeds {}…{}.",
+            scenarios[0].name,
+            args.before.display(),
+            scenarios[1].name,
+            args.after.display(),
+            args.days,
+            seeds[0],
+            seeds[seeds.len() - 1]
+        ),
+        format!(
+            "clearsim {}. Definitions of every figure: {}.",
+            env!("CARGO_PKG_VERSION"),
+            report::GLOSSARY
+        ),
+    ];
+    let json = report::to_json(&report).map_err(|e| Failure::Internal(e.into()))?;
+    let markdown = plan::markdown(&report, &context);
+    let files = vec![
+        ("report.md", markdown.clone().into_bytes()),
+        (
+            "report.html",
+            plan::html_page(&report, &context).into_bytes(),
+        ),
+    ];
+    publish(set, json, files)?;
+    if !args.quiet {
+        print!("{markdown}");
+        println!("\nreport in {}", args.out.join("report.html").display());
+    }
+    Ok(())
+}

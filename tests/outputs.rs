@@ -50,6 +50,8 @@ fn a_generated_day_replayed_through_the_channels_matches_the_run() {
     ok(&clearsim(&[
         "run",
         &config,
+        "--days",
+        "1",
         "--volume",
         "0.05",
         "--settlements",

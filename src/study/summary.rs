@@ -130,6 +130,29 @@ fn flow_figures(flow: &FlowReport) -> [(&'static str, f64); 6] {
     ]
 }
 
+fn push_flow(out: &mut Vec<(String, String, f64)>, name: &str, flow: &FlowReport) {
+    for (metric, value) in flow_figures(flow) {
+        out.push((name.to_string(), metric.to_string(), value));
+    }
+}
+
+/// The liquidity channel `k` alone needs (the card net, say): its bounds
+/// on the largest day.
+fn channel_bounds(record: &RunRecord, k: usize) -> [(&'static str, f64); 2] {
+    let largest = |bound: fn(&crate::run::DayReport) -> &[i64]| {
+        record
+            .days
+            .iter()
+            .filter_map(|d| bound(d).get(k).copied())
+            .max()
+            .unwrap_or(0) as f64
+    };
+    [
+        ("lower_bound_fen", largest(|d| &d.channel_lower_bound_fen)),
+        ("upper_bound_fen", largest(|d| &d.channel_upper_bound_fen)),
+    ]
+}
+
 /// (flow, metric, value) of one record: the design as a whole (`all`),
 /// each channel (`channels`), each customer instrument, then the
 /// liquidity and overnight figures, then the shock's paired differences.
@@ -139,19 +162,17 @@ fn record_figures(
     channels: bool,
 ) -> Result<Vec<(String, String, f64)>, String> {
     let mut out = Vec::new();
-    let mut push_flow = |name: &str, flow: &FlowReport| {
-        for (metric, value) in flow_figures(flow) {
-            out.push((name.to_string(), metric.to_string(), value));
-        }
-    };
-    push_flow("all", &record.all()?);
+    push_flow(&mut out, "all", &record.all()?);
     if channels {
-        for ((name, _), flow) in meta.channels.iter().zip(&record.channels) {
-            push_flow(name, flow);
+        for (k, ((name, _), flow)) in meta.channels.iter().zip(&record.channels).enumerate() {
+            push_flow(&mut out, name, flow);
+            for (metric, value) in channel_bounds(record, k) {
+                out.push((name.to_string(), metric.to_string(), value));
+            }
         }
     }
     for (name, flow) in meta.instruments.iter().zip(&record.instruments) {
-        push_flow(name, flow);
+        push_flow(&mut out, name, flow);
     }
     let all = |metric: &str, value: f64| ("all".to_string(), metric.to_string(), value);
     out.push(all(

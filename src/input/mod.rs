@@ -337,11 +337,7 @@ fn read_payment_rows(
     let mut instrument_index: HashMap<Vec<u8>, u16> = HashMap::new();
     let mut released = 0;
     loop {
-        let consumed = table.consumed_bytes();
-        if consumed >= released + mapped::RELEASE_EVERY_BYTES {
-            release(consumed);
-            released = consumed;
-        }
+        released = release_behind(table.consumed_bytes(), released, release);
         let Some(row) = table.next_row()? else {
             break;
         };
@@ -413,6 +409,16 @@ fn read_payment_rows(
         out.instrument.push(instrument);
     }
     Ok(())
+}
+
+/// Releases the file behind the reader every RELEASE_EVERY_BYTES; returns
+/// how far it has released.
+fn release_behind(consumed: usize, released: usize, release: &dyn Fn(usize)) -> usize {
+    if consumed < released + mapped::RELEASE_EVERY_BYTES {
+        return released;
+    }
+    release(consumed);
+    consumed
 }
 
 /// The first row (in file order) whose id an earlier row already has, with

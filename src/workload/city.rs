@@ -93,6 +93,13 @@ pub fn build_city(scenario: &Scenario) -> City {
         city.categories.push("outside".into());
         city.size.push(0.0);
     }
+    set_liquidity(scenario, &mut city);
+    city
+}
+
+/// Openings and credit limits by the scenario's policy; the banks outside
+/// the city, if any, with none and unlimited credit.
+fn set_liquidity(scenario: &Scenario, city: &mut City) {
     let outflow_fen = expected_daily_outflow_fen(scenario, &city.size);
     let liquidity = &scenario.liquidity;
     let need_fen = match liquidity.need_quantile {
@@ -111,7 +118,6 @@ pub fn build_city(scenario: &Scenario) -> City {
         city.opening_fen[city.banks] = 0;
         city.credit_limit_fen[city.banks] = i64::MAX;
     }
-    city
 }
 
 /// Calibration days are drawn from fixed seeds, never the study's: the

@@ -133,7 +133,7 @@ impl Axis {
         match self {
             Axis::Clock => clock_ticks(low, high),
             Axis::LogDuration => {
-                const STEPS: [(f64, &str); 12] = [
+                const STEPS: [(f64, &str); 13] = [
                     (1.0, "1 ms"),
                     (10.0, "10 ms"),
                     (100.0, "0.1 s"),
@@ -145,6 +145,7 @@ impl Axis {
                     (1.08e7, "3 h"),
                     (3.6e7, "10 h"),
                     (8.64e7, "1 day"),
+                    (1.728e8, "2 days"),
                     (2.592e8, "3 days"),
                 ];
                 STEPS

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::html;
 use super::table::Table;
+use std::borrow::Cow;
+
 use crate::metrics::estimate::{Estimate, estimate};
-use crate::study::record::RunRecord;
+use crate::metrics::flow::FlowReport;
+use crate::study::record::{RunRecord, pooled};
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
 
@@ -58,26 +61,27 @@ pub struct PlanReport {
 
 pub const PLAN_SCHEMA: &str = "clearsim.plan.v1";
 
-/// Per seed, a figure of the flow named `flow` ("all": every customer
-/// payment), or `None` when the design has no such instrument.
-fn per_seed(
-    side: &Side<'_>,
-    flow: &str,
-    figure: fn(&crate::metrics::flow::FlowReport) -> f64,
-) -> Option<Vec<f64>> {
-    let customer = side.instruments.len();
-    side.records
-        .iter()
-        .map(|record| {
-            let report = if flow == "all" {
-                crate::study::record::pooled(&record.instruments[..customer]).ok()?
-            } else {
-                let at = side.instruments.iter().position(|n| n == flow)?;
-                record.instruments[at].clone()
-            };
-            Some(figure(&report))
-        })
-        .collect()
+/// Per seed, the flow named `flow` ("all": every customer payment, pooled
+/// once per seed), or `None` when the design has no such instrument.
+fn per_seed<'r>(side: &Side<'r>, flow: &str) -> Result<Option<Vec<Cow<'r, FlowReport>>>, String> {
+    if flow == "all" {
+        let customer = side.instruments.len();
+        return side
+            .records
+            .iter()
+            .map(|record| pooled(&record.instruments[..customer]).map(Cow::Owned))
+            .collect::<Result<Vec<_>, String>>()
+            .map(Some);
+    }
+    let Some(at) = side.instruments.iter().position(|n| n == flow) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        side.records
+            .iter()
+            .map(|record| Cow::Borrowed(&record.instruments[at]))
+            .collect(),
+    ))
 }
 
 fn pair(before: &[f64], after: &[f64]) -> Pair {
@@ -89,24 +93,28 @@ fn pair(before: &[f64], after: &[f64]) -> Pair {
     }
 }
 
-fn transit_row(before: &Side<'_>, after: &Side<'_>, flow: &str) -> TransitRow {
-    let mean = |r: &crate::metrics::flow::FlowReport| {
-        r.in_transit_ms.value_weighted_mean as f64 / MS_PER_HOUR
-    };
-    let p99 = |r: &crate::metrics::flow::FlowReport| r.in_transit_ms.stats.p99 as f64 / MS_PER_HOUR;
+fn transit_row(before: &Side<'_>, after: &Side<'_>, flow: &str) -> Result<TransitRow, String> {
+    let (before_flows, after_flows) = (per_seed(before, flow)?, per_seed(after, flow)?);
     let seeds = before.records.len();
-    let or_zero = |v: Option<Vec<f64>>| v.unwrap_or_else(|| vec![0.0; seeds]);
-    TransitRow {
+    // An instrument a design lacks counts as 0 there.
+    let values = |flows: &Option<Vec<Cow<'_, FlowReport>>>, figure: fn(&FlowReport) -> u64| {
+        flows.as_ref().map_or_else(
+            || vec![0.0; seeds],
+            |flows| {
+                flows
+                    .iter()
+                    .map(|f| figure(f) as f64 / MS_PER_HOUR)
+                    .collect()
+            },
+        )
+    };
+    let mean = |f: &FlowReport| f.in_transit_ms.value_weighted_mean;
+    let p99 = |f: &FlowReport| f.in_transit_ms.stats.p99;
+    Ok(TransitRow {
         flow: flow.to_string(),
-        value_weighted_mean_h: pair(
-            &or_zero(per_seed(before, flow, mean)),
-            &or_zero(per_seed(after, flow, mean)),
-        ),
-        p99_h: pair(
-            &or_zero(per_seed(before, flow, p99)),
-            &or_zero(per_seed(after, flow, p99)),
-        ),
-    }
+        value_weighted_mean_h: pair(&values(&before_flows, mean), &values(&after_flows, mean)),
+        p99_h: pair(&values(&before_flows, p99), &values(&after_flows, p99)),
+    })
 }
 
 fn largest(side: &Side<'_>, figure: fn(&crate::run::DayReport) -> i64) -> Vec<f64> {
@@ -131,10 +139,10 @@ pub fn plan_report(before: &Side<'_>, after: &Side<'_>) -> Result<PlanReport, St
             flows.push(name.clone());
         }
     }
-    let transit: Vec<TransitRow> = flows
+    let transit = flows
         .iter()
         .map(|f| transit_row(before, after, f))
-        .collect();
+        .collect::<Result<Vec<TransitRow>, String>>()?;
     let all = &transit[0].value_weighted_mean_h;
     let cut_pct = if all.before.mean > 0.0 {
         100.0 * (all.before.mean - all.after.mean) / all.before.mean

@@ -87,10 +87,11 @@ struct InstrumentModel {
     max_fen: f64,
     dishonour_bits: u64,
     priority: u8,
-    /// Cross-city: the direction and the index of the banks outside (the
-    /// last participant); one city bank is drawn, the other side is them.
-    cross_city: Option<(Direction, u32)>,
-    /// The city's banks: participants `0..banks` (the outside comes after).
+    /// Cross-city: the direction; one city bank is drawn, the other side
+    /// is the banks outside, the participant right after the city's.
+    cross_city: Option<Direction>,
+    /// The city's banks: participants `0..banks` (the outside, if any, is
+    /// participant `banks`).
     banks: u32,
     /// How amounts scale with the two banks' sizes.
     scale: super::amounts::PairScale,
@@ -139,9 +140,7 @@ impl StreamModel {
                     tail_inverse_alpha: 1.0 / law.tail_alpha,
                     dishonour_bits: threshold(instrument.dishonour_rate),
                     priority: instrument.priority,
-                    cross_city: instrument
-                        .cross_city
-                        .map(|c| (c.direction, size.len().saturating_sub(1) as u32)),
+                    cross_city: instrument.cross_city.map(|c| c.direction),
                     banks: (size.len() - usize::from(scenario.has_cross_city())) as u32,
                     scale: super::amounts::PairScale::new(size, instrument),
                     segments: segments(instrument, scenario.day_end),
@@ -346,8 +345,8 @@ impl DayStream<'_> {
 fn draw_pair(model: &InstrumentModel, rng: &mut Pcg64Mcg) -> (u32, u32) {
     let sender = model.counterparties.sample(rng.next_u64());
     match model.cross_city {
-        Some((Direction::Out, outside)) => return (sender, outside),
-        Some((Direction::In, outside)) => return (outside, sender),
+        Some(Direction::Out) => return (sender, model.banks),
+        Some(Direction::In) => return (model.banks, sender),
         None => {}
     }
     let mut receiver = model.counterparties.sample(rng.next_u64());

@@ -718,7 +718,7 @@ impl Scenario {
     /// Whether some instrument crosses the city's boundary: the city then
     /// has one more participant, [`OUTSIDE_ID`], after its banks.
     pub fn has_cross_city(&self) -> bool {
-        self.instruments.iter().any(|i| i.cross_city.is_some())
+        crosses_city(&self.instruments)
     }
 
     /// Volume multiplier of day `day` (1-based): yearly growth spread over
@@ -897,7 +897,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     if instruments.is_empty() {
         return Err(error(path, "at least one [[instrument]] is needed"));
     }
-    if instruments.iter().any(|i| i.cross_city.is_some()) && ids.iter().any(|id| id == OUTSIDE_ID) {
+    if crosses_city(&instruments) && ids.iter().any(|id| id == OUTSIDE_ID) {
         return Err(error(
             path,
             format!(
@@ -1439,6 +1439,11 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         return_window_ms,
         cross_city,
     })
+}
+
+/// Whether some instrument pays across the city's boundary.
+fn crosses_city(instruments: &[Instrument]) -> bool {
+    instruments.iter().any(|i| i.cross_city.is_some())
 }
 
 /// `cross_city` and `outside_hours`: both or neither; not for cheques.

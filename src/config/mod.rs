@@ -1446,7 +1446,8 @@ fn crosses_city(instruments: &[Instrument]) -> bool {
     instruments.iter().any(|i| i.cross_city.is_some())
 }
 
-/// `cross_city` and `outside_hours`: both or neither; not for cheques.
+/// `cross_city` (not for cheques) and `outside_hours`, which needs it
+/// (default 0).
 fn cross_city(
     path: &Path,
     spec: &InstrumentFile,

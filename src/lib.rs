@@ -31,6 +31,7 @@ macro_rules! invariant_eq {
     };
 }
 
+pub mod bank;
 pub mod cli;
 pub mod config;
 pub mod engine;

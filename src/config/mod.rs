@@ -5,9 +5,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod behaviour;
+
+pub use crate::bank::costs::CostModel;
 use crate::strategy::ChannelSpec;
 use crate::strategy::grammar;
 use crate::time::{SimTime, parse_duration_ms};
+pub use behaviour::PolicyEntry;
 
 /// A config problem: which file, which field, what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,11 @@ struct ScenarioFile {
     /// Sender limits of the gross channel (`rtgs+limits`).
     #[serde(default)]
     limit: Vec<LimitFile>,
+    /// What a day costs the banks.
+    costs: Option<behaviour::CostsFile>,
+    /// When banks submit their customers' orders.
+    #[serde(default)]
+    policy: Vec<behaviour::PolicyFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,8 +125,7 @@ struct LiquidityFile {
     #[serde(default = "default_credit_share")]
     credit_share: f64,
     /// The central bank's overnight standing facility, basis points a year.
-    #[serde(default = "default_overnight_rate_bp")]
-    overnight_rate_bp: u32,
+    overnight_rate_bp: Option<u32>,
     /// Each bank also holds at least this quantile of its own daily need
     /// (its liquidity to settle a day's payments on arrival), measured over
     /// `need_days` calibration days.
@@ -148,7 +156,7 @@ impl Default for LiquidityFile {
             scale: 1.0,
             opening_share: default_opening_share(),
             credit_share: default_credit_share(),
-            overnight_rate_bp: default_overnight_rate_bp(),
+            overnight_rate_bp: None,
             need_quantile: None,
             need_days: default_need_days(),
         }
@@ -479,6 +487,10 @@ pub struct Scenario {
     pub shocks: Vec<Shock>,
     /// Sender limits for a gross channel with limits, as written.
     pub limits: Vec<LimitEntry>,
+    /// `[costs]`, if given.
+    pub costs: Option<CostModel>,
+    /// `[[policy]]` entries, in order (later ones override).
+    pub policies: Vec<PolicyEntry>,
 }
 
 /// One `[[limit]]`: `participant` (an id, or `*` for everyone) may pay out at
@@ -848,7 +860,29 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         return Err(error(path, "days: must be 1..=3650"));
     }
     let (population, growth_default, deposits_fen) = population(path, &file.participants, base)?;
-    let liquidity = LiquidityFile { ..file.liquidity };
+    let mut liquidity = LiquidityFile { ..file.liquidity };
+    if let Some(rate) = file.costs.as_ref().and_then(|c| c.overnight_rate_bp) {
+        if liquidity
+            .overnight_rate_bp
+            .is_some_and(|given| given != rate)
+        {
+            return Err(error(
+                path,
+                "costs.overnight_rate_bp and liquidity.overnight_rate_bp: one rate, given twice differently",
+            ));
+        }
+        liquidity.overnight_rate_bp = Some(rate);
+    }
+    let policies = behaviour::policies(
+        path,
+        &file.policy,
+        &population,
+        &population.participant_ids(),
+    )?;
+    let costs = match &file.costs {
+        Some(c) => Some(behaviour::costs(path, c, day_end)?),
+        None => None,
+    };
     let shocks = shocks(path, file.default.as_ref(), &file.shock, day_end)?;
     let ids = population.participant_ids();
     for (index, shock) in shocks.iter().enumerate() {
@@ -919,7 +953,10 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     if !(1..=366).contains(&file.business_days_per_year) {
         return Err(error(path, "business_days_per_year: must be 1..=366"));
     }
-    if liquidity.overnight_rate_bp > 100_000 {
+    let overnight_rate_bp = liquidity
+        .overnight_rate_bp
+        .unwrap_or_else(default_overnight_rate_bp);
+    if overnight_rate_bp > 100_000 {
         return Err(error(
             path,
             "liquidity.overnight_rate_bp: at most 100000 (1,000 % a year)",
@@ -947,7 +984,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
             scale: liquidity.scale,
             opening_share: liquidity.opening_share,
             credit_share: liquidity.credit_share,
-            overnight_rate_bp: liquidity.overnight_rate_bp,
+            overnight_rate_bp,
             need_quantile: liquidity.need_quantile,
             need_days: liquidity.need_days,
         },
@@ -957,6 +994,8 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
         deposits_fen,
         compare: file.compare,
         limits: limits(path, &file.limit)?,
+        policies,
+        costs,
         shocks,
     };
     scenario.check_volume().map_err(|e| error(path, e))?;

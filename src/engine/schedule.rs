@@ -243,6 +243,32 @@ impl Scheduler {
         Ok(payment.key)
     }
 
+    /// A payment ordered earlier (its `submit`, ≤ the open instant) that its
+    /// bank held and submits now: an arrival (class 1) like the others,
+    /// whose delays count from the order. Returns its key.
+    pub fn arrive_held<S: Sink>(
+        &mut self,
+        channel: usize,
+        mut payment: Payment,
+        sink: &mut S,
+    ) -> Result<u64, EngineError> {
+        let Some(open) = self.open.filter(|&t| t >= payment.submit) else {
+            return Err(EngineError::TimeWentBack {
+                at: payment.submit,
+                now: self.open.unwrap_or(SimTime::MIDNIGHT),
+            });
+        };
+        crate::invariant!(payment.submit <= open);
+        payment.key = self.take_key();
+        self.enter(channel, payment, sink)?;
+        Ok(payment.key)
+    }
+
+    /// The open instant, if any.
+    pub fn open_instant_at(&self) -> Option<SimTime> {
+        self.open
+    }
+
     /// The day is over: closes the open instant, runs every instant still
     /// due, reports what waited outside the system as unsettled, and closes
     /// the day (whatever the channels hold is unsettled).

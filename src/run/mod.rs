@@ -8,6 +8,7 @@
 //! O(participants + payments held), independent of the number of payments
 //! in a day.
 
+pub mod behaviour;
 pub mod overnight;
 pub mod sink;
 
@@ -110,6 +111,11 @@ pub struct RunResult {
     /// would settle each on entry in processing order (no credit).
     pub day1_lower_fen: Vec<i64>,
     pub day1_need_fen: Vec<i64>,
+    /// With `[costs]`: per day, each bank's costs by component.
+    pub costs: Vec<Vec<crate::bank::costs::CostBreakdown>>,
+    /// With policies or costs: per flow, settled payments' bank delay and
+    /// system delay (empty otherwise).
+    pub delay_split: Vec<behaviour::SplitDelay>,
 }
 
 /// The scenario's stream model for a city: a function of the scenario and
@@ -262,7 +268,16 @@ fn run_with<O: Observer>(
         carried_orders: Default::default(),
         carried_of_key: Default::default(),
         carried_today_fen: 0,
+        bank: behaviour::BankSide::new(
+            desk(scenario, city),
+            scenario
+                .costs
+                .clone()
+                .map(|model| behaviour::CostMeter::new(model, city.banks)),
+            2 * scenario.instruments.len(),
+        ),
     };
+    let expected_fen = expected_held_fen(scenario, city);
     let mut totals = Totals::new(participants, specs.len());
     let mut opening = city.opening_fen.clone();
     for day in 0..scenario.days {
@@ -271,6 +286,9 @@ fn run_with<O: Observer>(
         let ledger = Ledger::new(&opening, &credit);
         let engine = Engine::new(ledger, &specs, scenario.day_end, 1 << 12)?;
         let shocks: &[Shock] = if apply_shocks { &scenario.shocks } else { &[] };
+        if let Some(desk) = &mut sink.bank.desk {
+            desk.new_day(&policy_fen(&expected_fen, volume));
+        }
         let scheduler = Scheduler::new(engine, controls(shocks, &city.ids, day)?)?;
         let report = run_day(
             scenario,
@@ -287,6 +305,7 @@ fn run_with<O: Observer>(
         )?;
         let next = policy_fen(&city.opening_fen, scenario.volume_of_day(day + 1));
         let closing = std::mem::take(&mut totals.closing_fen);
+        let cost_before = totals.overnight_cost_fen.clone();
         let night = overnight::settle_night(
             &closing,
             &next,
@@ -296,6 +315,18 @@ fn run_with<O: Observer>(
             &mut totals.overnight_cost_fen,
         )
         .ok_or(EngineError::AmountsOverflow)?;
+        if let Some(meter) = &mut sink.bank.meter {
+            let tonight: Vec<i64> = totals
+                .overnight_cost_fen
+                .iter()
+                .zip(&cost_before)
+                .map(|(after, before)| after - before)
+                .collect();
+            let min = std::mem::take(&mut totals.min_balances_fen);
+            totals
+                .costs
+                .push(meter.close_day(&opening, &min, &closing, &tonight));
+        }
         totals.days.push(DayReport {
             overnight: night,
             ..report
@@ -319,7 +350,46 @@ fn run_with<O: Observer>(
         withdrawn_fen: totals.withdrawn_fen,
         day1_lower_fen: totals.day1_lower_fen,
         day1_need_fen: totals.day1_need_fen,
+        costs: totals.costs,
+        delay_split: if sink.bank.active() {
+            sink.bank.split
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// The banks' queues of a scenario with `[[policy]]` entries (none without).
+fn desk(scenario: &Scenario, city: &City) -> Option<crate::bank::desk::Desk> {
+    let policies =
+        crate::config::PolicyEntry::resolve(&scenario.policies, &city.ids, &city.categories);
+    crate::bank::desk::Desk::new(
+        &policies,
+        (
+            scenario.instruments.iter().map(held_by_bank).collect(),
+            TAG_INSTRUMENT,
+        ),
+        scenario.day_end,
+    )
+}
+
+/// Whether a bank's policy decides when payments of `instrument` go: its
+/// own credit transfers, not cheques (the payee's bank presents them) nor
+/// payments from the banks outside the city.
+pub fn held_by_bank(instrument: &crate::config::Instrument) -> bool {
+    !instrument.cheque
+        && instrument
+            .cross_city
+            .is_none_or(|c| c.direction != crate::config::Direction::In)
+}
+
+/// Each participant's expected value of payments its policy decides, on
+/// day 1 (the throughput guideline's denominator).
+fn expected_held_fen(scenario: &Scenario, city: &City) -> Vec<i64> {
+    crate::workload::city::expected_outflow_of(scenario, &city.size, held_by_bank)
+        .into_iter()
+        .map(|v| v.clamp(0.0, 9e18).round() as i64)
+        .collect()
 }
 
 /// What a run adds up over its days.
@@ -336,6 +406,9 @@ struct Totals {
     withdrawn_fen: i64,
     day1_lower_fen: Vec<i64>,
     day1_need_fen: Vec<i64>,
+    costs: Vec<Vec<crate::bank::costs::CostBreakdown>>,
+    /// The last day's lowest balances (for collateral costs).
+    min_balances_fen: Vec<i64>,
     /// i64::MAX less what could still reach any balance or sum: every
     /// day's opening and funds, and twice every amount (a cheque may come
     /// back). While it stays ≥ 0 no figure of the run can overflow.
@@ -357,6 +430,8 @@ impl Totals {
             withdrawn_fen: 0,
             day1_lower_fen: Vec::new(),
             day1_need_fen: Vec::new(),
+            costs: Vec::new(),
+            min_balances_fen: Vec::new(),
             headroom_fen: i64::MAX,
         }
     }
@@ -421,8 +496,7 @@ fn run_day<O: Observer>(
         scheduler.schedule(carried)?;
     }
     let before = day_counts(&sink.channels);
-    for generated in model.day(scenario.seed, day, volume) {
-        totals.take_headroom(generated.amount_fen.saturating_mul(2))?;
+    let mut orders = model.day(scenario.seed, day, volume).map(|generated| {
         let instrument = usize::from(generated.tag & TAG_INSTRUMENT);
         let payment = Payment {
             key: 0,
@@ -433,9 +507,26 @@ fn run_day<O: Observer>(
             priority: generated.priority,
             tag: generated.tag,
         };
-        scheduler.advance_to(generated.submit, sink)?;
-        let key = scheduler.arrive(scenario.channel_of[instrument], payment, sink)?;
-        sink.observer.ordered(day, key, generated.submit);
+        (scenario.channel_of[instrument], payment)
+    });
+    let pricing = match &sink.bank.meter {
+        Some(meter) => meter.model.pricing_times(scenario.day_end),
+        None => Vec::new(),
+    };
+    if sink.bank.desk.is_none() && pricing.is_empty() {
+        for (channel, payment) in orders {
+            totals.take_headroom(payment.amount_fen.saturating_mul(2))?;
+            scheduler.advance_to(payment.submit, sink)?;
+            let key = scheduler.arrive(channel, payment, sink)?;
+            sink.observer.ordered(day, key, payment.submit);
+        }
+    } else {
+        let mut feed = behaviour::Feed::new(pricing, scenario.day_end);
+        for (channel, payment) in &mut orders {
+            totals.take_headroom(payment.amount_fen.saturating_mul(2))?;
+            feed.order(&mut scheduler, sink, channel, payment)?;
+        }
+        feed.finish(&mut scheduler, sink)?;
     }
     scheduler.finish(sink)?;
     for flow in sink.channels.iter_mut().chain(sink.flows.iter_mut()) {
@@ -457,6 +548,7 @@ fn run_day<O: Observer>(
     totals.injected_fen += ledger.injected_fen();
     totals.withdrawn_fen += ledger.withdrawn_fen();
     totals.closing_fen = ledger.balances_fen().to_vec();
+    totals.min_balances_fen = ledger.min_balances_fen().to_vec();
     if day == 0 {
         totals.day1_lower_fen = sink.all.participant_lower_fen();
         totals.day1_need_fen = sink.all.participant_need_fen();

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use super::Observer;
+use super::behaviour::BankSide;
 use crate::ledger::{FollowUp, Payment, Sink};
 use crate::metrics::Positions;
 use crate::metrics::flow::FlowStats;
@@ -127,10 +128,12 @@ pub struct RunSink<'a, O: Observer> {
     pub carried_of_key: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState>,
     /// Value carried out of today (to the next day or past the run's end).
     pub carried_today_fen: i64,
+    /// The banks' queues, the split of delays, the cost bases.
+    pub bank: BankSide,
 }
 
 impl<O: Observer> RunSink<'_, O> {
-    fn flow_index(&self, tag: u16) -> usize {
+    pub(super) fn flow_index(&self, tag: u16) -> usize {
         let instrument = usize::from(tag & TAG_INSTRUMENT);
         if tag & TAG_RETURN != 0 {
             self.layout.cheque.len() + instrument
@@ -227,6 +230,9 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         self.channels[channel].settled(payment.amount_fen, at, delay_ms, worst_ms);
         self.flows[flow].settled(payment.amount_fen, at, delay_ms, worst_ms);
         self.observer.settled(self.day, payment.key, at);
+        if self.bank.active() {
+            self.bank.settled(flow, payment, at);
+        }
         if self.layout.cheque[instrument] && payment.tag & TAG_RETURN == 0 {
             self.cheque_settled(payment, channel, at);
         } else {
@@ -264,6 +270,9 @@ impl<O: Observer> Sink for RunSink<'_, O> {
             return;
         }
         let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
+        if self.bank.active() {
+            self.bank.unsettled(payment);
+        }
         self.channels[channel].unsettled(payment.amount_fen, worst_ms);
         self.flows[flow].unsettled(payment.amount_fen, worst_ms);
         if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {

@@ -178,8 +178,17 @@ fn to_fen(value: f64) -> i64 {
 /// instruments of count × mean amount × the participant's chance of being
 /// the sender (its gravity weight).
 pub fn expected_daily_outflow_fen(scenario: &Scenario, size: &[f64]) -> Vec<f64> {
+    expected_outflow_of(scenario, size, |_| true)
+}
+
+/// [`expected_daily_outflow_fen`] over the instruments `keep` keeps.
+pub fn expected_outflow_of(
+    scenario: &Scenario,
+    size: &[f64],
+    keep: impl Fn(&crate::config::Instrument) -> bool,
+) -> Vec<f64> {
     let mut outflow = vec![0.0; size.len()];
-    for instrument in &scenario.instruments {
+    for instrument in scenario.instruments.iter().filter(|i| keep(i)) {
         let weights = gravity_weights(size, instrument.concentration);
         let scale = PairScale::new(size, instrument);
         let multipliers = match instrument.cross_city.map(|c| c.direction) {

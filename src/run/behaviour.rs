@@ -1,0 +1,312 @@
+//! What a run keeps of the banks' behaviour and costs: the banks' queues
+//! ([`Desk`]), when each payment a bank held entered the system (to split
+//! its time into bank delay and system delay), and each bank's cost bases
+//! over the day ([`CostMeter`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::Observer;
+use super::sink::RunSink;
+use crate::bank::costs::{CostBases, CostBreakdown, CostModel};
+use crate::bank::desk::Desk;
+use crate::engine::{EngineError, Scheduler};
+use crate::ledger::Payment;
+use crate::time::SimTime;
+
+/// One flow's settled payments, their time split at submission: customer
+/// order → submission (bank delay), submission → settlement (system delay).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitDelay {
+    pub settled_value_fen: i128,
+    /// Σ amount × delay, fen·ms.
+    pub bank_weighted_fen_ms: i128,
+    pub system_weighted_fen_ms: i128,
+    pub bank_delay_ms_max: u32,
+    pub system_delay_ms_max: u32,
+    /// Payments its bank held before submitting (all of them settled or not).
+    pub held: u64,
+}
+
+impl SplitDelay {
+    /// Value-weighted mean bank delay and system delay, ms.
+    pub fn means_ms(&self) -> (f64, f64) {
+        if self.settled_value_fen == 0 {
+            return (0.0, 0.0);
+        }
+        let v = self.settled_value_fen as f64;
+        (
+            self.bank_weighted_fen_ms as f64 / v,
+            self.system_weighted_fen_ms as f64 / v,
+        )
+    }
+
+    pub fn add(&mut self, other: &SplitDelay) {
+        self.settled_value_fen += other.settled_value_fen;
+        self.bank_weighted_fen_ms += other.bank_weighted_fen_ms;
+        self.system_weighted_fen_ms += other.system_weighted_fen_ms;
+        self.bank_delay_ms_max = self.bank_delay_ms_max.max(other.bank_delay_ms_max);
+        self.system_delay_ms_max = self.system_delay_ms_max.max(other.system_delay_ms_max);
+        self.held += other.held;
+    }
+}
+
+/// Each bank's cost bases over one day, as the payments settle.
+#[derive(Clone, Debug)]
+pub struct CostMeter {
+    pub model: CostModel,
+    banks: usize,
+    classes: usize,
+    /// bank × class.
+    delay_fen_ms: Vec<i128>,
+    unsettled_fen: Vec<i64>,
+    priced_overdraft_fen: Vec<i128>,
+}
+
+impl CostMeter {
+    pub fn new(model: CostModel, banks: usize) -> CostMeter {
+        let classes = model.delay_classes();
+        CostMeter {
+            model,
+            banks,
+            classes,
+            delay_fen_ms: vec![0; banks * classes],
+            unsettled_fen: vec![0; banks],
+            priced_overdraft_fen: vec![0; banks],
+        }
+    }
+
+    #[inline]
+    fn settled(&mut self, payment: &Payment, at: SimTime) {
+        let sender = payment.sender as usize;
+        if sender < self.banks {
+            let class = self.model.delay_class(payment.priority);
+            let delay_ms = at.ms().saturating_sub(payment.submit.ms());
+            self.delay_fen_ms[sender * self.classes + class] +=
+                i128::from(payment.amount_fen) * i128::from(delay_ms);
+        }
+    }
+
+    fn unsettled(&mut self, payment: &Payment) {
+        if let Some(fen) = self.unsettled_fen.get_mut(payment.sender as usize) {
+            *fen = fen.saturating_add(payment.amount_fen);
+        }
+    }
+
+    /// A pricing time: each bank's overdraft now counts.
+    pub fn price_overdrafts(&mut self, balances_fen: &[i64]) {
+        for (sum, &balance) in self.priced_overdraft_fen.iter_mut().zip(balances_fen) {
+            *sum += i128::from(balance.min(0)).unsigned_abs() as i128;
+        }
+    }
+
+    /// The day is over: each bank's costs, given its opening, lowest and
+    /// closing balances and its overnight cost; the meter starts afresh.
+    pub fn close_day(
+        &mut self,
+        opening_fen: &[i64],
+        min_balances_fen: &[i64],
+        closing_fen: &[i64],
+        overnight_cost_fen: &[i64],
+    ) -> Vec<CostBreakdown> {
+        if matches!(self.model.credit, crate::bank::costs::Credit::Priced { .. }) {
+            self.price_overdrafts(closing_fen);
+        }
+        let costs = (0..self.banks)
+            .map(|b| {
+                let bases = CostBases {
+                    opening_fen: opening_fen[b],
+                    priced_overdraft_fen: self.priced_overdraft_fen[b],
+                    peak_overdraft_fen: min_balances_fen[b].min(0).saturating_neg(),
+                    delay_fen_ms: self.delay_fen_ms[b * self.classes..(b + 1) * self.classes]
+                        .to_vec(),
+                    unsettled_fen: self.unsettled_fen[b],
+                };
+                self.model.price(&bases, overnight_cost_fen[b])
+            })
+            .collect();
+        self.delay_fen_ms.fill(0);
+        self.unsettled_fen.fill(0);
+        self.priced_overdraft_fen.fill(0);
+        costs
+    }
+}
+
+/// The banks' side of a run (inactive, and free, without policies or costs).
+#[derive(Clone, Debug, Default)]
+pub struct BankSide {
+    pub desk: Option<Desk>,
+    pub meter: Option<CostMeter>,
+    /// Today's key → entry time of each payment the desk held, while it is
+    /// in the system.
+    pub entered: hashbrown::HashMap<u64, SimTime, foldhash::fast::FixedState>,
+    /// Per flow (as the run's flows: instruments, then returns).
+    pub split: Vec<SplitDelay>,
+}
+
+impl BankSide {
+    pub fn new(desk: Option<Desk>, meter: Option<CostMeter>, flows: usize) -> BankSide {
+        BankSide {
+            desk,
+            meter,
+            entered: Default::default(),
+            split: vec![SplitDelay::default(); flows],
+        }
+    }
+
+    /// Whether a run must tell it about settlements.
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.desk.is_some() || self.meter.is_some()
+    }
+
+    /// `payment` of `flow` settled at `at`.
+    pub fn settled(&mut self, flow: usize, payment: &Payment, at: SimTime) {
+        let entered = self.entered.remove(&payment.key).unwrap_or(payment.submit);
+        let bank_ms = entered.ms().saturating_sub(payment.submit.ms());
+        let system_ms = at.ms().saturating_sub(entered.ms());
+        let split = &mut self.split[flow];
+        let amount = i128::from(payment.amount_fen);
+        split.settled_value_fen += amount;
+        split.bank_weighted_fen_ms += amount * i128::from(bank_ms);
+        split.system_weighted_fen_ms += amount * i128::from(system_ms);
+        split.bank_delay_ms_max = split.bank_delay_ms_max.max(bank_ms);
+        split.system_delay_ms_max = split.system_delay_ms_max.max(system_ms);
+        if let Some(desk) = &mut self.desk {
+            desk.settled(payment);
+        }
+        if let Some(meter) = &mut self.meter {
+            meter.settled(payment, at);
+        }
+    }
+
+    /// `payment` stayed unsettled at the day end.
+    pub fn unsettled(&mut self, payment: &Payment) {
+        self.entered.remove(&payment.key);
+        if let Some(meter) = &mut self.meter {
+            meter.unsettled(payment);
+        }
+    }
+
+    /// A payment the desk held entered the system at `at` with `key`.
+    pub fn entered(&mut self, flow: usize, key: u64, at: SimTime) {
+        self.entered.insert(key, at);
+        self.split[flow].held += 1;
+    }
+}
+
+/// Feeds a day's orders to the scheduler through the banks' queues, and
+/// opens the instants at which the banks (or the pricing of overdrafts)
+/// act without a new order.
+pub struct Feed {
+    pricing: std::vec::IntoIter<SimTime>,
+    next_pricing: Option<SimTime>,
+    day_end: SimTime,
+    /// The last instant at which the desk looked and overdrafts were priced.
+    looked: Option<SimTime>,
+    released: Vec<(usize, Payment)>,
+}
+
+impl Feed {
+    pub fn new(pricing: Vec<SimTime>, day_end: SimTime) -> Feed {
+        let mut pricing = pricing.into_iter();
+        let next_pricing = pricing.next();
+        Feed {
+            pricing,
+            next_pricing,
+            day_end,
+            looked: None,
+            released: Vec::new(),
+        }
+    }
+
+    /// A customer's order at its time: the instants due before it, then
+    /// the banks' look at the order's instant, then the order.
+    pub fn order<O: Observer>(
+        &mut self,
+        scheduler: &mut Scheduler,
+        sink: &mut RunSink<'_, O>,
+        channel: usize,
+        payment: Payment,
+    ) -> Result<(), EngineError> {
+        self.due_before(scheduler, sink, Some(payment.submit))?;
+        self.instant(scheduler, sink, payment.submit)?;
+        let ledger = scheduler.engine().ledger();
+        let submit = match &mut sink.bank.desk {
+            Some(desk) => desk.order(channel, payment, ledger),
+            None => Some(payment),
+        };
+        if let Some(payment) = submit {
+            scheduler.arrive(channel, payment, sink)?;
+        }
+        Ok(())
+    }
+
+    /// After the last order: every instant still due, up to the day end.
+    pub fn finish<O: Observer>(
+        &mut self,
+        scheduler: &mut Scheduler,
+        sink: &mut RunSink<'_, O>,
+    ) -> Result<(), EngineError> {
+        self.due_before(scheduler, sink, None)
+    }
+
+    /// The desk's and the pricing's instants strictly before `until` (all
+    /// of the day's, when `None`).
+    fn due_before<O: Observer>(
+        &mut self,
+        scheduler: &mut Scheduler,
+        sink: &mut RunSink<'_, O>,
+        until: Option<SimTime>,
+    ) -> Result<(), EngineError> {
+        // Bounded: each turn opens an instant strictly later than the last,
+        // within the day.
+        loop {
+            let now = self.looked.unwrap_or(SimTime::MIDNIGHT);
+            let desk_due = sink.bank.desk.as_ref().and_then(|d| d.next_due(now));
+            let due = [desk_due, self.next_pricing]
+                .into_iter()
+                .flatten()
+                .filter(|&t| self.looked.is_none_or(|l| t > l) && t <= self.day_end)
+                .min();
+            match due {
+                Some(t) if until.is_none_or(|u| t < u) => self.instant(scheduler, sink, t)?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Opens instant `at`; the first time: prices overdrafts if it is a
+    /// pricing time, and submits what the desk releases now.
+    fn instant<O: Observer>(
+        &mut self,
+        scheduler: &mut Scheduler,
+        sink: &mut RunSink<'_, O>,
+        at: SimTime,
+    ) -> Result<(), EngineError> {
+        scheduler.advance_to(at, sink)?;
+        if self.looked == Some(at) {
+            return Ok(());
+        }
+        self.looked = Some(at);
+        let ledger = scheduler.engine().ledger();
+        // Bounded by the pricing times.
+        while let Some(t) = self.next_pricing.filter(|&t| t <= at) {
+            if t == at
+                && let Some(meter) = &mut sink.bank.meter
+            {
+                meter.price_overdrafts(ledger.balances_fen());
+            }
+            self.next_pricing = self.pricing.next();
+        }
+        let Some(desk) = &mut sink.bank.desk else {
+            return Ok(());
+        };
+        desk.release(at, ledger, &mut self.released);
+        for (channel, payment) in std::mem::take(&mut self.released) {
+            let flow = sink.flow_index(payment.tag);
+            let key = scheduler.arrive_held(channel, payment, sink)?;
+            sink.bank.entered(flow, key, at);
+        }
+        Ok(())
+    }
+}

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod live;
+mod optimise;
 mod plan;
 mod replay;
 mod run;
@@ -62,6 +63,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// The plan's question: funds-in-transit time, 2005 design against 2010.
     Plan(plan::PlanArgs),
+    /// What the banks would choose under each design: liquidity (and
+    /// policy) at equilibrium, delay, cost, and the planner's optimum.
+    Optimise(optimise::OptimiseArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -72,6 +76,11 @@ pub enum Failure {
     BadInput(anyhow::Error),
     /// A bug or a broken invariant: exit 1.
     Internal(anyhow::Error),
+}
+
+/// A user's mistake, with its message: exit 2.
+pub fn bad_input(message: impl std::fmt::Display) -> Failure {
+    Failure::BadInput(anyhow::anyhow!("{message}"))
 }
 
 /// Engine errors that come from the user's scenario are bad input.
@@ -98,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Live(args) => live::live_command(&args),
         Command::Bench(args) => bench::bench_command(&args),
         Command::Plan(args) => plan::plan_command(&args),
+        Command::Optimise(args) => optimise::optimise_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,9 @@ use crate::bank::costs::{CostModel, Credit};
 use crate::bank::policy::{Policy, parse_policy};
 use crate::time::{SimTime, parse_clock};
 
+/// At most this many fixed payments per instrument.
+pub const MAX_FIXED: usize = 100_000;
+
 /// At most this many `[[policy]]` entries, delay classes and pricing times.
 pub const MAX_POLICIES: usize = 10_000;
 pub const MAX_DELAY_CLASSES: usize = 256;
@@ -241,5 +244,80 @@ pub(super) fn policies(
             policy,
         });
     }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FixedFile {
+    at: String,
+    from: String,
+    to: String,
+    amount_yuan: f64,
+}
+
+/// One payment an instrument makes every business day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedPayment {
+    pub at: SimTime,
+    pub sender: u32,
+    pub receiver: u32,
+    pub amount_fen: i64,
+}
+
+/// An instrument's `fixed` payments, checked and sorted by time (stably:
+/// same-time payments keep the order written).
+pub(super) fn fixed(
+    path: &Path,
+    field: &str,
+    files: &[FixedFile],
+    ids: &[String],
+) -> Result<Vec<FixedPayment>, ConfigError> {
+    if files.len() > MAX_FIXED {
+        return Err(error(
+            path,
+            format!("{field}: at most {MAX_FIXED} payments"),
+        ));
+    }
+    let index = |i: usize, which: &str, id: &str| -> Result<u32, ConfigError> {
+        ids.iter()
+            .position(|known| known == id)
+            .map(|k| k as u32)
+            .ok_or_else(|| error(path, format!("{field}[{i}].{which}: no participant `{id}`")))
+    };
+    let mut out = Vec::with_capacity(files.len());
+    for (i, file) in files.iter().enumerate() {
+        let at = parse_clock(&file.at).ok_or_else(|| {
+            error(
+                path,
+                format!("{field}[{i}].at: `{}` is not a time HH:MM", file.at),
+            )
+        })?;
+        let (sender, receiver) = (index(i, "from", &file.from)?, index(i, "to", &file.to)?);
+        if sender == receiver {
+            return Err(error(
+                path,
+                format!("{field}[{i}]: a bank does not pay itself"),
+            ));
+        }
+        let amount_fen = crate::money::yuan_to_fen(file.amount_yuan)
+            .filter(|&f| f > 0 && f <= (super::MAX_AMOUNT_YUAN * 100.0) as i64)
+            .ok_or_else(|| {
+                error(
+                    path,
+                    format!(
+                        "{field}[{i}].amount_yuan: an amount > 0 and ≤ {:e} yuan",
+                        super::MAX_AMOUNT_YUAN
+                    ),
+                )
+            })?;
+        out.push(FixedPayment {
+            at,
+            sender,
+            receiver,
+            amount_fen,
+        });
+    }
+    out.sort_by_key(|p| p.at);
     Ok(out)
 }

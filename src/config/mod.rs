@@ -167,6 +167,7 @@ impl Default for LiquidityFile {
 #[serde(deny_unknown_fields)]
 struct InstrumentFile {
     name: String,
+    #[serde(default)]
     daily_count: f64,
     #[serde(default)]
     cheque: bool,
@@ -174,7 +175,12 @@ struct InstrumentFile {
     priority: u8,
     #[serde(default)]
     profile: Vec<SegmentFile>,
-    amount: AmountFile,
+    /// Needed unless the instrument only has `fixed` payments.
+    amount: Option<AmountFile>,
+    /// The same payments every business day, besides any drawn ones
+    /// (small hand-made games: docs/equilibria.md).
+    #[serde(default)]
+    fixed: Vec<behaviour::FixedFile>,
     #[serde(default = "unit")]
     concentration: f64,
     cutoff_bunching: Option<BunchingFile>,
@@ -417,6 +423,8 @@ pub struct Instrument {
     pub return_window_ms: u32,
     /// A payment to or from banks outside the city, when set.
     pub cross_city: Option<CrossCity>,
+    /// The same payments every day, by time (see `behaviour::fixed`).
+    pub fixed: Vec<behaviour::FixedPayment>,
 }
 
 /// Which way a cross-city instrument's payments go, and how long their
@@ -926,10 +934,21 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     }
     let mut instruments = Vec::with_capacity(file.instrument.len());
     for (index, spec) in file.instrument.iter().enumerate() {
-        instruments.push(instrument(path, index, spec)?);
+        instruments.push(instrument(path, index, spec, &ids)?);
     }
     if instruments.is_empty() {
         return Err(error(path, "at least one [[instrument]] is needed"));
+    }
+    for (index, instrument) in instruments.iter().enumerate() {
+        if instrument.fixed.iter().any(|p| p.at > day_end) {
+            return Err(error(
+                path,
+                format!(
+                    "instrument[{index}] ({}).fixed: a payment after the day end {day_end}",
+                    instrument.name
+                ),
+            ));
+        }
     }
     if crosses_city(&instruments) && ids.iter().any(|id| id == OUTSIDE_ID) {
         return Err(error(
@@ -1272,7 +1291,12 @@ fn population(
     }
 }
 
-fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instrument, ConfigError> {
+fn instrument(
+    path: &Path,
+    index: usize,
+    spec: &InstrumentFile,
+    ids: &[String],
+) -> Result<Instrument, ConfigError> {
     let at = |field: &str| format!("instrument[{index}] ({}).{field}", spec.name);
     // The name goes into payments.csv's `instrument` column as it is.
     if !crate::input::is_token(spec.name.as_bytes()) {
@@ -1336,7 +1360,37 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
             format!("{}: all weights are zero", at("profile")),
         ));
     }
-    let amount = &spec.amount;
+    let fixed_only = AmountFile {
+        median_yuan: 1.0,
+        sigma: 0.0,
+        tail_share: 0.0,
+        tail_alpha: default_tail_alpha(),
+        tail_min_yuan: None,
+        tail_max_yuan: None,
+        size_elasticity: 0.0,
+    };
+    if !spec.fixed.is_empty() && spec.daily_count != 0.0 {
+        return Err(error(
+            path,
+            format!(
+                "{}: an instrument with `fixed` payments draws none (daily_count = 0)",
+                at("daily_count")
+            ),
+        ));
+    }
+    let amount = match (&spec.amount, spec.fixed.is_empty()) {
+        (Some(amount), _) => amount,
+        (None, false) => &fixed_only,
+        (None, _) => {
+            return Err(error(
+                path,
+                format!(
+                    "{}: needed (unless the instrument has only `fixed` payments)",
+                    at("amount")
+                ),
+            ));
+        }
+    };
     let tail_min_yuan = amount.tail_min_yuan.unwrap_or(amount.median_yuan * 100.0);
     for (field, value, ok) in [
         (
@@ -1477,6 +1531,7 @@ fn instrument(path: &Path, index: usize, spec: &InstrumentFile) -> Result<Instru
         dishonour_rate: spec.dishonour_rate,
         return_window_ms,
         cross_city,
+        fixed: behaviour::fixed(path, &at("fixed"), &spec.fixed, ids)?,
     })
 }
 

@@ -468,3 +468,63 @@ pub fn dot_plot(
     );
     figure(title, &svg, &legend(series.iter().map(|(n, _)| n.as_str())))
 }
+
+/// Horizontal stacked bars: one bar per label, one segment per component
+/// (the same components, in the same order, on every bar), x in money.
+pub fn stacked_bars(title: &str, x_label: &str, bars: &[(String, Vec<(&str, f64)>)]) -> String {
+    let row_h = 30.0;
+    let left = 300.0;
+    let height = TOP + row_h * bars.len() as f64 + BOTTOM;
+    let plot_w = WIDTH - left - RIGHT;
+    let high = bars
+        .iter()
+        .map(|(_, parts)| parts.iter().map(|p| p.1.max(0.0)).sum::<f64>())
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let ticks = nice_ticks(0.0, high * 1.04);
+    let top_tick = ticks.last().copied().unwrap_or(high).max(high);
+    let sx = |v: f64| v / top_tick * plot_w;
+    let bottom = TOP + row_h * bars.len() as f64;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\">",
+        escape(title)
+    );
+    for v in &ticks {
+        let px = left + sx(*v);
+        svg += &format!(
+            "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{bottom:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+            bottom + 18.0,
+            escape(&money_short(*v))
+        );
+    }
+    for (row, (label, parts)) in bars.iter().enumerate() {
+        let y = TOP + row_h * row as f64 + 5.0;
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+            left - 8.0,
+            y + 15.0,
+            escape(label)
+        );
+        let mut x = left;
+        for (index, (_, value)) in parts.iter().enumerate() {
+            let w = sx(value.max(0.0));
+            let (colour, _) = style(index);
+            svg += &format!(
+                "<rect class=\"series\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{colour}\"/>",
+                row_h - 10.0
+            );
+            x += w;
+        }
+    }
+    svg += &format!(
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text></svg>",
+        left + plot_w / 2.0,
+        height - 10.0,
+        escape(x_label)
+    );
+    let names: Vec<&str> = bars
+        .first()
+        .map(|(_, parts)| parts.iter().map(|p| p.0).collect())
+        .unwrap_or_default();
+    figure(title, &svg, &legend(names.into_iter()))
+}

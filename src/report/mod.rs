@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod html;
+pub mod optimise;
 pub mod output;
 pub mod parquet;
 pub mod plan;

@@ -13,6 +13,7 @@
 //!   cores; each result lands in its own slot, so the output never depends
 //!   on thread timing, and shards of the seeds merge exactly.
 
+pub mod optimise;
 pub mod record;
 pub mod summary;
 

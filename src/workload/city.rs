@@ -189,6 +189,12 @@ pub fn expected_outflow_of(
 ) -> Vec<f64> {
     let mut outflow = vec![0.0; size.len()];
     for instrument in scenario.instruments.iter().filter(|i| keep(i)) {
+        for fixed in &instrument.fixed {
+            outflow[fixed.sender as usize] += fixed.amount_fen as f64;
+        }
+        if !instrument.fixed.is_empty() {
+            continue;
+        }
         let weights = gravity_weights(size, instrument.concentration);
         let scale = PairScale::new(size, instrument);
         let multipliers = match instrument.cross_city.map(|c| c.direction) {

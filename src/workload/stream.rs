@@ -98,6 +98,8 @@ struct InstrumentModel {
     /// Pieces `[from, to)` of the day (ms) with the arrival rate per ms at
     /// volume 1, covering `[0, day_end)`.
     segments: Vec<(f64, f64, f64)>,
+    /// The same payments every day (the instrument draws none then).
+    fixed: Vec<crate::config::behaviour::FixedPayment>,
 }
 
 /// Everything the generator needs that does not change from day to day.
@@ -144,6 +146,7 @@ impl StreamModel {
                     banks: (size.len() - usize::from(scenario.has_cross_city())) as u32,
                     scale: super::amounts::PairScale::new(size, instrument),
                     segments: segments(instrument, scenario.day_end),
+                    fixed: instrument.fixed.clone(),
                 }
             })
             .collect();
@@ -299,6 +302,18 @@ impl DayStream<'_> {
         let model = &self.model.instruments[k];
         let exponential = &self.model.exponential;
         let stream = &mut self.streams[k];
+        if !model.fixed.is_empty() {
+            let fixed = model.fixed.get(stream.number as usize)?;
+            stream.number += 1;
+            return Some(Generated {
+                submit: fixed.at,
+                sender: fixed.sender,
+                receiver: fixed.receiver,
+                amount_fen: fixed.amount_fen,
+                priority: model.priority,
+                tag: k as u16,
+            });
+        }
         // Bounded: each turn either yields or moves to the next segment.
         loop {
             let &(_, to, rate) = model.segments.get(stream.segment)?;

@@ -1,0 +1,467 @@
+//! What the banks would choose: the liquidity game of a design.
+//!
+//! Each bank (a *player*) chooses its opening liquidity from a grid of
+//! levels and, optionally, its queue policy from a list, to minimise its
+//! own expected cost per day (`[costs]`) given the others' choices. Costs
+//! are means over replications with common random numbers: every profile
+//! is evaluated on the same seeds, so two profiles differ only by the
+//! choices.
+//!
+//! - **Best responses** are iterated bank by bank (Gauss–Seidel) until a
+//!   round changes no bank by more than the tolerance: a pure-strategy Nash
+//!   equilibrium on the grid. A round that returns to an earlier round's
+//!   profile is a cycle, reported as such.
+//! - **The planner** minimises the total cost by the same iteration with
+//!   the total as every bank's objective (a local optimum of the total).
+//! - **Small games** (at most [`MAX_EXHAUSTIVE`] profiles) are enumerated:
+//!   every pure equilibrium and the exact planner's optimum.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::bank::costs::CostBreakdown;
+use crate::bank::policy::Policy;
+use crate::config::{PolicyEntry, Scenario};
+use crate::engine::EngineError;
+use crate::run::{NoObserver, RunResult};
+use crate::workload::city::City;
+
+/// Games with at most this many profiles are enumerated.
+pub const MAX_EXHAUSTIVE: usize = 4096;
+/// Limits on what a user may ask for.
+pub const MAX_LEVELS: usize = 1000;
+pub const MAX_ROUNDS: u32 = 1000;
+pub const MAX_POLICY_OPTIONS: usize = 64;
+
+/// One bank's choice: indices into its levels and the policy options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Choice {
+    pub level: u16,
+    pub policy: u16,
+}
+
+/// What `optimise` is asked.
+#[derive(Clone, Debug)]
+pub struct GameSpec {
+    /// Liquidity levels per bank: k/(levels−1) × max_scale × its opening
+    /// under the scenario's policy, k = 0…levels−1 (equal ones merged).
+    pub levels: usize,
+    pub max_scale: f64,
+    /// Policies to choose from; empty: each bank keeps the scenario's.
+    pub policies: Vec<Policy>,
+    pub seeds: Vec<u64>,
+    pub threads: usize,
+    pub max_rounds: u32,
+    /// A round in which no bank moves by more than this many levels (and
+    /// none changes its policy) ends the search.
+    pub tolerance_levels: u16,
+}
+
+/// A profile's outcome, averaged over the replications (per day).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Per player.
+    pub cost: Vec<CostBreakdown>,
+    pub total_fen: f64,
+    /// Value-weighted mean time from order to settlement, ms.
+    pub delay_ms_mean: f64,
+    /// Of the value ordered, the share settled.
+    pub settled_share: f64,
+}
+
+/// The game of one design: the scenario (already the design's variant),
+/// its city and the spec.
+pub struct Game<'a> {
+    scenario: &'a Scenario,
+    city: &'a City,
+    spec: &'a GameSpec,
+    /// Per player (the city's banks, in order), its levels in fen.
+    pub levels_fen: Vec<Vec<i64>>,
+    cache: hashbrown::HashMap<Vec<Choice>, Outcome, foldhash::fast::FixedState>,
+    /// Profiles evaluated (each a run per replication).
+    pub evaluations: u64,
+}
+
+impl<'a> Game<'a> {
+    pub fn new(
+        scenario: &'a Scenario,
+        city: &'a City,
+        spec: &'a GameSpec,
+    ) -> Result<Game<'a>, String> {
+        if scenario.costs.is_none() {
+            return Err("the scenario has no [costs]: a bank's choice needs what it costs".into());
+        }
+        let levels_fen = (0..city.banks)
+            .map(|b| levels_of(city.opening_fen[b], spec.levels, spec.max_scale))
+            .collect();
+        Ok(Game {
+            scenario,
+            city,
+            spec,
+            levels_fen,
+            cache: Default::default(),
+            evaluations: 0,
+        })
+    }
+
+    pub fn players(&self) -> usize {
+        self.levels_fen.len()
+    }
+
+    fn policy_options(&self) -> usize {
+        self.spec.policies.len().max(1)
+    }
+
+    /// Every option of player `p`, in order (levels, then policies).
+    fn options(&self, p: usize) -> Vec<Choice> {
+        let levels = self.levels_fen[p].len() as u16;
+        let policies = self.policy_options() as u16;
+        (0..policies)
+            .flat_map(|policy| (0..levels).map(move |level| Choice { level, policy }))
+            .collect()
+    }
+
+    /// The scenario's own choices: every bank at its highest level (its
+    /// opening under the scenario's policy, at `max_scale` 1), first policy.
+    pub fn start(&self) -> Vec<Choice> {
+        (0..self.players())
+            .map(|p| Choice {
+                level: (self.levels_fen[p].len() - 1) as u16,
+                policy: 0,
+            })
+            .collect()
+    }
+
+    /// Outcomes of `profiles`, evaluated (those not cached yet) in parallel.
+    pub fn outcomes(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, EngineError> {
+        let mut missing: Vec<Vec<Choice>> = Vec::new();
+        for profile in profiles {
+            if !self.cache.contains_key(profile) && !missing.contains(profile) {
+                missing.push(profile.clone());
+            }
+        }
+        let results = self.run_all(&missing)?;
+        self.evaluations += missing.len() as u64;
+        for (profile, outcome) in missing.into_iter().zip(results) {
+            self.cache.insert(profile, outcome);
+        }
+        Ok(profiles.iter().map(|p| self.cache[p].clone()).collect())
+    }
+
+    /// Every (profile, seed) run, on the spec's threads; outcomes pooled in
+    /// seed order (the same on any number of threads).
+    fn run_all(&self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, EngineError> {
+        let seeds = &self.spec.seeds;
+        let jobs = profiles.len() * seeds.len();
+        let next = AtomicUsize::new(0);
+        let threads = self.spec.threads.clamp(1, jobs.max(1));
+        let mut done: Vec<(usize, Result<RunResult, EngineError>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut out = Vec::new();
+                        // Bounded by `jobs`.
+                        loop {
+                            let job = next.fetch_add(1, Ordering::Relaxed);
+                            if job >= jobs {
+                                return out;
+                            }
+                            let profile = &profiles[job / seeds.len()];
+                            out.push((job, self.run_one(profile, seeds[job % seeds.len()])));
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a game worker panicked"))
+                .collect()
+        });
+        done.sort_by_key(|(job, _)| *job);
+        let mut runs = done.into_iter().map(|(_, r)| r);
+        profiles
+            .iter()
+            .map(|_| {
+                let per_seed: Result<Vec<RunResult>, EngineError> =
+                    runs.by_ref().take(seeds.len()).collect();
+                Ok(outcome_of(&per_seed?, self.players()))
+            })
+            .collect()
+    }
+
+    /// One replication of one profile.
+    fn run_one(&self, profile: &[Choice], seed: u64) -> Result<RunResult, EngineError> {
+        let mut scenario = self.scenario.clone();
+        scenario.seed = seed;
+        let mut city = self.city.clone();
+        for (p, choice) in profile.iter().enumerate() {
+            city.opening_fen[p] = self.levels_fen[p][usize::from(choice.level)];
+            if let Some(policy) = self.spec.policies.get(usize::from(choice.policy)) {
+                scenario.policies.push(PolicyEntry {
+                    participant: Some(city.ids[p].clone()),
+                    category: None,
+                    policy: policy.clone(),
+                });
+            }
+        }
+        crate::run::run(&scenario, &city, &mut NoObserver)
+    }
+
+    /// Player `p`'s best reply to `profile` for `objective` (its own cost,
+    /// or the total): the cheapest option; a tie keeps the current choice
+    /// if it is among the cheapest, else takes the first (least liquidity).
+    pub fn best_reply(
+        &mut self,
+        p: usize,
+        profile: &[Choice],
+        objective: Objective,
+    ) -> Result<Choice, EngineError> {
+        let options = self.options(p);
+        let profiles: Vec<Vec<Choice>> = options
+            .iter()
+            .map(|&o| {
+                let mut q = profile.to_vec();
+                q[p] = o;
+                q
+            })
+            .collect();
+        let outcomes = self.outcomes(&profiles)?;
+        let cost = |o: &Outcome| match objective {
+            Objective::Own => o.cost[p].total_fen(),
+            Objective::Total => o.total_fen,
+        };
+        let best = outcomes.iter().map(cost).fold(f64::INFINITY, f64::min);
+        let current = options.iter().position(|&o| o == profile[p]);
+        let keep = current.filter(|&i| cost(&outcomes[i]) <= best);
+        let pick =
+            keep.unwrap_or_else(|| outcomes.iter().position(|o| cost(o) <= best).unwrap_or(0));
+        Ok(options[pick])
+    }
+}
+
+/// Whose cost a player minimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// Its own: the equilibrium search.
+    Own,
+    /// Everyone's: the planner.
+    Total,
+}
+
+/// `levels` levels from 0 to `max_scale` × `opening_fen`, equal ones merged.
+fn levels_of(opening_fen: i64, levels: usize, max_scale: f64) -> Vec<i64> {
+    let top = opening_fen as f64 * max_scale;
+    let mut out: Vec<i64> = (0..levels.max(1))
+        .map(|k| {
+            let share = if levels > 1 {
+                k as f64 / (levels - 1) as f64
+            } else {
+                1.0
+            };
+            (top * share).round().clamp(0.0, 9e18) as i64
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// A profile's runs pooled: per-player costs per day, the total, the
+/// value-weighted delay and the settled share, means over the runs.
+fn outcome_of(runs: &[RunResult], players: usize) -> Outcome {
+    let mut cost = vec![CostBreakdown::default(); players];
+    let (mut delay_fen_ms, mut settled_fen, mut value_fen, mut decided_fen) =
+        (0i128, 0i128, 0i128, 0i128);
+    let mut days = 0usize;
+    for run in runs {
+        for day in &run.costs {
+            days += 1;
+            for (c, d) in cost.iter_mut().zip(day) {
+                c.add(d);
+            }
+        }
+        for split in &run.delay_split {
+            delay_fen_ms += split.bank_weighted_fen_ms + split.system_weighted_fen_ms;
+            settled_fen += split.settled_value_fen;
+        }
+        for day in &run.days {
+            value_fen += i128::from(day.settled_value_fen);
+            decided_fen += i128::from(day.settled_value_fen) + i128::from(day.unsettled_value_fen);
+        }
+    }
+    let per_day = 1.0 / days.max(1) as f64;
+    let cost: Vec<CostBreakdown> = cost.iter().map(|c| c.scaled(per_day)).collect();
+    Outcome {
+        total_fen: cost.iter().map(CostBreakdown::total_fen).sum(),
+        cost,
+        delay_ms_mean: if settled_fen > 0 {
+            delay_fen_ms as f64 / settled_fen as f64
+        } else {
+            0.0
+        },
+        settled_share: if decided_fen > 0 {
+            value_fen as f64 / decided_fen as f64
+        } else {
+            1.0
+        },
+    }
+}
+
+/// How an iterated search ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// No bank moved in the last round: an equilibrium (or, for the
+    /// planner, a profile no single bank's change improves).
+    Converged,
+    /// The last round's profile is that of round `from_round`: the rounds
+    /// from there on repeat.
+    Cycle { from_round: u32 },
+    /// `max_rounds` rounds passed without either.
+    RoundLimit,
+}
+
+/// One round of an iterated search: the profile after it, its outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Round {
+    pub round: u32,
+    pub profile: Vec<Choice>,
+    pub total_fen: f64,
+    /// Banks whose choice changed in this round.
+    pub moved: u32,
+}
+
+/// An iterated search from a start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Search {
+    pub ending: Ending,
+    /// Round 0 is the start.
+    pub rounds: Vec<Round>,
+}
+
+impl Search {
+    pub fn last(&self) -> &Round {
+        self.rounds.last().expect("a search has its start")
+    }
+}
+
+/// Iterates replies for `objective` from `start` (see the module docs).
+pub fn iterate(
+    game: &mut Game<'_>,
+    start: Vec<Choice>,
+    objective: Objective,
+) -> Result<Search, EngineError> {
+    let mut profile = start;
+    let first = game.outcomes(std::slice::from_ref(&profile))?.remove(0);
+    let mut rounds = vec![Round {
+        round: 0,
+        profile: profile.clone(),
+        total_fen: first.total_fen,
+        moved: 0,
+    }];
+    let tolerance = game.spec.tolerance_levels;
+    for round in 1..=game.spec.max_rounds {
+        let mut moved = 0u32;
+        let mut beyond_tolerance = false;
+        for p in 0..game.players() {
+            let reply = game.best_reply(p, &profile, objective)?;
+            if reply != profile[p] {
+                moved += 1;
+                beyond_tolerance |= reply.policy != profile[p].policy
+                    || reply.level.abs_diff(profile[p].level) > tolerance;
+                profile[p] = reply;
+            }
+        }
+        let total_fen = game.outcomes(std::slice::from_ref(&profile))?[0].total_fen;
+        let seen = rounds
+            .iter()
+            .find(|r| r.profile == profile)
+            .map(|r| r.round);
+        rounds.push(Round {
+            round,
+            profile: profile.clone(),
+            total_fen,
+            moved,
+        });
+        if !beyond_tolerance {
+            return Ok(Search {
+                ending: Ending::Converged,
+                rounds,
+            });
+        }
+        if let Some(from_round) = seen {
+            return Ok(Search {
+                ending: Ending::Cycle { from_round },
+                rounds,
+            });
+        }
+    }
+    Ok(Search {
+        ending: Ending::RoundLimit,
+        rounds,
+    })
+}
+
+/// Every profile of a small game: its pure equilibria and the planner's
+/// exact optimum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Enumeration {
+    pub profiles: u64,
+    pub equilibria: Vec<Vec<Choice>>,
+    pub optimum: Vec<Choice>,
+    pub optimum_total_fen: f64,
+}
+
+/// Enumerates the game, if it has at most [`MAX_EXHAUSTIVE`] profiles.
+pub fn enumerate(game: &mut Game<'_>) -> Result<Option<Enumeration>, EngineError> {
+    let counts: Vec<usize> = (0..game.players()).map(|p| game.options(p).len()).collect();
+    let total = counts.iter().try_fold(1usize, |acc, &c| {
+        acc.checked_mul(c).filter(|&n| n <= MAX_EXHAUSTIVE)
+    });
+    let Some(total) = total else {
+        return Ok(None);
+    };
+    let options: Vec<Vec<Choice>> = (0..game.players()).map(|p| game.options(p)).collect();
+    let profiles: Vec<Vec<Choice>> = (0..total)
+        .map(|mut k| {
+            options
+                .iter()
+                .map(|o| {
+                    let pick = o[k % o.len()];
+                    k /= o.len();
+                    pick
+                })
+                .collect()
+        })
+        .collect();
+    let outcomes = game.outcomes(&profiles)?;
+    let index_of = |profile: &[Choice]| -> usize {
+        let mut k = 0;
+        for (p, choice) in profile.iter().enumerate().rev() {
+            k = k * options[p].len() + options[p].iter().position(|o| o == choice).unwrap_or(0);
+        }
+        k
+    };
+    let mut equilibria = Vec::new();
+    for (profile, outcome) in profiles.iter().zip(&outcomes) {
+        let stable = (0..profile.len()).all(|p| {
+            options[p].iter().all(|&o| {
+                let mut q = profile.clone();
+                q[p] = o;
+                outcomes[index_of(&q)].cost[p].total_fen() >= outcome.cost[p].total_fen()
+            })
+        });
+        if stable {
+            equilibria.push(profile.clone());
+        }
+    }
+    let best = (0..total)
+        .min_by(|&a, &b| outcomes[a].total_fen.total_cmp(&outcomes[b].total_fen))
+        .unwrap_or(0);
+    Ok(Some(Enumeration {
+        profiles: total as u64,
+        equilibria,
+        optimum: profiles[best].clone(),
+        optimum_total_fen: outcomes[best].total_fen,
+    }))
+}

@@ -160,10 +160,12 @@ impl Desk {
             self.note_submitted(&payment);
             return Some(payment);
         }
-        let queue = &mut self.held[sender];
-        if queue.is_empty() {
+        if self.held[sender].is_empty() {
             self.holding.push(payment.sender);
+            self.looked_fen[sender] = ledger.balances_fen()[sender];
+            self.changed[sender] = false;
         }
+        let queue = &mut self.held[sender];
         let at = queue.partition_point(|o| o.payment.priority >= payment.priority);
         queue.insert(at, Order { channel, payment });
         None
@@ -218,10 +220,12 @@ impl Desk {
         }
     }
 
-    /// The earliest time after `now` at which the desk must submit
-    /// something whatever the balances: a cut-off, a timeout, a guideline's
-    /// checkpoint, the day end.
-    pub fn next_due(&self, now: SimTime) -> Option<SimTime> {
+    /// The earliest time after `now` at which the desk looks again without
+    /// a new order: a cut-off, a timeout, a guideline's checkpoint, the day
+    /// end — or the next millisecond, when a bank holding payments saw its
+    /// balance or bilateral position change since its last look (a bank
+    /// reacts to what it received one millisecond later).
+    pub fn next_due(&self, now: SimTime, ledger: &Ledger) -> Option<SimTime> {
         let mut due: Option<SimTime> = None;
         let mut keep = |t: SimTime| {
             if t > now && due.is_none_or(|d| t < d) {
@@ -229,7 +233,11 @@ impl Desk {
             }
         };
         for &bank in &self.holding {
-            let queue = &self.held[bank as usize];
+            let b = bank as usize;
+            if self.changed[b] || ledger.balances_fen()[b] != self.looked_fen[b] {
+                keep(SimTime(now.ms().saturating_add(1).min(self.day_end.ms())));
+            }
+            let queue = &self.held[b];
             keep(self.day_end);
             match self.policy(bank) {
                 Some(Policy::Deadline { cutoff }) => keep(*cutoff),

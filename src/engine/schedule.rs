@@ -264,9 +264,10 @@ impl Scheduler {
         Ok(payment.key)
     }
 
-    /// The open instant, if any.
-    pub fn open_instant_at(&self) -> Option<SimTime> {
-        self.open
+    /// The key the next arrival will be given (so that a caller can note
+    /// it before the payment settles, which may happen within the call).
+    pub fn next_key(&self) -> u64 {
+        self.next_key
     }
 
     /// The day is over: closes the open instant, runs every instant still

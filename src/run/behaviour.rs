@@ -262,7 +262,12 @@ impl Feed {
         // within the day.
         loop {
             let now = self.looked.unwrap_or(SimTime::MIDNIGHT);
-            let desk_due = sink.bank.desk.as_ref().and_then(|d| d.next_due(now));
+            let ledger = scheduler.engine().ledger();
+            let desk_due = sink
+                .bank
+                .desk
+                .as_ref()
+                .and_then(|d| d.next_due(now, ledger));
             let due = [desk_due, self.next_pricing]
                 .into_iter()
                 .flatten()
@@ -304,8 +309,10 @@ impl Feed {
         desk.release(at, ledger, &mut self.released);
         for (channel, payment) in std::mem::take(&mut self.released) {
             let flow = sink.flow_index(payment.tag);
+            // Noted first: the payment may settle within the call.
+            sink.bank.entered(flow, scheduler.next_key(), at);
             let key = scheduler.arrive_held(channel, payment, sink)?;
-            sink.bank.entered(flow, key, at);
+            crate::invariant!(sink.bank.entered.get(&key).is_none_or(|&t| t == at));
         }
         Ok(())
     }

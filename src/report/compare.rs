@@ -167,6 +167,60 @@ fn headline(summary: &CompareSummary) -> Option<String> {
     })
 }
 
+/// With `[costs]`: the designs ranked by the banks' total cost per day,
+/// beside their rank by delay (value-weighted mean time in transit).
+pub fn ranking_table(summary: &CompareSummary) -> Option<Table> {
+    let cost = |d: &str| figure(&summary.headline, d, "all", "cost_per_day_fen");
+    let delay = |d: &str| {
+        figure(
+            &summary.headline,
+            d,
+            "all",
+            "in_transit_value_weighted_mean_ms",
+        )
+        .map_or(f64::INFINITY, |f| f.estimate.mean)
+    };
+    if summary.designs.iter().any(|d| cost(d).is_none()) {
+        return None;
+    }
+    let rank_by = |key: &dyn Fn(&str) -> f64| -> Vec<usize> {
+        let mut order: Vec<usize> = (0..summary.designs.len()).collect();
+        order.sort_by(|&a, &b| key(&summary.designs[a]).total_cmp(&key(&summary.designs[b])));
+        let mut rank = vec![0; order.len()];
+        for (r, &d) in order.iter().enumerate() {
+            rank[d] = r + 1;
+        }
+        rank
+    };
+    let cost_mean = |d: &str| cost(d).map_or(f64::INFINITY, |f| f.estimate.mean);
+    let by_cost = rank_by(&cost_mean);
+    let by_delay = rank_by(&delay);
+    let mut table = Table::new(&[
+        "rank by cost",
+        "design",
+        "cost per day (mean, 95 % CI)",
+        "rank by delay",
+        "value-weighted mean in transit",
+    ]);
+    let mut order: Vec<usize> = (0..summary.designs.len()).collect();
+    order.sort_by_key(|&d| by_cost[d]);
+    for d in order {
+        let name = &summary.designs[d];
+        let shown = cost(name).map_or(String::new(), |f| {
+            let (mean, ci) = show_estimate("cost_per_day_fen", &f.estimate);
+            format!("{mean} ({ci})")
+        });
+        table.rows.push(vec![
+            by_cost[d].to_string(),
+            name.clone(),
+            shown,
+            by_delay[d].to_string(),
+            millis(delay(name).max(0.0) as u64),
+        ]);
+    }
+    Some(table)
+}
+
 /// report.md, the CSV tables and report.html of a compare.
 pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
     let study = &summary.study;
@@ -185,7 +239,8 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
     );
     let design_note = "Every design sees the same customer stream on each seed (common random numbers): each payment, its time, amount and counterparties, and which cheques are dishonoured, depend only on scenario, seed and day. Differences between designs are therefore paired per seed; their mean and 95 % interval are in the paired table. `design` is the scenario's own channels; every other design routes all instruments to one channel of that strategy.";
     let headline = headline(summary);
-    let markdown = format!(
+    let ranking = ranking_table(summary);
+    let mut markdown = format!(
         "# clearsim compare: {}\n\n{}\n\n{}\n{design_note}\n\n## Designs\n\n{}\n## By instrument\n\n{}\n## Figures over the replications\n\n{}\n## Paired differences against {}\n\n{}",
         study.scenario,
         context.join("\n"),
@@ -198,6 +253,12 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
         summary.designs.first().map_or("", String::as_str),
         paired.markdown()
     );
+    if let Some(ranking) = &ranking {
+        markdown += &format!(
+            "\n## Designs ranked by the banks' cost\n\n{}",
+            ranking.markdown()
+        );
+    }
     let all: Vec<(String, &FlowReport)> = summary
         .rows
         .iter()
@@ -217,8 +278,15 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
         html::note(design_note),
         html::heading("Designs"),
         html::table(&table),
-        percentile_chart("Funds in transit by design, every payment", &all),
     ];
+    if let Some(ranking) = &ranking {
+        sections.push(html::heading("Designs ranked by the banks' cost"));
+        sections.push(html::table(ranking));
+    }
+    sections.push(percentile_chart(
+        "Funds in transit by design, every payment",
+        &all,
+    ));
     if !cheque_by_design.is_empty() {
         sections.push(percentile_chart(
             "Funds in transit of cheques by design",

@@ -97,7 +97,7 @@ pub fn context_lines(
 pub fn show_value(metric: &str, value: f64) -> String {
     let text = if metric.ends_with("_fen") {
         format!("{} yuan", money_short(value))
-    } else if metric.ends_with("_ms") {
+    } else if metric.ends_with("_ms") || metric.ends_with("_ms_mean") {
         let sign = if value < 0.0 { "-" } else { "" };
         format!("{sign}{}", millis(value.abs().round() as u64))
     } else if metric.ends_with("_share") {

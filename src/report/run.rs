@@ -214,8 +214,65 @@ fn day_frame(days: &[SeedDay]) -> Frame {
     frame
 }
 
+const COST_NOTE: &str = "Means per business day over every seed and day, in yuan, by the scenario's [costs] (docs/equilibria.md, \"Costs\"). Banks by total cost, largest first.";
+
+/// Each bank's costs per day by component, largest total first; `None`
+/// without `[costs]`.
+fn cost_table(summary: &RunSummary) -> Option<Table> {
+    let mut rows: Vec<(&str, crate::bank::costs::CostBreakdown)> = summary
+        .per_participant
+        .iter()
+        .filter_map(|p| Some((p.id.as_str(), p.cost_per_day?)))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    rows.sort_by(|a, b| b.1.total_fen().total_cmp(&a.1.total_fen()));
+    let mut table = Table::new(&[
+        "bank",
+        "liquidity",
+        "credit",
+        "delay",
+        "unsettled",
+        "overnight",
+        "total",
+    ]);
+    let mut sum = crate::bank::costs::CostBreakdown::default();
+    for (id, cost) in &rows {
+        sum.add(cost);
+        let mut row = vec![id.to_string()];
+        row.extend(cost.components().iter().map(|(_, v)| yuan_2(*v)));
+        row.push(yuan_2(cost.total_fen()));
+        table.rows.push(row);
+    }
+    let mut row = vec!["all banks".to_string()];
+    row.extend(sum.components().iter().map(|(_, v)| yuan_2(*v)));
+    row.push(yuan_2(sum.total_fen()));
+    table.rows.push(row);
+    Some(table)
+}
+
+/// Fen (fractional: a valuation) as yuan with two decimals, grouped.
+fn yuan_2(fen: f64) -> String {
+    yuan(fen.round().clamp(-9e18, 9e18) as i64)
+}
+
+/// Per-day cost columns of the participants' table, with `[costs]`.
+const COST_COLUMNS: [&str; 6] = [
+    "cost_liquidity_fen_per_day",
+    "cost_credit_fen_per_day",
+    "cost_delay_fen_per_day",
+    "cost_unsettled_fen_per_day",
+    "cost_overnight_fen_per_day",
+    "cost_total_fen_per_day",
+];
+
 fn participant_frame(summary: &RunSummary) -> Frame {
-    let mut frame = Frame::new(&[
+    let costs = summary
+        .per_participant
+        .iter()
+        .any(|p| p.cost_per_day.is_some());
+    let mut columns = vec![
         "id",
         "name",
         "category",
@@ -224,9 +281,13 @@ fn participant_frame(summary: &RunSummary) -> Frame {
         "liquidity_used_fen",
         "overnight_borrowed_fen",
         "overnight_cost_fen",
-    ]);
+    ];
+    if costs {
+        columns.extend(COST_COLUMNS);
+    }
+    let mut frame = Frame::new(&columns);
     for (i, p) in summary.per_participant.iter().enumerate() {
-        frame.push(vec![
+        let mut row: Vec<Cell> = vec![
             p.id.as_str().into(),
             p.name.as_str().into(),
             p.category.as_str().into(),
@@ -235,7 +296,17 @@ fn participant_frame(summary: &RunSummary) -> Frame {
             p.liquidity_used_fen.into(),
             p.overnight_borrowed_fen.into(),
             p.overnight_cost_fen.into(),
-        ]);
+        ];
+        if costs {
+            match &p.cost_per_day {
+                Some(c) => {
+                    row.extend(c.components().iter().map(|(_, v)| Cell::from(*v)));
+                    row.push(c.total_fen().into());
+                }
+                None => row.extend((0..COST_COLUMNS.len()).map(|_| Cell::Empty)),
+            }
+        }
+        frame.push(row);
     }
     frame
 }
@@ -420,7 +491,8 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
         "the scenario's own design",
     );
     let headline = transit_headline(study, &summary.instruments);
-    let markdown = format!(
+    let costs = cost_table(summary);
+    let mut markdown = format!(
         "# clearsim run: {}\n\n{}\n\n{}\n## Channels\n\n{}\n## Instruments\n\nIn transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).\n\n{}\n## Figures over the replications\n\n{}\n## Days\n\n{}",
         study.scenario,
         context.join("\n"),
@@ -432,6 +504,12 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
         figures.markdown(),
         days.markdown()
     );
+    if let Some(costs) = &costs {
+        markdown += &format!(
+            "\n## Costs per bank and business day\n\n{COST_NOTE}\n\n{}",
+            costs.markdown()
+        );
+    }
     fn flows(list: &[NamedFlow]) -> Vec<(String, &FlowReport)> {
         list.iter().map(|f| (f.name.clone(), &f.flow)).collect()
     }
@@ -475,6 +553,11 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
     }
     sections.push(html::heading("Days"));
     sections.push(html::table(&days));
+    if let Some(costs) = &costs {
+        sections.push(html::heading("Costs per bank and business day"));
+        sections.push(html::note(COST_NOTE));
+        sections.push(html::table(costs));
+    }
     let page = html::page(
         &format!("clearsim run — {}", study.scenario),
         &context,

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bank::costs::CostBreakdown;
+use crate::run::behaviour::SplitDelay;
+
 use crate::engine::EventCounts;
 use crate::metrics::flow::FlowReport;
 use crate::run::sink::Untouched;
@@ -31,6 +34,14 @@ pub struct RunRecord {
     pub withdrawn_fen: i64,
     /// With shocks: this run against the same seed and design without them.
     pub shock: Option<ShockEffect>,
+    /// With `[costs]`: per bank, its costs summed over the run's days
+    /// (fen; the days' count is `days.len()`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<CostBreakdown>,
+    /// With policies or costs: per flow, the settled payments' time split
+    /// into bank delay and system delay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delay_split: Vec<SplitDelay>,
 }
 
 /// A shocked run minus its paired baseline (same seed, same design, the
@@ -57,6 +68,17 @@ impl ShockEffect {
     pub fn knock_on_payments(&self) -> i64 {
         self.untouched_shocked.unsettled as i64 - self.untouched_baseline.unsettled as i64
     }
+}
+
+/// Per bank, its costs summed over the days.
+fn summed_costs(days: &[Vec<CostBreakdown>]) -> Vec<CostBreakdown> {
+    let mut out = days.first().cloned().unwrap_or_default();
+    for day in days.iter().skip(1) {
+        for (sum, cost) in out.iter_mut().zip(day) {
+            sum.add(cost);
+        }
+    }
+    out
 }
 
 /// Every channel of a record pooled into one flow.
@@ -101,7 +123,30 @@ impl RunRecord {
             guarantee_fund_used_fen: result.guarantee_fund_used_fen,
             withdrawn_fen: result.withdrawn_fen,
             shock,
+            costs: summed_costs(&result.costs),
+            delay_split: result.delay_split,
         })
+    }
+
+    /// The banks' total cost per business day (fen), with `[costs]`.
+    pub fn cost_per_day_fen(&self) -> Option<f64> {
+        if self.costs.is_empty() {
+            return None;
+        }
+        let total: f64 = self.costs.iter().map(CostBreakdown::total_fen).sum();
+        Some(total / self.days.len().max(1) as f64)
+    }
+
+    /// Σ of the flows' delay splits (instruments and returns).
+    pub fn split_total(&self) -> Option<SplitDelay> {
+        if self.delay_split.is_empty() {
+            return None;
+        }
+        let mut sum = SplitDelay::default();
+        for split in &self.delay_split {
+            sum.add(split);
+        }
+        Some(sum)
     }
 
     /// Every channel pooled: the design as a whole.

@@ -192,6 +192,14 @@ fn record_figures(
         "overnight_borrowed_fen",
         record.overnight_borrowed_total_fen() as f64,
     ));
+    if let Some(cost) = record.cost_per_day_fen() {
+        out.push(all("cost_per_day_fen", cost));
+    }
+    if let Some(split) = record.split_total() {
+        let (bank, system) = split.means_ms();
+        out.push(all("bank_delay_ms_mean", bank));
+        out.push(all("system_delay_ms_mean", system));
+    }
     if let Some(shock) = &record.shock {
         out.push(all(
             "knock_on_unsettled_value_fen",
@@ -294,6 +302,10 @@ pub struct ParticipantRow {
     /// Over every seed and night.
     pub overnight_borrowed_fen: i64,
     pub overnight_cost_fen: i64,
+    /// With `[costs]` (banks only): its costs per business day, by
+    /// component, mean over every seed and day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_day: Option<crate::bank::costs::CostBreakdown>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -424,7 +436,9 @@ impl RunRecord {
                 self.closing_fen.len(),
                 self.overnight_borrowed_fen.len(),
                 self.overnight_cost_fen.len(),
-            ] == [n; 4];
+            ] == [n; 4]
+            && self.costs.len() <= n
+            && (self.delay_split.is_empty() || self.delay_split.len() == self.instruments.len());
         if ok {
             Ok(())
         } else {
@@ -484,8 +498,20 @@ fn participant_rows(study: &StudyMeta, records: &[RunRecord]) -> Vec<Participant
             overnight_cost_fen: records
                 .iter()
                 .fold(0i64, |s, r| s.saturating_add(r.overnight_cost_fen[i])),
+            cost_per_day: cost_per_day(records, i),
         })
         .collect()
+}
+
+/// Participant `i`'s mean cost per day over the records, if they have costs.
+fn cost_per_day(records: &[RunRecord], i: usize) -> Option<crate::bank::costs::CostBreakdown> {
+    let mut sum = crate::bank::costs::CostBreakdown::default();
+    let mut days = 0usize;
+    for record in records {
+        sum.add(record.costs.get(i)?);
+        days += record.days.len();
+    }
+    Some(sum.scaled(1.0 / days.max(1) as f64))
 }
 
 /// Keeps the partial marker only while some expected seed is missing.

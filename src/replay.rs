@@ -125,3 +125,24 @@ pub fn replay_channels(
         summary,
     })
 }
+
+/// With an `order_time` column: the settled payments' time split at
+/// submission — order → `submit` (bank delay), `submit` → settlement
+/// (system delay). `None` without the column.
+pub fn delay_split(day: &Day, settle: &[u32]) -> Option<crate::metrics::split::SplitDelay> {
+    let payments = &day.payments;
+    if payments.order_time.is_empty() {
+        return None;
+    }
+    let mut split = crate::metrics::split::SplitDelay::default();
+    for (row, &at) in settle.iter().enumerate() {
+        let (ordered, submit) = (payments.order_time[row].ms(), payments.submit[row].ms());
+        if ordered < submit {
+            split.held += 1;
+        }
+        if at != UNSETTLED {
+            split.record(payments.amount_fen[row], submit - ordered, at - submit);
+        }
+    }
+    Some(split)
+}

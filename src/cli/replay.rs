@@ -257,6 +257,9 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         participants_file: args.participants.display().to_string(),
         payments_file: args.payments.display().to_string(),
         summary: replay.summary.clone(),
+        delay_split: crate::replay::delay_split(&day, &replay.settle)
+            .as_ref()
+            .map(report::DelaySplit::of),
     };
     let summary_json = report::to_json(&summary_file).map_err(|e| Failure::Internal(e.into()))?;
     // The per-payment files are streamed into the set, never held whole.

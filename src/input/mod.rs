@@ -60,6 +60,9 @@ pub struct Payments {
     pub instruments: Vec<String>,
     /// Rows in processing order: by `(submit, row)`.
     pub order: Vec<u32>,
+    /// The optional `order_time` column (when the customer ordered the
+    /// payment, ≤ `submit`); empty when the file has none.
+    pub order_time: Vec<SimTime>,
 }
 
 impl Payments {
@@ -79,6 +82,7 @@ impl Payments {
             instrument: Vec::with_capacity(rows),
             instruments: Vec::new(),
             order: Vec::new(),
+            order_time: Vec::new(),
         }
     }
 
@@ -254,6 +258,7 @@ fn parse_payments(
         table.require(["id", "submit", "sender", "receiver", "amount"])?;
     let priority_col = table.optional("priority");
     let instrument_col = table.optional("instrument");
+    let order_time_col = table.optional("order_time");
     let index = participants.index();
     // One pass to count lines sizes every column once: no regrowth. A
     // payment row takes at least MIN_ROW_BYTES, so blank lines (skipped)
@@ -273,6 +278,7 @@ fn parse_payments(
         amount_col,
         priority_col,
         instrument_col,
+        order_time_col,
     };
     let read = read_payment_rows(
         &mut table,
@@ -310,6 +316,7 @@ struct PaymentColumns {
     amount_col: usize,
     priority_col: Option<usize>,
     instrument_col: Option<usize>,
+    order_time_col: Option<usize>,
 }
 
 /// Reads and checks every row (all but the uniqueness of ids) into `out`,
@@ -330,6 +337,7 @@ fn read_payment_rows(
         amount_col,
         priority_col,
         instrument_col,
+        order_time_col,
     } = *columns;
     // Σ opening balances + Σ amounts bounds every balance, net and sum the
     // engine and the metrics compute: if it fits, nothing downstream overflows.
@@ -407,8 +415,29 @@ fn read_payment_rows(
         out.amount_fen.push(amount_fen);
         out.priority.push(priority);
         out.instrument.push(instrument);
+        if let Some(col) = order_time_col {
+            out.order_time.push(order_time(&row, col, submit)?);
+        }
     }
     Ok(())
+}
+
+/// A row's `order_time`: a time of the same form as `submit`, not after it.
+fn order_time(row: &csvtable::Row<'_>, col: usize, submit: SimTime) -> Result<SimTime, InputError> {
+    let text = row.field(col);
+    let at = SimTime::parse(text).ok_or_else(|| {
+        row.error(
+            "order_time",
+            format!("must be HH:MM:SS or HH:MM:SS.mmm, got {}", shown(text)),
+        )
+    })?;
+    if at > submit {
+        return Err(row.error(
+            "order_time",
+            format!("{at} is after the payment's submit {submit}"),
+        ));
+    }
+    Ok(at)
 }
 
 /// Releases the file behind the reader every RELEASE_EVERY_BYTES; returns

@@ -3,6 +3,7 @@
 
 pub mod estimate;
 pub mod flow;
+pub mod split;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};

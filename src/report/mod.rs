@@ -210,6 +210,34 @@ pub struct ReplaySummaryFile {
     pub payments_file: String,
     #[serde(flatten)]
     pub summary: Summary,
+    /// With an `order_time` column: the settled payments' bank delay and
+    /// system delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_split: Option<DelaySplit>,
+}
+
+/// Value-weighted means and maxima of the two parts of a payment's delay.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DelaySplit {
+    pub bank_delay_ms_mean: f64,
+    pub system_delay_ms_mean: f64,
+    pub bank_delay_ms_max: u32,
+    pub system_delay_ms_max: u32,
+    /// Payments submitted after their order.
+    pub held_by_bank: u64,
+}
+
+impl DelaySplit {
+    pub fn of(split: &crate::metrics::split::SplitDelay) -> DelaySplit {
+        let (bank, system) = split.means_ms();
+        DelaySplit {
+            bank_delay_ms_mean: bank,
+            system_delay_ms_mean: system,
+            bank_delay_ms_max: split.bank_delay_ms_max,
+            system_delay_ms_max: split.system_delay_ms_max,
+            held_by_bank: split.held,
+        }
+    }
 }
 
 /// report.md and report.html of a replay: what ran, and its figures.
@@ -240,6 +268,19 @@ pub fn replay_files(file: &ReplaySummaryFile) -> ReportFiles {
     ];
     for (figure, value) in rows {
         table.rows.push(vec![figure.to_string(), value]);
+    }
+    if let Some(split) = &file.delay_split {
+        for (figure, ms) in [
+            ("bank delay, value-weighted mean", split.bank_delay_ms_mean),
+            (
+                "system delay, value-weighted mean",
+                split.system_delay_ms_mean,
+            ),
+        ] {
+            table
+                .rows
+                .push(vec![figure.to_string(), millis(ms.round() as u64)]);
+        }
     }
     let context = vec![
         format!(

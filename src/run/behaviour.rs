@@ -3,52 +3,14 @@
 //! its time into bank delay and system delay), and each bank's cost bases
 //! over the day ([`CostMeter`]).
 
-use serde::{Deserialize, Serialize};
-
 use super::Observer;
 use super::sink::RunSink;
 use crate::bank::costs::{CostBases, CostBreakdown, CostModel};
 use crate::bank::desk::Desk;
 use crate::engine::{EngineError, Scheduler};
 use crate::ledger::Payment;
+pub use crate::metrics::split::SplitDelay;
 use crate::time::SimTime;
-
-/// One flow's settled payments, their time split at submission: customer
-/// order → submission (bank delay), submission → settlement (system delay).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SplitDelay {
-    pub settled_value_fen: i128,
-    /// Σ amount × delay, fen·ms.
-    pub bank_weighted_fen_ms: i128,
-    pub system_weighted_fen_ms: i128,
-    pub bank_delay_ms_max: u32,
-    pub system_delay_ms_max: u32,
-    /// Payments its bank held before submitting (all of them settled or not).
-    pub held: u64,
-}
-
-impl SplitDelay {
-    /// Value-weighted mean bank delay and system delay, ms.
-    pub fn means_ms(&self) -> (f64, f64) {
-        if self.settled_value_fen == 0 {
-            return (0.0, 0.0);
-        }
-        let v = self.settled_value_fen as f64;
-        (
-            self.bank_weighted_fen_ms as f64 / v,
-            self.system_weighted_fen_ms as f64 / v,
-        )
-    }
-
-    pub fn add(&mut self, other: &SplitDelay) {
-        self.settled_value_fen += other.settled_value_fen;
-        self.bank_weighted_fen_ms += other.bank_weighted_fen_ms;
-        self.system_weighted_fen_ms += other.system_weighted_fen_ms;
-        self.bank_delay_ms_max = self.bank_delay_ms_max.max(other.bank_delay_ms_max);
-        self.system_delay_ms_max = self.system_delay_ms_max.max(other.system_delay_ms_max);
-        self.held += other.held;
-    }
-}
 
 /// Each bank's cost bases over one day, as the payments settle.
 #[derive(Clone, Debug)]
@@ -164,13 +126,7 @@ impl BankSide {
         let entered = self.entered.remove(&payment.key).unwrap_or(payment.submit);
         let bank_ms = entered.ms().saturating_sub(payment.submit.ms());
         let system_ms = at.ms().saturating_sub(entered.ms());
-        let split = &mut self.split[flow];
-        let amount = i128::from(payment.amount_fen);
-        split.settled_value_fen += amount;
-        split.bank_weighted_fen_ms += amount * i128::from(bank_ms);
-        split.system_weighted_fen_ms += amount * i128::from(system_ms);
-        split.bank_delay_ms_max = split.bank_delay_ms_max.max(bank_ms);
-        split.system_delay_ms_max = split.system_delay_ms_max.max(system_ms);
+        self.split[flow].record(payment.amount_fen, bank_ms, system_ms);
         if let Some(desk) = &mut self.desk {
             desk.settled(payment);
         }

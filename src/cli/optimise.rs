@@ -124,8 +124,11 @@ fn one_design(
     let mut game = Game::new(scenario, &city, spec).map_err(super::bad_input)?;
     let engine = super::engine_failure;
     let start = game.start();
-    let search = optimise::iterate(&mut game, start.clone(), Objective::Own).map_err(engine)?;
-    let planner_search = optimise::iterate(&mut game, start, Objective::Total).map_err(engine)?;
+    let search = optimise::iterate(&mut game, start, Objective::Own).map_err(engine)?;
+    // From the equilibrium: the planner's profile costs no more than it.
+    let planner_search =
+        optimise::iterate(&mut game, search.last().profile.clone(), Objective::Total)
+            .map_err(engine)?;
     let enumeration = optimise::enumerate(&mut game).map_err(engine)?;
     let levels_fen = game.levels_fen.clone();
     let mut describe_one = |profile: &[optimise::Choice]| -> Result<out::ProfileReport, Failure> {

@@ -117,6 +117,13 @@ impl FlowStats {
         self.timeline.held_until(at, self.held_fen);
     }
 
+    /// The timeline bucket of instant `at` (a caller that closes many
+    /// flows can skip those whose held value has not changed within one
+    /// bucket: closing them again changes nothing).
+    pub fn bucket_of(at: SimTime) -> usize {
+        Timeline::bucket(at)
+    }
+
     /// The day is over (after its close): the timeline starts afresh.
     pub fn new_day(&mut self) {
         self.timeline.last_bucket = None;

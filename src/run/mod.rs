@@ -22,7 +22,7 @@ use crate::metrics::flow::{FlowReport, FlowStats};
 use crate::strategy::ChannelSpec;
 use crate::time::SimTime;
 use crate::workload::city::City;
-use crate::workload::stream::{StreamModel, TAG_INSTRUMENT};
+use crate::workload::stream::{Generated, StreamModel, TAG_INSTRUMENT};
 use overnight::Overnight;
 use sink::{Layout, RunSink, Untouched};
 
@@ -230,11 +230,71 @@ pub fn baseline(scenario: &Scenario, city: &City) -> Result<RunResult, EngineErr
     run_with(scenario, city, &mut NoObserver, false)
 }
 
+/// Each day's customer orders of a scenario's stream (seed and volumes as
+/// the scenario says), kept: a study that runs the same seed many times
+/// (`optimise`) generates it once. The stream does not depend on the
+/// design or the banks' choices (common random numbers).
+pub fn record_days(scenario: &Scenario, city: &City) -> Vec<Vec<Generated>> {
+    let model = stream_model(scenario, city);
+    (0..scenario.days)
+        .map(|day| {
+            model
+                .day(scenario.seed, day, scenario.volume_of_day(day))
+                .collect()
+        })
+        .collect()
+}
+
+/// [`run`] on days recorded by [`record_days`] for the same scenario and
+/// seed (a shockless run: what `optimise` needs).
+pub fn run_recorded(
+    scenario: &Scenario,
+    city: &City,
+    days: &[Vec<Generated>],
+) -> Result<RunResult, EngineError> {
+    if days.len() != scenario.days as usize {
+        return Err(EngineError::BadChannel(format!(
+            "{} recorded days for a run of {}",
+            days.len(),
+            scenario.days
+        )));
+    }
+    run_from(scenario, city, &mut NoObserver, false, Some(days))
+}
+
 fn run_with<O: Observer>(
     scenario: &Scenario,
     city: &City,
     observer: &mut O,
     apply_shocks: bool,
+) -> Result<RunResult, EngineError> {
+    run_from(scenario, city, observer, apply_shocks, None)
+}
+
+/// Today's orders: drawn from the stream, or recorded beforehand.
+enum DayOrders<'a> {
+    Stream(crate::workload::stream::DayStream<'a>),
+    Recorded(std::slice::Iter<'a, Generated>),
+}
+
+impl Iterator for DayOrders<'_> {
+    type Item = Generated;
+
+    #[inline]
+    fn next(&mut self) -> Option<Generated> {
+        match self {
+            DayOrders::Stream(stream) => stream.next(),
+            DayOrders::Recorded(days) => days.next().copied(),
+        }
+    }
+}
+
+fn run_from<O: Observer>(
+    scenario: &Scenario,
+    city: &City,
+    observer: &mut O,
+    apply_shocks: bool,
+    recorded: Option<&[Vec<Generated>]>,
 ) -> Result<RunResult, EngineError> {
     let model = stream_model(scenario, city);
     let specs = channel_specs(scenario, city)?;
@@ -268,6 +328,7 @@ fn run_with<O: Observer>(
         carried_orders: Default::default(),
         carried_of_key: Default::default(),
         carried_today_fen: 0,
+        touched: sink::Touched::new(specs.len(), 2 * scenario.instruments.len()),
         bank: behaviour::BankSide::new(
             desk(scenario, city),
             scenario
@@ -292,14 +353,16 @@ fn run_with<O: Observer>(
         let scheduler = Scheduler::new(engine, controls(shocks, &city.ids, day)?)?;
         let report = run_day(
             scenario,
-            &model,
+            match recorded {
+                Some(days) => DayOrders::Recorded(days[day as usize].iter()),
+                None => DayOrders::Stream(model.day(scenario.seed, day, volume)),
+            },
             &specs,
             scheduler,
             &mut sink,
             &mut totals,
             DayInput {
                 day,
-                volume,
                 opening: &opening,
             },
         )?;
@@ -448,7 +511,6 @@ impl Totals {
 
 struct DayInput<'a> {
     day: u32,
-    volume: f64,
     opening: &'a [i64],
 }
 
@@ -456,18 +518,14 @@ struct DayInput<'a> {
 /// night (the caller settles that).
 fn run_day<O: Observer>(
     scenario: &Scenario,
-    model: &StreamModel,
+    orders: DayOrders<'_>,
     specs: &[ChannelSpec],
     mut scheduler: Scheduler,
     sink: &mut RunSink<'_, O>,
     totals: &mut Totals,
     input: DayInput<'_>,
 ) -> Result<DayReport, EngineError> {
-    let DayInput {
-        day,
-        volume,
-        opening,
-    } = input;
+    let DayInput { day, opening } = input;
     sink.day = day;
     sink.last_day = day + 1 == scenario.days;
     sink.carried_of_key.clear();
@@ -496,7 +554,7 @@ fn run_day<O: Observer>(
         scheduler.schedule(carried)?;
     }
     let before = day_counts(&sink.channels);
-    let mut orders = model.day(scenario.seed, day, volume).map(|generated| {
+    let mut orders = orders.map(|generated| {
         let instrument = usize::from(generated.tag & TAG_INSTRUMENT);
         let payment = Payment {
             key: 0,
@@ -532,6 +590,7 @@ fn run_day<O: Observer>(
     for flow in sink.channels.iter_mut().chain(sink.flows.iter_mut()) {
         flow.new_day();
     }
+    sink.touched.bucket = None;
     let after = day_counts(&sink.channels);
     let engine = scheduler.engine();
     let ledger = engine.ledger();

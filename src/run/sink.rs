@@ -130,6 +130,41 @@ pub struct RunSink<'a, O: Observer> {
     pub carried_today_fen: i64,
     /// The banks' queues, the split of delays, the cost bases.
     pub bank: BankSide,
+    /// Flows whose held value changed in the open instant.
+    pub touched: Touched,
+}
+
+/// The channels and flows whose held value changed since the last instant
+/// closed, and the timeline bucket of that instant: an instant in the same
+/// bucket closes only those (closing the others would change nothing).
+#[derive(Clone, Debug, Default)]
+pub struct Touched {
+    channel: Vec<bool>,
+    flow: Vec<bool>,
+    list: Vec<(bool, u32)>,
+    /// The bucket of the last instant closed today (`None`: none yet).
+    pub bucket: Option<usize>,
+}
+
+impl Touched {
+    pub fn new(channels: usize, flows: usize) -> Touched {
+        Touched {
+            channel: vec![false; channels],
+            flow: vec![false; flows],
+            list: Vec::with_capacity(channels + flows),
+            bucket: None,
+        }
+    }
+
+    #[inline]
+    fn mark(&mut self, channel: usize, flow: usize) {
+        if !std::mem::replace(&mut self.channel[channel], true) {
+            self.list.push((true, channel as u32));
+        }
+        if !std::mem::replace(&mut self.flow[flow], true) {
+            self.list.push((false, flow as u32));
+        }
+    }
 }
 
 impl<O: Observer> RunSink<'_, O> {
@@ -214,6 +249,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
             let flow = self.flow_index(payment.tag);
             self.channels[channel].arrived(payment.amount_fen);
             self.flows[flow].arrived(payment.amount_fen);
+            self.touched.mark(channel, flow);
         }
         self.all
             .add(payment.sender, payment.receiver, payment.amount_fen);
@@ -229,6 +265,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         let flow = self.flow_index(payment.tag);
         self.channels[channel].settled(payment.amount_fen, at, delay_ms, worst_ms);
         self.flows[flow].settled(payment.amount_fen, at, delay_ms, worst_ms);
+        self.touched.mark(channel, flow);
         self.observer.settled(self.day, payment.key, at);
         if self.bank.active() {
             self.bank.settled(flow, payment, at);
@@ -254,6 +291,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
             if self.last_day {
                 self.channels[channel].carried_past_the_end(payment.amount_fen);
                 self.flows[flow].carried_past_the_end(payment.amount_fen);
+                self.touched.mark(channel, flow);
             } else {
                 // Presented at the next business day's first session.
                 self.carried_orders.push_back(payment.submit.ms());
@@ -275,6 +313,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         }
         self.channels[channel].unsettled(payment.amount_fen, worst_ms);
         self.flows[flow].unsettled(payment.amount_fen, worst_ms);
+        self.touched.mark(channel, flow);
         if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
             self.untouched.unsettled += 1;
             self.untouched.unsettled_value_fen += payment.amount_fen;
@@ -286,6 +325,29 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         for positions in &mut self.per_channel {
             positions.end_instant();
         }
+        let bucket = FlowStats::bucket_of(at);
+        let touched = &mut self.touched;
+        if touched.bucket == Some(bucket) {
+            for (is_channel, index) in touched.list.drain(..) {
+                let index = index as usize;
+                if is_channel {
+                    touched.channel[index] = false;
+                    self.channels[index].instant_closed(at);
+                } else {
+                    touched.flow[index] = false;
+                    self.flows[index].instant_closed(at);
+                }
+            }
+            return;
+        }
+        for (is_channel, index) in touched.list.drain(..) {
+            if is_channel {
+                touched.channel[index as usize] = false;
+            } else {
+                touched.flow[index as usize] = false;
+            }
+        }
+        touched.bucket = Some(bucket);
         for flow in self.channels.iter_mut().chain(self.flows.iter_mut()) {
             flow.instant_closed(at);
         }

@@ -12,7 +12,9 @@
 //!   equilibrium on the grid. A round that returns to an earlier round's
 //!   profile is a cycle, reported as such.
 //! - **The planner** minimises the total cost by the same iteration with
-//!   the total as every bank's objective (a local optimum of the total).
+//!   the total as every bank's objective, from the equilibrium: a profile
+//!   no single bank's change improves, never costlier than the
+//!   equilibrium (a local optimum of the total).
 //! - **Small games** (at most [`MAX_EXHAUSTIVE`] profiles) are enumerated:
 //!   every pure equilibrium and the exact planner's optimum.
 
@@ -24,8 +26,9 @@ use crate::bank::costs::CostBreakdown;
 use crate::bank::policy::Policy;
 use crate::config::{PolicyEntry, Scenario};
 use crate::engine::EngineError;
-use crate::run::{NoObserver, RunResult};
+use crate::run::RunResult;
 use crate::workload::city::City;
+use crate::workload::stream::Generated;
 
 /// Games with at most this many profiles are enumerated.
 pub const MAX_EXHAUSTIVE: usize = 4096;
@@ -79,6 +82,9 @@ pub struct Game<'a> {
     /// Per player (the city's banks, in order), its levels in fen.
     pub levels_fen: Vec<Vec<i64>>,
     cache: hashbrown::HashMap<Vec<Choice>, Outcome, foldhash::fast::FixedState>,
+    /// Per seed, its days' customer orders, generated once: every profile
+    /// runs on the same stream (common random numbers).
+    recorded: Vec<Vec<Vec<Generated>>>,
     /// Profiles evaluated (each a run per replication).
     pub evaluations: u64,
 }
@@ -95,12 +101,22 @@ impl<'a> Game<'a> {
         let levels_fen = (0..city.banks)
             .map(|b| levels_of(city.opening_fen[b], spec.levels, spec.max_scale))
             .collect();
+        let recorded = spec
+            .seeds
+            .iter()
+            .map(|&seed| {
+                let mut seeded = scenario.clone();
+                seeded.seed = seed;
+                crate::run::record_days(&seeded, city)
+            })
+            .collect();
         Ok(Game {
             scenario,
             city,
             spec,
             levels_fen,
             cache: Default::default(),
+            recorded,
             evaluations: 0,
         })
     }
@@ -168,7 +184,7 @@ impl<'a> Game<'a> {
                                 return out;
                             }
                             let profile = &profiles[job / seeds.len()];
-                            out.push((job, self.run_one(profile, seeds[job % seeds.len()])));
+                            out.push((job, self.run_one(profile, job % seeds.len())));
                         }
                     })
                 })
@@ -190,10 +206,10 @@ impl<'a> Game<'a> {
             .collect()
     }
 
-    /// One replication of one profile.
-    fn run_one(&self, profile: &[Choice], seed: u64) -> Result<RunResult, EngineError> {
+    /// One replication (the `s`-th seed) of one profile.
+    fn run_one(&self, profile: &[Choice], s: usize) -> Result<RunResult, EngineError> {
         let mut scenario = self.scenario.clone();
-        scenario.seed = seed;
+        scenario.seed = self.spec.seeds[s];
         let mut city = self.city.clone();
         for (p, choice) in profile.iter().enumerate() {
             city.opening_fen[p] = self.levels_fen[p][usize::from(choice.level)];
@@ -205,7 +221,7 @@ impl<'a> Game<'a> {
                 });
             }
         }
-        crate::run::run(&scenario, &city, &mut NoObserver)
+        crate::run::run_recorded(&scenario, &city, &self.recorded[s])
     }
 
     /// Player `p`'s best reply to `profile` for `objective` (its own cost,

@@ -123,7 +123,11 @@ impl BankSide {
 
     /// `payment` of `flow` settled at `at`.
     pub fn settled(&mut self, flow: usize, payment: &Payment, at: SimTime) {
-        let entered = self.entered.remove(&payment.key).unwrap_or(payment.submit);
+        let entered = if self.entered.is_empty() {
+            payment.submit
+        } else {
+            self.entered.remove(&payment.key).unwrap_or(payment.submit)
+        };
         let bank_ms = entered.ms().saturating_sub(payment.submit.ms());
         let system_ms = at.ms().saturating_sub(entered.ms());
         self.split[flow].record(payment.amount_fen, bank_ms, system_ms);
@@ -137,7 +141,9 @@ impl BankSide {
 
     /// `payment` stayed unsettled at the day end.
     pub fn unsettled(&mut self, payment: &Payment) {
-        self.entered.remove(&payment.key);
+        if !self.entered.is_empty() {
+            self.entered.remove(&payment.key);
+        }
         if let Some(meter) = &mut self.meter {
             meter.unsettled(payment);
         }

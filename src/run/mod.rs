@@ -296,7 +296,8 @@ fn run_from<O: Observer>(
     apply_shocks: bool,
     recorded: Option<&[Vec<Generated>]>,
 ) -> Result<RunResult, EngineError> {
-    let model = stream_model(scenario, city);
+    // Built on first use: replayed days need no generator (its tables cost).
+    let mut model: Option<StreamModel> = None;
     let specs = channel_specs(scenario, city)?;
     let layout = Layout::new(
         &specs,
@@ -355,7 +356,11 @@ fn run_from<O: Observer>(
             scenario,
             match recorded {
                 Some(days) => DayOrders::Recorded(days[day as usize].iter()),
-                None => DayOrders::Stream(model.day(scenario.seed, day, volume)),
+                None => DayOrders::Stream(
+                    model
+                        .get_or_insert_with(|| stream_model(scenario, city))
+                        .day(scenario.seed, day, volume),
+                ),
             },
             &specs,
             scheduler,

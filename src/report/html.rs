@@ -407,6 +407,59 @@ fn legend<'a>(names: impl Iterator<Item = &'a str>) -> String {
     out + "</div>"
 }
 
+/// The frame of a chart with one row per label and money along x: the SVG
+/// opened with its grid and tick labels, the x scale, the closing label.
+struct MoneyRows {
+    left: f64,
+    plot_w: f64,
+    top_tick: f64,
+    height: f64,
+}
+
+impl MoneyRows {
+    /// Opens the SVG for `rows` rows of `row_h` px, labels in the `left`
+    /// px margin, values up to `high` fen.
+    fn open(title: &str, left: f64, row_h: f64, rows: usize, high: f64) -> (MoneyRows, String) {
+        let bottom = TOP + row_h * rows as f64;
+        let ticks = nice_ticks(0.0, high * 1.04);
+        let frame = MoneyRows {
+            left,
+            plot_w: WIDTH - left - RIGHT,
+            top_tick: ticks.last().copied().unwrap_or(high).max(high),
+            height: bottom + BOTTOM,
+        };
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {}\" role=\"img\" aria-label=\"{}\">",
+            frame.height,
+            escape(title)
+        );
+        for v in &ticks {
+            let px = frame.x(*v);
+            svg += &format!(
+                "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{bottom:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+                bottom + 18.0,
+                escape(&money_short(*v))
+            );
+        }
+        (frame, svg)
+    }
+
+    /// Pixels of `fen` along x.
+    fn x(&self, fen: f64) -> f64 {
+        self.left + fen / self.top_tick * self.plot_w
+    }
+
+    /// The axis label, and the SVG closed.
+    fn close(&self, svg: &mut String, x_label: &str) {
+        *svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text></svg>",
+            self.left + self.plot_w / 2.0,
+            self.height - 10.0,
+            escape(x_label)
+        );
+    }
+}
+
 /// A dot plot with named rows: one row per label (a bank), one marker per
 /// series (a design), x in money. Rows keep the order given.
 pub fn dot_plot(
@@ -416,56 +469,34 @@ pub fn dot_plot(
     series: &[(String, Vec<i64>)],
 ) -> String {
     let row_h = 22.0;
-    let left = 230.0;
-    let height = TOP + row_h * labels.len() as f64 + BOTTOM;
-    let plot_w = WIDTH - left - RIGHT;
     let high = series
         .iter()
         .flat_map(|(_, v)| v.iter().copied())
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let ticks = nice_ticks(0.0, high * 1.04);
-    let top_tick = ticks.last().copied().unwrap_or(high).max(high);
-    let sx = |v: f64| left + v / top_tick * plot_w;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
-    );
-    let bottom = TOP + row_h * labels.len() as f64;
-    for v in &ticks {
-        let px = sx(*v);
-        svg += &format!(
-            "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{bottom:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
-            bottom + 18.0,
-            escape(&money_short(*v))
-        );
-    }
+    let (frame, mut svg) = MoneyRows::open(title, 230.0, row_h, labels.len(), high);
     for (row, label) in labels.iter().enumerate() {
         let y = TOP + row_h * (row as f64 + 0.5);
         svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text><line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#f0f0f0\"/>",
-            left - 8.0,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text><line x1=\"{}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#f0f0f0\"/>",
+            frame.left - 8.0,
             y + 4.0,
             escape(label),
-            left + plot_w
+            frame.left,
+            frame.left + frame.plot_w
         );
         for (index, (_, values)) in series.iter().enumerate() {
             let (colour, _) = style(index);
             if let Some(&v) = values.get(row) {
                 svg += &format!(
                     "<circle class=\"series\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{colour}\" fill-opacity=\"0.85\"/>",
-                    sx(v as f64)
+                    frame.x(v as f64)
                 );
             }
         }
     }
-    svg += &format!(
-        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text></svg>",
-        left + plot_w / 2.0,
-        height - 10.0,
-        escape(x_label)
-    );
+    frame.close(&mut svg, x_label);
     figure(title, &svg, &legend(series.iter().map(|(n, _)| n.as_str())))
 }
 
@@ -473,41 +504,23 @@ pub fn dot_plot(
 /// (the same components, in the same order, on every bar), x in money.
 pub fn stacked_bars(title: &str, x_label: &str, bars: &[(String, Vec<(&str, f64)>)]) -> String {
     let row_h = 30.0;
-    let left = 300.0;
-    let height = TOP + row_h * bars.len() as f64 + BOTTOM;
-    let plot_w = WIDTH - left - RIGHT;
     let high = bars
         .iter()
         .map(|(_, parts)| parts.iter().map(|p| p.1.max(0.0)).sum::<f64>())
         .fold(0.0, f64::max)
         .max(1.0);
-    let ticks = nice_ticks(0.0, high * 1.04);
-    let top_tick = ticks.last().copied().unwrap_or(high).max(high);
-    let sx = |v: f64| v / top_tick * plot_w;
-    let bottom = TOP + row_h * bars.len() as f64;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-label=\"{}\">",
-        escape(title)
-    );
-    for v in &ticks {
-        let px = left + sx(*v);
-        svg += &format!(
-            "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{bottom:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
-            bottom + 18.0,
-            escape(&money_short(*v))
-        );
-    }
+    let (frame, mut svg) = MoneyRows::open(title, 300.0, row_h, bars.len(), high);
     for (row, (label, parts)) in bars.iter().enumerate() {
         let y = TOP + row_h * row as f64 + 5.0;
         svg += &format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
-            left - 8.0,
+            frame.left - 8.0,
             y + 15.0,
             escape(label)
         );
-        let mut x = left;
+        let mut x = frame.left;
         for (index, (_, value)) in parts.iter().enumerate() {
-            let w = sx(value.max(0.0));
+            let w = frame.x(value.max(0.0)) - frame.left;
             let (colour, _) = style(index);
             svg += &format!(
                 "<rect class=\"series\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{colour}\"/>",
@@ -516,12 +529,7 @@ pub fn stacked_bars(title: &str, x_label: &str, bars: &[(String, Vec<(&str, f64)
             x += w;
         }
     }
-    svg += &format!(
-        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text></svg>",
-        left + plot_w / 2.0,
-        height - 10.0,
-        escape(x_label)
-    );
+    frame.close(&mut svg, x_label);
     let names: Vec<&str> = bars
         .first()
         .map(|(_, parts)| parts.iter().map(|p| p.0).collect())

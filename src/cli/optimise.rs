@@ -183,7 +183,7 @@ fn write(args: &OptimiseArgs, name: &str, report: &out::OptimiseReport) -> Resul
     let set = output_set(&dir)?;
     let context = vec![
         format!(
-            "{} ({}): {} replication(s) (seeds {}…), {} business day(s) each, {} liquidity levels per bank.",
+            "{} ({}): {} replication(s) (seeds {}…), {} business day(s) each, up to {} liquidity levels per bank (equal ones merged).",
             report.scenario,
             args.config.display(),
             report.seeds.len(),

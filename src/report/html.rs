@@ -113,6 +113,8 @@ pub enum Axis {
     Money,
     /// A plain number, ticked at 1-2-5 steps.
     Number,
+    /// A count (rounds, days): whole-number ticks only.
+    Count,
     /// A share, ticked in %.
     Share,
     /// A percentile q in [0, 1) on the HDR scale log(1/(1−q)).
@@ -177,6 +179,20 @@ impl Axis {
                 .into_iter()
                 .map(|v| (v, trim_number(v)))
                 .collect(),
+            Axis::Count => {
+                let mut ticks: Vec<f64> = nice_ticks(low, high)
+                    .into_iter()
+                    .filter(|v| v.fract() == 0.0)
+                    .collect();
+                if ticks.len() < 2 {
+                    // A short range: every whole number in it (at most 13).
+                    ticks = (0..=12)
+                        .map(|k| low.ceil() + f64::from(k))
+                        .take_while(|v| *v <= high)
+                        .collect();
+                }
+                ticks.into_iter().map(|v| (v, trim_number(v))).collect()
+            }
         }
     }
 }

@@ -263,7 +263,7 @@ fn convergence_chart(report: &OptimiseReport) -> String {
         .collect();
     Chart {
         title: "Convergence: total cost per day after each round of best responses",
-        x: Axis::Number,
+        x: Axis::Count,
         x_label: "round",
         y: Axis::Money,
         y_label: "total cost per day",
@@ -299,9 +299,18 @@ pub fn html_page(report: &OptimiseReport, context: &[String]) -> String {
         html::heading("Designs at equilibrium and at the planner's optimum"),
         html::table(&designs_table(report)),
         html::note(NOTE),
-        costs_chart(report),
-        convergence_chart(report),
     ];
+    let costs_anything = report.designs.iter().any(|d| {
+        d.search.rounds.iter().any(|r| r.total_fen > 0.0) || d.planner.cost_total_fen > 0.0
+    });
+    if costs_anything {
+        sections.push(costs_chart(report));
+        sections.push(convergence_chart(report));
+    } else {
+        sections.push(html::note(
+            "Every round's profile costs nothing (and so does the planner's): no chart of costs.",
+        ));
+    }
     for d in &report.designs {
         sections.push(html::heading(&format!(
             "{}: the banks at equilibrium",

@@ -605,7 +605,7 @@ fn days_chart(days: &[SeedDay]) -> String {
         .collect();
     Chart {
         title: "Share of the day's value settled, by day",
-        x: Axis::Number,
+        x: Axis::Count,
         x_label: "business day",
         y: Axis::Share,
         y_label: "settled share of value",

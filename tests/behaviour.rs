@@ -127,3 +127,107 @@ fn throughput_releases_when_behind_the_guideline() {
     );
     assert_eq!(system, 0.0);
 }
+
+mod random_days {
+    use super::*;
+    use proptest::prelude::*;
+
+    const POLICIES: [&str; 6] = [
+        "immediate",
+        "reserve:200yuan",
+        "throughput:10:00=30%,14:00=80%",
+        "reciprocal:45m",
+        "deadline:13:00",
+        "deadline:16:59",
+    ];
+    const STRATEGIES: [&str; 4] = [
+        "strategy = \"rtgs\"",
+        "strategy = \"rtgs+bypass\"",
+        "strategy = \"rtgs\"\ngridlock_every = \"30m\"",
+        "strategy = \"dns\"\ncycles = [\"12:00\", \"17:00\"]",
+    ];
+
+    /// A day of fixed payments between four banks, a policy per bank.
+    fn scenario_text(
+        payments: &[(u32, u32, u32, u32)],
+        policies: &[usize],
+        strategy: usize,
+        (opening, credit): (f64, f64),
+        days: u32,
+    ) -> String {
+        let fixed: Vec<String> = payments
+            .iter()
+            .map(|&(minute, from, to, yuan)| {
+                let to = if to == from { (to + 1) % 4 } else { to };
+                format!(
+                    "{{ at = \"{:02}:{:02}\", from = \"B{}\", to = \"B{}\", amount_yuan = {} }}",
+                    9 + minute / 60,
+                    minute % 60,
+                    from + 1,
+                    to + 1,
+                    yuan
+                )
+            })
+            .collect();
+        let mut text = format!(
+            "name = \"random\"\nseed = 1\ndays = {days}\nday_end = \"17:00\"\n[participants]\nn = 4\n[liquidity]\nopening_share = {opening}\ncredit_share = {credit}\n[costs]\ncredit = \"priced\"\noverdraft_fee_bp = 1\ndelay_bp_per_minute = [0.1, 0.5]\nunsettled_bp = 50\n[[instrument]]\nname = \"t\"\nfixed = [{}]\n[[channel]]\nname = \"c\"\n{}\ninstruments = [\"t\"]\n",
+            fixed.join(", "),
+            STRATEGIES[strategy]
+        );
+        for (bank, &p) in policies.iter().enumerate() {
+            text += &format!(
+                "[[policy]]\nparticipant = \"B{}\"\nrule = \"{}\"\n",
+                bank + 1,
+                POLICIES[p]
+            );
+        }
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Whatever the banks hold back and however the system settles,
+        /// every order reaches the system by the day end, every payment is
+        /// settled or not (never lost, never twice), money is conserved,
+        /// delays split into parts that add up, and costs are finite ≥ 0.
+        #[test]
+        fn every_order_is_accounted_for(
+            payments in prop::collection::vec((0u32..470, 0u32..4, 0u32..4, 1u32..2000), 1..40),
+            policies in prop::collection::vec(0usize..POLICIES.len(), 4),
+            strategy in 0usize..STRATEGIES.len(),
+            opening in 0.0f64..1.5,
+            credit in 0.0f64..0.5,
+            days in 1u32..3,
+        ) {
+            let text = scenario_text(&payments, &policies, strategy, (opening, credit), days);
+            let scenario = Scenario::parse(Path::new("random.toml"), &text, Path::new("."))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let city = build_city(&scenario);
+            let r = run(&scenario, &city, &mut NoObserver).expect("run");
+            let ordered: i64 = payments.iter().map(|p| i64::from(p.3) * 100).sum();
+            let flow = &r.instruments[0].counts;
+            prop_assert_eq!(flow.payments, payments.len() as u64 * u64::from(days));
+            prop_assert_eq!(flow.value_fen, ordered * i64::from(days));
+            prop_assert_eq!(
+                flow.settled_value_fen + flow.unsettled_value_fen + flow.carried_value_fen,
+                flow.value_fen
+            );
+            let opening_total: i64 = city.opening_fen.iter().sum();
+            let closing_total: i64 = r.closing_fen.iter().sum();
+            let last = r.days.last().expect("a day");
+            prop_assert_eq!(closing_total, last.opening_total_fen);
+            prop_assert!(opening_total >= 0);
+            let split = &r.delay_split[0];
+            prop_assert_eq!(split.settled_value_fen, i128::from(flow.settled_value_fen));
+            prop_assert!(split.bank_weighted_fen_ms >= 0 && split.system_weighted_fen_ms >= 0);
+            let immediate_only = policies.iter().all(|&p| p == 0);
+            prop_assert!(!immediate_only || split.held == 0);
+            for day in &r.costs {
+                for cost in day {
+                    prop_assert!(cost.total_fen().is_finite() && cost.total_fen() >= 0.0);
+                }
+            }
+        }
+    }
+}

@@ -32,6 +32,32 @@ fn the_cycle_game_reports_both_equilibria_and_the_planner() {
         design["enumeration"]["equilibria"].as_array().map(Vec::len),
         Some(2)
     );
+    // The equilibrium found from the start costs nothing: no chart to draw.
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).expect("html");
+    assert!(html.contains("no chart of costs"), "{html}");
+}
+
+#[test]
+fn a_game_that_costs_something_is_charted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = path(dir.path(), "out");
+    // One option only, late: both banks pay the 240 minutes' delay.
+    ok(&clearsim(&[
+        "optimise",
+        "configs/games/bech-garratt-late.toml",
+        "--policies",
+        "deadline:13:00",
+        "--out",
+        &out,
+        "-q",
+    ]));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out/summary.json")).expect("json"))
+            .expect("parses");
+    assert_eq!(
+        json["designs"][0]["equilibrium"]["cost_total_fen"],
+        480_000.0
+    );
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).expect("html");
     assert!(html.contains("Convergence") && html.contains("Cost per day by component"));
 }

@@ -153,3 +153,24 @@ fn fixed_payments_are_checked() {
         &["instrument[0] (obligation).fixed[0].to", "B9"],
     );
 }
+
+#[test]
+fn live_refuses_bank_policies() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("policy.toml");
+    let text = std::fs::read_to_string("configs/games/bech-garratt-early.toml").expect("game")
+        + "\n[[policy]]\nrule = \"deadline:13:00\"\n";
+    std::fs::write(&file, text).expect("write");
+    refused(
+        &clearsim(&[
+            "live",
+            &file.display().to_string(),
+            "--out",
+            &path(dir.path(), "o"),
+        ]),
+        &[
+            "policy.toml",
+            "live mode does not run the banks' [[policy]] queues",
+        ],
+    );
+}

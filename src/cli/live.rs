@@ -130,6 +130,14 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         None => None,
     };
     let scenario = super::args::load(&args.config, args.seed, None, None)?;
+    if !scenario.policies.is_empty() {
+        // Live gateways submit each order as it comes; the banks' queues
+        // run in `run`, `compare` and `optimise`.
+        return Err(super::bad_input(format!(
+            "{}: live mode does not run the banks' [[policy]] queues (run, compare and optimise do)",
+            args.config.display()
+        )));
+    }
     let mut prepared = Prepared::new(&scenario).map_err(super::engine_failure)?;
     if let Some(count) = args.pregenerated {
         prepared.pregenerate(count as usize);

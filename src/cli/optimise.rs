@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{load, output_set, publish};
+use super::args::{load, output_set, progress, publish};
 use crate::bank::policy::{Policy, parse_policy};
 use crate::report::{self, optimise as out};
 use crate::study::optimise::{self, Game, GameSpec, Objective};
@@ -95,13 +95,33 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
         tolerance_levels: args.tolerance,
     };
     let names: Vec<String> = policies.iter().map(Policy::to_string).collect();
-    let mut designs = Vec::new();
+    let mut parsed = Vec::new();
     for label in &args.strategies {
-        let design = study::parse_design(label, scenario.day_end)
-            .map_err(|e| super::bad_input(format!("--strategies: {e}")))?;
-        let variant = study::variant(&scenario, &design);
-        designs.push(one_design(&variant, &design.label, &spec, &names)?);
+        parsed.push(
+            study::parse_design(label, scenario.day_end)
+                .map_err(|e| super::bad_input(format!("--strategies: {e}")))?,
+        );
     }
+    // Its length grows as rounds go: how many a search takes is not known.
+    let bar = progress(0, args.quiet, "runs");
+    let tick = || {
+        if bar.position() >= bar.length().unwrap_or(0) {
+            bar.inc_length(1);
+        }
+        bar.inc(1);
+    };
+    let mut designs = Vec::new();
+    for design in &parsed {
+        let variant = study::variant(&scenario, design);
+        designs.push(one_design(
+            &variant,
+            &design.label,
+            &spec,
+            &names,
+            (&bar, &tick),
+        )?);
+    }
+    bar.finish_and_clear();
     let report = out::OptimiseReport {
         schema: out::SCHEMA.into(),
         scenario: scenario.name.clone(),
@@ -119,9 +139,14 @@ fn one_design(
     label: &str,
     spec: &GameSpec,
     names: &[String],
+    (bar, tick): (&indicatif::ProgressBar, &(dyn Fn() + Sync)),
 ) -> Result<out::DesignReport, Failure> {
     let city = build_city(scenario);
-    let mut game = Game::new(scenario, &city, spec).map_err(super::bad_input)?;
+    let mut game = Game::new(scenario, &city, spec)
+        .map_err(super::bad_input)?
+        .on_run(tick);
+    // Two rounds at least: one that moves, one that confirms.
+    bar.inc_length(2 * game.runs_per_round() as u64);
     let engine = super::engine_failure;
     let start = game.start();
     let search = optimise::iterate(&mut game, start, Objective::Own).map_err(engine)?;

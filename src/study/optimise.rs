@@ -87,6 +87,8 @@ pub struct Game<'a> {
     recorded: Vec<Vec<Vec<Generated>>>,
     /// Profiles evaluated (each a run per replication).
     pub evaluations: u64,
+    /// Called after every run (a progress bar).
+    tick: Option<&'a (dyn Fn() + Sync)>,
 }
 
 impl<'a> Game<'a> {
@@ -118,7 +120,23 @@ impl<'a> Game<'a> {
             cache: Default::default(),
             recorded,
             evaluations: 0,
+            tick: None,
         })
+    }
+
+    /// Calls `tick` after every run.
+    pub fn on_run(mut self, tick: &'a (dyn Fn() + Sync)) -> Game<'a> {
+        self.tick = Some(tick);
+        self
+    }
+
+    /// Runs one round of best responses takes at most: every option of
+    /// every bank, once per replication.
+    pub fn runs_per_round(&self) -> usize {
+        (0..self.players())
+            .map(|p| self.options(p).len())
+            .sum::<usize>()
+            * self.spec.seeds.len()
     }
 
     pub fn players(&self) -> usize {
@@ -185,6 +203,9 @@ impl<'a> Game<'a> {
                             }
                             let profile = &profiles[job / seeds.len()];
                             out.push((job, self.run_one(profile, job % seeds.len())));
+                            if let Some(tick) = self.tick {
+                                tick();
+                            }
                         }
                     })
                 })

@@ -121,14 +121,6 @@ impl Desk {
         self.net_fen.fill(0);
     }
 
-    /// How many orders the banks hold now.
-    pub fn held(&self) -> usize {
-        self.holding
-            .iter()
-            .map(|&b| self.held[b as usize].len())
-            .sum()
-    }
-
     fn policy(&self, participant: u32) -> Option<&Policy> {
         let index = *self.policy_of.get(participant as usize)?;
         self.policies.get(usize::from(index))

@@ -38,19 +38,6 @@ pub enum Policy {
     },
 }
 
-impl Policy {
-    /// The policy's name, without its parameter.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Policy::Immediate => "immediate",
-            Policy::Reserve { .. } => "reserve",
-            Policy::Throughput { .. } => "throughput",
-            Policy::Reciprocal { .. } => "reciprocal",
-            Policy::Deadline { .. } => "deadline",
-        }
-    }
-}
-
 impl std::fmt::Display for Policy {
     /// The spelling [`parse_policy`] reads back.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

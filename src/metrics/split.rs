@@ -30,6 +30,15 @@ impl SplitDelay {
         )
     }
 
+    /// The flows' splits added together.
+    pub fn total(splits: &[SplitDelay]) -> SplitDelay {
+        let mut sum = SplitDelay::default();
+        for split in splits {
+            sum.add(split);
+        }
+        sum
+    }
+
     pub fn add(&mut self, other: &SplitDelay) {
         self.settled_value_fen += other.settled_value_fen;
         self.bank_weighted_fen_ms += other.bank_weighted_fen_ms;

@@ -18,8 +18,6 @@
 //! - **Small games** (at most [`MAX_EXHAUSTIVE`] profiles) are enumerated:
 //!   every pure equilibrium and the exact planner's optimum.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde::{Deserialize, Serialize};
 
 use crate::bank::costs::CostBreakdown;
@@ -183,45 +181,27 @@ impl<'a> Game<'a> {
         Ok(profiles.iter().map(|p| self.cache[p].clone()).collect())
     }
 
-    /// Every (profile, seed) run, on the spec's threads; outcomes pooled in
-    /// seed order (the same on any number of threads).
+    /// Every (profile, seed) run, on the spec's threads; each run reduced
+    /// to what an outcome needs as it ends, outcomes pooled in seed order
+    /// (the same on any number of threads).
     fn run_all(&self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, EngineError> {
-        let seeds = &self.spec.seeds;
-        let jobs = profiles.len() * seeds.len();
-        let next = AtomicUsize::new(0);
-        let threads = self.spec.threads.clamp(1, jobs.max(1));
-        let mut done: Vec<(usize, Result<RunResult, EngineError>)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut out = Vec::new();
-                        // Bounded by `jobs`.
-                        loop {
-                            let job = next.fetch_add(1, Ordering::Relaxed);
-                            if job >= jobs {
-                                return out;
-                            }
-                            let profile = &profiles[job / seeds.len()];
-                            out.push((job, self.run_one(profile, job % seeds.len())));
-                            if let Some(tick) = self.tick {
-                                tick();
-                            }
-                        }
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().expect("a game worker panicked"))
-                .collect()
+        let seeds = self.spec.seeds.len();
+        let jobs: Vec<(usize, usize)> = (0..profiles.len())
+            .flat_map(|p| (0..seeds).map(move |s| (p, s)))
+            .collect();
+        let runs = crate::study::parallel_map(&jobs, self.spec.threads, |&(p, s)| {
+            let run = self.run_one(&profiles[p], s).map(RunCosts::of);
+            if let Some(tick) = self.tick {
+                tick();
+            }
+            run
         });
-        done.sort_by_key(|(job, _)| *job);
-        let mut runs = done.into_iter().map(|(_, r)| r);
+        let mut runs = runs.into_iter();
         profiles
             .iter()
             .map(|_| {
-                let per_seed: Result<Vec<RunResult>, EngineError> =
-                    runs.by_ref().take(seeds.len()).collect();
+                let per_seed: Result<Vec<RunCosts>, EngineError> =
+                    runs.by_ref().take(seeds).collect();
                 Ok(outcome_of(&per_seed?, self.players()))
             })
             .collect()
@@ -305,7 +285,7 @@ fn levels_of(opening_fen: i64, levels: usize, max_scale: f64) -> Vec<i64> {
 
 /// A profile's runs pooled: per-player costs per day, the total, the
 /// value-weighted delay and the settled share, means over the runs.
-fn outcome_of(runs: &[RunResult], players: usize) -> Outcome {
+fn outcome_of(runs: &[RunCosts], players: usize) -> Outcome {
     let mut cost = vec![CostBreakdown::default(); players];
     let (mut delay_fen_ms, mut settled_fen, mut value_fen, mut decided_fen) =
         (0i128, 0i128, 0i128, 0i128);
@@ -317,14 +297,10 @@ fn outcome_of(runs: &[RunResult], players: usize) -> Outcome {
                 c.add(d);
             }
         }
-        for split in &run.delay_split {
-            delay_fen_ms += split.bank_weighted_fen_ms + split.system_weighted_fen_ms;
-            settled_fen += split.settled_value_fen;
-        }
-        for day in &run.days {
-            value_fen += i128::from(day.settled_value_fen);
-            decided_fen += i128::from(day.settled_value_fen) + i128::from(day.unsettled_value_fen);
-        }
+        delay_fen_ms += run.delay_fen_ms;
+        settled_fen += run.delayed_value_fen;
+        value_fen += run.settled_value_fen;
+        decided_fen += run.decided_value_fen;
     }
     let per_day = 1.0 / days.max(1) as f64;
     let cost: Vec<CostBreakdown> = cost.iter().map(|c| c.scaled(per_day)).collect();
@@ -341,6 +317,43 @@ fn outcome_of(runs: &[RunResult], players: usize) -> Outcome {
         } else {
             1.0
         },
+    }
+}
+
+/// What a profile's outcome needs of one run: its banks' costs per day,
+/// and exact sums for the delay and the settled share. The rest of the
+/// run (flows, histograms) is dropped where it ran.
+struct RunCosts {
+    costs: Vec<Vec<CostBreakdown>>,
+    /// Σ amount × (settlement − order) and Σ amount, settled payments.
+    delay_fen_ms: i128,
+    delayed_value_fen: i128,
+    /// Σ over days of the value settled, and of the value decided
+    /// (settled or unsettled).
+    settled_value_fen: i128,
+    decided_value_fen: i128,
+}
+
+impl RunCosts {
+    fn of(run: RunResult) -> RunCosts {
+        let split = crate::metrics::split::SplitDelay::total(&run.delay_split);
+        let settled: i128 = run
+            .days
+            .iter()
+            .map(|d| i128::from(d.settled_value_fen))
+            .sum();
+        let unsettled: i128 = run
+            .days
+            .iter()
+            .map(|d| i128::from(d.unsettled_value_fen))
+            .sum();
+        RunCosts {
+            costs: run.costs,
+            delay_fen_ms: split.bank_weighted_fen_ms + split.system_weighted_fen_ms,
+            delayed_value_fen: split.settled_value_fen,
+            settled_value_fen: settled,
+            decided_value_fen: settled + unsettled,
+        }
     }
 }
 

@@ -142,11 +142,7 @@ impl RunRecord {
         if self.delay_split.is_empty() {
             return None;
         }
-        let mut sum = SplitDelay::default();
-        for split in &self.delay_split {
-            sum.add(split);
-        }
-        Some(sum)
+        Some(SplitDelay::total(&self.delay_split))
     }
 
     /// Every channel pooled: the design as a whole.

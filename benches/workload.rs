@@ -124,6 +124,7 @@ fn best_response(c: &mut Criterion) {
         threads: clearsim::study::cores(),
         max_rounds: 1,
         tolerance_levels: 0,
+        shortcut: true,
     };
     let mut group = c.benchmark_group("optimise");
     group

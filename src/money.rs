@@ -37,6 +37,15 @@ fn fen_of(fen: f64) -> Option<i64> {
     (fen.is_finite() && (0.0..9.2e18).contains(&fen)).then_some(fen as i64)
 }
 
+/// One night's interest on `borrowed_fen` at `rate_bp` a year, actual/360,
+/// rounded half up.
+pub fn interest_fen(borrowed_fen: i64, rate_bp: u32) -> i64 {
+    let numerator = i128::from(borrowed_fen) * i128::from(rate_bp);
+    let denominator: i128 = 10_000 * 360;
+    // Below i64::MAX: rate_bp < 2^32 and the quotient divides by 3.6e6.
+    ((numerator + denominator / 2) / denominator) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

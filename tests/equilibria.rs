@@ -28,6 +28,7 @@ fn spec() -> GameSpec {
         threads: 2,
         max_rounds: 20,
         tolerance_levels: 0,
+        shortcut: true,
     }
 }
 

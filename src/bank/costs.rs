@@ -66,6 +66,27 @@ impl CostModel {
         }
     }
 
+    /// One bank's measured day, priced; its night at the standing
+    /// facility at `overnight_rate_bp` (what `settle_night` charges it).
+    pub fn price_day(&self, day: &BankDay, overnight_rate_bp: u32) -> CostBreakdown {
+        let overdraft = |balance_fen: i64| i128::from(balance_fen.min(0)).unsigned_abs() as i128;
+        let mut priced_overdraft_fen: i128 = day.priced_fen.iter().map(|&b| overdraft(b)).sum();
+        if matches!(self.credit, Credit::Priced { .. }) {
+            // The day end is a pricing time too.
+            priced_overdraft_fen += overdraft(day.closing_fen);
+        }
+        let bases = CostBases {
+            opening_fen: day.opening_fen,
+            priced_overdraft_fen,
+            peak_overdraft_fen: day.min_balance_fen.min(0).saturating_neg(),
+            delay_fen_ms: day.delay_fen_ms.clone(),
+            unsettled_fen: day.unsettled_fen,
+        };
+        let borrowed_fen = day.closing_fen.checked_neg().map_or(i64::MAX, |b| b.max(0));
+        let night_fen = crate::money::interest_fen(borrowed_fen, overnight_rate_bp);
+        self.price(&bases, night_fen)
+    }
+
     /// One bank's day, priced.
     pub fn price(&self, bases: &CostBases, overnight_cost_fen: i64) -> CostBreakdown {
         let credit_fen = match &self.credit {
@@ -92,6 +113,58 @@ impl CostModel {
             unsettled_fen: bases.unsettled_fen as f64 * self.unsettled_bp * BP,
             overnight_fen: overnight_cost_fen as f64,
         }
+    }
+}
+
+/// One bank's day as a run measured it, in integers: enough to price it
+/// ([`CostModel::price_day`]), and to price the day the bank would have
+/// had on the same path with another opening balance ([`BankDay::shifted`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BankDay {
+    pub opening_fen: i64,
+    /// The lowest balance at an instant's end (the opening, at most).
+    pub min_balance_fen: i64,
+    pub closing_fen: i64,
+    /// The balance at each pricing time of priced credit inside the day.
+    pub priced_fen: Vec<i64>,
+    /// Per delay class: Σ amount × (settlement − order) over the bank's
+    /// customers' settled payments, fen·ms.
+    pub delay_fen_ms: Vec<i128>,
+    /// Value the bank's customers ordered that stayed unsettled.
+    pub unsettled_fen: i64,
+    /// The smallest margin of the day's liquidity checks on the bank
+    /// (`Ledger::margins_fen`): negative when one failed.
+    pub margin_fen: i64,
+}
+
+impl BankDay {
+    /// The same day had the bank opened with `shift_fen` more (less, when
+    /// negative): every balance moves by the shift, nothing else changes.
+    /// Exact only where the run's path would be the same, which the margin
+    /// certifies: `None` outside that range (a check would have turned).
+    pub fn shifted(&self, shift_fen: i64) -> Option<BankDay> {
+        if self.margin_fen < 0 || i128::from(shift_fen) < -i128::from(self.margin_fen) {
+            return None;
+        }
+        let priced_fen: Option<Vec<i64>> = self
+            .priced_fen
+            .iter()
+            .map(|b| b.checked_add(shift_fen))
+            .collect();
+        Some(BankDay {
+            opening_fen: self.opening_fen.checked_add(shift_fen)?,
+            min_balance_fen: self.min_balance_fen.checked_add(shift_fen)?,
+            closing_fen: self.closing_fen.checked_add(shift_fen)?,
+            priced_fen: priced_fen?,
+            delay_fen_ms: self.delay_fen_ms.clone(),
+            unsettled_fen: self.unsettled_fen,
+            // No check at all stays none; otherwise each moved by the shift.
+            margin_fen: if self.margin_fen == i64::MAX {
+                i64::MAX
+            } else {
+                self.margin_fen.checked_add(shift_fen)?
+            },
+        })
     }
 }
 
@@ -205,5 +278,69 @@ mod tests {
         };
         // 80,000 / 0.8 = 100,000 of collateral at 4 bp.
         assert!((collateral.price(&bases, 0).credit_fen - 40.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_shifted_day_moves_every_balance_within_its_margin() {
+        let day = BankDay {
+            opening_fen: 500_000,
+            min_balance_fen: -200_000,
+            closing_fen: -50_000,
+            priced_fen: vec![100_000, -120_000],
+            delay_fen_ms: vec![7, 9],
+            unsettled_fen: 3,
+            margin_fen: 300_000,
+        };
+        // 300,000 less is the edge of the margin; 1 fen more is beyond it.
+        let lower = day.shifted(-300_000).expect("within the margin");
+        assert_eq!(
+            (lower.opening_fen, lower.min_balance_fen, lower.closing_fen),
+            (200_000, -500_000, -350_000)
+        );
+        assert_eq!(lower.priced_fen, vec![-200_000, -420_000]);
+        assert_eq!(
+            (lower.delay_fen_ms.clone(), lower.unsettled_fen),
+            (vec![7, 9], 3)
+        );
+        assert_eq!(lower.margin_fen, 0);
+        assert_eq!(day.shifted(-300_001), None);
+        assert_eq!(day.shifted(1_000_000).map(|d| d.closing_fen), Some(950_000));
+        let short = BankDay {
+            margin_fen: -1,
+            ..day.clone()
+        };
+        assert_eq!(short.shifted(1), None);
+        let unchecked = BankDay {
+            margin_fen: i64::MAX,
+            ..day
+        };
+        assert_eq!(unchecked.shifted(-10).map(|d| d.margin_fen), Some(i64::MAX));
+    }
+
+    #[test]
+    fn a_day_prices_its_overdrafts_and_night() {
+        let model = CostModel {
+            liquidity_bp_per_day: 0.0,
+            credit: Credit::Priced {
+                fee_bp: 10.0,
+                at: vec![SimTime(36_000_000)],
+            },
+            delay_bp_per_minute: vec![0.0],
+            unsettled_bp: 0.0,
+        };
+        let day = BankDay {
+            opening_fen: 0,
+            min_balance_fen: -90_000,
+            closing_fen: -36_000_000,
+            priced_fen: vec![-10_000, 5_000],
+            delay_fen_ms: vec![0],
+            unsettled_fen: 0,
+            margin_fen: 0,
+        };
+        let cost = model.price_day(&day, 360);
+        // Overdrafts 10,000 + 0 + 36,000,000 at 10 bp.
+        assert_eq!(cost.credit_fen, 36_010_000.0 * 10e-4);
+        // 36,000,000 overnight at 3.6 %/yr: one night of 360 is 3,600 fen.
+        assert_eq!(cost.overnight_fen, 3_600.0);
     }
 }

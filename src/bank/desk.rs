@@ -168,11 +168,17 @@ impl Desk {
     /// receiver), which has not settled yet as far as the desk knows.
     fn fits(&self, sender: u32, payment: &Payment, ledger: &Ledger, pending: &Pending) -> bool {
         let balance = ledger.balances_fen()[sender as usize].saturating_sub(pending.total_fen);
+        // The balance-reading rules are liquidity checks: noted (see
+        // `Ledger::note_margin`).
+        let margin = |floor_fen: i64| {
+            let margin =
+                i128::from(balance) - i128::from(payment.amount_fen) - i128::from(floor_fen);
+            ledger.note_margin(sender, margin);
+            margin >= 0
+        };
         match self.policy(sender) {
-            Some(Policy::Reserve { reserve_fen }) => {
-                balance.saturating_sub(payment.amount_fen) >= *reserve_fen
-            }
-            Some(Policy::Throughput { .. }) => balance >= payment.amount_fen,
+            Some(Policy::Reserve { reserve_fen }) => margin(*reserve_fen),
+            Some(Policy::Throughput { .. }) => margin(0),
             Some(Policy::Reciprocal { .. }) => {
                 self.net(sender, payment.receiver)
                     .saturating_sub(pending.to(payment.receiver))

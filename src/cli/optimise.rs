@@ -93,6 +93,7 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
         threads: args.threads.map_or_else(study::cores, |t| t as usize),
         max_rounds: args.max_rounds,
         tolerance_levels: args.tolerance,
+        shortcut: true,
     };
     let names: Vec<String> = policies.iter().map(Policy::to_string).collect();
     let mut parsed = Vec::new();
@@ -197,6 +198,8 @@ fn one_design(
         planner_search,
         enumeration,
         evaluations: game.evaluations,
+        runs: game.runs,
+        priced_runs: game.priced,
     })
 }
 

@@ -6,6 +6,8 @@
 //! the *end of each instant*, and the invariant that no balance falls below
 //! `-credit_limit`.
 
+use std::cell::Cell;
+
 /// Balances, credit limits and end-of-instant minimum balances, indexed by
 /// participant. Flat vectors: the hot path touches two entries per payment.
 #[derive(Clone, Debug)]
@@ -36,6 +38,16 @@ pub struct Ledger {
     /// on the ledger and its own queues (a gridlock run after a fruitless
     /// one, with nothing new since).
     changes: u64,
+    /// Per participant, since the ledger opened: the smallest margin by
+    /// which a liquidity check on it passed (`i64::MAX`: none was made),
+    /// negative once a check failed or one of its payments had to wait.
+    /// A run whose participant `p` has margin `m ≥ 0` is, step for step,
+    /// the run it would have been had `p` opened with anything from
+    /// `m` less to any amount more: every decision that reads `p`'s
+    /// balance is such a check (`optimise` prices those openings without
+    /// running them; docs/PERFORMANCE.md). Cells: checks read the ledger
+    /// through shared references.
+    margin_fen: Vec<Cell<i64>>,
 }
 
 impl Ledger {
@@ -57,6 +69,7 @@ impl Ledger {
             injected_fen: 0,
             withdrawn_fen: 0,
             changes: 0,
+            margin_fen: vec![Cell::new(i64::MAX); count],
         }
     }
 
@@ -74,10 +87,36 @@ impl Ledger {
     }
 
     /// Whether the participant can pay `amount_fen` gross now: it has the
-    /// liquidity and has not defaulted.
+    /// liquidity and has not defaulted. A check: it notes its margin.
     #[inline]
     pub fn affordable(&self, participant: u32, amount_fen: i64) -> bool {
-        self.available_fen(participant) >= amount_fen && !self.frozen[participant as usize]
+        let margin = i128::from(self.available_fen(participant)) - i128::from(amount_fen);
+        self.note_margin(participant, margin);
+        margin >= 0 && !self.frozen[participant as usize]
+    }
+
+    /// Notes a liquidity check on `participant` that passed by `margin`
+    /// fen (failed, when negative): see the field `margin_fen`.
+    #[inline]
+    pub fn note_margin(&self, participant: u32, margin: i128) {
+        let cell = &self.margin_fen[participant as usize];
+        let margin = margin.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+        if margin < cell.get() {
+            cell.set(margin);
+        }
+    }
+
+    /// Notes that one of `participant`'s payments waits in a queue: its
+    /// fate now depends on its balance in ways no single margin bounds.
+    #[inline]
+    pub fn note_wait(&self, participant: u32) {
+        self.note_margin(participant, -1);
+    }
+
+    /// Per participant, the smallest margin of its liquidity checks so far
+    /// (see the field `margin_fen`).
+    pub fn margins_fen(&self) -> Vec<i64> {
+        self.margin_fen.iter().map(Cell::get).collect()
     }
 
     /// The participant defaults: from now on it pays nothing, gross or net.
@@ -99,16 +138,28 @@ impl Ledger {
 
     /// Whether the participant cannot cover a net position `net_fen` (negative
     /// for a net debit): `available + net < 0`, computed without overflow.
+    /// A check: it notes its margin.
     #[inline]
     pub fn is_short(&self, participant: u32, net_fen: i64) -> bool {
-        i128::from(self.available_fen(participant)) + i128::from(net_fen) < 0
+        let margin = self.cover_fen(participant, net_fen);
+        self.note_margin(participant, margin);
+        margin < 0
+    }
+
+    /// `available + net_fen`: what is left after a net position (an
+    /// assertion's reading, noted nowhere).
+    #[inline]
+    fn cover_fen(&self, participant: u32, net_fen: i64) -> i128 {
+        i128::from(self.available_fen(participant)) + i128::from(net_fen)
     }
 
     /// Moves `amount_fen` from `sender` to `receiver`. The caller has checked
     /// that the sender can afford it.
     #[inline]
     pub fn transfer(&mut self, sender: u32, receiver: u32, amount_fen: i64) {
-        crate::invariant!(self.affordable(sender, amount_fen));
+        crate::invariant!(
+            self.cover_fen(sender, -amount_fen) >= 0 && !self.frozen[sender as usize]
+        );
         self.balance_fen[sender as usize] -= amount_fen;
         self.balance_fen[receiver as usize] += amount_fen;
         self.moved_fen += i128::from(amount_fen);
@@ -123,7 +174,7 @@ impl Ledger {
         self.balance_fen[participant as usize] += net_fen;
         self.changes += 1;
         if net_fen < 0 {
-            crate::invariant!(!self.is_short(participant, 0));
+            crate::invariant!(self.cover_fen(participant, 0) >= 0);
             self.moved_fen -= i128::from(net_fen);
             self.mark_debited(participant);
         }
@@ -164,6 +215,11 @@ impl Ledger {
     /// call). Never below the credit floor: returns what was taken.
     pub fn withdraw(&mut self, participant: u32, amount_fen: i64) -> i64 {
         crate::invariant!(amount_fen >= 0);
+        // What it takes depends on the balance: a check like any other.
+        self.note_margin(
+            participant,
+            i128::from(self.available_fen(participant)) - i128::from(amount_fen),
+        );
         let taken = amount_fen.clamp(0, self.available_fen(participant).max(0));
         if taken == 0 {
             return 0;
@@ -246,5 +302,37 @@ impl Ledger {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_note_their_smallest_margin() {
+        // Two participants: 100 fen and 30 of credit; 0 and none.
+        let ledger = Ledger::new(&[100, 0], &[30, 0]);
+        assert_eq!(ledger.margins_fen(), vec![i64::MAX, i64::MAX]);
+        assert!(ledger.affordable(0, 90));
+        assert!(ledger.affordable(0, 120));
+        assert!(!ledger.is_short(0, -50));
+        assert_eq!(ledger.margins_fen()[0], 10);
+        // A failed check makes it negative, and it stays there.
+        assert!(ledger.is_short(1, -5));
+        assert!(ledger.affordable(1, 0));
+        assert_eq!(ledger.margins_fen()[1], -5);
+        ledger.note_wait(0);
+        assert_eq!(ledger.margins_fen()[0], -1);
+    }
+
+    #[test]
+    fn assertions_and_transfers_note_nothing() {
+        let mut ledger = Ledger::new(&[100, 0], &[0, 0]);
+        ledger.transfer(0, 1, 100);
+        ledger.apply_net(1, -100);
+        ledger.apply_net(0, 100);
+        ledger.end_instant();
+        assert_eq!(ledger.margins_fen(), vec![i64::MAX, i64::MAX]);
     }
 }

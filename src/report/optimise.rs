@@ -46,8 +46,20 @@ pub struct DesignReport {
     pub price_of_anarchy: Option<f64>,
     /// For small games: every pure equilibrium and the exact optimum.
     pub enumeration: Option<EnumerationReport>,
-    /// Profiles evaluated (each one run per replication).
+    /// Profiles evaluated, each once per replication: by a run
+    /// (`runs`), or priced from a run of another of one bank's levels on
+    /// the same path (`priced_runs`; docs/PERFORMANCE.md).
     pub evaluations: u64,
+    pub runs: u64,
+    pub priced_runs: u64,
+}
+
+/// How a design's search spent its work, in a line.
+fn work_line(d: &DesignReport) -> String {
+    format!(
+        "{} profiles evaluated, once per replication: {} runs, and {} levels priced from another level's run on the same path.",
+        d.evaluations, d.runs, d.priced_runs
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -236,6 +248,7 @@ pub fn markdown(report: &OptimiseReport, context: &[String]) -> String {
     for d in &report.designs {
         out += &format!("\n## {}: the banks at equilibrium\n\n", d.design);
         out += &banks_table(&d.equilibrium).markdown();
+        out += &format!("\n{}  \n", work_line(d));
         if let Some(e) = &d.enumeration {
             out += "\n";
             for line in enumeration_lines(e) {
@@ -317,6 +330,7 @@ pub fn html_page(report: &OptimiseReport, context: &[String]) -> String {
             d.design
         )));
         sections.push(html::table(&banks_table(&d.equilibrium)));
+        sections.push(html::note(&work_line(d)));
         if let Some(e) = &d.enumeration {
             for line in enumeration_lines(e) {
                 sections.push(html::note(&line));

@@ -5,35 +5,40 @@
 
 use super::Observer;
 use super::sink::RunSink;
-use crate::bank::costs::{CostBases, CostBreakdown, CostModel};
+use crate::bank::costs::{BankDay, CostBreakdown, CostModel};
 use crate::bank::desk::Desk;
 use crate::engine::{EngineError, Scheduler};
 use crate::ledger::Payment;
 pub use crate::metrics::split::SplitDelay;
 use crate::time::SimTime;
 
-/// Each bank's cost bases over one day, as the payments settle.
+/// Each bank's day as it goes ([`BankDay`]): its customers' delays and
+/// unsettled value, its balance at the pricing times.
 #[derive(Clone, Debug)]
 pub struct CostMeter {
     pub model: CostModel,
+    /// The standing facility's rate (the scenario's `[liquidity]`).
+    pub overnight_rate_bp: u32,
     banks: usize,
     classes: usize,
     /// bank × class.
     delay_fen_ms: Vec<i128>,
     unsettled_fen: Vec<i64>,
-    priced_overdraft_fen: Vec<i128>,
+    /// Per bank, its balance at each pricing time so far today.
+    priced_fen: Vec<Vec<i64>>,
 }
 
 impl CostMeter {
-    pub fn new(model: CostModel, banks: usize) -> CostMeter {
+    pub fn new(model: CostModel, overnight_rate_bp: u32, banks: usize) -> CostMeter {
         let classes = model.delay_classes();
         CostMeter {
             model,
+            overnight_rate_bp,
             banks,
             classes,
             delay_fen_ms: vec![0; banks * classes],
             unsettled_fen: vec![0; banks],
-            priced_overdraft_fen: vec![0; banks],
+            priced_fen: vec![Vec::new(); banks],
         }
     }
 
@@ -54,42 +59,43 @@ impl CostMeter {
         }
     }
 
-    /// A pricing time: each bank's overdraft now counts.
+    /// A pricing time: each bank's balance now counts.
     pub fn price_overdrafts(&mut self, balances_fen: &[i64]) {
-        for (sum, &balance) in self.priced_overdraft_fen.iter_mut().zip(balances_fen) {
-            *sum += i128::from(balance.min(0)).unsigned_abs() as i128;
+        for (priced, &balance) in self.priced_fen.iter_mut().zip(balances_fen) {
+            priced.push(balance);
         }
     }
 
-    /// The day is over: each bank's costs, given its opening, lowest and
-    /// closing balances and its overnight cost; the meter starts afresh.
+    /// The day is over: each bank's day, given its opening, lowest and
+    /// closing balances and the margins of its liquidity checks; the meter
+    /// starts afresh.
     pub fn close_day(
         &mut self,
+        ledger: &crate::ledger::Ledger,
         opening_fen: &[i64],
-        min_balances_fen: &[i64],
-        closing_fen: &[i64],
-        overnight_cost_fen: &[i64],
-    ) -> Vec<CostBreakdown> {
-        if matches!(self.model.credit, crate::bank::costs::Credit::Priced { .. }) {
-            self.price_overdrafts(closing_fen);
-        }
-        let costs = (0..self.banks)
-            .map(|b| {
-                let bases = CostBases {
-                    opening_fen: opening_fen[b],
-                    priced_overdraft_fen: self.priced_overdraft_fen[b],
-                    peak_overdraft_fen: min_balances_fen[b].min(0).saturating_neg(),
-                    delay_fen_ms: self.delay_fen_ms[b * self.classes..(b + 1) * self.classes]
-                        .to_vec(),
-                    unsettled_fen: self.unsettled_fen[b],
-                };
-                self.model.price(&bases, overnight_cost_fen[b])
+    ) -> Vec<BankDay> {
+        let margins_fen = ledger.margins_fen();
+        let days = (0..self.banks)
+            .map(|b| BankDay {
+                opening_fen: opening_fen[b],
+                min_balance_fen: ledger.min_balances_fen()[b],
+                closing_fen: ledger.balances_fen()[b],
+                priced_fen: std::mem::take(&mut self.priced_fen[b]),
+                delay_fen_ms: self.delay_fen_ms[b * self.classes..(b + 1) * self.classes].to_vec(),
+                unsettled_fen: self.unsettled_fen[b],
+                margin_fen: margins_fen[b],
             })
             .collect();
         self.delay_fen_ms.fill(0);
         self.unsettled_fen.fill(0);
-        self.priced_overdraft_fen.fill(0);
-        costs
+        days
+    }
+
+    /// Each bank's day, priced.
+    pub fn price(&self, days: &[BankDay]) -> Vec<CostBreakdown> {
+        days.iter()
+            .map(|day| self.model.price_day(day, self.overnight_rate_bp))
+            .collect()
     }
 }
 

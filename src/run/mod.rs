@@ -111,8 +111,10 @@ pub struct RunResult {
     /// would settle each on entry in processing order (no credit).
     pub day1_lower_fen: Vec<i64>,
     pub day1_need_fen: Vec<i64>,
-    /// With `[costs]`: per day, each bank's costs by component.
+    /// With `[costs]`: per day, each bank's costs by component, and the
+    /// measured day they price.
     pub costs: Vec<Vec<crate::bank::costs::CostBreakdown>>,
+    pub bank_days: Vec<Vec<crate::bank::costs::BankDay>>,
     /// With policies or costs: per flow, settled payments' bank delay and
     /// system delay (empty otherwise).
     pub delay_split: Vec<behaviour::SplitDelay>,
@@ -126,10 +128,35 @@ pub fn stream_model(scenario: &Scenario, city: &City) -> StreamModel {
 
 /// The liquidity policy's amounts for a day: day 1's, grown with volumes.
 fn policy_fen(base_fen: &[i64], volume: f64) -> Vec<i64> {
-    base_fen
-        .iter()
-        .map(|&b| (b as f64 * volume).round().clamp(0.0, 9.2e18) as i64)
-        .collect()
+    base_fen.iter().map(|&b| grown_fen(b, volume)).collect()
+}
+
+/// One amount of day 1 on a day of `volume` (day 1's is 1).
+fn grown_fen(base_fen: i64, volume: f64) -> i64 {
+    (base_fen as f64 * volume).round().clamp(0.0, 9.2e18) as i64
+}
+
+/// A bank's opening balance on `day` (0-based) when day 1's is
+/// `base_fen`, as a run opens it.
+pub fn opening_of_day_fen(scenario: &Scenario, base_fen: i64, day: u32) -> i64 {
+    if day == 0 {
+        base_fen
+    } else {
+        grown_fen(base_fen, scenario.volume_of_day(day))
+    }
+}
+
+/// Whether a shockless run of the scenario reads a bank's opening balance
+/// only through the liquidity checks of its balance, so that its measured
+/// days ([`crate::bank::costs::BankDay::shifted`]) price other openings
+/// exactly: every channel decides by checks, and no sender limit is a
+/// share of the opening.
+pub fn openings_shift_exactly(scenario: &Scenario) -> bool {
+    scenario.channels.iter().all(|c| c.spec.decides_by_checks())
+        && scenario
+            .limits
+            .iter()
+            .all(|l| !matches!(l.amount, crate::config::LimitAmount::ShareOfOpening(_)))
 }
 
 /// The channel specs of the scenario, with the `[[limit]]` entries resolved
@@ -332,10 +359,9 @@ fn run_from<O: Observer>(
         touched: sink::Touched::new(specs.len(), 2 * scenario.instruments.len()),
         bank: behaviour::BankSide::new(
             desk(scenario, city),
-            scenario
-                .costs
-                .clone()
-                .map(|model| behaviour::CostMeter::new(model, city.banks)),
+            scenario.costs.clone().map(|model| {
+                behaviour::CostMeter::new(model, scenario.liquidity.overnight_rate_bp, city.banks)
+            }),
             2 * scenario.instruments.len(),
         ),
     };
@@ -373,7 +399,6 @@ fn run_from<O: Observer>(
         )?;
         let next = policy_fen(&city.opening_fen, scenario.volume_of_day(day + 1));
         let closing = std::mem::take(&mut totals.closing_fen);
-        let cost_before = totals.overnight_cost_fen.clone();
         let night = overnight::settle_night(
             &closing,
             &next,
@@ -383,18 +408,6 @@ fn run_from<O: Observer>(
             &mut totals.overnight_cost_fen,
         )
         .ok_or(EngineError::AmountsOverflow)?;
-        if let Some(meter) = &mut sink.bank.meter {
-            let tonight: Vec<i64> = totals
-                .overnight_cost_fen
-                .iter()
-                .zip(&cost_before)
-                .map(|(after, before)| after - before)
-                .collect();
-            let min = std::mem::take(&mut totals.min_balances_fen);
-            totals
-                .costs
-                .push(meter.close_day(&opening, &min, &closing, &tonight));
-        }
         totals.days.push(DayReport {
             overnight: night,
             ..report
@@ -419,6 +432,7 @@ fn run_from<O: Observer>(
         day1_lower_fen: totals.day1_lower_fen,
         day1_need_fen: totals.day1_need_fen,
         costs: totals.costs,
+        bank_days: totals.bank_days,
         delay_split: if sink.bank.active() {
             sink.bank.split
         } else {
@@ -475,8 +489,7 @@ struct Totals {
     day1_lower_fen: Vec<i64>,
     day1_need_fen: Vec<i64>,
     costs: Vec<Vec<crate::bank::costs::CostBreakdown>>,
-    /// The last day's lowest balances (for collateral costs).
-    min_balances_fen: Vec<i64>,
+    bank_days: Vec<Vec<crate::bank::costs::BankDay>>,
     /// i64::MAX less what could still reach any balance or sum: every
     /// day's opening and funds, and twice every amount (a cheque may come
     /// back). While it stays ≥ 0 no figure of the run can overflow.
@@ -499,7 +512,7 @@ impl Totals {
             day1_lower_fen: Vec::new(),
             day1_need_fen: Vec::new(),
             costs: Vec::new(),
-            min_balances_fen: Vec::new(),
+            bank_days: Vec::new(),
             headroom_fen: i64::MAX,
         }
     }
@@ -612,7 +625,11 @@ fn run_day<O: Observer>(
     totals.injected_fen += ledger.injected_fen();
     totals.withdrawn_fen += ledger.withdrawn_fen();
     totals.closing_fen = ledger.balances_fen().to_vec();
-    totals.min_balances_fen = ledger.min_balances_fen().to_vec();
+    if let Some(meter) = &mut sink.bank.meter {
+        let days = meter.close_day(ledger, opening);
+        totals.costs.push(meter.price(&days));
+        totals.bank_days.push(days);
+    }
     if day == 0 {
         totals.day1_lower_fen = sink.all.participant_lower_fen();
         totals.day1_need_fen = sink.all.participant_need_fen();

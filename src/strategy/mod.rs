@@ -129,6 +129,15 @@ impl ChannelSpec {
         spec
     }
 
+    /// Whether the channel reads a participant's balance only through the
+    /// ledger's liquidity checks (`Ledger::note_margin`), so that a run is
+    /// the same, step for step, under any opening its margins allow. Not
+    /// `chips`: its maximum positions come from the opening balances, and
+    /// too high a balance holds payments back.
+    pub fn decides_by_checks(&self) -> bool {
+        !matches!(self, ChannelSpec::Chips { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             ChannelSpec::Rtgs { .. } => "rtgs",

@@ -569,6 +569,7 @@ impl Strategy for Rtgs {
             self.settle_arrival(cx, &payment);
             return;
         }
+        cx.ledger.note_wait(payment.sender);
         let slot = cx.slab.insert(payment);
         self.enqueue(cx.slab, slot);
         // Strict FIFO: only a new head can settle. Bypass: any new payment may.

@@ -57,6 +57,10 @@ pub struct GameSpec {
     /// A round in which no bank moves by more than this many levels (and
     /// none changes its policy) ends the search.
     pub tolerance_levels: u16,
+    /// Prices a bank's levels from one run where its margins allow (see
+    /// [`Game::reply_outcomes`]); off, every level is run (the tests
+    /// compare the two).
+    pub shortcut: bool,
 }
 
 /// A profile's outcome, averaged over the replications (per day).
@@ -83,8 +87,15 @@ pub struct Game<'a> {
     /// Per seed, its days' customer orders, generated once: every profile
     /// runs on the same stream (common random numbers).
     recorded: Vec<Vec<Vec<Generated>>>,
-    /// Profiles evaluated (each a run per replication).
+    /// Profiles evaluated (each a run, or a priced run, per replication).
     pub evaluations: u64,
+    /// Of those (profile, replication) pairs: run, and priced from
+    /// another level's run.
+    pub runs: u64,
+    pub priced: u64,
+    /// Whether levels may be priced from another level's run: asked for,
+    /// and exact for the scenario.
+    shortcut: bool,
     /// Called after every run (a progress bar).
     tick: Option<&'a (dyn Fn() + Sync)>,
 }
@@ -118,6 +129,9 @@ impl<'a> Game<'a> {
             cache: Default::default(),
             recorded,
             evaluations: 0,
+            runs: 0,
+            priced: 0,
+            shortcut: spec.shortcut && crate::run::openings_shift_exactly(scenario),
             tick: None,
         })
     }
@@ -175,10 +189,134 @@ impl<'a> Game<'a> {
         }
         let results = self.run_all(&missing)?;
         self.evaluations += missing.len() as u64;
+        self.runs += (missing.len() * self.spec.seeds.len()) as u64;
         for (profile, outcome) in missing.into_iter().zip(results) {
             self.cache.insert(profile, outcome);
         }
         Ok(profiles.iter().map(|p| self.cache[p].clone()).collect())
+    }
+
+    /// Outcomes of `profiles`, which differ only in player `p`'s choice.
+    /// Where the shortcut is on, the missing ones of each policy are
+    /// evaluated in two waves: first the highest level's run per
+    /// replication, then only the levels its margins do not cover; a
+    /// level they cover is that run with `p`'s balances shifted (the path
+    /// is the same; [`crate::bank::costs::BankDay::shifted`]), priced
+    /// without running. Outcomes are identical to running every level.
+    pub fn reply_outcomes(
+        &mut self,
+        p: usize,
+        profiles: &[Vec<Choice>],
+    ) -> Result<Vec<Outcome>, EngineError> {
+        if !self.shortcut {
+            return self.outcomes(profiles);
+        }
+        let mut missing: Vec<Vec<Choice>> = Vec::new();
+        for profile in profiles {
+            if !self.cache.contains_key(profile) && !missing.contains(profile) {
+                missing.push(profile.clone());
+            }
+        }
+        // Per policy, its highest missing level: the source of the rest.
+        let mut sources: Vec<usize> = Vec::new();
+        for (i, profile) in missing.iter().enumerate() {
+            match sources
+                .iter_mut()
+                .find(|j| missing[**j][p].policy == profile[p].policy)
+            {
+                Some(j) if missing[*j][p].level < profile[p].level => *j = i,
+                Some(_) => {}
+                None => sources.push(i),
+            }
+        }
+        let per_seed = self.shortcut_runs(p, &missing, &sources)?;
+        let seeds = self.spec.seeds.len();
+        self.evaluations += missing.len() as u64;
+        for (i, profile) in missing.into_iter().enumerate() {
+            let outcome = outcome_of(&per_seed[i * seeds..(i + 1) * seeds], self.players());
+            self.cache.insert(profile, outcome);
+        }
+        Ok(profiles.iter().map(|q| self.cache[q].clone()).collect())
+    }
+
+    /// Every (missing profile, seed) pair's [`RunCosts`], in that order:
+    /// the sources run first, then each other pair priced from its
+    /// policy's source where the source's margins cover it, else run.
+    fn shortcut_runs(
+        &mut self,
+        p: usize,
+        missing: &[Vec<Choice>],
+        sources: &[usize],
+    ) -> Result<Vec<RunCosts>, EngineError> {
+        let seeds = self.spec.seeds.len();
+        let wave: Vec<(usize, usize)> = sources
+            .iter()
+            .flat_map(|&i| (0..seeds).map(move |s| (i, s)))
+            .collect();
+        let mut done: Vec<Option<RunCosts>> = vec![None; missing.len() * seeds];
+        for (&(i, s), run) in wave.iter().zip(self.run_jobs(missing, &wave)) {
+            done[i * seeds + s] = Some(run?);
+        }
+        let mut rest: Vec<(usize, usize)> = Vec::new();
+        for (i, profile) in missing.iter().enumerate() {
+            let Some(&source) = sources
+                .iter()
+                .find(|&&j| missing[j][p].policy == profile[p].policy)
+            else {
+                continue;
+            };
+            for s in 0..seeds {
+                if done[i * seeds + s].is_some() {
+                    continue;
+                }
+                let from = done[source * seeds + s].as_ref();
+                match from.and_then(|run| self.priced_from(run, p, &missing[source], profile)) {
+                    Some(priced) => {
+                        self.priced += 1;
+                        if let Some(tick) = self.tick {
+                            tick();
+                        }
+                        done[i * seeds + s] = Some(priced);
+                    }
+                    None => rest.push((i, s)),
+                }
+            }
+        }
+        for (&(i, s), run) in rest.iter().zip(self.run_jobs(missing, &rest)) {
+            done[i * seeds + s] = Some(run?);
+        }
+        self.runs += (wave.len() + rest.len()) as u64;
+        Ok(done.into_iter().flatten().collect())
+    }
+
+    /// `run` (of profile `from`) as it would have been had player `p`
+    /// chosen its level in `to` (same policy, others equal), if its margins
+    /// certify the same path on every day.
+    fn priced_from(
+        &self,
+        run: &RunCosts,
+        p: usize,
+        from: &[Choice],
+        to: &[Choice],
+    ) -> Option<RunCosts> {
+        let costs = self.scenario.costs.as_ref()?;
+        let level_fen = |c: &Choice| self.levels_fen[p][usize::from(c.level)];
+        let (from_fen, to_fen) = (level_fen(&from[p]), level_fen(&to[p]));
+        let mut priced = run.clone();
+        for (day, (bank_days, day_costs)) in priced
+            .bank_days
+            .iter_mut()
+            .zip(priced.costs.iter_mut())
+            .enumerate()
+        {
+            let day = day as u32;
+            let shift_fen = crate::run::opening_of_day_fen(self.scenario, to_fen, day)
+                - crate::run::opening_of_day_fen(self.scenario, from_fen, day);
+            let shifted = bank_days.get(p)?.shifted(shift_fen)?;
+            day_costs[p] = costs.price_day(&shifted, self.scenario.liquidity.overnight_rate_bp);
+            bank_days[p] = shifted;
+        }
+        Some(priced)
     }
 
     /// Every (profile, seed) run, on the spec's threads; each run reduced
@@ -189,14 +327,7 @@ impl<'a> Game<'a> {
         let jobs: Vec<(usize, usize)> = (0..profiles.len())
             .flat_map(|p| (0..seeds).map(move |s| (p, s)))
             .collect();
-        let runs = crate::study::parallel_map(&jobs, self.spec.threads, |&(p, s)| {
-            let run = self.run_one(&profiles[p], s).map(RunCosts::of);
-            if let Some(tick) = self.tick {
-                tick();
-            }
-            run
-        });
-        let mut runs = runs.into_iter();
+        let mut runs = self.run_jobs(profiles, &jobs).into_iter();
         profiles
             .iter()
             .map(|_| {
@@ -205,6 +336,22 @@ impl<'a> Game<'a> {
                 Ok(outcome_of(&per_seed?, self.players()))
             })
             .collect()
+    }
+
+    /// Runs (profile index, seed index) pairs on the spec's threads, each
+    /// reduced to what an outcome needs as it ends; in the jobs' order.
+    fn run_jobs(
+        &self,
+        profiles: &[Vec<Choice>],
+        jobs: &[(usize, usize)],
+    ) -> Vec<Result<RunCosts, EngineError>> {
+        crate::study::parallel_map(jobs, self.spec.threads, |&(p, s)| {
+            let run = self.run_one(&profiles[p], s).map(RunCosts::of);
+            if let Some(tick) = self.tick {
+                tick();
+            }
+            run
+        })
     }
 
     /// One replication (the `s`-th seed) of one profile.
@@ -243,7 +390,7 @@ impl<'a> Game<'a> {
                 q
             })
             .collect();
-        let outcomes = self.outcomes(&profiles)?;
+        let outcomes = self.reply_outcomes(p, &profiles)?;
         let cost = |o: &Outcome| match objective {
             Objective::Own => o.cost[p].total_fen(),
             Objective::Total => o.total_fen,
@@ -323,8 +470,11 @@ fn outcome_of(runs: &[RunCosts], players: usize) -> Outcome {
 /// What a profile's outcome needs of one run: its banks' costs per day,
 /// and exact sums for the delay and the settled share. The rest of the
 /// run (flows, histograms) is dropped where it ran.
+#[derive(Clone, Debug, PartialEq)]
 struct RunCosts {
     costs: Vec<Vec<CostBreakdown>>,
+    /// Per day, each bank's measured day (to price other levels).
+    bank_days: Vec<Vec<crate::bank::costs::BankDay>>,
     /// Σ amount × (settlement − order) and Σ amount, settled payments.
     delay_fen_ms: i128,
     delayed_value_fen: i128,
@@ -349,6 +499,7 @@ impl RunCosts {
             .sum();
         RunCosts {
             costs: run.costs,
+            bank_days: run.bank_days,
             delay_fen_ms: split.bank_weighted_fen_ms + split.system_weighted_fen_ms,
             delayed_value_fen: split.settled_value_fen,
             settled_value_fen: settled,

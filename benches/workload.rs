@@ -110,37 +110,41 @@ fn compare_parallel(c: &mut Criterion) {
 /// One bank's best response in `optimise` on chengdu-2005: its 20
 /// liquidity levels, one replication of one day each, with the other 43
 /// banks fixed — the unit of the equilibrium search's cost (a round is 44
-/// of them; docs/PERFORMANCE.md, issue 13).
+/// of them; docs/PERFORMANCE.md, issue 13). `priced`: levels within a
+/// run's margins priced from it (what `optimise` does); `every_level_run`:
+/// the same reply with every level run, for the ratio.
 fn best_response(c: &mut Criterion) {
     use clearsim::study::optimise::{Game, GameSpec, Objective};
     let mut scenario = load("chengdu-2005");
     scenario.days = 1;
     let city = build_city(&scenario);
-    let spec = GameSpec {
-        levels: 20,
-        max_scale: 1.0,
-        policies: Vec::new(),
-        seeds: vec![scenario.seed],
-        threads: clearsim::study::cores(),
-        max_rounds: 1,
-        tolerance_levels: 0,
-        shortcut: true,
-    };
-    let mut group = c.benchmark_group("optimise");
+    let mut group = c.benchmark_group("optimise/chengdu_2005_best_response_20_levels");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Elements(20));
-    group.bench_function("chengdu_2005_best_response_20_levels", |b| {
-        b.iter_batched(
-            || Game::new(&scenario, &city, &spec).expect("costs"),
-            |mut game| {
-                let start = game.start();
-                black_box(game.best_reply(0, &start, Objective::Own).expect("runs"))
-            },
-            criterion::BatchSize::PerIteration,
-        )
-    });
+    for (name, shortcut) in [("priced", true), ("every_level_run", false)] {
+        let spec = GameSpec {
+            levels: 20,
+            max_scale: 1.0,
+            policies: Vec::new(),
+            seeds: vec![scenario.seed],
+            threads: clearsim::study::cores(),
+            max_rounds: 1,
+            tolerance_levels: 0,
+            shortcut,
+        };
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || Game::new(&scenario, &city, &spec).expect("costs"),
+                |mut game| {
+                    let start = game.start();
+                    black_box(game.best_reply(0, &start, Objective::Own).expect("runs"))
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -55,9 +55,9 @@ pub struct DesignReport {
 }
 
 /// How a design's search spent its work, in a line.
-fn work_line(d: &DesignReport) -> String {
+fn work_line(d: &DesignReport, replications: usize) -> String {
     format!(
-        "{} profiles evaluated, once per replication: {} runs, and {} levels priced from another level's run on the same path.",
+        "{} profiles evaluated × {replications} replication(s): {} run, {} priced from a run of another of the bank's levels on the same path (docs/equilibria.md).",
         d.evaluations, d.runs, d.priced_runs
     )
 }
@@ -248,7 +248,7 @@ pub fn markdown(report: &OptimiseReport, context: &[String]) -> String {
     for d in &report.designs {
         out += &format!("\n## {}: the banks at equilibrium\n\n", d.design);
         out += &banks_table(&d.equilibrium).markdown();
-        out += &format!("\n{}  \n", work_line(d));
+        out += &format!("\n{}  \n", work_line(d, report.seeds.len()));
         if let Some(e) = &d.enumeration {
             out += "\n";
             for line in enumeration_lines(e) {
@@ -330,7 +330,7 @@ pub fn html_page(report: &OptimiseReport, context: &[String]) -> String {
             d.design
         )));
         sections.push(html::table(&banks_table(&d.equilibrium)));
-        sections.push(html::note(&work_line(d)));
+        sections.push(html::note(&work_line(d, report.seeds.len())));
         if let Some(e) = &d.enumeration {
             for line in enumeration_lines(e) {
                 sections.push(html::note(&line));

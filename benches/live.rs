@@ -24,6 +24,7 @@ fn instruction(i: u64) -> Instruction {
         receiver: ((i + 1) % 1000) as u32,
         amount_fen: 100,
         created_ns: i,
+        priority: 0,
     }
 }
 
@@ -103,6 +104,7 @@ fn settler(c: &mut Criterion) {
             receiver: p.receiver,
             amount_fen: p.amount_fen,
             created_ns: p.key,
+            priority: 0,
         })
         .collect();
     let mut group = c.benchmark_group("settler_1M_instructions");

@@ -41,6 +41,8 @@ pub mod ledger;
 pub mod live;
 pub mod metrics;
 pub mod money;
+pub mod net;
+pub use net::client;
 pub mod replay;
 pub mod report;
 pub mod run;

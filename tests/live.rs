@@ -234,6 +234,7 @@ fn full_queues_still_admit_what_settles_at_once() {
             receiver,
             amount_fen,
             created_ns,
+            priority: 0,
         };
         let mut events = Vec::new();
         settler

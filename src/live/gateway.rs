@@ -74,6 +74,7 @@ impl<'m> Gateway<'m> {
                 receiver,
                 amount_fen: instruction.amount_fen,
                 created_ns,
+                priority: 0,
             });
         }
         let mut empty_days = 0;
@@ -93,6 +94,7 @@ impl<'m> Gateway<'m> {
             receiver: generated.receiver,
             amount_fen: generated.amount_fen,
             created_ns,
+            priority: 0,
         })
     }
 }

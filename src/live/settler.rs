@@ -14,8 +14,12 @@ pub struct Instruction {
     pub receiver: u32,
     pub amount_fen: i64,
     /// When it was created (closed loop) or meant to be sent (open loop), in
-    /// ns since the start of the run: latency is measured from here.
+    /// ns since the start of the run: latency is measured from here. To the
+    /// settler an opaque tag, echoed in the instruction's events (`serve`
+    /// puts its sequence number there).
     pub created_ns: u64,
+    /// Queue order among a sender's waiting payments (higher first).
+    pub priority: u8,
 }
 
 /// What happened to an instruction, as the reporter learns it.
@@ -66,6 +70,11 @@ impl Settler {
         self.scheduler.engine()
     }
 
+    /// The open instant.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
     /// Moves to instant `now` (wall-clock ms since the start): the open
     /// instant closes (its gridlock run, if due), every run due in between
     /// takes place at its own time, and `now` opens for arrivals. The one
@@ -104,7 +113,7 @@ impl Settler {
             sender: instruction.sender,
             receiver: instruction.receiver,
             amount_fen: instruction.amount_fen,
-            priority: 0,
+            priority: instruction.priority,
             tag: 0,
         };
         let engine = self.scheduler.engine();

@@ -1,0 +1,345 @@
+//! The network edge of `clearsim serve`: tokio tasks, one per connection,
+//! in front of the engine thread ([`super::service`]).
+//!
+//! Here tokio stops: a connection's task decodes frames, authenticates the
+//! HELLO, and pushes commands into the engine's lock-free inbound queue;
+//! its writer half sends what the engine put in its outbound queue. The
+//! ledger is never behind a lock and never touched by a task.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
+use std::time::Duration;
+
+use crossbeam_queue::ArrayQueue;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::protocol::{ErrorCode, Notice, ProtocolError, Reason, Request, VERSION};
+use super::service::{Command, Conn};
+use super::tokens::Tokens;
+
+/// What the edge enforces (docs/protocol.md, limits).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    /// SUBMITs a connection may have awaiting ACCEPTED or REJECTED.
+    pub max_in_flight: u32,
+    /// Notices waiting to be written to one connection; a connection that
+    /// lets it fill is closed (a slow reader).
+    pub outbound: usize,
+    /// How long a HELLO may take to arrive, and a write may stall.
+    pub stall: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: 4096,
+            max_in_flight: 4096,
+            outbound: 65_536,
+            stall: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every connection's task shares.
+pub struct Edge {
+    pub inbound: ArrayQueue<Command>,
+    /// The engine thread, unparked when a command arrives.
+    pub engine: OnceLock<Thread>,
+    pub tokens: Tokens,
+    pub ids: Vec<String>,
+    pub limits: Limits,
+    pub connections: AtomicUsize,
+    /// The sequence number the engine had reached when it started.
+    pub next_seq: u64,
+    /// Set when the service stops: new SUBMITs are refused.
+    pub stopping: AtomicBool,
+}
+
+impl Edge {
+    /// Hands `command` to the engine thread, waiting (asynchronously) while
+    /// its queue is full: back-pressure reaches the socket.
+    async fn send(&self, mut command: Command) {
+        loop {
+            match self.inbound.push(command) {
+                Ok(()) => break,
+                Err(back) => {
+                    command = back;
+                    tokio::time::sleep(Duration::from_micros(50)).await;
+                }
+            }
+        }
+        if let Some(engine) = self.engine.get() {
+            engine.unpark();
+        }
+    }
+}
+
+/// Accepts connections until the listener fails.
+pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let edge = edge.clone();
+        if edge.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
+            edge.connections.fetch_sub(1, Ordering::AcqRel);
+            tokio::spawn(refuse(stream, ErrorCode::Busy, "too many connections"));
+            continue;
+        }
+        tokio::spawn(async move {
+            connection(stream, &edge).await;
+            edge.connections.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+}
+
+/// Writes one ERROR and closes.
+async fn refuse(mut stream: TcpStream, code: ErrorCode, message: &str) {
+    let mut out = Vec::new();
+    Notice::Error {
+        code,
+        message: message.into(),
+    }
+    .encode(&mut out);
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&out)).await;
+}
+
+/// One connection: HELLO, then its reader and writer side by side.
+async fn connection(stream: TcpStream, edge: &Edge) {
+    let _ = stream.set_nodelay(true);
+    let (mut reader, mut writer) = stream.into_split();
+    let mut buf = Vec::with_capacity(4096);
+    let hello = tokio::time::timeout(edge.limits.stall, read_request(&mut reader, &mut buf)).await;
+    let conn = match hello {
+        Ok(Ok(Some(request))) => match authenticate(edge, request) {
+            Ok(conn) => Arc::new(conn),
+            Err((code, message)) => return write_error(&mut writer, code, message).await,
+        },
+        Ok(Err(e)) => return write_error(&mut writer, e.code(), &e.to_string()).await,
+        // Gone, or silent too long.
+        Ok(Ok(None)) | Err(_) => return,
+    };
+    // Registered first: a credit settled after the bank learns it is in
+    // reaches it (queued behind WELCOME, which is written first).
+    edge.send(Command::Open(conn.clone())).await;
+    let mut out = Vec::new();
+    Notice::Welcome {
+        version: VERSION,
+        participant: conn.participant,
+        participants: edge.ids.len() as u32,
+        next_seq: edge.next_seq,
+    }
+    .encode(&mut out);
+    if writer.write_all(&out).await.is_err() {
+        edge.send(Command::Close(conn)).await;
+        return;
+    }
+    let reader_done = AtomicBool::new(false);
+    {
+        let mut writing = Box::pin(write_notices(&mut writer, &conn, &reader_done, edge.limits));
+        tokio::select! {
+            _ = &mut writing => {}
+            said_bye = read_requests(&mut reader, buf, &conn, edge) => {
+                // After BYE the writer ends on GOODBYE; otherwise once
+                // what is queued is written.
+                if !said_bye {
+                    reader_done.store(true, Ordering::Release);
+                }
+                conn.notify.notify_one();
+                writing.await;
+            }
+        }
+    }
+    edge.send(Command::Close(conn)).await;
+}
+
+async fn write_error(writer: &mut OwnedWriteHalf, code: ErrorCode, message: &str) {
+    let mut out = Vec::new();
+    Notice::Error {
+        code,
+        message: message.into(),
+    }
+    .encode(&mut out);
+    let _ = tokio::time::timeout(Duration::from_secs(1), writer.write_all(&out)).await;
+}
+
+/// The connection's participant, if its HELLO is right.
+fn authenticate(edge: &Edge, request: Request) -> Result<Conn, (ErrorCode, &'static str)> {
+    let Request::Hello {
+        version,
+        participant,
+        token,
+    } = request
+    else {
+        return Err((ErrorCode::NotAuthenticated, "the first frame must be HELLO"));
+    };
+    if version != VERSION {
+        return Err((
+            ErrorCode::UnsupportedVersion,
+            "this service speaks version 1",
+        ));
+    }
+    let index = edge.ids.iter().position(|id| *id == participant);
+    match index {
+        Some(p) if edge.tokens.admits(p as u32, &token) => {
+            Ok(Conn::new(p as u32, edge.limits.outbound))
+        }
+        // One answer for an unknown id and a wrong token.
+        _ => Err((
+            ErrorCode::BadCredentials,
+            "unknown participant or wrong token",
+        )),
+    }
+}
+
+/// Reads until one whole request is in `buf`; `None` at a clean end.
+async fn read_request(
+    reader: &mut OwnedReadHalf,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Request>, ProtocolError> {
+    loop {
+        if let Some((request, used)) = Request::decode(buf)? {
+            buf.drain(..used);
+            return Ok(Some(request));
+        }
+        let mut chunk = [0u8; 4096];
+        match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// The reader half: requests to commands until the bank says BYE (true),
+/// goes, or sends a frame that is wrong (answered with ERROR).
+async fn read_requests(
+    reader: &mut OwnedReadHalf,
+    mut buf: Vec<u8>,
+    conn: &Arc<Conn>,
+    edge: &Edge,
+) -> bool {
+    loop {
+        let request = match read_request(reader, &mut buf).await {
+            Ok(Some(request)) => request,
+            Ok(None) => return false,
+            Err(e) => {
+                conn.push_local(Notice::Error {
+                    code: e.code(),
+                    message: e.to_string(),
+                });
+                return false;
+            }
+        };
+        match request {
+            Request::Submit {
+                client_ref,
+                receiver,
+                amount_fen,
+                priority,
+                instrument,
+            } => {
+                let refused = if edge.stopping.load(Ordering::Acquire) {
+                    Some(Reason::ShuttingDown)
+                } else if conn.in_flight.load(Ordering::Acquire) >= edge.limits.max_in_flight {
+                    Some(Reason::TooManyInFlight)
+                } else {
+                    None
+                };
+                if let Some(reason) = refused {
+                    conn.reject_local(client_ref, reason);
+                    continue;
+                }
+                conn.in_flight.fetch_add(1, Ordering::AcqRel);
+                let command = Command::Submit {
+                    conn: conn.clone(),
+                    client_ref,
+                    receiver,
+                    amount_fen,
+                    priority,
+                    instrument,
+                };
+                edge.send(command).await;
+            }
+            Request::Query { query_ref } => {
+                edge.send(Command::Query {
+                    conn: conn.clone(),
+                    query_ref,
+                })
+                .await
+            }
+            Request::Bye => {
+                // After every answer the engine has yet to give: it goes
+                // through the engine's queue, behind them.
+                edge.send(Command::Bye(conn.clone())).await;
+                return true;
+            }
+            Request::Hello { .. } => {
+                conn.push_local(Notice::Error {
+                    code: ErrorCode::AlreadyAuthenticated,
+                    message: "a second HELLO".into(),
+                });
+                return false;
+            }
+        }
+    }
+}
+
+/// The writer half: whatever the outbound queue holds, in order, until an
+/// ERROR or GOODBYE is written, the reader is done and nothing is left, the
+/// queue overflowed (a slow reader), or a write stalls or fails.
+async fn write_notices(
+    writer: &mut OwnedWriteHalf,
+    conn: &Conn,
+    reader_done: &AtomicBool,
+    limits: Limits,
+) {
+    let mut out = Vec::with_capacity(64 * 1024);
+    loop {
+        conn.notify.notified().await;
+        let mut last = false;
+        // Bounded by the queue's capacity per turn.
+        for _ in 0..limits.outbound {
+            let Some(notice) = conn.pop() else { break };
+            last = matches!(notice, Notice::Error { .. } | Notice::Goodbye { .. });
+            notice.encode(&mut out);
+            if last {
+                break;
+            }
+        }
+        if conn.overflowed() && !last {
+            Notice::Error {
+                code: ErrorCode::SlowReader,
+                message: "its notices were not read: the outbound queue filled".into(),
+            }
+            .encode(&mut out);
+            last = true;
+        }
+        // A write that stalls while the queue overflows ends the
+        // connection at once (no partial frame is followed by anything).
+        let written = tokio::select! {
+            written = tokio::time::timeout(limits.stall, writer.write_all(&out)) => written,
+            () = overflow(conn) => return,
+        };
+        out.clear();
+        if last || !matches!(written, Ok(Ok(()))) {
+            return;
+        }
+        if reader_done.load(Ordering::Acquire) && conn.is_empty() {
+            return;
+        }
+        // More may have come in while writing.
+        if !conn.is_empty() {
+            conn.notify.notify_one();
+        }
+    }
+}
+
+/// Returns once the engine found the connection's queue full. Bounded by
+/// the connection's life: every turn waits for a push.
+async fn overflow(conn: &Conn) {
+    while !conn.overflowed() {
+        conn.notify.notified().await;
+    }
+}

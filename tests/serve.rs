@@ -1,0 +1,308 @@
+//! `clearsim serve` over loopback: authentication, a bank's own account
+//! only, pipelining, notices to sender and receiver, malformed frames and
+//! slow readers closed without harm to the others, the connection limit,
+//! and money conserved when the service stops. Every loop is bounded in
+//! count and time.
+
+use std::path::Path;
+use std::time::Duration;
+
+use clearsim::client::{Client, ClientError};
+use clearsim::net::protocol::{ErrorCode, Notice, Reason, Request};
+use clearsim::net::tokens::Tokens;
+use clearsim::net::{Limits, ServeSetup, Server};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Service {
+    server: Server,
+    tokens: Tokens,
+    ids: Vec<String>,
+    opening_fen: Vec<i64>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(limits: Limits) -> Service {
+    let scenario =
+        clearsim::config::Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("config");
+    let dir = tempfile::tempdir().expect("dir");
+    let ids = clearsim::workload::city::build_city(&scenario).ids;
+    let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
+    let setup =
+        ServeSetup::of_scenario(&scenario, tokens.clone(), limits, 1000, 100_000).expect("setup");
+    let opening_fen = setup.opening_fen.clone();
+    let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
+    Service {
+        server,
+        tokens,
+        ids,
+        opening_fen,
+        _dir: dir,
+    }
+}
+
+impl Service {
+    async fn connect(&self, p: usize) -> Client {
+        let token = self.tokens.of(p as u32).expect("token");
+        tokio::time::timeout(
+            WAIT,
+            Client::connect(self.server.address, &self.ids[p], token),
+        )
+        .await
+        .expect("in time")
+        .expect("connects")
+    }
+}
+
+async fn next(client: &mut Client) -> Notice {
+    tokio::time::timeout(WAIT, client.next())
+        .await
+        .expect("a notice in time")
+        .expect("a good frame")
+        .expect("still open")
+}
+
+fn submit(client_ref: u64, receiver: u32, amount_fen: i64) -> Request {
+    Request::Submit {
+        client_ref,
+        receiver,
+        amount_fen,
+        priority: 0,
+        instrument: 0,
+    }
+}
+
+async fn balance(client: &mut Client) -> i64 {
+    client.send(&Request::Query { query_ref: 9 }).await.unwrap();
+    // Bounded: the answer comes behind at most the notices already due.
+    for _ in 0..100_000 {
+        if let Notice::Balance { balance_fen, .. } = next(client).await {
+            return balance_fen;
+        }
+    }
+    panic!("no BALANCE");
+}
+
+#[tokio::test]
+async fn a_payment_is_accepted_settled_and_credited() {
+    let service = start(Limits::default());
+    let mut a = service.connect(0).await;
+    let mut b = service.connect(1).await;
+    assert_eq!((a.participant, b.participant), (0, 1));
+    a.send(&submit(7, 1, 12_345)).await.unwrap();
+    let Notice::Accepted { client_ref: 7, seq } = next(&mut a).await else {
+        panic!("ACCEPTED first");
+    };
+    assert!(
+        matches!(next(&mut a).await, Notice::Settled { client_ref: 7, seq: s, .. } if s == seq)
+    );
+    assert!(matches!(
+        next(&mut b).await,
+        Notice::Credit { seq: s, sender: 0, amount_fen: 12_345, .. } if s == seq
+    ));
+    // Each bank sees its own account: one debited, one credited.
+    assert_eq!(balance(&mut a).await, service.opening_fen[0] - 12_345);
+    assert_eq!(balance(&mut b).await, service.opening_fen[1] + 12_345);
+    // Refusals keep the connection open.
+    a.send(&submit(8, 0, 1)).await.unwrap();
+    assert!(matches!(
+        next(&mut a).await,
+        Notice::Rejected {
+            client_ref: 8,
+            reason: Reason::SelfPayment
+        }
+    ));
+    a.send(&submit(9, 1, 0)).await.unwrap();
+    assert!(matches!(
+        next(&mut a).await,
+        Notice::Rejected {
+            reason: Reason::BadAmount,
+            ..
+        }
+    ));
+    a.send(&submit(10, 10_000, 5)).await.unwrap();
+    assert!(matches!(
+        next(&mut a).await,
+        Notice::Rejected {
+            reason: Reason::UnknownReceiver,
+            ..
+        }
+    ));
+    a.send(&Request::Bye).await.unwrap();
+    assert_eq!(
+        next(&mut a).await,
+        Notice::Goodbye {
+            accepted: 1,
+            rejected: 3
+        }
+    );
+    let served = service.server.stop().expect("stops");
+    assert_eq!(
+        (served.accepted, served.settled, served.rejected),
+        (1, 1, 3)
+    );
+    assert_eq!(served.total_fen, service.opening_fen.iter().sum::<i64>());
+}
+
+#[tokio::test]
+async fn wrong_tokens_and_unknown_banks_are_refused_alike() {
+    let service = start(Limits::default());
+    let other = service.tokens.of(1).unwrap();
+    for (id, token) in [
+        (service.ids[0].as_str(), other),
+        ("NOBANK", other),
+        (service.ids[0].as_str(), &b"short"[..]),
+    ] {
+        match Client::connect(service.server.address, id, token).await {
+            Err(ClientError::Refused { code, .. }) => assert_eq!(code, ErrorCode::BadCredentials),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("{id} got in"),
+        }
+    }
+    service.server.stop().expect("stops");
+}
+
+#[tokio::test]
+async fn pipelined_submits_are_all_answered_in_order() {
+    let service = start(Limits::default());
+    let mut a = service.connect(2).await;
+    let _b = service.connect(3).await;
+    const N: u64 = 2_000;
+    for i in 0..N {
+        a.writer.queue(&submit(i, 3, 100));
+    }
+    a.writer.flush().await.unwrap();
+    let (mut accepted, mut settled) = (0u64, 0u64);
+    // Bounded: 2 notices per SUBMIT.
+    for _ in 0..2 * N {
+        match next(&mut a).await {
+            Notice::Accepted { client_ref, .. } => {
+                assert_eq!(client_ref, accepted, "answers in order");
+                accepted += 1;
+            }
+            Notice::Settled { .. } => settled += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((accepted, settled), (N, N));
+    service.server.stop().expect("stops");
+}
+
+#[tokio::test]
+async fn a_malformed_frame_closes_only_its_connection() {
+    let service = start(Limits::default());
+    let mut bad = service.connect(4).await;
+    let mut good = service.connect(5).await;
+    // A frame of an unknown type, then garbage.
+    bad.writer
+        .send_raw(&[1, 0, 0, 0, 0x77, 9, 9, 9])
+        .await
+        .unwrap();
+    assert!(matches!(
+        next(&mut bad).await,
+        Notice::Error {
+            code: ErrorCode::UnknownType,
+            ..
+        }
+    ));
+    let closed = tokio::time::timeout(WAIT, bad.next())
+        .await
+        .expect("in time");
+    assert!(matches!(closed, Ok(None)), "{closed:?}");
+    good.send(&submit(1, 4, 50)).await.unwrap();
+    assert!(matches!(next(&mut good).await, Notice::Accepted { .. }));
+    // A length beyond the limit: refused before its bytes arrive.
+    let mut huge = service.connect(6).await;
+    huge.writer.send_raw(&u32::MAX.to_le_bytes()).await.unwrap();
+    assert!(matches!(
+        next(&mut huge).await,
+        Notice::Error {
+            code: ErrorCode::TooLarge,
+            ..
+        }
+    ));
+    service.server.stop().expect("stops");
+}
+
+#[tokio::test]
+async fn a_reader_that_does_not_read_is_dropped_and_stalls_nobody() {
+    let limits = Limits {
+        outbound: 64,
+        max_in_flight: 1_000_000,
+        ..Limits::default()
+    };
+    let service = start(limits);
+    let mut slow = service.connect(7).await;
+    let mut other = service.connect(8).await;
+    // Far more answers than its queue and the socket buffers hold, never
+    // read while being sent; bounded in count and time.
+    let flood = async {
+        for round in 0..200u64 {
+            for i in 0..1_000 {
+                // To a bank with no connection: nobody else gets its credits.
+                slow.writer.queue(&submit(round * 1_000 + i, 10, 1));
+            }
+            if slow.writer.flush().await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(WAIT, flood).await;
+    // Dropped: only the other bank's connection is left.
+    let deadline = std::time::Instant::now() + WAIT;
+    while service.server.connections() > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow reader is still connected"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The other bank is served as before.
+    other.send(&submit(1, 9, 10)).await.unwrap();
+    let mut accepted = false;
+    for _ in 0..1_000_000 {
+        match next(&mut other).await {
+            Notice::Accepted { client_ref: 1, .. } => {
+                accepted = true;
+                break;
+            }
+            _ => continue,
+        }
+    }
+    assert!(accepted);
+    // The slow one finds its connection closed (after an ERROR, if the
+    // service could still write one): bounded reads.
+    let mut ended = false;
+    for _ in 0..1_000_000 {
+        match tokio::time::timeout(WAIT, slow.next())
+            .await
+            .expect("in time")
+        {
+            Ok(Some(Notice::Error { code, .. })) => assert_eq!(code, ErrorCode::SlowReader),
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    assert!(ended);
+    service.server.stop().expect("stops");
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_told_so() {
+    let service = start(Limits {
+        max_connections: 2,
+        ..Limits::default()
+    });
+    let _a = service.connect(0).await;
+    let _b = service.connect(1).await;
+    let token = service.tokens.of(2).unwrap();
+    match Client::connect(service.server.address, &service.ids[2], token).await {
+        Err(ClientError::Refused { code, .. }) => assert_eq!(code, ErrorCode::Busy),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a third connection got in"),
+    }
+    service.server.stop().expect("stops");
+}

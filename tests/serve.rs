@@ -4,8 +4,12 @@
 //! and money conserved when the service stops. Every loop is bounded in
 //! count and time.
 
+mod common;
+
 use std::path::Path;
 use std::time::Duration;
+
+use common::cli::{clearsim, clearsim_within, ok, path, refused};
 
 use clearsim::client::{Client, ClientError};
 use clearsim::net::protocol::{ErrorCode, Notice, Reason, Request};
@@ -305,4 +309,123 @@ async fn connections_beyond_the_limit_are_told_so() {
         Ok(_) => panic!("a third connection got in"),
     }
     service.server.stop().expect("stops");
+}
+
+/// A free loopback port (bound and released: a small race, on loopback
+/// only).
+fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").to_string()
+}
+
+#[test]
+fn serve_and_load_run_end_to_end_and_account_for_every_instruction() {
+    let dir = tempfile::tempdir().expect("dir");
+    let tokens = path(dir.path(), "tokens");
+    let config = "configs/chengdu-2005.toml";
+    ok(&clearsim(&["serve", config, "--issue-tokens", &tokens]));
+    let address = free_address();
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args([
+            "serve",
+            config,
+            "--tokens",
+            &tokens,
+            "--listen",
+            &address,
+            "--duration",
+            "8s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Bounded: 10 s for the service to listen.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = path(dir.path(), "out");
+    let load = clearsim_within(
+        Duration::from_secs(60),
+        &[
+            "load",
+            config,
+            "--connect",
+            &address,
+            "--tokens",
+            &tokens,
+            "--duration",
+            "1s",
+            "--out",
+            &out,
+        ],
+    );
+    let printed = ok(&load);
+    assert!(printed.contains("the service's counts agree"), "{printed}");
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/load.json")).expect("load.json"),
+    )
+    .expect("json");
+    let n = |k: &str| json[k].as_u64().expect(k);
+    assert!(n("sent") > 0);
+    assert_eq!(n("sent"), n("accepted") + n("rejected"));
+    // Open loop, a modest rate: latency measured from the intended times.
+    let open = clearsim_within(
+        Duration::from_secs(60),
+        &[
+            "load",
+            config,
+            "--connect",
+            &address,
+            "--tokens",
+            &tokens,
+            "--duration",
+            "1s",
+            "--rate",
+            "20000",
+        ],
+    );
+    assert!(ok(&open).contains("open loop, 20000/s"));
+    let finished = serve.wait_with_output().expect("serve ends");
+    let said = String::from_utf8_lossy(&finished.stdout);
+    assert!(finished.status.success(), "{said}");
+    assert!(said.contains("money conserved"), "{said}");
+}
+
+#[test]
+fn token_files_and_unreachable_services_are_refused_with_exit_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let tokens = path(dir.path(), "tokens");
+    let config = "configs/chengdu-2005.toml";
+    ok(&clearsim(&["serve", config, "--issue-tokens", &tokens]));
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
+    refused(
+        &clearsim(&["serve", config, "--tokens", &tokens, "--duration", "1s"]),
+        &[&tokens, "chmod 600"],
+    );
+    let bad = path(dir.path(), "bad");
+    std::fs::write(&bad, "ICBC 00\n").unwrap();
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &clearsim(&["serve", config, "--tokens", &bad, "--duration", "1s"]),
+        &[&bad, "line 1", "64 hex digits"],
+    );
+    refused(&clearsim(&["serve", config]), &["--tokens"]);
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &clearsim(&[
+            "load",
+            config,
+            "--tokens",
+            &tokens,
+            "--connect",
+            &free_address(),
+            "--duration",
+            "1s",
+        ]),
+        &["cannot reach the service"],
+    );
 }

@@ -50,7 +50,7 @@ pub struct LiveArgs {
     quiet: bool,
 }
 
-fn parse_run_duration(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_run_duration(text: &str) -> Result<Duration, String> {
     let ms = super::replay::parse_duration_arg(text)?;
     if ms > 3_600_000 {
         return Err(format!("`{text}`: a live run lasts at most 1h"));
@@ -58,7 +58,7 @@ fn parse_run_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(u64::from(ms)))
 }
 
-fn parse_rate(text: &str) -> Result<Load, String> {
+pub(super) fn parse_rate(text: &str) -> Result<Load, String> {
     if text == "max" {
         return Ok(Load::ClosedLoop);
     }

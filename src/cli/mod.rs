@@ -8,6 +8,7 @@ mod optimise;
 mod plan;
 mod replay;
 mod run;
+mod serve;
 mod study;
 
 use std::process::ExitCode;
@@ -66,6 +67,12 @@ enum Command {
     /// What the banks would choose under each design: liquidity (and
     /// policy) at equilibrium, delay, cost, and the planner's optimum.
     Optimise(optimise::OptimiseArgs),
+    /// The settlement engine as a network service banks connect to (the
+    /// binary protocol of docs/protocol.md).
+    Serve(serve::ServeArgs),
+    /// Bank gateways driving a running `serve` with a scenario's stream:
+    /// throughput and latency over the network.
+    Load(serve::LoadArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -108,6 +115,8 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench_command(&args),
         Command::Plan(args) => plan::plan_command(&args),
         Command::Optimise(args) => optimise::optimise_command(&args),
+        Command::Serve(args) => serve::serve_command(&args),
+        Command::Load(args) => serve::load_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

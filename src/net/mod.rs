@@ -17,6 +17,7 @@
 //! at those two queues.
 
 pub mod client;
+pub mod load;
 pub mod protocol;
 pub mod server;
 pub mod service;

@@ -1,0 +1,302 @@
+//! `clearsim serve` and `clearsim load`: the engine as a network service,
+//! and the banks' gateways that drive it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::Args;
+use serde::Serialize;
+
+use super::Failure;
+use super::live::nanos;
+use crate::live::Load;
+use crate::net::tokens::{TokenError, Tokens};
+use crate::net::{Limits, ServeSetup};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Scenario config (TOML): its city's accounts and its gross channel.
+    config: PathBuf,
+    /// Where banks connect (the binary protocol, docs/protocol.md).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: SocketAddr,
+    /// The participants' tokens (`ID TOKEN` lines, mode 0600).
+    #[arg(long, value_name = "FILE", required_unless_present = "issue_tokens")]
+    tokens: Option<PathBuf>,
+    /// Write a fresh token for every participant to FILE (mode 0600) and
+    /// exit.
+    #[arg(long, value_name = "FILE")]
+    issue_tokens: Option<PathBuf>,
+    /// Wall-clock interval of gridlock runs.
+    #[arg(long, default_value = "1s", value_parser = super::replay::parse_duration_arg)]
+    gridlock_every: u32,
+    /// At most this many payments wait in the queues; further payments
+    /// that cannot settle at once are rejected.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=4_000_000))]
+    max_queued: u64,
+    /// Connections open at once, at most.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections: u64,
+    /// SUBMITs one connection may have awaiting an answer.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_in_flight: u32,
+    /// Stop after this long (e.g. 30s; at most 24h); without it, at
+    /// Ctrl-C or SIGTERM.
+    #[arg(long, value_parser = parse_service_duration)]
+    duration: Option<Duration>,
+    /// Override the config's seed (it sets the calibrated accounts).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// The scenario config the service runs: its stream is what the
+    /// gateways send.
+    config: PathBuf,
+    /// The service's address.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    connect: SocketAddr,
+    /// The participants' tokens (the file `serve --issue-tokens` wrote).
+    #[arg(long, value_name = "FILE")]
+    tokens: PathBuf,
+    /// Gateway connections (spread over the banks that send; at most
+    /// 10,000). Default: one per sending bank.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    connections: Option<u64>,
+    /// Offered load: `max` (closed loop) or payments per second over all
+    /// connections (open loop).
+    #[arg(long, default_value = "max", value_parser = super::live::parse_rate)]
+    rate: Load,
+    /// How long the gateways send (at most 1h).
+    #[arg(long, default_value = "10s", value_parser = super::live::parse_run_duration)]
+    duration: Duration,
+    /// Also write load.json here (created).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn parse_service_duration(text: &str) -> Result<Duration, String> {
+    let ms = super::replay::parse_duration_arg(text)?;
+    Ok(Duration::from_millis(u64::from(ms)))
+}
+
+fn token_failure(error: TokenError) -> Failure {
+    match error {
+        TokenError::Random(_) => Failure::Internal(anyhow!(error)),
+        other => Failure::BadInput(anyhow!(other)),
+    }
+}
+
+/// A runtime for the CLI's own waiting (the service's edge has its own).
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Internal(anyhow!("cannot start the async runtime: {e}")))
+}
+
+pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
+    let scenario = super::args::load(&args.config, args.seed, None, None)?;
+    let city = crate::workload::city::build_city(&scenario);
+    if let Some(path) = &args.issue_tokens {
+        Tokens::issue(path, &city.ids).map_err(token_failure)?;
+        println!(
+            "clearsim serve: {} tokens written to {} (mode 0600)",
+            city.ids.len(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let Some(tokens_path) = &args.tokens else {
+        return Err(super::bad_input(
+            "--tokens FILE is needed (or --issue-tokens FILE)",
+        ));
+    };
+    let tokens = Tokens::load(tokens_path, &city.ids).map_err(token_failure)?;
+    let limits = Limits {
+        max_connections: args.max_connections as usize,
+        max_in_flight: args.max_in_flight,
+        ..Limits::default()
+    };
+    let setup = ServeSetup::of_scenario(
+        &scenario,
+        tokens,
+        limits,
+        args.gridlock_every,
+        args.max_queued as usize,
+    )
+    .map_err(super::engine_failure)?;
+    let spec = setup.spec.name();
+    let server =
+        crate::net::spawn(setup, args.listen).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+    println!(
+        "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
+        scenario.name,
+        spec,
+        city.ids.len(),
+        server.address
+    );
+    runtime()?.block_on(wait_for_stop(args.duration));
+    let served = server.stop().map_err(|e| Failure::Internal(anyhow!(e)))?;
+    println!(
+        "  instructions: {} accepted, {} rejected; {} settled, {} still queued",
+        crate::format::grouped(i128::from(served.accepted)),
+        crate::format::grouped(i128::from(served.rejected)),
+        crate::format::grouped(i128::from(served.settled)),
+        crate::format::grouped(i128::from(served.queued)),
+    );
+    println!("  money conserved: Σ balances {} fen", served.total_fen);
+    Ok(())
+}
+
+/// Until Ctrl-C, SIGTERM or the duration.
+async fn wait_for_stop(duration: Option<Duration>) {
+    let limit = duration.unwrap_or(Duration::from_secs(24 * 3600));
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+        () = tokio::time::sleep(limit) => {}
+    }
+}
+
+/// The figures of a load run as written to load.json (the shape of
+/// live.json, with both latencies).
+#[derive(Serialize)]
+struct LoadFigures {
+    load: String,
+    connections: usize,
+    elapsed_s: f64,
+    sent: u64,
+    accepted: u64,
+    rejected: u64,
+    settled: u64,
+    throughput_per_s: f64,
+    accepted_latency_ns_p50: u64,
+    accepted_latency_ns_p99: u64,
+    accepted_latency_ns_p999: u64,
+    accepted_latency_ns_max: u64,
+    settled_latency_ns_p50: u64,
+    settled_latency_ns_p99: u64,
+    settled_latency_ns_p999: u64,
+    settled_latency_ns_max: u64,
+}
+
+pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
+    let set = match &args.out {
+        Some(out) => Some(super::args::output_set(out)?),
+        None => None,
+    };
+    let scenario = super::args::load(&args.config, args.seed, None, None)?;
+    let city = crate::workload::city::build_city(&scenario);
+    let tokens = Tokens::load(&args.tokens, &city.ids).map_err(token_failure)?;
+    let senders = crate::net::load::payments_of(&scenario, &city);
+    let sending = senders.iter().filter(|p| !p.is_empty()).count();
+    let setup = crate::net::load::LoadSetup {
+        address: args.connect,
+        ids: city.ids.clone(),
+        tokens,
+        connections: args.connections.map_or(sending, |n| n as usize),
+        load: args.rate,
+        duration: args.duration,
+        payments: senders,
+    };
+    let report = runtime()?
+        .block_on(crate::net::load::run(&setup))
+        .map_err(|e| load_failure(e, &args.connect))?;
+    let figures = figures_of(&report, args.rate);
+    print_load(&scenario.name, &args.connect, &figures);
+    if let Some(set) = set {
+        let json = serde_json::to_vec_pretty(&figures)
+            .map_err(|e| Failure::Internal(anyhow!("cannot encode load.json: {e}")))?;
+        set.write("load.json", &json)
+            .and_then(|()| set.commit())
+            .map_err(|e| Failure::BadInput(anyhow!("cannot write load.json: {e}")))?;
+    }
+    Ok(())
+}
+
+/// No service there, or one that refuses the tokens: the user's to fix.
+fn load_failure(error: crate::net::load::LoadError, address: &SocketAddr) -> Failure {
+    use crate::client::ClientError;
+    use crate::net::load::LoadError;
+    match error {
+        LoadError::Client(ClientError::Io(e)) | LoadError::Io(e) => {
+            Failure::BadInput(anyhow!("cannot reach the service at {address}: {e}"))
+        }
+        LoadError::Client(e @ ClientError::Refused { .. }) => Failure::BadInput(anyhow!(e)),
+        LoadError::NobodyToSend => Failure::BadInput(anyhow!(error)),
+        other => Failure::Internal(anyhow!(other)),
+    }
+}
+
+fn figures_of(report: &crate::net::load::LoadReport, load: Load) -> LoadFigures {
+    let a = |q: f64| report.accepted_ns.value_at_quantile(q);
+    let s = |q: f64| report.settled_ns.value_at_quantile(q);
+    LoadFigures {
+        load: match load {
+            Load::ClosedLoop => "closed loop".into(),
+            Load::OpenLoop { rate_per_s } => format!("open loop, {rate_per_s}/s"),
+        },
+        connections: report.connections,
+        elapsed_s: report.elapsed.as_secs_f64(),
+        sent: report.sent,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        settled: report.settled,
+        throughput_per_s: report.sent as f64 / report.elapsed.as_secs_f64().max(1e-9),
+        accepted_latency_ns_p50: a(0.5),
+        accepted_latency_ns_p99: a(0.99),
+        accepted_latency_ns_p999: a(0.999),
+        accepted_latency_ns_max: report.accepted_ns.max(),
+        settled_latency_ns_p50: s(0.5),
+        settled_latency_ns_p99: s(0.99),
+        settled_latency_ns_p999: s(0.999),
+        settled_latency_ns_max: report.settled_ns.max(),
+    }
+}
+
+fn print_load(name: &str, address: &SocketAddr, f: &LoadFigures) {
+    let n = |x: u64| crate::format::grouped(i128::from(x));
+    println!(
+        "clearsim load: {name} → {address} — {}, {} connection(s), {:.2} s",
+        f.load, f.connections, f.elapsed_s
+    );
+    println!(
+        "  instructions: {} sent = {} accepted + {} rejected (the service's counts agree); {} settled",
+        n(f.sent),
+        n(f.accepted),
+        n(f.rejected),
+        n(f.settled)
+    );
+    println!(
+        "  throughput:   {}",
+        crate::format::per_second(f.throughput_per_s)
+    );
+    println!(
+        "  submit → ACCEPTED: p50 {}  p99 {}  p99.9 {}  max {}",
+        nanos(f.accepted_latency_ns_p50),
+        nanos(f.accepted_latency_ns_p99),
+        nanos(f.accepted_latency_ns_p999),
+        nanos(f.accepted_latency_ns_max)
+    );
+    println!(
+        "  submit → SETTLED:  p50 {}  p99 {}  p99.9 {}  max {}",
+        nanos(f.settled_latency_ns_p50),
+        nanos(f.settled_latency_ns_p99),
+        nanos(f.settled_latency_ns_p999),
+        nanos(f.settled_latency_ns_max)
+    );
+}

@@ -193,6 +193,45 @@ async fn pipelined_submits_are_all_answered_in_order() {
 }
 
 #[tokio::test]
+async fn the_in_flight_limit_refuses_in_turn() {
+    let service = start(Limits {
+        max_in_flight: 4,
+        ..Limits::default()
+    });
+    let mut a = service.connect(2).await;
+    const N: u64 = 5_000;
+    for i in 0..N {
+        a.writer.queue(&submit(i, 3, 100));
+    }
+    a.writer.flush().await.unwrap();
+    let (mut answered, mut refused) = (0u64, 0u64);
+    // Bounded: at most 2 notices per SUBMIT.
+    for _ in 0..2 * N {
+        if answered == N {
+            break;
+        }
+        match next(&mut a).await {
+            Notice::Accepted { client_ref, .. } => {
+                assert_eq!(client_ref, answered, "answers in the SUBMITs' order");
+                answered += 1;
+            }
+            Notice::Rejected { client_ref, reason } => {
+                assert_eq!(client_ref, answered, "answers in the SUBMITs' order");
+                assert_eq!(reason, Reason::TooManyInFlight);
+                answered += 1;
+                refused += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(answered, N);
+    // The edge decodes a pipelined burst far faster than the engine
+    // answers it: the limit bites.
+    assert!(refused > 0, "5,000 pipelined SUBMITs against a limit of 4");
+    service.server.stop().expect("stops");
+}
+
+#[tokio::test]
 async fn a_malformed_frame_closes_only_its_connection() {
     let service = start(Limits::default());
     let mut bad = service.connect(4).await;

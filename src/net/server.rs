@@ -247,11 +247,18 @@ async fn read_requests(
                 } else {
                     None
                 };
+                conn.in_flight.fetch_add(1, Ordering::AcqRel);
                 if let Some(reason) = refused {
-                    conn.reject_local(client_ref, reason);
+                    // Through the engine's queue: answers keep the order
+                    // of the SUBMITs.
+                    edge.send(Command::Refuse {
+                        conn: conn.clone(),
+                        client_ref,
+                        reason,
+                    })
+                    .await;
                     continue;
                 }
-                conn.in_flight.fetch_add(1, Ordering::AcqRel);
                 let command = Command::Submit {
                     conn: conn.clone(),
                     client_ref,

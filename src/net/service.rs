@@ -65,13 +65,6 @@ impl Conn {
         self.push(notice);
     }
 
-    /// From the connection's own task: a SUBMIT refused before it reached
-    /// the engine (never in flight).
-    pub fn reject_local(&self, client_ref: u64, reason: Reason) {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
-        self.push(Notice::Rejected { client_ref, reason });
-    }
-
     /// Queues `notice` and wakes the task; a full queue marks the
     /// connection overflowed instead of waiting (the engine never waits).
     fn push(&self, notice: Notice) {
@@ -115,6 +108,13 @@ pub enum Command {
     },
     /// The bank is done: GOODBYE with its counts, behind every answer.
     Bye(Arc<Conn>),
+    /// A SUBMIT the edge refused (in-flight limit, stopping): answered in
+    /// its turn.
+    Refuse {
+        conn: Arc<Conn>,
+        client_ref: u64,
+        reason: Reason,
+    },
 }
 
 /// A payment the engine holds, for the notices of its settlement.
@@ -178,6 +178,14 @@ impl Service {
             Command::Open(conn) => self.conns[conn.participant as usize].push(conn),
             Command::Close(conn) => {
                 self.conns[conn.participant as usize].retain(|c| !Arc::ptr_eq(c, &conn))
+            }
+            Command::Refuse {
+                conn,
+                client_ref,
+                reason,
+            } => {
+                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                conn.answer(Notice::Rejected { client_ref, reason });
             }
             Command::Bye(conn) => conn.push(Notice::Goodbye {
                 accepted: conn.accepted.load(Ordering::Relaxed),

@@ -468,3 +468,88 @@ fn token_files_and_unreachable_services_are_refused_with_exit_2() {
         &["cannot reach the service"],
     );
 }
+
+/// Raises this process's open-file limit to what 1,000 connections need
+/// on both ends (the service runs in the test's process).
+fn allow_open_files(needed: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write `limit`.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur < needed {
+            assert!(
+                limit.rlim_max >= needed,
+                "this test needs {needed} open files; the hard limit is {}",
+                limit.rlim_max
+            );
+            limit.rlim_cur = needed;
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_connections_are_each_answered() {
+    allow_open_files(4096);
+    let service = start(Limits::default());
+    let banks = service.ids.len() - 1;
+    let mut clients = Vec::new();
+    for k in 0..1_000 {
+        clients.push(service.connect(k % banks).await);
+    }
+    assert_eq!(service.server.connections(), 1_000);
+    for (k, client) in clients.iter_mut().enumerate() {
+        let receiver = ((client.participant as usize + 1) % banks) as u32;
+        client.send(&submit(k as u64, receiver, 100)).await.unwrap();
+    }
+    for (k, client) in clients.iter_mut().enumerate() {
+        // Bounded: credits from the others may come first (a bank has
+        // about 22 connections, each credited by others' payments).
+        let mut answered = false;
+        for _ in 0..10_000 {
+            match next(client).await {
+                Notice::Accepted { client_ref, .. } => {
+                    assert_eq!(client_ref, k as u64);
+                    answered = true;
+                    break;
+                }
+                Notice::Credit { .. } | Notice::Settled { .. } => continue,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(answered, "connection {k}");
+    }
+    let served = service.server.stop().expect("stops");
+    assert_eq!(served.accepted, 1_000);
+    assert_eq!(served.total_fen, service.opening_fen.iter().sum::<i64>());
+}
+
+#[tokio::test]
+async fn random_bytes_on_some_connections_leave_the_others_working() {
+    use rand::{RngExt, SeedableRng};
+    let service = start(Limits::default());
+    let mut good = service.connect(0).await;
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(2026);
+    for k in 0..20 {
+        let mut bad = service.connect(1 + k % 10).await;
+        let length = rng.random_range(1..300);
+        let bytes: Vec<u8> = (0..length).map(|_| rng.random()).collect();
+        let _ = bad.writer.send_raw(&bytes).await;
+        // The good connection is served between every attack.
+        good.send(&submit(k as u64, 11, 10)).await.unwrap();
+        let mut accepted = false;
+        // Bounded: ACCEPTED, or SETTLED of the one before, comes first.
+        for _ in 0..10 {
+            if let Notice::Accepted { client_ref, .. } = next(&mut good).await {
+                assert_eq!(client_ref, k as u64);
+                accepted = true;
+                break;
+            }
+        }
+        assert!(accepted);
+    }
+    service.server.stop().expect("stops");
+}

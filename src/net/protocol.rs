@@ -586,6 +586,29 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any bytes: an error, a frame within them, or "incomplete" —
+        /// never a panic, never more than was given.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            if let Ok(Some((_, used))) = Request::decode(&bytes) {
+                proptest::prop_assert!(used <= bytes.len());
+            }
+            if let Ok(Some((_, used))) = Notice::decode(&bytes) {
+                proptest::prop_assert!(used <= bytes.len());
+            }
+        }
+
+        /// Any SUBMIT round-trips exactly.
+        #[test]
+        fn submits_round_trip(client_ref: u64, receiver: u32, amount_fen: i64, priority: u8, instrument: u16) {
+            let submit = Request::Submit { client_ref, receiver, amount_fen, priority, instrument };
+            let mut out = Vec::new();
+            submit.encode(&mut out);
+            proptest::prop_assert_eq!(Request::decode(&out), Ok(Some((submit, out.len()))));
+        }
+    }
+
     #[test]
     fn every_notice_round_trips() {
         let notices = [

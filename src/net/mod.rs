@@ -39,6 +39,9 @@ use service::Service;
 
 /// Commands waiting for the engine thread at most.
 pub const INBOUND: usize = 1 << 16;
+/// Commands the engine thread takes before waking the connections it
+/// answered: fewer wake-ups, a bounded wait for the first answer.
+const TURN: usize = 256;
 
 /// What a service needs.
 pub struct ServeSetup {
@@ -139,6 +142,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         connections: AtomicUsize::new(0),
         next_seq: service.next_seq(),
         stopping: AtomicBool::new(false),
+        engine_parked: AtomicBool::new(false),
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -223,12 +227,18 @@ fn engine_loop(
 ) -> Result<Served, ServeError> {
     let backoff = crossbeam_utils::Backoff::new();
     loop {
-        let mut busy = false;
-        while let Some(command) = edge.inbound.pop() {
+        // A turn: at most TURN commands, then the connections told
+        // something are woken (once each, however many notices).
+        let mut taken = 0;
+        while taken < TURN {
+            let Some(command) = edge.inbound.pop() else {
+                break;
+            };
             service.handle(command)?;
-            busy = true;
+            taken += 1;
         }
-        if busy {
+        service.wake_all();
+        if taken > 0 {
             backoff.reset();
             continue;
         }
@@ -239,9 +249,16 @@ fn engine_loop(
         }
         if service.run_due() {
             service.advance()?;
+            service.wake_all();
         }
         if backoff.is_completed() {
-            std::thread::park_timeout(Duration::from_micros(500));
+            // Announced before the last look, so that a command pushed
+            // after it finds the flag and unparks (SeqCst on both sides).
+            edge.engine_parked.store(true, Ordering::SeqCst);
+            if edge.inbound.is_empty() && !stop.load(Ordering::SeqCst) {
+                std::thread::park_timeout(Duration::from_micros(500));
+            }
+            edge.engine_parked.store(false, Ordering::SeqCst);
         } else {
             backoff.snooze();
         }

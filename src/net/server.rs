@@ -57,6 +57,9 @@ pub struct Edge {
     pub next_seq: u64,
     /// Set when the service stops: new SUBMITs are refused.
     pub stopping: AtomicBool,
+    /// Set by the engine thread while it parks: only then does a command
+    /// unpark it (a system call saved per command otherwise).
+    pub engine_parked: AtomicBool,
 }
 
 impl Edge {
@@ -72,7 +75,9 @@ impl Edge {
                 }
             }
         }
-        if let Some(engine) = self.engine.get() {
+        if self.engine_parked.load(Ordering::SeqCst)
+            && let Some(engine) = self.engine.get()
+        {
             engine.unpark();
         }
     }

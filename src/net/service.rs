@@ -25,6 +25,8 @@ pub struct Conn {
     /// Wakes the connection's task when something was pushed.
     pub notify: tokio::sync::Notify,
     overflowed: AtomicBool,
+    /// Notices queued since the engine last woke the task.
+    wake_due: AtomicBool,
     /// Instructions sent and not yet answered (ACCEPTED or REJECTED).
     pub in_flight: AtomicU32,
     pub accepted: AtomicU64,
@@ -38,6 +40,7 @@ impl Conn {
             outbound: ArrayQueue::new(outbound_capacity.max(1)),
             notify: tokio::sync::Notify::new(),
             overflowed: AtomicBool::new(false),
+            wake_due: AtomicBool::new(false),
             in_flight: AtomicU32::new(0),
             accepted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
@@ -65,26 +68,38 @@ impl Conn {
         self.push(notice);
     }
 
-    /// Queues `notice` and wakes the task; a full queue marks the
-    /// connection overflowed instead of waiting (the engine never waits).
+    /// Queues `notice` and wakes the task now.
     fn push(&self, notice: Notice) {
-        if self.overflowed.load(Ordering::Relaxed) {
-            return;
-        }
-        if self.outbound.push(notice).is_err() {
-            self.overflowed.store(true, Ordering::Release);
-        }
+        self.enqueue(notice);
         self.notify.notify_one();
     }
 
-    /// An answer to one of its instructions: no longer in flight.
-    fn answer(&self, notice: Notice) {
+    /// Queues `notice`; a full queue marks the connection overflowed
+    /// instead of waiting (the engine never waits). Whether the task is to
+    /// be woken (the first notice since its last wake-up).
+    fn enqueue(&self, notice: Notice) -> bool {
+        if !self.overflowed.load(Ordering::Relaxed) && self.outbound.push(notice).is_err() {
+            self.overflowed.store(true, Ordering::Release);
+        }
+        !self.wake_due.swap(true, Ordering::AcqRel)
+    }
+
+    /// Counts an answer to one of its instructions: no longer in flight.
+    fn count_answer(&self, notice: &Notice) {
         match notice {
             Notice::Accepted { .. } => self.accepted.fetch_add(1, Ordering::Relaxed),
             _ => self.rejected.fetch_add(1, Ordering::Relaxed),
         };
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
-        self.push(notice);
+    }
+}
+
+/// From the engine thread: queues `notice` for `conn`, and notes that its
+/// task is to be woken at the end of the engine's turn (one wake-up for
+/// all the notices of a turn, not one each).
+fn tell(wake: &mut Vec<Arc<Conn>>, conn: &Arc<Conn>, notice: Notice) {
+    if conn.enqueue(notice) {
+        wake.push(conn.clone());
     }
 }
 
@@ -139,6 +154,8 @@ pub struct Service {
     queued: Vec<(u32, i64)>,
     next_seq: u64,
     events: Vec<Event>,
+    /// Connections with notices since the last [`Service::wake_all`].
+    wake: Vec<Arc<Conn>>,
     pub stats: Stats,
 }
 
@@ -163,12 +180,28 @@ impl Service {
             queued: vec![(0, 0); participants as usize],
             next_seq: 0,
             events: Vec::with_capacity(64),
+            wake: Vec::new(),
             stats: Stats::default(),
         }
     }
 
     pub fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// Wakes every connection told something since the last call: the
+    /// engine thread calls it after each turn.
+    pub fn wake_all(&mut self) {
+        for conn in self.wake.drain(..) {
+            conn.wake_due.store(false, Ordering::Release);
+            conn.notify.notify_one();
+        }
+    }
+
+    /// An answer to one of `conn`'s instructions.
+    fn answer(&mut self, conn: &Arc<Conn>, notice: Notice) {
+        conn.count_answer(&notice);
+        tell(&mut self.wake, conn, notice);
     }
 
     /// Runs `command` at the wall clock's instant.
@@ -185,23 +218,27 @@ impl Service {
                 reason,
             } => {
                 self.stats.rejected.fetch_add(1, Ordering::Relaxed);
-                conn.answer(Notice::Rejected { client_ref, reason });
+                self.answer(&conn, Notice::Rejected { client_ref, reason });
             }
-            Command::Bye(conn) => conn.push(Notice::Goodbye {
-                accepted: conn.accepted.load(Ordering::Relaxed),
-                rejected: conn.rejected.load(Ordering::Relaxed),
-            }),
+            Command::Bye(conn) => {
+                let goodbye = Notice::Goodbye {
+                    accepted: conn.accepted.load(Ordering::Relaxed),
+                    rejected: conn.rejected.load(Ordering::Relaxed),
+                };
+                tell(&mut self.wake, &conn, goodbye);
+            }
             Command::Query { conn, query_ref } => {
                 let p = conn.participant as usize;
                 let ledger = self.settler.engine().ledger();
                 let (queued, queued_fen) = self.queued[p];
-                conn.push(Notice::Balance {
+                let balance = Notice::Balance {
                     query_ref,
                     balance_fen: ledger.balances_fen()[p],
                     credit_limit_fen: ledger.credit_limits_fen()[p],
                     queued,
                     queued_fen,
-                });
+                };
+                tell(&mut self.wake, &conn, balance);
             }
             Command::Submit {
                 conn,
@@ -287,7 +324,7 @@ impl Service {
         let sender = conn.participant;
         if let Some(reason) = self.refusal(sender, receiver, amount_fen, instrument) {
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);
-            conn.answer(Notice::Rejected { client_ref, reason });
+            self.answer(&conn, Notice::Rejected { client_ref, reason });
             return Ok(());
         }
         let seq = self.next_seq;
@@ -307,15 +344,16 @@ impl Service {
             self.events = events;
             self.events.clear();
             self.stats.rejected.fetch_add(1, Ordering::Relaxed);
-            conn.answer(Notice::Rejected {
+            let rejected = Notice::Rejected {
                 client_ref,
                 reason: Reason::QueueFull,
-            });
+            };
+            self.answer(&conn, rejected);
             return Ok(());
         }
         self.next_seq += 1;
         self.stats.accepted.fetch_add(1, Ordering::Relaxed);
-        conn.answer(Notice::Accepted { client_ref, seq });
+        self.answer(&conn, Notice::Accepted { client_ref, seq });
         let current = Held {
             conn,
             client_ref,
@@ -367,23 +405,25 @@ impl Service {
         current
     }
 
-    fn settled(&self, seq: u64, held: &Held, at_ms: u32) {
+    fn settled(&mut self, seq: u64, held: &Held, at_ms: u32) {
         self.stats.settled.fetch_add(1, Ordering::Relaxed);
         self.stats
             .settled_fen
             .fetch_add(held.amount_fen as u64, Ordering::Relaxed);
-        held.conn.push(Notice::Settled {
+        let settled = Notice::Settled {
             client_ref: held.client_ref,
             seq,
             at_ms,
-        });
+        };
+        tell(&mut self.wake, &held.conn, settled);
         for conn in &self.conns[held.receiver as usize] {
-            conn.push(Notice::Credit {
+            let credit = Notice::Credit {
                 seq,
                 sender: held.conn.participant,
                 amount_fen: held.amount_fen,
                 at_ms,
-            });
+            };
+            tell(&mut self.wake, conn, credit);
         }
     }
 }

@@ -5,7 +5,8 @@
 //! ```no_run
 //! # async fn f() -> Result<(), clearsim::client::ClientError> {
 //! use clearsim::net::protocol::{Notice, Request};
-//! let mut bank = clearsim::client::Client::connect("127.0.0.1:7878", "ICBC", b"…").await?;
+//! let token: &[u8] = b"the bank's 64 hex digits, from the tokens file";
+//! let mut bank = clearsim::client::Client::connect("127.0.0.1:7878", "ICBC", token).await?;
 //! bank.send(&Request::Submit { client_ref: 1, receiver: 2, amount_fen: 10_000, priority: 0, instrument: 0 }).await?;
 //! while let Some(notice) = bank.next().await? {
 //!     if let Notice::Settled { .. } = notice { break; }

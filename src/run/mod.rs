@@ -9,6 +9,7 @@
 //! in a day.
 
 pub mod behaviour;
+pub mod feed;
 pub mod overnight;
 pub mod sink;
 
@@ -597,7 +598,7 @@ fn run_day<O: Observer>(
             sink.observer.ordered(day, key, payment.submit);
         }
     } else {
-        let mut feed = behaviour::Feed::new(pricing, scenario.day_end);
+        let mut feed = feed::Feed::new(pricing, scenario.day_end);
         for (channel, payment) in &mut orders {
             totals.take_headroom(payment.amount_fen.saturating_mul(2))?;
             feed.order(&mut scheduler, sink, channel, payment)?;

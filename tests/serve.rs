@@ -30,10 +30,10 @@ fn start(limits: Limits) -> Service {
     let scenario =
         clearsim::config::Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("config");
     let dir = tempfile::tempdir().expect("dir");
-    let ids = clearsim::workload::city::build_city(&scenario).ids;
+    let mut setup = ServeSetup::of_scenario(&scenario, limits, 1000, 100_000).expect("setup");
+    let ids = setup.ids.clone();
     let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
-    let setup =
-        ServeSetup::of_scenario(&scenario, tokens.clone(), limits, 1000, 100_000).expect("setup");
+    setup.tokens = tokens.clone();
     let opening_fen = setup.opening_fen.clone();
     let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
     Service {

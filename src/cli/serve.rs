@@ -102,12 +102,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     let scenario = super::args::load(&args.config, args.seed, None, None)?;
-    let city = crate::workload::city::build_city(&scenario);
     if let Some(path) = &args.issue_tokens {
-        Tokens::issue(path, &city.ids).map_err(token_failure)?;
+        let ids = crate::workload::city::build_city(&scenario).ids;
+        Tokens::issue(path, &ids).map_err(token_failure)?;
         println!(
             "clearsim serve: {} tokens written to {} (mode 0600)",
-            city.ids.len(),
+            ids.len(),
             path.display()
         );
         return Ok(());
@@ -117,29 +117,26 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
             "--tokens FILE is needed (or --issue-tokens FILE)",
         ));
     };
-    let tokens = Tokens::load(tokens_path, &city.ids).map_err(token_failure)?;
     let limits = Limits {
         max_connections: args.max_connections as usize,
         max_in_flight: args.max_in_flight,
         ..Limits::default()
     };
-    let setup = ServeSetup::of_scenario(
+    let mut setup = ServeSetup::of_scenario(
         &scenario,
-        tokens,
         limits,
         args.gridlock_every,
         args.max_queued as usize,
     )
     .map_err(super::engine_failure)?;
+    setup.tokens = Tokens::load(tokens_path, &setup.ids).map_err(token_failure)?;
+    let participants = setup.ids.len();
     let spec = setup.spec.name();
     let server =
         crate::net::spawn(setup, args.listen).map_err(|e| Failure::BadInput(anyhow!(e)))?;
     println!(
         "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
-        scenario.name,
-        spec,
-        city.ids.len(),
-        server.address
+        scenario.name, spec, participants, server.address
     );
     runtime()?.block_on(wait_for_stop(args.duration));
     let served = server.stop().map_err(|e| Failure::Internal(anyhow!(e)))?;

@@ -60,9 +60,9 @@ pub struct ServeSetup {
 impl ServeSetup {
     /// A scenario's service: its city's accounts, its gross channel with
     /// gridlock runs every `gridlock_every_ms` of the wall clock.
+    /// Nobody may connect until `tokens` is set (for `ids`).
     pub fn of_scenario(
         scenario: &crate::config::Scenario,
-        tokens: tokens::Tokens,
         limits: Limits,
         gridlock_every_ms: u32,
         max_queued: usize,
@@ -74,7 +74,7 @@ impl ServeSetup {
             credit_limit_fen: prepared.city.credit_limit_fen.clone(),
             spec: prepared.spec.with_interval(gridlock_every_ms),
             instruments: scenario.instruments.len().min(usize::from(u16::MAX)) as u16,
-            tokens,
+            tokens: tokens::Tokens::default(),
             limits,
             max_queued,
         })
@@ -229,6 +229,10 @@ fn engine_loop(
     loop {
         // A turn: at most TURN commands, then the connections told
         // something are woken (once each, however many notices).
+        // The turn's instant: the wall clock, read once.
+        if !edge.inbound.is_empty() {
+            service.advance()?;
+        }
         let mut taken = 0;
         while taken < TURN {
             let Some(command) = edge.inbound.pop() else {

@@ -90,7 +90,10 @@ pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<(
         let edge = edge.clone();
         if edge.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
             edge.connections.fetch_sub(1, Ordering::AcqRel);
-            tokio::spawn(refuse(stream, ErrorCode::Busy, "too many connections"));
+            tokio::spawn(async move {
+                let mut stream = stream;
+                write_error(&mut stream, ErrorCode::Busy, "too many connections").await;
+            });
             continue;
         }
         tokio::spawn(async move {
@@ -98,17 +101,6 @@ pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<(
             edge.connections.fetch_sub(1, Ordering::AcqRel);
         });
     }
-}
-
-/// Writes one ERROR and closes.
-async fn refuse(mut stream: TcpStream, code: ErrorCode, message: &str) {
-    let mut out = Vec::new();
-    Notice::Error {
-        code,
-        message: message.into(),
-    }
-    .encode(&mut out);
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&out)).await;
 }
 
 /// One connection: HELLO, then its reader and writer side by side.
@@ -160,7 +152,9 @@ async fn connection(stream: TcpStream, edge: &Edge) {
     edge.send(Command::Close(conn)).await;
 }
 
-async fn write_error(writer: &mut OwnedWriteHalf, code: ErrorCode, message: &str) {
+/// Writes one ERROR, best effort (a second at most): the caller then
+/// closes the connection.
+async fn write_error<W: AsyncWriteExt + Unpin>(writer: &mut W, code: ErrorCode, message: &str) {
     let mut out = Vec::new();
     Notice::Error {
         code,

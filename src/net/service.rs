@@ -144,7 +144,6 @@ struct Held {
 pub struct Service {
     settler: Settler,
     clock: Clock,
-    participants: u32,
     instruments: u16,
     /// Per participant, its open connections (credits go to each).
     conns: Vec<Vec<Arc<Conn>>>,
@@ -156,16 +155,10 @@ pub struct Service {
     events: Vec<Event>,
     /// Connections with notices since the last [`Service::wake_all`].
     wake: Vec<Arc<Conn>>,
-    pub stats: Stats,
-}
-
-/// The service's counts, for `/metrics` and the end of a run.
-#[derive(Default)]
-pub struct Stats {
-    pub accepted: AtomicU64,
-    pub rejected: AtomicU64,
-    pub settled: AtomicU64,
-    pub settled_fen: AtomicU64,
+    /// SUBMITs answered ACCEPTED and REJECTED, payments settled.
+    accepted: u64,
+    rejected: u64,
+    settled: u64,
 }
 
 impl Service {
@@ -173,7 +166,6 @@ impl Service {
         Service {
             settler,
             clock,
-            participants,
             instruments,
             conns: vec![Vec::new(); participants as usize],
             held: Default::default(),
@@ -181,7 +173,9 @@ impl Service {
             next_seq: 0,
             events: Vec::with_capacity(64),
             wake: Vec::new(),
-            stats: Stats::default(),
+            accepted: 0,
+            rejected: 0,
+            settled: 0,
         }
     }
 
@@ -204,9 +198,9 @@ impl Service {
         tell(&mut self.wake, conn, notice);
     }
 
-    /// Runs `command` at the wall clock's instant.
+    /// Runs `command` at the open instant (the engine thread moves it to
+    /// the wall clock once per turn: [`Service::advance`]).
     pub fn handle(&mut self, command: Command) -> Result<(), EngineError> {
-        self.advance()?;
         match command {
             Command::Open(conn) => self.conns[conn.participant as usize].push(conn),
             Command::Close(conn) => {
@@ -217,7 +211,7 @@ impl Service {
                 client_ref,
                 reason,
             } => {
-                self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                self.rejected += 1;
                 self.answer(&conn, Notice::Rejected { client_ref, reason });
             }
             Command::Bye(conn) => {
@@ -281,9 +275,9 @@ impl Service {
         let ledger = self.settler.engine().ledger();
         ledger.check_invariants().map_err(EngineError::BadChannel)?;
         Ok(super::Served {
-            accepted: self.stats.accepted.load(Ordering::Relaxed),
-            rejected: self.stats.rejected.load(Ordering::Relaxed),
-            settled: self.stats.settled.load(Ordering::Relaxed),
+            accepted: self.accepted,
+            rejected: self.rejected,
+            settled: self.settled,
             queued,
             total_fen: ledger.balances_fen().iter().sum(),
         })
@@ -296,7 +290,7 @@ impl Service {
         amount_fen: i64,
         instrument: u16,
     ) -> Option<Reason> {
-        if receiver >= self.participants {
+        if receiver as usize >= self.conns.len() {
             Some(Reason::UnknownReceiver)
         } else if receiver == sender {
             Some(Reason::SelfPayment)
@@ -304,7 +298,7 @@ impl Service {
             Some(Reason::BadAmount)
         } else if instrument >= self.instruments {
             Some(Reason::UnknownInstrument)
-        } else if Clock::sim_time(self.clock.now_ns()) >= self.settler.engine().day_end() {
+        } else if self.settler.now() >= self.settler.engine().day_end() {
             Some(Reason::DayClosed)
         } else {
             None
@@ -323,7 +317,7 @@ impl Service {
     ) -> Result<(), EngineError> {
         let sender = conn.participant;
         if let Some(reason) = self.refusal(sender, receiver, amount_fen, instrument) {
-            self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            self.rejected += 1;
             self.answer(&conn, Notice::Rejected { client_ref, reason });
             return Ok(());
         }
@@ -343,7 +337,7 @@ impl Service {
         {
             self.events = events;
             self.events.clear();
-            self.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            self.rejected += 1;
             let rejected = Notice::Rejected {
                 client_ref,
                 reason: Reason::QueueFull,
@@ -352,7 +346,7 @@ impl Service {
             return Ok(());
         }
         self.next_seq += 1;
-        self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        self.accepted += 1;
         self.answer(&conn, Notice::Accepted { client_ref, seq });
         let current = Held {
             conn,
@@ -406,10 +400,7 @@ impl Service {
     }
 
     fn settled(&mut self, seq: u64, held: &Held, at_ms: u32) {
-        self.stats.settled.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .settled_fen
-            .fetch_add(held.amount_fen as u64, Ordering::Relaxed);
+        self.settled += 1;
         let settled = Notice::Settled {
             client_ref: held.client_ref,
             seq,

@@ -398,7 +398,11 @@ fn run_from<O: Observer>(
                 opening: &opening,
             },
         )?;
-        let next = policy_fen(&city.opening_fen, scenario.volume_of_day(day + 1));
+        let next: Vec<i64> = city
+            .opening_fen
+            .iter()
+            .map(|&base| opening_of_day_fen(scenario, base, day + 1))
+            .collect();
         let closing = std::mem::take(&mut totals.closing_fen);
         let night = overnight::settle_night(
             &closing,

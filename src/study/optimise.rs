@@ -181,19 +181,38 @@ impl<'a> Game<'a> {
 
     /// Outcomes of `profiles`, evaluated (those not cached yet) in parallel.
     pub fn outcomes(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, EngineError> {
+        let missing = self.missing(profiles);
+        let per_seed = self.run_every(&missing)?;
+        self.store(missing, &per_seed);
+        Ok(self.cached(profiles))
+    }
+
+    /// The profiles of `profiles` not evaluated yet, each once, in order.
+    fn missing(&self, profiles: &[Vec<Choice>]) -> Vec<Vec<Choice>> {
         let mut missing: Vec<Vec<Choice>> = Vec::new();
         for profile in profiles {
             if !self.cache.contains_key(profile) && !missing.contains(profile) {
                 missing.push(profile.clone());
             }
         }
-        let results = self.run_all(&missing)?;
+        missing
+    }
+
+    /// Pools each of `missing`'s replications (`per_seed`, profile-major)
+    /// into its outcome, and caches it.
+    fn store(&mut self, missing: Vec<Vec<Choice>>, per_seed: &[RunCosts]) {
+        let seeds = self.spec.seeds.len();
+        crate::invariant_eq!(per_seed.len(), missing.len() * seeds);
         self.evaluations += missing.len() as u64;
-        self.runs += (missing.len() * self.spec.seeds.len()) as u64;
-        for (profile, outcome) in missing.into_iter().zip(results) {
+        for (profile, runs) in missing.into_iter().zip(per_seed.chunks(seeds.max(1))) {
+            let outcome = outcome_of(runs, self.players());
             self.cache.insert(profile, outcome);
         }
-        Ok(profiles.iter().map(|p| self.cache[p].clone()).collect())
+    }
+
+    /// The cached outcomes of `profiles` (every one evaluated).
+    fn cached(&self, profiles: &[Vec<Choice>]) -> Vec<Outcome> {
+        profiles.iter().map(|q| self.cache[q].clone()).collect()
     }
 
     /// Outcomes of `profiles`, which differ only in player `p`'s choice.
@@ -211,12 +230,7 @@ impl<'a> Game<'a> {
         if !self.shortcut {
             return self.outcomes(profiles);
         }
-        let mut missing: Vec<Vec<Choice>> = Vec::new();
-        for profile in profiles {
-            if !self.cache.contains_key(profile) && !missing.contains(profile) {
-                missing.push(profile.clone());
-            }
-        }
+        let missing = self.missing(profiles);
         // Per policy, its highest missing level: the source of the rest.
         let mut sources: Vec<usize> = Vec::new();
         for (i, profile) in missing.iter().enumerate() {
@@ -230,13 +244,8 @@ impl<'a> Game<'a> {
             }
         }
         let per_seed = self.shortcut_runs(p, &missing, &sources)?;
-        let seeds = self.spec.seeds.len();
-        self.evaluations += missing.len() as u64;
-        for (i, profile) in missing.into_iter().enumerate() {
-            let outcome = outcome_of(&per_seed[i * seeds..(i + 1) * seeds], self.players());
-            self.cache.insert(profile, outcome);
-        }
-        Ok(profiles.iter().map(|q| self.cache[q].clone()).collect())
+        self.store(missing, &per_seed);
+        Ok(self.cached(profiles))
     }
 
     /// Every (missing profile, seed) pair's [`RunCosts`], in that order:
@@ -319,23 +328,15 @@ impl<'a> Game<'a> {
         Some(priced)
     }
 
-    /// Every (profile, seed) run, on the spec's threads; each run reduced
-    /// to what an outcome needs as it ends, outcomes pooled in seed order
-    /// (the same on any number of threads).
-    fn run_all(&self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, EngineError> {
+    /// Every (profile, seed) pair of `profiles` run, profile-major (pooled
+    /// in seed order: the same on any number of threads).
+    fn run_every(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<RunCosts>, EngineError> {
         let seeds = self.spec.seeds.len();
         let jobs: Vec<(usize, usize)> = (0..profiles.len())
             .flat_map(|p| (0..seeds).map(move |s| (p, s)))
             .collect();
-        let mut runs = self.run_jobs(profiles, &jobs).into_iter();
-        profiles
-            .iter()
-            .map(|_| {
-                let per_seed: Result<Vec<RunCosts>, EngineError> =
-                    runs.by_ref().take(seeds).collect();
-                Ok(outcome_of(&per_seed?, self.players()))
-            })
-            .collect()
+        self.runs += jobs.len() as u64;
+        self.run_jobs(profiles, &jobs).into_iter().collect()
     }
 
     /// Runs (profile index, seed index) pairs on the spec's threads, each

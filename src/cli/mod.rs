@@ -73,6 +73,8 @@ enum Command {
     /// Bank gateways driving a running `serve` with a scenario's stream:
     /// throughput and latency over the network.
     Load(serve::LoadArgs),
+    /// A `serve --journal` directory: export its day for replay.
+    Journal(serve::JournalArgs),
 }
 
 /// A failure, classified for the exit code.
@@ -117,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Optimise(args) => optimise::optimise_command(&args),
         Command::Serve(args) => serve::serve_command(&args),
         Command::Load(args) => serve::load_command(&args),
+        Command::Journal(args) => serve::journal_command(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

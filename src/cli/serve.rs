@@ -49,6 +49,32 @@ pub struct ServeArgs {
     /// Override the config's seed (it sets the calibrated accounts).
     #[arg(long)]
     seed: Option<u64>,
+    /// Journal every accepted instruction here (durable before ACCEPTED is
+    /// sent); a journal already there is recovered: the day resumes.
+    #[arg(long, value_name = "DIR")]
+    journal: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    action: JournalAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum JournalAction {
+    /// Write a journal's day in the replay format: `replay` of it gives
+    /// the settlements the service reported.
+    Export {
+        /// The journal's directory (`serve --journal DIR`).
+        dir: PathBuf,
+        /// payments.csv to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// participants.csv to write (default: beside --out).
+        #[arg(long, value_name = "FILE")]
+        participants: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -130,16 +156,27 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     )
     .map_err(super::engine_failure)?;
     setup.tokens = Tokens::load(tokens_path, &setup.ids).map_err(token_failure)?;
+    setup.journal = args.journal.clone();
     let participants = setup.ids.len();
     let spec = setup.spec.name();
-    let server =
-        crate::net::spawn(setup, args.listen).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+    let server = crate::net::spawn(setup, args.listen).map_err(serve_failure)?;
     println!(
         "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
         scenario.name, spec, participants, server.address
     );
+    if let Some(dir) = &args.journal {
+        println!(
+            "  journal {}: {} instructions recovered{}",
+            dir.display(),
+            crate::format::grouped(i128::from(server.next_seq)),
+            match server.truncated_bytes {
+                0 => String::new(),
+                n => format!(", a torn tail of {n} bytes cut off"),
+            }
+        );
+    }
     runtime()?.block_on(wait_for_stop(args.duration));
-    let served = server.stop().map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let served = server.stop().map_err(serve_failure)?;
     println!(
         "  instructions: {} accepted, {} rejected; {} settled, {} still queued",
         crate::format::grouped(i128::from(served.accepted)),
@@ -148,6 +185,59 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         crate::format::grouped(i128::from(served.queued)),
     );
     println!("  money conserved: Σ balances {} fen", served.total_fen);
+    Ok(())
+}
+
+/// A journal or address the user can fix, or a failure of the service.
+fn serve_failure(error: crate::net::ServeError) -> Failure {
+    use crate::net::ServeError;
+    match error {
+        ServeError::Journal(crate::net::journal::JournalError::Io { .. })
+        | ServeError::Runtime(_)
+        | ServeError::Stopped(_)
+        | ServeError::Panicked => Failure::Internal(anyhow!(error)),
+        other => Failure::BadInput(anyhow!(other)),
+    }
+}
+
+pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
+    let JournalAction::Export {
+        dir,
+        out,
+        participants,
+    } = &args.action;
+    let contents = crate::net::journal::read(dir).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+    let participants = participants
+        .clone()
+        .unwrap_or_else(|| out.with_file_name("participants.csv"));
+    let (participants_csv, payments_csv) = contents.replay_files();
+    for (path, text) in [(&participants, participants_csv), (out, payments_csv)] {
+        crate::report::output::write_file_whole(path, text.as_bytes(), 0o644)
+            .map_err(|e| Failure::BadInput(anyhow!("cannot write {}: {e}", path.display())))?;
+    }
+    println!(
+        "clearsim journal: {} instructions{} → {} and {}",
+        crate::format::grouped(contents.records.len() as i128),
+        if contents.day_closed {
+            " (the day closed)"
+        } else {
+            " (the day still open)"
+        },
+        out.display(),
+        participants.display()
+    );
+    if contents.valid_bytes < contents.file_bytes {
+        println!(
+            "  a torn tail of {} bytes after the last good frame was left out",
+            contents.file_bytes - contents.valid_bytes
+        );
+    }
+    println!(
+        "  replay: clearsim replay --participants {} --payments {} {} --out DIR",
+        participants.display(),
+        out.display(),
+        contents.header.replay_flags.join(" ")
+    );
     Ok(())
 }
 

@@ -17,6 +17,8 @@
 //! at those two queues.
 
 pub mod client;
+pub mod commit;
+pub mod journal;
 pub mod load;
 pub mod protocol;
 pub mod server;
@@ -24,6 +26,7 @@ pub mod service;
 pub mod tokens;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -41,7 +44,7 @@ use service::Service;
 pub const INBOUND: usize = 1 << 16;
 /// Commands the engine thread takes before waking the connections it
 /// answered: fewer wake-ups, a bounded wait for the first answer.
-const TURN: usize = 256;
+pub(crate) const TURN: usize = 256;
 
 /// What a service needs.
 pub struct ServeSetup {
@@ -50,11 +53,14 @@ pub struct ServeSetup {
     pub credit_limit_fen: Vec<i64>,
     /// A gross channel (rtgs and its variants), with its gridlock interval.
     pub spec: crate::strategy::ChannelSpec,
-    pub instruments: u16,
+    /// Instrument names by index (SUBMIT's `instrument`), at most 65,535.
+    pub instruments: Vec<String>,
     pub tokens: tokens::Tokens,
     pub limits: Limits,
     /// Payments that may wait in the queues at most.
     pub max_queued: usize,
+    /// Where the journal is (`--journal`), if there is one.
+    pub journal: Option<PathBuf>,
 }
 
 impl ServeSetup {
@@ -73,12 +79,72 @@ impl ServeSetup {
             opening_fen: prepared.city.opening_fen.clone(),
             credit_limit_fen: prepared.city.credit_limit_fen.clone(),
             spec: prepared.spec.with_interval(gridlock_every_ms),
-            instruments: scenario.instruments.len().min(usize::from(u16::MAX)) as u16,
+            instruments: scenario
+                .instruments
+                .iter()
+                .take(usize::from(u16::MAX))
+                .map(|i| i.name.clone())
+                .collect(),
             tokens: tokens::Tokens::default(),
             limits,
             max_queued,
+            journal: None,
         })
     }
+
+    /// What the journal records of this setup: recovery refuses a journal
+    /// of another, and an export states how to replay it.
+    pub fn journal_header(&self) -> Result<journal::Header, ServeError> {
+        Ok(journal::Header {
+            participants: (self.ids.iter().zip(&self.opening_fen))
+                .zip(&self.credit_limit_fen)
+                .map(|((id, &opening_fen), &credit_limit_fen)| journal::Account {
+                    id: id.clone(),
+                    opening_fen,
+                    credit_limit_fen,
+                })
+                .collect(),
+            instruments: self.instruments.clone(),
+            replay_flags: replay_flags(&self.spec)?,
+            day_end_ms: DAY_END.ms(),
+            max_queued: self.max_queued as u64,
+        })
+    }
+}
+
+/// The service's day: ms since it first started, to 23:59:59.999 (the
+/// latest day end a replay can state).
+pub const DAY_END: crate::time::SimTime = crate::time::SimTime(crate::time::DAY_MS - 1);
+
+/// `clearsim replay` flags that settle as the service's gross channel does.
+fn replay_flags(spec: &crate::strategy::ChannelSpec) -> Result<Vec<String>, ServeError> {
+    use crate::strategy::ChannelSpec as S;
+    let every = |ms: Option<u32>| format!("{}ms", ms.unwrap_or(crate::time::DAY_MS - 1));
+    let mut flags = vec!["--strategy".to_string(), spec.name().to_string()];
+    match spec {
+        S::Rtgs { gridlock_every_ms }
+        | S::RtgsBypass { gridlock_every_ms }
+        | S::RtgsOffset { gridlock_every_ms } => {
+            flags.extend(["--gridlock-every".into(), every(*gridlock_every_ms)])
+        }
+        S::Chips {
+            every_ms,
+            max_position_pct,
+        } => flags.extend([
+            "--gridlock-every".into(),
+            every(Some(*every_ms)),
+            "--max-position-pct".into(),
+            max_position_pct.to_string(),
+        ]),
+        other => {
+            return Err(ServeError::Engine(EngineError::BadChannel(format!(
+                "--journal: a {} channel cannot be exported for replay (its limits are not in the journal); serve an rtgs, rtgs+bypass, rtgs+offset or chips channel",
+                other.name()
+            ))));
+        }
+    }
+    flags.extend(["--day-end".into(), DAY_END.to_string()]);
+    Ok(flags)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,16 +162,23 @@ pub enum ServeError {
     Stopped(String),
     #[error("a service thread panicked")]
     Panicked,
+    #[error("{0}")]
+    Journal(#[from] journal::JournalError),
 }
 
 /// What a service did, when it stops.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Served {
+    /// Instructions recovered from the journal at the start.
+    pub recovered: u64,
+    /// This run's.
     pub accepted: u64,
     pub rejected: u64,
     pub settled: u64,
-    /// Still queued when it stopped.
+    /// Still queued when it stopped (unsettled at the day's end).
     pub queued: u64,
+    /// The journal cut a torn tail of this many bytes at the start.
+    pub truncated_bytes: u64,
     /// Σ balances at the end equals Σ openings (checked).
     pub total_fen: i64,
 }
@@ -113,26 +186,56 @@ pub struct Served {
 /// A running service: where it listens, and how to stop it.
 pub struct Server {
     pub address: SocketAddr,
+    /// The sequence number it starts from (records recovered).
+    pub next_seq: u64,
+    /// Bytes of a torn journal tail cut off at the start.
+    pub truncated_bytes: u64,
     edge: Arc<server::Edge>,
     stop: Arc<AtomicBool>,
     engine: std::thread::JoinHandle<Result<Served, ServeError>>,
+    journal: Option<std::thread::JoinHandle<Result<(), journal::JournalError>>>,
     edge_thread: std::thread::JoinHandle<()>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
-/// Starts a service on `listen` (port 0: any free one): the engine thread,
-/// and the edge's runtime on a thread of its own.
-pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError> {
+/// The engine thread's service, recovered from the journal if there is
+/// one (with its journal thread's link and writer).
+fn start_service(
+    setup: &ServeSetup,
+) -> Result<(Service, Option<(Arc<commit::Link>, journal::Writer)>, u64), ServeError> {
     let ledger = Ledger::new(&setup.opening_fen, &setup.credit_limit_fen);
     let engine = Engine::new(
         ledger,
         std::slice::from_ref(&setup.spec),
-        crate::time::SimTime(crate::time::DAY_MS),
+        DAY_END,
         setup.max_queued.min(1 << 22),
     )?;
     let participants = setup.ids.len() as u32;
     let settler = Settler::new(engine, setup.max_queued)?;
-    let service = Service::new(settler, Clock::start(), participants, setup.instruments);
+    let instruments = setup.instruments.len() as u16;
+    let Some(dir) = &setup.journal else {
+        let service = Service::new(settler, Clock::start(), participants, instruments, None);
+        return Ok((service, None, 0));
+    };
+    let opened = journal::open(dir, &setup.journal_header()?)?;
+    let link = commit::Link::new();
+    let mut service = Service::new(
+        settler,
+        Clock::start(),
+        participants,
+        instruments,
+        Some(link.clone()),
+    );
+    service.recover(&opened.records, opened.day_closed)?;
+    Ok((service, Some((link, opened.writer)), opened.truncated_bytes))
+}
+
+/// Starts a service on `listen` (port 0: any free one): the engine thread,
+/// the journal thread (with `--journal`), and the edge's runtime on a
+/// thread of its own.
+pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError> {
+    let (service, journal, truncated_bytes) = start_service(&setup)?;
+    let next_seq = service.next_seq();
     let edge = Arc::new(server::Edge {
         inbound: ArrayQueue::new(INBOUND),
         engine: OnceLock::new(),
@@ -140,7 +243,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         ids: setup.ids,
         limits: setup.limits,
         connections: AtomicUsize::new(0),
-        next_seq: service.next_seq(),
+        next_seq,
         stopping: AtomicBool::new(false),
         engine_parked: AtomicBool::new(false),
     });
@@ -158,6 +261,15 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
             source,
         })?;
     let address = listener.local_addr().map_err(ServeError::Runtime)?;
+    let journal = match journal {
+        None => None,
+        Some((link, writer)) => Some(
+            std::thread::Builder::new()
+                .name("clearsim-journal".into())
+                .spawn(move || commit::journal_loop(writer, &link))
+                .map_err(ServeError::Runtime)?,
+        ),
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let engine = {
         let (edge, stop) = (edge.clone(), stop.clone());
@@ -187,9 +299,12 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     };
     Ok(Server {
         address,
+        next_seq,
+        truncated_bytes,
         edge,
         stop,
         engine,
+        journal,
         edge_thread,
         shutdown: Some(shutdown),
     })
@@ -201,20 +316,35 @@ impl Server {
         self.edge.connections.load(Ordering::Acquire)
     }
 
-    /// Stops: no new SUBMIT is taken, the engine answers what it has, the
-    /// edge closes; returns the counts (money conservation checked).
+    /// Stops: no new SUBMIT is taken, the engine answers what it has and
+    /// closes the day (its last settlements and a GOODBYE go to every
+    /// connection, which then closes: waited for up to the stall limit),
+    /// the edge stops; returns the counts (money conservation checked).
     pub fn stop(mut self) -> Result<Served, ServeError> {
         self.edge.stopping.store(true, Ordering::Release);
         // What is already in the engine's queue is answered first.
         std::thread::sleep(Duration::from_millis(50));
         self.stop.store(true, Ordering::Release);
         self.engine.thread().unpark();
-        let served = self.engine.join().map_err(|_| ServeError::Panicked)?;
+        let served = self.engine.join().map_err(|_| ServeError::Panicked);
+        let journaled = match self.journal.take() {
+            Some(journal) => journal.join().map_err(|_| ServeError::Panicked),
+            None => Ok(Ok(())),
+        };
+        let deadline = std::time::Instant::now() + self.edge.limits.stall;
+        while self.edge.connections.load(Ordering::Acquire) > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         self.edge_thread.join().map_err(|_| ServeError::Panicked)?;
-        served
+        journaled??;
+        let mut served = served??;
+        served.truncated_bytes = self.truncated_bytes;
+        Ok(served)
     }
 }
 
@@ -241,7 +371,7 @@ fn engine_loop(
             service.handle(command)?;
             taken += 1;
         }
-        service.wake_all();
+        service.end_turn()?;
         if taken > 0 {
             backoff.reset();
             continue;
@@ -253,7 +383,7 @@ fn engine_loop(
         }
         if service.run_due() {
             service.advance()?;
-            service.wake_all();
+            service.end_turn()?;
         }
         if backoff.is_completed() {
             // Announced before the last look, so that a command pushed

@@ -14,9 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crossbeam_queue::ArrayQueue;
 
+use super::commit::Link;
+use super::journal::Record;
 use super::protocol::{Notice, Reason};
 use crate::engine::EngineError;
 use crate::live::{Clock, Event, Instruction, Outcome, Settler};
+use crate::time::SimTime;
 
 /// One connection as both sides see it.
 pub struct Conn {
@@ -75,13 +78,28 @@ impl Conn {
     }
 
     /// Queues `notice`; a full queue marks the connection overflowed
-    /// instead of waiting (the engine never waits). Whether the task is to
-    /// be woken (the first notice since its last wake-up).
-    fn enqueue(&self, notice: Notice) -> bool {
+    /// instead of waiting (the engine never waits). The task is woken
+    /// later, once for all of a batch's notices ([`publish`]).
+    fn enqueue(&self, notice: Notice) {
         if !self.overflowed.load(Ordering::Relaxed) && self.outbound.push(notice).is_err() {
             self.overflowed.store(true, Ordering::Release);
         }
-        !self.wake_due.swap(true, Ordering::AcqRel)
+        self.wake_due.store(true, Ordering::Relaxed);
+    }
+
+    /// Wakes the task if something was queued since it was last woken.
+    fn wake(&self) {
+        if self.wake_due.swap(false, Ordering::AcqRel) {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Its counts, for the GOODBYE behind every answer.
+    fn goodbye(&self) -> Notice {
+        Notice::Goodbye {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+        }
     }
 
     /// Counts an answer to one of its instructions: no longer in flight.
@@ -94,12 +112,50 @@ impl Conn {
     }
 }
 
-/// From the engine thread: queues `notice` for `conn`, and notes that its
-/// task is to be woken at the end of the engine's turn (one wake-up for
-/// all the notices of a turn, not one each).
-fn tell(wake: &mut Vec<Arc<Conn>>, conn: &Arc<Conn>, notice: Notice) {
-    if conn.enqueue(notice) {
-        wake.push(conn.clone());
+/// A notice on its way to a connection.
+pub struct Out {
+    conn: Arc<Conn>,
+    /// Taken when queued.
+    notice: Option<Notice>,
+}
+
+/// What one engine turn produced: the records it accepted (for the
+/// journal) and its notices, sent once the records are durable.
+#[derive(Default)]
+pub struct Batch {
+    /// Encoded [`Record`]s, from `first_seq` on.
+    pub records: Vec<u8>,
+    pub first_seq: u64,
+    /// The turn closed the day (the journal's end marker).
+    pub closes_day: bool,
+    out: Vec<Out>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty() && self.records.is_empty() && !self.closes_day
+    }
+
+    /// Sends the notices, in order, then wakes each connection once.
+    /// Emptied for reuse (its capacity kept: no allocation per payment).
+    pub fn publish(&mut self) {
+        for out in &mut self.out {
+            if let Some(notice) = out.notice.take() {
+                out.conn.enqueue(notice);
+            }
+        }
+        for out in self.out.drain(..) {
+            out.conn.wake();
+        }
+        self.records.clear();
+        self.closes_day = false;
+    }
+
+    fn tell(&mut self, conn: &Arc<Conn>, notice: Notice) {
+        self.out.push(Out {
+            conn: conn.clone(),
+            notice: Some(notice),
+        });
     }
 }
 
@@ -134,7 +190,10 @@ pub enum Command {
 
 /// A payment the engine holds, for the notices of its settlement.
 struct Held {
-    conn: Arc<Conn>,
+    /// The connection it came on; `None` when recovered from the journal
+    /// (its SETTLED then goes to the sender's connections open then).
+    conn: Option<Arc<Conn>>,
+    sender: u32,
     client_ref: u64,
     receiver: u32,
     amount_fen: i64,
@@ -144,6 +203,9 @@ struct Held {
 pub struct Service {
     settler: Settler,
     clock: Clock,
+    /// The service's day resumes where its journal ended: added to the
+    /// wall clock.
+    resumed_ns: u64,
     instruments: u16,
     /// Per participant, its open connections (credits go to each).
     conns: Vec<Vec<Arc<Conn>>>,
@@ -153,29 +215,36 @@ pub struct Service {
     queued: Vec<(u32, i64)>,
     next_seq: u64,
     events: Vec<Event>,
-    /// Connections with notices since the last [`Service::wake_all`].
-    wake: Vec<Arc<Conn>>,
-    /// SUBMITs answered ACCEPTED and REJECTED, payments settled.
-    accepted: u64,
-    rejected: u64,
-    settled: u64,
+    /// The turn's records and notices.
+    batch: Batch,
+    /// To the journal thread (`--journal`), or `None`: published here.
+    link: Option<Arc<Link>>,
+    day_closed: bool,
+    counts: super::Served,
 }
 
 impl Service {
-    pub fn new(settler: Settler, clock: Clock, participants: u32, instruments: u16) -> Service {
+    pub fn new(
+        settler: Settler,
+        clock: Clock,
+        participants: u32,
+        instruments: u16,
+        link: Option<Arc<Link>>,
+    ) -> Service {
         Service {
             settler,
             clock,
+            resumed_ns: 0,
             instruments,
             conns: vec![Vec::new(); participants as usize],
             held: Default::default(),
             queued: vec![(0, 0); participants as usize],
             next_seq: 0,
             events: Vec::with_capacity(64),
-            wake: Vec::new(),
-            accepted: 0,
-            rejected: 0,
-            settled: 0,
+            batch: Batch::default(),
+            link,
+            day_closed: false,
+            counts: super::Served::default(),
         }
     }
 
@@ -183,19 +252,71 @@ impl Service {
         self.next_seq
     }
 
-    /// Wakes every connection told something since the last call: the
-    /// engine thread calls it after each turn.
-    pub fn wake_all(&mut self) {
-        for conn in self.wake.drain(..) {
-            conn.wake_due.store(false, Ordering::Release);
-            conn.notify.notify_one();
+    /// Rebuilds the state the journal's `records` leave, by running them
+    /// again at their instants (the engine is deterministic: the same
+    /// arrivals at the same instants give the same ledger, queues and
+    /// sequence numbers); the day then resumes at the last one's instant.
+    /// A closed day is closed again. Nothing is sent: no one is connected.
+    pub fn recover(&mut self, records: &[Record], day_closed: bool) -> Result<(), EngineError> {
+        for record in records {
+            crate::invariant_eq!(record.seq, self.next_seq, "records recover in order");
+            self.advance_to(SimTime(record.at_ms))?;
+            let arrival = Arrival {
+                conn: None,
+                sender: record.sender,
+                client_ref: record.client_ref,
+                receiver: record.receiver,
+                amount_fen: record.amount_fen,
+                priority: record.priority,
+                instrument: record.instrument,
+            };
+            let accepted = self.admit(arrival, false)?;
+            crate::invariant!(
+                accepted,
+                "a journaled instruction was accepted, so it is again"
+            );
         }
+        self.resumed_ns = u64::from(self.settler.now().ms()) * 1_000_000;
+        if day_closed {
+            self.close_day()?;
+        }
+        // This run's counts start now.
+        self.counts = super::Served {
+            recovered: records.len() as u64,
+            ..Default::default()
+        };
+        self.batch = Batch::default();
+        self.batch.first_seq = self.next_seq;
+        Ok(())
+    }
+
+    /// Ends the engine's turn: its notices go out, through the journal
+    /// thread when there is one (after its records are durable).
+    pub fn end_turn(&mut self) -> Result<(), EngineError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        match &self.link {
+            None => self.batch.publish(),
+            Some(link) => {
+                let batch = std::mem::take(&mut self.batch);
+                self.batch = link.hand_over(batch).ok_or_else(|| {
+                    EngineError::BadChannel("the journal failed: nothing more is accepted".into())
+                })?;
+            }
+        }
+        self.batch.first_seq = self.next_seq;
+        Ok(())
     }
 
     /// An answer to one of `conn`'s instructions.
     fn answer(&mut self, conn: &Arc<Conn>, notice: Notice) {
+        match notice {
+            Notice::Accepted { .. } => self.counts.accepted += 1,
+            _ => self.counts.rejected += 1,
+        }
         conn.count_answer(&notice);
-        tell(&mut self.wake, conn, notice);
+        self.batch.tell(conn, notice);
     }
 
     /// Runs `command` at the open instant (the engine thread moves it to
@@ -210,29 +331,11 @@ impl Service {
                 conn,
                 client_ref,
                 reason,
-            } => {
-                self.rejected += 1;
-                self.answer(&conn, Notice::Rejected { client_ref, reason });
-            }
-            Command::Bye(conn) => {
-                let goodbye = Notice::Goodbye {
-                    accepted: conn.accepted.load(Ordering::Relaxed),
-                    rejected: conn.rejected.load(Ordering::Relaxed),
-                };
-                tell(&mut self.wake, &conn, goodbye);
-            }
+            } => self.answer(&conn, Notice::Rejected { client_ref, reason }),
+            Command::Bye(conn) => self.batch.tell(&conn, conn.goodbye()),
             Command::Query { conn, query_ref } => {
-                let p = conn.participant as usize;
-                let ledger = self.settler.engine().ledger();
-                let (queued, queued_fen) = self.queued[p];
-                let balance = Notice::Balance {
-                    query_ref,
-                    balance_fen: ledger.balances_fen()[p],
-                    credit_limit_fen: ledger.credit_limits_fen()[p],
-                    queued,
-                    queued_fen,
-                };
-                tell(&mut self.wake, &conn, balance);
+                let balance = self.balance(conn.participant, query_ref);
+                self.batch.tell(&conn, balance);
             }
             Command::Submit {
                 conn,
@@ -241,20 +344,45 @@ impl Service {
                 amount_fen,
                 priority,
                 instrument,
-            } => self.submit(
-                conn,
-                client_ref,
-                receiver,
-                amount_fen,
-                (priority, instrument),
-            )?,
+            } => {
+                let arrival = Arrival {
+                    sender: conn.participant,
+                    conn: Some(conn),
+                    client_ref,
+                    receiver,
+                    amount_fen,
+                    priority,
+                    instrument,
+                };
+                self.submit(arrival)?
+            }
         }
         Ok(())
     }
 
+    fn balance(&self, participant: u32, query_ref: u64) -> Notice {
+        let p = participant as usize;
+        let ledger = self.settler.engine().ledger();
+        let (queued, queued_fen) = self.queued[p];
+        Notice::Balance {
+            query_ref,
+            balance_fen: ledger.balances_fen()[p],
+            credit_limit_fen: ledger.credit_limits_fen()[p],
+            queued,
+            queued_fen,
+        }
+    }
+
     /// Moves the engine to the wall clock (scheduled runs fall due).
     pub fn advance(&mut self) -> Result<(), EngineError> {
-        let now = Clock::sim_time(self.clock.now_ns());
+        self.advance_to(self.wall_time())
+    }
+
+    fn wall_time(&self) -> SimTime {
+        Clock::sim_time(self.clock.now_ns() + self.resumed_ns)
+    }
+
+    fn advance_to(&mut self, now: SimTime) -> Result<(), EngineError> {
         let mut events = std::mem::take(&mut self.events);
         self.settler.advance(now, |e| events.push(e))?;
         self.deliver(&mut events, None);
@@ -264,41 +392,56 @@ impl Service {
 
     /// Whether a scheduled run falls due now (an idle engine thread looks).
     pub fn run_due(&self) -> bool {
-        self.settler.run_due(Clock::sim_time(self.clock.now_ns()))
+        !self.day_closed && self.settler.run_due(self.wall_time())
     }
 
-    /// The service stops: what is still queued stays unsettled; the
-    /// ledger's invariants are checked and the counts returned.
+    /// The service stops: it closes the day (every run still due, to the
+    /// day end; what stays queued is unsettled), reports those
+    /// settlements and says GOODBYE to every open connection, journals
+    /// the day's end, checks the ledger's invariants and returns the
+    /// counts.
     pub fn close(&mut self) -> Result<super::Served, EngineError> {
-        let mut queued = 0u64;
-        self.settler.close(|_| queued += 1)?;
+        if !self.day_closed {
+            self.close_day()?;
+            self.batch.closes_day = true;
+        }
+        for conn in self.conns.iter().flatten() {
+            self.batch.tell(conn, conn.goodbye());
+        }
+        self.end_turn()?;
+        if let Some(link) = &self.link {
+            link.close();
+        }
         let ledger = self.settler.engine().ledger();
         ledger.check_invariants().map_err(EngineError::BadChannel)?;
-        Ok(super::Served {
-            accepted: self.accepted,
-            rejected: self.rejected,
-            settled: self.settled,
-            queued,
-            total_fen: ledger.balances_fen().iter().sum(),
-        })
+        let mut counts = self.counts.clone();
+        counts.queued = self.held.len() as u64;
+        counts.total_fen = ledger.balances_fen().iter().sum();
+        Ok(counts)
     }
 
-    fn refusal(
-        &self,
-        sender: u32,
-        receiver: u32,
-        amount_fen: i64,
-        instrument: u16,
-    ) -> Option<Reason> {
-        if receiver as usize >= self.conns.len() {
+    fn close_day(&mut self) -> Result<(), EngineError> {
+        let mut events = std::mem::take(&mut self.events);
+        self.settler.close(|e| events.push(e))?;
+        // The day-end runs' settlements, at their own instants; what
+        // stays queued is left in `held` (counted as queued).
+        events.retain(|e| e.outcome == Outcome::Settled);
+        self.deliver(&mut events, None);
+        self.events = events;
+        self.day_closed = true;
+        Ok(())
+    }
+
+    fn refusal(&self, arrival: &Arrival) -> Option<Reason> {
+        if arrival.receiver as usize >= self.conns.len() {
             Some(Reason::UnknownReceiver)
-        } else if receiver == sender {
+        } else if arrival.receiver == arrival.sender {
             Some(Reason::SelfPayment)
-        } else if amount_fen <= 0 {
+        } else if arrival.amount_fen <= 0 {
             Some(Reason::BadAmount)
-        } else if instrument >= self.instruments {
+        } else if arrival.instrument >= self.instruments {
             Some(Reason::UnknownInstrument)
-        } else if self.settler.now() >= self.settler.engine().day_end() {
+        } else if self.day_closed || self.settler.now() >= self.settler.engine().day_end() {
             Some(Reason::DayClosed)
         } else {
             None
@@ -307,27 +450,34 @@ impl Service {
 
     /// One SUBMIT: refused, or accepted (ACCEPTED first, then whatever
     /// settled with it, its own SETTLED included).
-    fn submit(
-        &mut self,
-        conn: Arc<Conn>,
-        client_ref: u64,
-        receiver: u32,
-        amount_fen: i64,
-        (priority, instrument): (u8, u16),
-    ) -> Result<(), EngineError> {
-        let sender = conn.participant;
-        if let Some(reason) = self.refusal(sender, receiver, amount_fen, instrument) {
-            self.rejected += 1;
+    fn submit(&mut self, arrival: Arrival) -> Result<(), EngineError> {
+        let Some(conn) = arrival.conn.clone() else {
+            return Ok(());
+        };
+        let client_ref = arrival.client_ref;
+        if let Some(reason) = self.refusal(&arrival) {
             self.answer(&conn, Notice::Rejected { client_ref, reason });
             return Ok(());
         }
+        if !self.admit(arrival, true)? {
+            let reason = Reason::QueueFull;
+            self.answer(&conn, Notice::Rejected { client_ref, reason });
+        }
+        Ok(())
+    }
+
+    /// Admits `arrival` into the engine at the open instant: false if the
+    /// queues are full. Accepted, it gets the next sequence number, its
+    /// record (when `journal`), its ACCEPTED, then the notices of whatever
+    /// settled with it.
+    fn admit(&mut self, arrival: Arrival, journal: bool) -> Result<bool, EngineError> {
         let seq = self.next_seq;
         let instruction = Instruction {
-            sender,
-            receiver,
-            amount_fen,
+            sender: arrival.sender,
+            receiver: arrival.receiver,
+            amount_fen: arrival.amount_fen,
             created_ns: seq,
-            priority,
+            priority: arrival.priority,
         };
         let mut events = std::mem::take(&mut self.events);
         self.settler.submit(&instruction, |e| events.push(e))?;
@@ -335,35 +485,42 @@ impl Service {
             .first()
             .is_some_and(|e| e.outcome == Outcome::Rejected)
         {
+            events.clear();
             self.events = events;
-            self.events.clear();
-            self.rejected += 1;
-            let rejected = Notice::Rejected {
-                client_ref,
-                reason: Reason::QueueFull,
-            };
-            self.answer(&conn, rejected);
-            return Ok(());
+            return Ok(false);
         }
         self.next_seq += 1;
-        self.accepted += 1;
-        self.answer(&conn, Notice::Accepted { client_ref, seq });
+        if journal {
+            arrival
+                .record(seq, self.settler.now())
+                .encode(&mut self.batch.records);
+        }
+        if let Some(conn) = &arrival.conn {
+            self.answer(
+                conn,
+                Notice::Accepted {
+                    client_ref: arrival.client_ref,
+                    seq,
+                },
+            );
+        }
         let current = Held {
-            conn,
-            client_ref,
-            receiver,
-            amount_fen,
+            conn: arrival.conn,
+            sender: arrival.sender,
+            client_ref: arrival.client_ref,
+            receiver: arrival.receiver,
+            amount_fen: arrival.amount_fen,
         };
         let current = self.deliver(&mut events, Some((seq, current)));
         self.events = events;
         if let Some((seq, held)) = current {
             // It waits in a queue: its notices come when it settles.
-            let q = &mut self.queued[held.conn.participant as usize];
+            let q = &mut self.queued[held.sender as usize];
             q.0 += 1;
             q.1 = q.1.saturating_add(held.amount_fen);
             self.held.insert(seq, held);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Sends the notices of `events` (drained); `current` is the payment
@@ -382,7 +539,7 @@ impl Service {
                     current = other;
                     let held = self.held.remove(&seq);
                     if let Some(h) = &held {
-                        let q = &mut self.queued[h.conn.participant as usize];
+                        let q = &mut self.queued[h.sender as usize];
                         q.0 -= 1;
                         q.1 -= h.amount_fen;
                     }
@@ -400,21 +557,63 @@ impl Service {
     }
 
     fn settled(&mut self, seq: u64, held: &Held, at_ms: u32) {
-        self.settled += 1;
+        self.counts.settled += 1;
         let settled = Notice::Settled {
             client_ref: held.client_ref,
             seq,
             at_ms,
         };
-        tell(&mut self.wake, &held.conn, settled);
+        match &held.conn {
+            Some(conn) => self.batch.tell(conn, settled),
+            None => {
+                for conn in &self.conns[held.sender as usize] {
+                    self.batch.tell(conn, settled.clone());
+                }
+            }
+        }
         for conn in &self.conns[held.receiver as usize] {
             let credit = Notice::Credit {
                 seq,
-                sender: held.conn.participant,
+                sender: held.sender,
                 amount_fen: held.amount_fen,
                 at_ms,
             };
-            tell(&mut self.wake, conn, credit);
+            self.batch.tell(conn, credit);
+        }
+    }
+}
+
+impl Drop for Service {
+    /// However the engine thread ends, the journal thread drains and ends.
+    fn drop(&mut self) {
+        if let Some(link) = &self.link {
+            link.close();
+        }
+    }
+}
+
+/// One instruction arriving: from a connection, or from the journal.
+struct Arrival {
+    conn: Option<Arc<Conn>>,
+    sender: u32,
+    client_ref: u64,
+    receiver: u32,
+    amount_fen: i64,
+    priority: u8,
+    instrument: u16,
+}
+
+impl Arrival {
+    fn record(&self, seq: u64, at: SimTime) -> Record {
+        Record {
+            seq,
+            client_ref: self.client_ref,
+            amount_fen: self.amount_fen,
+            sender: self.sender,
+            receiver: self.receiver,
+            at_ms: at.ms(),
+            instrument: self.instrument,
+            priority: self.priority,
         }
     }
 }

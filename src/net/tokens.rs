@@ -5,7 +5,6 @@
 //! lowercase hex digits (32 random bytes from the operating system); lines
 //! starting with `#` and blank lines are ignored.
 
-use std::io::Write;
 use std::path::Path;
 
 use subtle::ConstantTimeEq;
@@ -117,10 +116,12 @@ impl Tokens {
             let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             text += &format!("{id} {hex}\n");
         }
-        write_private(path, text.as_bytes()).map_err(|source| TokenError::Io {
-            path: shown.clone(),
-            source,
-        })?;
+        crate::report::output::write_file_whole(path, text.as_bytes(), 0o600).map_err(
+            |source| TokenError::Io {
+                path: shown.clone(),
+                source,
+            },
+        )?;
         Tokens::parse(&shown, &text, ids)
     }
 
@@ -128,27 +129,6 @@ impl Tokens {
     pub fn of(&self, p: u32) -> Option<&[u8]> {
         self.by_participant.get(p as usize)?.as_deref()
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file of mode 0600 in the
-/// same folder, renamed over it: the file is whole or not there, and never
-/// readable by others.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.partial"));
-    let _ = std::fs::remove_file(&temporary);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)
 }
 
 fn refuse_exposed(path: &str, metadata: &std::fs::Metadata) -> Result<(), TokenError> {

@@ -439,7 +439,7 @@ impl Writer {
         let records = self.frame.len().saturating_sub(FRAME_HEADER_BYTES);
         let count = records / RECORD_BYTES;
         crate::invariant!(
-            count > 0 && count <= MAX_FRAME_RECORDS && records % RECORD_BYTES == 0,
+            count > 0 && count <= MAX_FRAME_RECORDS && records.is_multiple_of(RECORD_BYTES),
             "a frame holds 1 to MAX_FRAME_RECORDS whole records"
         );
         self.write_frame(count as u32, first_seq)

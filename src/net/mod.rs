@@ -198,11 +198,12 @@ pub struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The journal thread's side: its link to the engine, and the file.
+type JournalSide = (Arc<commit::Link>, journal::Writer);
+
 /// The engine thread's service, recovered from the journal if there is
-/// one (with its journal thread's link and writer).
-fn start_service(
-    setup: &ServeSetup,
-) -> Result<(Service, Option<(Arc<commit::Link>, journal::Writer)>, u64), ServeError> {
+/// one (with its journal thread's side, and the bytes of a torn tail cut).
+fn start_service(setup: &ServeSetup) -> Result<(Service, Option<JournalSide>, u64), ServeError> {
     let ledger = Ledger::new(&setup.opening_fen, &setup.credit_limit_fen);
     let engine = Engine::new(
         ledger,

@@ -22,6 +22,11 @@ pub struct ServeArgs {
     /// Where banks connect (the binary protocol, docs/protocol.md).
     #[arg(long, default_value = "127.0.0.1:7878")]
     listen: SocketAddr,
+    /// Serve `/metrics` (Prometheus text format) and a live dashboard at
+    /// `/` here, e.g. 127.0.0.1:8080 (keep it on loopback unless a proxy
+    /// guards it: it has no authentication).
+    #[arg(long, value_name = "ADDR")]
+    http: Option<SocketAddr>,
     /// The participants' tokens (`ID TOKEN` lines, mode 0600).
     #[arg(long, value_name = "FILE", required_unless_present = "issue_tokens")]
     tokens: Option<PathBuf>,
@@ -157,6 +162,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     .map_err(super::engine_failure)?;
     setup.tokens = Tokens::load(tokens_path, &setup.ids).map_err(token_failure)?;
     setup.journal = args.journal.clone();
+    setup.http = args.http;
     let participants = setup.ids.len();
     let spec = setup.spec.name();
     let server = crate::net::spawn(setup, args.listen).map_err(serve_failure)?;
@@ -164,6 +170,9 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
         scenario.name, spec, participants, server.address
     );
+    if let Some(http) = server.http_address {
+        println!("  dashboard: http://{http}/   metrics: http://{http}/metrics");
+    }
     if let Some(dir) = &args.journal {
         println!(
             "  journal {}: {} instructions recovered{}",

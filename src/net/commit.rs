@@ -21,6 +21,7 @@ use std::time::Duration;
 use crossbeam_queue::ArrayQueue;
 
 use super::journal::{JournalError, MAX_FRAME_RECORDS, RECORD_BYTES, Writer};
+use super::metrics::Metrics;
 use super::service::Batch;
 
 /// Batches in circulation: turns the engine may run ahead of the disk.
@@ -95,16 +96,24 @@ impl Link {
 /// The journal thread: frames of waiting batches, each durable before its
 /// notices are published; ends when the engine closes the link and every
 /// batch is through, or on a write error (which it returns).
-pub fn journal_loop(mut writer: Writer, link: &Link) -> Result<(), JournalError> {
+pub fn journal_loop(
+    mut writer: Writer,
+    link: &Link,
+    metrics: &Metrics,
+) -> Result<(), JournalError> {
     let _ = link.journal_thread.set(std::thread::current());
-    let result = commit_until_closed(&mut writer, link);
+    let result = commit_until_closed(&mut writer, link, metrics);
     if result.is_err() {
         link.failed.store(true, Ordering::Release);
     }
     result
 }
 
-fn commit_until_closed(writer: &mut Writer, link: &Link) -> Result<(), JournalError> {
+fn commit_until_closed(
+    writer: &mut Writer,
+    link: &Link,
+    metrics: &Metrics,
+) -> Result<(), JournalError> {
     let mut taken: Vec<Batch> = Vec::with_capacity(BATCHES);
     loop {
         let mut records = 0;
@@ -123,7 +132,7 @@ fn commit_until_closed(writer: &mut Writer, link: &Link) -> Result<(), JournalEr
         }
         commit(writer, &taken)?;
         for mut batch in taken.drain(..) {
-            batch.publish();
+            batch.publish(metrics);
             // There is room: this batch came out of the circulation.
             let _ = link.free.push(batch);
         }

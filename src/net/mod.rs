@@ -18,8 +18,10 @@
 
 pub mod client;
 pub mod commit;
+pub mod http;
 pub mod journal;
 pub mod load;
+pub mod metrics;
 pub mod protocol;
 pub mod server;
 pub mod service;
@@ -29,7 +31,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
@@ -37,6 +39,7 @@ use crossbeam_queue::ArrayQueue;
 use crate::engine::{Engine, EngineError};
 use crate::ledger::Ledger;
 use crate::live::{Clock, Settler};
+use metrics::Metrics;
 pub use server::Limits;
 use service::Service;
 
@@ -61,6 +64,10 @@ pub struct ServeSetup {
     pub max_queued: usize,
     /// Where the journal is (`--journal`), if there is one.
     pub journal: Option<PathBuf>,
+    /// The gross channel's name (metrics' label).
+    pub channel: String,
+    /// Where `/metrics` and the dashboard are served (`--http`), if at all.
+    pub http: Option<SocketAddr>,
 }
 
 impl ServeSetup {
@@ -89,6 +96,12 @@ impl ServeSetup {
             limits,
             max_queued,
             journal: None,
+            channel: scenario
+                .channels
+                .iter()
+                .find(|c| c.spec.is_gross())
+                .map_or_else(|| prepared.spec.name().to_string(), |c| c.name.clone()),
+            http: None,
         })
     }
 
@@ -186,6 +199,8 @@ pub struct Served {
 /// A running service: where it listens, and how to stop it.
 pub struct Server {
     pub address: SocketAddr,
+    /// Where `/metrics` and the dashboard are, with `--http`.
+    pub http_address: Option<SocketAddr>,
     /// The sequence number it starts from (records recovered).
     pub next_seq: u64,
     /// Bytes of a torn journal tail cut off at the start.
@@ -198,12 +213,22 @@ pub struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// A listening socket for the edge's runtime (non-blocking).
+fn bind(address: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
+    std::net::TcpListener::bind(address)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|source| ServeError::Listen { address, source })
+}
+
 /// The journal thread's side: its link to the engine, and the file.
 type JournalSide = (Arc<commit::Link>, journal::Writer);
 
 /// The engine thread's service, recovered from the journal if there is
 /// one (with its journal thread's side, and the bytes of a torn tail cut).
-fn start_service(setup: &ServeSetup) -> Result<(Service, Option<JournalSide>, u64), ServeError> {
+fn start_service(
+    setup: &ServeSetup,
+    metrics: &Arc<Metrics>,
+) -> Result<(Service, Option<JournalSide>, u64), ServeError> {
     let ledger = Ledger::new(&setup.opening_fen, &setup.credit_limit_fen);
     let engine = Engine::new(
         ledger,
@@ -215,14 +240,14 @@ fn start_service(setup: &ServeSetup) -> Result<(Service, Option<JournalSide>, u6
     let settler = Settler::new(engine, setup.max_queued)?;
     let instruments = setup.instruments.len() as u16;
     let Some(dir) = &setup.journal else {
-        let service = Service::new(settler, Clock::start(), participants, instruments, None);
+        let service = Service::new(settler, metrics.clone(), participants, instruments, None);
         return Ok((service, None, 0));
     };
     let opened = journal::open(dir, &setup.journal_header()?)?;
     let link = commit::Link::new();
     let mut service = Service::new(
         settler,
-        Clock::start(),
+        metrics.clone(),
         participants,
         instruments,
         Some(link.clone()),
@@ -235,7 +260,8 @@ fn start_service(setup: &ServeSetup) -> Result<(Service, Option<JournalSide>, u6
 /// the journal thread (with `--journal`), and the edge's runtime on a
 /// thread of its own.
 pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError> {
-    let (service, journal, truncated_bytes) = start_service(&setup)?;
+    let metrics = Arc::new(Metrics::new(Clock::start(), setup.channel.clone()));
+    let (service, journal, truncated_bytes) = start_service(&setup, &metrics)?;
     let next_seq = service.next_seq();
     let edge = Arc::new(server::Edge {
         inbound: ArrayQueue::new(INBOUND),
@@ -243,7 +269,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         tokens: setup.tokens,
         ids: setup.ids,
         limits: setup.limits,
-        connections: AtomicUsize::new(0),
+        metrics: metrics.clone(),
         next_seq,
         stopping: AtomicBool::new(false),
         engine_parked: AtomicBool::new(false),
@@ -255,21 +281,24 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     // Bound here, so that the caller learns the address (and a failure)
     // at once; handed to the edge's runtime on its own thread (a caller
     // may be inside a runtime of its own: a test).
-    let listener = std::net::TcpListener::bind(listen)
-        .and_then(|l| l.set_nonblocking(true).map(|()| l))
-        .map_err(|source| ServeError::Listen {
-            address: listen,
-            source,
-        })?;
+    let listener = bind(listen)?;
     let address = listener.local_addr().map_err(ServeError::Runtime)?;
+    let http = setup.http.map(bind).transpose()?;
+    let http_address = match &http {
+        Some(l) => Some(l.local_addr().map_err(ServeError::Runtime)?),
+        None => None,
+    };
     let journal = match journal {
         None => None,
-        Some((link, writer)) => Some(
-            std::thread::Builder::new()
-                .name("clearsim-journal".into())
-                .spawn(move || commit::journal_loop(writer, &link))
-                .map_err(ServeError::Runtime)?,
-        ),
+        Some((link, writer)) => {
+            let metrics = metrics.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("clearsim-journal".into())
+                    .spawn(move || commit::journal_loop(writer, &link, &metrics))
+                    .map_err(ServeError::Runtime)?,
+            )
+        }
     };
     let stop = Arc::new(AtomicBool::new(false));
     let engine = {
@@ -290,8 +319,15 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
+                    let http = async move {
+                        match http.map(tokio::net::TcpListener::from_std) {
+                            Some(Ok(listener)) => http::serve(listener, metrics).await,
+                            _ => std::future::pending().await,
+                        }
+                    };
                     tokio::select! {
                         _ = server::accept(listener, edge) => {}
+                        () = http => {}
                         _ = stopped => {}
                     }
                 });
@@ -300,6 +336,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     };
     Ok(Server {
         address,
+        http_address,
         next_seq,
         truncated_bytes,
         edge,
@@ -314,7 +351,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
 impl Server {
     /// Connections open now.
     pub fn connections(&self) -> usize {
-        self.edge.connections.load(Ordering::Acquire)
+        self.edge.metrics.connections.load(Ordering::Acquire)
     }
 
     /// Stops: no new SUBMIT is taken, the engine answers what it has and
@@ -333,7 +370,7 @@ impl Server {
             None => Ok(Ok(())),
         };
         let deadline = std::time::Instant::now() + self.edge.limits.stall;
-        while self.edge.connections.load(Ordering::Acquire) > 0
+        while self.edge.metrics.connections.load(Ordering::Acquire) > 0
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(Duration::from_millis(5));

@@ -177,7 +177,21 @@ impl ProtocolError {
 }
 
 impl Reason {
-    fn from_u16(code: u16) -> Option<Reason> {
+    /// Its name in metrics' labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::UnknownReceiver => "unknown_receiver",
+            Reason::SelfPayment => "self_payment",
+            Reason::BadAmount => "bad_amount",
+            Reason::QueueFull => "queue_full",
+            Reason::TooManyInFlight => "too_many_in_flight",
+            Reason::DayClosed => "day_closed",
+            Reason::UnknownInstrument => "unknown_instrument",
+            Reason::ShuttingDown => "shutting_down",
+        }
+    }
+
+    pub fn from_u16(code: u16) -> Option<Reason> {
         use Reason::*;
         [
             UnknownReceiver,

@@ -6,7 +6,7 @@
 //! its writer half sends what the engine put in its outbound queue. The
 //! ledger is never behind a lock and never touched by a task.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
@@ -52,7 +52,8 @@ pub struct Edge {
     pub tokens: Tokens,
     pub ids: Vec<String>,
     pub limits: Limits,
-    pub connections: AtomicUsize,
+    /// Its connection count is the edge's.
+    pub metrics: Arc<super::metrics::Metrics>,
     /// The sequence number the engine had reached when it started.
     pub next_seq: u64,
     /// Set when the service stops: new SUBMITs are refused.
@@ -88,8 +89,8 @@ pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<(
     loop {
         let (stream, _) = listener.accept().await?;
         let edge = edge.clone();
-        if edge.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
-            edge.connections.fetch_sub(1, Ordering::AcqRel);
+        if edge.metrics.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
+            edge.metrics.connections.fetch_sub(1, Ordering::AcqRel);
             tokio::spawn(async move {
                 let mut stream = stream;
                 write_error(&mut stream, ErrorCode::Busy, "too many connections").await;
@@ -98,7 +99,7 @@ pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<(
         }
         tokio::spawn(async move {
             connection(stream, &edge).await;
-            edge.connections.fetch_sub(1, Ordering::AcqRel);
+            edge.metrics.connections.fetch_sub(1, Ordering::AcqRel);
         });
     }
 }

@@ -16,6 +16,7 @@ use crossbeam_queue::ArrayQueue;
 
 use super::commit::Link;
 use super::journal::Record;
+use super::metrics::Metrics;
 use super::protocol::{Notice, Reason};
 use crate::engine::EngineError;
 use crate::live::{Clock, Event, Instruction, Outcome, Settler};
@@ -117,7 +118,13 @@ pub struct Out {
     conn: Arc<Conn>,
     /// Taken when queued.
     notice: Option<Notice>,
+    /// A SETTLED's acceptance instant on the service's clock (its latency
+    /// is measured when it leaves); [`NOT_TIMED`] for other notices.
+    since_ns: u64,
 }
+
+/// An [`Out`] whose latency is not measured.
+const NOT_TIMED: u64 = u64::MAX;
 
 /// What one engine turn produced: the records it accepted (for the
 /// journal) and its notices, sent once the records are durable.
@@ -136,10 +143,15 @@ impl Batch {
         self.out.is_empty() && self.records.is_empty() && !self.closes_day
     }
 
-    /// Sends the notices, in order, then wakes each connection once.
-    /// Emptied for reuse (its capacity kept: no allocation per payment).
-    pub fn publish(&mut self) {
+    /// Sends the notices, in order, then wakes each connection once;
+    /// each SETTLED's latency is recorded. Emptied for reuse (its capacity
+    /// kept: no allocation per payment).
+    pub fn publish(&mut self, metrics: &Metrics) {
+        let now_ns = metrics.clock.now_ns();
         for out in &mut self.out {
+            if out.since_ns != NOT_TIMED {
+                metrics.record_latency_ns(now_ns.saturating_sub(out.since_ns));
+            }
             if let Some(notice) = out.notice.take() {
                 out.conn.enqueue(notice);
             }
@@ -152,9 +164,14 @@ impl Batch {
     }
 
     fn tell(&mut self, conn: &Arc<Conn>, notice: Notice) {
+        self.tell_timed(conn, notice, NOT_TIMED);
+    }
+
+    fn tell_timed(&mut self, conn: &Arc<Conn>, notice: Notice, since_ns: u64) {
         self.out.push(Out {
             conn: conn.clone(),
             notice: Some(notice),
+            since_ns,
         });
     }
 }
@@ -197,12 +214,17 @@ struct Held {
     client_ref: u64,
     receiver: u32,
     amount_fen: i64,
+    /// The accepting turn's instant on the service's clock ([`NOT_TIMED`]
+    /// when recovered).
+    accepted_ns: u64,
 }
 
 /// The engine thread's state besides the settler.
 pub struct Service {
     settler: Settler,
-    clock: Clock,
+    metrics: Arc<Metrics>,
+    /// The turn's instant on the service's clock (read once a turn).
+    turn_ns: u64,
     /// The service's day resumes where its journal ended: added to the
     /// wall clock.
     resumed_ns: u64,
@@ -211,8 +233,11 @@ pub struct Service {
     conns: Vec<Vec<Arc<Conn>>>,
     /// Queued payments by sequence number.
     held: hashbrown::HashMap<u64, Held, foldhash::fast::FixedState>,
-    /// Per participant: queued count and value.
-    queued: Vec<(u32, i64)>,
+    /// Per participant: queued count and value; and their value in all.
+    /// (i128: any number of any amounts may queue without overflow.)
+    queued: Vec<(u32, i128)>,
+    queued_fen: i128,
+    settled_fen: i64,
     next_seq: u64,
     events: Vec<Event>,
     /// The turn's records and notices.
@@ -226,19 +251,22 @@ pub struct Service {
 impl Service {
     pub fn new(
         settler: Settler,
-        clock: Clock,
+        metrics: Arc<Metrics>,
         participants: u32,
         instruments: u16,
         link: Option<Arc<Link>>,
     ) -> Service {
         Service {
             settler,
-            clock,
+            metrics,
+            turn_ns: 0,
             resumed_ns: 0,
             instruments,
             conns: vec![Vec::new(); participants as usize],
             held: Default::default(),
             queued: vec![(0, 0); participants as usize],
+            queued_fen: 0,
+            settled_fen: 0,
             next_seq: 0,
             events: Vec::with_capacity(64),
             batch: Batch::default(),
@@ -285,6 +313,7 @@ impl Service {
             recovered: records.len() as u64,
             ..Default::default()
         };
+        self.settled_fen = 0;
         self.batch = Batch::default();
         self.batch.first_seq = self.next_seq;
         Ok(())
@@ -293,11 +322,12 @@ impl Service {
     /// Ends the engine's turn: its notices go out, through the journal
     /// thread when there is one (after its records are durable).
     pub fn end_turn(&mut self) -> Result<(), EngineError> {
+        self.show_counts();
         if self.batch.is_empty() {
             return Ok(());
         }
         match &self.link {
-            None => self.batch.publish(),
+            None => self.batch.publish(&self.metrics),
             Some(link) => {
                 let batch = std::mem::take(&mut self.batch);
                 self.batch = link.hand_over(batch).ok_or_else(|| {
@@ -309,11 +339,26 @@ impl Service {
         Ok(())
     }
 
+    /// The turn's counts, for `/metrics` and the dashboard.
+    fn show_counts(&self) {
+        let m = &self.metrics;
+        m.accepted.store(self.counts.accepted, Ordering::Relaxed);
+        m.settled.store(self.counts.settled, Ordering::Relaxed);
+        m.settled_fen.store(self.settled_fen, Ordering::Relaxed);
+        m.queued.store(self.held.len() as u64, Ordering::Relaxed);
+        m.queued_fen
+            .store(saturate(self.queued_fen), Ordering::Relaxed);
+    }
+
     /// An answer to one of `conn`'s instructions.
     fn answer(&mut self, conn: &Arc<Conn>, notice: Notice) {
         match notice {
             Notice::Accepted { .. } => self.counts.accepted += 1,
-            _ => self.counts.rejected += 1,
+            Notice::Rejected { reason, .. } => {
+                self.counts.rejected += 1;
+                self.metrics.rejected(reason);
+            }
+            _ => {}
         }
         conn.count_answer(&notice);
         self.batch.tell(conn, notice);
@@ -369,17 +414,19 @@ impl Service {
             balance_fen: ledger.balances_fen()[p],
             credit_limit_fen: ledger.credit_limits_fen()[p],
             queued,
-            queued_fen,
+            queued_fen: saturate(queued_fen),
         }
     }
 
-    /// Moves the engine to the wall clock (scheduled runs fall due).
+    /// Moves the engine to the wall clock (scheduled runs fall due): the
+    /// turn's instant.
     pub fn advance(&mut self) -> Result<(), EngineError> {
-        self.advance_to(self.wall_time())
+        self.turn_ns = self.metrics.clock.now_ns();
+        self.advance_to(Clock::sim_time(self.turn_ns + self.resumed_ns))
     }
 
     fn wall_time(&self) -> SimTime {
-        Clock::sim_time(self.clock.now_ns() + self.resumed_ns)
+        Clock::sim_time(self.metrics.clock.now_ns() + self.resumed_ns)
     }
 
     fn advance_to(&mut self, now: SimTime) -> Result<(), EngineError> {
@@ -504,20 +551,24 @@ impl Service {
                 },
             );
         }
+        let accepted_ns = if arrival.conn.is_some() {
+            self.turn_ns
+        } else {
+            NOT_TIMED
+        };
         let current = Held {
             conn: arrival.conn,
             sender: arrival.sender,
             client_ref: arrival.client_ref,
             receiver: arrival.receiver,
             amount_fen: arrival.amount_fen,
+            accepted_ns,
         };
         let current = self.deliver(&mut events, Some((seq, current)));
         self.events = events;
         if let Some((seq, held)) = current {
             // It waits in a queue: its notices come when it settles.
-            let q = &mut self.queued[held.sender as usize];
-            q.0 += 1;
-            q.1 = q.1.saturating_add(held.amount_fen);
+            self.queue_change(&held, 1);
             self.held.insert(seq, held);
         }
         Ok(true)
@@ -539,9 +590,7 @@ impl Service {
                     current = other;
                     let held = self.held.remove(&seq);
                     if let Some(h) = &held {
-                        let q = &mut self.queued[h.sender as usize];
-                        q.0 -= 1;
-                        q.1 -= h.amount_fen;
+                        self.queue_change(h, -1);
                     }
                     held
                 }
@@ -556,15 +605,24 @@ impl Service {
         current
     }
 
+    /// `held` joins (+1) or leaves (-1) the queues.
+    fn queue_change(&mut self, held: &Held, sign: i32) {
+        let q = &mut self.queued[held.sender as usize];
+        q.0 = q.0.wrapping_add_signed(sign);
+        q.1 += i128::from(sign) * i128::from(held.amount_fen);
+        self.queued_fen += i128::from(sign) * i128::from(held.amount_fen);
+    }
+
     fn settled(&mut self, seq: u64, held: &Held, at_ms: u32) {
         self.counts.settled += 1;
+        self.settled_fen = self.settled_fen.saturating_add(held.amount_fen);
         let settled = Notice::Settled {
             client_ref: held.client_ref,
             seq,
             at_ms,
         };
         match &held.conn {
-            Some(conn) => self.batch.tell(conn, settled),
+            Some(conn) => self.batch.tell_timed(conn, settled, held.accepted_ns),
             None => {
                 for conn in &self.conns[held.sender as usize] {
                     self.batch.tell(conn, settled.clone());
@@ -581,6 +639,11 @@ impl Service {
             self.batch.tell(conn, credit);
         }
     }
+}
+
+/// A queued value as the protocol and metrics carry it (i64 fen).
+fn saturate(fen: i128) -> i64 {
+    fen.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 impl Drop for Service {

@@ -14,11 +14,11 @@
 //! # Ok(()) }
 //! ```
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
-use super::protocol::{ErrorCode, Notice, ProtocolError, Request, VERSION};
+use super::protocol::{ErrorCode, FrameBuf, Notice, ProtocolError, Request, VERSION};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -66,24 +66,34 @@ impl ClientWriter {
 /// The receiving half of a connection.
 pub struct ClientReader {
     reader: OwnedReadHalf,
-    buf: Vec<u8>,
+    frames: FrameBuf,
 }
 
 impl ClientReader {
     /// The next notice; `None` once the service closed the connection.
     pub async fn next(&mut self) -> Result<Option<Notice>, ClientError> {
         loop {
-            if let Some((notice, used)) = Notice::decode(&self.buf)? {
-                self.buf.drain(..used);
+            if let Some(notice) = self.try_next()? {
                 return Ok(Some(notice));
             }
-            let mut chunk = [0u8; 16 * 1024];
-            match self.reader.read(&mut chunk).await {
-                Ok(0) => return Ok(None),
-                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(None),
-                Err(e) => return Err(e.into()),
+            if !self.fill().await? {
+                return Ok(None);
             }
+        }
+    }
+
+    /// The next notice already received, without waiting.
+    pub fn try_next(&mut self) -> Result<Option<Notice>, ClientError> {
+        Ok(self.frames.next(Notice::decode)?)
+    }
+
+    /// Waits for more of the service's bytes: false once it closed the
+    /// connection.
+    pub async fn fill(&mut self) -> Result<bool, ClientError> {
+        match self.frames.fill(&mut self.reader).await {
+            Ok(n) => Ok(n > 0),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 }
@@ -115,7 +125,7 @@ impl Client {
         };
         let mut client_reader = ClientReader {
             reader,
-            buf: Vec::with_capacity(64 * 1024),
+            frames: FrameBuf::default(),
         };
         client_writer.queue(&Request::Hello {
             version: VERSION,

@@ -254,8 +254,14 @@ async fn drive(
     };
     let mut bye = false;
     // Bounded: sending stops at the duration, and the service answers BYE
-    // (or closes) behind every answer it owes.
-    let goodbye = loop {
+    // (or closes) behind every answer it owes. Each turn takes every
+    // notice already received, then sends what is due in one write.
+    let goodbye = 'run: loop {
+        while let Some(notice) = reader.try_next()? {
+            if let Some(counts) = c.heard(notice)? {
+                break 'run counts;
+            }
+        }
         if !bye {
             if c.start.elapsed() >= duration {
                 writer.queue(&Request::Bye);
@@ -263,7 +269,9 @@ async fn drive(
             } else {
                 c.queue_due(&mut writer);
             }
-            writer.flush().await?;
+            if writer.queued_bytes() > 0 {
+                writer.flush().await?;
+            }
         }
         let wake = match c.intended(c.tally.sent) {
             Some(at) if !bye => at.min(duration),
@@ -272,13 +280,8 @@ async fn drive(
         };
         let wake = tokio::time::Instant::from_std(c.start + wake);
         tokio::select! {
-            notice = reader.next() => match notice? {
-                Some(notice) => {
-                    if let Some(counts) = c.heard(notice)? {
-                        break counts;
-                    }
-                }
-                None => return Err(LoadError::Closed(id.to_string())),
+            more = reader.fill() => if !more? {
+                return Err(LoadError::Closed(id.to_string()));
             },
             () = tokio::time::sleep_until(wake) => {
                 if bye {

@@ -534,6 +534,49 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Bytes received and not yet decoded, on either side: frames are decoded
+/// in place (a read offset, not a copy per frame) and the rest moved to
+/// the front only before the next read.
+#[derive(Default)]
+pub struct FrameBuf {
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+/// Bytes asked of the socket per read.
+const READ_BYTES: usize = 64 * 1024;
+
+impl FrameBuf {
+    /// The next whole frame already received, decoded by `decode`
+    /// ([`Request::decode`] or [`Notice::decode`]), without waiting.
+    pub fn next<T>(
+        &mut self,
+        decode: impl Fn(&[u8]) -> Result<Option<(T, usize)>, ProtocolError>,
+    ) -> Result<Option<T>, ProtocolError> {
+        let decoded = decode(&self.buf[self.pos..])?;
+        Ok(decoded.map(|(frame, used)| {
+            self.pos += used;
+            frame
+        }))
+    }
+
+    /// Reads what the socket has (waiting for at least a byte): the bytes
+    /// read, 0 at the end of the stream. Cancel-safe (a `select!` may drop
+    /// it): bytes land in spare capacity and count only once read.
+    pub async fn fill<R: tokio::io::AsyncRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+    ) -> std::io::Result<usize> {
+        use tokio::io::AsyncReadExt;
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.reserve(READ_BYTES);
+        reader.read_buf(&mut self.buf).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,11 +12,11 @@ use std::thread::Thread;
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::protocol::{ErrorCode, Notice, ProtocolError, Reason, Request, VERSION};
+use super::protocol::{ErrorCode, FrameBuf, Notice, ProtocolError, Reason, Request, VERSION};
 use super::service::{Command, Conn};
 use super::tokens::Tokens;
 
@@ -108,8 +108,9 @@ pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<(
 async fn connection(stream: TcpStream, edge: &Edge) {
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
-    let mut buf = Vec::with_capacity(4096);
-    let hello = tokio::time::timeout(edge.limits.stall, read_request(&mut reader, &mut buf)).await;
+    let mut frames = FrameBuf::default();
+    let hello =
+        tokio::time::timeout(edge.limits.stall, read_request(&mut reader, &mut frames)).await;
     let conn = match hello {
         Ok(Ok(Some(request))) => match authenticate(edge, request) {
             Ok(conn) => Arc::new(conn),
@@ -139,7 +140,7 @@ async fn connection(stream: TcpStream, edge: &Edge) {
         let mut writing = Box::pin(write_notices(&mut writer, &conn, &reader_done, edge.limits));
         tokio::select! {
             _ = &mut writing => {}
-            said_bye = read_requests(&mut reader, buf, &conn, edge) => {
+            said_bye = read_requests(&mut reader, frames, &conn, edge) => {
                 // After BYE the writer ends on GOODBYE; otherwise once
                 // what is queued is written.
                 if !said_bye {
@@ -194,20 +195,18 @@ fn authenticate(edge: &Edge, request: Request) -> Result<Conn, (ErrorCode, &'sta
     }
 }
 
-/// Reads until one whole request is in `buf`; `None` at a clean end.
+/// Reads until one whole request is in `frames`; `None` at a clean end.
 async fn read_request(
     reader: &mut OwnedReadHalf,
-    buf: &mut Vec<u8>,
+    frames: &mut FrameBuf,
 ) -> Result<Option<Request>, ProtocolError> {
     loop {
-        if let Some((request, used)) = Request::decode(buf)? {
-            buf.drain(..used);
+        if let Some(request) = frames.next(Request::decode)? {
             return Ok(Some(request));
         }
-        let mut chunk = [0u8; 4096];
-        match reader.read(&mut chunk).await {
+        match frames.fill(reader).await {
             Ok(0) | Err(_) => return Ok(None),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(_) => {}
         }
     }
 }
@@ -216,12 +215,12 @@ async fn read_request(
 /// goes, or sends a frame that is wrong (answered with ERROR).
 async fn read_requests(
     reader: &mut OwnedReadHalf,
-    mut buf: Vec<u8>,
+    mut frames: FrameBuf,
     conn: &Arc<Conn>,
     edge: &Edge,
 ) -> bool {
     loop {
-        let request = match read_request(reader, &mut buf).await {
+        let request = match read_request(reader, &mut frames).await {
             Ok(Some(request)) => request,
             Ok(None) => return false,
             Err(e) => {

@@ -175,14 +175,16 @@ impl Connection<'_> {
     /// Queues what may go now: every payment due by now (open loop), or
     /// up to the window (closed loop).
     fn queue_due(&mut self, writer: &mut ClientWriter) {
+        // One clock read: they leave together, in one write.
+        let now = self.start.elapsed();
         // Bounded: the window, or the payments due by now.
         loop {
             let k = self.tally.sent;
             let stamp_ns = match self.intended(k) {
-                Some(at) if at >= self.duration || at > self.start.elapsed() => return,
+                Some(at) if at >= self.duration || at > now => return,
                 Some(at) => at.as_nanos() as u64,
                 None if k - (self.tally.accepted + self.tally.rejected) >= WINDOW => return,
-                None => self.elapsed_ns(),
+                None => now.as_nanos() as u64,
             };
             let (receiver, amount_fen, priority) =
                 self.payments[(k % self.payments.len() as u64) as usize];
@@ -199,8 +201,9 @@ impl Connection<'_> {
     }
 
     /// Tallies one notice; the service's GOODBYE counts when it ends.
-    fn heard(&mut self, notice: Notice) -> Result<Option<(u64, u64)>, LoadError> {
-        let now_ns = self.elapsed_ns();
+    /// `now_ns`: when the read that brought it ended (one clock read
+    /// for all the notices of a read).
+    fn heard(&mut self, notice: Notice, now_ns: u64) -> Result<Option<(u64, u64)>, LoadError> {
         match notice {
             Notice::Accepted { client_ref, .. } => {
                 self.tally.accepted += 1;
@@ -257,8 +260,9 @@ async fn drive(
     // (or closes) behind every answer it owes. Each turn takes every
     // notice already received, then sends what is due in one write.
     let goodbye = 'run: loop {
+        let now_ns = c.elapsed_ns();
         while let Some(notice) = reader.try_next()? {
-            if let Some(counts) = c.heard(notice)? {
+            if let Some(counts) = c.heard(notice, now_ns)? {
                 break 'run counts;
             }
         }

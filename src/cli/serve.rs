@@ -183,6 +183,11 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
                 n => format!(", a torn tail of {n} bytes cut off"),
             }
         );
+        if server.day_closed {
+            println!(
+                "  its day is closed (the service stopped cleanly): every SUBMIT is refused; start a new journal for a new day"
+            );
+        }
     }
     runtime()?.block_on(wait_for_stop(args.duration));
     let served = server.stop().map_err(serve_failure)?;
@@ -221,7 +226,10 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| out.with_file_name("participants.csv"));
     let (participants_csv, payments_csv) = contents.replay_files();
     for (path, text) in [(&participants, participants_csv), (out, payments_csv)] {
-        crate::report::output::write_file_whole(path, text.as_bytes(), 0o644)
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        parent
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::report::output::write_file_whole(path, text.as_bytes(), 0o644))
             .map_err(|e| Failure::BadInput(anyhow!("cannot write {}: {e}", path.display())))?;
     }
     println!(

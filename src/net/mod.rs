@@ -205,6 +205,8 @@ pub struct Server {
     pub next_seq: u64,
     /// Bytes of a torn journal tail cut off at the start.
     pub truncated_bytes: u64,
+    /// The journal's day was closed already: every SUBMIT is refused.
+    pub day_closed: bool,
     edge: Arc<server::Edge>,
     stop: Arc<AtomicBool>,
     engine: std::thread::JoinHandle<Result<Served, ServeError>>,
@@ -263,6 +265,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     let metrics = Arc::new(Metrics::new(Clock::start(), setup.channel.clone()));
     let (service, journal, truncated_bytes) = start_service(&setup, &metrics)?;
     let next_seq = service.next_seq();
+    let day_closed = service.day_closed();
     let edge = Arc::new(server::Edge {
         inbound: ArrayQueue::new(INBOUND),
         engine: OnceLock::new(),
@@ -339,6 +342,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         http_address,
         next_seq,
         truncated_bytes,
+        day_closed,
         edge,
         stop,
         engine,

@@ -280,6 +280,10 @@ impl Service {
         self.next_seq
     }
 
+    pub fn day_closed(&self) -> bool {
+        self.day_closed
+    }
+
     /// Rebuilds the state the journal's `records` leave, by running them
     /// again at their instants (the engine is deterministic: the same
     /// arrivals at the same instants give the same ledger, queues and

@@ -10,30 +10,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use clearsim::net::tokens::Tokens;
-use clearsim::net::{Limits, ServeSetup};
-
-/// A browser, or `None` where there is none and none is required
-/// (`.ci/run` requires one: CLEARSIM_REQUIRE_BROWSER=1).
-fn browser() -> Option<&'static str> {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CLEARSIM_REQUIRE_BROWSER").is_none(),
-            "CLEARSIM_REQUIRE_BROWSER is set but no chromium is on PATH (apt install chromium)"
-        );
-        eprintln!("SKIPPED: no chromium on PATH (apt install chromium)");
-    }
-    found
-}
-
 /// Headless Chromium driven over the DevTools protocol on a pipe
 /// (`--remote-debugging-pipe`: it reads fd 3, writes fd 4, messages end
 /// in NUL).
@@ -177,11 +153,8 @@ fn the_dashboard_updates_while_load_runs_and_metrics_are_prometheus_text() {
     let scenario =
         clearsim::config::Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("config");
     let dir = tempfile::tempdir().expect("dir");
-    let mut setup =
-        ServeSetup::of_scenario(&scenario, Limits::default(), 1000, 100_000).expect("setup");
+    let (mut setup, tokens) = common::net::setup(&scenario, dir.path());
     let ids = setup.ids.clone();
-    let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
-    setup.tokens = tokens.clone();
     setup.http = Some("127.0.0.1:0".parse().unwrap());
     let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
     let http = server.http_address.expect("http bound");
@@ -217,7 +190,7 @@ fn the_dashboard_updates_while_load_runs_and_metrics_are_prometheus_text() {
     ] {
         assert!(metrics.contains(family), "{family} not in\n{metrics}");
     }
-    if let Some(browser) = browser() {
+    if let Some(browser) = common::net::browser("the dashboard's check") {
         check_dashboard(browser, http, dir.path());
     }
     let report = loader.join().expect("load thread");

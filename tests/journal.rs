@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::cli::{clearsim, clearsim_within, ok, path};
+use common::net::free_address;
 
 use clearsim::client::Client;
 use clearsim::net::journal;
 use clearsim::net::protocol::{Notice, Request};
 use clearsim::net::tokens::Tokens;
-use clearsim::net::{Limits, ServeSetup};
 
 const CONFIG: &str = "configs/chengdu-2005.toml";
 const WAIT: Duration = Duration::from_secs(20);
@@ -107,11 +107,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").to_string()
 }
 
 /// `clearsim serve` with a journal, as its own process, listening.
@@ -366,11 +361,8 @@ fn unsafe_sigterm(child: &Child) {
 fn the_exported_day_replays_to_exactly_the_reported_settlements() {
     let scenario = clearsim::config::Scenario::load(Path::new(CONFIG)).expect("config");
     let dir = tempfile::tempdir().expect("dir");
-    let mut setup =
-        ServeSetup::of_scenario(&scenario, Limits::default(), 1000, 100_000).expect("setup");
+    let (mut setup, tokens) = common::net::setup(&scenario, dir.path());
     let ids = setup.ids.clone();
-    let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
-    setup.tokens = tokens.clone();
     let journal_dir = dir.path().join("journal");
     setup.journal = Some(journal_dir.clone());
     let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");

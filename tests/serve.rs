@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::cli::{clearsim, clearsim_within, ok, path, refused};
+use common::net::free_address;
 
 use clearsim::client::{Client, ClientError};
 use clearsim::net::protocol::{ErrorCode, Notice, Reason, Request};
@@ -352,11 +353,6 @@ async fn connections_beyond_the_limit_are_told_so() {
 
 /// A free loopback port (bound and released: a small race, on loopback
 /// only).
-fn free_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").to_string()
-}
-
 #[test]
 fn serve_and_load_run_end_to_end_and_account_for_every_instruction() {
     let dir = tempfile::tempdir().expect("dir");

@@ -221,22 +221,7 @@ fn bad_strategies_and_ranges_are_rejected() {
 /// browser the test says so and checks nothing.
 #[test]
 fn html_report_renders_in_a_real_browser() {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
-    let Some(browser) = found else {
-        assert!(
-            std::env::var_os("CLEARSIM_REQUIRE_BROWSER").is_none(),
-            "CLEARSIM_REQUIRE_BROWSER is set but no chromium is on PATH (apt install chromium)"
-        );
-        eprintln!(
-            "SKIPPED html_report_renders_in_a_real_browser: no chromium on PATH (apt install chromium)"
-        );
+    let Some(browser) = common::net::browser("html_report_renders_in_a_real_browser") else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::needless_range_loop)]
 
 pub mod cli;
+pub mod net;
 
 use clearsim::input::Day;
 use clearsim::time::SimTime;

@@ -1,0 +1,46 @@
+//! What the tests of `clearsim serve` share: a service's setup, a free
+//! loopback address, and the browser that renders pages.
+
+use std::path::Path;
+use std::process::Command;
+
+use clearsim::net::tokens::Tokens;
+use clearsim::net::{Limits, ServeSetup};
+
+/// A scenario's service setup (gridlock every second, 100,000 payments
+/// queued at most) with fresh tokens written into `dir`.
+pub fn setup(scenario: &clearsim::config::Scenario, dir: &Path) -> (ServeSetup, Tokens) {
+    let mut setup =
+        ServeSetup::of_scenario(scenario, Limits::default(), 1000, 100_000).expect("setup");
+    let tokens = Tokens::issue(&dir.join("tokens"), &setup.ids).expect("tokens");
+    setup.tokens = tokens.clone();
+    (setup, tokens)
+}
+
+/// A loopback address nobody listens on (yet).
+pub fn free_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").to_string()
+}
+
+/// A headless browser, or `None` where there is none and none is required
+/// (`.ci/run` requires one: CLEARSIM_REQUIRE_BROWSER=1); `test` names the
+/// test that then checks nothing.
+pub fn browser(test: &str) -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CLEARSIM_REQUIRE_BROWSER").is_none(),
+            "CLEARSIM_REQUIRE_BROWSER is set but no chromium is on PATH (apt install chromium)"
+        );
+        eprintln!("SKIPPED {test}: no chromium on PATH (apt install chromium)");
+    }
+    found
+}

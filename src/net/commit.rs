@@ -22,7 +22,7 @@ use crossbeam_queue::ArrayQueue;
 
 use super::journal::{JournalError, MAX_FRAME_RECORDS, RECORD_BYTES, Writer};
 use super::metrics::Metrics;
-use super::service::Batch;
+use super::outbound::Batch;
 
 /// Batches in circulation: turns the engine may run ahead of the disk.
 const BATCHES: usize = 128;

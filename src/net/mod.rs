@@ -22,6 +22,7 @@ pub mod http;
 pub mod journal;
 pub mod load;
 pub mod metrics;
+pub mod outbound;
 pub mod protocol;
 pub mod server;
 pub mod service;

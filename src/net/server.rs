@@ -16,8 +16,9 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::outbound::Conn;
 use super::protocol::{ErrorCode, FrameBuf, Notice, ProtocolError, Reason, Request, VERSION};
-use super::service::{Command, Conn};
+use super::service::Command;
 use super::tokens::Tokens;
 
 /// What the edge enforces (docs/protocol.md, limits).

@@ -189,8 +189,11 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
             );
         }
     }
-    runtime()?.block_on(wait_for_stop(args.duration));
-    let served = server.stop().map_err(serve_failure)?;
+    runtime()?.block_on(wait_for_stop(args.duration, &server));
+    // Whatever fails now (the journal's disk, say) failed while serving.
+    let served = server
+        .stop()
+        .map_err(|e| Failure::Internal(anyhow!("the service failed: {e}")))?;
     println!(
         "  instructions: {} accepted, {} rejected; {} settled, {} still queued",
         crate::format::grouped(i128::from(served.accepted)),
@@ -258,8 +261,9 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Until Ctrl-C, SIGTERM or the duration.
-async fn wait_for_stop(duration: Option<Duration>) {
+/// Until Ctrl-C, SIGTERM or the duration, or the engine thread ends on
+/// its own (a failure, reported by the stop).
+async fn wait_for_stop(duration: Option<Duration>, server: &crate::net::Server) {
     let limit = duration.unwrap_or(Duration::from_secs(24 * 3600));
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -269,10 +273,16 @@ async fn wait_for_stop(duration: Option<Duration>) {
             Err(_) => std::future::pending::<()>().await,
         }
     };
+    let failed = async {
+        while !server.engine_ended() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
         () = tokio::time::sleep(limit) => {}
+        () = failed => {}
     }
 }
 

@@ -354,6 +354,12 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
 }
 
 impl Server {
+    /// Whether the engine thread has ended: only on a failure (the
+    /// journal's disk, an engine error) before [`Server::stop`].
+    pub fn engine_ended(&self) -> bool {
+        self.engine.is_finished()
+    }
+
     /// Connections open now.
     pub fn connections(&self) -> usize {
         self.edge.metrics.connections.load(Ordering::Acquire)

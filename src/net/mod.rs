@@ -278,10 +278,6 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         stopping: AtomicBool::new(false),
         engine_parked: AtomicBool::new(false),
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(ServeError::Runtime)?;
     // Bound here, so that the caller learns the address (and a failure)
     // at once; handed to the edge's runtime on its own thread (a caller
     // may be inside a runtime of its own: a test).
@@ -292,18 +288,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         Some(l) => Some(l.local_addr().map_err(ServeError::Runtime)?),
         None => None,
     };
-    let journal = match journal {
-        None => None,
-        Some((link, writer)) => {
-            let metrics = metrics.clone();
-            Some(
-                std::thread::Builder::new()
-                    .name("clearsim-journal".into())
-                    .spawn(move || commit::journal_loop(writer, &link, &metrics))
-                    .map_err(ServeError::Runtime)?,
-            )
-        }
-    };
+    let journal = spawn_journal(journal, &metrics)?;
     let stop = Arc::new(AtomicBool::new(false));
     let engine = {
         let (edge, stop) = (edge.clone(), stop.clone());
@@ -314,30 +299,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     };
     let _ = edge.engine.set(engine.thread().clone());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let edge_thread = {
-        let edge = edge.clone();
-        std::thread::Builder::new()
-            .name("clearsim-edge".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                        return;
-                    };
-                    let http = async move {
-                        match http.map(tokio::net::TcpListener::from_std) {
-                            Some(Ok(listener)) => http::serve(listener, metrics).await,
-                            _ => std::future::pending().await,
-                        }
-                    };
-                    tokio::select! {
-                        _ = server::accept(listener, edge) => {}
-                        () = http => {}
-                        _ = stopped => {}
-                    }
-                });
-            })
-            .map_err(ServeError::Runtime)?
-    };
+    let edge_thread = spawn_edge(listener, http, edge.clone(), metrics, stopped)?;
     Ok(Server {
         address,
         http_address,
@@ -351,6 +313,57 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         edge_thread,
         shutdown: Some(shutdown),
     })
+}
+
+/// The journal thread, with `--journal`.
+fn spawn_journal(
+    journal: Option<JournalSide>,
+    metrics: &Arc<Metrics>,
+) -> Result<Option<std::thread::JoinHandle<Result<(), journal::JournalError>>>, ServeError> {
+    let Some((link, writer)) = journal else {
+        return Ok(None);
+    };
+    let metrics = metrics.clone();
+    std::thread::Builder::new()
+        .name("clearsim-journal".into())
+        .spawn(move || commit::journal_loop(writer, &link, &metrics))
+        .map(Some)
+        .map_err(ServeError::Runtime)
+}
+
+/// The edge's thread: one current-thread tokio runtime serving the banks'
+/// listener (and the HTTP one) until `stopped`.
+fn spawn_edge(
+    listener: std::net::TcpListener,
+    http: Option<std::net::TcpListener>,
+    edge: Arc<server::Edge>,
+    metrics: Arc<Metrics>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) -> Result<std::thread::JoinHandle<()>, ServeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let serve = async move {
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            return;
+        };
+        let http = async move {
+            match http.map(tokio::net::TcpListener::from_std) {
+                Some(Ok(listener)) => http::serve(listener, metrics).await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = server::accept(listener, edge) => {}
+            () = http => {}
+            _ = stopped => {}
+        }
+    };
+    std::thread::Builder::new()
+        .name("clearsim-edge".into())
+        .spawn(move || runtime.block_on(serve))
+        .map_err(ServeError::Runtime)
 }
 
 impl Server {

@@ -240,25 +240,6 @@ async fn read_requests(
                 priority,
                 instrument,
             } => {
-                let refused = if edge.stopping.load(Ordering::Acquire) {
-                    Some(Reason::ShuttingDown)
-                } else if conn.in_flight.load(Ordering::Acquire) >= edge.limits.max_in_flight {
-                    Some(Reason::TooManyInFlight)
-                } else {
-                    None
-                };
-                conn.in_flight.fetch_add(1, Ordering::AcqRel);
-                if let Some(reason) = refused {
-                    // Through the engine's queue: answers keep the order
-                    // of the SUBMITs.
-                    edge.send(Command::Refuse {
-                        conn: conn.clone(),
-                        client_ref,
-                        reason,
-                    })
-                    .await;
-                    continue;
-                }
                 let command = Command::Submit {
                     conn: conn.clone(),
                     client_ref,
@@ -267,7 +248,7 @@ async fn read_requests(
                     priority,
                     instrument,
                 };
-                edge.send(command).await;
+                edge.send(admitted(edge, conn, command)).await;
             }
             Request::Query { query_ref } => {
                 edge.send(Command::Query {
@@ -290,6 +271,32 @@ async fn read_requests(
                 return false;
             }
         }
+    }
+}
+
+/// A SUBMIT's command as the edge lets it through: refused in its turn
+/// (through the engine's queue, so that answers keep the order of the
+/// SUBMITs) when the service is stopping or the connection has as many
+/// instructions in flight as it may. Either way it is now in flight.
+fn admitted(edge: &Edge, conn: &Arc<Conn>, submit: Command) -> Command {
+    let Command::Submit { client_ref, .. } = submit else {
+        return submit;
+    };
+    let refused = if edge.stopping.load(Ordering::Acquire) {
+        Some(Reason::ShuttingDown)
+    } else if conn.in_flight.load(Ordering::Acquire) >= edge.limits.max_in_flight {
+        Some(Reason::TooManyInFlight)
+    } else {
+        None
+    };
+    conn.in_flight.fetch_add(1, Ordering::AcqRel);
+    match refused {
+        Some(reason) => Command::Refuse {
+            conn: conn.clone(),
+            client_ref,
+            reason,
+        },
+        None => submit,
     }
 }
 

@@ -183,16 +183,13 @@ pub enum ServeError {
 /// What a service did, when it stops.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Served {
-    /// Instructions recovered from the journal at the start.
-    pub recovered: u64,
-    /// This run's.
+    /// This run's (the journal's recovered instructions are
+    /// [`Server::next_seq`]).
     pub accepted: u64,
     pub rejected: u64,
     pub settled: u64,
     /// Still queued when it stopped (unsettled at the day's end).
     pub queued: u64,
-    /// The journal cut a torn tail of this many bytes at the start.
-    pub truncated_bytes: u64,
     /// Σ balances at the end equals Σ openings (checked).
     pub total_fen: i64,
 }
@@ -404,9 +401,7 @@ impl Server {
         }
         self.edge_thread.join().map_err(|_| ServeError::Panicked)?;
         journaled??;
-        let mut served = served??;
-        served.truncated_bytes = self.truncated_bytes;
-        Ok(served)
+        served?
     }
 }
 

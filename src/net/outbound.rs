@@ -56,12 +56,8 @@ impl Conn {
 
     /// From the connection's own task: a notice the engine has no part in
     /// (an ERROR before closing).
+    /// Queued, and the task woken now.
     pub fn push_local(&self, notice: Notice) {
-        self.push(notice);
-    }
-
-    /// Queues `notice` and wakes the task now.
-    fn push(&self, notice: Notice) {
         self.enqueue(notice);
         self.notify.notify_one();
     }

@@ -158,10 +158,7 @@ impl Service {
             self.close_day()?;
         }
         // This run's counts start now.
-        self.counts = super::Served {
-            recovered: records.len() as u64,
-            ..Default::default()
-        };
+        self.counts = super::Served::default();
         self.settled_fen = 0;
         self.batch = Batch::default();
         self.batch.first_seq = self.next_seq;

@@ -123,6 +123,7 @@ record() {
 
   # bench --quick: its settled counts (its speeds are not outputs).
   step bench "$BIN" bench --quick --out "$w/bench"
+  mv "$OUT/stdout/bench.out" "$OUT/stdout/bench.err" "$w/"
   if [ -f "$w/bench/bench.json" ]; then
     python3 -c 'import json,sys
 for row in json.load(open(sys.argv[1]))["rows"]:
@@ -144,7 +145,7 @@ for row in json.load(open(sys.argv[1]))["rows"]:
   step err-out "$BIN" run "$c/chengdu-2005.toml" --out "$c/chengdu-2005.toml"
   step err-merge "$BIN" merge "$f/merge" "$f/plan" --out "$w/e7"
   # Paths of this record's own tree are not outputs.
-  find "$OUT/stdout" -type f -exec sed -i -e "s#$OUT#OUT#g" -e "s#$here#REPO#g" {} +
+  find "$OUT/stdout" "$OUT/files" -type f ! -name '*.parquet' -exec sed -i -e "s#$OUT#OUT#g" -e "s#$here#REPO#g" {} +
 }
 
 # A journal of one service day: `serve` with a journal, `load` against it

@@ -7,12 +7,12 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use clearsim::engine::{Engine, Scheduler};
-use clearsim::input::Day;
-use clearsim::ledger::{Ledger, Payment};
-use clearsim::strategy::{ChannelSpec, Unwind};
-use clearsim::suite::{self, Counting, replay_once, uniform_day};
-use clearsim::time::SimTime;
+use clearsim_core::engine::{Engine, Scheduler};
+use clearsim_core::ledger::{Ledger, Payment};
+use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::time::SimTime;
+use clearsim_model::input::Day;
+use clearsim_service::suite::{self, Counting, replay_once, uniform_day};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
 const MEAN_AMOUNT_FEN: i64 = 1_000_000;
@@ -235,9 +235,9 @@ fn csv_replay(c: &mut Criterion) {
                 SimTime::DEFAULT_DAY_END,
             )
             .expect("valid");
-            let replay = clearsim::replay::replay(&day, &spec).expect("runs");
-            let settlements = clearsim::report::settlements_csv(&day, &replay.settle);
-            let balances = clearsim::report::balances_csv(&day, &replay);
+            let replay = clearsim_model::replay::replay(&day, &spec).expect("runs");
+            let settlements = clearsim_report::settlements_csv(&day, &replay.settle);
+            let balances = clearsim_report::balances_csv(&day, &replay);
             black_box((settlements.len(), balances.len(), replay.summary.settled))
         })
     });
@@ -272,7 +272,7 @@ fn suite_strategies(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(payments.len() as u64));
     for name in suite::STRATEGIES {
-        let spec = clearsim::strategy::grammar::parse_strategy(name, SimTime::DEFAULT_DAY_END)
+        let spec = clearsim_core::strategy::grammar::parse_strategy(name, SimTime::DEFAULT_DAY_END)
             .expect("a suite strategy parses")
             .spec;
         group.bench_function(name, |b| {

@@ -7,13 +7,13 @@ use std::hint::black_box;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use clearsim::engine::Engine;
-use clearsim::ledger::Ledger;
-use clearsim::live::link::Link;
-use clearsim::live::{Event, Instruction, Settler};
-use clearsim::strategy::ChannelSpec;
-use clearsim::suite::uniform_day;
-use clearsim::time::SimTime;
+use clearsim_core::engine::Engine;
+use clearsim_core::ledger::Ledger;
+use clearsim_core::strategy::ChannelSpec;
+use clearsim_core::time::SimTime;
+use clearsim_service::live::link::Link;
+use clearsim_service::live::{Event, Instruction, Settler};
+use clearsim_service::suite::uniform_day;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const MESSAGES: u64 = 4_000_000;
@@ -57,7 +57,7 @@ fn through_link() -> u64 {
                     backoff.reset();
                 }
                 None if link.is_drained() => return sum,
-                None => clearsim::live::link::idle(&backoff),
+                None => clearsim_service::live::link::idle(&backoff),
             }
         }
     })

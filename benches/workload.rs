@@ -8,9 +8,9 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use clearsim::config::Scenario;
-use clearsim::run::{NoObserver, run, stream_model};
-use clearsim::workload::city::build_city;
+use clearsim_model::config::Scenario;
+use clearsim_model::run::{NoObserver, run, stream_model};
+use clearsim_model::workload::city::build_city;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn load(name: &str) -> Scenario {
@@ -84,17 +84,17 @@ fn whole_runs(c: &mut Criterion) {
 fn compare_parallel(c: &mut Criterion) {
     let scenario = load("netting-compare");
     let city = build_city(&scenario);
-    let designs: Vec<_> = clearsim::study::DEFAULT_DESIGNS
+    let designs: Vec<_> = clearsim_study::DEFAULT_DESIGNS
         .iter()
-        .map(|s| clearsim::study::parse_design(s, scenario.day_end).expect("valid"))
+        .map(|s| clearsim_study::parse_design(s, scenario.day_end).expect("valid"))
         .collect();
     let seeds = [scenario.seed];
     let mut group = c.benchmark_group("compare_default_designs");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
-    for threads in [1, clearsim::study::cores()] {
-        let study = clearsim::study::Study {
+    for threads in [1, clearsim_study::cores()] {
+        let study = clearsim_study::Study {
             scenario: &scenario,
             city: &city,
             seeds: &seeds,
@@ -114,7 +114,7 @@ fn compare_parallel(c: &mut Criterion) {
 /// run's margins priced from it (what `optimise` does); `every_level_run`:
 /// the same reply with every level run, for the ratio.
 fn best_response(c: &mut Criterion) {
-    use clearsim::study::optimise::{Game, GameSpec, Objective};
+    use clearsim_study::optimise::{Game, GameSpec, Objective};
     let mut scenario = load("chengdu-2005");
     scenario.days = 1;
     let city = build_city(&scenario);
@@ -129,7 +129,7 @@ fn best_response(c: &mut Criterion) {
             max_scale: 1.0,
             policies: Vec::new(),
             seeds: vec![scenario.seed],
-            threads: clearsim::study::cores(),
+            threads: clearsim_study::cores(),
             max_rounds: 1,
             tolerance_levels: 0,
             shortcut,

@@ -172,7 +172,9 @@ normalise() {
       -e 's/clearsim(_version"?:? "?| )[0-9]+\.[0-9]+\.[0-9]+( \(invariants checked\))?/clearsim VERSION/g' \
       -e 's/[0-9.]+ (M |k )?payments\/s/RATE payments\/s/g' \
       -e 's/ in [0-9.]+ (s|ms)/ in T/g' \
-      -e 's/\([0-9.]+ ?(s|ms)\)/(T)/g' {} +
+      -e 's/\([0-9.]+ ?(s|ms)\)/(T)/g' \
+      -e 's/engine +[0-9.]+ ms/engine T ms/' \
+      -e 's/^[0-9.]+ s on /T s on /' {} +
 }
 
 check() {
@@ -184,10 +186,13 @@ check() {
   local root="$here/target/identity"
   mkdir -p "$root"
   echo "== base $(git -C "$here" rev-parse --short "$base"): building in a worktree"
-  rm -rf "$root/base-tree"
+  # The base's tree lies outside this one: inside it, cargo would take it
+  # for a member of this workspace.
+  local tree
+  tree="$(mktemp -d)/base"
   git -C "$here" worktree prune
-  git -C "$here" worktree add --detach "$root/base-tree" "$base" >/dev/null
-  (cd "$root/base-tree" && CARGO_TARGET_DIR="$root/base-target" cargo build --release --quiet)
+  git -C "$here" worktree add --detach "$tree" "$base" >/dev/null
+  (cd "$tree" && CARGO_TARGET_DIR="$root/base-target" cargo build --release --quiet)
   echo "== this tree: building"
   (cd "$here" && cargo build --release --quiet)
   local base_bin="$root/base-target/release/clearsim" new_bin="$here/target/release/clearsim"
@@ -198,7 +203,7 @@ check() {
   record "$base_bin" "$root/base"
   echo "== recording this tree"
   record "$new_bin" "$root/new"
-  git -C "$here" worktree remove --force "$root/base-tree"
+  git -C "$here" worktree remove --force "$tree"
   normalise "$root/base"
   normalise "$root/new"
   local files

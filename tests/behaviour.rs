@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use clearsim::config::Scenario;
-use clearsim::run::{NoObserver, RunResult, run};
-use clearsim::workload::city::build_city;
+use clearsim_model::config::Scenario;
+use clearsim_model::run::{NoObserver, RunResult, run};
+use clearsim_model::workload::city::build_city;
 
 /// Three banks; B1 opens with 1,000 yuan (credit none), the others with
 /// nothing. B1 owes B2 800 at 09:00 and 600 at 09:30; B2 owes B1 500 at

@@ -3,10 +3,10 @@
 
 mod common;
 
-use clearsim::metrics::UNSETTLED;
-use clearsim::replay::replay;
-use clearsim::strategy::{ChannelSpec, SenderLimit, SenderLimits, Unwind};
-use clearsim::time::SimTime;
+use clearsim_core::strategy::{ChannelSpec, SenderLimit, SenderLimits, Unwind};
+use clearsim_core::time::SimTime;
+use clearsim_model::metrics::UNSETTLED;
+use clearsim_model::replay::replay;
 use common::*;
 use proptest::prelude::*;
 
@@ -181,7 +181,7 @@ fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
 fn engine_outcome(
     day: &TestDay,
     strategy: &RefStrategy,
-) -> (RefOutcome, clearsim::metrics::Summary) {
+) -> (RefOutcome, clearsim_model::metrics::Summary) {
     let result = replay(&day.day(), &spec_of(strategy)).expect("replay runs");
     let settle_ms = result
         .settle
@@ -375,8 +375,8 @@ fn replay_is_deterministic_byte_for_byte() {
         let a = replay(&parsed, &spec_of(&strategy)).expect("runs");
         let b = replay(&parsed, &spec_of(&strategy)).expect("runs");
         assert_eq!(
-            clearsim::report::settlements_csv(&parsed, &a.settle),
-            clearsim::report::settlements_csv(&parsed, &b.settle)
+            clearsim_report::settlements_csv(&parsed, &a.settle),
+            clearsim_report::settlements_csv(&parsed, &b.settle)
         );
         assert_eq!(a.closing_fen, b.closing_fen);
         assert_eq!(a.summary, b.summary);

@@ -150,31 +150,32 @@ const LOOK: &str = r##"JSON.stringify({
 
 #[test]
 fn the_dashboard_updates_while_load_runs_and_metrics_are_prometheus_text() {
-    let scenario =
-        clearsim::config::Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("config");
+    let scenario = clearsim_model::config::Scenario::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("config");
     let dir = tempfile::tempdir().expect("dir");
     let (mut setup, tokens) = common::net::setup(&scenario, dir.path());
     let ids = setup.ids.clone();
     setup.http = Some("127.0.0.1:0".parse().unwrap());
-    let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
+    let server =
+        clearsim_service::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
     let http = server.http_address.expect("http bound");
     // Open-loop load for 12 s at a modest rate, beside the checks.
-    let city = clearsim::workload::city::build_city(&scenario);
-    let load = clearsim::net::load::LoadSetup {
+    let city = clearsim_model::workload::city::build_city(&scenario);
+    let load = clearsim_service::net::load::LoadSetup {
         address: server.address,
         ids: ids.clone(),
         tokens,
         connections: 8,
-        load: clearsim::live::Load::OpenLoop { rate_per_s: 20_000 },
+        load: clearsim_service::live::Load::OpenLoop { rate_per_s: 20_000 },
         duration: Duration::from_secs(12),
-        payments: clearsim::net::load::payments_of(&scenario, &city),
+        payments: clearsim_service::net::load::payments_of(&scenario, &city),
     };
     let loader = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        rt.block_on(clearsim::net::load::run(&load))
+        rt.block_on(clearsim_service::net::load::run(&load))
             .expect("load runs")
     });
     std::thread::sleep(Duration::from_millis(2500));

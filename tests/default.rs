@@ -3,10 +3,10 @@
 
 use std::process::Command;
 
-use clearsim::engine::{Control, Engine, Scheduler, Timed};
-use clearsim::ledger::{Ledger, Payment, Sink};
-use clearsim::strategy::{ChannelSpec, Unwind};
-use clearsim::time::SimTime;
+use clearsim_core::engine::{Control, Engine, Scheduler, Timed};
+use clearsim_core::ledger::{Ledger, Payment, Sink};
+use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::time::SimTime;
 
 #[derive(Default)]
 struct Settled(Vec<(u64, u32)>);

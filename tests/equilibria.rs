@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use clearsim::config::Scenario;
-use clearsim::study::optimise::{self, Choice, Game, GameSpec, Objective};
-use clearsim::workload::city::build_city;
+use clearsim_model::config::Scenario;
+use clearsim_model::workload::city::build_city;
+use clearsim_study::optimise::{self, Choice, Game, GameSpec, Objective};
 
 const EARLY: u16 = 0;
 const LATE: u16 = 1;
@@ -22,7 +22,7 @@ fn spec() -> GameSpec {
         max_scale: 1.0,
         policies: ["immediate", "deadline:13:00"]
             .iter()
-            .map(|p| clearsim::bank::policy::parse_policy(p).expect("policy"))
+            .map(|p| clearsim_model::bank::policy::parse_policy(p).expect("policy"))
             .collect(),
         seeds: vec![1],
         threads: 2,

@@ -10,16 +10,16 @@ use std::process::Command;
 
 use common::cli::{clearsim, ok};
 
-use clearsim::config::Scenario;
-use clearsim::engine::{Control, Engine, Scheduler, Timed};
-use clearsim::ledger::{Ledger, Payment, Sink};
-use clearsim::run::{NoObserver, baseline, run};
-use clearsim::strategy::ChannelSpec;
-use clearsim::study::summary::{CompareSummary, RunSummary};
-use clearsim::study::{Design, Study, parse_design, variant};
-use clearsim::time::SimTime;
-use clearsim::workload::city::build_city;
-use clearsim::workload::stream::{TAG_INSTRUMENT, TAG_RETURN};
+use clearsim_core::engine::{Control, Engine, Scheduler, Timed};
+use clearsim_core::ledger::{Ledger, Payment, Sink};
+use clearsim_core::strategy::ChannelSpec;
+use clearsim_core::time::SimTime;
+use clearsim_model::config::Scenario;
+use clearsim_model::run::{NoObserver, baseline, run};
+use clearsim_model::workload::city::build_city;
+use clearsim_model::workload::stream::{TAG_INSTRUMENT, TAG_RETURN};
+use clearsim_study::summary::{CompareSummary, RunSummary};
+use clearsim_study::{Design, Study, parse_design, variant};
 
 fn configs() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir("configs")
@@ -104,7 +104,7 @@ fn the_stream_does_not_depend_on_the_channels() {
     let scenario = Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("loads");
     let city = build_city(&scenario);
     let stream = |s: &Scenario| -> Vec<_> {
-        clearsim::run::stream_model(s, &city)
+        clearsim_model::run::stream_model(s, &city)
             .day(s.seed, 0, 0.05)
             .collect()
     };
@@ -252,7 +252,7 @@ fn replications_give_intervals_and_paired_differences() {
         assert_eq!(f.estimate.n, 5);
     }
     // A paired difference is the mean of the per-seed differences.
-    let pick = |design: usize, r: &clearsim::study::record::CompareRecord| {
+    let pick = |design: usize, r: &clearsim_study::record::CompareRecord| {
         r.designs[design].all().expect("pools").delay_indicator
     };
     let diffs: Vec<f64> = summary
@@ -268,7 +268,7 @@ fn replications_give_intervals_and_paired_differences() {
     assert_eq!(paired.versus, "dns:hourly");
     assert_eq!(
         paired.estimate,
-        clearsim::metrics::estimate::estimate(&diffs)
+        clearsim_model::metrics::estimate::estimate(&diffs)
     );
     let report = std::fs::read_to_string(dir.path().join("report.md")).expect("report");
     assert!(report.contains("common random numbers") && report.contains("95 % CI"));
@@ -444,7 +444,8 @@ fn a_default_after_the_last_activity_has_no_knock_on() {
     for (strategy, cycles) in [("rtgs", ""), ("dns", "cycles = [\"12:00\", \"16:00\"]")] {
         let mut scenario = small_day(strategy, cycles);
         let city = build_city(&scenario);
-        scenario.shocks = vec![clearsim::config::Shock::parse("default:B1@16:30").expect("shock")];
+        scenario.shocks =
+            vec![clearsim_model::config::Shock::parse("default:B1@16:30").expect("shock")];
         let shocked = run(&scenario, &city, &mut NoObserver).expect("runs");
         let base = baseline(&scenario, &city).expect("runs");
         assert!(
@@ -456,7 +457,7 @@ fn a_default_after_the_last_activity_has_no_knock_on() {
         if strategy == "rtgs" {
             // Earlier, the largest bank's default does starve the others.
             scenario.shocks =
-                vec![clearsim::config::Shock::parse("default:B1@09:30").expect("shock")];
+                vec![clearsim_model::config::Shock::parse("default:B1@09:30").expect("shock")];
             let early = run(&scenario, &city, &mut NoObserver).expect("runs");
             assert!(early.untouched.unsettled_value_fen > base.untouched.unsettled_value_fen);
         }
@@ -575,7 +576,7 @@ fn a_system_outage_settles_nothing_and_runs_overdue_events_once() {
     ];
     let dns = ChannelSpec::Dns {
         cycles: vec![hour(10, 30), hour(12, 0)],
-        unwind: clearsim::strategy::Unwind::Participant,
+        unwind: clearsim_core::strategy::Unwind::Participant,
         guarantee_fund_fen: None,
     };
     let (outcomes, scheduler) = day(&[100, 100], dns, controls, payments);
@@ -722,7 +723,7 @@ instruments = ["transfer"]
         );
         assert_eq!(
             night.cost_fen,
-            clearsim::run::overnight::interest_fen(night.borrowed_fen, 360)
+            clearsim_model::run::overnight::interest_fen(night.borrowed_fen, 360)
         );
         borrowed_total += night.borrowed_fen;
         assert_eq!(day.opening_total_fen, city.opening_fen.iter().sum::<i64>());
@@ -883,7 +884,7 @@ mod properties {
             prop_assert_eq!(own.instruments[0].counts.value_fen, other.instruments[0].counts.value_fen);
             let mut late = scenario.clone();
             late.days = 1;
-            late.shocks = vec![clearsim::config::Shock::parse("default:B2@16:30").expect("shock")];
+            late.shocks = vec![clearsim_model::config::Shock::parse("default:B2@16:30").expect("shock")];
             let shocked = run(&late, &city, &mut NoObserver).expect("runs");
             let base = baseline(&late, &city).expect("runs");
             prop_assert_eq!(shocked.untouched, base.untouched);

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use common::cli::{clearsim, clearsim_within, ok, path};
 use common::net::free_address;
 
-use clearsim::client::Client;
-use clearsim::net::journal;
-use clearsim::net::protocol::{Notice, Request};
-use clearsim::net::tokens::Tokens;
+use clearsim_service::client::Client;
+use clearsim_service::net::journal;
+use clearsim_service::net::protocol::{Notice, Request};
+use clearsim_service::net::tokens::Tokens;
 
 const CONFIG: &str = "configs/chengdu-2005.toml";
 const WAIT: Duration = Duration::from_secs(20);
@@ -223,7 +223,7 @@ fn replay_of_export(journal: &str, dir: &Path) -> BTreeMap<u64, Option<String>> 
 }
 
 fn at_text(at_ms: u32) -> String {
-    clearsim::time::SimTime(at_ms).to_string()
+    clearsim_core::time::SimTime(at_ms).to_string()
 }
 
 /// kill -9 under load, 20 times over one growing journal: every ACCEPTED
@@ -242,10 +242,10 @@ fn kill_9_loses_no_acknowledged_instruction_and_recovery_is_exact() {
         &tokens_file,
     ]));
     let journal_dir = path(dir.path(), "journal");
-    let scenario = clearsim::config::Scenario::load(Path::new(CONFIG)).expect("config");
-    let city = clearsim::workload::city::build_city(&scenario);
+    let scenario = clearsim_model::config::Scenario::load(Path::new(CONFIG)).expect("config");
+    let city = clearsim_model::workload::city::build_city(&scenario);
     let tokens = Tokens::load(Path::new(&tokens_file), &city.ids).expect("tokens");
-    let payments = clearsim::net::load::payments_of(&scenario, &city);
+    let payments = clearsim_service::net::load::payments_of(&scenario, &city);
     let senders: Vec<usize> = (0..city.len())
         .filter(|&p| payments[p].len() > 5000)
         .collect();
@@ -359,15 +359,16 @@ fn unsafe_sigterm(child: &Child) {
 /// day's closing runs included), and to no other.
 #[test]
 fn the_exported_day_replays_to_exactly_the_reported_settlements() {
-    let scenario = clearsim::config::Scenario::load(Path::new(CONFIG)).expect("config");
+    let scenario = clearsim_model::config::Scenario::load(Path::new(CONFIG)).expect("config");
     let dir = tempfile::tempdir().expect("dir");
     let (mut setup, tokens) = common::net::setup(&scenario, dir.path());
     let ids = setup.ids.clone();
     let journal_dir = dir.path().join("journal");
     setup.journal = Some(journal_dir.clone());
-    let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
-    let city = clearsim::workload::city::build_city(&scenario);
-    let payments = clearsim::net::load::payments_of(&scenario, &city);
+    let server =
+        clearsim_service::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
+    let city = clearsim_model::workload::city::build_city(&scenario);
+    let payments = clearsim_service::net::load::payments_of(&scenario, &city);
     let rt = runtime();
     let socket = server.address;
     let mut tasks = Vec::new();

@@ -389,7 +389,7 @@ fn wide_headers_and_blank_lines_are_cheap() {
 fn the_tests_check_every_invariant() {
     // `cargo test --release` builds the library and the binary with the
     // `invariants` feature (a dev-dependency of the crate on itself).
-    const { assert!(clearsim::INVARIANTS_CHECKED) };
+    const { assert!(clearsim_core::INVARIANTS_CHECKED) };
     let version = ok(&clearsim(&["--version"]));
     assert!(version.contains("(invariants checked)"), "{version}");
 }

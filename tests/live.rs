@@ -6,9 +6,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use clearsim::config::Scenario;
-use clearsim::live::{self, LiveError, LiveReport, Load, Prepared};
-use clearsim::strategy::ChannelSpec;
+use clearsim_core::strategy::ChannelSpec;
+use clearsim_model::config::Scenario;
+use clearsim_service::live::{self, LiveError, LiveReport, Load, Prepared};
 
 fn scenario(opening_share: f64) -> Scenario {
     let text = format!(
@@ -209,10 +209,10 @@ fn bench_quick_writes_one_table_and_its_json() {
 
 #[test]
 fn full_queues_still_admit_what_settles_at_once() {
-    use clearsim::engine::Engine;
-    use clearsim::ledger::Ledger;
-    use clearsim::live::{Event, Instruction, Outcome, Settler};
-    use clearsim::time::SimTime;
+    use clearsim_core::engine::Engine;
+    use clearsim_core::ledger::Ledger;
+    use clearsim_core::time::SimTime;
+    use clearsim_service::live::{Event, Instruction, Outcome, Settler};
     // A (0) has nothing, B (1) has 100; one payment may wait.
     let engine = Engine::new(
         Ledger::new(&[0, 100], &[0, 0]),

@@ -1,9 +1,9 @@
 //! No bytes in any input make the parser or the engine panic.
 
-use clearsim::input::Day;
-use clearsim::replay::replay;
-use clearsim::strategy::{ChannelSpec, Unwind};
-use clearsim::time::SimTime;
+use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::time::SimTime;
+use clearsim_model::input::Day;
+use clearsim_model::replay::replay;
 use proptest::prelude::*;
 
 fn csvish() -> impl Strategy<Value = Vec<u8>> {

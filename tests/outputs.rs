@@ -107,12 +107,12 @@ fn replay_runs_every_strategy_compare_can() {
         "[[limit]]\nparticipant = \"*\"\nlimit_yuan = 0.5\n",
     )
     .expect("write");
-    let day = clearsim::input::Day::parse(
+    let day = clearsim_model::input::Day::parse(
         "p.csv",
         PARTICIPANTS.as_bytes(),
         "x.csv",
         PAYMENTS.as_bytes(),
-        clearsim::time::SimTime::DEFAULT_DAY_END,
+        clearsim_core::time::SimTime::DEFAULT_DAY_END,
     )
     .expect("valid");
     for (compact, flags) in [
@@ -166,10 +166,10 @@ fn replay_runs_every_strategy_compare_can() {
         args.extend_from_slice(flags);
         ok(&clearsim(&args));
         // The same settlements as the engine gives the compact form.
-        let spec = clearsim::strategy::grammar::parse_strategy(compact, day.day_end)
+        let spec = clearsim_core::strategy::grammar::parse_strategy(compact, day.day_end)
             .expect("compact form")
             .spec;
-        let expected = clearsim::replay::replay(&day, &spec).expect("replays");
+        let expected = clearsim_model::replay::replay(&day, &spec).expect("replays");
         let written = std::fs::read_to_string(dir.path().join("out/settlements.csv")).expect("csv");
         let settled = written
             .lines()
@@ -179,7 +179,7 @@ fn replay_runs_every_strategy_compare_can() {
         let count = expected
             .settle
             .iter()
-            .filter(|&&t| t != clearsim::metrics::UNSETTLED)
+            .filter(|&&t| t != clearsim_model::metrics::UNSETTLED)
             .count();
         assert_eq!(settled, count, "{compact}");
     }

@@ -6,12 +6,12 @@
 
 use std::path::Path;
 
-use clearsim::bank::costs::Credit;
-use clearsim::bank::policy::parse_policy;
-use clearsim::config::Scenario;
-use clearsim::study::optimise::{Choice, Game, GameSpec};
-use clearsim::time::SimTime;
-use clearsim::workload::city::build_city;
+use clearsim_core::time::SimTime;
+use clearsim_model::bank::costs::Credit;
+use clearsim_model::bank::policy::parse_policy;
+use clearsim_model::config::Scenario;
+use clearsim_model::workload::city::build_city;
+use clearsim_study::optimise::{Choice, Game, GameSpec};
 
 /// chengdu-2005 at 2 % of its volume, `days` days, under `design`, with
 /// no intraday credit: at low levels banks run short, so that levels on
@@ -22,8 +22,8 @@ fn small(design: &str, days: u32) -> Scenario {
     scenario.liquidity.credit_share = 0.0;
     scenario.days = days;
     scenario.check_volume().expect("volume");
-    let design = clearsim::study::parse_design(design, scenario.day_end).expect("design");
-    clearsim::study::variant(&scenario, &design)
+    let design = clearsim_study::parse_design(design, scenario.day_end).expect("design");
+    clearsim_study::variant(&scenario, &design)
 }
 
 fn spec(policies: &[&str], shortcut: bool) -> GameSpec {

@@ -6,13 +6,13 @@ mod common;
 use common::cli::clearsim;
 use std::path::{Path, PathBuf};
 
-use clearsim::config::Scenario;
-use clearsim::input::Day;
-use clearsim::metrics::UNSETTLED;
-use clearsim::replay::replay;
-use clearsim::run::{NoObserver, Observer, run};
-use clearsim::time::SimTime;
-use clearsim::workload::city::build_city;
+use clearsim_core::time::SimTime;
+use clearsim_model::config::Scenario;
+use clearsim_model::input::Day;
+use clearsim_model::metrics::UNSETTLED;
+use clearsim_model::replay::replay;
+use clearsim_model::run::{NoObserver, Observer, run};
+use clearsim_model::workload::city::build_city;
 
 fn configs() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir("configs")

@@ -12,10 +12,10 @@ use std::time::Duration;
 use common::cli::{clearsim, clearsim_within, ok, path, refused};
 use common::net::free_address;
 
-use clearsim::client::{Client, ClientError};
-use clearsim::net::protocol::{ErrorCode, Notice, Reason, Request};
-use clearsim::net::tokens::Tokens;
-use clearsim::net::{Limits, ServeSetup, Server};
+use clearsim_service::client::{Client, ClientError};
+use clearsim_service::net::protocol::{ErrorCode, Notice, Reason, Request};
+use clearsim_service::net::tokens::Tokens;
+use clearsim_service::net::{Limits, ServeSetup, Server};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -28,15 +28,16 @@ struct Service {
 }
 
 fn start(limits: Limits) -> Service {
-    let scenario =
-        clearsim::config::Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("config");
+    let scenario = clearsim_model::config::Scenario::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("config");
     let dir = tempfile::tempdir().expect("dir");
     let mut setup = ServeSetup::of_scenario(&scenario, limits, 1000, 100_000).expect("setup");
     let ids = setup.ids.clone();
     let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
     setup.tokens = tokens.clone();
     let opening_fen = setup.opening_fen.clone();
-    let server = clearsim::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
+    let server =
+        clearsim_service::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
     Service {
         server,
         tokens,

@@ -3,10 +3,10 @@
 
 mod common;
 
-use clearsim::metrics::UNSETTLED;
-use clearsim::replay::{Replay, replay};
-use clearsim::strategy::{ChannelSpec, Unwind};
-use clearsim::time::SimTime;
+use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::time::SimTime;
+use clearsim_model::metrics::UNSETTLED;
+use clearsim_model::replay::{Replay, replay};
 use common::*;
 
 fn t(text: &str) -> SimTime {
@@ -551,7 +551,7 @@ fn a_short_participant_pays_down_to_its_floor_and_the_fund_the_rest() {
 }
 
 fn rtgs_limits(gridlock_every_ms: Option<u32>) -> ChannelSpec {
-    use clearsim::strategy::{SenderLimit, SenderLimits};
+    use clearsim_core::strategy::{SenderLimit, SenderLimits};
     // A (0) may pay out at most 300 net to all and 100 net to B (1).
     ChannelSpec::RtgsLimits {
         gridlock_every_ms,

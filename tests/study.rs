@@ -8,12 +8,12 @@ use std::process::Command;
 
 use common::cli::{clearsim, ok};
 
-use clearsim::input::Day;
-use clearsim::metrics::flow::decode_histogram;
-use clearsim::replay::settle_day;
-use clearsim::strategy::grammar::parse_strategy;
-use clearsim::study::summary::{CompareSummary, SweepSummary};
-use clearsim::time::SimTime;
+use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::time::SimTime;
+use clearsim_model::input::Day;
+use clearsim_model::metrics::flow::decode_histogram;
+use clearsim_model::replay::settle_day;
+use clearsim_study::summary::{CompareSummary, SweepSummary};
 
 fn compare_into(dir: &Path, threads: &str) -> Vec<u8> {
     ok(&clearsim(&[
@@ -100,7 +100,9 @@ fn value_moved_between_accounts_by_hand() {
             .spec;
         let (settle, ledger) = settle_day(&day, &spec).expect("runs");
         assert!(
-            settle.iter().all(|&t| t != clearsim::metrics::UNSETTLED),
+            settle
+                .iter()
+                .all(|&t| t != clearsim_model::metrics::UNSETTLED),
             "{strategy}"
         );
         assert_eq!(ledger.moved_fen(), moved, "{strategy}");

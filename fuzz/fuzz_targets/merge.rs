@@ -3,8 +3,8 @@
 //! renders its reports, or are refused with a message. Never a panic.
 #![no_main]
 
-use clearsim::report;
-use clearsim::study::summary::{CompareSummary, RunSummary};
+use clearsim_report as report;
+use clearsim_study::summary::{CompareSummary, RunSummary};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

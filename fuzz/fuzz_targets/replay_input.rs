@@ -4,9 +4,9 @@
 //! panic, a hang or an unbounded allocation.
 #![no_main]
 
-use clearsim::input::Day;
-use clearsim::strategy::grammar::parse_strategy;
-use clearsim::time::SimTime;
+use clearsim_model::input::Day;
+use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::time::SimTime;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let spec = parse_strategy("rtgs+gridlock:5m", day_end)
         .expect("a valid strategy")
         .spec;
-    let replay = clearsim::replay::replay(&day, &spec).expect("a parsed day replays");
+    let replay = clearsim_model::replay::replay(&day, &spec).expect("a parsed day replays");
     assert_eq!(replay.settle.len(), day.payments.len());
     assert_eq!(
         replay

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use clearsim::config::Scenario;
-use clearsim::run::{NoObserver, run};
-use clearsim::workload::city::build_city;
+use clearsim_model::config::Scenario;
+use clearsim_model::run::{NoObserver, run};
+use clearsim_model::workload::city::build_city;
 use libfuzzer_sys::fuzz_target;
 
 /// Sizes one execution may reach: the limits themselves are checked by

@@ -6,9 +6,9 @@
 //! own invariants are checked too (the `invariants` feature).
 #![no_main]
 
-use clearsim::input::Day;
-use clearsim::strategy::grammar::parse_strategy;
-use clearsim::time::SimTime;
+use clearsim_model::input::Day;
+use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::time::SimTime;
 use libfuzzer_sys::fuzz_target;
 
 const STRATEGIES: [&str; 12] = [
@@ -76,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
         let spec = parse_strategy(name, day_end)
             .expect("a valid strategy")
             .spec;
-        let replay = clearsim::replay::replay(&day, &spec).expect("a parsed day replays");
+        let replay = clearsim_model::replay::replay(&day, &spec).expect("a parsed day replays");
         assert_eq!(replay.settle.len(), day.payments.len());
         let closing: i128 = replay.closing_fen.iter().map(|&b| i128::from(b)).sum();
         assert!(closing >= opening, "{name}: money lost");

@@ -9,10 +9,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
-use crate::config::{Scenario, Shock, check_shocks};
-use crate::report::output::{OutputSet, SetFile};
-use crate::study::{self, MAX_REPLICATIONS, Shard};
-use crate::workload::city::{City, build_city};
+use clearsim_model::config::{Scenario, Shock, check_shocks};
+use clearsim_model::workload::city::{City, build_city};
+use clearsim_outset::{OutputSet, SetFile};
+use clearsim_study::{self as study, MAX_REPLICATIONS, Shard};
 
 pub fn parse_volume(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {

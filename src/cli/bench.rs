@@ -6,9 +6,9 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use crate::config::Scenario;
-use crate::report::table::Table;
-use crate::suite::{self, Row, SuiteReport};
+use clearsim_model::config::Scenario;
+use clearsim_report::table::Table;
+use clearsim_service::suite::{self, Row, SuiteReport};
 
 /// The bundled throughput scenario, built in so that `bench` runs anywhere.
 const THROUGHPUT_TOML: &str = include_str!("../../configs/throughput.toml");

@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Failure;
-use crate::live::{self, LiveReport, Load, Prepared};
+use clearsim_service::live::{self, LiveReport, Load, Prepared};
 
 #[derive(Args, Debug)]
 pub struct LiveArgs {
@@ -185,14 +185,14 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
     );
     println!(
         "  instructions: {} sent = {} settled + {} queued at close + {} rejected",
-        crate::format::grouped(i128::from(figures.sent)),
-        crate::format::grouped(i128::from(figures.settled)),
-        crate::format::grouped(i128::from(figures.queued_at_close)),
-        crate::format::grouped(i128::from(figures.rejected)),
+        clearsim_core::format::grouped(i128::from(figures.sent)),
+        clearsim_core::format::grouped(i128::from(figures.settled)),
+        clearsim_core::format::grouped(i128::from(figures.queued_at_close)),
+        clearsim_core::format::grouped(i128::from(figures.rejected)),
     );
     println!(
         "  throughput:   {}",
-        crate::format::per_second(figures.throughput_per_s)
+        clearsim_core::format::per_second(figures.throughput_per_s)
     );
     println!(
         "  latency:      p50 {}  p99 {}  p99.9 {}  max {}",

@@ -22,7 +22,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_FAILURE: u8 = 1;
 
 /// The version, and whether this build checks invariants (tests' builds do).
-const VERSION: &str = if crate::INVARIANTS_CHECKED {
+const VERSION: &str = if clearsim_core::INVARIANTS_CHECKED {
     concat!(env!("CARGO_PKG_VERSION"), " (invariants checked)")
 } else {
     env!("CARGO_PKG_VERSION")
@@ -93,8 +93,8 @@ pub fn bad_input(message: impl std::fmt::Display) -> Failure {
 }
 
 /// Engine errors that come from the user's scenario are bad input.
-pub fn engine_failure(error: crate::engine::EngineError) -> Failure {
-    use crate::engine::EngineError;
+pub fn engine_failure(error: clearsim_core::engine::EngineError) -> Failure {
+    use clearsim_core::engine::EngineError;
     match error {
         EngineError::AmountsOverflow
         | EngineError::UnknownParticipant(_)

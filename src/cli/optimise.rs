@@ -8,11 +8,11 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{load, output_set, progress, publish};
-use crate::bank::policy::{Policy, parse_policy};
-use crate::report::{self, optimise as out};
-use crate::study::optimise::{self, Game, GameSpec, Objective};
-use crate::study::{self, MAX_REPLICATIONS};
-use crate::workload::city::build_city;
+use clearsim_model::bank::policy::{Policy, parse_policy};
+use clearsim_model::workload::city::build_city;
+use clearsim_report::{self as report, optimise as out};
+use clearsim_study::optimise::{self, Game, GameSpec, Objective};
+use clearsim_study::{self as study, MAX_REPLICATIONS};
 
 #[derive(Args, Debug)]
 pub struct OptimiseArgs {
@@ -136,7 +136,7 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
 }
 
 fn one_design(
-    scenario: &crate::config::Scenario,
+    scenario: &clearsim_model::config::Scenario,
     label: &str,
     spec: &GameSpec,
     names: &[String],

@@ -8,9 +8,9 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{load, output_set, progress, publish};
-use crate::report::{self, plan};
-use crate::study::{self, MAX_REPLICATIONS, Study};
-use crate::workload::city::build_city;
+use clearsim_model::workload::city::build_city;
+use clearsim_report::{self as report, plan};
+use clearsim_study::{self as study, MAX_REPLICATIONS, Study};
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {

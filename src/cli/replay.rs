@@ -6,12 +6,12 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use crate::format::{grouped, millis, yuan};
-use crate::input::Day;
-use crate::report;
-use crate::strategy::grammar;
-use crate::strategy::{ChannelSpec, Unwind};
-use crate::time::{SimTime, parse_duration_ms};
+use clearsim_core::format::{grouped, millis, yuan};
+use clearsim_core::strategy::grammar;
+use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::time::{SimTime, parse_duration_ms};
+use clearsim_model::input::Day;
+use clearsim_report as report;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -47,7 +47,7 @@ pub struct ReplayArgs {
     /// dns only: a settlement guarantee fund that covers short
     /// participants' net debits before any unwinding, with its unit (e.g.
     /// 5e7yuan, 100000fen; see docs/strategies.md).
-    #[arg(long, value_name = "AMOUNT", value_parser = crate::money::parse_amount_fen)]
+    #[arg(long, value_name = "AMOUNT", value_parser = clearsim_core::money::parse_amount_fen)]
     guarantee_fund: Option<i64>,
     /// chips only: the maximum position, in % of the opening balance
     /// (default 200; at least 100 so that the opening balance fits).
@@ -79,7 +79,7 @@ pub(super) fn parse_duration_arg(text: &str) -> Result<u32, String> {
 }
 
 fn parse_time_arg(text: &str) -> Result<SimTime, String> {
-    crate::time::parse_clock(text)
+    clearsim_core::time::parse_clock(text)
         .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
 }
 
@@ -140,9 +140,9 @@ fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
     let Some(config) = &args.channels else {
         let mut spec = channel_spec(args, day.day_end).map_err(bad)?;
         if let (ChannelSpec::RtgsLimits { limits, .. }, Some(path)) = (&mut spec, &args.limits) {
-            let entries =
-                crate::config::load_limits(path).map_err(|e| Failure::BadInput(e.into()))?;
-            *limits = crate::config::LimitEntry::resolve(
+            let entries = clearsim_model::config::load_limits(path)
+                .map_err(|e| Failure::BadInput(e.into()))?;
+            *limits = clearsim_model::config::LimitEntry::resolve(
                 &entries,
                 &day.participants.ids,
                 &day.participants.opening_fen,
@@ -156,11 +156,11 @@ fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
         });
     };
     let scenario =
-        crate::config::Scenario::load(config).map_err(|e| Failure::BadInput(e.into()))?;
+        clearsim_model::config::Scenario::load(config).map_err(|e| Failure::BadInput(e.into()))?;
     let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
     for spec in &mut specs {
         if let ChannelSpec::RtgsLimits { limits, .. } = spec {
-            *limits = crate::config::LimitEntry::resolve(
+            *limits = clearsim_model::config::LimitEntry::resolve(
                 &scenario.limits,
                 &day.participants.ids,
                 &day.participants.opening_fen,
@@ -177,7 +177,7 @@ fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
                 .iter()
                 .position(|&i| usize::from(i) == index)
                 .map_or(0, |r| r as u64 + 1);
-            let error = crate::input::InputError {
+            let error = clearsim_model::input::InputError {
                 file: args.payments.display().to_string(),
                 row: Some(row),
                 line: None,
@@ -219,7 +219,7 @@ fn day_end(args: &ReplayArgs) -> Result<SimTime, Failure> {
         return Ok(end);
     }
     match &args.channels {
-        Some(config) => Ok(crate::config::Scenario::load(config)
+        Some(config) => Ok(clearsim_model::config::Scenario::load(config)
             .map_err(|e| Failure::BadInput(e.into()))?
             .day_end),
         None => Ok(SimTime::DEFAULT_DAY_END),
@@ -231,7 +231,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let day_end = day_end(args)?;
     let participants_bytes = read(&args.participants)?;
     // Mapped, and released as the parse moves on: never held whole.
-    let payments = crate::input::mapped::Mapped::open(&args.payments)
+    let payments = clearsim_model::input::mapped::Mapped::open(&args.payments)
         .with_context(|| format!("{}: cannot read", args.payments.display()))
         .map_err(Failure::BadInput)?;
     let day = Day::parse_releasing(
@@ -246,7 +246,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     drop((participants_bytes, payments));
     let route = route(args, &day)?;
     let started = std::time::Instant::now();
-    let replay = crate::replay::replay_channels(&day, &route.specs, &route.channel_of)
+    let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)
         .map_err(super::engine_failure)?;
     let elapsed = started.elapsed();
     let summary_file = report::ReplaySummaryFile {
@@ -257,7 +257,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         participants_file: args.participants.display().to_string(),
         payments_file: args.payments.display().to_string(),
         summary: replay.summary.clone(),
-        delay_split: crate::replay::delay_split(&day, &replay.settle)
+        delay_split: clearsim_model::replay::delay_split(&day, &replay.settle)
             .as_ref()
             .map(report::DelaySplit::of),
     };

@@ -11,12 +11,12 @@ use super::Failure;
 use super::args::{
     ReplicationArgs, ScenarioArgs, load, load_scenario, output_set, parse_volume, progress, publish,
 };
-use crate::format::{grouped, yuan};
-use crate::report::{self, show_estimate};
-use crate::run;
-use crate::study::summary::RunSummary;
-use crate::study::{self, Study};
-use crate::workload::city::{City, build_city};
+use clearsim_core::format::{grouped, yuan};
+use clearsim_model::run;
+use clearsim_model::workload::city::{City, build_city};
+use clearsim_report::{self as report, show_estimate};
+use clearsim_study::summary::RunSummary;
+use clearsim_study::{self as study, Study};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -160,7 +160,7 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
         "{} payments in {:.3} s = {}; report in {}",
         grouped(i128::from(payments)),
         seconds,
-        crate::format::per_second(payments as f64 / seconds.max(1e-9)),
+        clearsim_core::format::per_second(payments as f64 / seconds.max(1e-9)),
         out.join("report.html").display()
     );
     let borrowed: i64 = summary
@@ -184,16 +184,16 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let model = run::stream_model(&scenario, &city);
     let day = args.day - 1;
     let set = output_set(&args.out)?;
-    let write = || -> Result<u64, report::output::OutputError> {
+    let write = || -> Result<u64, clearsim_outset::OutputError> {
         set.write("participants.csv", &participants_csv(&city))?;
         let mut file = set.file("payments.csv")?;
         let mut count = 0u64;
         let mut line = Vec::with_capacity(128);
         let mut number = itoa::Buffer::new();
-        let put = |file: &mut report::output::SetFile, bytes: &[u8]| {
+        let put = |file: &mut clearsim_outset::SetFile, bytes: &[u8]| {
             file.writer()
                 .write_all(bytes)
-                .map_err(|source| report::output::OutputError::Io {
+                .map_err(|source| clearsim_outset::OutputError::Io {
                     path: args.out.join("payments.csv"),
                     source,
                 })
@@ -217,7 +217,8 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             line.push(b',');
             line.extend_from_slice(number.format(generated.priority).as_bytes());
             line.push(b',');
-            let instrument = usize::from(generated.tag & crate::workload::stream::TAG_INSTRUMENT);
+            let instrument =
+                usize::from(generated.tag & clearsim_model::workload::stream::TAG_INSTRUMENT);
             line.extend_from_slice(scenario.instruments[instrument].name.as_bytes());
             line.push(b'\n');
             put(&mut file, &line)?;

@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use super::Failure;
 use super::live::nanos;
-use crate::live::Load;
-use crate::net::tokens::{TokenError, Tokens};
-use crate::net::{Limits, ServeSetup};
+use clearsim_service::live::Load;
+use clearsim_service::net::tokens::{TokenError, Tokens};
+use clearsim_service::net::{Limits, ServeSetup};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -134,7 +134,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     let scenario = super::args::load(&args.config, args.seed, None, None)?;
     if let Some(path) = &args.issue_tokens {
-        let ids = crate::workload::city::build_city(&scenario).ids;
+        let ids = clearsim_model::workload::city::build_city(&scenario).ids;
         Tokens::issue(path, &ids).map_err(token_failure)?;
         println!(
             "clearsim serve: {} tokens written to {} (mode 0600)",
@@ -165,7 +165,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     setup.http = args.http;
     let participants = setup.ids.len();
     let spec = setup.spec.name();
-    let server = crate::net::spawn(setup, args.listen).map_err(serve_failure)?;
+    let server = clearsim_service::net::spawn(setup, args.listen).map_err(serve_failure)?;
     println!(
         "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
         scenario.name, spec, participants, server.address
@@ -177,7 +177,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         println!(
             "  journal {}: {} instructions recovered{}",
             dir.display(),
-            crate::format::grouped(i128::from(server.next_seq)),
+            clearsim_core::format::grouped(i128::from(server.next_seq)),
             match server.truncated_bytes {
                 0 => String::new(),
                 n => format!(", a torn tail of {n} bytes cut off"),
@@ -196,20 +196,20 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Internal(anyhow!("the service failed: {e}")))?;
     println!(
         "  instructions: {} accepted, {} rejected; {} settled, {} still queued",
-        crate::format::grouped(i128::from(served.accepted)),
-        crate::format::grouped(i128::from(served.rejected)),
-        crate::format::grouped(i128::from(served.settled)),
-        crate::format::grouped(i128::from(served.queued)),
+        clearsim_core::format::grouped(i128::from(served.accepted)),
+        clearsim_core::format::grouped(i128::from(served.rejected)),
+        clearsim_core::format::grouped(i128::from(served.settled)),
+        clearsim_core::format::grouped(i128::from(served.queued)),
     );
     println!("  money conserved: Σ balances {} fen", served.total_fen);
     Ok(())
 }
 
 /// A journal or address the user can fix, or a failure of the service.
-fn serve_failure(error: crate::net::ServeError) -> Failure {
-    use crate::net::ServeError;
+fn serve_failure(error: clearsim_service::net::ServeError) -> Failure {
+    use clearsim_service::net::ServeError;
     match error {
-        ServeError::Journal(crate::net::journal::JournalError::Io { .. })
+        ServeError::Journal(clearsim_service::net::journal::JournalError::Io { .. })
         | ServeError::Runtime(_)
         | ServeError::Stopped(_)
         | ServeError::Panicked => Failure::Internal(anyhow!(error)),
@@ -223,7 +223,8 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
         out,
         participants,
     } = &args.action;
-    let contents = crate::net::journal::read(dir).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+    let contents =
+        clearsim_service::net::journal::read(dir).map_err(|e| Failure::BadInput(anyhow!(e)))?;
     let participants = participants
         .clone()
         .unwrap_or_else(|| out.with_file_name("participants.csv"));
@@ -232,12 +233,12 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
         parent
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| crate::report::output::write_file_whole(path, text.as_bytes(), 0o644))
+            .and_then(|()| clearsim_outset::write_file_whole(path, text.as_bytes(), 0o644))
             .map_err(|e| Failure::BadInput(anyhow!("cannot write {}: {e}", path.display())))?;
     }
     println!(
         "clearsim journal: {} instructions{} → {} and {}",
-        crate::format::grouped(contents.records.len() as i128),
+        clearsim_core::format::grouped(contents.records.len() as i128),
         if contents.day_closed {
             " (the day closed)"
         } else {
@@ -263,7 +264,7 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
 
 /// Until Ctrl-C, SIGTERM or the duration, or the engine thread ends on
 /// its own (a failure, reported by the stop).
-async fn wait_for_stop(duration: Option<Duration>, server: &crate::net::Server) {
+async fn wait_for_stop(duration: Option<Duration>, server: &clearsim_service::net::Server) {
     let limit = duration.unwrap_or(Duration::from_secs(24 * 3600));
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -314,11 +315,11 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         None => None,
     };
     let scenario = super::args::load(&args.config, args.seed, None, None)?;
-    let city = crate::workload::city::build_city(&scenario);
+    let city = clearsim_model::workload::city::build_city(&scenario);
     let tokens = Tokens::load(&args.tokens, &city.ids).map_err(token_failure)?;
-    let senders = crate::net::load::payments_of(&scenario, &city);
+    let senders = clearsim_service::net::load::payments_of(&scenario, &city);
     let sending = senders.iter().filter(|p| !p.is_empty()).count();
-    let setup = crate::net::load::LoadSetup {
+    let setup = clearsim_service::net::load::LoadSetup {
         address: args.connect,
         ids: city.ids.clone(),
         tokens,
@@ -328,7 +329,7 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         payments: senders,
     };
     let report = runtime()?
-        .block_on(crate::net::load::run(&setup))
+        .block_on(clearsim_service::net::load::run(&setup))
         .map_err(|e| load_failure(e, &args.connect))?;
     let figures = figures_of(&report, args.rate);
     print_load(&scenario.name, &args.connect, &figures);
@@ -343,9 +344,9 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
 }
 
 /// No service there, or one that refuses the tokens: the user's to fix.
-fn load_failure(error: crate::net::load::LoadError, address: &SocketAddr) -> Failure {
-    use crate::client::ClientError;
-    use crate::net::load::LoadError;
+fn load_failure(error: clearsim_service::net::load::LoadError, address: &SocketAddr) -> Failure {
+    use clearsim_service::client::ClientError;
+    use clearsim_service::net::load::LoadError;
     match error {
         LoadError::Client(ClientError::Io(e)) | LoadError::Io(e) => {
             Failure::BadInput(anyhow!("cannot reach the service at {address}: {e}"))
@@ -356,7 +357,7 @@ fn load_failure(error: crate::net::load::LoadError, address: &SocketAddr) -> Fai
     }
 }
 
-fn figures_of(report: &crate::net::load::LoadReport, load: Load) -> LoadFigures {
+fn figures_of(report: &clearsim_service::net::load::LoadReport, load: Load) -> LoadFigures {
     let a = |q: f64| report.accepted_ns.value_at_quantile(q);
     let s = |q: f64| report.settled_ns.value_at_quantile(q);
     LoadFigures {
@@ -383,7 +384,7 @@ fn figures_of(report: &crate::net::load::LoadReport, load: Load) -> LoadFigures 
 }
 
 fn print_load(name: &str, address: &SocketAddr, f: &LoadFigures) {
-    let n = |x: u64| crate::format::grouped(i128::from(x));
+    let n = |x: u64| clearsim_core::format::grouped(i128::from(x));
     println!(
         "clearsim load: {name} → {address} — {}, {} connection(s), {:.2} s",
         f.load, f.connections, f.elapsed_s
@@ -397,7 +398,7 @@ fn print_load(name: &str, address: &SocketAddr, f: &LoadFigures) {
     );
     println!(
         "  throughput:   {}",
-        crate::format::per_second(f.throughput_per_s)
+        clearsim_core::format::per_second(f.throughput_per_s)
     );
     println!(
         "  submit → ACCEPTED: p50 {}  p99 {}  p99.9 {}  max {}",

@@ -7,12 +7,12 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{ReplicationArgs, ScenarioArgs, load_scenario, output_set, progress, publish};
-use crate::config::Scenario;
-use crate::report::{self, show_estimate};
-use crate::study::summary::{
+use clearsim_model::config::Scenario;
+use clearsim_report::{self as report, show_estimate};
+use clearsim_study::summary::{
     COMPARE_SCHEMA, CompareSummary, RUN_SCHEMA, RunSummary, SWEEP_SCHEMA, SweepSummary,
 };
-use crate::study::{self, DEFAULT_DESIGNS, Design, Study, parse_design};
+use clearsim_study::{self as study, DEFAULT_DESIGNS, Design, Study, parse_design};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -541,7 +541,7 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let regenerated = name == "summary.json"
-            || name == report::output::MARKER
+            || name == clearsim_outset::MARKER
             || all.iter().any(|(n, _)| *n == name);
         if regenerated || !entry.file_type().is_ok_and(|t| t.is_file()) {
             continue;

@@ -6,8 +6,8 @@
 pub mod cli;
 pub mod net;
 
-use clearsim::input::Day;
-use clearsim::time::SimTime;
+use clearsim_core::time::SimTime;
+use clearsim_model::input::Day;
 
 /// One payment of a test day (row order = vector order).
 #[derive(Clone, Debug)]

@@ -4,12 +4,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use clearsim::net::tokens::Tokens;
-use clearsim::net::{Limits, ServeSetup};
+use clearsim_service::net::tokens::Tokens;
+use clearsim_service::net::{Limits, ServeSetup};
 
 /// A scenario's service setup (gridlock every second, 100,000 payments
 /// queued at most) with fresh tokens written into `dir`.
-pub fn setup(scenario: &clearsim::config::Scenario, dir: &Path) -> (ServeSetup, Tokens) {
+pub fn setup(scenario: &clearsim_model::config::Scenario, dir: &Path) -> (ServeSetup, Tokens) {
     let mut setup =
         ServeSetup::of_scenario(scenario, Limits::default(), 1000, 100_000).expect("setup");
     let tokens = Tokens::issue(&dir.join("tokens"), &setup.ids).expect("tokens");

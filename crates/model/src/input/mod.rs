@@ -1,0 +1,602 @@
+//! Replay input: `participants.csv` and `payments.csv` parsed from bytes and
+//! validated exactly as the contract lists. No file is opened here; the CLI
+//! reads the bytes and passes a display name for error messages.
+
+mod csvtable;
+mod error;
+pub mod mapped;
+
+pub use error::InputError;
+
+use csvtable::{Table, parse_i64};
+use hashbrown::HashMap;
+
+use clearsim_core::time::SimTime;
+
+/// The accounts of a replay, indexed by row order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Participants {
+    pub ids: Vec<String>,
+    pub names: Vec<String>,
+    pub categories: Vec<String>,
+    pub opening_fen: Vec<i64>,
+    pub credit_limit_fen: Vec<i64>,
+}
+
+impl Participants {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Index of each id, for resolving senders and receivers.
+    fn index(&self) -> HashMap<&[u8], u32> {
+        self.ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_bytes(), i as u32))
+            .collect()
+    }
+}
+
+/// Payments as columns indexed by file row (0-based, header excluded), plus
+/// the processing order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payments {
+    /// Payment ids, concatenated; id of row `r` is `id_bytes[id_end[r-1]..id_end[r]]`.
+    /// 32-bit ends: ids total at most [`MAX_ID_BYTES`].
+    id_bytes: Vec<u8>,
+    id_end: Vec<u32>,
+    pub submit: Vec<SimTime>,
+    pub sender: Vec<u32>,
+    pub receiver: Vec<u32>,
+    pub amount_fen: Vec<i64>,
+    pub priority: Vec<u8>,
+    pub instrument: Vec<u16>,
+    /// Distinct instrument names; `instrument[r]` indexes it.
+    pub instruments: Vec<String>,
+    /// Rows in processing order: by `(submit, row)`.
+    pub order: Vec<u32>,
+    /// The optional `order_time` column (when the customer ordered the
+    /// payment, ≤ `submit`); empty when the file has none.
+    pub order_time: Vec<SimTime>,
+}
+
+impl Payments {
+    pub fn len(&self) -> usize {
+        self.submit.len()
+    }
+
+    fn with_capacity(rows: usize, id_bytes: usize) -> Payments {
+        Payments {
+            id_bytes: Vec::with_capacity(id_bytes / 4),
+            id_end: Vec::with_capacity(rows),
+            submit: Vec::with_capacity(rows),
+            sender: Vec::with_capacity(rows),
+            receiver: Vec::with_capacity(rows),
+            amount_fen: Vec::with_capacity(rows),
+            priority: Vec::with_capacity(rows),
+            instrument: Vec::with_capacity(rows),
+            instruments: Vec::new(),
+            order: Vec::new(),
+            order_time: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.submit.is_empty()
+    }
+
+    pub fn id(&self, row: usize) -> &[u8] {
+        let start = if row == 0 { 0 } else { self.id_end[row - 1] };
+        &self.id_bytes[start as usize..self.id_end[row] as usize]
+    }
+
+    /// Appends a row's id; false (nothing appended) past [`MAX_ID_BYTES`].
+    fn push_id(&mut self, id: &[u8]) -> bool {
+        let Some(end) = u32::try_from(self.id_bytes.len() + id.len())
+            .ok()
+            .filter(|&end| end as usize <= MAX_ID_BYTES)
+        else {
+            return false;
+        };
+        self.id_bytes.extend_from_slice(id);
+        self.id_end.push(end);
+        true
+    }
+
+    /// Σ amounts; fits in `i64` (checked at parse time).
+    pub fn total_value_fen(&self) -> i64 {
+        self.amount_fen.iter().sum()
+    }
+}
+
+/// One business day to replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Day {
+    pub participants: Participants,
+    pub payments: Payments,
+    pub day_end: SimTime,
+}
+
+impl Day {
+    /// Parses and validates both files. `*_name` is how each file is named in
+    /// error messages (usually its path).
+    pub fn parse(
+        participants_name: &str,
+        participants_csv: &[u8],
+        payments_name: &str,
+        payments_csv: &[u8],
+        day_end: SimTime,
+    ) -> Result<Day, InputError> {
+        Day::parse_releasing(
+            participants_name,
+            participants_csv,
+            payments_name,
+            payments_csv,
+            day_end,
+            &|_| {},
+        )
+    }
+
+    /// [`Day::parse`], calling `release(n)` as the payments pass moves on:
+    /// the first `n` bytes of the payments file will not be read again
+    /// (unless for an error message), so a mapping may drop them (see
+    /// [`mapped::Mapped::release`]).
+    pub fn parse_releasing(
+        participants_name: &str,
+        participants_csv: &[u8],
+        payments_name: &str,
+        payments_csv: &[u8],
+        day_end: SimTime,
+        release: &dyn Fn(usize),
+    ) -> Result<Day, InputError> {
+        let participants = parse_participants(participants_name, participants_csv)?;
+        let opening_total_fen: i64 = participants.opening_fen.iter().sum();
+        let payments = parse_payments(
+            payments_name,
+            payments_csv,
+            &participants,
+            opening_total_fen,
+            day_end,
+            release,
+        )?;
+        Ok(Day {
+            participants,
+            payments,
+            day_end,
+        })
+    }
+}
+
+/// The most bytes all payment ids of a file may total (4 GiB − 1): ids are
+/// kept with 32-bit offsets. 50 M payments with 20-byte ids take 1 GB.
+pub const MAX_ID_BYTES: usize = u32::MAX as usize;
+
+/// The shortest payment row: `i,08:00:00,A,B,1` and its line end.
+const MIN_ROW_BYTES: usize = 17;
+
+/// True for `[A-Za-z0-9_.-]{1,64}`: the participant id rule, which
+/// generated rosters follow too.
+pub fn is_token(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, InputError> {
+    let mut table = Table::open(name, bytes)?;
+    let [id_col, name_col, category_col, opening_col, credit_col] =
+        table.require(["id", "name", "category", "opening_balance", "credit_limit"])?;
+    let mut out = Participants::default();
+    // Ids seen so far, as indices into `out.ids` (no copy of each id).
+    let mut seen: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
+    let hasher = foldhash::fast::FixedState::with_seed(0);
+    let hash = |id: &[u8]| std::hash::BuildHasher::hash_one(&hasher, id);
+    let mut total_fen: i64 = 0;
+    while let Some(row) = table.next_row()? {
+        let id = row.field(id_col);
+        if !is_token(id) {
+            return Err(row.error(
+                "id",
+                format!(
+                    "must be 1 to 64 characters of [A-Za-z0-9_.-], got {}",
+                    shown(id)
+                ),
+            ));
+        }
+        let ids = &out.ids;
+        let found = seen.find(hash(id), |&i| ids[i as usize].as_bytes() == id);
+        if let Some(&first) = found {
+            return Err(row.error(
+                "id",
+                format!("duplicate id {} (first at row {})", shown(id), first + 1),
+            ));
+        }
+        seen.insert_unique(hash(id), out.ids.len() as u32, |&i| {
+            hash(out.ids[i as usize].as_bytes())
+        });
+        let opening_fen = row.non_negative(opening_col, "opening_balance")?;
+        let credit_fen = row.non_negative(credit_col, "credit_limit")?;
+        total_fen = total_fen.checked_add(opening_fen).ok_or_else(|| {
+            row.error(
+                "opening_balance",
+                "the sum of opening balances overflows i64".into(),
+            )
+        })?;
+        out.ids.push(String::from_utf8_lossy(id).into_owned());
+        out.names
+            .push(String::from_utf8_lossy(row.field(name_col)).into_owned());
+        out.categories
+            .push(String::from_utf8_lossy(row.field(category_col)).into_owned());
+        out.opening_fen.push(opening_fen);
+        out.credit_limit_fen.push(credit_fen);
+    }
+    if out.is_empty() {
+        return Err(InputError::file(
+            name,
+            "no participants: the file has only a header",
+        ));
+    }
+    Ok(out)
+}
+
+fn parse_payments(
+    name: &str,
+    bytes: &[u8],
+    participants: &Participants,
+    opening_total_fen: i64,
+    day_end: SimTime,
+    release: &dyn Fn(usize),
+) -> Result<Payments, InputError> {
+    let mut table = Table::open(name, bytes)?;
+    let [id_col, submit_col, sender_col, receiver_col, amount_col] =
+        table.require(["id", "submit", "sender", "receiver", "amount"])?;
+    let priority_col = table.optional("priority");
+    let instrument_col = table.optional("instrument");
+    let order_time_col = table.optional("order_time");
+    let index = participants.index();
+    // One pass to count lines sizes every column once: no regrowth. A
+    // payment row takes at least MIN_ROW_BYTES, so blank lines (skipped)
+    // cannot make the columns larger than the file could fill.
+    let mut lines = 1;
+    for (chunk, start) in bytes.chunks(mapped::RELEASE_EVERY_BYTES).zip(0..) {
+        lines += memchr::memchr_iter(b'\n', chunk).count();
+        release((start + 1) * mapped::RELEASE_EVERY_BYTES);
+    }
+    let rows = lines.min(bytes.len() / MIN_ROW_BYTES + 1);
+    let mut out = Payments::with_capacity(rows, bytes.len());
+    let columns = PaymentColumns {
+        id_col,
+        submit_col,
+        sender_col,
+        receiver_col,
+        amount_col,
+        priority_col,
+        instrument_col,
+        order_time_col,
+    };
+    let read = read_payment_rows(
+        &mut table,
+        &columns,
+        &index,
+        (opening_total_fen, day_end),
+        &mut out,
+        release,
+    );
+    release(bytes.len());
+    // Ids are checked for duplicates after the pass, over the rows it read,
+    // so that the error reported is still the first one in row order.
+    if let Some((first, duplicate)) = first_duplicate_id(&out) {
+        return Err(duplicate_id_error(name, bytes, &out, first, duplicate));
+    }
+    read?;
+    if out.is_empty() {
+        return Err(InputError::file(
+            name,
+            "no payments: the file has only a header",
+        ));
+    }
+    if out.instruments.is_empty() {
+        out.instruments.push(String::new());
+    }
+    out.order = processing_order(&out.submit);
+    Ok(out)
+}
+
+struct PaymentColumns {
+    id_col: usize,
+    submit_col: usize,
+    sender_col: usize,
+    receiver_col: usize,
+    amount_col: usize,
+    priority_col: Option<usize>,
+    instrument_col: Option<usize>,
+    order_time_col: Option<usize>,
+}
+
+/// Reads and checks every row (all but the uniqueness of ids) into `out`,
+/// stopping at the first bad row.
+fn read_payment_rows(
+    table: &mut Table<'_>,
+    columns: &PaymentColumns,
+    index: &HashMap<&[u8], u32>,
+    (opening_total_fen, day_end): (i64, SimTime),
+    out: &mut Payments,
+    release: &dyn Fn(usize),
+) -> Result<(), InputError> {
+    let PaymentColumns {
+        id_col,
+        submit_col,
+        sender_col,
+        receiver_col,
+        amount_col,
+        priority_col,
+        instrument_col,
+        order_time_col,
+    } = *columns;
+    // Σ opening balances + Σ amounts bounds every balance, net and sum the
+    // engine and the metrics compute: if it fits, nothing downstream overflows.
+    let mut total_fen = opening_total_fen;
+    let mut instrument_index: HashMap<Vec<u8>, u16> = HashMap::new();
+    let mut released = 0;
+    loop {
+        released = release_behind(table.consumed_bytes(), released, release);
+        let Some(row) = table.next_row()? else {
+            break;
+        };
+        let id = row.field(id_col);
+        if id.is_empty() {
+            return Err(row.error("id", "must not be empty".into()));
+        }
+        let submit_text = row.field(submit_col);
+        let submit = SimTime::parse(submit_text).ok_or_else(|| {
+            row.error(
+                "submit",
+                format!(
+                    "must be HH:MM:SS or HH:MM:SS.mmm, got {}",
+                    shown(submit_text)
+                ),
+            )
+        })?;
+        if submit > day_end {
+            return Err(row.error("submit", format!("{submit} is after the day end {day_end}")));
+        }
+        let sender = lookup(index, &row, sender_col, "sender")?;
+        let receiver = lookup(index, &row, receiver_col, "receiver")?;
+        if sender == receiver {
+            return Err(row.error("receiver", "must differ from the sender".into()));
+        }
+        let amount_text = row.field(amount_col);
+        let amount_fen = match parse_i64(amount_text) {
+            Some(v) if v > 0 => v,
+            _ => {
+                return Err(row.error(
+                    "amount",
+                    format!("must be an integer > 0 (fen), got {}", shown(amount_text)),
+                ));
+            }
+        };
+        total_fen = total_fen.checked_add(amount_fen).ok_or_else(|| {
+            row.error(
+                "amount",
+                "the sum of amounts and opening balances overflows i64".into(),
+            )
+        })?;
+        let priority = match priority_col {
+            None => 0,
+            Some(col) => parse_priority(row.field(col)).ok_or_else(|| {
+                row.error(
+                    "priority",
+                    format!("must be an integer 0..=255, got {}", shown(row.field(col))),
+                )
+            })?,
+        };
+        let instrument = match instrument_col {
+            None => 0,
+            Some(col) => intern(&mut instrument_index, &mut out.instruments, row.field(col))
+                .ok_or_else(|| {
+                    row.error("instrument", "more than 65,535 distinct instruments".into())
+                })?,
+        };
+        if !out.push_id(id) {
+            return Err(row.error(
+                "id",
+                format!("the payment ids total more than {MAX_ID_BYTES} bytes"),
+            ));
+        }
+        out.submit.push(submit);
+        out.sender.push(sender);
+        out.receiver.push(receiver);
+        out.amount_fen.push(amount_fen);
+        out.priority.push(priority);
+        out.instrument.push(instrument);
+        if let Some(col) = order_time_col {
+            out.order_time.push(order_time(&row, col, submit)?);
+        }
+    }
+    Ok(())
+}
+
+/// A row's `order_time`: a time of the same form as `submit`, not after it.
+fn order_time(row: &csvtable::Row<'_>, col: usize, submit: SimTime) -> Result<SimTime, InputError> {
+    let text = row.field(col);
+    let at = SimTime::parse(text).ok_or_else(|| {
+        row.error(
+            "order_time",
+            format!("must be HH:MM:SS or HH:MM:SS.mmm, got {}", shown(text)),
+        )
+    })?;
+    if at > submit {
+        return Err(row.error(
+            "order_time",
+            format!("{at} is after the payment's submit {submit}"),
+        ));
+    }
+    Ok(at)
+}
+
+/// Releases the file behind the reader every RELEASE_EVERY_BYTES; returns
+/// how far it has released.
+fn release_behind(consumed: usize, released: usize, release: &dyn Fn(usize)) -> usize {
+    if consumed < released + mapped::RELEASE_EVERY_BYTES {
+        return released;
+    }
+    release(consumed);
+    consumed
+}
+
+/// The first row (in file order) whose id an earlier row already has, with
+/// that earlier row: `(first, duplicate)`, 0-based.
+///
+/// Hashing a million ids into a table costs a cache miss per row; instead
+/// the 32-bit hashes are radix-sorted with their rows (three linear passes)
+/// and only rows with equal hashes have their bytes compared.
+fn first_duplicate_id(payments: &Payments) -> Option<(usize, usize)> {
+    use std::hash::BuildHasher;
+    let hasher = foldhash::quality::FixedState::default();
+    let mut entries: Vec<(u32, u32)> = (0..payments.len())
+        .map(|row| ((hasher.hash_one(payments.id(row)) >> 32) as u32, row as u32))
+        .collect();
+    radix_sort_by_hash(&mut entries);
+    let mut found: Option<(usize, usize)> = None;
+    let mut group: Vec<u32> = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let end = start
+            + entries[start..]
+                .iter()
+                .take_while(|e| e.0 == entries[start].0)
+                .count();
+        if end - start > 1 {
+            // Equal hashes: compare bytes; a stable sort keeps rows ascending
+            // among equal ids.
+            group.clear();
+            group.extend(entries[start..end].iter().map(|e| e.1));
+            group.sort_by(|&a, &b| payments.id(a as usize).cmp(payments.id(b as usize)));
+            for pair in group.windows(2) {
+                let (a, b) = (pair[0] as usize, pair[1] as usize);
+                if payments.id(a) == payments.id(b) && found.is_none_or(|(_, d)| b < d) {
+                    // `a` may not be the first of its id: find the earliest.
+                    let first = group
+                        .iter()
+                        .map(|&r| r as usize)
+                        .find(|&r| payments.id(r) == payments.id(b))
+                        .unwrap_or(a);
+                    found = Some((first, b));
+                }
+            }
+        }
+        start = end;
+    }
+    found
+}
+
+/// Stable LSD radix sort by the 32-bit key: three passes of 11 bits.
+fn radix_sort_by_hash(entries: &mut Vec<(u32, u32)>) {
+    const BITS: u32 = 11;
+    let mut scratch = vec![(0u32, 0u32); entries.len()];
+    let mut counts = vec![0usize; 1 << BITS];
+    for pass in 0..32u32.div_ceil(BITS) {
+        let shift = pass * BITS;
+        let digit = |key: u32| ((key >> shift) & ((1 << BITS) - 1)) as usize;
+        counts.fill(0);
+        for entry in entries.iter() {
+            counts[digit(entry.0)] += 1;
+        }
+        let mut offset = 0;
+        for count in counts.iter_mut() {
+            let here = *count;
+            *count = offset;
+            offset += here;
+        }
+        for &entry in entries.iter() {
+            let slot = &mut counts[digit(entry.0)];
+            scratch[*slot] = entry;
+            *slot += 1;
+        }
+        std::mem::swap(entries, &mut scratch);
+    }
+}
+
+/// The error for a duplicate id, with the line of the duplicate row found by
+/// reading the file again up to it (only ever done once, on failure).
+fn duplicate_id_error(
+    name: &str,
+    bytes: &[u8],
+    payments: &Payments,
+    first: usize,
+    duplicate: usize,
+) -> InputError {
+    let id = payments.id(duplicate);
+    let message = format!("duplicate id {} (first at row {})", shown(id), first + 1);
+    let mut line = None;
+    if let Ok(mut table) = Table::open(name, bytes) {
+        while let Ok(Some(row)) = table.next_row() {
+            if row.number() == duplicate as u64 + 1 {
+                line = Some(row.line());
+                break;
+            }
+        }
+    }
+    InputError {
+        file: name.to_string(),
+        row: Some(duplicate as u64 + 1),
+        line,
+        field: Some("id".into()),
+        message,
+    }
+}
+
+/// Rows sorted by `(submit, row)`: a stable sort by submit time.
+fn processing_order(submit: &[SimTime]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..submit.len() as u32).collect();
+    if !submit.is_sorted() {
+        order.sort_by_key(|&row| submit[row as usize]);
+    }
+    order
+}
+
+fn lookup(
+    index: &HashMap<&[u8], u32>,
+    row: &csvtable::Row<'_>,
+    col: usize,
+    field: &str,
+) -> Result<u32, InputError> {
+    let id = row.field(col);
+    index
+        .get(id)
+        .copied()
+        .ok_or_else(|| row.error(field, format!("unknown participant {}", shown(id))))
+}
+
+fn parse_priority(text: &[u8]) -> Option<u8> {
+    if text.is_empty() {
+        return Some(0);
+    }
+    parse_i64(text).and_then(|v| u8::try_from(v).ok())
+}
+
+fn intern(index: &mut HashMap<Vec<u8>, u16>, names: &mut Vec<String>, name: &[u8]) -> Option<u16> {
+    if let Some(&i) = index.get(name) {
+        return Some(i);
+    }
+    let i = u16::try_from(names.len()).ok()?;
+    index.insert(name.to_vec(), i);
+    names.push(String::from_utf8_lossy(name).into_owned());
+    Some(i)
+}
+
+/// A field as quoted in an error message (bounded in length).
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() > 40 {
+        format!("{:?}…", text.chars().take(40).collect::<String>())
+    } else {
+        format!("{text:?}")
+    }
+}

@@ -1,0 +1,347 @@
+//! The reports of a `clearsim compare` summary.
+
+use super::html;
+use super::run::{flow_frame, flow_table, liquidity_dots, percentile_chart, timeline_charts};
+use super::table::{Cell, Frame, Table};
+use super::{ReportFiles, context_lines, figure_frame, figure_table, show_estimate};
+use clearsim_core::format::{grouped, millis, yuan};
+use clearsim_model::metrics::flow::FlowReport;
+use clearsim_study::summary::{CompareSummary, Figure, NamedFlow};
+
+/// One row per design: every payment of the design together.
+pub fn compare_table(summary: &CompareSummary) -> Table {
+    let mut table = Table::new(&[
+        "design",
+        "payments",
+        "returned cheques",
+        "settled % of value",
+        "in-transit p50",
+        "p99",
+        "value-weighted mean",
+        "delay indicator",
+        "liquidity used (yuan)",
+        "netting ratio",
+        "peak queue (yuan)",
+        "unsettled (yuan)",
+        "scheduled runs (settling)",
+        "settled by runs (yuan)",
+        "knock-on (yuan)",
+    ]);
+    for row in &summary.rows {
+        let f = &row.all;
+        let mean = |metric: &str| {
+            figure(&summary.headline, &row.design, "all", metric)
+                .map_or(String::new(), |fig| show_estimate(metric, &fig.estimate).0)
+        };
+        let returns: u64 = row
+            .instruments
+            .iter()
+            .filter(|i| i.name.ends_with(".return"))
+            .map(|i| i.flow.counts.payments)
+            .sum();
+        table.rows.push(vec![
+            row.design.clone(),
+            grouped(i128::from(f.counts.payments - returns)),
+            grouped(i128::from(returns)),
+            format!("{:.2}", 100.0 * f.settled_value_share()),
+            millis(f.in_transit_ms.stats.p50),
+            millis(f.in_transit_ms.stats.p99),
+            millis(f.in_transit_ms.value_weighted_mean),
+            format!("{:.4}", f.delay_indicator),
+            mean("liquidity_used_fen"),
+            format!("{:.3}", row.netting_ratio),
+            yuan(f.counts.peak_queued_value_fen),
+            yuan(f.counts.unsettled_value_fen),
+            format!("{} ({})", row.events.runs, row.events.runs_settling),
+            yuan(row.events.settled_by_runs_value_fen),
+            mean("knock_on_unsettled_value_fen"),
+        ]);
+    }
+    table
+}
+
+fn figure<'a>(figures: &'a [Figure], design: &str, flow: &str, metric: &str) -> Option<&'a Figure> {
+    figures
+        .iter()
+        .find(|f| f.design == design && f.flow == flow && f.metric == metric)
+}
+
+/// Per design and instrument, pooled over seeds: "cheques under gross
+/// settlement vs under the exchange" reads off this table.
+pub fn instrument_table(summary: &CompareSummary) -> Table {
+    let mut table = flow_table(&[]);
+    table.header[1] = "design".into();
+    for row in &summary.rows {
+        let mut rows = flow_table(&named_by_design(row.design.as_str(), &row.instruments)).rows;
+        table.rows.append(&mut rows);
+    }
+    table
+}
+
+fn named_by_design(design: &str, flows: &[NamedFlow]) -> Vec<NamedFlow> {
+    flows
+        .iter()
+        .map(|f| NamedFlow {
+            route: design.to_string(),
+            ..f.clone()
+        })
+        .collect()
+}
+
+fn compare_frame(summary: &CompareSummary) -> Frame {
+    let mut frame = flow_frame(
+        &summary
+            .rows
+            .iter()
+            .map(|r| NamedFlow {
+                name: "all".into(),
+                route: r.design.clone(),
+                flow: r.all.clone(),
+                events: Some(r.events),
+            })
+            .collect::<Vec<_>>(),
+        &[],
+    );
+    frame.columns[1] = "design".into();
+    frame.columns.push("netting_ratio".into());
+    frame.columns.push("moved_fen".into());
+    for (cells, row) in frame.rows.iter_mut().zip(&summary.rows) {
+        cells.push(Cell::from(row.netting_ratio));
+        cells.push(Cell::from(row.moved_fen));
+    }
+    frame
+}
+
+fn instrument_frame(summary: &CompareSummary) -> Frame {
+    let mut frame = flow_frame(&[], &[("design", String::new())]);
+    for row in &summary.rows {
+        let mut part = flow_frame(&row.instruments, &[("design", row.design.clone())]);
+        frame.rows.append(&mut part.rows);
+    }
+    frame
+}
+
+fn participant_frame(summary: &CompareSummary) -> Frame {
+    let mut columns = vec!["id".to_string()];
+    columns.extend(
+        summary
+            .rows
+            .iter()
+            .map(|r| format!("{}: liquidity_used_fen", r.design)),
+    );
+    let mut frame = Frame {
+        columns,
+        rows: Vec::new(),
+    };
+    for (i, id) in summary.study.participant_ids.iter().enumerate() {
+        let mut row = vec![Cell::from(id.as_str())];
+        row.extend(
+            summary
+                .rows
+                .iter()
+                .map(|r| Cell::from(r.liquidity_used_by_participant_fen.get(i).copied())),
+        );
+        frame.push(row);
+    }
+    frame
+}
+
+/// The cheque's cut under each design, against the first: the plan's
+/// question across designs.
+fn headline(summary: &CompareSummary) -> Option<String> {
+    let cheque = summary.study.cheques.first()?;
+    let metric = "in_transit_value_weighted_mean_ms";
+    let parts: Vec<String> = summary
+        .designs
+        .iter()
+        .filter_map(|d| {
+            figure(&summary.headline, d, cheque, metric)
+                .map(|f| format!("{d} {}", millis(f.estimate.mean.max(0.0) as u64)))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Cheques ({cheque}), value-weighted funds in transit: {}.",
+            parts.join("; ")
+        )
+    })
+}
+
+/// With `[costs]`: the designs ranked by the banks' total cost per day,
+/// beside their rank by delay (value-weighted mean time in transit).
+pub fn ranking_table(summary: &CompareSummary) -> Option<Table> {
+    let cost = |d: &str| figure(&summary.headline, d, "all", "cost_per_day_fen");
+    let delay = |d: &str| {
+        figure(
+            &summary.headline,
+            d,
+            "all",
+            "in_transit_value_weighted_mean_ms",
+        )
+        .map_or(f64::INFINITY, |f| f.estimate.mean)
+    };
+    if summary.designs.iter().any(|d| cost(d).is_none()) {
+        return None;
+    }
+    let rank_by = |key: &dyn Fn(&str) -> f64| -> Vec<usize> {
+        let mut order: Vec<usize> = (0..summary.designs.len()).collect();
+        order.sort_by(|&a, &b| key(&summary.designs[a]).total_cmp(&key(&summary.designs[b])));
+        let mut rank = vec![0; order.len()];
+        for (r, &d) in order.iter().enumerate() {
+            rank[d] = r + 1;
+        }
+        rank
+    };
+    let cost_mean = |d: &str| cost(d).map_or(f64::INFINITY, |f| f.estimate.mean);
+    let by_cost = rank_by(&cost_mean);
+    let by_delay = rank_by(&delay);
+    let mut table = Table::new(&[
+        "rank by cost",
+        "design",
+        "cost per day (mean, 95 % CI)",
+        "rank by delay",
+        "value-weighted mean in transit",
+    ]);
+    let mut order: Vec<usize> = (0..summary.designs.len()).collect();
+    order.sort_by_key(|&d| by_cost[d]);
+    for d in order {
+        let name = &summary.designs[d];
+        let shown = cost(name).map_or(String::new(), |f| {
+            let (mean, ci) = show_estimate("cost_per_day_fen", &f.estimate);
+            format!("{mean} ({ci})")
+        });
+        table.rows.push(vec![
+            by_cost[d].to_string(),
+            name.clone(),
+            shown,
+            by_delay[d].to_string(),
+            millis(delay(name).max(0.0) as u64),
+        ]);
+    }
+    Some(table)
+}
+
+/// report.md, the CSV tables and report.html of a compare.
+pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
+    let study = &summary.study;
+    let table = compare_table(summary);
+    let instruments = instrument_table(summary);
+    let figures = figure_table(&summary.headline, true);
+    let paired = figure_table(&summary.paired, true);
+    let context = context_lines(
+        study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        &format!(
+            "{} compared",
+            super::count_of(summary.designs.len(), "design")
+        ),
+    );
+    let design_note = "Every design sees the same customer stream on each seed (common random numbers): each payment, its time, amount and counterparties, and which cheques are dishonoured, depend only on scenario, seed and day. Differences between designs are therefore paired per seed; their mean and 95 % interval are in the paired table. `design` is the scenario's own channels; every other design routes all instruments to one channel of that strategy.";
+    let headline = headline(summary);
+    let ranking = ranking_table(summary);
+    let mut markdown = format!(
+        "# clearsim compare: {}\n\n{}\n\n{}\n{design_note}\n\n## Designs\n\n{}\n## By instrument\n\n{}\n## Figures over the replications\n\n{}\n## Paired differences against {}\n\n{}",
+        study.scenario,
+        context.join("\n"),
+        headline
+            .as_ref()
+            .map_or(String::new(), |h| format!("**{h}**\n")),
+        table.markdown(),
+        instruments.markdown(),
+        figures.markdown(),
+        summary.designs.first().map_or("", String::as_str),
+        paired.markdown()
+    );
+    if let Some(ranking) = &ranking {
+        markdown += &format!(
+            "\n## Designs ranked by the banks' cost\n\n{}",
+            ranking.markdown()
+        );
+    }
+    let all: Vec<(String, &FlowReport)> = summary
+        .rows
+        .iter()
+        .map(|r| (r.design.clone(), &r.all))
+        .collect();
+    let cheque_by_design: Vec<(String, &FlowReport)> = summary
+        .rows
+        .iter()
+        .filter_map(|r| {
+            r.instruments
+                .iter()
+                .find(|f| study.is_cheque(&f.name))
+                .map(|f| (format!("{}: {}", r.design, f.name), &f.flow))
+        })
+        .collect();
+    let mut sections = vec![
+        html::note(design_note),
+        html::heading("Designs"),
+        html::table(&table),
+    ];
+    if let Some(ranking) = &ranking {
+        sections.push(html::heading("Designs ranked by the banks' cost"));
+        sections.push(html::table(ranking));
+    }
+    sections.push(percentile_chart(
+        "Funds in transit by design, every payment",
+        &all,
+    ));
+    if !cheque_by_design.is_empty() {
+        sections.push(percentile_chart(
+            "Funds in transit of cheques by design",
+            &cheque_by_design,
+        ));
+    }
+    sections.extend([
+        timeline_charts(
+            &summary
+                .rows
+                .iter()
+                .map(|r| (r.design.clone(), &r.all.timeline))
+                .collect::<Vec<_>>(),
+        ),
+        liquidity_dots(
+            study,
+            &summary
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.design.clone(),
+                        r.liquidity_used_by_participant_fen.clone(),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            20,
+        ),
+        html::heading("By instrument"),
+        html::table(&instruments),
+        html::heading("Figures over the replications"),
+        html::table(&figures),
+        html::heading("Paired differences"),
+        html::table(&paired),
+    ]);
+    let page = html::page(
+        &format!("clearsim compare — {}", study.scenario),
+        &context,
+        headline.as_deref(),
+        &sections,
+    );
+    let mut all_figures = summary.headline.clone();
+    all_figures.extend(summary.paired.iter().cloned());
+    vec![
+        ("report.md", markdown.into_bytes()),
+        ("compare.csv", compare_frame(summary).csv().into_bytes()),
+        (
+            "instruments.csv",
+            instrument_frame(summary).csv().into_bytes(),
+        ),
+        (
+            "participants.csv",
+            participant_frame(summary).csv().into_bytes(),
+        ),
+        ("figures.csv", figure_frame(&all_figures).csv().into_bytes()),
+        ("report.html", page.into_bytes()),
+    ]
+}

@@ -1,0 +1,554 @@
+//! Self-contained HTML pages with inline SVG charts: no script, no network,
+//! no CDN. Charts fill the page width (up to 1,200 px), tables scroll in
+//! their own box, axes carry units and round ticks, time of day reads as
+//! HH:MM, and series differ by colour and dash (40 distinguishable styles),
+//! with the legend as HTML under the chart so names are never cut.
+
+use super::table::Table;
+use clearsim_core::format::money_short;
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-width:1200px;color:#222}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em}\
+.context{background:#f6f8fa;border:1px solid #ddd;padding:.6em 1em;border-radius:6px}\
+.headline{font-size:1.2em;background:#eef6ee;border-left:6px solid #2a7a2a;padding:.7em 1em;margin:1em 0}\
+.scroll{overflow-x:auto;max-width:100%;border:1px solid #eee}\
+table{border-collapse:collapse;margin:0;font-size:.9em}\
+td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}\
+td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}\
+figure{margin:1.5em 0}figure svg{width:100%;height:auto;display:block}\
+figcaption{font-weight:bold;margin-bottom:.3em}\
+.legend{display:flex;flex-wrap:wrap;gap:.3em 1.2em;font-size:.85em;margin-top:.3em}\
+.legend span{white-space:nowrap}.note{color:#555;font-size:.9em}";
+
+/// A page: title, a context block (what the report is), an optional
+/// headline, then the sections.
+pub fn page(
+    title: &str,
+    context: &[String],
+    headline: Option<&str>,
+    sections: &[String],
+) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">",
+    );
+    out += &format!(
+        "<title>{}</title><style>{STYLE}</style></head><body>",
+        escape(title)
+    );
+    out += &format!("<h1>{}</h1>", escape(title));
+    out += "<div class=\"context\">";
+    for line in context {
+        out += &format!("<div>{}</div>", escape(line));
+    }
+    out += "</div>";
+    if let Some(headline) = headline {
+        out += &format!(
+            "<p class=\"headline\" id=\"headline\">{}</p>",
+            escape(headline)
+        );
+    }
+    for section in sections {
+        out += section;
+    }
+    out += "</body></html>\n";
+    out
+}
+
+pub fn heading(text: &str) -> String {
+    format!("<h2>{}</h2>", escape(text))
+}
+
+pub fn note(text: &str) -> String {
+    format!("<p class=\"note\">{}</p>", escape(text))
+}
+
+/// A table in a box that scrolls sideways when wider than the page.
+pub fn table(table: &Table) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
+    for h in &table.header {
+        out += &format!("<th>{}</th>", escape(h));
+    }
+    out += "</tr></thead><tbody>";
+    for row in &table.rows {
+        out += "<tr>";
+        for cell in row {
+            out += &format!("<td>{}</td>", escape(cell));
+        }
+        out += "</tr>";
+    }
+    out += "</tbody></table></div>";
+    out
+}
+
+/// Tableau's ten colours, then dashes: 40 distinguishable series.
+const COLOURS: [&str; 10] = [
+    "#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
+    "#ff9da7", "#3b3b3b",
+];
+const DASHES: [&str; 4] = ["", "8 4", "2 3", "10 3 2 3"];
+
+/// The colour and dash of series `index`.
+fn style(index: usize) -> (&'static str, &'static str) {
+    (
+        COLOURS[index % COLOURS.len()],
+        DASHES[(index / COLOURS.len()) % DASHES.len()],
+    )
+}
+
+/// How an axis maps and labels its values.
+#[derive(Clone, Copy, Debug)]
+pub enum Axis {
+    /// Milliseconds of the business day, ticked HH:MM.
+    Clock,
+    /// A duration in ms on a log scale, ticked 1 s, 10 s, 1 min, 10 min, 1 h…
+    LogDuration,
+    /// Fen, ticked at 1-2-5 steps in yuan (k, M, bn).
+    Money,
+    /// A plain number, ticked at 1-2-5 steps.
+    Number,
+    /// A count (rounds, days): whole-number ticks only.
+    Count,
+    /// A share, ticked in %.
+    Share,
+    /// A percentile q in [0, 1) on the HDR scale log(1/(1−q)).
+    Percentile,
+}
+
+impl Axis {
+    fn map(self, v: f64) -> f64 {
+        match self {
+            Axis::LogDuration => v.max(1.0).log10(),
+            Axis::Percentile => (1.0 / (1.0 - v.min(0.99999))).log10(),
+            _ => v,
+        }
+    }
+
+    /// Ticks (value, label) covering `[low, high]` (values, not mapped).
+    fn ticks(self, low: f64, high: f64) -> Vec<(f64, String)> {
+        match self {
+            Axis::Clock => clock_ticks(low, high),
+            Axis::LogDuration => {
+                const STEPS: [(f64, &str); 13] = [
+                    (1.0, "1 ms"),
+                    (10.0, "10 ms"),
+                    (100.0, "0.1 s"),
+                    (1e3, "1 s"),
+                    (1e4, "10 s"),
+                    (6e4, "1 min"),
+                    (6e5, "10 min"),
+                    (3.6e6, "1 h"),
+                    (1.08e7, "3 h"),
+                    (3.6e7, "10 h"),
+                    (8.64e7, "1 day"),
+                    (1.728e8, "2 days"),
+                    (2.592e8, "3 days"),
+                ];
+                STEPS
+                    .iter()
+                    .filter(|(v, _)| *v >= low * 0.999 && *v <= high * 1.001)
+                    .map(|(v, l)| (*v, l.to_string()))
+                    .collect()
+            }
+            Axis::Percentile => [0.0, 0.5, 0.9, 0.99, 0.999, 0.9999]
+                .iter()
+                .map(|&q| {
+                    let label = match q {
+                        0.0 => "0%".to_string(),
+                        0.5 => "50%".to_string(),
+                        _ => format!("{}%", q * 100.0),
+                    };
+                    (q, label)
+                })
+                .collect(),
+            Axis::Money => nice_ticks(low, high)
+                .into_iter()
+                .map(|v| (v, money_short(v)))
+                .collect(),
+            Axis::Share => nice_ticks(low, high)
+                .into_iter()
+                .map(|v| (v, format!("{}%", trim_number(v * 100.0))))
+                .collect(),
+            Axis::Number => nice_ticks(low, high)
+                .into_iter()
+                .map(|v| (v, trim_number(v)))
+                .collect(),
+            Axis::Count => {
+                let mut ticks: Vec<f64> = nice_ticks(low, high)
+                    .into_iter()
+                    .filter(|v| v.fract() == 0.0)
+                    .collect();
+                if ticks.len() < 2 {
+                    // A short range: every whole number in it (at most 13).
+                    ticks = (0..=12)
+                        .map(|k| low.ceil() + f64::from(k))
+                        .take_while(|v| *v <= high)
+                        .collect();
+                }
+                ticks.into_iter().map(|v| (v, trim_number(v))).collect()
+            }
+        }
+    }
+}
+
+fn trim_number(v: f64) -> String {
+    let text = format!("{v:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}
+
+/// Round ticks at 1-2-5 steps covering `[low, high]`, about five of them.
+pub fn nice_ticks(low: f64, high: f64) -> Vec<f64> {
+    let span = (high - low).max(f64::MIN_POSITIVE);
+    let raw = span / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| span / s <= 6.0)
+        .unwrap_or(10.0 * magnitude);
+    let first = (low / step).ceil() * step;
+    (0..=12)
+        .map(|i| first + step * f64::from(i))
+        .take_while(|v| *v <= high + step * 1e-9)
+        .collect()
+}
+
+/// HH:MM ticks at 30 min, 1 h, 2 h or 3 h, whichever gives 4 to 10.
+fn clock_ticks(low: f64, high: f64) -> Vec<(f64, String)> {
+    let span = high - low;
+    let step = [1.8e6, 3.6e6, 7.2e6, 1.08e7]
+        .into_iter()
+        .find(|s| span / s <= 10.0)
+        .unwrap_or(1.08e7);
+    let first = (low / step).ceil() * step;
+    (0..=48)
+        .map(|i| first + step * f64::from(i))
+        .take_while(|v| *v <= high + 1.0)
+        .map(|v| {
+            let minutes = (v / 60_000.0).round() as u64;
+            (v, format!("{:02}:{:02}", minutes / 60, minutes % 60))
+        })
+        .collect()
+}
+
+/// One line of a chart, with an optional band (low, high) around it.
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    pub band: Option<Vec<(f64, f64, f64)>>,
+}
+
+impl Series {
+    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            name: name.into(),
+            points,
+            band: None,
+        }
+    }
+}
+
+/// A line chart.
+pub struct Chart<'a> {
+    pub title: &'a str,
+    pub x: Axis,
+    pub x_label: &'a str,
+    pub y: Axis,
+    pub y_label: &'a str,
+    pub series: &'a [Series],
+}
+
+const WIDTH: f64 = 1000.0;
+const HEIGHT: f64 = 420.0;
+const LEFT: f64 = 90.0;
+const RIGHT: f64 = 40.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 52.0;
+
+fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        low = low.min(v);
+        high = high.max(v);
+    }
+    low.is_finite().then_some((low, high))
+}
+
+impl Chart<'_> {
+    /// The chart as a `<figure>`: title, SVG, legend.
+    pub fn render(&self) -> String {
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let ys = self.series.iter().flat_map(|s| {
+            s.points.iter().map(|p| p.1).chain(
+                s.band
+                    .iter()
+                    .flat_map(|b| b.iter().flat_map(|p| [p.1, p.2])),
+            )
+        });
+        let (x_low, x_high) = range(xs).unwrap_or((0.0, 1.0));
+        let (y_low, y_high) = range(ys).unwrap_or((0.0, 1.0));
+        let (x_low, x_high) = match self.x {
+            Axis::Percentile => (0.0, 0.9999),
+            Axis::LogDuration => (x_low.max(1.0), x_high.max(x_low.max(1.0) * 10.0)),
+            _ if x_high <= x_low => (x_low, x_low + 1.0),
+            _ => (x_low, x_high),
+        };
+        let (y_low, y_high) = match self.y {
+            Axis::LogDuration => {
+                let low = 10f64.powf(y_low.max(1.0).log10().floor());
+                (low, y_high.max(low * 10.0))
+            }
+            Axis::Share => {
+                let pad = ((y_high - y_low) * 0.08).max(0.0005);
+                ((y_low - pad).max(0.0), (y_high + pad).min(1.0))
+            }
+            _ => {
+                let low = y_low.min(0.0);
+                let high = if y_high <= low { low + 1.0 } else { y_high };
+                (low, high + (high - low) * 0.04)
+            }
+        };
+        let plot_w = WIDTH - LEFT - RIGHT;
+        let plot_h = HEIGHT - TOP - BOTTOM;
+        let (mx_low, mx_high) = (self.x.map(x_low), self.x.map(x_high));
+        let (my_low, my_high) = (self.y.map(y_low), self.y.map(y_high));
+        let sx = |x: f64| LEFT + (self.x.map(x) - mx_low) / (mx_high - mx_low).max(1e-12) * plot_w;
+        let sy = |y: f64| {
+            TOP + plot_h - (self.y.map(y) - my_low) / (my_high - my_low).max(1e-12) * plot_h
+        };
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
+            escape(self.title)
+        );
+        svg += &format!(
+            "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{plot_w}\" height=\"{plot_h}\" fill=\"none\" stroke=\"#888\"/>"
+        );
+        for (x, label) in self.x.ticks(x_low, x_high) {
+            let px = sx(x);
+            svg += &format!(
+                "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+                TOP + plot_h,
+                TOP + plot_h + 18.0,
+                escape(&label)
+            );
+        }
+        for (y, label) in self.y.ticks(y_low, y_high) {
+            let py = sy(y);
+            svg += &format!(
+                "<line x1=\"{LEFT}\" y1=\"{py:.1}\" x2=\"{:.1}\" y2=\"{py:.1}\" stroke=\"#e4e4e4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+                LEFT + plot_w,
+                LEFT - 6.0,
+                py + 4.0,
+                escape(&label)
+            );
+        }
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
+            LEFT + plot_w / 2.0,
+            HEIGHT - 10.0,
+            escape(self.x_label)
+        );
+        svg += &format!(
+            "<text transform=\"translate(18 {:.1}) rotate(-90)\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
+            TOP + plot_h / 2.0,
+            escape(self.y_label)
+        );
+        let clamp_x = |x: f64| sx(x).clamp(LEFT, LEFT + plot_w);
+        let clamp_y = |y: f64| sy(y).clamp(TOP, TOP + plot_h);
+        for (index, series) in self.series.iter().enumerate() {
+            let (colour, dash) = style(index);
+            if let Some(band) = &series.band {
+                let upper = band
+                    .iter()
+                    .map(|&(x, _, hi)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(hi)));
+                let lower = band
+                    .iter()
+                    .rev()
+                    .map(|&(x, lo, _)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(lo)));
+                svg += &format!(
+                    "<polygon class=\"band\" fill=\"{colour}\" fill-opacity=\"0.18\" stroke=\"none\" points=\"{}\"/>",
+                    upper.chain(lower).collect::<Vec<_>>().join(" ")
+                );
+            }
+            let points: Vec<String> = series
+                .points
+                .iter()
+                .map(|&(x, y)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(y)))
+                .collect();
+            svg += &format!(
+                "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.2\" stroke-dasharray=\"{dash}\" points=\"{}\"/>",
+                points.join(" ")
+            );
+        }
+        svg += "</svg>";
+        figure(
+            self.title,
+            &svg,
+            &legend(self.series.iter().map(|s| s.name.as_str())),
+        )
+    }
+}
+
+fn figure(title: &str, svg: &str, legend: &str) -> String {
+    format!(
+        "<figure class=\"chart\"><figcaption>{}</figcaption>{svg}{legend}</figure>",
+        escape(title)
+    )
+}
+
+/// The legend: one swatch (colour and dash) per series name.
+fn legend<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from("<div class=\"legend\">");
+    for (index, name) in names.enumerate() {
+        let (colour, dash) = style(index);
+        out += &format!(
+            "<span><svg width=\"34\" height=\"10\" style=\"display:inline;width:34px\"><line x1=\"0\" y1=\"5\" x2=\"34\" y2=\"5\" stroke=\"{colour}\" stroke-width=\"3\" stroke-dasharray=\"{dash}\"/></svg> {}</span>",
+            escape(name)
+        );
+    }
+    out + "</div>"
+}
+
+/// The frame of a chart with one row per label and money along x: the SVG
+/// opened with its grid and tick labels, the x scale, the closing label.
+struct MoneyRows {
+    left: f64,
+    plot_w: f64,
+    top_tick: f64,
+    height: f64,
+}
+
+impl MoneyRows {
+    /// Opens the SVG for `rows` rows of `row_h` px, labels in the `left`
+    /// px margin, values up to `high` fen.
+    fn open(title: &str, left: f64, row_h: f64, rows: usize, high: f64) -> (MoneyRows, String) {
+        let bottom = TOP + row_h * rows as f64;
+        let ticks = nice_ticks(0.0, high * 1.04);
+        let frame = MoneyRows {
+            left,
+            plot_w: WIDTH - left - RIGHT,
+            top_tick: ticks.last().copied().unwrap_or(high).max(high),
+            height: bottom + BOTTOM,
+        };
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {}\" role=\"img\" aria-label=\"{}\">",
+            frame.height,
+            escape(title)
+        );
+        for v in &ticks {
+            let px = frame.x(*v);
+            svg += &format!(
+                "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{bottom:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
+                bottom + 18.0,
+                escape(&money_short(*v))
+            );
+        }
+        (frame, svg)
+    }
+
+    /// Pixels of `fen` along x.
+    fn x(&self, fen: f64) -> f64 {
+        self.left + fen / self.top_tick * self.plot_w
+    }
+
+    /// The axis label, and the SVG closed.
+    fn close(&self, svg: &mut String, x_label: &str) {
+        *svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text></svg>",
+            self.left + self.plot_w / 2.0,
+            self.height - 10.0,
+            escape(x_label)
+        );
+    }
+}
+
+/// A dot plot with named rows: one row per label (a bank), one marker per
+/// series (a design), x in money. Rows keep the order given.
+pub fn dot_plot(
+    title: &str,
+    x_label: &str,
+    labels: &[String],
+    series: &[(String, Vec<i64>)],
+) -> String {
+    let row_h = 22.0;
+    let high = series
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let (frame, mut svg) = MoneyRows::open(title, 230.0, row_h, labels.len(), high);
+    for (row, label) in labels.iter().enumerate() {
+        let y = TOP + row_h * (row as f64 + 0.5);
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text><line x1=\"{}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#f0f0f0\"/>",
+            frame.left - 8.0,
+            y + 4.0,
+            escape(label),
+            frame.left,
+            frame.left + frame.plot_w
+        );
+        for (index, (_, values)) in series.iter().enumerate() {
+            let (colour, _) = style(index);
+            if let Some(&v) = values.get(row) {
+                svg += &format!(
+                    "<circle class=\"series\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{colour}\" fill-opacity=\"0.85\"/>",
+                    frame.x(v as f64)
+                );
+            }
+        }
+    }
+    frame.close(&mut svg, x_label);
+    figure(title, &svg, &legend(series.iter().map(|(n, _)| n.as_str())))
+}
+
+/// Horizontal stacked bars: one bar per label, one segment per component
+/// (the same components, in the same order, on every bar), x in money.
+pub fn stacked_bars(title: &str, x_label: &str, bars: &[(String, Vec<(&str, f64)>)]) -> String {
+    let row_h = 30.0;
+    let high = bars
+        .iter()
+        .map(|(_, parts)| parts.iter().map(|p| p.1.max(0.0)).sum::<f64>())
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let (frame, mut svg) = MoneyRows::open(title, 300.0, row_h, bars.len(), high);
+    for (row, (label, parts)) in bars.iter().enumerate() {
+        let y = TOP + row_h * row as f64 + 5.0;
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+            frame.left - 8.0,
+            y + 15.0,
+            escape(label)
+        );
+        let mut x = frame.left;
+        for (index, (_, value)) in parts.iter().enumerate() {
+            let w = frame.x(value.max(0.0)) - frame.left;
+            let (colour, _) = style(index);
+            svg += &format!(
+                "<rect class=\"series\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{colour}\"/>",
+                row_h - 10.0
+            );
+            x += w;
+        }
+    }
+    frame.close(&mut svg, x_label);
+    let names: Vec<&str> = bars
+        .first()
+        .map(|(_, parts)| parts.iter().map(|p| p.0).collect())
+        .unwrap_or_default();
+    figure(title, &svg, &legend(names.into_iter()))
+}

@@ -1,0 +1,457 @@
+//! Formatting results: the replay's CSV and JSON files, and the reports
+//! (markdown, CSV, HTML) of run, compare and sweep summaries, all written
+//! atomically.
+
+pub mod compare;
+pub mod html;
+pub mod optimise;
+pub mod parquet;
+pub mod plan;
+pub mod run;
+pub mod settlements;
+pub mod sweep;
+pub mod table;
+
+use serde::Serialize;
+
+use clearsim_model::input::Day;
+
+use clearsim_core::format::{millis, money_short};
+use clearsim_core::time::SimTime;
+use clearsim_model::metrics::estimate::Estimate;
+use clearsim_model::metrics::{Summary, UNSETTLED};
+use clearsim_model::replay::Replay;
+use clearsim_study::summary::{Figure, Partial, StudyMeta};
+use table::{Cell, Frame, Table};
+
+/// Named files of a report, ready to be written together.
+pub type ReportFiles = Vec<(&'static str, Vec<u8>)>;
+
+/// Where the definitions of every reported figure live.
+pub const GLOSSARY: &str = "docs/semantics.md#glossary";
+
+/// What a report is: scenario, seeds, days, shocks, context, version.
+pub fn context_lines(
+    study: &StudyMeta,
+    seeds: &[u64],
+    partial: Option<&Partial>,
+    what: &str,
+) -> Vec<String> {
+    let seeds_text = match seeds {
+        [one] => format!("seed {one}"),
+        [first, .., last] if (*last).wrapping_sub(*first) + 1 == seeds.len() as u64 => {
+            format!("{} replications, seeds {first}–{last}", seeds.len())
+        }
+        many => format!(
+            "{} replications, seeds {}",
+            many.len(),
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut lines = vec![
+        format!(
+            "Scenario {} ({} participants), {what}; {seeds_text}; {} per replication, day end {}.",
+            study.scenario,
+            study.participant_ids.len(),
+            count_of(study.days as usize, "business day"),
+            short_clock(&study.day_end)
+        ),
+        format!(
+            "Channels of the scenario's design: {}.",
+            study
+                .channels
+                .iter()
+                .map(|(name, strategy)| format!("{name} ({strategy})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ];
+    if !study.shocks.is_empty() {
+        lines.push(format!(
+            "Shocks, each measured against the same seed without them: {}.",
+            study.shocks.join("; ")
+        ));
+    }
+    lines.extend(study.context.iter().cloned());
+    if let Some(p) = partial {
+        lines.push(format!(
+            "PARTIAL: shard {} holds {} of the study's {} seeds; merge the shards for the whole study.",
+            p.shard,
+            seeds.len(),
+            p.expected_seeds.len()
+        ));
+    }
+    lines.push(format!(
+        "clearsim {}. Definitions of every figure: {GLOSSARY}.",
+        study.clearsim_version
+    ));
+    lines
+}
+
+/// A figure's value for display, by its unit (a minus sign, not a hyphen,
+/// for negative values).
+pub fn show_value(metric: &str, value: f64) -> String {
+    let text = if metric.ends_with("_fen") {
+        format!("{} yuan", money_short(value))
+    } else if metric.ends_with("_ms") || metric.ends_with("_ms_mean") {
+        let sign = if value < 0.0 { "-" } else { "" };
+        format!("{sign}{}", millis(value.abs().round() as u64))
+    } else if metric.ends_with("_share") {
+        format!("{:.3}%", value * 100.0)
+    } else {
+        format!("{value:.4}")
+    };
+    match text.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => text,
+    }
+}
+
+/// `17:00:00.000` as `17:00`, `16:30:15.000` as `16:30:15`: the shortest
+/// exact form.
+fn short_clock(text: &str) -> &str {
+    let text = text.strip_suffix(".000").unwrap_or(text);
+    match text.strip_suffix(":00") {
+        Some(hhmm) if hhmm.len() == 5 => hhmm,
+        _ => text,
+    }
+}
+
+/// "1 design", "3 designs".
+pub fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Mean, and "low … high" when there is an interval.
+pub fn show_estimate(metric: &str, e: &Estimate) -> (String, String) {
+    let interval = match e.ci95 {
+        Some([low, high]) => format!("{} … {}", show_value(metric, low), show_value(metric, high)),
+        None => "—".into(),
+    };
+    (show_value(metric, e.mean), interval)
+}
+
+/// Figures as a display table.
+pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
+    let mut header = vec![];
+    if with_design {
+        header.push("design");
+    }
+    header.extend(["flow", "figure", "mean", "95 % CI", "n"]);
+    let mut table = Table::new(&header);
+    for f in figures {
+        let (mean, ci) = show_estimate(&f.metric, &f.estimate);
+        let mut row = vec![];
+        if with_design {
+            row.push(if f.versus.is_empty() {
+                f.design.clone()
+            } else {
+                format!("{} − {}", f.design, f.versus)
+            });
+        }
+        row.extend([
+            f.flow.clone(),
+            f.metric.clone(),
+            mean,
+            ci,
+            f.estimate.n.to_string(),
+        ]);
+        table.rows.push(row);
+    }
+    table
+}
+
+/// Figures as plain numbers.
+pub fn figure_frame(figures: &[Figure]) -> Frame {
+    let mut frame = Frame::new(&[
+        "design",
+        "versus",
+        "flow",
+        "metric",
+        "mean",
+        "ci95_low",
+        "ci95_high",
+        "replications",
+    ]);
+    for f in figures {
+        frame.push(vec![
+            Cell::from(f.design.as_str()),
+            Cell::from(f.versus.as_str()),
+            Cell::from(f.flow.as_str()),
+            Cell::from(f.metric.as_str()),
+            Cell::from(f.estimate.mean),
+            Cell::from(f.estimate.ci95.map(|c| c[0])),
+            Cell::from(f.estimate.ci95.map(|c| c[1])),
+            Cell::from(f.estimate.n),
+        ]);
+    }
+    frame
+}
+/// The schema of a replay's `summary.json`.
+pub const REPLAY_SCHEMA: &str = "clearsim.replay.v1";
+
+/// `summary.json` of a replay: the contract's keys plus what was run.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct ReplaySummaryFile {
+    pub schema: String,
+    pub clearsim_version: String,
+    /// The strategy with its options, or the scenario's channels.
+    pub strategy: String,
+    pub day_end: String,
+    pub participants_file: String,
+    pub payments_file: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// With an `order_time` column: the settled payments' bank delay and
+    /// system delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_split: Option<DelaySplit>,
+}
+
+/// Value-weighted means and maxima of the two parts of a payment's delay.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DelaySplit {
+    pub bank_delay_ms_mean: f64,
+    pub system_delay_ms_mean: f64,
+    pub bank_delay_ms_max: u32,
+    pub system_delay_ms_max: u32,
+    /// Payments submitted after their order.
+    pub held_by_bank: u64,
+}
+
+impl DelaySplit {
+    pub fn of(split: &clearsim_model::metrics::split::SplitDelay) -> DelaySplit {
+        let (bank, system) = split.means_ms();
+        DelaySplit {
+            bank_delay_ms_mean: bank,
+            system_delay_ms_mean: system,
+            bank_delay_ms_max: split.bank_delay_ms_max,
+            system_delay_ms_max: split.system_delay_ms_max,
+            held_by_bank: split.held,
+        }
+    }
+}
+
+/// report.md and report.html of a replay: what ran, and its figures.
+pub fn replay_files(file: &ReplaySummaryFile) -> ReportFiles {
+    let s = &file.summary;
+    let mut table = Table::new(&["figure", "value"]);
+    let rows: [(&str, String); 14] = [
+        (
+            "payments",
+            clearsim_core::format::grouped(i128::from(s.payments)),
+        ),
+        ("value (yuan)", clearsim_core::format::yuan(s.value)),
+        (
+            "settled",
+            clearsim_core::format::grouped(i128::from(s.settled)),
+        ),
+        (
+            "settled value (yuan)",
+            clearsim_core::format::yuan(s.settled_value),
+        ),
+        (
+            "unsettled",
+            clearsim_core::format::grouped(i128::from(s.unsettled)),
+        ),
+        (
+            "unsettled value (yuan)",
+            clearsim_core::format::yuan(s.unsettled_value),
+        ),
+        (
+            "lower bound (yuan)",
+            clearsim_core::format::yuan(s.lower_bound),
+        ),
+        (
+            "upper bound (yuan)",
+            clearsim_core::format::yuan(s.upper_bound),
+        ),
+        (
+            "liquidity used (yuan)",
+            clearsim_core::format::yuan(s.liquidity_used),
+        ),
+        ("delay indicator", format!("{:.4}", s.delay_indicator)),
+        ("delay p50", millis(s.delay_ms.p50)),
+        ("delay p99", millis(s.delay_ms.p99)),
+        ("delay max", millis(s.delay_ms.max)),
+        ("delay mean", millis(s.delay_ms.mean)),
+    ];
+    for (figure, value) in rows {
+        table.rows.push(vec![figure.to_string(), value]);
+    }
+    if let Some(split) = &file.delay_split {
+        for (figure, ms) in [
+            ("bank delay, value-weighted mean", split.bank_delay_ms_mean),
+            (
+                "system delay, value-weighted mean",
+                split.system_delay_ms_mean,
+            ),
+        ] {
+            table
+                .rows
+                .push(vec![figure.to_string(), millis(ms.round() as u64)]);
+        }
+    }
+    let context = vec![
+        format!(
+            "Replay of {} and {} through {}; day end {}.",
+            file.participants_file, file.payments_file, file.strategy, file.day_end
+        ),
+        "Per payment: settlements.csv and settlements.parquet; per participant: balances.csv and balances.parquet.".to_string(),
+        format!(
+            "clearsim {}. Definitions of every figure: {GLOSSARY}.",
+            file.clearsim_version
+        ),
+    ];
+    let markdown = format!(
+        "# clearsim replay\n\n{}\n\n{}",
+        context.join("\n"),
+        table.markdown()
+    );
+    let page = html::page("clearsim replay", &context, None, &[html::table(&table)]);
+    vec![
+        ("report.md", markdown.into_bytes()),
+        ("report.html", page.into_bytes()),
+    ]
+}
+
+/// `settlements.parquet`: one row per payment in input order, times as ms
+/// of the day (null when unsettled).
+pub fn settlements_parquet<W: std::io::Write + Send>(
+    out: W,
+    day: &Day,
+    settle: &[u32],
+) -> Result<W, String> {
+    let payments = &day.payments;
+    let id = |r: usize| parquet::Value::Text(payments.id(r));
+    let submit_ms = |r: usize| payments.submit[r].ms();
+    let settle_ms = |r: usize| (settle[r] != UNSETTLED).then_some(settle[r]);
+    parquet::settlements(out, settle.len(), None, &id, &submit_ms, &settle_ms)
+}
+
+/// `balances.parquet`: one row per participant in index order.
+pub fn balances_parquet(day: &Day, replay: &Replay) -> Result<Vec<u8>, String> {
+    use parquet::{Column, Kind, Value};
+    let p = &day.participants;
+    let id = |i: usize| Value::Text(p.ids[i].as_bytes());
+    let opening = |i: usize| Value::Int(Some(p.opening_fen[i]));
+    let closing = |i: usize| Value::Int(Some(replay.closing_fen[i]));
+    let min = |i: usize| Value::Int(Some(replay.min_balance_fen[i]));
+    parquet::table(
+        p.len(),
+        &[
+            Column {
+                name: "id",
+                kind: Kind::Text,
+                value: &id,
+            },
+            Column {
+                name: "opening_balance_fen",
+                kind: Kind::Int,
+                value: &opening,
+            },
+            Column {
+                name: "closing_balance_fen",
+                kind: Kind::Int,
+                value: &closing,
+            },
+            Column {
+                name: "min_balance_fen",
+                kind: Kind::Int,
+                value: &min,
+            },
+        ],
+    )
+}
+
+/// Formats `settlements.csv`: one row per payment in input row order.
+pub fn settlements_csv(day: &Day, settle: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(day.payments.len() * 40 + 32);
+    // Writing to a vector cannot fail.
+    let _ = write_settlements_csv(&mut out, day, settle);
+    out
+}
+
+/// Streams `settlements.csv` to `to`, formatting 64 KiB at a time: a replay
+/// of 50 M rows never holds its 2 GB of output.
+pub fn write_settlements_csv(
+    to: &mut impl std::io::Write,
+    day: &Day,
+    settle: &[u32],
+) -> std::io::Result<()> {
+    const CHUNK: usize = 1 << 16;
+    let payments = &day.payments;
+    let mut out = Vec::with_capacity(CHUNK + 256);
+    out.extend_from_slice(b"id,status,settle,delay_ms\n");
+    let mut number = itoa::Buffer::new();
+    for (row, &at) in settle.iter().enumerate() {
+        if out.len() >= CHUNK {
+            to.write_all(&out)?;
+            out.clear();
+        }
+        write_csv_field(&mut out, payments.id(row));
+        if at == UNSETTLED {
+            out.extend_from_slice(b",unsettled,,\n");
+        } else {
+            out.extend_from_slice(b",settled,");
+            SimTime(at).write_text(&mut out);
+            out.push(b',');
+            out.extend_from_slice(number.format(at - payments.submit[row].ms()).as_bytes());
+            out.push(b'\n');
+        }
+    }
+    to.write_all(&out)
+}
+
+/// Formats `balances.csv`: one row per participant in index order.
+pub fn balances_csv(day: &Day, replay: &Replay) -> Vec<u8> {
+    let participants = &day.participants;
+    let mut out = Vec::with_capacity(participants.len() * 48 + 48);
+    out.extend_from_slice(b"id,opening_balance,closing_balance,min_balance\n");
+    let mut number = itoa::Buffer::new();
+    for i in 0..participants.len() {
+        out.extend_from_slice(participants.ids[i].as_bytes());
+        for value in [
+            participants.opening_fen[i],
+            replay.closing_fen[i],
+            replay.min_balance_fen[i],
+        ] {
+            out.push(b',');
+            out.extend_from_slice(number.format(value).as_bytes());
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Writes a field, quoting it when CSV requires (ids are free text).
+fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    let needs_quotes = field
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if !needs_quotes {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.push(b'"');
+    for &b in field {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, std::io::Error> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}

@@ -1,0 +1,346 @@
+//! `clearsim optimise`'s outputs: per design, what the banks would hold at
+//! equilibrium, the delay that follows, what it costs, and how far that is
+//! from the planner's optimum (summary.json `clearsim.optimise.v1`,
+//! report.md, report.html with the convergence and the costs by design).
+
+use serde::{Deserialize, Serialize};
+
+use super::html::{self, Axis, Chart, Series};
+use super::table::Table;
+use clearsim_core::format::money_short;
+use clearsim_model::bank::costs::CostBreakdown;
+use clearsim_study::optimise::{Choice, Ending, Enumeration, Outcome, Search};
+
+pub const SCHEMA: &str = "clearsim.optimise.v1";
+
+/// One bank at a profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BankChoice {
+    pub id: String,
+    pub opening_fen: i64,
+    pub policy: String,
+    pub cost: CostBreakdown,
+    pub cost_fen: f64,
+}
+
+/// A profile, described.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileReport {
+    pub banks: Vec<BankChoice>,
+    pub opening_total_fen: i64,
+    pub cost_total_fen: f64,
+    pub delay_ms_mean: f64,
+    pub settled_share: f64,
+}
+
+/// One design's game.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesignReport {
+    pub design: String,
+    pub equilibrium: ProfileReport,
+    pub search: Search,
+    pub planner: ProfileReport,
+    pub planner_search: Search,
+    /// Equilibrium total cost / planner's (1 when equal; none when the
+    /// planner's is 0 and the equilibrium's is not).
+    pub price_of_anarchy: Option<f64>,
+    /// For small games: every pure equilibrium and the exact optimum.
+    pub enumeration: Option<EnumerationReport>,
+    /// Profiles evaluated, each once per replication: by a run
+    /// (`runs`), or priced from a run of another of one bank's levels on
+    /// the same path (`priced_runs`; docs/PERFORMANCE.md).
+    pub evaluations: u64,
+    pub runs: u64,
+    pub priced_runs: u64,
+}
+
+/// How a design's search spent its work, in a line.
+fn work_line(d: &DesignReport, replications: usize) -> String {
+    format!(
+        "{} profiles evaluated × {replications} replication(s): {} run, {} priced from a run of another of the bank's levels on the same path (docs/equilibria.md).",
+        d.evaluations, d.runs, d.priced_runs
+    )
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnumerationReport {
+    pub profiles: u64,
+    pub equilibria: Vec<ProfileReport>,
+    pub optimum: ProfileReport,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimiseReport {
+    pub schema: String,
+    pub scenario: String,
+    pub seeds: Vec<u64>,
+    pub days: u32,
+    pub levels: usize,
+    pub policies: Vec<String>,
+    pub designs: Vec<DesignReport>,
+}
+
+/// Describes `profile` with its outcome: ids, levels and policy names.
+pub fn describe(
+    profile: &[Choice],
+    outcome: &Outcome,
+    ids: &[String],
+    levels_fen: &[Vec<i64>],
+    policies: &[String],
+) -> ProfileReport {
+    let banks: Vec<BankChoice> = profile
+        .iter()
+        .enumerate()
+        .map(|(p, c)| BankChoice {
+            id: ids[p].clone(),
+            opening_fen: levels_fen[p][usize::from(c.level)],
+            policy: policies
+                .get(usize::from(c.policy))
+                .cloned()
+                .unwrap_or_else(|| "as configured".into()),
+            cost: outcome.cost[p],
+            cost_fen: outcome.cost[p].total_fen(),
+        })
+        .collect();
+    ProfileReport {
+        opening_total_fen: banks.iter().map(|b| b.opening_fen).sum(),
+        banks,
+        cost_total_fen: outcome.total_fen,
+        delay_ms_mean: outcome.delay_ms_mean,
+        settled_share: outcome.settled_share,
+    }
+}
+
+/// Describes an enumeration's profiles.
+pub fn enumeration_report(
+    e: &Enumeration,
+    describe_one: impl Fn(&[Choice]) -> ProfileReport,
+) -> EnumerationReport {
+    EnumerationReport {
+        profiles: e.profiles,
+        equilibria: e.equilibria.iter().map(|p| describe_one(p)).collect(),
+        optimum: describe_one(&e.optimum),
+    }
+}
+
+pub fn price_of_anarchy(equilibrium_fen: f64, planner_fen: f64) -> Option<f64> {
+    if planner_fen > 0.0 {
+        Some(equilibrium_fen / planner_fen)
+    } else if equilibrium_fen <= 0.0 {
+        Some(1.0)
+    } else {
+        None
+    }
+}
+
+fn ending(search: &Search) -> String {
+    let rounds = search.rounds.len() - 1;
+    match search.ending {
+        Ending::Converged => format!("converged in {rounds} round(s)"),
+        Ending::Cycle { from_round } => {
+            format!("cycles: round {rounds} repeats round {from_round}")
+        }
+        Ending::RoundLimit => format!("no equilibrium within {rounds} rounds"),
+    }
+}
+
+fn poa(report: &DesignReport) -> String {
+    report
+        .price_of_anarchy
+        .map_or_else(|| "unbounded".into(), |p| format!("{p:.3}"))
+}
+
+/// Per design: liquidity, delay, cost at equilibrium and at the planner's
+/// optimum.
+fn designs_table(report: &OptimiseReport) -> Table {
+    let mut table = Table::new(&[
+        "design",
+        "search",
+        "liquidity held (yuan)",
+        "delay (min)",
+        "settled",
+        "cost/day (yuan)",
+        "planner's liquidity",
+        "planner's cost/day",
+        "price of anarchy",
+    ]);
+    for d in &report.designs {
+        table.rows.push(vec![
+            d.design.clone(),
+            ending(&d.search),
+            money_short(d.equilibrium.opening_total_fen as f64),
+            format!("{:.2}", d.equilibrium.delay_ms_mean / 60_000.0),
+            format!("{:.2} %", 100.0 * d.equilibrium.settled_share),
+            yuan(d.equilibrium.cost_total_fen),
+            money_short(d.planner.opening_total_fen as f64),
+            yuan(d.planner.cost_total_fen),
+            poa(d),
+        ]);
+    }
+    table
+}
+
+fn yuan(fen: f64) -> String {
+    format!("{:.2}", fen / 100.0)
+}
+
+/// One design's banks at equilibrium, with their costs by component.
+fn banks_table(profile: &ProfileReport) -> Table {
+    let mut table = Table::new(&[
+        "bank",
+        "opening (yuan)",
+        "policy",
+        "liquidity",
+        "credit",
+        "delay",
+        "unsettled",
+        "overnight",
+        "total (yuan/day)",
+    ]);
+    for b in &profile.banks {
+        let mut row = vec![b.id.clone(), yuan(b.opening_fen as f64), b.policy.clone()];
+        row.extend(b.cost.components().iter().map(|(_, v)| yuan(*v)));
+        row.push(yuan(b.cost_fen));
+        table.rows.push(row);
+    }
+    table
+}
+
+fn enumeration_lines(e: &EnumerationReport) -> Vec<String> {
+    let show = |p: &ProfileReport| {
+        p.banks
+            .iter()
+            .map(|b| format!("{} {} @ {}", b.id, b.policy, yuan(b.opening_fen as f64)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines = vec![format!(
+        "All {} profiles evaluated: {} pure equilibri{}.",
+        e.profiles,
+        e.equilibria.len(),
+        if e.equilibria.len() == 1 { "um" } else { "a" }
+    )];
+    for p in &e.equilibria {
+        lines.push(format!(
+            "Equilibrium: {} — cost {} yuan/day.",
+            show(p),
+            yuan(p.cost_total_fen)
+        ));
+    }
+    lines.push(format!(
+        "Planner's optimum: {} — cost {} yuan/day.",
+        show(&e.optimum),
+        yuan(e.optimum.cost_total_fen)
+    ));
+    lines
+}
+
+const NOTE: &str = "Costs are means per business day over the replications (the same seeds for every profile and design). Liquidity held: Σ opening balances the banks choose. Delay: value-weighted mean time from the customer's order to settlement. The planner minimises the total cost; the price of anarchy is the equilibrium's total over the planner's. docs/equilibria.md explains the model and the search.";
+
+pub fn markdown(report: &OptimiseReport, context: &[String]) -> String {
+    let mut out = format!("# What the banks would choose: {}\n\n", report.scenario);
+    for line in context {
+        out += &format!("{line}  \n");
+    }
+    out += "\n## Designs at equilibrium and at the planner's optimum\n\n";
+    out += &designs_table(report).markdown();
+    out += &format!("\n{NOTE}\n");
+    for d in &report.designs {
+        out += &format!("\n## {}: the banks at equilibrium\n\n", d.design);
+        out += &banks_table(&d.equilibrium).markdown();
+        out += &format!("\n{}  \n", work_line(d, report.seeds.len()));
+        if let Some(e) = &d.enumeration {
+            out += "\n";
+            for line in enumeration_lines(e) {
+                out += &format!("{line}  \n");
+            }
+        }
+    }
+    out
+}
+
+/// Total cost per round of each design's equilibrium search.
+fn convergence_chart(report: &OptimiseReport) -> String {
+    let series: Vec<Series> = report
+        .designs
+        .iter()
+        .map(|d| {
+            let points = d
+                .search
+                .rounds
+                .iter()
+                .map(|r| (f64::from(r.round), r.total_fen))
+                .collect();
+            Series::line(d.design.clone(), points)
+        })
+        .collect();
+    Chart {
+        title: "Convergence: total cost per day after each round of best responses",
+        x: Axis::Count,
+        x_label: "round",
+        y: Axis::Money,
+        y_label: "total cost per day",
+        series: &series,
+    }
+    .render()
+}
+
+/// Each design's total cost by component, at equilibrium and optimum.
+fn costs_chart(report: &OptimiseReport) -> String {
+    let mut rows = Vec::new();
+    for d in &report.designs {
+        for (what, profile) in [("equilibrium", &d.equilibrium), ("planner", &d.planner)] {
+            let mut sum = CostBreakdown::default();
+            for b in &profile.banks {
+                sum.add(&b.cost);
+            }
+            rows.push((format!("{} — {what}", d.design), sum));
+        }
+    }
+    html::stacked_bars(
+        "Cost per day by component, by design",
+        "cost per day",
+        &rows
+            .iter()
+            .map(|(label, sum)| (label.clone(), sum.components().to_vec()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub fn html_page(report: &OptimiseReport, context: &[String]) -> String {
+    let mut sections = vec![
+        html::heading("Designs at equilibrium and at the planner's optimum"),
+        html::table(&designs_table(report)),
+        html::note(NOTE),
+    ];
+    let costs_anything = report.designs.iter().any(|d| {
+        d.search.rounds.iter().any(|r| r.total_fen > 0.0) || d.planner.cost_total_fen > 0.0
+    });
+    if costs_anything {
+        sections.push(costs_chart(report));
+        sections.push(convergence_chart(report));
+    } else {
+        sections.push(html::note(
+            "Every round's profile costs nothing (and so does the planner's): no chart of costs.",
+        ));
+    }
+    for d in &report.designs {
+        sections.push(html::heading(&format!(
+            "{}: the banks at equilibrium",
+            d.design
+        )));
+        sections.push(html::table(&banks_table(&d.equilibrium)));
+        sections.push(html::note(&work_line(d, report.seeds.len())));
+        if let Some(e) = &d.enumeration {
+            for line in enumeration_lines(e) {
+                sections.push(html::note(&line));
+            }
+        }
+    }
+    html::page(
+        &format!("What the banks would choose: {}", report.scenario),
+        context,
+        None,
+        &sections,
+    )
+}

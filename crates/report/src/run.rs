@@ -1,0 +1,615 @@
+//! The reports of a `clearsim run` summary: the terminal and markdown
+//! tables, CSV files of plain numbers, and the HTML page.
+
+use super::html::{self, Axis, Chart, Series};
+use super::table::{Cell, Frame, Table};
+use super::{ReportFiles, context_lines, figure_frame, figure_table};
+use clearsim_core::format::{grouped, millis, yuan};
+use clearsim_model::metrics::flow::{FlowReport, Timeline};
+use clearsim_study::summary::{NamedFlow, RunSummary, SeedDay, StudyMeta};
+
+/// Share settled of a flow's value, as a display percentage.
+fn settled_pct(flow: &FlowReport) -> String {
+    format!("{:.2}", 100.0 * flow.settled_value_share())
+}
+
+/// The table of flows: the terminal, markdown and HTML all show this one.
+pub fn flow_table(flows: &[NamedFlow]) -> Table {
+    let mut table = Table::new(&[
+        "flow",
+        "route",
+        "payments",
+        "value (yuan)",
+        "settled % of value",
+        "in-transit p50",
+        "p99",
+        "max",
+        "value-weighted mean",
+        "delay indicator",
+        "peak queue (yuan)",
+        "unsettled (yuan)",
+        "scheduled runs (settling)",
+        "settled by runs (yuan)",
+    ]);
+    for row in flows {
+        let f = &row.flow;
+        let t = &f.in_transit_ms;
+        let (runs, by_runs) = match &row.events {
+            Some(e) => (
+                format!("{} ({})", e.runs, e.runs_settling),
+                yuan(e.settled_by_runs_value_fen),
+            ),
+            None => (String::new(), String::new()),
+        };
+        table.rows.push(vec![
+            row.name.clone(),
+            row.route.clone(),
+            grouped(i128::from(f.counts.payments)),
+            yuan(f.counts.value_fen),
+            settled_pct(f),
+            millis(t.stats.p50),
+            millis(t.stats.p99),
+            millis(t.stats.max),
+            millis(t.value_weighted_mean),
+            format!("{:.4}", f.delay_indicator),
+            yuan(f.counts.peak_queued_value_fen),
+            yuan(f.counts.unsettled_value_fen),
+            runs,
+            by_runs,
+        ]);
+    }
+    table
+}
+
+/// The same flows as plain numbers.
+pub fn flow_frame(flows: &[NamedFlow], first: &[(&str, String)]) -> Frame {
+    let mut columns: Vec<&str> = first.iter().map(|(c, _)| *c).collect();
+    columns.extend([
+        "flow",
+        "route",
+        "payments",
+        "value_fen",
+        "settled",
+        "settled_value_fen",
+        "unsettled",
+        "unsettled_value_fen",
+        "dishonoured",
+        "in_transit_p50_ms",
+        "in_transit_p90_ms",
+        "in_transit_p99_ms",
+        "in_transit_p999_ms",
+        "in_transit_max_ms",
+        "in_transit_mean_ms",
+        "in_transit_value_weighted_mean_ms",
+        "delay_indicator",
+        "peak_queued",
+        "peak_queued_value_fen",
+        "scheduled_runs",
+        "scheduled_runs_settling",
+        "settled_by_runs",
+        "settled_by_runs_value_fen",
+        "released_after_runs",
+        "released_after_runs_value_fen",
+    ]);
+    let mut frame = Frame::new(&columns);
+    for row in flows {
+        let f = &row.flow;
+        let c = &f.counts;
+        let t = &f.in_transit_ms;
+        let e = row.events.as_ref();
+        let mut cells: Vec<Cell> = first.iter().map(|(_, v)| Cell::from(v.as_str())).collect();
+        cells.extend([
+            Cell::from(row.name.as_str()),
+            Cell::from(row.route.as_str()),
+            c.payments.into(),
+            c.value_fen.into(),
+            c.settled.into(),
+            c.settled_value_fen.into(),
+            c.unsettled.into(),
+            c.unsettled_value_fen.into(),
+            c.dishonoured.into(),
+            t.stats.p50.into(),
+            t.stats.p90.into(),
+            t.stats.p99.into(),
+            t.stats.p999.into(),
+            t.stats.max.into(),
+            t.stats.mean.into(),
+            t.value_weighted_mean.into(),
+            f.delay_indicator.into(),
+            c.peak_queued.into(),
+            c.peak_queued_value_fen.into(),
+            e.map(|e| e.runs).into(),
+            e.map(|e| e.runs_settling).into(),
+            e.map(|e| e.settled_by_runs).into(),
+            e.map(|e| e.settled_by_runs_value_fen).into(),
+            e.map(|e| e.released_after_runs).into(),
+            e.map(|e| e.released_after_runs_value_fen).into(),
+        ]);
+        frame.push(cells);
+    }
+    frame
+}
+
+/// Per seed and day: value, what settled, liquidity and the night after.
+pub fn day_table(days: &[SeedDay]) -> Table {
+    let mut table = Table::new(&[
+        "seed",
+        "day",
+        "payments",
+        "value (yuan)",
+        "settled % of value",
+        "carried to next session",
+        "opening (yuan)",
+        "liquidity used",
+        "lower bound",
+        "upper bound",
+        "overnight borrowing",
+        "restored in",
+        "restored out",
+    ]);
+    for SeedDay { seed, report: d } in days {
+        let share = 100.0 * d.settled_share();
+        table.rows.push(vec![
+            seed.to_string(),
+            d.day.to_string(),
+            grouped(i128::from(d.payments)),
+            yuan(d.value_fen),
+            format!("{share:.3}"),
+            yuan(d.carried_value_fen),
+            yuan(d.opening_total_fen),
+            yuan(d.liquidity_used_fen),
+            yuan(d.lower_bound_fen),
+            yuan(d.upper_bound_fen),
+            yuan(d.overnight.borrowed_fen),
+            yuan(d.overnight.restored_in_fen),
+            yuan(d.overnight.restored_out_fen),
+        ]);
+    }
+    table
+}
+
+fn day_frame(days: &[SeedDay]) -> Frame {
+    let mut frame = Frame::new(&[
+        "seed",
+        "day",
+        "payments",
+        "value_fen",
+        "settled_value_fen",
+        "unsettled_value_fen",
+        "carried_value_fen",
+        "opening_total_fen",
+        "liquidity_used_fen",
+        "lower_bound_fen",
+        "upper_bound_fen",
+        "withdrawn_fen",
+        "injected_fen",
+        "closing_total_fen",
+        "overnight_borrowed_fen",
+        "overnight_cost_fen",
+        "restored_in_fen",
+        "restored_out_fen",
+    ]);
+    for SeedDay { seed, report: d } in days {
+        frame.push(vec![
+            (*seed).into(),
+            d.day.into(),
+            d.payments.into(),
+            d.value_fen.into(),
+            d.settled_value_fen.into(),
+            d.unsettled_value_fen.into(),
+            d.carried_value_fen.into(),
+            d.opening_total_fen.into(),
+            d.liquidity_used_fen.into(),
+            d.lower_bound_fen.into(),
+            d.upper_bound_fen.into(),
+            d.withdrawn_fen.into(),
+            d.injected_fen.into(),
+            d.overnight.closing_total_fen.into(),
+            d.overnight.borrowed_fen.into(),
+            d.overnight.cost_fen.into(),
+            d.overnight.restored_in_fen.into(),
+            d.overnight.restored_out_fen.into(),
+        ]);
+    }
+    frame
+}
+
+const COST_NOTE: &str = "Means per business day over every seed and day, in yuan, by the scenario's [costs] (docs/equilibria.md, \"Costs\"). Banks by total cost, largest first.";
+
+/// Each bank's costs per day by component, largest total first; `None`
+/// without `[costs]`.
+fn cost_table(summary: &RunSummary) -> Option<Table> {
+    let mut rows: Vec<(&str, clearsim_model::bank::costs::CostBreakdown)> = summary
+        .per_participant
+        .iter()
+        .filter_map(|p| Some((p.id.as_str(), p.cost_per_day?)))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    rows.sort_by(|a, b| b.1.total_fen().total_cmp(&a.1.total_fen()));
+    let mut table = Table::new(&[
+        "bank",
+        "liquidity",
+        "credit",
+        "delay",
+        "unsettled",
+        "overnight",
+        "total",
+    ]);
+    let mut sum = clearsim_model::bank::costs::CostBreakdown::default();
+    for (id, cost) in &rows {
+        sum.add(cost);
+        let mut row = vec![id.to_string()];
+        row.extend(cost.components().iter().map(|(_, v)| yuan_2(*v)));
+        row.push(yuan_2(cost.total_fen()));
+        table.rows.push(row);
+    }
+    let mut row = vec!["all banks".to_string()];
+    row.extend(sum.components().iter().map(|(_, v)| yuan_2(*v)));
+    row.push(yuan_2(sum.total_fen()));
+    table.rows.push(row);
+    Some(table)
+}
+
+/// Fen (fractional: a valuation) as yuan with two decimals, grouped.
+fn yuan_2(fen: f64) -> String {
+    yuan(fen.round().clamp(-9e18, 9e18) as i64)
+}
+
+/// Per-day cost columns of the participants' table, with `[costs]`.
+const COST_COLUMNS: [&str; 6] = [
+    "cost_liquidity_fen_per_day",
+    "cost_credit_fen_per_day",
+    "cost_delay_fen_per_day",
+    "cost_unsettled_fen_per_day",
+    "cost_overnight_fen_per_day",
+    "cost_total_fen_per_day",
+];
+
+fn participant_frame(summary: &RunSummary) -> Frame {
+    let costs = summary
+        .per_participant
+        .iter()
+        .any(|p| p.cost_per_day.is_some());
+    let mut columns = vec![
+        "id",
+        "name",
+        "category",
+        "opening_fen",
+        "credit_limit_fen",
+        "liquidity_used_fen",
+        "overnight_borrowed_fen",
+        "overnight_cost_fen",
+    ];
+    if costs {
+        columns.extend(COST_COLUMNS);
+    }
+    let mut frame = Frame::new(&columns);
+    for (i, p) in summary.per_participant.iter().enumerate() {
+        let mut row: Vec<Cell> = vec![
+            p.id.as_str().into(),
+            p.name.as_str().into(),
+            p.category.as_str().into(),
+            p.opening_fen.into(),
+            summary.study.credit_limit_fen.get(i).copied().into(),
+            p.liquidity_used_fen.into(),
+            p.overnight_borrowed_fen.into(),
+            p.overnight_cost_fen.into(),
+        ];
+        if costs {
+            match &p.cost_per_day {
+                Some(c) => {
+                    row.extend(c.components().iter().map(|(_, v)| Cell::from(*v)));
+                    row.push(c.total_fen().into());
+                }
+                None => row.extend((0..COST_COLUMNS.len()).map(|_| Cell::Empty)),
+            }
+        }
+        frame.push(row);
+    }
+    frame
+}
+
+/// The plan's question in one line: how much faster the electronic credit
+/// transfer makes funds available than the cheque (value-weighted means of
+/// in-transit time). `None` without both.
+pub fn transit_headline(study: &StudyMeta, instruments: &[NamedFlow]) -> Option<String> {
+    let cheque = instruments
+        .iter()
+        .find(|f| study.is_cheque(&f.name) && f.flow.counts.payments > 0)?;
+    let transfer = instruments
+        .iter()
+        .find(|f| f.name == "transfer" && f.flow.counts.payments > 0)?;
+    let slow = cheque.flow.in_transit_ms.value_weighted_mean as f64;
+    let fast = transfer.flow.in_transit_ms.value_weighted_mean as f64;
+    let cut = if slow > 0.0 {
+        format!(
+            " — {:.1} % less time in transit",
+            100.0 * (1.0 - fast / slow)
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Funds in transit, value-weighted mean: electronic transfer {} vs cheque {}{cut}.",
+        millis(fast as u64),
+        millis(slow as u64),
+    ))
+}
+
+/// In-transit time by percentile, per flow, on a log time axis.
+pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> String {
+    let series: Vec<Series> = flows
+        .iter()
+        .filter_map(|(name, flow)| {
+            let histogram = flow.histogram()?;
+            if histogram.is_empty() {
+                return None;
+            }
+            let mut points = Vec::new();
+            let mut q = 0.0f64;
+            // Steps even on the log(1/(1−q)) axis, to 99.99 %.
+            while q <= 0.9999 {
+                points.push((q, histogram.value_at_quantile(q).max(1) as f64));
+                q = 1.0 - (1.0 - q) * 0.85;
+            }
+            points.push((0.9999, histogram.value_at_quantile(0.9999).max(1) as f64));
+            Some(Series::line(name.clone(), points))
+        })
+        .collect();
+    Chart {
+        title,
+        x: Axis::Percentile,
+        x_label: "percentile of payments",
+        y: Axis::LogDuration,
+        y_label: "funds in transit (log scale)",
+        series: &series,
+    }
+    .render()
+}
+
+/// Value settled so far, and value queued or pending, through the day.
+pub fn timeline_charts(flows: &[(String, &Timeline)]) -> String {
+    let active = |t: &Timeline| {
+        let nonzero = |v: &[i64]| v.iter().position(|&x| x != 0);
+        let last = |v: &[i64]| v.iter().rposition(|&x| x != 0);
+        (
+            nonzero(&t.settled_value_fen).min(nonzero(&t.peak_queued_value_fen)),
+            last(&t.settled_value_fen).max(last(&t.peak_queued_value_fen)),
+        )
+    };
+    let first = flows
+        .iter()
+        .filter_map(|(_, t)| active(t).0)
+        .min()
+        .unwrap_or(0);
+    let last = flows
+        .iter()
+        .filter_map(|(_, t)| active(t).1)
+        .max()
+        .unwrap_or(0);
+    let at = |t: &Timeline, b: usize| (b as f64 + 1.0) * f64::from(t.bucket_ms);
+    let settled: Vec<Series> = flows
+        .iter()
+        .map(|(name, t)| {
+            let mut total = 0i64;
+            let before: i64 = t.settled_value_fen[..first].iter().sum();
+            total += before;
+            Series::line(
+                name.clone(),
+                (first..=last)
+                    .map(|b| {
+                        total = total.saturating_add(t.settled_value_fen[b]);
+                        (at(t, b), total as f64)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let queued: Vec<Series> = flows
+        .iter()
+        .map(|(name, t)| {
+            Series::line(
+                name.clone(),
+                (first..=last)
+                    .map(|b| (at(t, b), t.peak_queued_value_fen[b] as f64))
+                    .collect(),
+            )
+        })
+        .collect();
+    Chart {
+        title: "Value settled through the day (cumulative)",
+        x: Axis::Clock,
+        x_label: "time of day",
+        y: Axis::Money,
+        y_label: "settled so far (yuan)",
+        series: &settled,
+    }
+    .render()
+        + &Chart {
+            title: "Value queued or pending through the day (peak in each 15 minutes)",
+            x: Axis::Clock,
+            x_label: "time of day",
+            y: Axis::Money,
+            y_label: "queued or pending (yuan)",
+            series: &queued,
+        }
+        .render()
+}
+
+/// The participants that used the most liquidity (any series), named.
+pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usize) -> String {
+    let count = study.participant_ids.len();
+    let mut order: Vec<usize> = (0..count).collect();
+    let most = |i: usize| {
+        series
+            .iter()
+            .map(|(_, v)| v.get(i).copied().unwrap_or(0))
+            .max()
+    };
+    order.sort_by_key(|&i| std::cmp::Reverse(most(i)));
+    order.truncate(top);
+    let labels: Vec<String> = order
+        .iter()
+        .map(|&i| study.participant_ids[i].clone())
+        .collect();
+    let picked: Vec<(String, Vec<i64>)> = series
+        .iter()
+        .map(|(name, v)| {
+            (
+                name.clone(),
+                order
+                    .iter()
+                    .map(|&i| v.get(i).copied().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect();
+    html::dot_plot(
+        &format!(
+            "Liquidity used per participant: the {} that used most",
+            labels.len()
+        ),
+        "liquidity used: opening balance − lowest balance (yuan)",
+        &labels,
+        &picked,
+    )
+}
+
+/// report.md, the CSV tables and report.html of a run.
+pub fn run_files(summary: &RunSummary) -> ReportFiles {
+    let study = &summary.study;
+    let channels = flow_table(&summary.channels);
+    let instruments = flow_table(&summary.instruments);
+    let days = day_table(&summary.per_day);
+    let figures = figure_table(&summary.headline, false);
+    let context = context_lines(
+        study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        "the scenario's own design",
+    );
+    let headline = transit_headline(study, &summary.instruments);
+    let costs = cost_table(summary);
+    let mut markdown = format!(
+        "# clearsim run: {}\n\n{}\n\n{}\n## Channels\n\n{}\n## Instruments\n\nIn transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).\n\n{}\n## Figures over the replications\n\n{}\n## Days\n\n{}",
+        study.scenario,
+        context.join("\n"),
+        headline
+            .as_ref()
+            .map_or(String::new(), |h| format!("**{h}**\n")),
+        channels.markdown(),
+        instruments.markdown(),
+        figures.markdown(),
+        days.markdown()
+    );
+    if let Some(costs) = &costs {
+        markdown += &format!(
+            "\n## Costs per bank and business day\n\n{COST_NOTE}\n\n{}",
+            costs.markdown()
+        );
+    }
+    fn flows(list: &[NamedFlow]) -> Vec<(String, &FlowReport)> {
+        list.iter().map(|f| (f.name.clone(), &f.flow)).collect()
+    }
+    let customer: Vec<NamedFlow> = summary
+        .instruments
+        .iter()
+        .filter(|f| !f.name.ends_with(".return"))
+        .cloned()
+        .collect();
+    let mut sections = vec![
+        html::heading("Channels"),
+        html::table(&channels),
+        html::heading("Instruments"),
+        html::table(&instruments),
+        percentile_chart("Funds in transit by instrument", &flows(&customer)),
+        percentile_chart("Funds in transit by channel", &flows(&summary.channels)),
+        timeline_charts(
+            &summary
+                .channels
+                .iter()
+                .map(|c| (c.name.clone(), &c.flow.timeline))
+                .collect::<Vec<_>>(),
+        ),
+        liquidity_dots(
+            study,
+            &[(
+                "liquidity used".to_string(),
+                summary
+                    .per_participant
+                    .iter()
+                    .map(|p| p.liquidity_used_fen)
+                    .collect(),
+            )],
+            20,
+        ),
+        html::heading("Figures over the replications"),
+        html::table(&figures),
+    ];
+    if summary.per_day.len() > 1 {
+        sections.push(days_chart(&summary.per_day));
+    }
+    sections.push(html::heading("Days"));
+    sections.push(html::table(&days));
+    if let Some(costs) = &costs {
+        sections.push(html::heading("Costs per bank and business day"));
+        sections.push(html::note(COST_NOTE));
+        sections.push(html::table(costs));
+    }
+    let page = html::page(
+        &format!("clearsim run — {}", study.scenario),
+        &context,
+        headline.as_deref(),
+        &sections,
+    );
+    vec![
+        ("report.md", markdown.into_bytes()),
+        (
+            "channels.csv",
+            flow_frame(&summary.channels, &[]).csv().into_bytes(),
+        ),
+        (
+            "instruments.csv",
+            flow_frame(&summary.instruments, &[]).csv().into_bytes(),
+        ),
+        ("days.csv", day_frame(&summary.per_day).csv().into_bytes()),
+        (
+            "participants.csv",
+            participant_frame(summary).csv().into_bytes(),
+        ),
+        (
+            "figures.csv",
+            figure_frame(&summary.headline).csv().into_bytes(),
+        ),
+        ("report.html", page.into_bytes()),
+    ]
+}
+
+/// Share of value settled on each day, one line per seed.
+fn days_chart(days: &[SeedDay]) -> String {
+    let mut seeds: Vec<u64> = days.iter().map(|d| d.seed).collect();
+    seeds.dedup();
+    let series: Vec<Series> = seeds
+        .iter()
+        .map(|&seed| {
+            Series::line(
+                format!("seed {seed}"),
+                days.iter()
+                    .filter(|d| d.seed == seed)
+                    .map(|d| (f64::from(d.report.day), d.report.settled_share()))
+                    .collect(),
+            )
+        })
+        .collect();
+    Chart {
+        title: "Share of the day's value settled, by day",
+        x: Axis::Count,
+        x_label: "business day",
+        y: Axis::Share,
+        y_label: "settled share of value",
+        series: &series,
+    }
+    .render()
+}

@@ -1,0 +1,184 @@
+//! The reports of a `clearsim sweep` summary.
+
+use super::html::{self, Axis, Chart, Series};
+use super::table::{Cell, Frame, Table};
+use super::{ReportFiles, context_lines, show_estimate};
+use clearsim_model::metrics::estimate::Estimate;
+use clearsim_study::summary::{SweepStat, SweepSummary};
+
+pub fn sweep_table(summary: &SweepSummary) -> Table {
+    let mut table = Table::new(&[
+        "level",
+        "design",
+        "liquidity",
+        "95 % CI",
+        "delay indicator",
+        "95 % CI",
+        "unsettled",
+        "95 % CI",
+        "settled % of value",
+    ]);
+    for point in &summary.points {
+        for cell in &point.cells {
+            let (liquidity, liquidity_ci) = show_estimate("liquidity_fen", &cell.liquidity_fen);
+            let (delay, delay_ci) = show_estimate("delay_indicator", &cell.delay_indicator);
+            let (unsettled, unsettled_ci) =
+                show_estimate("unsettled_value_fen", &cell.unsettled_value_fen);
+            table.rows.push(vec![
+                format!("{:.3}", point.level),
+                cell.design.clone(),
+                liquidity,
+                liquidity_ci,
+                delay,
+                delay_ci,
+                unsettled,
+                unsettled_ci,
+                format!("{:.3}", 100.0 * cell.settled_value_share.mean),
+            ]);
+        }
+    }
+    table
+}
+
+fn sweep_frame(summary: &SweepSummary) -> Frame {
+    let mut frame = Frame::new(&[
+        "level",
+        "design",
+        "liquidity_fen",
+        "liquidity_fen_ci95_low",
+        "liquidity_fen_ci95_high",
+        "delay_indicator",
+        "delay_indicator_ci95_low",
+        "delay_indicator_ci95_high",
+        "unsettled_value_fen",
+        "unsettled_value_fen_ci95_low",
+        "unsettled_value_fen_ci95_high",
+        "settled_value_share",
+        "liquidity_used_fen",
+        "replications",
+    ]);
+    let three = |e: &Estimate| -> [Cell; 3] {
+        [
+            e.mean.into(),
+            e.ci95.map(|c| c[0]).into(),
+            e.ci95.map(|c| c[1]).into(),
+        ]
+    };
+    for point in &summary.points {
+        for cell in &point.cells {
+            let mut row = vec![Cell::from(point.level), Cell::from(cell.design.as_str())];
+            row.extend(three(&cell.liquidity_fen));
+            row.extend(three(&cell.delay_indicator));
+            row.extend(three(&cell.unsettled_value_fen));
+            row.push(cell.settled_value_share.mean.into());
+            row.push(cell.liquidity_used_fen.mean.into());
+            row.push(cell.liquidity_fen.n.into());
+            frame.push(row);
+        }
+    }
+    frame
+}
+
+/// One curve per design of `figure` against liquidity (yuan), with its
+/// 95 % band when there are replications.
+fn curves(summary: &SweepSummary, figure: fn(&SweepStat) -> &Estimate) -> Vec<Series> {
+    summary
+        .designs
+        .iter()
+        .enumerate()
+        .map(|(d, name)| {
+            let stats: Vec<&SweepStat> = summary.points.iter().map(|p| &p.cells[d]).collect();
+            let band = stats.iter().all(|s| figure(s).ci95.is_some()).then(|| {
+                stats
+                    .iter()
+                    .map(|s| {
+                        let [lo, hi] = figure(s).ci95.unwrap_or([0.0; 2]);
+                        (s.liquidity_fen.mean, lo, hi)
+                    })
+                    .collect()
+            });
+            Series {
+                name: name.clone(),
+                points: stats
+                    .iter()
+                    .map(|s| (s.liquidity_fen.mean, figure(s).mean))
+                    .collect(),
+                band,
+            }
+        })
+        .collect()
+}
+
+pub fn sweep_files(summary: &SweepSummary) -> ReportFiles {
+    let study = &summary.study;
+    let table = sweep_table(summary);
+    let context = context_lines(
+        study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        &format!(
+            "{} swept over {} liquidity levels",
+            super::count_of(summary.designs.len(), "design"),
+            summary.levels.len()
+        ),
+    );
+    let mut bounds = Table::new(&[
+        "design",
+        "level 0: Σ lower bounds",
+        "95 % CI",
+        "level 1: Σ needs to settle on entry",
+        "95 % CI",
+    ]);
+    for b in &summary.bounds {
+        let (lower, lower_ci) = show_estimate("lower_fen", &b.lower_fen);
+        let (upper, upper_ci) = show_estimate("upper_fen", &b.upper_fen);
+        bounds
+            .rows
+            .push(vec![b.design.clone(), lower, lower_ci, upper, upper_ci]);
+    }
+    let method = "Each participant opens with its lower bound + level × (its need − its lower bound), and no credit, for one business day. The bounds of each seed and design come from the very stream its points run on (returned cheques included): a first run of that design with unlimited credit records, per participant, its net debit over the day (lower bound) and its lowest position in processing order (the need: with it, gross settlement settles every payment the moment it enters).";
+    let markdown = format!(
+        "# clearsim sweep: {}\n\n{}\n\n{method}\n\n## Bounds\n\n{}\n## Points\n\n{}",
+        study.scenario,
+        context.join("\n"),
+        bounds.markdown(),
+        table.markdown()
+    );
+    let delay = curves(summary, |s| &s.delay_indicator);
+    let unsettled = curves(summary, |s| &s.unsettled_value_fen);
+    let page = html::page(
+        &format!("clearsim sweep — {}", study.scenario),
+        &context,
+        None,
+        &[
+            html::note(method),
+            Chart {
+                title: "Liquidity–delay trade-off",
+                x: Axis::Money,
+                x_label: "opening liquidity, Σ over participants (yuan)",
+                y: Axis::Number,
+                y_label: "delay indicator",
+                series: &delay,
+            }
+            .render(),
+            Chart {
+                title: "Value left unsettled at the day end",
+                x: Axis::Money,
+                x_label: "opening liquidity, Σ over participants (yuan)",
+                y: Axis::Money,
+                y_label: "unsettled (yuan)",
+                series: &unsettled,
+            }
+            .render(),
+            html::heading("Bounds"),
+            html::table(&bounds),
+            html::heading("Points"),
+            html::table(&table),
+        ],
+    );
+    vec![
+        ("report.md", markdown.into_bytes()),
+        ("sweep.csv", sweep_frame(summary).csv().into_bytes()),
+        ("report.html", page.into_bytes()),
+    ]
+}

@@ -1,0 +1,458 @@
+//! `clearsim serve`: the settlement engine as a network service.
+//!
+//! ```text
+//! bank ──TCP──> task ─┐                                  ┌─> outbound ──> task ──TCP──> bank
+//! bank ──TCP──> task ─┼─> inbound (lock-free) ─> engine ─┼─> outbound ──> task ──TCP──> bank
+//!   (tokio: frames, tokens,     (one std thread,  (lock-free, bounded,
+//!    limits)                     single writer)    one per connection)
+//! ```
+//!
+//! tokio runs the edge ([`server`]): one task per connection decodes
+//! frames ([`protocol`]), checks the HELLO's token ([`tokens`]) and limits,
+//! and hands commands to the engine thread ([`service`]) through one
+//! bounded lock-free queue. The engine thread owns the ledger alone,
+//! settles through the same settler and gross channel as `live`, runs
+//! gridlock on the wall clock, and answers through each connection's
+//! bounded lock-free outbound queue, waking its task. Where tokio stops:
+//! at those two queues.
+
+pub mod client;
+pub mod commit;
+pub mod http;
+pub mod journal;
+pub mod load;
+pub mod metrics;
+pub mod outbound;
+pub mod protocol;
+pub mod server;
+pub mod service;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossbeam_queue::ArrayQueue;
+
+use crate::live::{Clock, Settler};
+use clearsim_core::engine::{Engine, EngineError};
+use clearsim_core::ledger::Ledger;
+use metrics::Metrics;
+pub use server::Limits;
+use service::Service;
+
+/// Commands waiting for the engine thread at most.
+pub const INBOUND: usize = 1 << 16;
+/// Commands the engine thread takes before waking the connections it
+/// answered: fewer wake-ups, a bounded wait for the first answer.
+pub(crate) const TURN: usize = 256;
+
+/// What a service needs.
+pub struct ServeSetup {
+    pub ids: Vec<String>,
+    pub opening_fen: Vec<i64>,
+    pub credit_limit_fen: Vec<i64>,
+    /// A gross channel (rtgs and its variants), with its gridlock interval.
+    pub spec: clearsim_core::strategy::ChannelSpec,
+    /// Instrument names by index (SUBMIT's `instrument`), at most 65,535.
+    pub instruments: Vec<String>,
+    pub tokens: tokens::Tokens,
+    pub limits: Limits,
+    /// Payments that may wait in the queues at most.
+    pub max_queued: usize,
+    /// Where the journal is (`--journal`), if there is one.
+    pub journal: Option<PathBuf>,
+    /// The gross channel's name (metrics' label).
+    pub channel: String,
+    /// Where `/metrics` and the dashboard are served (`--http`), if at all.
+    pub http: Option<SocketAddr>,
+}
+
+impl ServeSetup {
+    /// A scenario's service: its city's accounts, its gross channel with
+    /// gridlock runs every `gridlock_every_ms` of the wall clock.
+    /// Nobody may connect until `tokens` is set (for `ids`).
+    pub fn of_scenario(
+        scenario: &clearsim_model::config::Scenario,
+        limits: Limits,
+        gridlock_every_ms: u32,
+        max_queued: usize,
+    ) -> Result<ServeSetup, EngineError> {
+        let prepared = crate::live::Prepared::new(scenario)?;
+        Ok(ServeSetup {
+            ids: prepared.city.ids.clone(),
+            opening_fen: prepared.city.opening_fen.clone(),
+            credit_limit_fen: prepared.city.credit_limit_fen.clone(),
+            spec: prepared.spec.with_interval(gridlock_every_ms),
+            instruments: scenario
+                .instruments
+                .iter()
+                .take(usize::from(u16::MAX))
+                .map(|i| i.name.clone())
+                .collect(),
+            tokens: tokens::Tokens::default(),
+            limits,
+            max_queued,
+            journal: None,
+            channel: scenario
+                .channels
+                .iter()
+                .find(|c| c.spec.is_gross())
+                .map_or_else(|| prepared.spec.name().to_string(), |c| c.name.clone()),
+            http: None,
+        })
+    }
+
+    /// What the journal records of this setup: recovery refuses a journal
+    /// of another, and an export states how to replay it.
+    pub fn journal_header(&self) -> Result<journal::Header, ServeError> {
+        Ok(journal::Header {
+            participants: (self.ids.iter().zip(&self.opening_fen))
+                .zip(&self.credit_limit_fen)
+                .map(|((id, &opening_fen), &credit_limit_fen)| journal::Account {
+                    id: id.clone(),
+                    opening_fen,
+                    credit_limit_fen,
+                })
+                .collect(),
+            instruments: self.instruments.clone(),
+            replay_flags: replay_flags(&self.spec)?,
+            day_end_ms: DAY_END.ms(),
+            max_queued: self.max_queued as u64,
+        })
+    }
+}
+
+/// The service's day: ms since it first started, to 23:59:59.999 (the
+/// latest day end a replay can state).
+pub const DAY_END: clearsim_core::time::SimTime =
+    clearsim_core::time::SimTime(clearsim_core::time::DAY_MS - 1);
+
+/// `clearsim replay` flags that settle as the service's gross channel does.
+fn replay_flags(spec: &clearsim_core::strategy::ChannelSpec) -> Result<Vec<String>, ServeError> {
+    use clearsim_core::strategy::ChannelSpec as S;
+    let every = |ms: Option<u32>| format!("{}ms", ms.unwrap_or(clearsim_core::time::DAY_MS - 1));
+    let mut flags = vec!["--strategy".to_string(), spec.name().to_string()];
+    match spec {
+        S::Rtgs { gridlock_every_ms }
+        | S::RtgsBypass { gridlock_every_ms }
+        | S::RtgsOffset { gridlock_every_ms } => {
+            flags.extend(["--gridlock-every".into(), every(*gridlock_every_ms)])
+        }
+        S::Chips {
+            every_ms,
+            max_position_pct,
+        } => flags.extend([
+            "--gridlock-every".into(),
+            every(Some(*every_ms)),
+            "--max-position-pct".into(),
+            max_position_pct.to_string(),
+        ]),
+        other => {
+            return Err(ServeError::Engine(EngineError::BadChannel(format!(
+                "--journal: a {} channel cannot be exported for replay (its limits are not in the journal); serve an rtgs, rtgs+bypass, rtgs+offset or chips channel",
+                other.name()
+            ))));
+        }
+    }
+    flags.extend(["--day-end".into(), DAY_END.to_string()]);
+    Ok(flags)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Runtime(std::io::Error),
+    #[error("the engine thread stopped: {0}")]
+    Stopped(String),
+    #[error("a service thread panicked")]
+    Panicked,
+    #[error("{0}")]
+    Journal(#[from] journal::JournalError),
+}
+
+/// What a service did, when it stops.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Served {
+    /// This run's (the journal's recovered instructions are
+    /// [`Server::next_seq`]).
+    pub accepted: u64,
+    pub rejected: u64,
+    pub settled: u64,
+    /// Still queued when it stopped (unsettled at the day's end).
+    pub queued: u64,
+    /// Σ balances at the end equals Σ openings (checked).
+    pub total_fen: i64,
+}
+
+/// A running service: where it listens, and how to stop it.
+pub struct Server {
+    pub address: SocketAddr,
+    /// Where `/metrics` and the dashboard are, with `--http`.
+    pub http_address: Option<SocketAddr>,
+    /// The sequence number it starts from (records recovered).
+    pub next_seq: u64,
+    /// Bytes of a torn journal tail cut off at the start.
+    pub truncated_bytes: u64,
+    /// The journal's day was closed already: every SUBMIT is refused.
+    pub day_closed: bool,
+    edge: Arc<server::Edge>,
+    stop: Arc<AtomicBool>,
+    engine: std::thread::JoinHandle<Result<Served, ServeError>>,
+    journal: Option<std::thread::JoinHandle<Result<(), journal::JournalError>>>,
+    edge_thread: std::thread::JoinHandle<()>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// A listening socket for the edge's runtime (non-blocking).
+fn bind(address: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
+    std::net::TcpListener::bind(address)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|source| ServeError::Listen { address, source })
+}
+
+/// The journal thread's side: its link to the engine, and the file.
+type JournalSide = (Arc<commit::Link>, journal::Writer);
+
+/// The engine thread's service, recovered from the journal if there is
+/// one (with its journal thread's side, and the bytes of a torn tail cut).
+fn start_service(
+    setup: &ServeSetup,
+    metrics: &Arc<Metrics>,
+) -> Result<(Service, Option<JournalSide>, u64), ServeError> {
+    let ledger = Ledger::new(&setup.opening_fen, &setup.credit_limit_fen);
+    let engine = Engine::new(
+        ledger,
+        std::slice::from_ref(&setup.spec),
+        DAY_END,
+        setup.max_queued.min(1 << 22),
+    )?;
+    let participants = setup.ids.len() as u32;
+    let settler = Settler::new(engine, setup.max_queued)?;
+    let instruments = setup.instruments.len() as u16;
+    let Some(dir) = &setup.journal else {
+        let service = Service::new(settler, metrics.clone(), participants, instruments, None);
+        return Ok((service, None, 0));
+    };
+    let opened = journal::open(dir, &setup.journal_header()?)?;
+    let link = commit::Link::new();
+    let mut service = Service::new(
+        settler,
+        metrics.clone(),
+        participants,
+        instruments,
+        Some(link.clone()),
+    );
+    service.recover(&opened.records, opened.day_closed)?;
+    Ok((service, Some((link, opened.writer)), opened.truncated_bytes))
+}
+
+/// Starts a service on `listen` (port 0: any free one): the engine thread,
+/// the journal thread (with `--journal`), and the edge's runtime on a
+/// thread of its own.
+pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError> {
+    let metrics = Arc::new(Metrics::new(Clock::start(), setup.channel.clone()));
+    let (service, journal, truncated_bytes) = start_service(&setup, &metrics)?;
+    let next_seq = service.next_seq();
+    let day_closed = service.day_closed();
+    let edge = Arc::new(server::Edge {
+        inbound: ArrayQueue::new(INBOUND),
+        engine: OnceLock::new(),
+        tokens: setup.tokens,
+        ids: setup.ids,
+        limits: setup.limits,
+        metrics: metrics.clone(),
+        next_seq,
+        stopping: AtomicBool::new(false),
+        engine_parked: AtomicBool::new(false),
+    });
+    // Bound here, so that the caller learns the address (and a failure)
+    // at once; handed to the edge's runtime on its own thread (a caller
+    // may be inside a runtime of its own: a test).
+    let listener = bind(listen)?;
+    let address = listener.local_addr().map_err(ServeError::Runtime)?;
+    let http = setup.http.map(bind).transpose()?;
+    let http_address = match &http {
+        Some(l) => Some(l.local_addr().map_err(ServeError::Runtime)?),
+        None => None,
+    };
+    let journal = spawn_journal(journal, &metrics)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let engine = {
+        let (edge, stop) = (edge.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("clearsim-engine".into())
+            .spawn(move || engine_loop(service, &edge, &stop))
+            .map_err(ServeError::Runtime)?
+    };
+    let _ = edge.engine.set(engine.thread().clone());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let edge_thread = spawn_edge(listener, http, edge.clone(), metrics, stopped)?;
+    Ok(Server {
+        address,
+        http_address,
+        next_seq,
+        truncated_bytes,
+        day_closed,
+        edge,
+        stop,
+        engine,
+        journal,
+        edge_thread,
+        shutdown: Some(shutdown),
+    })
+}
+
+/// The journal thread, with `--journal`.
+fn spawn_journal(
+    journal: Option<JournalSide>,
+    metrics: &Arc<Metrics>,
+) -> Result<Option<std::thread::JoinHandle<Result<(), journal::JournalError>>>, ServeError> {
+    let Some((link, writer)) = journal else {
+        return Ok(None);
+    };
+    let metrics = metrics.clone();
+    std::thread::Builder::new()
+        .name("clearsim-journal".into())
+        .spawn(move || commit::journal_loop(writer, &link, &metrics))
+        .map(Some)
+        .map_err(ServeError::Runtime)
+}
+
+/// The edge's thread: one current-thread tokio runtime serving the banks'
+/// listener (and the HTTP one) until `stopped`.
+fn spawn_edge(
+    listener: std::net::TcpListener,
+    http: Option<std::net::TcpListener>,
+    edge: Arc<server::Edge>,
+    metrics: Arc<Metrics>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) -> Result<std::thread::JoinHandle<()>, ServeError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let serve = async move {
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            return;
+        };
+        let http = async move {
+            match http.map(tokio::net::TcpListener::from_std) {
+                Some(Ok(listener)) => http::serve(listener, metrics).await,
+                _ => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = server::accept(listener, edge) => {}
+            () = http => {}
+            _ = stopped => {}
+        }
+    };
+    std::thread::Builder::new()
+        .name("clearsim-edge".into())
+        .spawn(move || runtime.block_on(serve))
+        .map_err(ServeError::Runtime)
+}
+
+impl Server {
+    /// Whether the engine thread has ended: only on a failure (the
+    /// journal's disk, an engine error) before [`Server::stop`].
+    pub fn engine_ended(&self) -> bool {
+        self.engine.is_finished()
+    }
+
+    /// Connections open now.
+    pub fn connections(&self) -> usize {
+        self.edge.metrics.connections.load(Ordering::Acquire)
+    }
+
+    /// Stops: no new SUBMIT is taken, the engine answers what it has and
+    /// closes the day (its last settlements and a GOODBYE go to every
+    /// connection, which then closes: waited for up to the stall limit),
+    /// the edge stops; returns the counts (money conservation checked).
+    pub fn stop(mut self) -> Result<Served, ServeError> {
+        self.edge.stopping.store(true, Ordering::Release);
+        // What is already in the engine's queue is answered first.
+        std::thread::sleep(Duration::from_millis(50));
+        self.stop.store(true, Ordering::Release);
+        self.engine.thread().unpark();
+        let served = self.engine.join().map_err(|_| ServeError::Panicked);
+        let journaled = match self.journal.take() {
+            Some(journal) => journal.join().map_err(|_| ServeError::Panicked),
+            None => Ok(Ok(())),
+        };
+        let deadline = std::time::Instant::now() + self.edge.limits.stall;
+        while self.edge.metrics.connections.load(Ordering::Acquire) > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.edge_thread.join().map_err(|_| ServeError::Panicked)?;
+        journaled??;
+        served?
+    }
+}
+
+/// The engine thread: commands in order until told to stop and the queue
+/// is empty; gridlock runs on the wall clock while idle.
+fn engine_loop(
+    mut service: Service,
+    edge: &server::Edge,
+    stop: &AtomicBool,
+) -> Result<Served, ServeError> {
+    let backoff = crossbeam_utils::Backoff::new();
+    loop {
+        // A turn: at most TURN commands, then the connections told
+        // something are woken (once each, however many notices).
+        // The turn's instant: the wall clock, read once.
+        if !edge.inbound.is_empty() {
+            service.advance()?;
+        }
+        let mut taken = 0;
+        while taken < TURN {
+            let Some(command) = edge.inbound.pop() else {
+                break;
+            };
+            service.handle(command)?;
+            taken += 1;
+        }
+        service.end_turn()?;
+        if taken > 0 {
+            backoff.reset();
+            continue;
+        }
+        if stop.load(Ordering::Acquire) && edge.inbound.is_empty() {
+            return service
+                .close()
+                .map_err(|e| ServeError::Stopped(e.to_string()));
+        }
+        if service.run_due() {
+            service.advance()?;
+            service.end_turn()?;
+        }
+        if backoff.is_completed() {
+            // Announced before the last look, so that a command pushed
+            // after it finds the flag and unparks (SeqCst on both sides).
+            edge.engine_parked.store(true, Ordering::SeqCst);
+            if edge.inbound.is_empty() && !stop.load(Ordering::SeqCst) {
+                std::thread::park_timeout(Duration::from_micros(500));
+            }
+            edge.engine_parked.store(false, Ordering::SeqCst);
+        } else {
+            backoff.snooze();
+        }
+    }
+}

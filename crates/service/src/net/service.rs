@@ -1,0 +1,528 @@
+//! The engine thread of `clearsim serve`: the single writer of the ledger.
+//!
+//! Connections' tasks push [`Command`]s into one bounded lock-free queue;
+//! the engine thread takes them in order, moves the one driver to the wall
+//! clock's instant, admits and settles through the same [`Settler`] as
+//! `live`, and pushes each answer into the bounded lock-free outbound queue
+//! of the connection it is for, then wakes that connection's task. It
+//! never waits on a connection: one whose outbound queue is full is marked
+//! as overflowed (its task then closes it: a slow reader) and gets nothing
+//! more.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::commit::Link;
+use super::journal::Record;
+use super::metrics::Metrics;
+use super::outbound::{Batch, Conn, NOT_TIMED};
+use super::protocol::{Notice, Reason};
+use crate::live::{Clock, Event, Instruction, Outcome, Settler};
+use clearsim_core::engine::EngineError;
+use clearsim_core::time::SimTime;
+
+/// What the connections ask of the engine thread.
+pub enum Command {
+    /// A connection authenticated: it receives its participant's credits.
+    Open(Arc<Conn>),
+    /// It closed: nothing more is sent to it.
+    Close(Arc<Conn>),
+    Submit {
+        conn: Arc<Conn>,
+        client_ref: u64,
+        receiver: u32,
+        amount_fen: i64,
+        priority: u8,
+        instrument: u16,
+    },
+    Query {
+        conn: Arc<Conn>,
+        query_ref: u64,
+    },
+    /// The bank is done: GOODBYE with its counts, behind every answer.
+    Bye(Arc<Conn>),
+    /// A SUBMIT the edge refused (in-flight limit, stopping): answered in
+    /// its turn.
+    Refuse {
+        conn: Arc<Conn>,
+        client_ref: u64,
+        reason: Reason,
+    },
+}
+
+/// A payment the engine holds, for the notices of its settlement.
+struct Held {
+    /// The connection it came on; `None` when recovered from the journal
+    /// (its SETTLED then goes to the sender's connections open then).
+    conn: Option<Arc<Conn>>,
+    sender: u32,
+    client_ref: u64,
+    receiver: u32,
+    amount_fen: i64,
+    /// The accepting turn's instant on the service's clock ([`NOT_TIMED`]
+    /// when recovered).
+    accepted_ns: u64,
+}
+
+/// The engine thread's state besides the settler.
+pub struct Service {
+    settler: Settler,
+    metrics: Arc<Metrics>,
+    /// The turn's instant on the service's clock (read once a turn).
+    turn_ns: u64,
+    /// The service's day resumes where its journal ended: added to the
+    /// wall clock.
+    resumed_ns: u64,
+    instruments: u16,
+    /// Per participant, its open connections (credits go to each).
+    conns: Vec<Vec<Arc<Conn>>>,
+    /// Queued payments by sequence number.
+    held: hashbrown::HashMap<u64, Held, foldhash::fast::FixedState>,
+    /// Per participant: queued count and value; and their value in all.
+    /// (i128: any number of any amounts may queue without overflow.)
+    queued: Vec<(u32, i128)>,
+    queued_fen: i128,
+    settled_fen: i64,
+    next_seq: u64,
+    events: Vec<Event>,
+    /// The turn's records and notices.
+    batch: Batch,
+    /// To the journal thread (`--journal`), or `None`: published here.
+    link: Option<Arc<Link>>,
+    day_closed: bool,
+    counts: super::Served,
+}
+
+impl Service {
+    pub fn new(
+        settler: Settler,
+        metrics: Arc<Metrics>,
+        participants: u32,
+        instruments: u16,
+        link: Option<Arc<Link>>,
+    ) -> Service {
+        Service {
+            settler,
+            metrics,
+            turn_ns: 0,
+            resumed_ns: 0,
+            instruments,
+            conns: vec![Vec::new(); participants as usize],
+            held: Default::default(),
+            queued: vec![(0, 0); participants as usize],
+            queued_fen: 0,
+            settled_fen: 0,
+            next_seq: 0,
+            events: Vec::with_capacity(64),
+            batch: Batch::default(),
+            link,
+            day_closed: false,
+            counts: super::Served::default(),
+        }
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub fn day_closed(&self) -> bool {
+        self.day_closed
+    }
+
+    /// Rebuilds the state the journal's `records` leave, by running them
+    /// again at their instants (the engine is deterministic: the same
+    /// arrivals at the same instants give the same ledger, queues and
+    /// sequence numbers); the day then resumes at the last one's instant.
+    /// A closed day is closed again. Nothing is sent: no one is connected.
+    pub fn recover(&mut self, records: &[Record], day_closed: bool) -> Result<(), EngineError> {
+        for record in records {
+            clearsim_core::invariant_eq!(record.seq, self.next_seq, "records recover in order");
+            self.advance_to(SimTime(record.at_ms))?;
+            let arrival = Arrival {
+                conn: None,
+                sender: record.sender,
+                client_ref: record.client_ref,
+                receiver: record.receiver,
+                amount_fen: record.amount_fen,
+                priority: record.priority,
+                instrument: record.instrument,
+            };
+            let accepted = self.admit(arrival, false)?;
+            clearsim_core::invariant!(
+                accepted,
+                "a journaled instruction was accepted, so it is again"
+            );
+        }
+        self.resumed_ns = u64::from(self.settler.now().ms()) * 1_000_000;
+        if day_closed {
+            self.close_day()?;
+        }
+        // This run's counts start now.
+        self.counts = super::Served::default();
+        self.settled_fen = 0;
+        self.batch = Batch::default();
+        self.batch.first_seq = self.next_seq;
+        Ok(())
+    }
+
+    /// Ends the engine's turn: its notices go out, through the journal
+    /// thread when there is one (after its records are durable).
+    pub fn end_turn(&mut self) -> Result<(), EngineError> {
+        self.show_counts();
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        match &self.link {
+            None => self.batch.publish(&self.metrics),
+            Some(link) => {
+                let batch = std::mem::take(&mut self.batch);
+                self.batch = link.hand_over(batch).ok_or_else(|| {
+                    EngineError::BadChannel("the journal failed: nothing more is accepted".into())
+                })?;
+            }
+        }
+        self.batch.first_seq = self.next_seq;
+        Ok(())
+    }
+
+    /// The turn's counts, for `/metrics` and the dashboard.
+    fn show_counts(&self) {
+        let m = &self.metrics;
+        m.accepted.store(self.counts.accepted, Ordering::Relaxed);
+        m.settled.store(self.counts.settled, Ordering::Relaxed);
+        m.settled_fen.store(self.settled_fen, Ordering::Relaxed);
+        m.queued.store(self.held.len() as u64, Ordering::Relaxed);
+        m.queued_fen
+            .store(saturate(self.queued_fen), Ordering::Relaxed);
+    }
+
+    /// An answer to one of `conn`'s instructions.
+    fn answer(&mut self, conn: &Arc<Conn>, notice: Notice) {
+        match notice {
+            Notice::Accepted { .. } => self.counts.accepted += 1,
+            Notice::Rejected { reason, .. } => {
+                self.counts.rejected += 1;
+                self.metrics.rejected(reason);
+            }
+            _ => {}
+        }
+        conn.count_answer(&notice);
+        self.batch.tell(conn, notice);
+    }
+
+    /// Runs `command` at the open instant (the engine thread moves it to
+    /// the wall clock once per turn: [`Service::advance`]).
+    pub fn handle(&mut self, command: Command) -> Result<(), EngineError> {
+        match command {
+            Command::Open(conn) => self.conns[conn.participant as usize].push(conn),
+            Command::Close(conn) => {
+                self.conns[conn.participant as usize].retain(|c| !Arc::ptr_eq(c, &conn))
+            }
+            Command::Refuse {
+                conn,
+                client_ref,
+                reason,
+            } => self.answer(&conn, Notice::Rejected { client_ref, reason }),
+            Command::Bye(conn) => self.batch.tell(&conn, conn.goodbye()),
+            Command::Query { conn, query_ref } => {
+                let balance = self.balance(conn.participant, query_ref);
+                self.batch.tell(&conn, balance);
+            }
+            Command::Submit {
+                conn,
+                client_ref,
+                receiver,
+                amount_fen,
+                priority,
+                instrument,
+            } => {
+                let arrival = Arrival {
+                    sender: conn.participant,
+                    conn: Some(conn),
+                    client_ref,
+                    receiver,
+                    amount_fen,
+                    priority,
+                    instrument,
+                };
+                self.submit(arrival)?
+            }
+        }
+        Ok(())
+    }
+
+    fn balance(&self, participant: u32, query_ref: u64) -> Notice {
+        let p = participant as usize;
+        let ledger = self.settler.engine().ledger();
+        let (queued, queued_fen) = self.queued[p];
+        Notice::Balance {
+            query_ref,
+            balance_fen: ledger.balances_fen()[p],
+            credit_limit_fen: ledger.credit_limits_fen()[p],
+            queued,
+            queued_fen: saturate(queued_fen),
+        }
+    }
+
+    /// Moves the engine to the wall clock (scheduled runs fall due): the
+    /// turn's instant.
+    pub fn advance(&mut self) -> Result<(), EngineError> {
+        self.turn_ns = self.metrics.clock.now_ns();
+        self.advance_to(Clock::sim_time(self.turn_ns + self.resumed_ns))
+    }
+
+    fn wall_time(&self) -> SimTime {
+        Clock::sim_time(self.metrics.clock.now_ns() + self.resumed_ns)
+    }
+
+    fn advance_to(&mut self, now: SimTime) -> Result<(), EngineError> {
+        let mut events = std::mem::take(&mut self.events);
+        self.settler.advance(now, |e| events.push(e))?;
+        self.deliver(&mut events, None);
+        self.events = events;
+        Ok(())
+    }
+
+    /// Whether a scheduled run falls due now (an idle engine thread looks).
+    pub fn run_due(&self) -> bool {
+        !self.day_closed && self.settler.run_due(self.wall_time())
+    }
+
+    /// The service stops: it closes the day (every run still due, to the
+    /// day end; what stays queued is unsettled), reports those
+    /// settlements and says GOODBYE to every open connection, journals
+    /// the day's end, checks the ledger's invariants and returns the
+    /// counts.
+    pub fn close(&mut self) -> Result<super::Served, EngineError> {
+        if !self.day_closed {
+            self.close_day()?;
+            self.batch.closes_day = true;
+        }
+        for conn in self.conns.iter().flatten() {
+            self.batch.tell(conn, conn.goodbye());
+        }
+        self.end_turn()?;
+        if let Some(link) = &self.link {
+            link.close();
+        }
+        let ledger = self.settler.engine().ledger();
+        ledger.check_invariants().map_err(EngineError::BadChannel)?;
+        let mut counts = self.counts.clone();
+        counts.queued = self.held.len() as u64;
+        counts.total_fen = ledger.balances_fen().iter().sum();
+        Ok(counts)
+    }
+
+    fn close_day(&mut self) -> Result<(), EngineError> {
+        let mut events = std::mem::take(&mut self.events);
+        self.settler.close(|e| events.push(e))?;
+        // The day-end runs' settlements, at their own instants; what
+        // stays queued is left in `held` (counted as queued).
+        events.retain(|e| e.outcome == Outcome::Settled);
+        self.deliver(&mut events, None);
+        self.events = events;
+        self.day_closed = true;
+        Ok(())
+    }
+
+    fn refusal(&self, arrival: &Arrival) -> Option<Reason> {
+        if arrival.receiver as usize >= self.conns.len() {
+            Some(Reason::UnknownReceiver)
+        } else if arrival.receiver == arrival.sender {
+            Some(Reason::SelfPayment)
+        } else if arrival.amount_fen <= 0 {
+            Some(Reason::BadAmount)
+        } else if arrival.instrument >= self.instruments {
+            Some(Reason::UnknownInstrument)
+        } else if self.day_closed || self.settler.now() >= self.settler.engine().day_end() {
+            Some(Reason::DayClosed)
+        } else {
+            None
+        }
+    }
+
+    /// One SUBMIT: refused, or accepted (ACCEPTED first, then whatever
+    /// settled with it, its own SETTLED included).
+    fn submit(&mut self, arrival: Arrival) -> Result<(), EngineError> {
+        let Some(conn) = arrival.conn.clone() else {
+            return Ok(());
+        };
+        let client_ref = arrival.client_ref;
+        if let Some(reason) = self.refusal(&arrival) {
+            self.answer(&conn, Notice::Rejected { client_ref, reason });
+            return Ok(());
+        }
+        if !self.admit(arrival, true)? {
+            let reason = Reason::QueueFull;
+            self.answer(&conn, Notice::Rejected { client_ref, reason });
+        }
+        Ok(())
+    }
+
+    /// Admits `arrival` into the engine at the open instant: false if the
+    /// queues are full. Accepted, it gets the next sequence number, its
+    /// record (when `journal`), its ACCEPTED, then the notices of whatever
+    /// settled with it.
+    fn admit(&mut self, arrival: Arrival, journal: bool) -> Result<bool, EngineError> {
+        let seq = self.next_seq;
+        let instruction = Instruction {
+            sender: arrival.sender,
+            receiver: arrival.receiver,
+            amount_fen: arrival.amount_fen,
+            created_ns: seq,
+            priority: arrival.priority,
+        };
+        let mut events = std::mem::take(&mut self.events);
+        self.settler.submit(&instruction, |e| events.push(e))?;
+        if events
+            .first()
+            .is_some_and(|e| e.outcome == Outcome::Rejected)
+        {
+            events.clear();
+            self.events = events;
+            return Ok(false);
+        }
+        self.next_seq += 1;
+        if journal {
+            arrival
+                .record(seq, self.settler.now())
+                .encode(&mut self.batch.records);
+        }
+        if let Some(conn) = &arrival.conn {
+            self.answer(
+                conn,
+                Notice::Accepted {
+                    client_ref: arrival.client_ref,
+                    seq,
+                },
+            );
+        }
+        let accepted_ns = if arrival.conn.is_some() {
+            self.turn_ns
+        } else {
+            NOT_TIMED
+        };
+        let current = Held {
+            conn: arrival.conn,
+            sender: arrival.sender,
+            client_ref: arrival.client_ref,
+            receiver: arrival.receiver,
+            amount_fen: arrival.amount_fen,
+            accepted_ns,
+        };
+        let current = self.deliver(&mut events, Some((seq, current)));
+        self.events = events;
+        if let Some((seq, held)) = current {
+            // It waits in a queue: its notices come when it settles.
+            self.queue_change(&held, 1);
+            self.held.insert(seq, held);
+        }
+        Ok(true)
+    }
+
+    /// Sends the notices of `events` (drained); `current` is the payment
+    /// just submitted, not yet in `held`: returned if it did not settle.
+    fn deliver(
+        &mut self,
+        events: &mut Vec<Event>,
+        mut current: Option<(u64, Held)>,
+    ) -> Option<(u64, Held)> {
+        let at_ms = self.settler.now().ms();
+        for event in events.drain(..) {
+            let seq = event.created_ns;
+            let held = match current.take() {
+                Some((s, held)) if s == seq => Some(held),
+                other => {
+                    current = other;
+                    let held = self.held.remove(&seq);
+                    if let Some(h) = &held {
+                        self.queue_change(h, -1);
+                    }
+                    held
+                }
+            };
+            let Some(held) = held else {
+                continue;
+            };
+            if event.outcome == Outcome::Settled {
+                self.settled(seq, &held, at_ms);
+            }
+        }
+        current
+    }
+
+    /// `held` joins (+1) or leaves (-1) the queues.
+    fn queue_change(&mut self, held: &Held, sign: i32) {
+        let q = &mut self.queued[held.sender as usize];
+        q.0 = q.0.wrapping_add_signed(sign);
+        q.1 += i128::from(sign) * i128::from(held.amount_fen);
+        self.queued_fen += i128::from(sign) * i128::from(held.amount_fen);
+    }
+
+    fn settled(&mut self, seq: u64, held: &Held, at_ms: u32) {
+        self.counts.settled += 1;
+        self.settled_fen = self.settled_fen.saturating_add(held.amount_fen);
+        let settled = Notice::Settled {
+            client_ref: held.client_ref,
+            seq,
+            at_ms,
+        };
+        match &held.conn {
+            Some(conn) => self.batch.tell_timed(conn, settled, held.accepted_ns),
+            None => {
+                for conn in &self.conns[held.sender as usize] {
+                    self.batch.tell(conn, settled.clone());
+                }
+            }
+        }
+        for conn in &self.conns[held.receiver as usize] {
+            let credit = Notice::Credit {
+                seq,
+                sender: held.sender,
+                amount_fen: held.amount_fen,
+                at_ms,
+            };
+            self.batch.tell(conn, credit);
+        }
+    }
+}
+
+/// A queued value as the protocol and metrics carry it (i64 fen).
+fn saturate(fen: i128) -> i64 {
+    fen.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+impl Drop for Service {
+    /// However the engine thread ends, the journal thread drains and ends.
+    fn drop(&mut self) {
+        if let Some(link) = &self.link {
+            link.close();
+        }
+    }
+}
+
+/// One instruction arriving: from a connection, or from the journal.
+struct Arrival {
+    conn: Option<Arc<Conn>>,
+    sender: u32,
+    client_ref: u64,
+    receiver: u32,
+    amount_fen: i64,
+    priority: u8,
+    instrument: u16,
+}
+
+impl Arrival {
+    fn record(&self, seq: u64, at: SimTime) -> Record {
+        Record {
+            seq,
+            client_ref: self.client_ref,
+            amount_fen: self.amount_fen,
+            sender: self.sender,
+            receiver: self.receiver,
+            at_ms: at.ms(),
+            instrument: self.instrument,
+            priority: self.priority,
+        }
+    }
+}

@@ -54,26 +54,12 @@ fn strategies(c: &mut Criterion) {
         .throughput(Throughput::Elements(payments.len() as u64));
     let cycles: Vec<SimTime> = (9..=17).map(|h| SimTime(h * 3_600_000)).collect();
     let specs = [
-        (
-            "rtgs_ample",
-            ChannelSpec::Rtgs {
-                gridlock_every_ms: None,
-            },
-        ),
+        ("rtgs_ample", ChannelSpec::rtgs(None)),
         (
             "dns_hourly",
-            ChannelSpec::Dns {
-                cycles: cycles.clone(),
-                unwind: Unwind::Participant,
-                guarantee_fund_fen: None,
-            },
+            ChannelSpec::dns(cycles.clone(), Unwind::Participant, None),
         ),
-        (
-            "bilateral_hourly",
-            ChannelSpec::Bilateral {
-                cycles: cycles.clone(),
-            },
-        ),
+        ("bilateral_hourly", ChannelSpec::bilateral(cycles.clone())),
     ];
     for (name, spec) in &specs {
         group.bench_function(*name, |b| {
@@ -82,9 +68,7 @@ fn strategies(c: &mut Criterion) {
     }
     let scarce = std::sync::LazyLock::new(|| {
         let scarce = scarce_opening(payments, participants);
-        let rtgs = ChannelSpec::Rtgs {
-            gridlock_every_ms: None,
-        };
+        let rtgs = ChannelSpec::rtgs(None);
         let outcome = run(payments, participants, scarce, &rtgs);
         eprintln!(
             "rtgs_scarce: opening {scarce} fen each; {:.1}% of payments queue, {:.1}% settle",
@@ -93,23 +77,15 @@ fn strategies(c: &mut Criterion) {
         );
         scarce
     });
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    };
+    let spec = ChannelSpec::rtgs(None);
     group.bench_function("rtgs_scarce", |b| {
         b.iter(|| black_box(run(payments, participants, *scarce, &spec)))
     });
-    let gridlock = ChannelSpec::Rtgs {
-        gridlock_every_ms: Some(60_000),
-    };
+    let gridlock = ChannelSpec::rtgs(Some(60_000));
     group.bench_function("rtgs_scarce_gridlock_1m", |b| {
         b.iter(|| black_box(run(payments, participants, *scarce, &gridlock)))
     });
-    let unwind = ChannelSpec::Dns {
-        cycles: cycles.clone(),
-        unwind: Unwind::Latest,
-        guarantee_fund_fen: None,
-    };
+    let unwind = ChannelSpec::dns(cycles.clone(), Unwind::Latest, None);
     group.bench_function("dns_hourly_latest_scarce", |b| {
         b.iter(|| black_box(run(payments, participants, *scarce, &unwind)))
     });
@@ -123,9 +99,7 @@ fn strategies(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(20))
         .throughput(Throughput::Elements(payments.len() as u64));
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    };
+    let spec = ChannelSpec::rtgs(None);
     group.bench_function("rtgs_ample", |b| {
         b.iter(|| black_box(run(payments, participants, ample, &spec)))
     });
@@ -147,9 +121,7 @@ fn gridlock_run(c: &mut Criterion) {
     let end = SimTime::DEFAULT_DAY_END;
     // One run, at 16:00 (the interval is 16 hours), before the day end.
     let run_at = SimTime(16 * 3_600_000);
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: Some(run_at.ms()),
-    };
+    let spec = ChannelSpec::rtgs(Some(run_at.ms()));
     let setup = || {
         let engine = Engine::new(
             Ledger::new(&opening, &credit),
@@ -218,9 +190,7 @@ fn csv_replay(c: &mut Criterion) {
             p.key, p.submit, p.sender, p.receiver, p.amount_fen
         );
     }
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: Some(300_000),
-    };
+    let spec = ChannelSpec::rtgs(Some(300_000));
     let mut group = c.benchmark_group("replay_csv");
     group
         .sample_size(10)
@@ -272,7 +242,7 @@ fn suite_strategies(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(10))
         .throughput(Throughput::Elements(payments.len() as u64));
     for name in suite::STRATEGIES {
-        let spec = clearsim_core::strategy::grammar::parse_strategy(name, SimTime::DEFAULT_DAY_END)
+        let spec = clearsim_core::strategy::parse_strategy(name, SimTime::DEFAULT_DAY_END)
             .expect("a suite strategy parses")
             .spec;
         group.bench_function(name, |b| {

@@ -117,9 +117,7 @@ fn settler(c: &mut Criterion) {
             let opening = vec![i64::MAX / 4 / i64::from(participants); participants as usize];
             let engine = Engine::new(
                 Ledger::new(&opening, &vec![0; participants as usize]),
-                &[ChannelSpec::Rtgs {
-                    gridlock_every_ms: Some(1_000),
-                }],
+                &[ChannelSpec::rtgs(Some(1_000))],
                 SimTime(3_600_000),
                 1 << 16,
             )

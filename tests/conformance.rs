@@ -3,7 +3,7 @@
 
 mod common;
 
-use clearsim_core::strategy::{ChannelSpec, SenderLimit, SenderLimits, Unwind};
+use clearsim_core::strategy::{ChannelSpec, QueueRule, SenderLimit, SenderLimits, Unwind};
 use clearsim_core::time::SimTime;
 use clearsim_model::metrics::UNSETTLED;
 use clearsim_model::replay::replay;
@@ -12,51 +12,52 @@ use proptest::prelude::*;
 
 fn spec_of(strategy: &RefStrategy) -> ChannelSpec {
     match strategy {
-        RefStrategy::Rtgs { gridlock_every_ms } => ChannelSpec::Rtgs {
-            gridlock_every_ms: *gridlock_every_ms,
-        },
-        RefStrategy::RtgsBypass { gridlock_every_ms } => ChannelSpec::RtgsBypass {
-            gridlock_every_ms: *gridlock_every_ms,
-        },
-        RefStrategy::RtgsOffset { gridlock_every_ms } => ChannelSpec::RtgsOffset {
-            gridlock_every_ms: *gridlock_every_ms,
-        },
-        RefStrategy::Chips { every_ms, max_pct } => ChannelSpec::Chips {
-            every_ms: *every_ms,
-            max_position_pct: *max_pct as u32,
-        },
+        RefStrategy::Rtgs { gridlock_every_ms } => ChannelSpec::rtgs(*gridlock_every_ms),
+        RefStrategy::RtgsBypass { gridlock_every_ms } => {
+            ChannelSpec::gross(QueueRule::Bypass, *gridlock_every_ms)
+        }
+        RefStrategy::RtgsOffset { gridlock_every_ms } => {
+            ChannelSpec::gross(QueueRule::Offset, *gridlock_every_ms)
+        }
+        RefStrategy::Chips { every_ms, max_pct } => ChannelSpec::chips(*every_ms, *max_pct as u32),
         RefStrategy::RtgsLimits {
             gridlock_every_ms,
             limits,
-        } => ChannelSpec::RtgsLimits {
-            gridlock_every_ms: *gridlock_every_ms,
-            limits: SenderLimits {
-                entries: limits
-                    .iter()
-                    .map(|&(sender, receiver, limit_fen)| SenderLimit {
-                        sender: sender as u32,
-                        receiver: receiver.map(|r| r as u32),
-                        limit_fen,
-                    })
-                    .collect(),
-            },
-        },
+        } => ChannelSpec::rtgs_limits(*gridlock_every_ms, sender_limits(limits)),
+        RefStrategy::RtgsBypassLimits {
+            gridlock_every_ms,
+            limits,
+        } => ChannelSpec::gross(QueueRule::Bypass, *gridlock_every_ms)
+            .with_limits(sender_limits(limits)),
         RefStrategy::Dns {
             cycles_ms,
             latest,
             fund,
-        } => ChannelSpec::Dns {
-            guarantee_fund_fen: *fund,
-            cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect(),
-            unwind: if *latest {
+        } => ChannelSpec::dns(
+            cycles_ms.iter().map(|&t| SimTime(t)).collect(),
+            if *latest {
                 Unwind::Latest
             } else {
                 Unwind::Participant
             },
-        },
-        RefStrategy::Bilateral { cycles_ms } => ChannelSpec::Bilateral {
-            cycles: cycles_ms.iter().map(|&t| SimTime(t)).collect(),
-        },
+            *fund,
+        ),
+        RefStrategy::Bilateral { cycles_ms } => {
+            ChannelSpec::bilateral(cycles_ms.iter().map(|&t| SimTime(t)).collect())
+        }
+    }
+}
+
+fn sender_limits(limits: &[(usize, Option<usize>, i64)]) -> SenderLimits {
+    SenderLimits {
+        entries: limits
+            .iter()
+            .map(|&(sender, receiver, limit_fen)| SenderLimit {
+                sender: sender as u32,
+                receiver: receiver.map(|r| r as u32),
+                limit_fen,
+            })
+            .collect(),
     }
 }
 
@@ -114,16 +115,26 @@ fn arb_limits() -> impl Strategy<Value = Vec<(usize, Option<usize>, i64)>> {
 
 /// Keeps the limits that name participants of `day`.
 fn fit_limits(strategy: RefStrategy, parts: usize) -> RefStrategy {
+    let fit = |limits: Vec<(usize, Option<usize>, i64)>| {
+        limits
+            .into_iter()
+            .filter(|&(s, r, _)| s < parts && r.is_none_or(|r| r < parts))
+            .collect()
+    };
     match strategy {
         RefStrategy::RtgsLimits {
             gridlock_every_ms,
             limits,
         } => RefStrategy::RtgsLimits {
             gridlock_every_ms,
-            limits: limits
-                .into_iter()
-                .filter(|&(s, r, _)| s < parts && r.is_none_or(|r| r < parts))
-                .collect(),
+            limits: fit(limits),
+        },
+        RefStrategy::RtgsBypassLimits {
+            gridlock_every_ms,
+            limits,
+        } => RefStrategy::RtgsBypassLimits {
+            gridlock_every_ms,
+            limits: fit(limits),
         },
         other => other,
     }
@@ -137,6 +148,12 @@ fn arb_strategy() -> impl Strategy<Value = RefStrategy> {
         }),
         (arb_limits(), prop::option::of(1u32..25)).prop_map(|(limits, g)| {
             RefStrategy::RtgsLimits {
+                gridlock_every_ms: g.map(|g| g * 1000),
+                limits,
+            }
+        }),
+        (arb_limits(), prop::option::of(1u32..25)).prop_map(|(limits, g)| {
+            RefStrategy::RtgsBypassLimits {
                 gridlock_every_ms: g.map(|g| g * 1000),
                 limits,
             }

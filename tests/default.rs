@@ -78,22 +78,14 @@ const PAYMENTS: [(u32, u32, u32, i64); 5] = [
 
 #[test]
 fn a_default_under_dns_unwinds_a_cascade() {
-    let spec = || ChannelSpec::Dns {
-        cycles: vec![hours(12)],
-        unwind: Unwind::Participant,
-        guarantee_fund_fen: None,
-    };
+    let spec = || ChannelSpec::dns(vec![hours(12)], Unwind::Participant, None);
     assert_eq!(day(&OPENING, &PAYMENTS, spec(), None), [0, 1, 2, 3, 4]);
     // A defaults at 11:00: A is unwound (p0), then B is short (−80: p1),
     // then C (−60 + 30: p2, p3). Only E → F settles.
     assert_eq!(day(&OPENING, &PAYMENTS, spec(), Some(0)), [4]);
     // Under `latest` unwinding A drops its payment, B and C their last ones,
     // and D → C still settles.
-    let latest = ChannelSpec::Dns {
-        cycles: vec![hours(12)],
-        unwind: Unwind::Latest,
-        guarantee_fund_fen: None,
-    };
+    let latest = ChannelSpec::dns(vec![hours(12)], Unwind::Latest, None);
     assert_eq!(day(&OPENING, &PAYMENTS, latest, Some(0)), [3, 4]);
 }
 
@@ -101,15 +93,7 @@ fn a_default_under_dns_unwinds_a_cascade() {
 fn a_default_under_rtgs_blocks_only_the_defaulter() {
     // Gross at arrival (10:00) before the default: all settle.
     assert_eq!(
-        day(
-            &OPENING,
-            &PAYMENTS,
-            ChannelSpec::Rtgs {
-                gridlock_every_ms: None
-            },
-            Some(0)
-        )
-        .len(),
+        day(&OPENING, &PAYMENTS, ChannelSpec::rtgs(None), Some(0)).len(),
         5
     );
     // Payments at 12:00, after A's default at 11:00: A's payment queues
@@ -119,27 +103,12 @@ fn a_default_under_rtgs_blocks_only_the_defaulter() {
     // then C's: only D → C and E → F settle. Sound, all five settle.
     let sound: Vec<_> = PAYMENTS.iter().map(|p| (12, p.1, p.2, p.3)).collect();
     assert_eq!(
-        day(
-            &OPENING,
-            &sound,
-            ChannelSpec::Rtgs {
-                gridlock_every_ms: Some(3_600_000)
-            },
-            None
-        )
-        .len(),
+        day(&OPENING, &sound, ChannelSpec::rtgs(Some(3_600_000)), None).len(),
         5
     );
     let late: Vec<_> = PAYMENTS.iter().map(|p| (12, p.1, p.2, p.3)).collect();
     assert_eq!(
-        day(
-            &OPENING,
-            &late,
-            ChannelSpec::Rtgs {
-                gridlock_every_ms: Some(3_600_000)
-            },
-            Some(0)
-        ),
+        day(&OPENING, &late, ChannelSpec::rtgs(Some(3_600_000)), Some(0)),
         [3, 4]
     );
 }
@@ -150,9 +119,7 @@ fn a_default_under_bilateral_holds_every_pair_it_pays_in() {
     // settles; once B has defaulted its 20 to A is never released, so the
     // pair waits although B owes nothing on net.
     let payments = [(10, 0, 1, 50), (10, 1, 0, 20)];
-    let spec = || ChannelSpec::Bilateral {
-        cycles: vec![hours(12)],
-    };
+    let spec = || ChannelSpec::bilateral(vec![hours(12)]);
     assert_eq!(day(&[100, 0], &payments, spec(), None), [0, 1]);
     assert!(day(&[100, 0], &payments, spec(), Some(1)).is_empty());
 }
@@ -230,11 +197,8 @@ fn compare_reports_the_knock_on_effect() {
 
 #[test]
 fn a_guarantee_fund_stops_the_dns_cascade_of_a_default() {
-    let with_fund = |fund_fen| ChannelSpec::Dns {
-        cycles: vec![hours(12)],
-        unwind: Unwind::Participant,
-        guarantee_fund_fen: Some(fund_fen),
-    };
+    let with_fund =
+        |fund_fen| ChannelSpec::dns(vec![hours(12)], Unwind::Participant, Some(fund_fen));
     // A (opening 100) defaults: it pays nothing, so the fund owes its whole
     // net debit of 100. With 100 in the fund nothing is unwound.
     assert_eq!(

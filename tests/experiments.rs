@@ -537,9 +537,7 @@ fn an_outage_holds_the_senders_payments_and_lets_it_receive() {
         pay(hour(10, 45), 1, 0, 30),
         pay(hour(10, 50), 2, 1, 5),
     ];
-    let rtgs = ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    };
+    let rtgs = ChannelSpec::rtgs(None);
     let (outcomes, scheduler) = day(&[100, 100, 100], rtgs, controls, payments);
     // The held payment keeps the key it was accepted with (1) and settles
     // at 11:00, when it enters; its delay counts from its order at 10:30.
@@ -574,11 +572,11 @@ fn a_system_outage_settles_nothing_and_runs_overdue_events_once() {
         pay(hour(10, 30), 1, 0, 20),
         pay(hour(11, 30), 0, 1, 5),
     ];
-    let dns = ChannelSpec::Dns {
-        cycles: vec![hour(10, 30), hour(12, 0)],
-        unwind: clearsim_core::strategy::Unwind::Participant,
-        guarantee_fund_fen: None,
-    };
+    let dns = ChannelSpec::dns(
+        vec![hour(10, 30), hour(12, 0)],
+        clearsim_core::strategy::Unwind::Participant,
+        None,
+    );
     let (outcomes, scheduler) = day(&[100, 100], dns, controls, payments);
     assert_eq!(
         outcomes.settled,
@@ -612,9 +610,7 @@ fn a_liquidity_shock_leaves_the_accounts_and_is_audited() {
         },
     ];
     let payments = vec![pay(hour(10, 30), 0, 1, 50), pay(hour(12, 0), 1, 0, 40)];
-    let rtgs = ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    };
+    let rtgs = ChannelSpec::rtgs(None);
     let (outcomes, scheduler) = day(&[100, 100], rtgs, controls, payments);
     assert_eq!(
         outcomes.settled,
@@ -642,9 +638,7 @@ fn same_instant_order_is_controls_arrivals_follow_ups_then_runs() {
         pay(hour(11, 0), 1, 2, 50),
         pay(hour(11, 0), 2, 1, 50),
     ];
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: Some(3_600_000),
-    };
+    let spec = ChannelSpec::rtgs(Some(3_600_000));
     let (outcomes, scheduler) = day(&[100, 0, 0], spec, controls, payments);
     assert_eq!(
         outcomes.settled,

@@ -109,7 +109,7 @@ fn the_baseline_pipeline_answers_every_instruction_too() {
 fn live_mode_needs_a_gross_channel() {
     let prepared = Prepared::new(&scenario(1.0)).expect("prepared");
     let mut setup = prepared.setup(1, Duration::from_millis(50), Load::ClosedLoop, 10, 20);
-    setup.spec = ChannelSpec::Bilateral { cycles: vec![] };
+    setup.spec = ChannelSpec::bilateral(vec![]);
     assert!(matches!(live::run(&setup), Err(LiveError::NotGross(_))));
 }
 
@@ -216,9 +216,7 @@ fn full_queues_still_admit_what_settles_at_once() {
     // A (0) has nothing, B (1) has 100; one payment may wait.
     let engine = Engine::new(
         Ledger::new(&[0, 100], &[0, 0]),
-        &[ChannelSpec::Rtgs {
-            gridlock_every_ms: None,
-        }],
+        &[ChannelSpec::rtgs(None)],
         SimTime(60_000),
         4,
     )

@@ -31,9 +31,9 @@ proptest! {
         let parsed = Day::parse("p.csv", &participants, "x.csv", &payments, SimTime::DEFAULT_DAY_END);
         if let Ok(day) = parsed {
             for spec in [
-                ChannelSpec::Rtgs { gridlock_every_ms: Some(1000) },
-                ChannelSpec::Dns { cycles: vec![SimTime::DEFAULT_DAY_END], unwind: Unwind::Latest, guarantee_fund_fen: None },
-                ChannelSpec::Bilateral { cycles: vec![SimTime::DEFAULT_DAY_END] },
+                ChannelSpec::rtgs(Some(1000)),
+                ChannelSpec::dns(vec![SimTime::DEFAULT_DAY_END], Unwind::Latest, None),
+                ChannelSpec::bilateral(vec![SimTime::DEFAULT_DAY_END]),
             ] {
                 prop_assert!(replay(&day, &spec).is_ok());
             }

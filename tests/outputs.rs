@@ -166,7 +166,7 @@ fn replay_runs_every_strategy_compare_can() {
         args.extend_from_slice(flags);
         ok(&clearsim(&args));
         // The same settlements as the engine gives the compact form.
-        let spec = clearsim_core::strategy::grammar::parse_strategy(compact, day.day_end)
+        let spec = clearsim_core::strategy::parse_strategy(compact, day.day_end)
             .expect("compact form")
             .spec;
         let expected = clearsim_model::replay::replay(&day, &spec).expect("replays");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::strategy::{ChannelSpec, QueueRule, Unwind};
 use clearsim_core::time::SimTime;
 use clearsim_model::metrics::UNSETTLED;
 use clearsim_model::replay::{Replay, replay};
@@ -31,23 +31,15 @@ fn settle_texts(r: &Replay) -> Vec<String> {
 }
 
 fn rtgs() -> ChannelSpec {
-    ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    }
+    ChannelSpec::rtgs(None)
 }
 
 fn dns(cycles: &[&str], unwind: Unwind) -> ChannelSpec {
-    ChannelSpec::Dns {
-        cycles: cycles.iter().map(|c| t(c)).collect(),
-        unwind,
-        guarantee_fund_fen: None,
-    }
+    ChannelSpec::dns(cycles.iter().map(|c| t(c)).collect(), unwind, None)
 }
 
 fn bilateral(cycles: &[&str]) -> ChannelSpec {
-    ChannelSpec::Bilateral {
-        cycles: cycles.iter().map(|c| t(c)).collect(),
-    }
+    ChannelSpec::bilateral(cycles.iter().map(|c| t(c)).collect())
 }
 
 /// A → B → C → A, 500 each, with 100 each: nobody can pay first.
@@ -81,12 +73,7 @@ fn ring_is_gridlocked_under_plain_rtgs() {
 #[test]
 fn gridlock_run_clears_the_ring_at_the_next_multiple() {
     // Submitted 09:00:01; runs every 5 min fall at 09:05:00.
-    let r = run(
-        &ring(),
-        ChannelSpec::Rtgs {
-            gridlock_every_ms: Some(300_000),
-        },
-    );
+    let r = run(&ring(), ChannelSpec::rtgs(Some(300_000)));
     assert_eq!(settle_texts(&r), ["09:05:00.000"; 3]);
     assert_eq!(r.closing_fen, [100, 100, 100]);
     assert_eq!(r.min_balance_fen, [100, 100, 100]);
@@ -324,12 +311,7 @@ fn gridlock_run_removes_the_last_payments_of_short_participants() {
         ],
         day_end_ms: ms("17:00:00"),
     };
-    let r = run(
-        &day,
-        ChannelSpec::Rtgs {
-            gridlock_every_ms: Some(3_600_000),
-        },
-    );
+    let r = run(&day, ChannelSpec::rtgs(Some(3_600_000)));
     assert_eq!(
         settle_texts(&r),
         ["09:00:00.000", "10:00:00.000", "10:00:00.000", "-"]
@@ -346,22 +328,12 @@ fn a_day_ending_at_midnight_still_has_its_day_end_gridlock_run() {
         p.submit_ms = 0;
     }
     day.day_end_ms = 0;
-    let r = run(
-        &day,
-        ChannelSpec::Rtgs {
-            gridlock_every_ms: Some(60_000),
-        },
-    );
+    let r = run(&day, ChannelSpec::rtgs(Some(60_000)));
     assert_eq!(settle_texts(&r), ["00:00:00.000"; 3]);
     // An interval longer than the day: one run, at day end.
     let mut day = ring();
     day.day_end_ms = ms("10:00:00");
-    let r = run(
-        &day,
-        ChannelSpec::Rtgs {
-            gridlock_every_ms: Some(86_400_000),
-        },
-    );
+    let r = run(&day, ChannelSpec::rtgs(Some(86_400_000)));
     assert_eq!(settle_texts(&r), ["10:00:00.000"; 3]);
 }
 
@@ -383,12 +355,7 @@ fn bypass_fifo_lets_later_payments_that_fit_pass_a_blocked_head() {
     };
     let strict = run(&day, rtgs());
     assert_eq!(settle_texts(&strict), ["10:00:00.000"; 3]);
-    let bypass = run(
-        &day,
-        ChannelSpec::RtgsBypass {
-            gridlock_every_ms: None,
-        },
-    );
+    let bypass = run(&day, ChannelSpec::gross(QueueRule::Bypass, None));
     assert_eq!(
         settle_texts(&bypass),
         ["10:00:00.000", "09:01:00.000", "10:00:00.000"]
@@ -411,12 +378,7 @@ fn bypass_settles_what_fits_in_queue_order() {
         ],
         day_end_ms: ms("17:00:00"),
     };
-    let bypass = run(
-        &day,
-        ChannelSpec::RtgsBypass {
-            gridlock_every_ms: None,
-        },
-    );
+    let bypass = run(&day, ChannelSpec::gross(QueueRule::Bypass, None));
     assert_eq!(
         settle_texts(&bypass),
         ["10:00:00.000", "09:00:00.000", "10:00:00.000"]
@@ -437,12 +399,7 @@ fn offsetting_settles_a_queued_payment_against_the_receivers_queue() {
         day_end_ms: ms("17:00:00"),
     };
     assert_eq!(settle_texts(&run(&day, rtgs())), ["-", "-"]);
-    let offset = run(
-        &day,
-        ChannelSpec::RtgsOffset {
-            gridlock_every_ms: None,
-        },
-    );
+    let offset = run(&day, ChannelSpec::gross(QueueRule::Offset, None));
     assert_eq!(settle_texts(&offset), ["09:01:00.000", "09:01:00.000"]);
     assert_eq!(offset.closing_fen, [15, 5]);
     // Only what keeps both covered: with A→B 80, B would end at 10 + 80 −
@@ -450,12 +407,7 @@ fn offsetting_settles_a_queued_payment_against_the_receivers_queue() {
     let mut short = day.clone();
     short.payments[1].amount = 80;
     assert_eq!(
-        settle_texts(&run(
-            &short,
-            ChannelSpec::RtgsOffset {
-                gridlock_every_ms: None
-            }
-        )),
+        settle_texts(&run(&short, ChannelSpec::gross(QueueRule::Offset, None))),
         ["-", "-"]
     );
 }
@@ -476,9 +428,7 @@ fn offsetting_takes_the_longest_covered_run_of_the_receivers_queue() {
         ],
         day_end_ms: ms("17:00:00"),
     };
-    let spec = || ChannelSpec::RtgsOffset {
-        gridlock_every_ms: None,
-    };
+    let spec = || ChannelSpec::gross(QueueRule::Offset, None);
     assert_eq!(settle_texts(&run(&day, spec())), ["-", "-", "-", "-"]);
     day.opening = vec![0, 20];
     let r = run(&day, spec());
@@ -487,11 +437,7 @@ fn offsetting_takes_the_longest_covered_run_of_the_receivers_queue() {
 }
 
 fn dns_with_fund(unwind: Unwind, fund_fen: i64) -> ChannelSpec {
-    ChannelSpec::Dns {
-        cycles: vec![t("12:00:00")],
-        unwind,
-        guarantee_fund_fen: Some(fund_fen),
-    }
+    ChannelSpec::dns(vec![t("12:00:00")], unwind, Some(fund_fen))
 }
 
 #[test]
@@ -553,9 +499,9 @@ fn a_short_participant_pays_down_to_its_floor_and_the_fund_the_rest() {
 fn rtgs_limits(gridlock_every_ms: Option<u32>) -> ChannelSpec {
     use clearsim_core::strategy::{SenderLimit, SenderLimits};
     // A (0) may pay out at most 300 net to all and 100 net to B (1).
-    ChannelSpec::RtgsLimits {
+    ChannelSpec::rtgs_limits(
         gridlock_every_ms,
-        limits: SenderLimits {
+        SenderLimits {
             entries: vec![
                 SenderLimit {
                     sender: 0,
@@ -569,7 +515,7 @@ fn rtgs_limits(gridlock_every_ms: Option<u32>) -> ChannelSpec {
                 },
             ],
         },
-    }
+    )
 }
 
 /// A has 1,000 but limits of 300 (multilateral) and 100 (to B).
@@ -613,6 +559,31 @@ fn sender_limits_hold_a_covered_payment_until_the_position_falls() {
 }
 
 #[test]
+fn bypass_and_sender_limits_compose() {
+    // rtgs+bypass+limits: p2 (A–B would be 130 > 100) is passed over, not
+    // waited behind, so p3 (A 90 ≤ 300) settles at once at 09:02. p4 lowers
+    // A's positions by 40 (A 50, A–B 40): p2 then fits (A–B 90, A 100) and
+    // settles at 09:03. p5 (A 350 > 300) and p6 (C has 10) wait to the end.
+    let spec = rtgs_limits(None);
+    let composed = ChannelSpec::gross(QueueRule::Bypass, None)
+        .with_limits(spec.limits().cloned().unwrap_or_default());
+    assert_eq!(composed.name(), "rtgs+bypass+limits");
+    let r = run(&limited_day(), composed);
+    assert_eq!(
+        settle_texts(&r),
+        [
+            "09:00:00.000",
+            "09:03:00.000",
+            "09:02:00.000",
+            "09:03:00.000",
+            "-",
+            "-"
+        ]
+    );
+    assert_eq!(r.closing_fen, [1000 - 80 - 10 + 40 - 50, 80 - 40 + 50, 10]);
+}
+
+#[test]
 fn a_gridlock_run_respects_sender_limits_by_the_net() {
     // Runs at 16:00 and 17:00. At 16:00 C = {p5, p6}: A's net −250 + 60 =
     // −190 takes its position from 100 to 290 ≤ 300, and C's +250 − 60
@@ -643,10 +614,7 @@ fn chips_day() -> TestDay {
 }
 
 fn chips() -> ChannelSpec {
-    ChannelSpec::Chips {
-        every_ms: 5 * 60_000,
-        max_position_pct: 200,
-    }
+    ChannelSpec::chips(5 * 60_000, 200)
 }
 
 #[test]
@@ -725,10 +693,7 @@ fn balanced_release_continues_the_pass_at_the_arriving_sender() {
         ],
         day_end_ms: 20_000,
     };
-    let spec = ChannelSpec::Chips {
-        every_ms: 5_000,
-        max_position_pct: 144,
-    };
+    let spec = ChannelSpec::chips(5_000, 144);
     let r = run(&day, spec);
     let at = |s: u32| if s == UNSETTLED { None } else { Some(s) };
     let settled: Vec<Option<u32>> = r.settle.iter().map(|&s| at(s)).collect();

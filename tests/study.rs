@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::cli::{clearsim, ok};
 
-use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
 use clearsim_model::input::Day;
 use clearsim_model::metrics::flow::decode_histogram;

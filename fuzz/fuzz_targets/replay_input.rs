@@ -5,7 +5,7 @@
 #![no_main]
 
 use clearsim_model::input::Day;
-use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
 use libfuzzer_sys::fuzz_target;
 

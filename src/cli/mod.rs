@@ -98,6 +98,7 @@ pub fn engine_failure(error: clearsim_core::engine::EngineError) -> Failure {
     match error {
         EngineError::AmountsOverflow
         | EngineError::UnknownParticipant(_)
+        | EngineError::Strategy(_)
         | EngineError::BadChannel(_) => Failure::BadInput(error.into()),
         other => Failure::Internal(other.into()),
     }

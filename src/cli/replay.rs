@@ -7,10 +7,11 @@ use clap::Args;
 
 use super::Failure;
 use clearsim_core::format::{grouped, millis, yuan};
-use clearsim_core::strategy::grammar;
-use clearsim_core::strategy::{ChannelSpec, Unwind};
+use clearsim_core::strategy::options::{self, Options};
+use clearsim_core::strategy::{self, ChannelSpec, SenderLimits, Unwind};
 use clearsim_core::time::{SimTime, parse_duration_ms};
 use clearsim_model::input::Day;
+use clearsim_model::replay::Route;
 use clearsim_report as report;
 
 #[derive(Args, Debug)]
@@ -42,7 +43,7 @@ pub struct ReplayArgs {
     cycles: Option<String>,
     /// dns only: how a cycle unwinds when a participant cannot cover its
     /// net debit: participant (default) or latest.
-    #[arg(long, value_name = "HOW", value_parser = grammar::parse_unwind)]
+    #[arg(long, value_name = "HOW", value_parser = options::parse_unwind)]
     unwind: Option<Unwind>,
     /// dns only: a settlement guarantee fund that covers short
     /// participants' net debits before any unwinding, with its unit (e.g.
@@ -83,42 +84,36 @@ fn parse_time_arg(text: &str) -> Result<SimTime, String> {
         .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
 }
 
-/// A flag's spelling of a grammar field.
-fn flag(field: &str) -> String {
-    match field {
-        "strategy" => "--strategy".into(),
-        other => format!("--{}", other.replace('_', "-")),
-    }
-}
-
-/// The strategy and its options through the one grammar; sender limits
-/// from `--limits` resolved against the day's participants.
+/// The strategy and its options through the catalog, each option given
+/// by its flag ([`options::FORMS`]); `--limits FILE` is the flag of sender
+/// limits.
 fn channel_spec(args: &ReplayArgs, day_end: SimTime) -> Result<ChannelSpec, String> {
     let name = args.strategy.as_deref().unwrap_or("rtgs");
     let cycles = match &args.cycles {
         None => None,
         Some(text) => {
-            Some(grammar::parse_cycles(text, day_end).map_err(|e| format!("--cycles: {e}"))?)
+            Some(options::parse_cycles(text, day_end).map_err(|e| format!("--cycles: {e}"))?)
         }
     };
-    let options = grammar::Options {
+    let given = Options {
         gridlock_every_ms: args.gridlock_every,
         cycles,
         unwind: args.unwind,
         guarantee_fund_fen: args.guarantee_fund,
         max_position_pct: args.max_position_pct,
+        limits: args.limits.as_ref().map(|_| SenderLimits::default()),
+        ..Options::default()
     };
-    let spec =
-        grammar::build(name, options, day_end).map_err(|e| format!("{}: {e}", flag(e.field)))?;
-    match (&spec, &args.limits) {
-        (ChannelSpec::RtgsLimits { .. }, None) => {
-            Err("--strategy rtgs+limits needs --limits FILE ([[limit]] entries)".into())
-        }
-        (ChannelSpec::RtgsLimits { .. }, Some(_)) | (_, None) => Ok(spec),
-        (_, Some(_)) => Err(format!(
-            "--limits: {name} has no sender limits (rtgs+limits has)"
-        )),
+    let spec = strategy::build(name, given, day_end).map_err(|e| {
+        let flag = e.opt.map_or("--strategy", |opt| opt.forms().flag);
+        format!("{flag}: {e}")
+    })?;
+    if spec.limits().is_some() && args.limits.is_none() {
+        return Err(format!(
+            "--strategy {name} needs --limits FILE ([[limit]] entries)"
+        ));
     }
+    Ok(spec)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -127,90 +122,42 @@ fn read(path: &Path) -> Result<Vec<u8>, Failure> {
         .map_err(Failure::BadInput)
 }
 
-/// What the day is replayed through: one strategy, or a scenario's
-/// channels with the channel of each of the day's instruments.
-struct Route {
-    specs: Vec<ChannelSpec>,
-    channel_of: Vec<usize>,
-    described: String,
-}
-
+/// The day's route: one strategy (its limits from `--limits`), or the
+/// channels of `--channels CONFIG`.
 fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
-    let bad = |e: String| Failure::BadInput(anyhow!(e));
-    let Some(config) = &args.channels else {
-        let mut spec = channel_spec(args, day.day_end).map_err(bad)?;
-        if let (ChannelSpec::RtgsLimits { limits, .. }, Some(path)) = (&mut spec, &args.limits) {
-            let entries = clearsim_model::config::load_limits(path)
-                .map_err(|e| Failure::BadInput(e.into()))?;
-            *limits = clearsim_model::config::LimitEntry::resolve(
-                &entries,
-                &day.participants.ids,
-                &day.participants.opening_fen,
-            )
-            .map_err(|e| bad(format!("{}: {e}", path.display())))?;
-        }
-        return Ok(Route {
-            described: describe(&spec),
-            channel_of: vec![0; day.payments.instruments.len()],
-            specs: vec![spec],
-        });
-    };
-    let scenario =
-        clearsim_model::config::Scenario::load(config).map_err(|e| Failure::BadInput(e.into()))?;
-    let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
-    for spec in &mut specs {
-        if let ChannelSpec::RtgsLimits { limits, .. } = spec {
-            *limits = clearsim_model::config::LimitEntry::resolve(
-                &scenario.limits,
-                &day.participants.ids,
-                &day.participants.opening_fen,
-            )
-            .map_err(|e| bad(format!("{}: {e}", config.display())))?;
-        }
-    }
-    let mut channel_of = Vec::with_capacity(day.payments.instruments.len());
-    for (index, name) in day.payments.instruments.iter().enumerate() {
-        let Some(instrument) = scenario.instruments.iter().position(|i| &i.name == name) else {
-            let row = day
-                .payments
-                .instrument
-                .iter()
-                .position(|&i| usize::from(i) == index)
-                .map_or(0, |r| r as u64 + 1);
-            let error = clearsim_model::input::InputError {
-                file: args.payments.display().to_string(),
-                row: Some(row),
-                line: None,
-                field: Some("instrument".into()),
-                message: format!(
-                    "`{name}` is routed to no channel of {} (its instruments: {})",
-                    config.display(),
-                    scenario
-                        .instruments
-                        .iter()
-                        .map(|i| i.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+    let payments_file = args.payments.display().to_string();
+    let routed = match &args.channels {
+        None => {
+            let spec =
+                channel_spec(args, day.day_end).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+            let entries = match &args.limits {
+                None => None,
+                Some(path) => Some((
+                    path.display().to_string(),
+                    clearsim_model::config::load_limits(path)
+                        .map_err(|e| Failure::BadInput(e.into()))?,
+                )),
             };
-            return Err(Failure::BadInput(error.into()));
-        };
-        channel_of.push(scenario.channel_of[instrument]);
-    }
-    Ok(Route {
-        described: format!(
-            "the channels of {}: {}",
-            scenario.name,
-            scenario
-                .channels
-                .iter()
-                .map(|c| format!("{} ({})", c.name, describe(&c.spec)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        specs,
-        channel_of,
-    })
+            Route::one(
+                spec,
+                entries
+                    .as_ref()
+                    .map(|(file, e)| (file.as_str(), e.as_slice())),
+                day,
+            )
+        }
+        Some(config) => {
+            let scenario = clearsim_model::config::Scenario::load(config)
+                .map_err(|e| Failure::BadInput(e.into()))?;
+            Route::channels(
+                &scenario,
+                &config.display().to_string(),
+                day,
+                &payments_file,
+            )
+        }
+    };
+    routed.map_err(|e| Failure::BadInput(e.into()))
 }
 
 /// The day end: the flag's, else the config's (with --channels), else 17:00.
@@ -284,72 +231,6 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         print_summary(&summary_file, &args.out, elapsed);
     }
     Ok(())
-}
-
-/// The strategy with its options, as one line.
-fn describe(spec: &ChannelSpec) -> String {
-    let times = |cycles: &[SimTime]| {
-        cycles
-            .iter()
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    match spec {
-        ChannelSpec::Rtgs {
-            gridlock_every_ms: None,
-        } => "rtgs".into(),
-        ChannelSpec::Rtgs {
-            gridlock_every_ms: Some(ms),
-        } => format!("rtgs, gridlock every {}", millis(u64::from(*ms))),
-        ChannelSpec::Chips {
-            every_ms,
-            max_position_pct,
-        } => format!(
-            "chips balanced release, offsetting sets every {}, maximum position {max_position_pct} % of opening",
-            millis(u64::from(*every_ms))
-        ),
-        ChannelSpec::RtgsLimits {
-            gridlock_every_ms,
-            limits,
-        } => format!(
-            "rtgs with {} sender limits{}",
-            limits.entries.len(),
-            gridlock_every_ms.map_or(String::new(), |ms| format!(
-                ", gridlock every {}",
-                millis(u64::from(ms))
-            ))
-        ),
-        ChannelSpec::RtgsOffset { gridlock_every_ms } => format!(
-            "rtgs with offsetting{}",
-            gridlock_every_ms.map_or(String::new(), |ms| format!(
-                ", gridlock every {}",
-                millis(u64::from(ms))
-            ))
-        ),
-        ChannelSpec::RtgsBypass { gridlock_every_ms } => format!(
-            "rtgs with bypass FIFO{}",
-            gridlock_every_ms.map_or(String::new(), |ms| format!(
-                ", gridlock every {}",
-                millis(u64::from(ms))
-            ))
-        ),
-        ChannelSpec::Dns {
-            cycles,
-            unwind,
-            guarantee_fund_fen,
-        } => {
-            let unwind = match unwind {
-                Unwind::Participant => "participant",
-                Unwind::Latest => "latest",
-            };
-            let fund = guarantee_fund_fen.map_or(String::new(), |fen| {
-                format!(", guarantee fund {} fen", grouped(i128::from(fen)))
-            });
-            format!("dns, cycles {}, unwind {unwind}{fund}", times(cycles))
-        }
-        ChannelSpec::Bilateral { cycles } => format!("bilateral, cycles {}", times(cycles)),
-    }
 }
 
 fn print_summary(file: &report::ReplaySummaryFile, out: &Path, elapsed: std::time::Duration) {

@@ -108,6 +108,13 @@ pub enum RefStrategy {
         /// (sender, counterparty or None for multilateral, limit).
         limits: Vec<(usize, Option<usize>, i64)>,
     },
+    /// Bypass FIFO with sender limits (the two composed): release passes
+    /// settle whatever is covered and within the sender's limits when
+    /// reached; gridlock runs as for `RtgsLimits`.
+    RtgsBypassLimits {
+        gridlock_every_ms: Option<u32>,
+        limits: Vec<(usize, Option<usize>, i64)>,
+    },
     /// CHIPS-style balanced release (docs/strategies.md): full passes over
     /// senders in index order, each queue in queue order, releasing a
     /// payment when the sender stays covered and the receiver stays within
@@ -233,8 +240,9 @@ impl State<'_> {
     }
 
     /// Full passes over senders in index order, each queue in queue order,
-    /// settling every payment that is covered (and, with a maximum, keeps
-    /// the receiver within it) when reached, until a pass settles nothing.
+    /// settling every payment that is covered and within the sender's
+    /// limits (and, with a maximum, keeps the receiver within it) when
+    /// reached, until a pass settles nothing.
     fn release_passes(&mut self, t: u32, max_pct: Option<i64>) {
         loop {
             let mut progress = false;
@@ -244,7 +252,7 @@ impl State<'_> {
                     let fits = max_pct.is_none_or(|pct| {
                         self.balance[p.receiver] + p.amount <= self.max(p.receiver, pct)
                     });
-                    if self.avail(s) >= p.amount && fits {
+                    if self.avail(s) >= p.amount && fits && self.within_limits(s, &[row]) {
                         self.balance[s] -= p.amount;
                         self.balance[p.receiver] += p.amount;
                         self.settle[row] = Some(t);
@@ -404,6 +412,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         | RefStrategy::RtgsLimits {
             gridlock_every_ms: Some(g),
             ..
+        }
+        | RefStrategy::RtgsBypassLimits {
+            gridlock_every_ms: Some(g),
+            ..
         } => {
             let mut ts: Vec<u32> = (1..)
                 .map(|k| k * g)
@@ -424,6 +436,10 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             gridlock_every_ms: None,
         }
         | RefStrategy::RtgsLimits {
+            gridlock_every_ms: None,
+            ..
+        }
+        | RefStrategy::RtgsBypassLimits {
             gridlock_every_ms: None,
             ..
         } => vec![],
@@ -453,7 +469,8 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
         arrived: vec![false; n],
         settle: vec![None; n],
         limits: match strategy {
-            RefStrategy::RtgsLimits { limits, .. } => limits.clone(),
+            RefStrategy::RtgsLimits { limits, .. }
+            | RefStrategy::RtgsBypassLimits { limits, .. } => limits.clone(),
             _ => Vec::new(),
         },
     };
@@ -467,7 +484,9 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
             st.arrived[r] = true;
             match strategy {
                 RefStrategy::Rtgs { .. } | RefStrategy::RtgsLimits { .. } => st.release(t),
-                RefStrategy::RtgsBypass { .. } => st.release_bypass(t),
+                RefStrategy::RtgsBypass { .. } | RefStrategy::RtgsBypassLimits { .. } => {
+                    st.release_bypass(t)
+                }
                 RefStrategy::Chips { max_pct, .. } => st.release_balanced(t, *max_pct),
                 RefStrategy::RtgsOffset { .. } => {
                     st.release(t);
@@ -496,7 +515,7 @@ pub fn reference(day: &TestDay, strategy: &RefStrategy) -> RefOutcome {
                     }
                     st.release_balanced(t, *max_pct);
                 }
-                RefStrategy::RtgsBypass { .. } => {
+                RefStrategy::RtgsBypass { .. } | RefStrategy::RtgsBypassLimits { .. } => {
                     let mut c = st.held_all();
                     st.drop_latest(&mut c);
                     st.settle_set(&c, t);

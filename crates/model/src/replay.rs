@@ -146,3 +146,128 @@ pub fn delay_split(day: &Day, settle: &[u32]) -> Option<crate::metrics::split::S
     }
     Some(split)
 }
+
+/// What a day is replayed through: one strategy for every payment, or a
+/// scenario's channels on the same accounts, each payment routed by its
+/// `instrument` column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Route {
+    pub specs: Vec<ChannelSpec>,
+    /// The channel of each of the day's instruments.
+    pub channel_of: Vec<usize>,
+    /// The strategy or channels with their options, in one line.
+    pub described: String,
+}
+
+/// A route that does not fit the day.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// A payment's instrument has no channel.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    /// Sender limits that name no participant of the day.
+    #[error("{file}: {message}")]
+    Limits { file: String, message: String },
+}
+
+impl Route {
+    /// Every payment through `spec`; its sender limits (if it has any) from
+    /// the `[[limit]]` entries of `limits_file`, resolved against the day's
+    /// participants.
+    pub fn one(
+        mut spec: ChannelSpec,
+        limits: Option<(&str, &[crate::config::LimitEntry])>,
+        day: &Day,
+    ) -> Result<Route, RouteError> {
+        if let (Some(resolved), Some((file, entries))) = (spec.limits_mut(), limits) {
+            *resolved = crate::config::LimitEntry::resolve(
+                entries,
+                &day.participants.ids,
+                &day.participants.opening_fen,
+            )
+            .map_err(|message| RouteError::Limits {
+                file: file.to_string(),
+                message,
+            })?;
+        }
+        Ok(Route {
+            described: spec.describe(),
+            channel_of: vec![0; day.payments.instruments.len()],
+            specs: vec![spec],
+        })
+    }
+
+    /// Each payment through the channel its `instrument` has in
+    /// `scenario` (read from `config`); sender limits from the scenario's
+    /// `[[limit]]` entries. `payments_file` names the file in errors.
+    pub fn channels(
+        scenario: &crate::config::Scenario,
+        config: &str,
+        day: &Day,
+        payments_file: &str,
+    ) -> Result<Route, RouteError> {
+        let mut specs: Vec<ChannelSpec> =
+            scenario.channels.iter().map(|c| c.spec.clone()).collect();
+        for limits in specs.iter_mut().filter_map(ChannelSpec::limits_mut) {
+            *limits = crate::config::LimitEntry::resolve(
+                &scenario.limits,
+                &day.participants.ids,
+                &day.participants.opening_fen,
+            )
+            .map_err(|message| RouteError::Limits {
+                file: config.to_string(),
+                message,
+            })?;
+        }
+        let mut channel_of = Vec::with_capacity(day.payments.instruments.len());
+        for (index, name) in day.payments.instruments.iter().enumerate() {
+            let Some(instrument) = scenario.instruments.iter().position(|i| &i.name == name) else {
+                return Err(unrouted(scenario, config, day, payments_file, index).into());
+            };
+            channel_of.push(scenario.channel_of[instrument]);
+        }
+        let channels: Vec<String> = scenario
+            .channels
+            .iter()
+            .map(|c| format!("{} ({})", c.name, c.spec.describe()))
+            .collect();
+        Ok(Route {
+            described: format!("the channels of {}: {}", scenario.name, channels.join("; ")),
+            specs,
+            channel_of,
+        })
+    }
+}
+
+/// The day's instrument `index` is none of the scenario's: the first row
+/// of it is at fault.
+fn unrouted(
+    scenario: &crate::config::Scenario,
+    config: &str,
+    day: &Day,
+    payments_file: &str,
+    index: usize,
+) -> crate::input::InputError {
+    let row = day
+        .payments
+        .instrument
+        .iter()
+        .position(|&i| usize::from(i) == index)
+        .map_or(0, |r| r as u64 + 1);
+    let known: Vec<&str> = scenario
+        .instruments
+        .iter()
+        .map(|i| i.name.as_str())
+        .collect();
+    crate::input::InputError {
+        file: payments_file.to_string(),
+        row: Some(row),
+        line: None,
+        field: Some("instrument".into()),
+        message: format!(
+            "`{}` is routed to no channel of {config} (its instruments: {})",
+            day.payments.instruments[index],
+            known.join(", ")
+        ),
+    }
+}

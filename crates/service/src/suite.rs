@@ -12,7 +12,7 @@ use crate::live::{self, LiveError, LiveReport, Load, Prepared};
 use clearsim_core::engine::{Engine, EngineError, Scheduler};
 use clearsim_core::ledger::{Ledger, Payment, Sink};
 use clearsim_core::strategy::ChannelSpec;
-use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
 use clearsim_model::config::Scenario;
 use clearsim_model::workload::UniformDay;
@@ -145,9 +145,7 @@ pub fn replay_once(
 /// payments queue under plain rtgs: liquidity scarce enough for strategies
 /// to differ. Bisection over the whole day.
 pub fn scarce_opening(payments: &[Payment], participants: u32) -> Result<i64, EngineError> {
-    let rtgs = ChannelSpec::Rtgs {
-        gridlock_every_ms: None,
-    };
+    let rtgs = ChannelSpec::rtgs(None);
     let (mut low, mut high) = (0i64, 4_000 * MEAN_AMOUNT_FEN);
     for _ in 0..12 {
         let mid = (low + high) / 2;
@@ -426,9 +424,7 @@ pub fn scaling_rows(
 fn gridlock_once(queued: usize) -> Result<(Duration, usize, u64), EngineError> {
     let participants = (queued / 100).clamp(10, 10_000) as u32;
     let arrivals = queued * 4;
-    let spec = ChannelSpec::Rtgs {
-        gridlock_every_ms: Some(60_000),
-    };
+    let spec = ChannelSpec::rtgs(Some(60_000));
     let opening = vec![MEAN_AMOUNT_FEN; participants as usize];
     let credit = vec![0; participants as usize];
     let engine = Engine::new(

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clearsim_core::engine::EngineError;
 use clearsim_core::strategy::ChannelSpec;
-use clearsim_core::strategy::grammar::parse_strategy;
+use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
 use clearsim_model::config::{Channel, Scenario};
 use clearsim_model::run::{NoObserver, RunResult, baseline, run};
@@ -138,15 +138,7 @@ impl std::fmt::Display for Shard {
 /// A fingerprint of everything in the scenario but its seed: two summaries
 /// merge only when their fingerprints (and designs) agree.
 pub fn fingerprint(scenario: &Scenario) -> String {
-    let mut unseeded = scenario.clone();
-    unseeded.seed = 0;
-    // A scenario without `[costs]` or `[[policy]]` keeps the fingerprint it
-    // had before those sections existed, so its summaries stay identical.
-    let text = format!("{unseeded:?}").replace(", costs: None, policies: []", "");
-    let hash = text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
-    });
-    format!("{hash:016x}")
+    clearsim_model::config::fingerprint(scenario, scenario.days)
 }
 
 /// What the study is, for its summary: the scenario, its participants and
@@ -154,15 +146,11 @@ pub fn fingerprint(scenario: &Scenario) -> String {
 pub fn meta(scenario: &Scenario, city: &City) -> summary::StudyMeta {
     let mut context = Vec::new();
     for channel in &scenario.channels {
-        if let ChannelSpec::Dns {
-            guarantee_fund_fen: Some(fund),
-            ..
-        } = &channel.spec
-        {
+        if let Some(fund) = channel.spec.guarantee_fund_fen() {
             context.push(format!(
                 "Channel {} has a settlement guarantee fund of {} a day.",
                 channel.name,
-                clearsim_core::format::money_short(*fund as f64)
+                clearsim_core::format::money_short(fund as f64)
             ));
         }
     }
@@ -186,7 +174,7 @@ pub fn meta(scenario: &Scenario, city: &City) -> summary::StudyMeta {
         channels: scenario
             .channels
             .iter()
-            .map(|c| (c.name.clone(), c.spec.name().to_string()))
+            .map(|c| (c.name.clone(), c.spec.name()))
             .collect(),
         instruments: scenario
             .instruments

@@ -17,7 +17,7 @@ mod schedule;
 pub use schedule::{Control, Scheduler, Timed};
 
 use crate::ledger::{Ctx, Ledger, Payment, Sink, Slab};
-use crate::strategy::{Channel, ChannelSpec, Strategy};
+use crate::strategy::{Channel, ChannelSpec, Strategy, StrategyError};
 use crate::time::SimTime;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub enum EngineError {
     BadParticipant { index: u32, count: usize },
     #[error("{0}")]
     BadChannel(String),
+    /// A channel's strategy cannot be built as configured.
+    #[error("{0}")]
+    Strategy(#[from] StrategyError),
     #[error("unknown participant `{0}`")]
     UnknownParticipant(String),
     #[error("{0}")]
@@ -144,8 +147,7 @@ impl Engine {
         let mut channels = specs
             .iter()
             .map(|spec| spec.build(&ledger, day_end))
-            .collect::<Result<Vec<_>, String>>()
-            .map_err(EngineError::BadChannel)?;
+            .collect::<Result<Vec<_>, StrategyError>>()?;
         for channel in &mut channels {
             channel.reserve(hold_capacity);
         }

@@ -89,14 +89,14 @@ pub struct FollowUp {
 
 /// What a strategy may touch while it runs: the shared ledger, the store of
 /// held payments and the sink, at the current instant `now`.
-pub struct Ctx<'a, S: Sink> {
+pub struct Ctx<'a, S: Sink + ?Sized> {
     pub ledger: &'a mut Ledger,
     pub slab: &'a mut Slab,
     pub sink: &'a mut S,
     pub now: SimTime,
 }
 
-impl<S: Sink> Ctx<'_, S> {
+impl<S: Sink + ?Sized> Ctx<'_, S> {
     /// Settles one payment gross: debit, credit, report.
     #[inline]
     pub fn settle_gross(&mut self, payment: &Payment) {
@@ -104,5 +104,19 @@ impl<S: Sink> Ctx<'_, S> {
         self.ledger
             .transfer(payment.sender, payment.receiver, payment.amount_fen);
         self.sink.settled(payment, self.now);
+    }
+}
+
+impl<'a, S: Sink> Ctx<'a, S> {
+    /// The same context with the sink behind a pointer: what a strategy
+    /// registered from outside the core ([`crate::strategy::DynStrategy`])
+    /// sees, since it cannot be generic over the sink.
+    pub fn as_dyn(&mut self) -> Ctx<'_, dyn Sink + '_> {
+        Ctx {
+            ledger: &mut *self.ledger,
+            slab: &mut *self.slab,
+            sink: &mut *self.sink,
+            now: self.now,
+        }
     }
 }

@@ -5,7 +5,81 @@
 //! day end goes to a final net settlement. See `docs/strategies.md`.
 
 use super::lists::{Lists, Touched};
+use super::{Channel, Opt, Options, QueueRule, Rtgs, StrategyDef, StrategyError, Tail};
+use crate::format::millis;
 use crate::ledger::{Held, Ledger, NIL, Slab};
+use crate::time::SimTime;
+
+/// `chips` in the catalog: gross settlement with balanced release.
+pub(super) static CHIPS: StrategyDef = StrategyDef {
+    name: "chips",
+    spellings: &["chips"],
+    summary: "CHIPS-style balanced release: positions between the credit floor and a maximum share of the opening balance, offsetting sets at every interval, a final net settlement at day end",
+    gross: true,
+    // Its maximum positions come from the openings: too high a balance
+    // holds payments back.
+    decides_by_checks: false,
+    options: &[Opt::GridlockEvery, Opt::MaxPositionPct],
+    tail: Tail::Interval(None),
+    complete,
+    describe,
+    channel,
+};
+
+/// Default interval of the offsetting-set runs: 5 minutes.
+pub const CHIPS_EVERY_MS: u32 = 5 * 60_000;
+/// Default maximum position: twice the opening balance.
+pub const CHIPS_MAX_POSITION_PCT: u32 = 200;
+
+fn complete(mut options: Options, _day_end: SimTime) -> Result<Options, StrategyError> {
+    if options.gridlock_every_ms == Some(0) {
+        return Err(StrategyError::new(
+            Some(Opt::GridlockEvery),
+            "the interval must be positive",
+        ));
+    }
+    if let Some(pct) = options.max_position_pct.filter(|&pct| pct < 100) {
+        return Err(StrategyError::new(
+            Some(Opt::MaxPositionPct),
+            format!("{pct} is below 100 (the opening balance must fit)"),
+        ));
+    }
+    options.gridlock_every_ms = Some(options.gridlock_every_ms.unwrap_or(CHIPS_EVERY_MS));
+    options.max_position_pct = Some(options.max_position_pct.unwrap_or(CHIPS_MAX_POSITION_PCT));
+    Ok(options)
+}
+
+fn describe(options: &Options) -> String {
+    format!(
+        "chips balanced release, offsetting sets every {}, maximum position {} % of opening",
+        millis(u64::from(
+            options.gridlock_every_ms.unwrap_or(CHIPS_EVERY_MS)
+        )),
+        options.max_position_pct.unwrap_or(CHIPS_MAX_POSITION_PCT)
+    )
+}
+
+fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Channel, StrategyError> {
+    let every_ms = options.gridlock_every_ms.unwrap_or(CHIPS_EVERY_MS);
+    if every_ms == 0 {
+        return Err(StrategyError::new(
+            Some(Opt::GridlockEvery),
+            "the interval of offsetting runs must be positive",
+        ));
+    }
+    let pct = options.max_position_pct.unwrap_or(CHIPS_MAX_POSITION_PCT);
+    let mut rtgs = Rtgs::new(
+        ledger.participant_count(),
+        Some(every_ms),
+        day_end,
+        QueueRule::Bypass,
+    );
+    rtgs.set_balanced(
+        Balanced::new(ledger.balances_fen(), pct)
+            .map_err(|e| StrategyError::new(Some(Opt::MaxPositionPct), e))?,
+    );
+    Ok(Channel::Rtgs(rtgs))
+}
 
 /// Bounds of the balanced-release channel, and its scratch space.
 #[derive(Debug)]

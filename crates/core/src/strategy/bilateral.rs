@@ -2,10 +2,47 @@
 //! settled one after another in ascending `(i, j)` order, so earlier pairs'
 //! settlements count for later ones.
 
+use super::options::check_cycles;
 use super::pending::Pending;
-use super::{Cycles, Strategy};
-use crate::ledger::{Ctx, Payment, Sink};
+use super::{Channel, Cycles, Opt, Options, Strategy, StrategyDef, StrategyError, Tail};
+use crate::ledger::{Ctx, Ledger, Payment, Sink};
 use crate::time::SimTime;
+
+/// `bilateral` in the catalog.
+pub(super) static BILATERAL: StrategyDef = StrategyDef {
+    name: "bilateral",
+    spellings: &["bilateral"],
+    summary: "deferred bilateral net settlement at cycle times: each pair settles the net of what its two banks owe each other, pair after pair, if the debtor can cover it",
+    gross: false,
+    decides_by_checks: true,
+    options: &[Opt::Cycles],
+    tail: Tail::Cycles,
+    complete,
+    describe,
+    channel,
+};
+
+fn complete(mut options: Options, day_end: SimTime) -> Result<Options, StrategyError> {
+    let cycles = options.cycles.take().unwrap_or_else(|| vec![day_end]);
+    check_cycles(&cycles, day_end).map_err(|e| StrategyError::new(Some(Opt::Cycles), e))?;
+    options.cycles = Some(cycles);
+    Ok(options)
+}
+
+fn describe(options: &Options) -> String {
+    format!(
+        "bilateral, cycles {}",
+        super::dns::times(options.cycles.as_deref().unwrap_or_default())
+    )
+}
+
+fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Channel, StrategyError> {
+    let options = complete(options.clone(), day_end)?;
+    Ok(Channel::Bilateral(Bilateral::new(
+        ledger.participant_count(),
+        options.cycles.unwrap_or_default(),
+    )))
+}
 
 pub struct Bilateral {
     participants: usize,

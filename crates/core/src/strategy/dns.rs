@@ -4,11 +4,72 @@
 //! net debits before any unwinding.
 
 use super::lists::{Lists, Touched};
+use super::options::check_cycles;
 use super::pending::Pending;
 use super::prefix::PrefixResolver;
-use super::{Cycles, Strategy, Unwind};
+use super::{Channel, Cycles, Opt, Options, Strategy, StrategyDef, StrategyError, Tail, Unwind};
+use crate::format::grouped;
 use crate::ledger::{Ctx, Ledger, Payment, Sink};
 use crate::time::SimTime;
+
+/// `dns` in the catalog.
+pub(super) static DNS: StrategyDef = StrategyDef {
+    name: "dns",
+    spellings: &["dns"],
+    summary: "deferred multilateral net settlement at cycle times, unwinding a short participant's payments (all of them, or its latest); optionally a settlement guarantee fund that covers short participants first",
+    gross: false,
+    decides_by_checks: true,
+    options: &[Opt::Cycles, Opt::Unwind, Opt::GuaranteeFund],
+    tail: Tail::Cycles,
+    complete,
+    describe,
+    channel,
+};
+
+fn complete(mut options: Options, day_end: SimTime) -> Result<Options, StrategyError> {
+    let cycles = options.cycles.take().unwrap_or_else(|| vec![day_end]);
+    check_cycles(&cycles, day_end).map_err(|e| StrategyError::new(Some(Opt::Cycles), e))?;
+    if options.guarantee_fund_fen.is_some_and(|fund| fund < 0) {
+        return Err(StrategyError::new(
+            Some(Opt::GuaranteeFund),
+            "the guarantee fund cannot be negative",
+        ));
+    }
+    options.cycles = Some(cycles);
+    options.unwind = Some(options.unwind.unwrap_or_default());
+    Ok(options)
+}
+
+/// `10:00:00.000,15:30:00.000`.
+pub(super) fn times(cycles: &[SimTime]) -> String {
+    cycles
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn describe(options: &Options) -> String {
+    let fund = options.guarantee_fund_fen.map_or(String::new(), |fen| {
+        format!(", guarantee fund {} fen", grouped(i128::from(fen)))
+    });
+    format!(
+        "dns, cycles {}, unwind {}{fund}",
+        times(options.cycles.as_deref().unwrap_or_default()),
+        options.unwind.unwrap_or_default().word()
+    )
+}
+
+fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Channel, StrategyError> {
+    let options = complete(options.clone(), day_end)?;
+    let mut dns = Dns::new(
+        ledger.participant_count(),
+        options.cycles.unwrap_or_default(),
+        options.unwind.unwrap_or_default(),
+    );
+    dns.set_guarantee_fund(options.guarantee_fund_fen);
+    Ok(Channel::Dns(dns))
+}
 
 pub struct Dns {
     pending: Pending,

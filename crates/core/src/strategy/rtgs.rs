@@ -1,13 +1,89 @@
 //! `rtgs`: gross settlement with strict FIFO queues per sender, by priority,
 //! and optional periodic gridlock resolution.
 
-use super::Strategy;
 use super::balanced::Balanced;
 use super::bypass::{AmountIndex, Passes};
 use super::limits::LimitBook;
 use super::prefix::PrefixResolver;
-use crate::ledger::{Ctx, NIL, Payment, Sink, Slab};
+use super::{Channel, Opt, Options, SenderLimits, Strategy, StrategyDef, StrategyError, Tail};
+use crate::format::millis;
+use crate::ledger::{Ctx, Ledger, NIL, Payment, Sink, Slab};
 use crate::time::SimTime;
+
+/// `rtgs` in the catalog: gross settlement, its options composed.
+pub(super) static RTGS: StrategyDef = StrategyDef {
+    name: "rtgs",
+    spellings: &[
+        "rtgs",
+        "rtgs+bypass",
+        "rtgs+offset",
+        "rtgs+limits",
+        "rtgs+bypass+limits",
+    ],
+    summary: "real-time gross settlement: a payment settles on arrival if covered, else waits in its sender's queue (strict FIFO by priority; +bypass: bypass FIFO; +offset: offsetting on entry); +limits: sender limits; optional periodic gridlock runs",
+    gross: true,
+    decides_by_checks: true,
+    options: &[Opt::Queue, Opt::Limits, Opt::GridlockEvery],
+    tail: Tail::Interval(Some("gridlock")),
+    complete,
+    describe,
+    channel,
+};
+
+fn complete(mut options: Options, _day_end: SimTime) -> Result<Options, StrategyError> {
+    if options.gridlock_every_ms == Some(0) {
+        return Err(StrategyError::new(
+            Some(Opt::GridlockEvery),
+            "the interval must be positive",
+        ));
+    }
+    if options.queue == Some(QueueRule::Offset) && options.limits.is_some() {
+        return Err(StrategyError::new(
+            Some(Opt::Limits),
+            "offsetting on entry settles pairs without checking sender limits: choose rtgs+offset or rtgs+limits",
+        ));
+    }
+    options.queue = options.queue.filter(|&q| q != QueueRule::Fifo);
+    Ok(options)
+}
+
+fn describe(options: &Options) -> String {
+    let every = options.gridlock_every_ms.map_or(String::new(), |ms| {
+        format!(", gridlock every {}", millis(u64::from(ms)))
+    });
+    let limits = |limits: &SenderLimits| format!("{} sender limits", limits.entries.len());
+    match (options.queue, &options.limits) {
+        (None | Some(QueueRule::Fifo), None) => match options.gridlock_every_ms {
+            None => "rtgs".into(),
+            Some(_) => format!("rtgs{every}"),
+        },
+        (Some(QueueRule::Bypass), None) => format!("rtgs with bypass FIFO{every}"),
+        (Some(QueueRule::Offset), None) => format!("rtgs with offsetting{every}"),
+        (Some(QueueRule::Bypass), Some(l)) => {
+            format!("rtgs with bypass FIFO and {}{every}", limits(l))
+        }
+        (_, Some(l)) => format!("rtgs with {}{every}", limits(l)),
+    }
+}
+
+fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Channel, StrategyError> {
+    if options.gridlock_every_ms == Some(0) {
+        return Err(StrategyError::new(
+            Some(Opt::GridlockEvery),
+            "the gridlock interval must be positive",
+        ));
+    }
+    let participants = ledger.participant_count();
+    let queue = options.queue.unwrap_or(QueueRule::Fifo);
+    let mut rtgs = Rtgs::new(participants, options.gridlock_every_ms, day_end, queue);
+    if let Some(limits) = &options.limits {
+        rtgs.set_limits(
+            LimitBook::new(participants, limits)
+                .map_err(|e| StrategyError::new(Some(Opt::Limits), e))?,
+        );
+    }
+    Ok(Channel::Rtgs(rtgs))
+}
 
 pub struct Rtgs {
     /// First and last queued slot of each sender's queue (queue order), or NIL.

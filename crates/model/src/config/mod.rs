@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub mod behaviour;
+mod fingerprint;
+
+pub use fingerprint::fingerprint;
 
 pub use crate::bank::costs::CostModel;
 pub use behaviour::PolicyEntry;
 use clearsim_core::strategy::ChannelSpec;
-use clearsim_core::strategy::grammar;
+use clearsim_core::strategy::options::{Options, parse_unwind};
 use clearsim_core::time::{SimTime, parse_duration_ms};
 
 /// A config problem: which file, which field, what is wrong.
@@ -985,7 +988,7 @@ fn build(path: &Path, file: ScenarioFile, base: &Path) -> Result<Scenario, Confi
     for (index, name) in file.compare.iter().enumerate() {
         // `design` (the scenario's own channels) or one strategy.
         if name.trim() != "design" {
-            grammar::parse_strategy(name, day_end)
+            clearsim_core::strategy::parse_strategy(name, day_end)
                 .map_err(|e| error(path, format!("compare[{index}]: {e}")))?;
         }
     }
@@ -1604,10 +1607,9 @@ fn channel_spec(
     };
     let unwind = match file.unwind.as_deref() {
         None => None,
-        Some(text) => Some(
-            grammar::parse_unwind(text)
-                .map_err(|e| error(path, format!("{}: {e}", at("unwind"))))?,
-        ),
+        Some(text) => {
+            Some(parse_unwind(text).map_err(|e| error(path, format!("{}: {e}", at("unwind"))))?)
+        }
     };
     let guarantee_fund_fen = match file.guarantee_fund_yuan {
         None => None,
@@ -1621,18 +1623,16 @@ fn channel_spec(
             )
         })?),
     };
-    let options = grammar::Options {
+    let options = Options {
         gridlock_every_ms,
         cycles,
         unwind,
         guarantee_fund_fen,
         max_position_pct: file.max_position_pct,
+        ..Options::default()
     };
-    grammar::build(&file.strategy, options, day_end).map_err(|e| {
-        let field = match e.field {
-            "guarantee_fund" => "guarantee_fund_yuan",
-            other => other,
-        };
+    clearsim_core::strategy::build(&file.strategy, options, day_end).map_err(|e| {
+        let field = e.opt.map_or("strategy", |opt| opt.forms().toml);
         error(path, format!("{}: {}", at(field), e.message))
     })
 }

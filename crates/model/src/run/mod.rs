@@ -165,7 +165,7 @@ pub fn openings_shift_exactly(scenario: &Scenario) -> bool {
 pub fn channel_specs(scenario: &Scenario, city: &City) -> Result<Vec<ChannelSpec>, EngineError> {
     let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
     for spec in &mut specs {
-        if let ChannelSpec::RtgsLimits { limits, .. } = spec {
+        if let Some(limits) = spec.limits_mut() {
             if scenario.limits.is_empty() {
                 return Err(EngineError::BadChannel(
                     "sender limits need [[limit]] entries in the config".into(),
@@ -558,14 +558,8 @@ fn run_day<O: Observer>(
         .iter()
         .map(|_| Positions::new(opening.len()).counting(banks))
         .collect();
-    for spec in specs {
-        if let ChannelSpec::Dns {
-            guarantee_fund_fen: Some(fund_fen),
-            ..
-        } = spec
-        {
-            totals.take_headroom(*fund_fen)?;
-        }
+    for fund_fen in specs.iter().filter_map(ChannelSpec::guarantee_fund_fen) {
+        totals.take_headroom(fund_fen)?;
     }
     totals.take_headroom(
         opening

@@ -48,7 +48,10 @@ impl Layout {
                 .iter()
                 .map(|i| i.return_window_ms)
                 .collect(),
-            sessions: specs.iter().map(sessions_of).collect(),
+            sessions: specs
+                .iter()
+                .map(|s| s.cycles().map(<[SimTime]>::to_vec))
+                .collect(),
             day_end,
             outside_ms: scenario_instruments
                 .iter()
@@ -86,14 +89,6 @@ impl Layout {
                 }
             }
         }
-    }
-}
-
-/// Session times of a netting channel; `None` for a gross one.
-pub fn sessions_of(spec: &ChannelSpec) -> Option<Vec<SimTime>> {
-    match spec {
-        ChannelSpec::Dns { cycles, .. } | ChannelSpec::Bilateral { cycles } => Some(cycles.clone()),
-        _ => None,
     }
 }
 

@@ -112,7 +112,7 @@ pub enum LiveError {
     #[error("{0}")]
     Engine(#[from] EngineError),
     #[error("live mode needs a gross channel (rtgs and its variants), not {0}")]
-    NotGross(&'static str),
+    NotGross(String),
     #[error(
         "instructions were lost: sent {sent}, settled {settled} + queued at close {queued} + rejected {rejected}"
     )]

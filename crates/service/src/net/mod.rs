@@ -133,31 +133,13 @@ pub const DAY_END: clearsim_core::time::SimTime =
 
 /// `clearsim replay` flags that settle as the service's gross channel does.
 fn replay_flags(spec: &clearsim_core::strategy::ChannelSpec) -> Result<Vec<String>, ServeError> {
-    use clearsim_core::strategy::ChannelSpec as S;
-    let every = |ms: Option<u32>| format!("{}ms", ms.unwrap_or(clearsim_core::time::DAY_MS - 1));
-    let mut flags = vec!["--strategy".to_string(), spec.name().to_string()];
-    match spec {
-        S::Rtgs { gridlock_every_ms }
-        | S::RtgsBypass { gridlock_every_ms }
-        | S::RtgsOffset { gridlock_every_ms } => {
-            flags.extend(["--gridlock-every".into(), every(*gridlock_every_ms)])
-        }
-        S::Chips {
-            every_ms,
-            max_position_pct,
-        } => flags.extend([
-            "--gridlock-every".into(),
-            every(Some(*every_ms)),
-            "--max-position-pct".into(),
-            max_position_pct.to_string(),
-        ]),
-        other => {
-            return Err(ServeError::Engine(EngineError::BadChannel(format!(
-                "--journal: a {} channel cannot be exported for replay (its limits are not in the journal); serve an rtgs, rtgs+bypass, rtgs+offset or chips channel",
-                other.name()
-            ))));
-        }
-    }
+    let mut flags = spec.replay_flags().map_err(|e| {
+        ServeError::Engine(EngineError::BadChannel(format!(
+            "--journal: a {} channel cannot be exported for replay (its {} are not in the journal); serve an rtgs, rtgs+bypass, rtgs+offset or chips channel",
+            spec.name(),
+            e.field()
+        )))
+    })?;
     flags.extend(["--day-end".into(), DAY_END.to_string()]);
     Ok(flags)
 }

@@ -23,8 +23,9 @@ fn instruction(i: u64) -> Instruction {
         sender: (i % 1000) as u32,
         receiver: ((i + 1) % 1000) as u32,
         amount_fen: 100,
-        created_ns: i,
         priority: 0,
+        instrument: 0,
+        ticket: i,
     }
 }
 
@@ -52,7 +53,7 @@ fn through_link() -> u64 {
         loop {
             match link.receive() {
                 Some(batch) => {
-                    sum += batch.iter().map(|m| m.created_ns).sum::<u64>();
+                    sum += batch.iter().map(|m| m.ticket).sum::<u64>();
                     link.release(batch);
                     backoff.reset();
                 }
@@ -73,7 +74,7 @@ fn through_mpsc() -> u64 {
                 }
             }
         });
-        rx.iter().map(|m| m.created_ns).sum()
+        rx.iter().map(|m| m.ticket).sum()
     })
 }
 
@@ -103,8 +104,9 @@ fn settler(c: &mut Criterion) {
             sender: p.sender,
             receiver: p.receiver,
             amount_fen: p.amount_fen,
-            created_ns: p.key,
             priority: 0,
+            instrument: 0,
+            ticket: p.key,
         })
         .collect();
     let mut group = c.benchmark_group("settler_1M_instructions");
@@ -130,7 +132,7 @@ fn settler(c: &mut Criterion) {
                     .expect("forward");
                 for instruction in batch {
                     settler
-                        .submit(instruction, |_: Event| events += 1)
+                        .submit(*instruction, |_: Event| events += 1)
                         .expect("admitted");
                 }
             }

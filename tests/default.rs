@@ -42,20 +42,7 @@ fn day(
     let mut sink = Settled::default();
     let mut arrivals: Vec<(usize, Payment)> = payments
         .iter()
-        .map(|p| {
-            (
-                0,
-                Payment {
-                    key: 0,
-                    submit: hours(p.0),
-                    sender: p.1,
-                    receiver: p.2,
-                    amount_fen: p.3,
-                    priority: 0,
-                    tag: 0,
-                },
-            )
-        })
+        .map(|p| (0, Payment::new(hours(p.0), p.1, p.2, p.3)))
         .collect();
     // Processing order: by submit time, then as listed.
     arrivals.sort_by_key(|(_, p)| p.submit);

@@ -17,7 +17,6 @@ use clearsim_core::time::SimTime;
 use clearsim_model::config::Scenario;
 use clearsim_model::run::{NoObserver, baseline, run};
 use clearsim_model::workload::city::build_city;
-use clearsim_model::workload::stream::{TAG_INSTRUMENT, TAG_RETURN};
 use clearsim_study::summary::{CompareSummary, RunSummary};
 use clearsim_study::{Design, Study, parse_design, variant};
 
@@ -126,7 +125,7 @@ fn the_stream_does_not_depend_on_the_channels() {
     more.channel_of.push(0);
     let with_extra: Vec<_> = stream(&more)
         .into_iter()
-        .filter(|g| usize::from(g.tag & TAG_INSTRUMENT) < scenario.instruments.len())
+        .filter(|g| usize::from(g.instrument) < scenario.instruments.len())
         .collect();
     assert_eq!(mine, with_extra);
 }
@@ -484,18 +483,7 @@ fn hour(h: u32, m: u32) -> SimTime {
 }
 
 fn pay(at: SimTime, sender: u32, receiver: u32, amount_fen: i64) -> (usize, Payment) {
-    (
-        0,
-        Payment {
-            key: 0,
-            submit: at,
-            sender,
-            receiver,
-            amount_fen,
-            priority: 0,
-            tag: 0,
-        },
-    )
+    (0, Payment::new(at, sender, receiver, amount_fen))
 }
 
 fn day(
@@ -764,7 +752,6 @@ instruments = ["cheque"]
     assert_eq!(returns.counts.payments, cheques.counts.dishonoured);
     assert!(returns.counts.payments > 20);
     assert_eq!(returns.counts.settled, returns.counts.payments);
-    assert_eq!(TAG_RETURN & TAG_INSTRUMENT, 0);
     // Under the exchange the same cheques wait for 12:00 and are available
     // when the return window — the next session — closes: the next day.
     let exchanged = run(&scenario, &city, &mut NoObserver).expect("runs");

@@ -17,7 +17,7 @@ use common::net::free_address;
 
 use clearsim_service::client::Client;
 use clearsim_service::net::journal;
-use clearsim_service::net::protocol::{Notice, Request};
+use clearsim_service::net::protocol::{Notice, Request, Submit};
 use clearsim_service::net::tokens::Tokens;
 
 const CONFIG: &str = "configs/chengdu-2005.toml";
@@ -63,13 +63,13 @@ async fn bank(
             let (receiver, amount_fen, priority) = payments[next];
             let client_ref = first_ref + next as u64;
             seen.sent.insert(client_ref, (receiver, amount_fen));
-            client.writer.queue(&Request::Submit {
+            client.writer.queue(&Request::Submit(Submit {
                 client_ref,
                 receiver,
                 amount_fen,
                 priority,
                 instrument: 0,
-            });
+            }));
             next += 1;
         }
         if client.writer.queued_bytes() > 0 && client.writer.flush().await.is_err() {

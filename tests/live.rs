@@ -226,22 +226,23 @@ fn full_queues_still_admit_what_settles_at_once() {
     settler
         .advance(SimTime(1), |e: Event| outcomes.push(e))
         .expect("forward");
-    let mut send = |sender: u32, receiver: u32, amount_fen: i64, created_ns: u64| {
+    let mut send = |sender: u32, receiver: u32, amount_fen: i64, ticket: u64| {
         let instruction = Instruction {
             sender,
             receiver,
             amount_fen,
-            created_ns,
             priority: 0,
+            instrument: 0,
+            ticket,
         };
         let mut events = Vec::new();
         settler
-            .submit(&instruction, |e| events.push(e))
+            .submit(instruction, |e| events.push(e))
             .expect("admitted or rejected");
         events
     };
-    let settled = |created_ns| Event {
-        created_ns,
+    let settled = |ticket| Event {
+        ticket,
         outcome: Outcome::Settled,
     };
     // 1: A → B 50 waits (the queue is now full).
@@ -250,7 +251,7 @@ fn full_queues_still_admit_what_settles_at_once() {
     assert_eq!(
         send(0, 1, 10, 2),
         [Event {
-            created_ns: 2,
+            ticket: 2,
             outcome: Outcome::Rejected
         }]
     );

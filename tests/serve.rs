@@ -13,7 +13,7 @@ use common::cli::{clearsim, clearsim_within, ok, path, refused};
 use common::net::free_address;
 
 use clearsim_service::client::{Client, ClientError};
-use clearsim_service::net::protocol::{ErrorCode, Notice, Reason, Request};
+use clearsim_service::net::protocol::{ErrorCode, Notice, Reason, Request, Submit};
 use clearsim_service::net::tokens::Tokens;
 use clearsim_service::net::{Limits, ServeSetup, Server};
 
@@ -69,13 +69,13 @@ async fn next(client: &mut Client) -> Notice {
 }
 
 fn submit(client_ref: u64, receiver: u32, amount_fen: i64) -> Request {
-    Request::Submit {
+    Request::Submit(Submit {
         client_ref,
         receiver,
         amount_fen,
         priority: 0,
         instrument: 0,
-    }
+    })
 }
 
 async fn balance(client: &mut Client) -> i64 {

@@ -217,8 +217,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             line.push(b',');
             line.extend_from_slice(number.format(generated.priority).as_bytes());
             line.push(b',');
-            let instrument =
-                usize::from(generated.tag & clearsim_model::workload::stream::TAG_INSTRUMENT);
+            let instrument = usize::from(generated.instrument);
             line.extend_from_slice(scenario.instruments[instrument].name.as_bytes());
             line.push(b'\n');
             put(&mut file, &line)?;

@@ -3,7 +3,7 @@
 use crate::input::Day;
 use crate::metrics::{self, Summary, UNSETTLED};
 use clearsim_core::engine::{Engine, EngineError, Scheduler};
-use clearsim_core::ledger::{Ledger, Payment, Sink};
+use clearsim_core::ledger::{Ledger, Marks, Payment, Sink};
 use clearsim_core::strategy::ChannelSpec;
 use clearsim_core::time::SimTime;
 
@@ -72,7 +72,8 @@ pub fn settle_channels(
             receiver: payments.receiver[row],
             amount_fen: payments.amount_fen[row],
             priority: payments.priority[row],
-            tag: payments.instrument[row],
+            instrument: payments.instrument[row],
+            marks: Marks::NONE,
         };
         let channel = channel_of
             .get(usize::from(payments.instrument[row]))

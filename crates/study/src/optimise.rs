@@ -21,12 +21,12 @@
 use serde::{Deserialize, Serialize};
 
 use clearsim_core::engine::EngineError;
+use clearsim_core::ledger::Payment;
 use clearsim_model::bank::costs::CostBreakdown;
 use clearsim_model::bank::policy::Policy;
 use clearsim_model::config::{PolicyEntry, Scenario};
 use clearsim_model::run::RunResult;
 use clearsim_model::workload::city::City;
-use clearsim_model::workload::stream::Generated;
 
 /// Games with at most this many profiles are enumerated.
 pub const MAX_EXHAUSTIVE: usize = 4096;
@@ -86,7 +86,7 @@ pub struct Game<'a> {
     cache: hashbrown::HashMap<Vec<Choice>, Outcome, foldhash::fast::FixedState>,
     /// Per seed, its days' customer orders, generated once: every profile
     /// runs on the same stream (common random numbers).
-    recorded: Vec<Vec<Vec<Generated>>>,
+    recorded: Vec<Vec<Vec<Payment>>>,
     /// Profiles evaluated (each a run, or a priced run, per replication).
     pub evaluations: u64,
     /// Of those (profile, replication) pairs: run, and priced from

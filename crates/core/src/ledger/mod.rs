@@ -30,9 +30,64 @@ pub struct Payment {
     pub amount_fen: i64,
     /// 0..=255, higher is more urgent.
     pub priority: u8,
-    /// Caller's label (the replay and runs use the instrument index).
-    pub tag: u16,
+    /// The payment's instrument (an index into the scenario's or the replay
+    /// file's instruments): which flow it counts in, and which channel it
+    /// goes to.
+    pub instrument: u16,
+    /// What the run knows of it beyond its money (see [`Marks`]).
+    pub marks: Marks,
 }
+
+impl Payment {
+    /// A payment of `amount_fen` from `sender` to `receiver` ordered at
+    /// `submit`: instrument 0, priority 0, no marks, key 0 (the scheduler
+    /// gives the key when it takes the payment).
+    pub fn new(submit: SimTime, sender: u32, receiver: u32, amount_fen: i64) -> Payment {
+        Payment {
+            key: 0,
+            submit,
+            sender,
+            receiver,
+            amount_fen,
+            priority: 0,
+            instrument: 0,
+            marks: Marks::NONE,
+        }
+    }
+}
+
+/// Marks on a payment that a run sets and reads (the strategies never
+/// do): a set of flags in one byte, so that a payment stays 32 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Marks(u8);
+
+impl Marks {
+    pub const NONE: Marks = Marks(0);
+    /// A cheque that will be dishonoured: the drawee's bank returns it when
+    /// its right to return runs out.
+    pub const DISHONOURED: Marks = Marks(1);
+    /// A dishonoured cheque going back to the bank that presented it.
+    pub const RETURN: Marks = Marks(1 << 1);
+    /// Carried over from the day before: it arrived after its exchange's
+    /// last session.
+    pub const CARRIED: Marks = Marks(1 << 2);
+
+    /// Whether every mark of `marks` is set (and `marks` is not empty).
+    #[inline]
+    pub fn has(self, marks: Marks) -> bool {
+        marks.0 != 0 && self.0 & marks.0 == marks.0
+    }
+
+    /// These marks and `marks`.
+    #[inline]
+    pub fn with(self, marks: Marks) -> Marks {
+        Marks(self.0 | marks.0)
+    }
+}
+
+// A payment is half a cache line on the per-payment path.
+const _: () = assert!(std::mem::size_of::<Payment>() == 32);
 
 /// Payments held by a strategy, looked up by a dense `u32` handle (a slab
 /// slot, or an index into a pending vector).

@@ -349,13 +349,8 @@ mod tests {
 
     fn payment(sender: u32, priority: u8, amount_fen: i64) -> Payment {
         Payment {
-            key: 0,
-            submit: SimTime(0),
-            sender,
-            receiver: sender + 1,
-            amount_fen,
             priority,
-            tag: 0,
+            ..Payment::new(SimTime(0), sender, sender + 1, amount_fen)
         }
     }
 

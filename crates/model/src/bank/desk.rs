@@ -36,10 +36,8 @@ pub struct Desk {
     policies: Vec<Policy>,
     /// Per participant: an index into `policies`, or [`IMMEDIATE`].
     policy_of: Vec<u16>,
-    /// Per instrument: whether its payments pass through the desk; a
-    /// payment's instrument is `tag & tag_mask`.
+    /// Per instrument: whether its payments pass through the desk.
     in_scope: Vec<bool>,
-    tag_mask: u16,
     /// Per participant, held orders in queue order (priority descending,
     /// then order of arrival).
     held: Vec<Vec<Order>>,
@@ -62,11 +60,10 @@ pub struct Desk {
 
 impl Desk {
     /// A desk for `policy_of` (per participant, `None` = immediate) over
-    /// instruments `in_scope` (a payment's is `tag & tag_mask`); `None` when
-    /// no bank holds anything back.
+    /// the instruments `in_scope`; `None` when no bank holds anything back.
     pub fn new(
         policy_of: &[Option<Policy>],
-        (in_scope, tag_mask): (Vec<bool>, u16),
+        in_scope: Vec<bool>,
         day_end: SimTime,
     ) -> Option<Desk> {
         let mut policies: Vec<Policy> = Vec::new();
@@ -99,7 +96,6 @@ impl Desk {
             policies,
             policy_of: index,
             in_scope,
-            tag_mask,
             held: vec![Vec::new(); n],
             holding: Vec::new(),
             expected_fen: vec![0; n],
@@ -132,7 +128,7 @@ impl Desk {
         let sender = payment.sender as usize;
         let in_scope = self
             .in_scope
-            .get(usize::from(payment.tag & self.tag_mask))
+            .get(usize::from(payment.instrument))
             .copied()
             .unwrap_or(false);
         let Some(policy) = self.policy(payment.sender).filter(|_| in_scope) else {

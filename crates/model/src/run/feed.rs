@@ -123,7 +123,7 @@ impl Feed {
         };
         desk.release(at, ledger, &mut self.released);
         for (channel, payment) in std::mem::take(&mut self.released) {
-            let flow = sink.flow_index(payment.tag);
+            let flow = sink.flow_index(&payment);
             // Noted first: the payment may settle within the call.
             sink.bank.entered(flow, scheduler.next_key(), at);
             let key = scheduler.arrive_held(channel, payment, sink)?;

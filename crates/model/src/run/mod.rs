@@ -19,7 +19,7 @@ use crate::config::{Scenario, Shock};
 use crate::metrics::Positions;
 use crate::metrics::flow::{FlowReport, FlowStats};
 use crate::workload::city::City;
-use crate::workload::stream::{Generated, StreamModel, TAG_INSTRUMENT};
+use crate::workload::stream::StreamModel;
 use clearsim_core::engine::{Control, Engine, EngineError, EventCounts, Scheduler, Timed};
 use clearsim_core::ledger::{Ledger, Payment};
 use clearsim_core::strategy::ChannelSpec;
@@ -262,7 +262,7 @@ pub fn baseline(scenario: &Scenario, city: &City) -> Result<RunResult, EngineErr
 /// the scenario says), kept: a study that runs the same seed many times
 /// (`optimise`) generates it once. The stream does not depend on the
 /// design or the banks' choices (common random numbers).
-pub fn record_days(scenario: &Scenario, city: &City) -> Vec<Vec<Generated>> {
+pub fn record_days(scenario: &Scenario, city: &City) -> Vec<Vec<Payment>> {
     let model = stream_model(scenario, city);
     (0..scenario.days)
         .map(|day| {
@@ -278,7 +278,7 @@ pub fn record_days(scenario: &Scenario, city: &City) -> Vec<Vec<Generated>> {
 pub fn run_recorded(
     scenario: &Scenario,
     city: &City,
-    days: &[Vec<Generated>],
+    days: &[Vec<Payment>],
 ) -> Result<RunResult, EngineError> {
     if days.len() != scenario.days as usize {
         return Err(EngineError::BadChannel(format!(
@@ -302,14 +302,14 @@ fn run_with<O: Observer>(
 /// Today's orders: drawn from the stream, or recorded beforehand.
 enum DayOrders<'a> {
     Stream(crate::workload::stream::DayStream<'a>),
-    Recorded(std::slice::Iter<'a, Generated>),
+    Recorded(std::slice::Iter<'a, Payment>),
 }
 
 impl Iterator for DayOrders<'_> {
-    type Item = Generated;
+    type Item = Payment;
 
     #[inline]
-    fn next(&mut self) -> Option<Generated> {
+    fn next(&mut self) -> Option<Payment> {
         match self {
             DayOrders::Stream(stream) => stream.next(),
             DayOrders::Recorded(days) => days.next().copied(),
@@ -322,7 +322,7 @@ fn run_from<O: Observer>(
     city: &City,
     observer: &mut O,
     apply_shocks: bool,
-    recorded: Option<&[Vec<Generated>]>,
+    recorded: Option<&[Vec<Payment>]>,
 ) -> Result<RunResult, EngineError> {
     // Built on first use: replayed days need no generator (its tables cost).
     let mut model: Option<StreamModel> = None;
@@ -452,10 +452,7 @@ fn desk(scenario: &Scenario, city: &City) -> Option<crate::bank::desk::Desk> {
         crate::config::PolicyEntry::resolve(&scenario.policies, &city.ids, &city.categories);
     crate::bank::desk::Desk::new(
         &policies,
-        (
-            scenario.instruments.iter().map(held_by_bank).collect(),
-            TAG_INSTRUMENT,
-        ),
+        scenario.instruments.iter().map(held_by_bank).collect(),
         scenario.day_end,
     )
 }
@@ -571,18 +568,11 @@ fn run_day<O: Observer>(
         scheduler.schedule(carried)?;
     }
     let before = day_counts(&sink.channels);
-    let mut orders = orders.map(|generated| {
-        let instrument = usize::from(generated.tag & TAG_INSTRUMENT);
-        let payment = Payment {
-            key: 0,
-            submit: generated.submit,
-            sender: generated.sender,
-            receiver: generated.receiver,
-            amount_fen: generated.amount_fen,
-            priority: generated.priority,
-            tag: generated.tag,
-        };
-        (scenario.channel_of[instrument], payment)
+    let mut orders = orders.map(|payment| {
+        (
+            scenario.channel_of[usize::from(payment.instrument)],
+            payment,
+        )
     });
     let pricing = match &sink.bank.meter {
         Some(meter) => meter.model.pricing_times(scenario.day_end),

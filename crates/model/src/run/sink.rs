@@ -9,8 +9,7 @@ use super::Observer;
 use super::behaviour::BankSide;
 use crate::metrics::Positions;
 use crate::metrics::flow::FlowStats;
-use crate::workload::stream::{TAG_CARRIED, TAG_DISHONOURED, TAG_INSTRUMENT, TAG_RETURN};
-use clearsim_core::ledger::{FollowUp, Payment, Sink};
+use clearsim_core::ledger::{FollowUp, Marks, Payment, Sink};
 use clearsim_core::strategy::ChannelSpec;
 use clearsim_core::time::{DAY_MS, SimTime};
 
@@ -163,9 +162,9 @@ impl Touched {
 }
 
 impl<O: Observer> RunSink<'_, O> {
-    pub(super) fn flow_index(&self, tag: u16) -> usize {
-        let instrument = usize::from(tag & TAG_INSTRUMENT);
-        if tag & TAG_RETURN != 0 {
+    pub(super) fn flow_index(&self, payment: &Payment) -> usize {
+        let instrument = usize::from(payment.instrument);
+        if payment.marks.has(Marks::RETURN) {
             self.layout.cheque.len() + instrument
         } else {
             instrument
@@ -175,7 +174,7 @@ impl<O: Observer> RunSink<'_, O> {
     /// Milliseconds a payment had been in transit before today: those of the
     /// day before, for one carried over.
     fn before_today_ms(&self, payment: &Payment) -> u64 {
-        if payment.tag & TAG_CARRIED == 0 {
+        if !payment.marks.has(Marks::CARRIED) {
             return 0;
         }
         self.carried_of_key
@@ -195,13 +194,13 @@ impl<O: Observer> RunSink<'_, O> {
     /// A settled cheque: its funds become available when the return window
     /// closes, unless it is dishonoured and goes back then.
     fn cheque_settled(&mut self, payment: &Payment, channel: usize, at: SimTime) {
-        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
-        let flow = self.flow_index(payment.tag);
+        let instrument = usize::from(payment.instrument);
+        let flow = self.flow_index(payment);
         let Some((deadline, next_day)) = self.layout.return_deadline(channel, instrument, at)
         else {
             return;
         };
-        if payment.tag & TAG_DISHONOURED != 0 {
+        if payment.marks.has(Marks::DISHONOURED) {
             self.flows[flow].dishonoured();
             self.channels[channel].dishonoured();
             let back = FollowUp {
@@ -214,7 +213,8 @@ impl<O: Observer> RunSink<'_, O> {
                     receiver: payment.sender,
                     amount_fen: payment.amount_fen,
                     priority: payment.priority,
-                    tag: (payment.tag & TAG_INSTRUMENT) | TAG_RETURN,
+                    instrument: payment.instrument,
+                    marks: Marks::RETURN,
                 },
             };
             if next_day {
@@ -235,13 +235,13 @@ impl<O: Observer> RunSink<'_, O> {
 impl<O: Observer> Sink for RunSink<'_, O> {
     #[inline]
     fn arrived(&mut self, channel: usize, payment: &Payment) {
-        if payment.tag & TAG_CARRIED != 0 {
+        if payment.marks.has(Marks::CARRIED) {
             // Counted the day it was ordered; still held since.
             if let Some(order) = self.carried_orders.pop_front() {
                 self.carried_of_key.insert(payment.key, order);
             }
         } else {
-            let flow = self.flow_index(payment.tag);
+            let flow = self.flow_index(payment);
             self.channels[channel].arrived(payment.amount_fen);
             self.flows[flow].arrived(payment.amount_fen);
             self.touched.mark(channel, flow);
@@ -253,11 +253,11 @@ impl<O: Observer> Sink for RunSink<'_, O> {
 
     #[inline]
     fn settled(&mut self, payment: &Payment, at: SimTime) {
-        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let instrument = usize::from(payment.instrument);
         let channel = self.layout.channel_of[instrument];
         let delay_ms = at.ms() - payment.submit.ms();
         let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
-        let flow = self.flow_index(payment.tag);
+        let flow = self.flow_index(payment);
         self.channels[channel].settled(payment.amount_fen, at, delay_ms, worst_ms);
         self.flows[flow].settled(payment.amount_fen, at, delay_ms, worst_ms);
         self.touched.mark(channel, flow);
@@ -265,7 +265,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         if self.bank.active() {
             self.bank.settled(flow, payment, at);
         }
-        if self.layout.cheque[instrument] && payment.tag & TAG_RETURN == 0 {
+        if self.layout.cheque[instrument] && !payment.marks.has(Marks::RETURN) {
             self.cheque_settled(payment, channel, at);
         } else {
             let transit_ms = (u64::from(delay_ms)
@@ -278,10 +278,10 @@ impl<O: Observer> Sink for RunSink<'_, O> {
     }
 
     fn unsettled(&mut self, payment: &Payment) {
-        let instrument = usize::from(payment.tag & TAG_INSTRUMENT);
+        let instrument = usize::from(payment.instrument);
         let channel = self.layout.channel_of[instrument];
-        let flow = self.flow_index(payment.tag);
-        if payment.tag & TAG_CARRIED == 0 && self.missed_every_session(channel, payment) {
+        let flow = self.flow_index(payment);
+        if !payment.marks.has(Marks::CARRIED) && self.missed_every_session(channel, payment) {
             self.carried_today_fen += payment.amount_fen;
             if self.last_day {
                 self.channels[channel].carried_past_the_end(payment.amount_fen);
@@ -295,7 +295,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
                     channel,
                     payment: Payment {
                         submit: SimTime::MIDNIGHT,
-                        tag: payment.tag | TAG_CARRIED,
+                        marks: payment.marks.with(Marks::CARRIED),
                         ..*payment
                     },
                 });

@@ -141,7 +141,7 @@ fn need_quantile_fen(scenario: &Scenario, size: &[f64], quantile: f64, days: u32
             .map(|_| crate::metrics::Positions::new(size.len()))
             .collect();
         for payment in model.day(seed, 0, 1.0) {
-            let instrument = usize::from(payment.tag & super::stream::TAG_INSTRUMENT);
+            let instrument = usize::from(payment.instrument);
             per_channel[scenario.channel_of[instrument]].add(
                 payment.sender,
                 payment.receiver,

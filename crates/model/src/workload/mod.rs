@@ -42,12 +42,12 @@ impl UniformDay {
             let receiver = (sender + offset) % self.participants;
             out.push(Payment {
                 key,
-                submit: SimTime(submit),
-                sender,
-                receiver,
-                amount_fen: 1 + below(&mut rng, amount_span) as i64,
-                priority: 0,
-                tag: 0,
+                ..Payment::new(
+                    SimTime(submit),
+                    sender,
+                    receiver,
+                    1 + below(&mut rng, amount_span) as i64,
+                )
             });
         }
         out

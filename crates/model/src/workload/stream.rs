@@ -21,30 +21,11 @@ use rand_pcg::Pcg64Mcg;
 
 use super::sampling::{AliasTable, QuantileTable, exponential_table, normal_inverse_cdf, unit};
 use crate::config::{Direction, Instrument, Scenario};
+use clearsim_core::ledger::{Marks, Payment};
 use clearsim_core::time::SimTime;
 
-/// Flag in a generated payment's tag: the cheque will be dishonoured.
-pub const TAG_DISHONOURED: u16 = 0x8000;
-/// Flag in a payment's tag: a returned (dishonoured) cheque.
-pub const TAG_RETURN: u16 = 0x4000;
-/// Flag in a payment's tag: carried over from the day before (it arrived
-/// after its exchange's last session).
-pub const TAG_CARRIED: u16 = 0x2000;
-/// Mask of the instrument index in a tag.
-pub const TAG_INSTRUMENT: u16 = 0x03FF;
-// Every instrument index of a valid scenario fits the tag's mask.
-const _: () = assert!(crate::config::MAX_INSTRUMENTS == TAG_INSTRUMENT as usize + 1);
-
-/// One generated payment (before the engine assigns its key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Generated {
-    pub submit: SimTime,
-    pub sender: u32,
-    pub receiver: u32,
-    pub amount_fen: i64,
-    pub priority: u8,
-    pub tag: u16,
-}
+// Every instrument index of a valid scenario fits a payment's.
+const _: () = assert!(crate::config::MAX_INSTRUMENTS <= u16::MAX as usize + 1);
 
 /// Separate PRNG streams per purpose.
 const PURPOSE_ARRIVALS: u64 = 1;
@@ -283,13 +264,14 @@ struct SubStream {
     number: u64,
 }
 
-/// One day's arrivals, in time order.
+/// One day's arrivals, in time order (their keys are given by the
+/// scheduler that takes them).
 pub struct DayStream<'m> {
     model: &'m StreamModel,
     streams: Vec<SubStream>,
     volume: f64,
     /// Each instrument's next payment, if any.
-    next: Vec<Option<Generated>>,
+    next: Vec<Option<Payment>>,
     /// (time, instrument) of each pending next payment: the merge, when
     /// there are more instruments than a scan handles faster.
     heap: BinaryHeap<Reverse<(SimTime, u32)>>,
@@ -298,20 +280,17 @@ pub struct DayStream<'m> {
 impl DayStream<'_> {
     /// Draws instrument `k`'s next payment, or `None` when its day is over.
     #[inline]
-    fn draw(&mut self, k: usize) -> Option<Generated> {
+    fn draw(&mut self, k: usize) -> Option<Payment> {
         let model = &self.model.instruments[k];
         let exponential = &self.model.exponential;
         let stream = &mut self.streams[k];
         if !model.fixed.is_empty() {
             let fixed = model.fixed.get(stream.number as usize)?;
             stream.number += 1;
-            return Some(Generated {
-                submit: fixed.at,
-                sender: fixed.sender,
-                receiver: fixed.receiver,
-                amount_fen: fixed.amount_fen,
+            return Some(Payment {
                 priority: model.priority,
-                tag: k as u16,
+                instrument: k as u16,
+                ..Payment::new(fixed.at, fixed.sender, fixed.receiver, fixed.amount_fen)
             });
         }
         // Bounded: each turn either yields or moves to the next segment.
@@ -336,17 +315,16 @@ impl DayStream<'_> {
             stream.number += 1;
             let dishonoured = model.dishonour_bits > 0
                 && key_of(&[stream.dishonour_key, number]) < model.dishonour_bits;
-            // MAX_INSTRUMENTS keeps every index inside the tag's bits.
-            clearsim_core::invariant!(k <= usize::from(TAG_INSTRUMENT));
-            let tag = k as u16 | if dishonoured { TAG_DISHONOURED } else { 0 };
             let submit = SimTime((stream.now_ms as u32).min(self.model.day_end.ms()));
-            return Some(Generated {
-                submit,
-                sender,
-                receiver,
-                amount_fen,
+            return Some(Payment {
                 priority: model.priority,
-                tag,
+                instrument: k as u16,
+                marks: if dishonoured {
+                    Marks::DISHONOURED
+                } else {
+                    Marks::NONE
+                },
+                ..Payment::new(submit, sender, receiver, amount_fen)
             });
         }
     }
@@ -400,10 +378,10 @@ fn draw_amount(model: &InstrumentModel, sender: u32, receiver: u32, rng: &mut Pc
 const SCAN_MERGE: usize = 8;
 
 impl Iterator for DayStream<'_> {
-    type Item = Generated;
+    type Item = Payment;
 
     #[inline]
-    fn next(&mut self) -> Option<Generated> {
+    fn next(&mut self) -> Option<Payment> {
         let k = if self.next.len() <= SCAN_MERGE {
             // The earliest by (time, instrument index): ties go to the lower
             // index, as in the heap.

@@ -104,7 +104,7 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
                 let _ = events.send(e);
             };
             let step = settler.advance(now, emit).and_then(|()| {
-                settler.submit(&instruction, |e| {
+                settler.submit(instruction, |e| {
                     let _ = events.send(e);
                 })
             });

@@ -71,7 +71,7 @@ pub(super) fn settle(
                 let now = Clock::sim_time(clock.now_ns());
                 settler.advance(now, |e| writer.emit(e))?;
                 for instruction in &batch {
-                    settler.submit(instruction, |e| writer.emit(e))?;
+                    settler.submit(*instruction, |e| writer.emit(e))?;
                 }
                 link.release(batch);
                 // Confirmations go out with each batch: holding them for a

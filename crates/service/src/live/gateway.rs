@@ -73,8 +73,9 @@ impl<'m> Gateway<'m> {
                 sender,
                 receiver,
                 amount_fen: instruction.amount_fen,
-                created_ns,
                 priority: 0,
+                instrument: instruction.instrument,
+                ticket: created_ns,
             });
         }
         let mut empty_days = 0;
@@ -93,8 +94,9 @@ impl<'m> Gateway<'m> {
             sender: generated.sender,
             receiver: generated.receiver,
             amount_fen: generated.amount_fen,
-            created_ns,
             priority: 0,
+            instrument: generated.instrument,
+            ticket: created_ns,
         })
     }
 }

@@ -38,7 +38,8 @@ impl Tally {
         match event.outcome {
             Outcome::Settled => {
                 self.settled += 1;
-                let latency_ns = now_ns.saturating_sub(event.created_ns).max(1);
+                // The ticket of a live instruction is when it was created.
+                let latency_ns = now_ns.saturating_sub(event.ticket).max(1);
                 self.latency_ns.saturating_record(latency_ns);
             }
             Outcome::QueuedAtClose => self.queued_at_close += 1,

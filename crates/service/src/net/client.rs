@@ -4,10 +4,10 @@
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), clearsim_service::client::ClientError> {
-//! use clearsim_service::net::protocol::{Notice, Request};
+//! use clearsim_service::net::protocol::{Notice, Request, Submit};
 //! let token: &[u8] = b"the bank's 64 hex digits, from the tokens file";
 //! let mut bank = clearsim_service::client::Client::connect("127.0.0.1:7878", "ICBC", token).await?;
-//! bank.send(&Request::Submit { client_ref: 1, receiver: 2, amount_fen: 10_000, priority: 0, instrument: 0 }).await?;
+//! bank.send(&Request::Submit(Submit { client_ref: 1, receiver: 2, amount_fen: 10_000, priority: 0, instrument: 0 })).await?;
 //! while let Some(notice) = bank.next().await? {
 //!     if let Notice::Settled { .. } = notice { break; }
 //! }

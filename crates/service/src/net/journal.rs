@@ -19,6 +19,7 @@
 //! first sequence number and records; sequence numbers run on without a gap
 //! from 0.
 
+use super::protocol::Submit;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,32 @@ pub struct Record {
 }
 
 impl Record {
+    /// `submit` from `sender`, accepted with sequence number `seq` at the
+    /// engine's instant `at`.
+    pub fn of(seq: u64, sender: u32, at: clearsim_core::time::SimTime, submit: &Submit) -> Record {
+        Record {
+            seq,
+            client_ref: submit.client_ref,
+            amount_fen: submit.amount_fen,
+            sender,
+            receiver: submit.receiver,
+            at_ms: at.ms(),
+            instrument: submit.instrument,
+            priority: submit.priority,
+        }
+    }
+
+    /// The payment as its bank submitted it.
+    pub fn submit(&self) -> Submit {
+        Submit {
+            client_ref: self.client_ref,
+            receiver: self.receiver,
+            amount_fen: self.amount_fen,
+            priority: self.priority,
+            instrument: self.instrument,
+        }
+    }
+
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.client_ref.to_le_bytes());

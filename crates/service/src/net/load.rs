@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::client::{Client, ClientError, ClientWriter};
-use super::protocol::{Notice, Request};
+use super::protocol::{Notice, Request, Submit};
 use super::tokens::Tokens;
 use crate::live::Load;
 
@@ -189,13 +189,13 @@ impl Connection<'_> {
             let (receiver, amount_fen, priority) =
                 self.payments[(k % self.payments.len() as u64) as usize];
             self.sent_ns.insert(k, stamp_ns);
-            writer.queue(&Request::Submit {
+            writer.queue(&Request::Submit(Submit {
                 client_ref: k,
                 receiver,
                 amount_fen,
                 priority,
                 instrument: 0,
-            });
+            }));
             self.tally.sent += 1;
         }
     }

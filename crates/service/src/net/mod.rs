@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 
-use crate::live::{Clock, Settler};
+use crate::live::Clock;
 use clearsim_core::engine::{Engine, EngineError};
 use clearsim_core::ledger::Ledger;
 use metrics::Metrics;
@@ -219,22 +219,20 @@ fn start_service(
         DAY_END,
         setup.max_queued.min(1 << 22),
     )?;
-    let participants = setup.ids.len() as u32;
-    let settler = Settler::new(engine, setup.max_queued)?;
     let instruments = setup.instruments.len() as u16;
     let Some(dir) = &setup.journal else {
-        let service = Service::new(settler, metrics.clone(), participants, instruments, None);
+        let service = Service::new(engine, setup.max_queued, metrics.clone(), instruments, None)?;
         return Ok((service, None, 0));
     };
     let opened = journal::open(dir, &setup.journal_header()?)?;
     let link = commit::Link::new();
     let mut service = Service::new(
-        settler,
+        engine,
+        setup.max_queued,
         metrics.clone(),
-        participants,
         instruments,
         Some(link.clone()),
-    );
+    )?;
     service.recover(&opened.records, opened.day_closed)?;
     Ok((service, Some((link, opened.writer)), opened.truncated_bytes))
 }

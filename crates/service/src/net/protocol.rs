@@ -44,20 +44,26 @@ pub enum Request {
         token: Vec<u8>,
     },
     /// A payment from the connection's own participant.
-    Submit {
-        /// The bank's own reference, echoed in every answer about it.
-        client_ref: u64,
-        /// Participant index (WELCOME gives the roster's size).
-        receiver: u32,
-        amount_fen: i64,
-        priority: u8,
-        /// Index of the scenario's instrument.
-        instrument: u16,
-    },
+    Submit(Submit),
     /// The participant's own balance and queue.
     Query { query_ref: u64 },
     /// The bank is done: the service answers GOODBYE and closes.
     Bye,
+}
+
+/// A payment as a bank submits it: from its connection's own participant
+/// (the frame has no sender), as the edge hands it to the engine and as
+/// the journal records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Submit {
+    /// The bank's own reference, echoed in every answer about it.
+    pub client_ref: u64,
+    /// Participant index (WELCOME gives the roster's size).
+    pub receiver: u32,
+    pub amount_fen: i64,
+    pub priority: u8,
+    /// Index of the scenario's instrument.
+    pub instrument: u16,
 }
 
 /// What the service sends.
@@ -262,13 +268,13 @@ impl Request {
                 b.push(token.len().min(MAX_TOKEN_BYTES) as u8);
                 b.extend_from_slice(&token[..token.len().min(MAX_TOKEN_BYTES)]);
             }
-            Request::Submit {
+            Request::Submit(Submit {
                 client_ref,
                 receiver,
                 amount_fen,
                 priority,
                 instrument,
-            } => {
+            }) => {
                 b.push(kind::SUBMIT);
                 b.extend_from_slice(&client_ref.to_le_bytes());
                 b.extend_from_slice(&receiver.to_le_bytes());
@@ -301,13 +307,13 @@ impl Request {
                     token,
                 }
             }
-            kind::SUBMIT => Request::Submit {
+            kind::SUBMIT => Request::Submit(Submit {
                 client_ref: fields.u64()?,
                 receiver: fields.u32()?,
                 amount_fen: fields.i64()?,
                 priority: fields.u8()?,
                 instrument: fields.u16()?,
-            },
+            }),
             kind::QUERY => Request::Query {
                 query_ref: fields.u64()?,
             },
@@ -584,13 +590,13 @@ mod tests {
     #[test]
     fn a_submit_is_its_documented_bytes() {
         let mut out = Vec::new();
-        Request::Submit {
+        Request::Submit(Submit {
             client_ref: 7,
             receiver: 3,
             amount_fen: 12_345,
             priority: 1,
             instrument: 2,
-        }
+        })
         .encode(&mut out);
         // length 24 = type 1 + ref 8 + receiver 4 + amount 8 + priority 1
         // + instrument 2.
@@ -606,10 +612,10 @@ mod tests {
         assert_eq!(used, out.len());
         assert!(matches!(
             back,
-            Request::Submit {
+            Request::Submit(Submit {
                 amount_fen: 12_345,
                 ..
-            }
+            })
         ));
     }
 
@@ -659,7 +665,7 @@ mod tests {
         /// Any SUBMIT round-trips exactly.
         #[test]
         fn submits_round_trip(client_ref: u64, receiver: u32, amount_fen: i64, priority: u8, instrument: u16) {
-            let submit = Request::Submit { client_ref, receiver, amount_fen, priority, instrument };
+            let submit = Request::Submit(Submit { client_ref, receiver, amount_fen, priority, instrument });
             let mut out = Vec::new();
             submit.encode(&mut out);
             proptest::prop_assert_eq!(Request::decode(&out), Ok(Some((submit, out.len()))));

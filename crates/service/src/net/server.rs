@@ -17,7 +17,9 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::outbound::Conn;
-use super::protocol::{ErrorCode, FrameBuf, Notice, ProtocolError, Reason, Request, VERSION};
+use super::protocol::{
+    ErrorCode, FrameBuf, Notice, ProtocolError, Reason, Request, Submit, VERSION,
+};
 use super::service::Command;
 use super::tokens::Tokens;
 
@@ -233,20 +235,10 @@ async fn read_requests(
             }
         };
         match request {
-            Request::Submit {
-                client_ref,
-                receiver,
-                amount_fen,
-                priority,
-                instrument,
-            } => {
+            Request::Submit(submit) => {
                 let command = Command::Submit {
                     conn: conn.clone(),
-                    client_ref,
-                    receiver,
-                    amount_fen,
-                    priority,
-                    instrument,
+                    submit,
                 };
                 edge.send(admitted(edge, conn, command)).await;
             }
@@ -279,7 +271,11 @@ async fn read_requests(
 /// SUBMITs) when the service is stopping or the connection has as many
 /// instructions in flight as it may. Either way it is now in flight.
 fn admitted(edge: &Edge, conn: &Arc<Conn>, submit: Command) -> Command {
-    let Command::Submit { client_ref, .. } = submit else {
+    let Command::Submit {
+        submit: Submit { client_ref, .. },
+        ..
+    } = submit
+    else {
         return submit;
     };
     let refused = if edge.stopping.load(Ordering::Acquire) {

@@ -16,9 +16,9 @@ use super::commit::Link;
 use super::journal::Record;
 use super::metrics::Metrics;
 use super::outbound::{Batch, Conn, NOT_TIMED};
-use super::protocol::{Notice, Reason};
+use super::protocol::{Notice, Reason, Submit};
 use crate::live::{Clock, Event, Instruction, Outcome, Settler};
-use clearsim_core::engine::EngineError;
+use clearsim_core::engine::{Engine, EngineError};
 use clearsim_core::time::SimTime;
 
 /// What the connections ask of the engine thread.
@@ -29,11 +29,7 @@ pub enum Command {
     Close(Arc<Conn>),
     Submit {
         conn: Arc<Conn>,
-        client_ref: u64,
-        receiver: u32,
-        amount_fen: i64,
-        priority: u8,
-        instrument: u16,
+        submit: Submit,
     },
     Query {
         conn: Arc<Conn>,
@@ -50,8 +46,11 @@ pub enum Command {
     },
 }
 
-/// A payment the engine holds, for the notices of its settlement.
+/// What the service keeps of a payment in the engine, for the notices of
+/// its settlement: its ticket in the settler.
 struct Held {
+    /// The system's sequence number.
+    seq: u64,
     /// The connection it came on; `None` when recovered from the journal
     /// (its SETTLED then goes to the sender's connections open then).
     conn: Option<Arc<Conn>>,
@@ -66,7 +65,7 @@ struct Held {
 
 /// The engine thread's state besides the settler.
 pub struct Service {
-    settler: Settler,
+    settler: Settler<Held>,
     metrics: Arc<Metrics>,
     /// The turn's instant on the service's clock (read once a turn).
     turn_ns: u64,
@@ -76,15 +75,9 @@ pub struct Service {
     instruments: u16,
     /// Per participant, its open connections (credits go to each).
     conns: Vec<Vec<Arc<Conn>>>,
-    /// Queued payments by sequence number.
-    held: hashbrown::HashMap<u64, Held, foldhash::fast::FixedState>,
-    /// Per participant: queued count and value; and their value in all.
-    /// (i128: any number of any amounts may queue without overflow.)
-    queued: Vec<(u32, i128)>,
-    queued_fen: i128,
     settled_fen: i64,
     next_seq: u64,
-    events: Vec<Event>,
+    events: Vec<Event<Held>>,
     /// The turn's records and notices.
     batch: Batch,
     /// To the journal thread (`--journal`), or `None`: published here.
@@ -94,23 +87,24 @@ pub struct Service {
 }
 
 impl Service {
+    /// The service over `engine` (one gross channel), at most `max_queued`
+    /// payments waiting in its queues; `instruments` SUBMITs may name; its
+    /// journal thread's `link`, if it has one.
     pub fn new(
-        settler: Settler,
+        engine: Engine,
+        max_queued: usize,
         metrics: Arc<Metrics>,
-        participants: u32,
         instruments: u16,
         link: Option<Arc<Link>>,
-    ) -> Service {
-        Service {
-            settler,
+    ) -> Result<Service, EngineError> {
+        let participants = engine.ledger().participant_count();
+        Ok(Service {
+            settler: Settler::new(engine, max_queued)?,
             metrics,
             turn_ns: 0,
             resumed_ns: 0,
             instruments,
-            conns: vec![Vec::new(); participants as usize],
-            held: Default::default(),
-            queued: vec![(0, 0); participants as usize],
-            queued_fen: 0,
+            conns: vec![Vec::new(); participants],
             settled_fen: 0,
             next_seq: 0,
             events: Vec::with_capacity(64),
@@ -118,7 +112,7 @@ impl Service {
             link,
             day_closed: false,
             counts: super::Served::default(),
-        }
+        })
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -141,11 +135,7 @@ impl Service {
             let arrival = Arrival {
                 conn: None,
                 sender: record.sender,
-                client_ref: record.client_ref,
-                receiver: record.receiver,
-                amount_fen: record.amount_fen,
-                priority: record.priority,
-                instrument: record.instrument,
+                submit: record.submit(),
             };
             let accepted = self.admit(arrival, false)?;
             clearsim_core::invariant!(
@@ -191,9 +181,10 @@ impl Service {
         m.accepted.store(self.counts.accepted, Ordering::Relaxed);
         m.settled.store(self.counts.settled, Ordering::Relaxed);
         m.settled_fen.store(self.settled_fen, Ordering::Relaxed);
-        m.queued.store(self.held.len() as u64, Ordering::Relaxed);
+        m.queued
+            .store(self.settler.queued() as u64, Ordering::Relaxed);
         m.queued_fen
-            .store(saturate(self.queued_fen), Ordering::Relaxed);
+            .store(saturate(self.settler.queued_fen()), Ordering::Relaxed);
     }
 
     /// An answer to one of `conn`'s instructions.
@@ -228,22 +219,11 @@ impl Service {
                 let balance = self.balance(conn.participant, query_ref);
                 self.batch.tell(&conn, balance);
             }
-            Command::Submit {
-                conn,
-                client_ref,
-                receiver,
-                amount_fen,
-                priority,
-                instrument,
-            } => {
+            Command::Submit { conn, submit } => {
                 let arrival = Arrival {
                     sender: conn.participant,
                     conn: Some(conn),
-                    client_ref,
-                    receiver,
-                    amount_fen,
-                    priority,
-                    instrument,
+                    submit,
                 };
                 self.submit(arrival)?
             }
@@ -254,7 +234,7 @@ impl Service {
     fn balance(&self, participant: u32, query_ref: u64) -> Notice {
         let p = participant as usize;
         let ledger = self.settler.engine().ledger();
-        let (queued, queued_fen) = self.queued[p];
+        let (queued, queued_fen) = self.settler.queued_of(participant);
         Notice::Balance {
             query_ref,
             balance_fen: ledger.balances_fen()[p],
@@ -278,7 +258,7 @@ impl Service {
     fn advance_to(&mut self, now: SimTime) -> Result<(), EngineError> {
         let mut events = std::mem::take(&mut self.events);
         self.settler.advance(now, |e| events.push(e))?;
-        self.deliver(&mut events, None);
+        self.deliver(&mut events);
         self.events = events;
         Ok(())
     }
@@ -308,7 +288,7 @@ impl Service {
         let ledger = self.settler.engine().ledger();
         ledger.check_invariants().map_err(EngineError::BadChannel)?;
         let mut counts = self.counts.clone();
-        counts.queued = self.held.len() as u64;
+        counts.queued = self.settler.queued() as u64;
         counts.total_fen = ledger.balances_fen().iter().sum();
         Ok(counts)
     }
@@ -317,22 +297,23 @@ impl Service {
         let mut events = std::mem::take(&mut self.events);
         self.settler.close(|e| events.push(e))?;
         // The day-end runs' settlements, at their own instants; what
-        // stays queued is left in `held` (counted as queued).
+        // stays queued stays counted as queued.
         events.retain(|e| e.outcome == Outcome::Settled);
-        self.deliver(&mut events, None);
+        self.deliver(&mut events);
         self.events = events;
         self.day_closed = true;
         Ok(())
     }
 
     fn refusal(&self, arrival: &Arrival) -> Option<Reason> {
-        if arrival.receiver as usize >= self.conns.len() {
+        let submit = &arrival.submit;
+        if submit.receiver as usize >= self.conns.len() {
             Some(Reason::UnknownReceiver)
-        } else if arrival.receiver == arrival.sender {
+        } else if submit.receiver == arrival.sender {
             Some(Reason::SelfPayment)
-        } else if arrival.amount_fen <= 0 {
+        } else if submit.amount_fen <= 0 {
             Some(Reason::BadAmount)
-        } else if arrival.instrument >= self.instruments {
+        } else if submit.instrument >= self.instruments {
             Some(Reason::UnknownInstrument)
         } else if self.day_closed || self.settler.now() >= self.settler.engine().day_end() {
             Some(Reason::DayClosed)
@@ -347,7 +328,7 @@ impl Service {
         let Some(conn) = arrival.conn.clone() else {
             return Ok(());
         };
-        let client_ref = arrival.client_ref;
+        let client_ref = arrival.submit.client_ref;
         if let Some(reason) = self.refusal(&arrival) {
             self.answer(&conn, Notice::Rejected { client_ref, reason });
             return Ok(());
@@ -365,15 +346,30 @@ impl Service {
     /// settled with it.
     fn admit(&mut self, arrival: Arrival, journal: bool) -> Result<bool, EngineError> {
         let seq = self.next_seq;
+        let submit = arrival.submit;
+        let accepted_ns = if arrival.conn.is_some() {
+            self.turn_ns
+        } else {
+            NOT_TIMED
+        };
         let instruction = Instruction {
             sender: arrival.sender,
-            receiver: arrival.receiver,
-            amount_fen: arrival.amount_fen,
-            created_ns: seq,
-            priority: arrival.priority,
+            receiver: submit.receiver,
+            amount_fen: submit.amount_fen,
+            priority: submit.priority,
+            instrument: submit.instrument,
+            ticket: Held {
+                seq,
+                conn: arrival.conn.clone(),
+                sender: arrival.sender,
+                client_ref: submit.client_ref,
+                receiver: submit.receiver,
+                amount_fen: submit.amount_fen,
+                accepted_ns,
+            },
         };
         let mut events = std::mem::take(&mut self.events);
-        self.settler.submit(&instruction, |e| events.push(e))?;
+        self.settler.submit(instruction, |e| events.push(e))?;
         if events
             .first()
             .is_some_and(|e| e.outcome == Outcome::Rejected)
@@ -384,82 +380,32 @@ impl Service {
         }
         self.next_seq += 1;
         if journal {
-            arrival
-                .record(seq, self.settler.now())
+            Record::of(seq, arrival.sender, self.settler.now(), &submit)
                 .encode(&mut self.batch.records);
         }
         if let Some(conn) = &arrival.conn {
-            self.answer(
-                conn,
-                Notice::Accepted {
-                    client_ref: arrival.client_ref,
-                    seq,
-                },
-            );
+            let client_ref = submit.client_ref;
+            self.answer(conn, Notice::Accepted { client_ref, seq });
         }
-        let accepted_ns = if arrival.conn.is_some() {
-            self.turn_ns
-        } else {
-            NOT_TIMED
-        };
-        let current = Held {
-            conn: arrival.conn,
-            sender: arrival.sender,
-            client_ref: arrival.client_ref,
-            receiver: arrival.receiver,
-            amount_fen: arrival.amount_fen,
-            accepted_ns,
-        };
-        let current = self.deliver(&mut events, Some((seq, current)));
+        // What settled with it, itself included (a payment that queues has
+        // its notices when it settles).
+        self.deliver(&mut events);
         self.events = events;
-        if let Some((seq, held)) = current {
-            // It waits in a queue: its notices come when it settles.
-            self.queue_change(&held, 1);
-            self.held.insert(seq, held);
-        }
         Ok(true)
     }
 
-    /// Sends the notices of `events` (drained); `current` is the payment
-    /// just submitted, not yet in `held`: returned if it did not settle.
-    fn deliver(
-        &mut self,
-        events: &mut Vec<Event>,
-        mut current: Option<(u64, Held)>,
-    ) -> Option<(u64, Held)> {
+    /// Sends the notices of the settlements among `events` (drained).
+    fn deliver(&mut self, events: &mut Vec<Event<Held>>) {
         let at_ms = self.settler.now().ms();
         for event in events.drain(..) {
-            let seq = event.created_ns;
-            let held = match current.take() {
-                Some((s, held)) if s == seq => Some(held),
-                other => {
-                    current = other;
-                    let held = self.held.remove(&seq);
-                    if let Some(h) = &held {
-                        self.queue_change(h, -1);
-                    }
-                    held
-                }
-            };
-            let Some(held) = held else {
-                continue;
-            };
             if event.outcome == Outcome::Settled {
-                self.settled(seq, &held, at_ms);
+                self.settled(&event.ticket, at_ms);
             }
         }
-        current
     }
 
-    /// `held` joins (+1) or leaves (-1) the queues.
-    fn queue_change(&mut self, held: &Held, sign: i32) {
-        let q = &mut self.queued[held.sender as usize];
-        q.0 = q.0.wrapping_add_signed(sign);
-        q.1 += i128::from(sign) * i128::from(held.amount_fen);
-        self.queued_fen += i128::from(sign) * i128::from(held.amount_fen);
-    }
-
-    fn settled(&mut self, seq: u64, held: &Held, at_ms: u32) {
+    fn settled(&mut self, held: &Held, at_ms: u32) {
+        let seq = held.seq;
         self.counts.settled += 1;
         self.settled_fen = self.settled_fen.saturating_add(held.amount_fen);
         let settled = Notice::Settled {
@@ -505,24 +451,5 @@ impl Drop for Service {
 struct Arrival {
     conn: Option<Arc<Conn>>,
     sender: u32,
-    client_ref: u64,
-    receiver: u32,
-    amount_fen: i64,
-    priority: u8,
-    instrument: u16,
-}
-
-impl Arrival {
-    fn record(&self, seq: u64, at: SimTime) -> Record {
-        Record {
-            seq,
-            client_ref: self.client_ref,
-            amount_fen: self.amount_fen,
-            sender: self.sender,
-            receiver: self.receiver,
-            at_ms: at.ms(),
-            instrument: self.instrument,
-            priority: self.priority,
-        }
-    }
+    submit: Submit,
 }

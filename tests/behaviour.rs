@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use clearsim_model::config::Scenario;
+use clearsim_model::config::Config;
 use clearsim_model::run::{NoObserver, RunResult, run};
 use clearsim_model::workload::city::build_city;
 
@@ -40,13 +40,14 @@ delay_bp_per_minute = [1.0]
 {extra}
 "#
     );
-    let mut scenario =
-        Scenario::parse(Path::new("desk.toml"), &text, Path::new(".")).expect("config");
+    let (mut scenario, replication) = Config::parse(Path::new("desk.toml"), &text, Path::new("."))
+        .expect("config")
+        .split();
     // B3 gives B1 its opening at 08:00 from unlimited credit.
     scenario.liquidity.credit_share = 0.0;
     let mut city = build_city(&scenario);
     city.credit_limit_fen[2] = i64::MAX / 4;
-    run(&scenario, &city, &mut NoObserver).expect("run")
+    run(&scenario, &city, replication, &mut NoObserver).expect("run")
 }
 
 /// (bank delay, system delay) value-weighted means of instrument `t`, minutes.
@@ -201,10 +202,11 @@ mod random_days {
             days in 1u32..3,
         ) {
             let text = scenario_text(&payments, &policies, strategy, (opening, credit), days);
-            let scenario = Scenario::parse(Path::new("random.toml"), &text, Path::new("."))
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (scenario, replication) = Config::parse(Path::new("random.toml"), &text, Path::new("."))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?
+                .split();
             let city = build_city(&scenario);
-            let r = run(&scenario, &city, &mut NoObserver).expect("run");
+            let r = run(&scenario, &city, replication, &mut NoObserver).expect("run");
             let ordered: i64 = payments.iter().map(|p| i64::from(p.3) * 100).sum();
             let flow = &r.instruments[0].counts;
             prop_assert_eq!(flow.payments, payments.len() as u64 * u64::from(days));

@@ -128,12 +128,19 @@ fn a_registered_strategy_is_in_the_catalog_under_every_form() {
 fn a_registered_strategy_runs_from_a_scenario_and_in_a_comparison() {
     registered();
     let path = std::path::Path::new("two-banks.toml");
-    let scenario = clearsim_model::config::Scenario::parse(path, CITY, std::path::Path::new("."))
-        .expect("the config names the new strategy");
+    let (scenario, replication) =
+        clearsim_model::config::Config::parse(path, CITY, std::path::Path::new("."))
+            .expect("the config names the new strategy")
+            .split();
     assert_eq!(scenario.channels[0].spec.name(), "instant");
     let city = clearsim_model::workload::city::build_city(&scenario);
-    let run = clearsim_model::run::run(&scenario, &city, &mut clearsim_model::run::NoObserver)
-        .expect("a run over two days");
+    let run = clearsim_model::run::run(
+        &scenario,
+        &city,
+        replication,
+        &mut clearsim_model::run::NoObserver,
+    )
+    .expect("a run over two days");
     let flow = &run.channels[0];
     let counts = &flow.counts;
     assert!(counts.payments > 3000, "two days of payments");
@@ -149,13 +156,13 @@ fn a_registered_strategy_runs_from_a_scenario_and_in_a_comparison() {
     // As a design of `compare`, paired with rtgs on the same stream.
     let designs = ["instant", "rtgs"]
         .map(|d| clearsim_study::parse_design(d, scenario.day_end).expect("a design"));
-    let study = clearsim_study::Study {
-        scenario: &scenario,
-        city: &city,
-        seeds: &[1, 2],
+    let experiment = clearsim_study::CompareExperiment::new(&scenario, &city, 2, &designs);
+    let runner = clearsim_study::Runner {
         threads: 2,
+        tick: &|| {},
     };
-    let records = study.compare(&designs, &|| {}).expect("compared");
+    let records =
+        clearsim_study::Experiment::records(&experiment, &[1, 2], &runner).expect("compared");
     for record in &records {
         let [instant, rtgs] = [&record.designs[0], &record.designs[1]].map(|r| &r.channels[0]);
         assert_eq!(

@@ -150,8 +150,9 @@ const LOOK: &str = r##"JSON.stringify({
 
 #[test]
 fn the_dashboard_updates_while_load_runs_and_metrics_are_prometheus_text() {
-    let scenario = clearsim_model::config::Scenario::load(Path::new("configs/chengdu-2005.toml"))
-        .expect("config");
+    let scenario = clearsim_model::config::Config::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("config")
+        .scenario;
     let dir = tempfile::tempdir().expect("dir");
     let (mut setup, tokens) = common::net::setup(&scenario, dir.path());
     let ids = setup.ids.clone();
@@ -168,7 +169,7 @@ fn the_dashboard_updates_while_load_runs_and_metrics_are_prometheus_text() {
         connections: 8,
         load: clearsim_service::live::Load::OpenLoop { rate_per_s: 20_000 },
         duration: Duration::from_secs(12),
-        payments: clearsim_service::net::load::payments_of(&scenario, &city),
+        payments: clearsim_service::net::load::payments_of(&scenario, &city, 2005),
     };
     let loader = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()

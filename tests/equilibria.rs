@@ -5,15 +5,24 @@
 
 use std::path::Path;
 
-use clearsim_model::config::Scenario;
+use clearsim_model::config::{Config, Scenario};
 use clearsim_model::workload::city::build_city;
+use clearsim_study::Runner;
 use clearsim_study::optimise::{self, Choice, Game, GameSpec, Objective};
+
+/// Two threads, no progress to show.
+const RUNNER: Runner<'static> = Runner {
+    threads: 2,
+    tick: &|| {},
+};
 
 const EARLY: u16 = 0;
 const LATE: u16 = 1;
 
 fn scenario(name: &str) -> Scenario {
-    Scenario::load(Path::new(&format!("configs/games/{name}.toml"))).expect("game config")
+    Config::load(Path::new(&format!("configs/games/{name}.toml")))
+        .expect("game config")
+        .scenario
 }
 
 fn spec() -> GameSpec {
@@ -24,8 +33,7 @@ fn spec() -> GameSpec {
             .iter()
             .map(|p| clearsim_model::bank::policy::parse_policy(p).expect("policy"))
             .collect(),
-        seeds: vec![1],
-        threads: 2,
+        days: 1,
         max_rounds: 20,
         tolerance_levels: 0,
         shortcut: true,
@@ -56,7 +64,7 @@ fn payoffs(name: &str, fee_yuan: f64) {
     let scenario = scenario(name);
     let city = build_city(&scenario);
     let spec = spec();
-    let mut game = Game::new(&scenario, &city, &spec).expect("game");
+    let mut game = Game::new(&scenario, &city, &spec, &[1], RUNNER).expect("game");
     let d = 2_400.0;
     assert!(close(&costs_yuan(&mut game, &[EARLY, EARLY]), &[0.0, 0.0]));
     assert!(close(
@@ -74,7 +82,7 @@ fn equilibria(name: &str) -> Vec<Vec<Choice>> {
     let scenario = scenario(name);
     let city = build_city(&scenario);
     let spec = spec();
-    let mut game = Game::new(&scenario, &city, &spec).expect("game");
+    let mut game = Game::new(&scenario, &city, &spec, &[1], RUNNER).expect("game");
     optimise::enumerate(&mut game)
         .expect("runs")
         .expect("a small game")
@@ -104,7 +112,7 @@ fn a_cycle_of_three_all_early_or_all_late() {
     let scenario = scenario("three-bank-cycle");
     let city = build_city(&scenario);
     let spec = spec();
-    let mut game = Game::new(&scenario, &city, &spec).expect("game");
+    let mut game = Game::new(&scenario, &city, &spec, &[1], RUNNER).expect("game");
     // B1 early, the others late: B1 is overdrawn at 13:00 (B3 owes it and
     // is late) — 3,000 yuan; B2 received and is late: 2,400; B3 likewise.
     assert!(close(
@@ -132,7 +140,7 @@ fn best_responses_stop_at_the_equilibrium_they_start_in() {
     let scenario = scenario("bech-garratt-late");
     let city = build_city(&scenario);
     let spec = spec();
-    let mut game = Game::new(&scenario, &city, &spec).expect("game");
+    let mut game = Game::new(&scenario, &city, &spec, &[1], RUNNER).expect("game");
     for start in [[EARLY, EARLY], [LATE, LATE]] {
         let search = optimise::iterate(&mut game, profile(&start), Objective::Own).expect("runs");
         assert_eq!(search.ending, optimise::Ending::Converged);

@@ -14,11 +14,44 @@ use clearsim_core::engine::{Control, Engine, Scheduler, Timed};
 use clearsim_core::ledger::{Ledger, Payment, Sink};
 use clearsim_core::strategy::ChannelSpec;
 use clearsim_core::time::SimTime;
-use clearsim_model::config::Scenario;
+use clearsim_model::config::{Config, Scenario};
+use clearsim_model::run::Replication;
 use clearsim_model::run::{NoObserver, baseline, run};
+use clearsim_model::workload::city::City;
 use clearsim_model::workload::city::build_city;
+use clearsim_study::record::{CompareRecord, SweepRecord};
 use clearsim_study::summary::{CompareSummary, RunSummary};
-use clearsim_study::{Design, Study, parse_design, variant};
+use clearsim_study::{
+    CompareExperiment, Design, Experiment, Runner, StudyError, SweepExperiment, parse_design,
+    variant,
+};
+
+const TWO_THREADS: Runner<'static> = Runner {
+    threads: 2,
+    tick: &|| {},
+};
+
+/// `compare`'s records of `designs` on `seeds`.
+fn compare(
+    scenario: &Scenario,
+    city: &City,
+    days: u32,
+    designs: &[Design],
+    seeds: &[u64],
+) -> Result<Vec<CompareRecord>, StudyError> {
+    CompareExperiment::new(scenario, city, days, designs).records(seeds, &TWO_THREADS)
+}
+
+/// `sweep`'s records of `designs` at `levels` on `seeds`.
+fn sweep(
+    scenario: &Scenario,
+    city: &City,
+    designs: &[Design],
+    levels: &[f64],
+    seeds: &[u64],
+) -> Result<Vec<SweepRecord>, StudyError> {
+    SweepExperiment::new(scenario, city, 1, designs, levels.to_vec()).records(seeds, &TWO_THREADS)
+}
 
 fn configs() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir("configs")
@@ -30,12 +63,12 @@ fn configs() -> Vec<PathBuf> {
     paths
 }
 
-/// A bundled config at a volume small enough for a test.
-fn small(path: &Path) -> Scenario {
-    let mut scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+/// A bundled config at a volume small enough for a test, and its run.
+fn small(path: &Path) -> (Scenario, Replication) {
+    let (mut scenario, replication) = Config::load(path).unwrap_or_else(|e| panic!("{e}")).split();
     let daily: f64 = scenario.instruments.iter().map(|i| i.daily_count).sum();
     scenario.scale_volume((20_000.0 / daily).min(1.0));
-    scenario
+    (scenario, replication)
 }
 
 /// One design of every strategy family, plus the scenario's own.
@@ -64,18 +97,11 @@ fn families(scenario: &Scenario) -> Vec<Design> {
 #[test]
 fn every_design_sees_the_same_stream_on_every_bundled_config() {
     for path in configs() {
-        let scenario = small(&path);
+        let (scenario, replication) = small(&path);
         let city = build_city(&scenario);
         let designs = families(&scenario);
-        let seeds = [scenario.seed, scenario.seed + 1];
-        let study = Study {
-            scenario: &scenario,
-            city: &city,
-            seeds: &seeds,
-            threads: 2,
-        };
-        let records = study
-            .compare(&designs, &|| {})
+        let seeds = [replication.seed, replication.seed + 1];
+        let records = compare(&scenario, &city, replication.days, &designs, &seeds)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let count = scenario.instruments.len();
         for record in &records {
@@ -100,11 +126,13 @@ fn every_design_sees_the_same_stream_on_every_bundled_config() {
 
 #[test]
 fn the_stream_does_not_depend_on_the_channels() {
-    let scenario = Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("loads");
+    let (scenario, replication) = Config::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("loads")
+        .split();
     let city = build_city(&scenario);
     let stream = |s: &Scenario| -> Vec<_> {
         clearsim_model::run::stream_model(s, &city)
-            .day(s.seed, 0, 0.05)
+            .day(replication.seed, 0, 0.05)
             .collect()
     };
     let mine = stream(&scenario);
@@ -187,19 +215,10 @@ fn generate_writes_the_same_payments_whatever_the_channels_say() {
 #[test]
 fn at_level_one_gross_settlement_settles_every_payment_on_arrival() {
     for path in configs() {
-        let mut scenario = small(&path);
-        scenario.days = 1;
+        let (scenario, replication) = small(&path);
         let city = build_city(&scenario);
         let designs = vec![parse_design("rtgs", scenario.day_end).expect("rtgs")];
-        let seeds = [scenario.seed];
-        let study = Study {
-            scenario: &scenario,
-            city: &city,
-            seeds: &seeds,
-            threads: 2,
-        };
-        let records = study
-            .sweep(&designs, &[0.0, 1.0], &|| {})
+        let records = sweep(&scenario, &city, &designs, &[0.0, 1.0], &[replication.seed])
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let top = &records[0].points[1][0];
         assert_eq!(
@@ -430,23 +449,24 @@ CYCLES
 instruments = ["transfer"]
 "#;
 
-fn small_day(strategy: &str, cycles: &str) -> Scenario {
+fn small_day(strategy: &str, cycles: &str) -> (Scenario, Replication) {
     let text = SMALL_DAY
         .replace("STRATEGY", strategy)
         .replace("CYCLES", cycles);
-    Scenario::parse(Path::new("small.toml"), &text, Path::new("."))
+    Config::parse(Path::new("small.toml"), &text, Path::new("."))
         .unwrap_or_else(|e| panic!("{e}"))
+        .split()
 }
 
 #[test]
 fn a_default_after_the_last_activity_has_no_knock_on() {
     for (strategy, cycles) in [("rtgs", ""), ("dns", "cycles = [\"12:00\", \"16:00\"]")] {
-        let mut scenario = small_day(strategy, cycles);
+        let (mut scenario, replication) = small_day(strategy, cycles);
         let city = build_city(&scenario);
         scenario.shocks =
             vec![clearsim_model::config::Shock::parse("default:B1@16:30").expect("shock")];
-        let shocked = run(&scenario, &city, &mut NoObserver).expect("runs");
-        let base = baseline(&scenario, &city).expect("runs");
+        let shocked = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
+        let base = baseline(&scenario, &city, replication).expect("runs");
         assert!(
             base.untouched.unsettled > 0 || strategy == "dns",
             "a scarce day"
@@ -457,7 +477,7 @@ fn a_default_after_the_last_activity_has_no_knock_on() {
             // Earlier, the largest bank's default does starve the others.
             scenario.shocks =
                 vec![clearsim_model::config::Shock::parse("default:B1@09:30").expect("shock")];
-            let early = run(&scenario, &city, &mut NoObserver).expect("runs");
+            let early = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
             assert!(early.untouched.unsettled_value_fen > base.untouched.unsettled_value_fen);
         }
     }
@@ -642,20 +662,14 @@ fn same_instant_order_is_controls_arrivals_follow_ups_then_runs() {
 
 #[test]
 fn diagnostics_tell_gridlock_runs_that_settle_from_those_that_do_not() {
-    let scenario = small(Path::new("configs/netting-compare.toml"));
+    let (scenario, replication) = small(Path::new("configs/netting-compare.toml"));
     let city = build_city(&scenario);
     let designs: Vec<Design> = ["rtgs", "rtgs+gridlock:5m", "dns:hourly"]
         .iter()
         .map(|d| parse_design(d, scenario.day_end).expect("design"))
         .collect();
-    let seeds = [scenario.seed];
-    let study = Study {
-        scenario: &scenario,
-        city: &city,
-        seeds: &seeds,
-        threads: 2,
-    };
-    let records = study.compare(&designs, &|| {}).expect("runs");
+    let seeds = [replication.seed];
+    let records = compare(&scenario, &city, replication.days, &designs, &seeds).expect("runs");
     let events = |d: usize| records[0].designs[d].events[0];
     assert_eq!(events(0).runs, 0, "plain rtgs has no runs");
     // A run every 5 minutes over the day, to 17:00.
@@ -691,9 +705,11 @@ name = "gross"
 strategy = "rtgs"
 instruments = ["transfer"]
 "#;
-    let scenario = Scenario::parse(Path::new("days.toml"), text, Path::new(".")).expect("parses");
+    let (scenario, replication) = Config::parse(Path::new("days.toml"), text, Path::new("."))
+        .expect("parses")
+        .split();
     let city = build_city(&scenario);
-    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let result = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
     let mut borrowed_total = 0;
     for day in &result.days {
         let night = &day.overnight;
@@ -738,11 +754,13 @@ strategy = "dns"
 cycles = ["12:00"]
 instruments = ["cheque"]
 "#;
-    let scenario = Scenario::parse(Path::new("c.toml"), text, Path::new(".")).expect("parses");
+    let (scenario, replication) = Config::parse(Path::new("c.toml"), text, Path::new("."))
+        .expect("parses")
+        .split();
     let city = build_city(&scenario);
     let rtgs = parse_design("rtgs", scenario.day_end).expect("rtgs");
     let gross = variant(&scenario, &rtgs);
-    let result = run(&gross, &city, &mut NoObserver).expect("runs");
+    let result = run(&gross, &city, replication, &mut NoObserver).expect("runs");
     let cheques = &result.instruments[0];
     // Settled on arrival, available exactly 90 minutes later.
     assert_eq!(cheques.in_transit_ms.stats.max, 90 * 60_000);
@@ -754,7 +772,7 @@ instruments = ["cheque"]
     assert_eq!(returns.counts.settled, returns.counts.payments);
     // Under the exchange the same cheques wait for 12:00 and are available
     // when the return window — the next session — closes: the next day.
-    let exchanged = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let exchanged = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
     assert!(exchanged.instruments[0].in_transit_ms.stats.p50 > 24 * 3_600_000);
 }
 
@@ -852,22 +870,21 @@ mod properties {
             opening_share in 0.01f64..1.0,
             days in 1u32..4,
         ) {
-            let mut scenario = small_day("rtgs", "");
-            scenario.seed = seed;
-            scenario.days = days;
+            let (mut scenario, _) = small_day("rtgs", "");
+            let replication = Replication { seed, days };
             scenario.liquidity.opening_share = opening_share;
             let city = build_city(&scenario);
             let designs = families(&scenario);
-            let own = run(&scenario, &city, &mut NoObserver).expect("runs");
-            let other = run(&variant(&scenario, &designs[design]), &city, &mut NoObserver)
+            let own = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
+            let other = run(&variant(&scenario, &designs[design]), &city, replication, &mut NoObserver)
                 .expect("runs");
             prop_assert_eq!(own.instruments[0].counts.payments, other.instruments[0].counts.payments);
             prop_assert_eq!(own.instruments[0].counts.value_fen, other.instruments[0].counts.value_fen);
             let mut late = scenario.clone();
-            late.days = 1;
+            let one_day = Replication { seed, days: 1 };
             late.shocks = vec![clearsim_model::config::Shock::parse("default:B2@16:30").expect("shock")];
-            let shocked = run(&late, &city, &mut NoObserver).expect("runs");
-            let base = baseline(&late, &city).expect("runs");
+            let shocked = run(&late, &city, one_day, &mut NoObserver).expect("runs");
+            let base = baseline(&late, &city, one_day).expect("runs");
             prop_assert_eq!(shocked.untouched, base.untouched);
             let mut opening: i64 = city.opening_fen.iter().sum();
             for day in &own.days {

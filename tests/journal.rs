@@ -242,10 +242,12 @@ fn kill_9_loses_no_acknowledged_instruction_and_recovery_is_exact() {
         &tokens_file,
     ]));
     let journal_dir = path(dir.path(), "journal");
-    let scenario = clearsim_model::config::Scenario::load(Path::new(CONFIG)).expect("config");
+    let scenario = clearsim_model::config::Config::load(Path::new(CONFIG))
+        .expect("config")
+        .scenario;
     let city = clearsim_model::workload::city::build_city(&scenario);
     let tokens = Tokens::load(Path::new(&tokens_file), &city.ids).expect("tokens");
-    let payments = clearsim_service::net::load::payments_of(&scenario, &city);
+    let payments = clearsim_service::net::load::payments_of(&scenario, &city, 2005);
     let senders: Vec<usize> = (0..city.len())
         .filter(|&p| payments[p].len() > 5000)
         .collect();
@@ -359,7 +361,9 @@ fn unsafe_sigterm(child: &Child) {
 /// day's closing runs included), and to no other.
 #[test]
 fn the_exported_day_replays_to_exactly_the_reported_settlements() {
-    let scenario = clearsim_model::config::Scenario::load(Path::new(CONFIG)).expect("config");
+    let scenario = clearsim_model::config::Config::load(Path::new(CONFIG))
+        .expect("config")
+        .scenario;
     let dir = tempfile::tempdir().expect("dir");
     let (mut setup, tokens) = common::net::setup(&scenario, dir.path());
     let ids = setup.ids.clone();
@@ -368,7 +372,7 @@ fn the_exported_day_replays_to_exactly_the_reported_settlements() {
     let server =
         clearsim_service::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");
     let city = clearsim_model::workload::city::build_city(&scenario);
-    let payments = clearsim_service::net::load::payments_of(&scenario, &city);
+    let payments = clearsim_service::net::load::payments_of(&scenario, &city, 2005);
     let rt = runtime();
     let socket = server.address;
     let mut tasks = Vec::new();

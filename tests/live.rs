@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use clearsim_core::strategy::ChannelSpec;
-use clearsim_model::config::Scenario;
+use clearsim_model::config::{Config, Scenario};
 use clearsim_service::live::{self, LiveError, LiveReport, Load, Prepared};
 
 fn scenario(opening_share: f64) -> Scenario {
@@ -30,7 +30,9 @@ strategy = "rtgs"
 instruments = ["transfer"]
 "#
     );
-    Scenario::parse(Path::new("live.toml"), &text, Path::new(".")).expect("valid")
+    Config::parse(Path::new("live.toml"), &text, Path::new("."))
+        .expect("valid")
+        .scenario
 }
 
 fn answered(report: &LiveReport) -> u64 {
@@ -39,7 +41,7 @@ fn answered(report: &LiveReport) -> u64 {
 
 #[test]
 fn closed_loop_answers_every_instruction() {
-    let prepared = Prepared::new(&scenario(1.0)).expect("prepared");
+    let prepared = Prepared::new(&scenario(1.0), 1).expect("prepared");
     let setup = prepared.setup(
         2,
         Duration::from_millis(300),
@@ -56,7 +58,7 @@ fn closed_loop_answers_every_instruction() {
 
 #[test]
 fn open_loop_offers_the_rate_and_measures_from_the_intended_time() {
-    let prepared = Prepared::new(&scenario(1.0)).expect("prepared");
+    let prepared = Prepared::new(&scenario(1.0), 1).expect("prepared");
     let rate_per_s = 200_000;
     let setup = prepared.setup(
         1,
@@ -81,7 +83,7 @@ fn open_loop_offers_the_rate_and_measures_from_the_intended_time() {
 fn full_queues_reject_and_every_rejection_is_counted() {
     // Almost no liquidity: payments queue, the queues fill (10), the rest
     // is rejected; what is queued at the end is reported as such.
-    let prepared = Prepared::new(&scenario(0.000_001)).expect("prepared");
+    let prepared = Prepared::new(&scenario(0.000_001), 1).expect("prepared");
     let setup = prepared.setup(1, Duration::from_millis(200), Load::ClosedLoop, 10, 20);
     let report = live::run(&setup).expect("runs");
     assert!(report.rejected > 0);
@@ -91,7 +93,7 @@ fn full_queues_reject_and_every_rejection_is_counted() {
 
 #[test]
 fn the_baseline_pipeline_answers_every_instruction_too() {
-    let prepared = Prepared::new(&scenario(0.01)).expect("prepared");
+    let prepared = Prepared::new(&scenario(0.01), 1).expect("prepared");
     for load in [
         Load::ClosedLoop,
         Load::OpenLoop {
@@ -107,7 +109,7 @@ fn the_baseline_pipeline_answers_every_instruction_too() {
 
 #[test]
 fn live_mode_needs_a_gross_channel() {
-    let prepared = Prepared::new(&scenario(1.0)).expect("prepared");
+    let prepared = Prepared::new(&scenario(1.0), 1).expect("prepared");
     let mut setup = prepared.setup(1, Duration::from_millis(50), Load::ClosedLoop, 10, 20);
     setup.spec = ChannelSpec::bilateral(vec![]);
     assert!(matches!(live::run(&setup), Err(LiveError::NotGross(_))));

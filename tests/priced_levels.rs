@@ -9,24 +9,42 @@ use std::path::Path;
 use clearsim_core::time::SimTime;
 use clearsim_model::bank::costs::Credit;
 use clearsim_model::bank::policy::parse_policy;
-use clearsim_model::config::Scenario;
+use clearsim_model::config::{Config, Scenario};
 use clearsim_model::workload::city::build_city;
+use clearsim_study::Runner;
 use clearsim_study::optimise::{Choice, Game, GameSpec};
+
+/// The replications every comparison runs on, on two threads.
+const SEEDS: [u64; 2] = [3, 4];
+const RUNNER: Runner<'static> = Runner {
+    threads: 2,
+    tick: &|| {},
+};
+
+/// A small design and its days.
+struct Small {
+    scenario: Scenario,
+    days: u32,
+}
 
 /// chengdu-2005 at 2 % of its volume, `days` days, under `design`, with
 /// no intraday credit: at low levels banks run short, so that levels on
 /// both sides of a run's margin are compared.
-fn small(design: &str, days: u32) -> Scenario {
-    let mut scenario = Scenario::load(Path::new("configs/chengdu-2005.toml")).expect("config");
+fn small(design: &str, days: u32) -> Small {
+    let mut scenario = Config::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("config")
+        .scenario;
     scenario.scale_volume(0.02);
     scenario.liquidity.credit_share = 0.0;
-    scenario.days = days;
-    scenario.check_volume().expect("volume");
+    scenario.check_volume(days).expect("volume");
     let design = clearsim_study::parse_design(design, scenario.day_end).expect("design");
-    clearsim_study::variant(&scenario, &design)
+    Small {
+        scenario: clearsim_study::variant(&scenario, &design),
+        days,
+    }
 }
 
-fn spec(policies: &[&str], shortcut: bool) -> GameSpec {
+fn spec(policies: &[&str], shortcut: bool, days: u32) -> GameSpec {
     GameSpec {
         levels: 8,
         max_scale: 1.0,
@@ -34,8 +52,7 @@ fn spec(policies: &[&str], shortcut: bool) -> GameSpec {
             .iter()
             .map(|p| parse_policy(p).expect("policy"))
             .collect(),
-        seeds: vec![3, 4],
-        threads: 2,
+        days,
         max_rounds: 2,
         tolerance_levels: 0,
         shortcut,
@@ -45,11 +62,13 @@ fn spec(policies: &[&str], shortcut: bool) -> GameSpec {
 /// For each of `players`, every option from the start profile, with and
 /// without the shortcut: identical outcomes. Returns how many
 /// (profile, seed) pairs the shortcut priced, and how many it ran.
-fn same_outcomes(scenario: &Scenario, policies: &[&str], players: &[usize]) -> (u64, u64) {
+fn same_outcomes(small: &Small, policies: &[&str], players: &[usize]) -> (u64, u64) {
+    let scenario = &small.scenario;
     let city = build_city(scenario);
-    let (on_spec, off_spec) = (spec(policies, true), spec(policies, false));
-    let mut on = Game::new(scenario, &city, &on_spec).expect("game");
-    let mut off = Game::new(scenario, &city, &off_spec).expect("game");
+    let on_spec = spec(policies, true, small.days);
+    let off_spec = spec(policies, false, small.days);
+    let mut on = Game::new(scenario, &city, &on_spec, &SEEDS, RUNNER).expect("game");
+    let mut off = Game::new(scenario, &city, &off_spec, &SEEDS, RUNNER).expect("game");
     let start = on.start();
     for &p in players {
         let profiles: Vec<Vec<Choice>> = (0..policies.len().max(1) as u16)
@@ -116,8 +135,8 @@ fn balance_reading_policies_are_exact() {
 
 #[test]
 fn priced_credit_shifts_every_pricing_time() {
-    let mut scenario = small("rtgs", 1);
-    let costs = scenario.costs.as_mut().expect("[costs]");
+    let mut small = small("rtgs", 1);
+    let costs = small.scenario.costs.as_mut().expect("[costs]");
     costs.credit = Credit::Priced {
         fee_bp: 5.0,
         at: [10, 12, 14, 16]
@@ -125,7 +144,7 @@ fn priced_credit_shifts_every_pricing_time() {
             .map(|h| SimTime(h * 3_600_000))
             .collect(),
     };
-    let (priced, _) = same_outcomes(&scenario, &[], &PLAYERS);
+    let (priced, _) = same_outcomes(&small, &[], &PLAYERS);
     assert!(priced > 0);
 }
 

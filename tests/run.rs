@@ -7,10 +7,11 @@ use common::cli::clearsim;
 use std::path::{Path, PathBuf};
 
 use clearsim_core::time::SimTime;
-use clearsim_model::config::Scenario;
+use clearsim_model::config::{Config, Scenario};
 use clearsim_model::input::Day;
 use clearsim_model::metrics::UNSETTLED;
 use clearsim_model::replay::replay;
+use clearsim_model::run::Replication;
 use clearsim_model::run::{NoObserver, Observer, run};
 use clearsim_model::workload::city::build_city;
 
@@ -29,13 +30,15 @@ fn every_bundled_config_runs_a_shortened_day() {
     let paths = configs();
     assert!(paths.len() >= 5, "{paths:?}");
     for path in paths {
-        let mut scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let (mut scenario, mut replication) = Config::load(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .split();
         // A shortened day: a hundredth of the volume, two days to cover the
         // carry-over of balances and returned cheques.
         scenario.scale_volume(0.01);
-        scenario.days = 2;
+        replication.days = 2;
         let city = build_city(&scenario);
-        let result = run(&scenario, &city, &mut NoObserver)
+        let result = run(&scenario, &city, replication, &mut NoObserver)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(result.payments > 0, "{}", path.display());
         // Money is conserved within each day, and the nights' flows account
@@ -115,8 +118,10 @@ fn same_seed_gives_byte_identical_summaries() {
     );
 }
 
-fn scenario(text: &str) -> Scenario {
-    Scenario::parse(Path::new("test.toml"), text, Path::new(".")).unwrap_or_else(|e| panic!("{e}"))
+fn scenario(text: &str) -> (Scenario, Replication) {
+    Config::parse(Path::new("test.toml"), text, Path::new("."))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .split()
 }
 
 const CHEQUES: &str = r#"
@@ -143,9 +148,9 @@ instruments = ["cheque"]
 fn cheques_become_available_one_session_after_settlement() {
     // Deposited 09:00–10:00, exchanged and settled at 11:00 (ample
     // liquidity), available at 15:00: in transit between 5 and 6 hours.
-    let scenario = scenario(&CHEQUES.replace("DISHONOUR", "0.0"));
+    let (scenario, replication) = scenario(&CHEQUES.replace("DISHONOUR", "0.0"));
     let city = build_city(&scenario);
-    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let result = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
     let cheques = result.instruments[0].clone();
     assert!(
         cheques.counts.payments > 1500,
@@ -168,9 +173,9 @@ fn cheques_become_available_one_session_after_settlement() {
 
 #[test]
 fn dishonoured_cheques_go_back_at_the_next_session() {
-    let scenario = scenario(&CHEQUES.replace("DISHONOUR", "1.0"));
+    let (scenario, replication) = scenario(&CHEQUES.replace("DISHONOUR", "1.0"));
     let city = build_city(&scenario);
-    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let result = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
     let cheques = result.instruments[0].clone();
     let returns = result.instruments[1].clone();
     assert_eq!(cheques.counts.dishonoured, cheques.counts.settled);
@@ -220,12 +225,13 @@ fn generate_then_replay_gives_the_settlements_of_run() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let mut scenario = Scenario::load(Path::new(config)).expect("loads");
+        let (mut scenario, mut replication) =
+            Config::load(Path::new(config)).expect("loads").split();
         scenario.scale_volume(0.1);
-        scenario.days = 1;
+        replication.days = 1;
         let city = build_city(&scenario);
         let mut observed = Settlements(Vec::new());
-        let result = run(&scenario, &city, &mut observed).expect("runs");
+        let result = run(&scenario, &city, replication, &mut observed).expect("runs");
         let participants = std::fs::read(dir.path().join("participants.csv")).expect("written");
         let payments = std::fs::read(dir.path().join("payments.csv")).expect("written");
         let day = Day::parse(
@@ -309,8 +315,7 @@ fn config_errors_name_the_file_and_field() {
         ),
     ];
     for (text, fragment) in cases {
-        let error =
-            Scenario::parse(Path::new("bad.toml"), text, Path::new(".")).expect_err(fragment);
+        let error = Config::parse(Path::new("bad.toml"), text, Path::new(".")).expect_err(fragment);
         let message = error.to_string();
         assert!(message.starts_with("bad.toml: "), "{message}");
         assert!(message.contains(fragment), "{fragment:?} not in {message}");
@@ -344,9 +349,11 @@ name = "c"
 strategy = "dns"
 instruments = ["p"]
 "#;
-    let scenario = Scenario::parse(Path::new("extreme.toml"), text, Path::new(".")).expect("valid");
+    let (scenario, replication) = Config::parse(Path::new("extreme.toml"), text, Path::new("."))
+        .expect("valid")
+        .split();
     let city = build_city(&scenario);
-    let result = run(&scenario, &city, &mut NoObserver).expect("runs");
+    let result = run(&scenario, &city, replication, &mut NoObserver).expect("runs");
     assert!(result.payments > 4000);
     assert_eq!(
         result.closing_fen.iter().sum::<i64>(),
@@ -373,9 +380,9 @@ strategy = "rtgs+limits"
 instruments = ["transfer"]
 "#;
     let city_of = |text: &str| {
-        let scenario = scenario(text);
+        let (scenario, replication) = scenario(text);
         let city = build_city(&scenario);
-        run(&scenario, &city, &mut NoObserver)
+        run(&scenario, &city, replication, &mut NoObserver)
     };
     // No [[limit]] at all: an error, not a silent plain rtgs.
     let error = city_of(gross).expect_err("limits are needed");

@@ -28,8 +28,9 @@ struct Service {
 }
 
 fn start(limits: Limits) -> Service {
-    let scenario = clearsim_model::config::Scenario::load(Path::new("configs/chengdu-2005.toml"))
-        .expect("config");
+    let scenario = clearsim_model::config::Config::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("config")
+        .scenario;
     let dir = tempfile::tempdir().expect("dir");
     let mut setup = ServeSetup::of_scenario(&scenario, limits, 1000, 100_000).expect("setup");
     let ids = setup.ids.clone();

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use clearsim_model::config::Scenario;
+use clearsim_model::config::Config;
 use clearsim_model::run::{NoObserver, run};
 use clearsim_model::workload::city::build_city;
 use libfuzzer_sys::fuzz_target;
@@ -19,21 +19,22 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(mut scenario) = Scenario::parse(Path::new("fuzz.toml"), text, Path::new(".")) else {
+    let Ok(config) = Config::parse(Path::new("fuzz.toml"), text, Path::new(".")) else {
         return;
     };
+    let (mut scenario, mut replication) = config.split();
     if scenario.population.participant_ids().len() > MAX_PARTICIPANTS {
         return;
     }
-    scenario.days = scenario.days.min(2);
+    replication.days = replication.days.min(2);
     scenario.liquidity.need_days = scenario.liquidity.need_days.min(2);
     let per_day: f64 = scenario.instruments.iter().map(|i| i.daily_count).sum();
-    let busiest = per_day * scenario.volume_of_day(scenario.days).max(1.0);
+    let busiest = per_day * scenario.volume_of_day(replication.days).max(1.0);
     if busiest > MAX_PAYMENTS {
         scenario.scale_volume(MAX_PAYMENTS / busiest);
     }
     let city = build_city(&scenario);
-    if let Ok(result) = run(&scenario, &city, &mut NoObserver) {
+    if let Ok(result) = run(&scenario, &city, replication, &mut NoObserver) {
         assert_eq!(result.closing_fen.len(), city.len());
     }
 });

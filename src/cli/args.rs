@@ -9,10 +9,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
-use clearsim_model::config::{Scenario, Shock, check_shocks};
+use clearsim_model::config::{Config, MAX_DAYS, Shock, check_shocks};
 use clearsim_model::workload::city::{City, build_city};
 use clearsim_outset::{OutputSet, SetFile};
-use clearsim_study::{self as study, MAX_REPLICATIONS, Shard};
+use clearsim_study::{Experiment, MAX_REPLICATIONS, Runner, Seeds, Shard, StudyError};
 
 pub fn parse_volume(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -30,7 +30,7 @@ pub struct ScenarioArgs {
     #[arg(long)]
     seed: Option<u64>,
     /// Override the config's number of business days.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_DAYS)))]
     days: Option<u32>,
     /// Multiply every instrument's daily count (e.g. 0.01 for a quick look).
     #[arg(long, value_name = "FACTOR", value_parser = parse_volume)]
@@ -66,42 +66,30 @@ pub struct ReplicationArgs {
 }
 
 impl ReplicationArgs {
-    /// The seeds this process runs, and the partial marker of a shard.
-    pub fn seeds(
-        &self,
-        first: u64,
-    ) -> Result<(Vec<u64>, Option<study::summary::Partial>), Failure> {
-        let all = study::seeds(first, self.replications);
-        match self.shard {
-            None => Ok((all, None)),
-            Some(shard) => {
-                if shard.of > self.replications {
-                    return Err(Failure::BadInput(anyhow!(
-                        "--shard {shard}: more shards than the {} replications",
-                        self.replications
-                    )));
-                }
-                let mine = shard.of_seeds(&all).to_vec();
-                Ok((
-                    mine,
-                    Some(study::summary::Partial {
-                        shard: shard.to_string(),
-                        expected_seeds: all,
-                    }),
-                ))
-            }
+    /// The study's seeds from `first`, and this process's shard of them.
+    pub fn seeds(&self, first: u64) -> Seeds {
+        Seeds {
+            first,
+            replications: self.replications,
+            shard: self.shard,
         }
     }
 
     pub fn threads(&self) -> usize {
-        self.threads.map_or_else(study::cores, |t| t as usize)
+        threads(self.threads)
     }
 }
 
-/// The scenario with the command line's overrides and shocks, and its
+/// `--threads`, else every core.
+pub fn threads(given: Option<u32>) -> usize {
+    given.map_or_else(clearsim_study::cores, |t| t as usize)
+}
+
+/// The config with the command line's overrides and shocks, and its
 /// city; shocks must name participants of the city.
-pub fn load_scenario(args: &ScenarioArgs) -> Result<(Scenario, City), Failure> {
-    let mut scenario = load(&args.config, args.seed, args.days, args.volume)?;
+pub fn load_scenario(args: &ScenarioArgs) -> Result<(Config, City), Failure> {
+    let mut config = load(&args.config, args.seed, args.days, args.volume)?;
+    let scenario = &mut config.scenario;
     scenario.shocks.extend(args.default.iter().cloned());
     scenario.shocks.extend(args.shocks.iter().cloned());
     for shock in &scenario.shocks {
@@ -113,32 +101,73 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<(Scenario, City), Failure> {
             )));
         }
     }
-    let city = build_city(&scenario);
+    let city = build_city(scenario);
     check_shocks(&scenario.shocks, &city.ids)
         .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
-    Ok((scenario, city))
+    Ok((config, city))
 }
 
+/// The config at `path`, its seed, days and volume overridden where given.
 pub fn load(
     path: &Path,
     seed: Option<u64>,
     days: Option<u32>,
     volume: Option<f64>,
-) -> Result<Scenario, Failure> {
-    let mut scenario = Scenario::load(path).map_err(|e| Failure::BadInput(e.into()))?;
+) -> Result<Config, Failure> {
+    let mut config = Config::load(path).map_err(|e| Failure::BadInput(e.into()))?;
     if let Some(seed) = seed {
-        scenario.seed = seed;
+        config.seed = seed;
     }
     if let Some(days) = days {
-        scenario.days = days;
+        config.days = days;
     }
     if let Some(volume) = volume {
-        scenario.scale_volume(volume);
+        config.scenario.scale_volume(volume);
     }
-    scenario
-        .check_volume()
+    config
+        .scenario
+        .check_volume(config.days)
         .map_err(|e| Failure::BadInput(anyhow::anyhow!("{}: {e}", path.display())))?;
-    Ok(scenario)
+    Ok(config)
+}
+
+/// Runs `experiment` over `seeds` on `threads` threads with a progress
+/// bar (hidden when `quiet` or not on a terminal): the one way every
+/// experiment runs from the command line.
+pub fn execute<E: Experiment>(
+    experiment: &E,
+    seeds: &Seeds,
+    threads: usize,
+    quiet: bool,
+) -> Result<E::Summary, Failure> {
+    let count = seeds
+        .shard
+        .map_or(seeds.replications as usize, |_| seeds.all().len());
+    let bar = progress(experiment.jobs(count), quiet, "runs");
+    // A search's length is not known beforehand: its bar grows.
+    let tick = || {
+        if bar.position() >= bar.length().unwrap_or(0) {
+            bar.inc_length(1);
+        }
+        bar.inc(1);
+    };
+    let runner = Runner {
+        threads,
+        tick: &tick,
+    };
+    let summary = clearsim_study::execute(experiment, seeds, &runner).map_err(study_failure);
+    bar.finish_and_clear();
+    summary
+}
+
+/// An experiment's failure: the engine's (see [`super::engine_failure`]),
+/// what was asked (the user's), or a bug.
+pub fn study_failure(error: StudyError) -> Failure {
+    match error {
+        StudyError::Engine(e) => super::engine_failure(e),
+        StudyError::Request(_) => Failure::BadInput(error.into()),
+        StudyError::Bug(_) => Failure::Internal(error.into()),
+    }
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or quiet.

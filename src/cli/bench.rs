@@ -6,7 +6,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use clearsim_model::config::Scenario;
+use clearsim_model::config::Config;
 use clearsim_report::table::Table;
 use clearsim_service::suite::{self, Row, SuiteReport};
 
@@ -56,20 +56,21 @@ fn table(rows: &[Row]) -> Table {
 
 pub fn bench_command(args: &BenchArgs) -> Result<(), Failure> {
     let set = super::args::output_set(&args.out)?;
-    let scenario = match &args.config {
+    let config = match &args.config {
         Some(path) => super::args::load(path, None, None, None)?,
-        None => Scenario::parse(
+        None => Config::parse(
             std::path::Path::new("configs/throughput.toml"),
             THROUGHPUT_TOML,
             std::path::Path::new("."),
         )
         .map_err(|e| Failure::Internal(anyhow!(e)))?,
     };
+    let (scenario, seed) = (&config.scenario, config.seed);
     let say = |what: &str| eprintln!("clearsim bench: {what}…");
-    let mut report: SuiteReport =
-        suite::run_suite(&scenario, args.quick, say).map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let mut report: SuiteReport = suite::run_suite(scenario, seed, args.quick, say)
+        .map_err(|e| Failure::Internal(anyhow!(e)))?;
     if args.scaling {
-        let rows = suite::scaling_rows(&scenario, args.quick, say)
+        let rows = suite::scaling_rows(scenario, seed, args.quick, say)
             .map_err(|e| Failure::Internal(anyhow!(e)))?;
         report.rows.extend(rows);
     }

@@ -129,7 +129,8 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         Some(out) => Some(super::args::output_set(out)?),
         None => None,
     };
-    let scenario = super::args::load(&args.config, args.seed, None, None)?;
+    let config = super::args::load(&args.config, args.seed, None, None)?;
+    let scenario = &config.scenario;
     if !scenario.policies.is_empty() {
         // Live gateways submit each order as it comes; the banks' queues
         // run in `run`, `compare` and `optimise`.
@@ -138,7 +139,7 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
             args.config.display()
         )));
     }
-    let mut prepared = Prepared::new(&scenario).map_err(super::engine_failure)?;
+    let mut prepared = Prepared::new(scenario, config.seed).map_err(super::engine_failure)?;
     if let Some(count) = args.pregenerated {
         prepared.pregenerate(count as usize);
     }

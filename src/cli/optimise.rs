@@ -7,12 +7,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{load, output_set, progress, publish};
+use super::args::{execute, load, output_set, publish, threads};
 use clearsim_model::bank::policy::{Policy, parse_policy};
-use clearsim_model::workload::city::build_city;
 use clearsim_report::{self as report, optimise as out};
-use clearsim_study::optimise::{self, Game, GameSpec, Objective};
-use clearsim_study::{self as study, MAX_REPLICATIONS};
+use clearsim_study::optimise::{self, GameSpec, OptimiseExperiment};
+use clearsim_study::{MAX_REPLICATIONS, Seeds, parse_design};
 
 #[derive(Args, Debug)]
 pub struct OptimiseArgs {
@@ -74,7 +73,8 @@ fn policy_options(text: Option<&str>) -> Result<Vec<Policy>, Failure> {
 }
 
 pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
-    let scenario = load(&args.config, args.seed, Some(args.days), None)?;
+    let config = load(&args.config, args.seed, Some(args.days), None)?;
+    let scenario = &config.scenario;
     if scenario.costs.is_none() {
         return Err(super::bad_input(format!(
             "{}: optimise needs a [costs] section (docs/equilibria.md)",
@@ -84,123 +84,30 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
     if !(args.max_scale.is_finite() && (0.0..=100.0).contains(&args.max_scale)) {
         return Err(super::bad_input("--max-scale: a number from 0 to 100"));
     }
-    let policies = policy_options(args.policies.as_deref())?;
     let spec = GameSpec {
         levels: args.levels as usize,
         max_scale: args.max_scale,
-        policies: policies.clone(),
-        seeds: study::seeds(scenario.seed, args.replications),
-        threads: args.threads.map_or_else(study::cores, |t| t as usize),
+        policies: policy_options(args.policies.as_deref())?,
+        days: args.days,
         max_rounds: args.max_rounds,
         tolerance_levels: args.tolerance,
         shortcut: true,
     };
-    let names: Vec<String> = policies.iter().map(Policy::to_string).collect();
-    let mut parsed = Vec::new();
+    let mut designs = Vec::new();
     for label in &args.strategies {
-        parsed.push(
-            study::parse_design(label, scenario.day_end)
+        designs.push(
+            parse_design(label, scenario.day_end)
                 .map_err(|e| super::bad_input(format!("--strategies: {e}")))?,
         );
     }
-    // Its length grows as rounds go: how many a search takes is not known.
-    let bar = progress(0, args.quiet, "runs");
-    let tick = || {
-        if bar.position() >= bar.length().unwrap_or(0) {
-            bar.inc_length(1);
-        }
-        bar.inc(1);
+    let seeds = Seeds {
+        first: config.seed,
+        replications: args.replications,
+        shard: None,
     };
-    let mut designs = Vec::new();
-    for design in &parsed {
-        let variant = study::variant(&scenario, design);
-        designs.push(one_design(
-            &variant,
-            &design.label,
-            &spec,
-            &names,
-            (&bar, &tick),
-        )?);
-    }
-    bar.finish_and_clear();
-    let report = out::OptimiseReport {
-        schema: out::SCHEMA.into(),
-        scenario: scenario.name.clone(),
-        seeds: spec.seeds.clone(),
-        days: args.days,
-        levels: spec.levels,
-        policies: names,
-        designs,
-    };
+    let experiment = OptimiseExperiment::new(scenario, &designs, spec);
+    let report = execute(&experiment, &seeds, threads(args.threads), args.quiet)?;
     write(args, &scenario.name, &report)
-}
-
-fn one_design(
-    scenario: &clearsim_model::config::Scenario,
-    label: &str,
-    spec: &GameSpec,
-    names: &[String],
-    (bar, tick): (&indicatif::ProgressBar, &(dyn Fn() + Sync)),
-) -> Result<out::DesignReport, Failure> {
-    let city = build_city(scenario);
-    let mut game = Game::new(scenario, &city, spec)
-        .map_err(super::bad_input)?
-        .on_run(tick);
-    // Two rounds at least: one that moves, one that confirms.
-    bar.inc_length(2 * game.runs_per_round() as u64);
-    let engine = super::engine_failure;
-    let start = game.start();
-    let search = optimise::iterate(&mut game, start, Objective::Own).map_err(engine)?;
-    // From the equilibrium: the planner's profile costs no more than it.
-    let planner_search =
-        optimise::iterate(&mut game, search.last().profile.clone(), Objective::Total)
-            .map_err(engine)?;
-    let enumeration = optimise::enumerate(&mut game).map_err(engine)?;
-    let levels_fen = game.levels_fen.clone();
-    let mut describe_one = |profile: &[optimise::Choice]| -> Result<out::ProfileReport, Failure> {
-        let outcome = game
-            .outcomes(&[profile.to_vec()])
-            .map_err(engine)?
-            .remove(0);
-        Ok(out::describe(
-            profile,
-            &outcome,
-            &city.ids,
-            &levels_fen,
-            names,
-        ))
-    };
-    let equilibrium = describe_one(&search.last().profile)?;
-    let mut planner = describe_one(&planner_search.last().profile)?;
-    let enumeration = match enumeration {
-        Some(e) => {
-            let mut reports = Vec::new();
-            for p in e.equilibria.iter().chain([&e.optimum]) {
-                reports.push(describe_one(p)?);
-            }
-            let optimum = reports.pop().expect("the optimum is described");
-            // The exact optimum is the planner's.
-            planner = optimum.clone();
-            Some(out::EnumerationReport {
-                profiles: e.profiles,
-                equilibria: reports,
-                optimum,
-            })
-        }
-        None => None,
-    };
-    Ok(out::DesignReport {
-        design: label.to_string(),
-        price_of_anarchy: out::price_of_anarchy(equilibrium.cost_total_fen, planner.cost_total_fen),
-        equilibrium,
-        search,
-        planner,
-        planner_search,
-        enumeration,
-        evaluations: game.evaluations,
-        runs: game.runs,
-        priced_runs: game.priced,
-    })
 }
 
 fn write(args: &OptimiseArgs, name: &str, report: &out::OptimiseReport) -> Result<(), Failure> {

@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::anyhow;
 use clap::Args;
 
 use super::Failure;
-use super::args::{load, output_set, progress, publish};
+use super::args::{execute, load, output_set, publish, threads};
 use clearsim_model::workload::city::build_city;
 use clearsim_report::{self as report, plan};
-use clearsim_study::{self as study, MAX_REPLICATIONS, Study};
+use clearsim_study::plan::PlanExperiment;
+use clearsim_study::{MAX_REPLICATIONS, Seeds};
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -42,36 +42,24 @@ pub struct PlanArgs {
 }
 
 pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
-    let first = load(&args.before, args.seed, Some(args.days), None)?;
-    let seed = args.seed.unwrap_or(first.seed);
-    let scenarios = [first, load(&args.after, Some(seed), Some(args.days), None)?];
+    let before = load(&args.before, args.seed, Some(args.days), None)?;
+    let seed = args.seed.unwrap_or(before.seed);
+    let after = load(&args.after, Some(seed), Some(args.days), None)?;
     let set = output_set(&args.out)?;
-    let seeds = study::seeds(seed, args.replications);
-    let threads = args.threads.map_or_else(study::cores, |t| t as usize);
-    let bar = progress(2 * seeds.len(), args.quiet, "runs");
-    let mut records = Vec::with_capacity(2);
-    for scenario in &scenarios {
-        let city = build_city(scenario);
-        let study = Study {
-            scenario,
-            city: &city,
-            seeds: &seeds,
-            threads,
-        };
-        records.push(study.run(&|| bar.inc(1)).map_err(super::engine_failure)?);
-    }
-    bar.finish_and_clear();
-    let names: Vec<Vec<String>> = scenarios
-        .iter()
-        .map(|s| s.instruments.iter().map(|i| i.name.clone()).collect())
-        .collect();
-    let side = |k: usize| plan::Side {
-        name: &scenarios[k].name,
-        instruments: &names[k],
-        records: &records[k],
+    let seeds = Seeds {
+        first: seed,
+        replications: args.replications,
+        shard: None,
     };
-    let report =
-        plan::plan_report(&side(0), &side(1)).map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let cities = [build_city(&before.scenario), build_city(&after.scenario)];
+    let experiment = PlanExperiment::new(
+        (&before.scenario, &cities[0]),
+        (&after.scenario, &cities[1]),
+        args.days,
+    );
+    let report = execute(&experiment, &seeds, threads(args.threads), args.quiet)?;
+    let scenarios = [&before.scenario, &after.scenario];
+    let seeds = seeds.all();
     let context = vec![
         format!(
             "{} ({}) against {} ({}): {} business day(s) per replication, seeds {}…{}.",

@@ -147,8 +147,9 @@ fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
             )
         }
         Some(config) => {
-            let scenario = clearsim_model::config::Scenario::load(config)
-                .map_err(|e| Failure::BadInput(e.into()))?;
+            let scenario = clearsim_model::config::Config::load(config)
+                .map_err(|e| Failure::BadInput(e.into()))?
+                .scenario;
             Route::channels(
                 &scenario,
                 &config.display().to_string(),
@@ -166,8 +167,9 @@ fn day_end(args: &ReplayArgs) -> Result<SimTime, Failure> {
         return Ok(end);
     }
     match &args.channels {
-        Some(config) => Ok(clearsim_model::config::Scenario::load(config)
+        Some(config) => Ok(clearsim_model::config::Config::load(config)
             .map_err(|e| Failure::BadInput(e.into()))?
+            .scenario
             .day_end),
         None => Ok(SimTime::DEFAULT_DAY_END),
     }

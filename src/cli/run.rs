@@ -9,14 +9,15 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{
-    ReplicationArgs, ScenarioArgs, load, load_scenario, output_set, parse_volume, progress, publish,
+    ReplicationArgs, ScenarioArgs, execute, load, load_scenario, output_set, parse_volume, publish,
+    study_failure,
 };
 use clearsim_core::format::{grouped, yuan};
 use clearsim_model::run;
 use clearsim_model::workload::city::{City, build_city};
 use clearsim_report::{self as report, show_estimate};
 use clearsim_study::summary::RunSummary;
-use clearsim_study::{self as study, Study};
+use clearsim_study::{Experiment, RunExperiment};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -59,45 +60,23 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let (scenario, city) = load_scenario(&args.scenario)?;
-    let (seeds, partial) = args.replication.seeds(scenario.seed)?;
+    let (config, city) = load_scenario(&args.scenario)?;
+    let scenario = &config.scenario;
+    let seeds = args.replication.seeds(config.seed);
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
     let set = output_set(&out)?;
-    let study = Study {
-        scenario: &scenario,
-        city: &city,
-        seeds: &seeds,
-        threads: args.replication.threads(),
-    };
-    let bar = progress(study.job_count(1), args.quiet, "runs");
+    let experiment = RunExperiment::new(scenario, &city, config.days);
     let started = Instant::now();
     let mut log = report::settlements::SettlementLog::default();
-    let records = if args.settlements {
-        if !scenario.policies.is_empty() {
-            return Err(Failure::BadInput(anyhow!(
-                "--settlements lists payments as the stream orders them; with [[policy]] entries banks submit them later, which it does not show yet: run without --settlements"
-            )));
-        }
-        if seeds.len() != 1 {
-            return Err(Failure::BadInput(anyhow!(
-                "--settlements writes one replication's payments: give --replications 1 (or one shard of one seed)"
-            )));
-        }
-        vec![
-            study
-                .run_observed(seeds[0], &mut log)
-                .map_err(super::engine_failure)?,
-        ]
+    let summary = if args.settlements {
+        observed(scenario, &experiment, &seeds, &mut log)?
     } else {
-        study.run(&|| bar.inc(1)).map_err(super::engine_failure)?
+        execute(&experiment, &seeds, args.replication.threads(), args.quiet)?
     };
     let elapsed = started.elapsed();
-    bar.finish_and_clear();
-    let summary = RunSummary::new(study::meta(&scenario, &city), records, partial)
-        .map_err(|e| Failure::Internal(anyhow!(e)))?;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     let mut files = report::run::run_files(&summary);
     if args.settlements {
@@ -112,6 +91,30 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         print_run(&summary, &out, elapsed);
     }
     Ok(())
+}
+
+/// `run --settlements`: one replication, every payment's outcome logged.
+fn observed(
+    scenario: &clearsim_model::config::Scenario,
+    experiment: &RunExperiment<'_>,
+    seeds: &clearsim_study::Seeds,
+    log: &mut report::settlements::SettlementLog,
+) -> Result<RunSummary, Failure> {
+    if !scenario.policies.is_empty() {
+        return Err(Failure::BadInput(anyhow!(
+            "--settlements lists payments as the stream orders them; with [[policy]] entries banks submit them later, which it does not show yet: run without --settlements"
+        )));
+    }
+    let (mine, partial) = seeds.mine().map_err(study_failure)?;
+    let [seed] = mine[..] else {
+        return Err(Failure::BadInput(anyhow!(
+            "--settlements writes one replication's payments: give --replications 1 (or one shard of one seed)"
+        )));
+    };
+    let record = experiment.observed(seed, log).map_err(study_failure)?;
+    experiment
+        .summarise(vec![record], partial)
+        .map_err(study_failure)
 }
 
 fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
@@ -179,9 +182,10 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
 /// Writes one day of the scenario in the replay format. The payments do
 /// not depend on the scenario's channels (common random numbers).
 pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
-    let scenario = load(&args.config, args.seed, None, args.volume)?;
-    let city = build_city(&scenario);
-    let model = run::stream_model(&scenario, &city);
+    let config = load(&args.config, args.seed, None, args.volume)?;
+    let scenario = &config.scenario;
+    let city = build_city(scenario);
+    let model = run::stream_model(scenario, &city);
     let day = args.day - 1;
     let set = output_set(&args.out)?;
     let write = || -> Result<u64, clearsim_outset::OutputError> {
@@ -202,7 +206,7 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
             &mut file,
             b"id,submit,sender,receiver,amount,priority,instrument\n",
         )?;
-        for generated in model.day(scenario.seed, day, scenario.volume_of_day(day)) {
+        for generated in model.day(config.seed, day, scenario.volume_of_day(day)) {
             line.clear();
             line.push(b'P');
             line.extend_from_slice(number.format(count).as_bytes());

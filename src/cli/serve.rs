@@ -132,9 +132,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
-    let scenario = super::args::load(&args.config, args.seed, None, None)?;
+    let config = super::args::load(&args.config, args.seed, None, None)?;
+    let scenario = &config.scenario;
     if let Some(path) = &args.issue_tokens {
-        let ids = clearsim_model::workload::city::build_city(&scenario).ids;
+        let ids = clearsim_model::workload::city::build_city(scenario).ids;
         Tokens::issue(path, &ids).map_err(token_failure)?;
         println!(
             "clearsim serve: {} tokens written to {} (mode 0600)",
@@ -154,7 +155,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         ..Limits::default()
     };
     let mut setup = ServeSetup::of_scenario(
-        &scenario,
+        scenario,
         limits,
         args.gridlock_every,
         args.max_queued as usize,
@@ -314,10 +315,11 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         Some(out) => Some(super::args::output_set(out)?),
         None => None,
     };
-    let scenario = super::args::load(&args.config, args.seed, None, None)?;
-    let city = clearsim_model::workload::city::build_city(&scenario);
+    let config = super::args::load(&args.config, args.seed, None, None)?;
+    let scenario = &config.scenario;
+    let city = clearsim_model::workload::city::build_city(scenario);
     let tokens = Tokens::load(&args.tokens, &city.ids).map_err(token_failure)?;
-    let senders = clearsim_service::net::load::payments_of(&scenario, &city);
+    let senders = clearsim_service::net::load::payments_of(scenario, &city, config.seed);
     let sending = senders.iter().filter(|p| !p.is_empty()).count();
     let setup = clearsim_service::net::load::LoadSetup {
         address: args.connect,

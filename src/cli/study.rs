@@ -6,13 +6,13 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use super::args::{ReplicationArgs, ScenarioArgs, load_scenario, output_set, progress, publish};
+use super::args::{ReplicationArgs, ScenarioArgs, execute, load_scenario, output_set, publish};
 use clearsim_model::config::Scenario;
 use clearsim_report::{self as report, show_estimate};
 use clearsim_study::summary::{
     COMPARE_SCHEMA, CompareSummary, RUN_SCHEMA, RunSummary, SWEEP_SCHEMA, SweepSummary,
 };
-use clearsim_study::{self as study, DEFAULT_DESIGNS, Design, Study, parse_design};
+use clearsim_study::{CompareExperiment, DEFAULT_DESIGNS, Design, SweepExperiment, parse_design};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -133,33 +133,18 @@ fn designs(
 }
 
 pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
-    let (scenario, city) = load_scenario(&args.scenario)?;
-    let designs = designs(&scenario, args.strategies.as_deref(), &DEFAULT_DESIGNS)?;
-    let (seeds, partial) = args.replication.seeds(scenario.seed)?;
+    let (config, city) = load_scenario(&args.scenario)?;
+    let scenario = &config.scenario;
+    let designs = designs(scenario, args.strategies.as_deref(), &DEFAULT_DESIGNS)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
     let set = output_set(&out)?;
-    let study = Study {
-        scenario: &scenario,
-        city: &city,
-        seeds: &seeds,
-        threads: args.replication.threads(),
-    };
-    let bar = progress(study.job_count(designs.len()), args.quiet, "runs");
     let started = std::time::Instant::now();
-    let records = study
-        .compare(&designs, &|| bar.inc(1))
-        .map_err(super::engine_failure)?;
-    bar.finish_and_clear();
-    let summary = CompareSummary::new(
-        study::meta(&scenario, &city),
-        designs.iter().map(|d| d.label.clone()).collect(),
-        records,
-        partial,
-    )
-    .map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let experiment = CompareExperiment::new(scenario, &city, config.days, &designs);
+    let seeds = args.replication.seeds(config.seed);
+    let summary = execute(&experiment, &seeds, args.replication.threads(), args.quiet)?;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     publish(set, json, report::compare::compare_files(&summary))?;
     if !args.quiet {
@@ -212,47 +197,31 @@ fn print_paired(summary: &CompareSummary) {
 }
 
 pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
-    let (scenario, city) = load_scenario(&args.scenario)?;
+    let (config, city) = load_scenario(&args.scenario)?;
+    let scenario = &config.scenario;
     if !scenario.shocks.is_empty() {
         return Err(Failure::BadInput(anyhow!(
             "sweep: shocks are measured against a baseline per point, which a sweep does not run; use compare or run with --shock"
         )));
     }
-    let designs = designs(&scenario, args.strategies.as_deref(), &[study::DESIGN])?;
+    let designs = designs(
+        scenario,
+        args.strategies.as_deref(),
+        &[clearsim_study::DESIGN],
+    )?;
     let (from, to) = args.liquidity;
     let steps = args.steps as usize;
     let levels: Vec<f64> = (0..steps)
         .map(|i| from + (to - from) * i as f64 / (steps - 1) as f64)
         .collect();
-    let (seeds, partial) = args.replication.seeds(scenario.seed)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
     let set = output_set(&out)?;
-    let study = Study {
-        scenario: &scenario,
-        city: &city,
-        seeds: &seeds,
-        threads: args.replication.threads(),
-    };
-    let bar = progress(
-        study.sweep_job_count(designs.len(), levels.len()),
-        args.quiet,
-        "runs",
-    );
-    let records = study
-        .sweep(&designs, &levels, &|| bar.inc(1))
-        .map_err(super::engine_failure)?;
-    bar.finish_and_clear();
-    let summary = SweepSummary::new(
-        study::meta(&scenario, &city),
-        designs.iter().map(|d| d.label.clone()).collect(),
-        levels,
-        records,
-        partial,
-    )
-    .map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let experiment = SweepExperiment::new(scenario, &city, config.days, &designs, levels);
+    let seeds = args.replication.seeds(config.seed);
+    let summary = execute(&experiment, &seeds, args.replication.threads(), args.quiet)?;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     publish(set, json, report::sweep::sweep_files(&summary))?;
     if !args.quiet {

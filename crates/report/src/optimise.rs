@@ -3,56 +3,14 @@
 //! from the planner's optimum (summary.json `clearsim.optimise.v1`,
 //! report.md, report.html with the convergence and the costs by design).
 
-use serde::{Deserialize, Serialize};
-
 use super::html::{self, Axis, Chart, Series};
 use super::table::Table;
 use clearsim_core::format::money_short;
 use clearsim_model::bank::costs::CostBreakdown;
-use clearsim_study::optimise::{Choice, Ending, Enumeration, Outcome, Search};
-
-pub const SCHEMA: &str = "clearsim.optimise.v1";
-
-/// One bank at a profile.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BankChoice {
-    pub id: String,
-    pub opening_fen: i64,
-    pub policy: String,
-    pub cost: CostBreakdown,
-    pub cost_fen: f64,
-}
-
-/// A profile, described.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProfileReport {
-    pub banks: Vec<BankChoice>,
-    pub opening_total_fen: i64,
-    pub cost_total_fen: f64,
-    pub delay_ms_mean: f64,
-    pub settled_share: f64,
-}
-
-/// One design's game.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DesignReport {
-    pub design: String,
-    pub equilibrium: ProfileReport,
-    pub search: Search,
-    pub planner: ProfileReport,
-    pub planner_search: Search,
-    /// Equilibrium total cost / planner's (1 when equal; none when the
-    /// planner's is 0 and the equilibrium's is not).
-    pub price_of_anarchy: Option<f64>,
-    /// For small games: every pure equilibrium and the exact optimum.
-    pub enumeration: Option<EnumerationReport>,
-    /// Profiles evaluated, each once per replication: by a run
-    /// (`runs`), or priced from a run of another of one bank's levels on
-    /// the same path (`priced_runs`; docs/PERFORMANCE.md).
-    pub evaluations: u64,
-    pub runs: u64,
-    pub priced_runs: u64,
-}
+pub use clearsim_study::optimise::{
+    BankChoice, DesignReport, EnumerationReport, OptimiseReport, ProfileReport, SCHEMA,
+};
+use clearsim_study::optimise::{Ending, Search};
 
 /// How a design's search spent its work, in a line.
 fn work_line(d: &DesignReport, replications: usize) -> String {
@@ -60,77 +18,6 @@ fn work_line(d: &DesignReport, replications: usize) -> String {
         "{} profiles evaluated × {replications} replication(s): {} run, {} priced from a run of another of the bank's levels on the same path (docs/equilibria.md).",
         d.evaluations, d.runs, d.priced_runs
     )
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EnumerationReport {
-    pub profiles: u64,
-    pub equilibria: Vec<ProfileReport>,
-    pub optimum: ProfileReport,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OptimiseReport {
-    pub schema: String,
-    pub scenario: String,
-    pub seeds: Vec<u64>,
-    pub days: u32,
-    pub levels: usize,
-    pub policies: Vec<String>,
-    pub designs: Vec<DesignReport>,
-}
-
-/// Describes `profile` with its outcome: ids, levels and policy names.
-pub fn describe(
-    profile: &[Choice],
-    outcome: &Outcome,
-    ids: &[String],
-    levels_fen: &[Vec<i64>],
-    policies: &[String],
-) -> ProfileReport {
-    let banks: Vec<BankChoice> = profile
-        .iter()
-        .enumerate()
-        .map(|(p, c)| BankChoice {
-            id: ids[p].clone(),
-            opening_fen: levels_fen[p][usize::from(c.level)],
-            policy: policies
-                .get(usize::from(c.policy))
-                .cloned()
-                .unwrap_or_else(|| "as configured".into()),
-            cost: outcome.cost[p],
-            cost_fen: outcome.cost[p].total_fen(),
-        })
-        .collect();
-    ProfileReport {
-        opening_total_fen: banks.iter().map(|b| b.opening_fen).sum(),
-        banks,
-        cost_total_fen: outcome.total_fen,
-        delay_ms_mean: outcome.delay_ms_mean,
-        settled_share: outcome.settled_share,
-    }
-}
-
-/// Describes an enumeration's profiles.
-pub fn enumeration_report(
-    e: &Enumeration,
-    describe_one: impl Fn(&[Choice]) -> ProfileReport,
-) -> EnumerationReport {
-    EnumerationReport {
-        profiles: e.profiles,
-        equilibria: e.equilibria.iter().map(|p| describe_one(p)).collect(),
-        optimum: describe_one(&e.optimum),
-    }
-}
-
-pub fn price_of_anarchy(equilibrium_fen: f64, planner_fen: f64) -> Option<f64> {
-    if planner_fen > 0.0 {
-        Some(equilibrium_fen / planner_fen)
-    } else if equilibrium_fen <= 0.0 {
-        Some(1.0)
-    } else {
-        None
-    }
 }
 
 fn ending(search: &Search) -> String {

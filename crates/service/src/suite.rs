@@ -323,14 +323,16 @@ pub fn live_rows(prepared: &mut Prepared, duration: Duration) -> Result<Vec<Row>
     Ok(rows)
 }
 
-/// The whole suite on `scenario` (its stream feeds generation and live).
+/// The whole suite on `scenario` (its stream, under `seed`, feeds
+/// generation and live).
 pub fn run_suite(
     scenario: &Scenario,
+    seed: u64,
     quick: bool,
     mut progress: impl FnMut(&str),
 ) -> Result<SuiteReport, LiveError> {
     let sizes = Sizes::new(quick);
-    let mut prepared = Prepared::new(scenario)?;
+    let mut prepared = Prepared::new(scenario, seed)?;
     progress("replay");
     let mut rows = replay_rows(sizes.replay_payments, if quick { 1 } else { 3 })?;
     progress("generate");
@@ -351,6 +353,7 @@ pub fn run_suite(
 /// (10^3 … 10^6).
 pub fn scaling_rows(
     scenario: &Scenario,
+    seed: u64,
     quick: bool,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<Row>, LiveError> {
@@ -361,12 +364,16 @@ pub fn scaling_rows(
         progress(&format!("run 10^{exponent} payments"));
         let payments = 10f64.powi(exponent);
         let mut scaled = scenario.clone();
-        scaled.days = 1;
         scaled.scale_volume(payments / daily.max(1.0));
         let city = clearsim_model::workload::city::build_city(&scaled);
         let started = Instant::now();
-        let result =
-            clearsim_model::run::run(&scaled, &city, &mut clearsim_model::run::NoObserver)?;
+        let one_day = clearsim_model::run::Replication { seed, days: 1 };
+        let result = clearsim_model::run::run(
+            &scaled,
+            &city,
+            one_day,
+            &mut clearsim_model::run::NoObserver,
+        )?;
         let elapsed = started.elapsed();
         rows.push(Row {
             group: "scale: payments",

@@ -20,13 +20,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use clearsim_core::engine::EngineError;
+use std::borrow::Cow;
+
 use clearsim_core::ledger::Payment;
 use clearsim_model::bank::costs::CostBreakdown;
 use clearsim_model::bank::policy::Policy;
 use clearsim_model::config::{PolicyEntry, Scenario};
-use clearsim_model::run::RunResult;
-use clearsim_model::workload::city::City;
+use clearsim_model::run::{Replication, RunResult};
+use clearsim_model::workload::city::{City, build_city};
+
+use crate::StudyError;
+use crate::design::{Design, variant};
+use crate::runner::{Experiment, Runner};
+use crate::summary::Partial;
 
 /// Games with at most this many profiles are enumerated.
 pub const MAX_EXHAUSTIVE: usize = 4096;
@@ -51,8 +57,8 @@ pub struct GameSpec {
     pub max_scale: f64,
     /// Policies to choose from; empty: each bank keeps the scenario's.
     pub policies: Vec<Policy>,
-    pub seeds: Vec<u64>,
-    pub threads: usize,
+    /// Business days per replication.
+    pub days: u32,
     pub max_rounds: u32,
     /// A round in which no bank moves by more than this many levels (and
     /// none changes its policy) ends the search.
@@ -76,11 +82,13 @@ pub struct Outcome {
 }
 
 /// The game of one design: the scenario (already the design's variant),
-/// its city and the spec.
+/// its city and the spec, played on `seeds` through a runner.
 pub struct Game<'a> {
     scenario: &'a Scenario,
     city: &'a City,
     spec: &'a GameSpec,
+    seeds: Vec<u64>,
+    runner: Runner<'a>,
     /// Per player (the city's banks, in order), its levels in fen.
     pub levels_fen: Vec<Vec<i64>>,
     cache: hashbrown::HashMap<Vec<Choice>, Outcome, foldhash::fast::FixedState>,
@@ -96,8 +104,6 @@ pub struct Game<'a> {
     /// Whether levels may be priced from another level's run: asked for,
     /// and exact for the scenario.
     shortcut: bool,
-    /// Called after every run (a progress bar).
-    tick: Option<&'a (dyn Fn() + Sync)>,
 }
 
 impl<'a> Game<'a> {
@@ -105,26 +111,33 @@ impl<'a> Game<'a> {
         scenario: &'a Scenario,
         city: &'a City,
         spec: &'a GameSpec,
-    ) -> Result<Game<'a>, String> {
+        seeds: &[u64],
+        runner: Runner<'a>,
+    ) -> Result<Game<'a>, StudyError> {
         if scenario.costs.is_none() {
-            return Err("the scenario has no [costs]: a bank's choice needs what it costs".into());
+            return Err(StudyError::Request(
+                "the scenario has no [costs]: a bank's choice needs what it costs".into(),
+            ));
         }
         let levels_fen = (0..city.banks)
             .map(|b| levels_of(city.opening_fen[b], spec.levels, spec.max_scale))
             .collect();
-        let recorded = spec
-            .seeds
+        let recorded = seeds
             .iter()
             .map(|&seed| {
-                let mut seeded = scenario.clone();
-                seeded.seed = seed;
-                clearsim_model::run::record_days(&seeded, city)
+                let replication = Replication {
+                    seed,
+                    days: spec.days,
+                };
+                clearsim_model::run::record_days(scenario, city, replication)
             })
             .collect();
         Ok(Game {
             scenario,
             city,
             spec,
+            seeds: seeds.to_vec(),
+            runner,
             levels_fen,
             cache: Default::default(),
             recorded,
@@ -132,14 +145,7 @@ impl<'a> Game<'a> {
             runs: 0,
             priced: 0,
             shortcut: spec.shortcut && clearsim_model::run::openings_shift_exactly(scenario),
-            tick: None,
         })
-    }
-
-    /// Calls `tick` after every run.
-    pub fn on_run(mut self, tick: &'a (dyn Fn() + Sync)) -> Game<'a> {
-        self.tick = Some(tick);
-        self
     }
 
     /// Runs one round of best responses takes at most: every option of
@@ -148,7 +154,7 @@ impl<'a> Game<'a> {
         (0..self.players())
             .map(|p| self.options(p).len())
             .sum::<usize>()
-            * self.spec.seeds.len()
+            * self.seeds.len()
     }
 
     pub fn players(&self) -> usize {
@@ -180,7 +186,7 @@ impl<'a> Game<'a> {
     }
 
     /// Outcomes of `profiles`, evaluated (those not cached yet) in parallel.
-    pub fn outcomes(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, EngineError> {
+    pub fn outcomes(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<Outcome>, StudyError> {
         let missing = self.missing(profiles);
         let per_seed = self.run_every(&missing)?;
         self.store(missing, &per_seed);
@@ -201,7 +207,7 @@ impl<'a> Game<'a> {
     /// Pools each of `missing`'s replications (`per_seed`, profile-major)
     /// into its outcome, and caches it.
     fn store(&mut self, missing: Vec<Vec<Choice>>, per_seed: &[RunCosts]) {
-        let seeds = self.spec.seeds.len();
+        let seeds = self.seeds.len();
         clearsim_core::invariant_eq!(per_seed.len(), missing.len() * seeds);
         self.evaluations += missing.len() as u64;
         for (profile, runs) in missing.into_iter().zip(per_seed.chunks(seeds.max(1))) {
@@ -226,7 +232,7 @@ impl<'a> Game<'a> {
         &mut self,
         p: usize,
         profiles: &[Vec<Choice>],
-    ) -> Result<Vec<Outcome>, EngineError> {
+    ) -> Result<Vec<Outcome>, StudyError> {
         if !self.shortcut {
             return self.outcomes(profiles);
         }
@@ -256,8 +262,8 @@ impl<'a> Game<'a> {
         p: usize,
         missing: &[Vec<Choice>],
         sources: &[usize],
-    ) -> Result<Vec<RunCosts>, EngineError> {
-        let seeds = self.spec.seeds.len();
+    ) -> Result<Vec<RunCosts>, StudyError> {
+        let seeds = self.seeds.len();
         let wave: Vec<(usize, usize)> = sources
             .iter()
             .flat_map(|&i| (0..seeds).map(move |s| (i, s)))
@@ -282,9 +288,7 @@ impl<'a> Game<'a> {
                 match from.and_then(|run| self.priced_from(run, p, &missing[source], profile)) {
                     Some(priced) => {
                         self.priced += 1;
-                        if let Some(tick) = self.tick {
-                            tick();
-                        }
+                        (self.runner.tick)();
                         done[i * seeds + s] = Some(priced);
                     }
                     None => rest.push((i, s)),
@@ -330,8 +334,8 @@ impl<'a> Game<'a> {
 
     /// Every (profile, seed) pair of `profiles` run, profile-major (pooled
     /// in seed order: the same on any number of threads).
-    fn run_every(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<RunCosts>, EngineError> {
-        let seeds = self.spec.seeds.len();
+    fn run_every(&mut self, profiles: &[Vec<Choice>]) -> Result<Vec<RunCosts>, StudyError> {
+        let seeds = self.seeds.len();
         let jobs: Vec<(usize, usize)> = (0..profiles.len())
             .flat_map(|p| (0..seeds).map(move |s| (p, s)))
             .collect();
@@ -345,32 +349,33 @@ impl<'a> Game<'a> {
         &self,
         profiles: &[Vec<Choice>],
         jobs: &[(usize, usize)],
-    ) -> Vec<Result<RunCosts, EngineError>> {
-        crate::parallel_map(jobs, self.spec.threads, |&(p, s)| {
-            let run = self.run_one(&profiles[p], s).map(RunCosts::of);
-            if let Some(tick) = self.tick {
-                tick();
-            }
-            run
+    ) -> Vec<Result<RunCosts, StudyError>> {
+        self.runner.map(jobs, |&(p, s)| {
+            self.run_one(&profiles[p], s).map(RunCosts::of)
         })
     }
 
-    /// One replication (the `s`-th seed) of one profile.
-    fn run_one(&self, profile: &[Choice], s: usize) -> Result<RunResult, EngineError> {
-        let mut scenario = self.scenario.clone();
-        scenario.seed = self.spec.seeds[s];
+    /// One replication (the `s`-th seed's recorded days) of one profile:
+    /// the banks' openings at their levels, and their policies when they
+    /// choose them.
+    fn run_one(&self, profile: &[Choice], s: usize) -> Result<RunResult, StudyError> {
+        let mut scenario = Cow::Borrowed(self.scenario);
         let mut city = self.city.clone();
         for (p, choice) in profile.iter().enumerate() {
             city.opening_fen[p] = self.levels_fen[p][usize::from(choice.level)];
             if let Some(policy) = self.spec.policies.get(usize::from(choice.policy)) {
-                scenario.policies.push(PolicyEntry {
+                scenario.to_mut().policies.push(PolicyEntry {
                     participant: Some(city.ids[p].clone()),
                     category: None,
                     policy: policy.clone(),
                 });
             }
         }
-        clearsim_model::run::run_recorded(&scenario, &city, &self.recorded[s])
+        Ok(clearsim_model::run::run_recorded(
+            &scenario,
+            &city,
+            &self.recorded[s],
+        )?)
     }
 
     /// Player `p`'s best reply to `profile` for `objective` (its own cost,
@@ -381,7 +386,7 @@ impl<'a> Game<'a> {
         p: usize,
         profile: &[Choice],
         objective: Objective,
-    ) -> Result<Choice, EngineError> {
+    ) -> Result<Choice, StudyError> {
         let options = self.options(p);
         let profiles: Vec<Vec<Choice>> = options
             .iter()
@@ -552,7 +557,7 @@ pub fn iterate(
     game: &mut Game<'_>,
     start: Vec<Choice>,
     objective: Objective,
-) -> Result<Search, EngineError> {
+) -> Result<Search, StudyError> {
     let mut profile = start;
     let first = game.outcomes(std::slice::from_ref(&profile))?.remove(0);
     let mut rounds = vec![Round {
@@ -615,7 +620,7 @@ pub struct Enumeration {
 }
 
 /// Enumerates the game, if it has at most [`MAX_EXHAUSTIVE`] profiles.
-pub fn enumerate(game: &mut Game<'_>) -> Result<Option<Enumeration>, EngineError> {
+pub fn enumerate(game: &mut Game<'_>) -> Result<Option<Enumeration>, StudyError> {
     let counts: Vec<usize> = (0..game.players()).map(|p| game.options(p).len()).collect();
     let total = counts.iter().try_fold(1usize, |acc, &c| {
         acc.checked_mul(c).filter(|&n| n <= MAX_EXHAUSTIVE)
@@ -666,4 +671,279 @@ pub fn enumerate(game: &mut Game<'_>) -> Result<Option<Enumeration>, EngineError
         optimum: profiles[best].clone(),
         optimum_total_fen: outcomes[best].total_fen,
     }))
+}
+
+// ------------------------------------------------------------- the report
+
+pub const SCHEMA: &str = "clearsim.optimise.v1";
+
+/// One bank at a profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BankChoice {
+    pub id: String,
+    pub opening_fen: i64,
+    pub policy: String,
+    pub cost: CostBreakdown,
+    pub cost_fen: f64,
+}
+
+/// A profile, described.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileReport {
+    pub banks: Vec<BankChoice>,
+    pub opening_total_fen: i64,
+    pub cost_total_fen: f64,
+    pub delay_ms_mean: f64,
+    pub settled_share: f64,
+}
+
+/// One design's game.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesignReport {
+    pub design: String,
+    pub equilibrium: ProfileReport,
+    pub search: Search,
+    pub planner: ProfileReport,
+    pub planner_search: Search,
+    /// Equilibrium total cost / planner's (1 when equal; none when the
+    /// planner's is 0 and the equilibrium's is not).
+    pub price_of_anarchy: Option<f64>,
+    /// For small games: every pure equilibrium and the exact optimum.
+    pub enumeration: Option<EnumerationReport>,
+    /// Profiles evaluated, each once per replication: by a run
+    /// (`runs`), or priced from a run of another of one bank's levels on
+    /// the same path (`priced_runs`; docs/PERFORMANCE.md).
+    pub evaluations: u64,
+    pub runs: u64,
+    pub priced_runs: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnumerationReport {
+    pub profiles: u64,
+    pub equilibria: Vec<ProfileReport>,
+    pub optimum: ProfileReport,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimiseReport {
+    pub schema: String,
+    pub scenario: String,
+    pub seeds: Vec<u64>,
+    pub days: u32,
+    pub levels: usize,
+    pub policies: Vec<String>,
+    pub designs: Vec<DesignReport>,
+}
+
+/// Describes `profile` with its outcome: ids, levels and policy names.
+pub fn describe(
+    profile: &[Choice],
+    outcome: &Outcome,
+    ids: &[String],
+    levels_fen: &[Vec<i64>],
+    policies: &[String],
+) -> ProfileReport {
+    let banks: Vec<BankChoice> = profile
+        .iter()
+        .enumerate()
+        .map(|(p, c)| BankChoice {
+            id: ids[p].clone(),
+            opening_fen: levels_fen[p][usize::from(c.level)],
+            policy: policies
+                .get(usize::from(c.policy))
+                .cloned()
+                .unwrap_or_else(|| "as configured".into()),
+            cost: outcome.cost[p],
+            cost_fen: outcome.cost[p].total_fen(),
+        })
+        .collect();
+    ProfileReport {
+        opening_total_fen: banks.iter().map(|b| b.opening_fen).sum(),
+        banks,
+        cost_total_fen: outcome.total_fen,
+        delay_ms_mean: outcome.delay_ms_mean,
+        settled_share: outcome.settled_share,
+    }
+}
+
+/// Describes an enumeration's profiles.
+pub fn enumeration_report(
+    e: &Enumeration,
+    describe_one: impl Fn(&[Choice]) -> ProfileReport,
+) -> EnumerationReport {
+    EnumerationReport {
+        profiles: e.profiles,
+        equilibria: e.equilibria.iter().map(|p| describe_one(p)).collect(),
+        optimum: describe_one(&e.optimum),
+    }
+}
+
+pub fn price_of_anarchy(equilibrium_fen: f64, planner_fen: f64) -> Option<f64> {
+    if planner_fen > 0.0 {
+        Some(equilibrium_fen / planner_fen)
+    } else if equilibrium_fen <= 0.0 {
+        Some(1.0)
+    } else {
+        None
+    }
+}
+
+/// `clearsim optimise`: per design, the banks' equilibrium, the planner's
+/// optimum and, for small games, every pure equilibrium.
+pub struct OptimiseExperiment<'a> {
+    scenario: &'a Scenario,
+    /// Per design: its label, its variant of the scenario and its city.
+    designs: Vec<(String, Scenario, City)>,
+    spec: GameSpec,
+    /// The policies' names, as the report shows them.
+    policies: Vec<String>,
+}
+
+/// One design's game, played over every seed.
+pub struct OptimiseRecord {
+    pub seeds: Vec<u64>,
+    pub design: DesignReport,
+}
+
+impl<'a> OptimiseExperiment<'a> {
+    pub fn new(
+        scenario: &'a Scenario,
+        designs: &[Design],
+        spec: GameSpec,
+    ) -> OptimiseExperiment<'a> {
+        let designs = designs
+            .iter()
+            .map(|d| {
+                let variant = variant(scenario, d);
+                let city = build_city(&variant);
+                (d.label.clone(), variant, city)
+            })
+            .collect();
+        let policies = spec.policies.iter().map(Policy::to_string).collect();
+        OptimiseExperiment {
+            scenario,
+            designs,
+            spec,
+            policies,
+        }
+    }
+
+    /// One design's game: the equilibrium from the scenario's own choices,
+    /// the planner from the equilibrium, the enumeration of a small game.
+    fn design(
+        &self,
+        (label, scenario, city): &(String, Scenario, City),
+        seeds: &[u64],
+        runner: &Runner<'_>,
+    ) -> Result<DesignReport, StudyError> {
+        let mut game = Game::new(scenario, city, &self.spec, seeds, *runner)?;
+        let start = game.start();
+        let search = iterate(&mut game, start, Objective::Own)?;
+        // From the equilibrium: the planner's profile costs no more than it.
+        let planner_search = iterate(&mut game, search.last().profile.clone(), Objective::Total)?;
+        let enumeration = enumerate(&mut game)?;
+        let levels_fen = game.levels_fen.clone();
+        let mut describe_one = |profile: &[Choice]| -> Result<ProfileReport, StudyError> {
+            let outcome = game.outcomes(&[profile.to_vec()])?.remove(0);
+            Ok(describe(
+                profile,
+                &outcome,
+                &city.ids,
+                &levels_fen,
+                &self.policies,
+            ))
+        };
+        let equilibrium = describe_one(&search.last().profile)?;
+        let mut planner = describe_one(&planner_search.last().profile)?;
+        let enumeration = match enumeration {
+            Some(e) => {
+                let mut reports = Vec::new();
+                for p in e.equilibria.iter().chain([&e.optimum]) {
+                    reports.push(describe_one(p)?);
+                }
+                let optimum = reports
+                    .pop()
+                    .ok_or_else(|| StudyError::Bug("an enumeration without its optimum".into()))?;
+                // The exact optimum is the planner's.
+                planner = optimum.clone();
+                Some(EnumerationReport {
+                    profiles: e.profiles,
+                    equilibria: reports,
+                    optimum,
+                })
+            }
+            None => None,
+        };
+        Ok(DesignReport {
+            design: label.clone(),
+            price_of_anarchy: price_of_anarchy(equilibrium.cost_total_fen, planner.cost_total_fen),
+            equilibrium,
+            search,
+            planner,
+            planner_search,
+            enumeration,
+            evaluations: game.evaluations,
+            runs: game.runs,
+            priced_runs: game.priced,
+        })
+    }
+}
+
+impl Experiment for OptimiseExperiment<'_> {
+    type Record = OptimiseRecord;
+    type Summary = OptimiseReport;
+
+    /// Two rounds per design at least: one that moves, one that confirms
+    /// (a search's length is not known beforehand).
+    fn jobs(&self, seeds: usize) -> usize {
+        self.designs
+            .iter()
+            .map(|(_, _, city)| {
+                let options: usize = (0..city.banks)
+                    .map(|b| {
+                        levels_of(city.opening_fen[b], self.spec.levels, self.spec.max_scale).len()
+                    })
+                    .sum();
+                2 * options * self.spec.policies.len().max(1) * seeds
+            })
+            .sum()
+    }
+
+    /// The equilibrium is one search over every seed at once.
+    fn shards(&self) -> bool {
+        false
+    }
+
+    fn records(
+        &self,
+        seeds: &[u64],
+        runner: &Runner<'_>,
+    ) -> Result<Vec<OptimiseRecord>, StudyError> {
+        self.designs
+            .iter()
+            .map(|design| {
+                Ok(OptimiseRecord {
+                    seeds: seeds.to_vec(),
+                    design: self.design(design, seeds, runner)?,
+                })
+            })
+            .collect()
+    }
+
+    fn summarise(
+        &self,
+        records: Vec<OptimiseRecord>,
+        _: Option<Partial>,
+    ) -> Result<OptimiseReport, StudyError> {
+        Ok(OptimiseReport {
+            schema: SCHEMA.into(),
+            scenario: self.scenario.name.clone(),
+            seeds: records.first().map(|r| r.seeds.clone()).unwrap_or_default(),
+            days: self.spec.days,
+            levels: self.spec.levels,
+            policies: self.policies.clone(),
+            designs: records.into_iter().map(|r| r.design).collect(),
+        })
+    }
 }

@@ -9,13 +9,75 @@ use serde::{Deserialize, Serialize};
 
 use super::record::{CompareRecord, RunRecord, SweepRecord, pooled};
 use clearsim_core::engine::EventCounts;
+use clearsim_model::config::Scenario;
 use clearsim_model::metrics::estimate::{Estimate, Range, estimate_within};
 use clearsim_model::metrics::flow::FlowReport;
 use clearsim_model::run::DayReport;
+use clearsim_model::workload::city::City;
 
 pub const RUN_SCHEMA: &str = "clearsim.run.v2";
 pub const COMPARE_SCHEMA: &str = "clearsim.compare.v2";
 pub const SWEEP_SCHEMA: &str = "clearsim.sweep.v2";
+
+// ------------------------------------------------------------------ study
+
+/// A fingerprint of everything in the scenario but its seed: two summaries
+/// merge only when their fingerprints (and designs) agree.
+pub fn fingerprint(scenario: &Scenario, days: u32) -> String {
+    clearsim_model::config::fingerprint(scenario, days)
+}
+
+/// What the study is, for its summary: the scenario run for `days`, its
+/// participants and design, its shocks and anything else a reader must
+/// know.
+pub fn meta(scenario: &Scenario, city: &City, days: u32) -> StudyMeta {
+    let mut context = Vec::new();
+    for channel in &scenario.channels {
+        if let Some(fund) = channel.spec.guarantee_fund_fen() {
+            context.push(format!(
+                "Channel {} has a settlement guarantee fund of {} a day.",
+                channel.name,
+                clearsim_core::format::money_short(fund as f64)
+            ));
+        }
+    }
+    if !scenario.limits.is_empty() {
+        context.push(format!(
+            "Sender limits: {} [[limit]] entries (used by rtgs+limits).",
+            scenario.limits.len()
+        ));
+    }
+    StudyMeta {
+        scenario: scenario.name.clone(),
+        fingerprint: fingerprint(scenario, days),
+        clearsim_version: env!("CARGO_PKG_VERSION").into(),
+        days,
+        day_end: scenario.day_end.to_string(),
+        participant_ids: city.ids.clone(),
+        participant_names: city.names.clone(),
+        participant_categories: city.categories.clone(),
+        opening_fen: city.opening_fen.clone(),
+        credit_limit_fen: city.credit_limit_fen.clone(),
+        channels: scenario
+            .channels
+            .iter()
+            .map(|c| (c.name.clone(), c.spec.name()))
+            .collect(),
+        instruments: scenario
+            .instruments
+            .iter()
+            .map(|i| i.name.clone())
+            .collect(),
+        cheques: scenario
+            .instruments
+            .iter()
+            .filter(|i| i.cheque)
+            .map(|i| i.name.clone())
+            .collect(),
+        shocks: scenario.shocks.iter().map(ToString::to_string).collect(),
+        context,
+    }
+}
 
 /// What a study was: the same for every shard of it, and checked when
 /// summaries merge.

@@ -1,95 +1,22 @@
-//! What a run hears from the engine: per-flow statistics, liquidity
-//! positions for the bounds, the cheque life cycle (availability and
-//! returns) and the payments left unsettled between participants that no
-//! shock struck.
+//! What a run hears from the engine, through collectors that each own
+//! their figures: the flows' statistics ([`Flows`]), the liquidity
+//! positions behind the bounds ([`Bounds`]), the cheque life cycle
+//! ([`super::cheques`]), carry-over between days ([`CarryOver`]), what
+//! stayed unsettled between participants no shock struck ([`KnockOn`]),
+//! the banks' side ([`BankSide`]) and the caller's [`Observer`]. The sink
+//! only routes each outcome to them, in a fixed order.
 
 use std::collections::VecDeque;
 
 use super::Observer;
 use super::behaviour::BankSide;
+use super::carry::CarryOver;
+use super::cheques::{self, Fate};
+use super::flows::Flows;
+use super::layout::Layout;
 use crate::metrics::Positions;
-use crate::metrics::flow::FlowStats;
-use clearsim_core::ledger::{FollowUp, Marks, Payment, Sink};
-use clearsim_core::strategy::ChannelSpec;
-use clearsim_core::time::{DAY_MS, SimTime};
-
-/// How each instrument and channel treats payments, fixed for a run.
-#[derive(Clone, Debug)]
-pub struct Layout {
-    /// Channel of each instrument.
-    pub channel_of: Vec<usize>,
-    pub cheque: Vec<bool>,
-    /// Per instrument: the return window of a cheque settled gross.
-    pub return_window_ms: Vec<u32>,
-    /// Per channel: its session times when it nets, `None` when gross.
-    pub sessions: Vec<Option<Vec<SimTime>>>,
-    pub day_end: SimTime,
-    /// Per instrument: the hours a cross-city payment spends outside the
-    /// city's system, in ms (0 for the city's own instruments): part of its
-    /// time in transit.
-    pub outside_ms: Vec<u32>,
-    /// The city's banks: participants `0..banks` (see `City::banks`).
-    pub banks: usize,
-}
-
-impl Layout {
-    pub fn new(
-        specs: &[ChannelSpec],
-        scenario_instruments: &[crate::config::Instrument],
-        channel_of: &[usize],
-        day_end: SimTime,
-        banks: usize,
-    ) -> Layout {
-        Layout {
-            channel_of: channel_of.to_vec(),
-            cheque: scenario_instruments.iter().map(|i| i.cheque).collect(),
-            return_window_ms: scenario_instruments
-                .iter()
-                .map(|i| i.return_window_ms)
-                .collect(),
-            sessions: specs
-                .iter()
-                .map(|s| s.cycles().map(<[SimTime]>::to_vec))
-                .collect(),
-            day_end,
-            outside_ms: scenario_instruments
-                .iter()
-                .map(|i| i.cross_city.map_or(0, |c| c.outside_ms))
-                .collect(),
-            banks,
-        }
-    }
-
-    /// When the paying bank's right to return a cheque of `instrument`,
-    /// settled in `channel` at `at`, runs out: under an exchange, the
-    /// channel's next session strictly after `at` (else its first one the
-    /// next business day); under gross settlement, `at` plus the return
-    /// window, at the latest the day end (a cheque settled at the day end
-    /// itself: the next business day's opening, 00:00). The flag says
-    /// "the next business day".
-    pub fn return_deadline(
-        &self,
-        channel: usize,
-        instrument: usize,
-        at: SimTime,
-    ) -> Option<(SimTime, bool)> {
-        match &self.sessions[channel] {
-            Some(cycles) => match cycles.iter().find(|&&c| c > at) {
-                Some(&c) => Some((c, false)),
-                None => cycles.first().map(|&c| (c, true)),
-            },
-            None => {
-                let end = (u64::from(at.ms()) + u64::from(self.return_window_ms[instrument]))
-                    .min(u64::from(self.day_end.ms()));
-                if end > u64::from(at.ms()) {
-                    Some((SimTime(end as u32), false))
-                } else {
-                    Some((SimTime::MIDNIGHT, true))
-                }
-            }
-        }
-    }
-}
+use clearsim_core::ledger::{FollowUp, Payment, Sink};
+use clearsim_core::time::SimTime;
 
 /// Payments left unsettled between participants that no shock struck.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -98,207 +25,179 @@ pub struct Untouched {
     pub unsettled_value_fen: i64,
 }
 
-pub struct RunSink<'a, O: Observer> {
-    pub layout: &'a Layout,
-    pub channels: Vec<FlowStats>,
-    /// Instruments, then the returned cheques of each.
-    pub flows: Vec<FlowStats>,
-    pub all: Positions,
-    pub per_channel: Vec<Positions>,
-    pub day: u32,
-    /// Returns due later today, and at the next day's sessions.
-    pub today: VecDeque<FollowUp>,
-    pub tomorrow: Vec<FollowUp>,
-    /// Participants some shock strikes (the same in the shocked run and its
-    /// baseline, so that the two count the same payments).
+/// The knock-on of shocks: what stays unsettled between the others.
+pub struct KnockOn<'a> {
+    /// Participants some shock strikes (the same in the shocked run and
+    /// its baseline, so that the two count the same payments).
     pub struck: &'a [bool],
     pub untouched: Untouched,
-    pub observer: &'a mut O,
-    /// Whether this is the run's last day (nothing can be carried over).
-    pub last_day: bool,
-    /// Order times (ms of the day before) of the payments carried into
-    /// today, in the order they were scheduled, then by their key today.
-    pub carried_orders: VecDeque<u32>,
-    pub carried_of_key: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState>,
-    /// Value carried out of today (to the next day or past the run's end).
-    pub carried_today_fen: i64,
-    /// The banks' queues, the split of delays, the cost bases.
-    pub bank: BankSide,
-    /// Flows whose held value changed in the open instant.
-    pub touched: Touched,
 }
 
-/// The channels and flows whose held value changed since the last instant
-/// closed, and the timeline bucket of that instant: an instant in the same
-/// bucket closes only those (closing the others would change nothing).
-#[derive(Clone, Debug, Default)]
-pub struct Touched {
-    channel: Vec<bool>,
-    flow: Vec<bool>,
-    list: Vec<(bool, u32)>,
-    /// The bucket of the last instant closed today (`None`: none yet).
-    pub bucket: Option<usize>,
+impl KnockOn<'_> {
+    fn unsettled(&mut self, payment: &Payment) {
+        if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
+            self.untouched.unsettled += 1;
+            self.untouched.unsettled_value_fen += payment.amount_fen;
+        }
+    }
 }
 
-impl Touched {
-    pub fn new(channels: usize, flows: usize) -> Touched {
-        Touched {
-            channel: vec![false; channels],
-            flow: vec![false; flows],
-            list: Vec::with_capacity(channels + flows),
-            bucket: None,
+/// The liquidity positions of the day, over all channels and per channel:
+/// the lower and upper bounds.
+pub struct Bounds {
+    pub all: Positions,
+    pub per_channel: Vec<Positions>,
+}
+
+impl Bounds {
+    /// Empty positions of `participants` for `channels`, counting the
+    /// city's `banks` alone in the totals.
+    pub fn new(participants: usize, channels: usize, banks: usize) -> Bounds {
+        Bounds {
+            all: Positions::new(participants).counting(banks),
+            per_channel: (0..channels)
+                .map(|_| Positions::new(participants).counting(banks))
+                .collect(),
         }
     }
 
     #[inline]
-    fn mark(&mut self, channel: usize, flow: usize) {
-        if !std::mem::replace(&mut self.channel[channel], true) {
-            self.list.push((true, channel as u32));
+    fn add(&mut self, channel: usize, payment: &Payment) {
+        self.all
+            .add(payment.sender, payment.receiver, payment.amount_fen);
+        self.per_channel[channel].add(payment.sender, payment.receiver, payment.amount_fen);
+    }
+
+    fn end_instant(&mut self) {
+        self.all.end_instant();
+        for positions in &mut self.per_channel {
+            positions.end_instant();
         }
-        if !std::mem::replace(&mut self.flow[flow], true) {
-            self.list.push((false, flow as u32));
-        }
+    }
+
+    pub fn channel_lower_fen(&self) -> Vec<i64> {
+        self.per_channel
+            .iter()
+            .map(Positions::lower_bound_fen)
+            .collect()
+    }
+
+    pub fn channel_upper_fen(&self) -> Vec<i64> {
+        self.per_channel
+            .iter()
+            .map(Positions::upper_bound_fen)
+            .collect()
     }
 }
 
-impl<O: Observer> RunSink<'_, O> {
+pub struct RunSink<'a, O: Observer> {
+    pub layout: &'a Layout,
+    pub flows: Flows,
+    pub bounds: Bounds,
+    pub carry: CarryOver,
+    pub knock_on: KnockOn<'a>,
+    /// The banks' queues, the split of delays, the cost bases.
+    pub bank: BankSide,
+    pub observer: &'a mut O,
+    /// The business day (0-based).
+    pub day: u32,
+    /// Returned cheques due later today.
+    today: VecDeque<FollowUp>,
+    /// What the next business day starts with: returns at its sessions and
+    /// payments carried over, in the order they arose.
+    pub tomorrow: Vec<FollowUp>,
+}
+
+impl<'a, O: Observer> RunSink<'a, O> {
+    pub fn new(
+        layout: &'a Layout,
+        knock_on: KnockOn<'a>,
+        bank: BankSide,
+        observer: &'a mut O,
+        participants: usize,
+    ) -> RunSink<'a, O> {
+        let channels = layout.sessions.len();
+        RunSink {
+            layout,
+            flows: Flows::new(channels, 2 * layout.instruments()),
+            bounds: Bounds::new(participants, channels, layout.banks),
+            carry: CarryOver::default(),
+            knock_on,
+            bank,
+            observer,
+            day: 0,
+            today: VecDeque::new(),
+            tomorrow: Vec::new(),
+        }
+    }
+
+    /// A payment's flow (its instrument's, or its returns').
     pub(super) fn flow_index(&self, payment: &Payment) -> usize {
-        let instrument = usize::from(payment.instrument);
-        if payment.marks.has(Marks::RETURN) {
-            self.layout.cheque.len() + instrument
-        } else {
-            instrument
-        }
+        self.layout.route(payment).1
     }
 
-    /// Milliseconds a payment had been in transit before today: those of the
-    /// day before, for one carried over.
-    fn before_today_ms(&self, payment: &Payment) -> u64 {
-        if !payment.marks.has(Marks::CARRIED) {
-            return 0;
-        }
-        self.carried_of_key
-            .get(&payment.key)
-            .map_or(0, |&order| u64::from(DAY_MS - order))
-    }
-
-    /// Whether an unsettled payment of a netting channel arrived after the
-    /// channel's last session: it waits for the next business day's first.
-    fn missed_every_session(&self, channel: usize, payment: &Payment) -> bool {
-        match &self.layout.sessions[channel] {
-            Some(cycles) => cycles.last().is_none_or(|&last| payment.submit > last),
-            None => false,
-        }
-    }
-
-    /// A settled cheque: its funds become available when the return window
-    /// closes, unless it is dishonoured and goes back then.
-    fn cheque_settled(&mut self, payment: &Payment, channel: usize, at: SimTime) {
-        let instrument = usize::from(payment.instrument);
-        let flow = self.flow_index(payment);
-        let Some((deadline, next_day)) = self.layout.return_deadline(channel, instrument, at)
-        else {
+    /// Where a settled payment's funds go next: available now (plus its
+    /// time outside the city and before today), or, for a cheque, at the
+    /// end of its return window unless it goes back then.
+    fn after_settlement(&mut self, route: (usize, usize), payment: &Payment, at: SimTime) {
+        let delay_ms = at.ms() - payment.submit.ms();
+        if !self.layout.is_cheque(payment) {
+            let outside_ms = self.layout.outside_ms[usize::from(payment.instrument)];
+            let transit_ms =
+                (u64::from(delay_ms) + self.carry.before_today_ms(payment) + u64::from(outside_ms))
+                    .min(u64::from(u32::MAX)) as u32;
+            self.flows.available(route, payment.amount_fen, transit_ms);
             return;
-        };
-        if payment.marks.has(Marks::DISHONOURED) {
-            self.flows[flow].dishonoured();
-            self.channels[channel].dishonoured();
-            let back = FollowUp {
-                at: deadline,
-                channel,
-                payment: Payment {
-                    key: 0,
-                    submit: deadline,
-                    sender: payment.receiver,
-                    receiver: payment.sender,
-                    amount_fen: payment.amount_fen,
-                    priority: payment.priority,
-                    instrument: payment.instrument,
-                    marks: Marks::RETURN,
-                },
-            };
-            if next_day {
-                self.tomorrow.push(back);
-            } else {
-                self.today.push_back(back);
+        }
+        match cheques::fate(self.layout, payment, route.0, at) {
+            None => {}
+            Some(Fate::Available { transit_ms }) => {
+                self.flows.available(route, payment.amount_fen, transit_ms);
             }
-            return;
+            Some(Fate::Returns { back, next_day }) => {
+                self.flows.dishonoured(route);
+                if next_day {
+                    self.tomorrow.push(back);
+                } else {
+                    self.today.push_back(back);
+                }
+            }
         }
-        let available_ms = u64::from(deadline.ms()) + if next_day { u64::from(DAY_MS) } else { 0 };
-        let transit_ms = (available_ms.saturating_sub(u64::from(payment.submit.ms())))
-            .min(u64::from(u32::MAX)) as u32;
-        self.channels[channel].available(payment.amount_fen, transit_ms);
-        self.flows[flow].available(payment.amount_fen, transit_ms);
     }
 }
 
 impl<O: Observer> Sink for RunSink<'_, O> {
     #[inline]
     fn arrived(&mut self, channel: usize, payment: &Payment) {
-        if payment.marks.has(Marks::CARRIED) {
-            // Counted the day it was ordered; still held since.
-            if let Some(order) = self.carried_orders.pop_front() {
-                self.carried_of_key.insert(payment.key, order);
-            }
-        } else {
-            let flow = self.flow_index(payment);
-            self.channels[channel].arrived(payment.amount_fen);
-            self.flows[flow].arrived(payment.amount_fen);
-            self.touched.mark(channel, flow);
+        // A carried payment was counted the day it was ordered.
+        if !self.carry.arrived(payment) {
+            let (_, flow) = self.layout.route(payment);
+            self.flows.arrived(channel, flow, payment.amount_fen);
         }
-        self.all
-            .add(payment.sender, payment.receiver, payment.amount_fen);
-        self.per_channel[channel].add(payment.sender, payment.receiver, payment.amount_fen);
+        self.bounds.add(channel, payment);
     }
 
     #[inline]
     fn settled(&mut self, payment: &Payment, at: SimTime) {
-        let instrument = usize::from(payment.instrument);
-        let channel = self.layout.channel_of[instrument];
+        let route = self.layout.route(payment);
         let delay_ms = at.ms() - payment.submit.ms();
         let worst_ms = self.layout.day_end.ms() - payment.submit.ms();
-        let flow = self.flow_index(payment);
-        self.channels[channel].settled(payment.amount_fen, at, delay_ms, worst_ms);
-        self.flows[flow].settled(payment.amount_fen, at, delay_ms, worst_ms);
-        self.touched.mark(channel, flow);
+        self.flows
+            .settled(route, payment.amount_fen, at, delay_ms, worst_ms);
         self.observer.settled(self.day, payment.key, at);
         if self.bank.active() {
-            self.bank.settled(flow, payment, at);
+            self.bank.settled(route.1, payment, at);
         }
-        if self.layout.cheque[instrument] && !payment.marks.has(Marks::RETURN) {
-            self.cheque_settled(payment, channel, at);
-        } else {
-            let transit_ms = (u64::from(delay_ms)
-                + self.before_today_ms(payment)
-                + u64::from(self.layout.outside_ms[instrument]))
-            .min(u64::from(u32::MAX)) as u32;
-            self.channels[channel].available(payment.amount_fen, transit_ms);
-            self.flows[flow].available(payment.amount_fen, transit_ms);
-        }
+        self.after_settlement(route, payment, at);
     }
 
     fn unsettled(&mut self, payment: &Payment) {
-        let instrument = usize::from(payment.instrument);
-        let channel = self.layout.channel_of[instrument];
-        let flow = self.flow_index(payment);
-        if !payment.marks.has(Marks::CARRIED) && self.missed_every_session(channel, payment) {
-            self.carried_today_fen += payment.amount_fen;
-            if self.last_day {
-                self.channels[channel].carried_past_the_end(payment.amount_fen);
-                self.flows[flow].carried_past_the_end(payment.amount_fen);
-                self.touched.mark(channel, flow);
-            } else {
-                // Presented at the next business day's first session.
-                self.carried_orders.push_back(payment.submit.ms());
-                self.tomorrow.push(FollowUp {
-                    at: SimTime::MIDNIGHT,
-                    channel,
-                    payment: Payment {
-                        submit: SimTime::MIDNIGHT,
-                        marks: payment.marks.with(Marks::CARRIED),
-                        ..*payment
-                    },
-                });
+        let route = self.layout.route(payment);
+        let carried = payment.marks.has(clearsim_core::ledger::Marks::CARRIED);
+        if !carried && self.layout.missed_every_session(route.0, payment) {
+            match self.carry.carry(route.0, payment) {
+                Some(tomorrow) => self.tomorrow.push(tomorrow),
+                None => self.flows.carried_past_the_end(route, payment.amount_fen),
             }
             return;
         }
@@ -306,46 +205,13 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         if self.bank.active() {
             self.bank.unsettled(payment);
         }
-        self.channels[channel].unsettled(payment.amount_fen, worst_ms);
-        self.flows[flow].unsettled(payment.amount_fen, worst_ms);
-        self.touched.mark(channel, flow);
-        if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
-            self.untouched.unsettled += 1;
-            self.untouched.unsettled_value_fen += payment.amount_fen;
-        }
+        self.flows.unsettled(route, payment.amount_fen, worst_ms);
+        self.knock_on.unsettled(payment);
     }
 
     fn instant_closed(&mut self, at: SimTime) {
-        self.all.end_instant();
-        for positions in &mut self.per_channel {
-            positions.end_instant();
-        }
-        let bucket = FlowStats::bucket_of(at);
-        let touched = &mut self.touched;
-        if touched.bucket == Some(bucket) {
-            for (is_channel, index) in touched.list.drain(..) {
-                let index = index as usize;
-                if is_channel {
-                    touched.channel[index] = false;
-                    self.channels[index].instant_closed(at);
-                } else {
-                    touched.flow[index] = false;
-                    self.flows[index].instant_closed(at);
-                }
-            }
-            return;
-        }
-        for (is_channel, index) in touched.list.drain(..) {
-            if is_channel {
-                touched.channel[index as usize] = false;
-            } else {
-                touched.flow[index as usize] = false;
-            }
-        }
-        touched.bucket = Some(bucket);
-        for flow in self.channels.iter_mut().chain(self.flows.iter_mut()) {
-            flow.instant_closed(at);
-        }
+        self.bounds.end_instant();
+        self.flows.instant_closed(at);
     }
 
     #[inline]

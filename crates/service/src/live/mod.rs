@@ -292,7 +292,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn new(scenario: &clearsim_model::config::Scenario) -> Result<Prepared, EngineError> {
+    /// `scenario` with its stream drawn under `seed`.
+    pub fn new(
+        scenario: &clearsim_model::config::Scenario,
+        seed: u64,
+    ) -> Result<Prepared, EngineError> {
         let city = clearsim_model::workload::city::build_city(scenario);
         let model = clearsim_model::run::stream_model(scenario, &city);
         let spec = clearsim_model::run::channel_specs(scenario, &city)?
@@ -325,7 +329,7 @@ impl Prepared {
             city,
             model,
             spec,
-            seed: scenario.seed,
+            seed,
             pregenerated: Vec::new(),
         })
     }

@@ -307,14 +307,16 @@ async fn drive(
     Ok((c.tally, c.accepted_ns, c.settled_ns))
 }
 
-/// Each participant's payments of the scenario's first day, in order.
+/// Each participant's payments of the scenario's first day under `seed`,
+/// in order.
 pub fn payments_of(
     scenario: &clearsim_model::config::Scenario,
     city: &clearsim_model::workload::city::City,
+    seed: u64,
 ) -> Vec<Vec<(u32, i64, u8)>> {
     let model = clearsim_model::run::stream_model(scenario, city);
     let mut by_sender = vec![Vec::new(); city.len()];
-    for g in model.day(scenario.seed, 0, 1.0) {
+    for g in model.day(seed, 0, 1.0) {
         by_sender[g.sender as usize].push((g.receiver, g.amount_fen, g.priority));
     }
     by_sender

@@ -81,7 +81,8 @@ impl ServeSetup {
         gridlock_every_ms: u32,
         max_queued: usize,
     ) -> Result<ServeSetup, EngineError> {
-        let prepared = crate::live::Prepared::new(scenario)?;
+        // The service draws no stream: any seed will do.
+        let prepared = crate::live::Prepared::new(scenario, 0)?;
         Ok(ServeSetup {
             ids: prepared.city.ids.clone(),
             opening_fen: prepared.city.opening_fen.clone(),

@@ -1,0 +1,251 @@
+//! The one way every experiment runs: its replications' seeds (this
+//! shard's, when the study is spread over machines), its jobs in parallel
+//! over the threads with a tick per job done, its records summarised.
+//! `run`, `compare`, `sweep`, `plan` and `optimise` all go through
+//! [`execute`].
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::StudyError;
+use crate::summary::Partial;
+
+/// Most replications one study may have.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+
+/// A controlled experiment: records over seeds, and a summary of them.
+pub trait Experiment: Sync {
+    /// What it keeps of its seeds (one seed's, or, for a search over all
+    /// of them, the whole).
+    type Record: Send;
+    /// What it reports: a pure function of the records, so that shards
+    /// merge into exactly what one machine would have written.
+    type Summary;
+
+    /// Jobs the experiment runs for `seeds` (for a progress bar; an
+    /// adaptive search grows its bar as it goes).
+    fn jobs(&self, seeds: usize) -> usize;
+
+    /// Whether its seeds may be split over shards: a search that uses all
+    /// of them at once may not.
+    fn shards(&self) -> bool {
+        true
+    }
+
+    /// The records of `seeds`, its jobs run through `runner`.
+    fn records(&self, seeds: &[u64], runner: &Runner<'_>) -> Result<Vec<Self::Record>, StudyError>;
+
+    /// The summary of `records`; `partial` marks a shard's.
+    fn summarise(
+        &self,
+        records: Vec<Self::Record>,
+        partial: Option<Partial>,
+    ) -> Result<Self::Summary, StudyError>;
+}
+
+/// Runs `experiment` over this process's seeds and summarises it.
+pub fn execute<E: Experiment>(
+    experiment: &E,
+    seeds: &Seeds,
+    runner: &Runner<'_>,
+) -> Result<E::Summary, StudyError> {
+    if seeds.shard.is_some() && !experiment.shards() {
+        return Err(StudyError::Request(
+            "this experiment searches over all its seeds at once: it cannot be sharded".into(),
+        ));
+    }
+    let (mine, partial) = seeds.mine()?;
+    let records = experiment.records(&mine, runner)?;
+    experiment.summarise(records, partial)
+}
+
+/// The replications of a study: seeds `first … first+replications−1`, and
+/// which slice of them this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seeds {
+    pub first: u64,
+    pub replications: u32,
+    pub shard: Option<Shard>,
+}
+
+impl Seeds {
+    /// Every seed of the study (wrapping at u64::MAX).
+    pub fn all(&self) -> Vec<u64> {
+        (0..u64::from(self.replications))
+            .map(|i| self.first.wrapping_add(i))
+            .collect()
+    }
+
+    /// This process's seeds, and the partial marker of a shard.
+    pub fn mine(&self) -> Result<(Vec<u64>, Option<Partial>), StudyError> {
+        if !(1..=MAX_REPLICATIONS).contains(&self.replications) {
+            return Err(StudyError::Request(format!(
+                "{} replications: from 1 to {MAX_REPLICATIONS}",
+                self.replications
+            )));
+        }
+        let all = self.all();
+        let Some(shard) = self.shard else {
+            return Ok((all, None));
+        };
+        if shard.of > self.replications {
+            return Err(StudyError::Request(format!(
+                "--shard {shard}: more shards than the {} replications",
+                self.replications
+            )));
+        }
+        let mine = shard.of_seeds(&all).to_vec();
+        let partial = Partial {
+            shard: shard.to_string(),
+            expected_seeds: all,
+        };
+        Ok((mine, Some(partial)))
+    }
+}
+
+/// The `index`-th (1-based) of `of` contiguous slices of the replications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub of: u32,
+}
+
+impl Shard {
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}` is not K/N"))?;
+        let parse = |v: &str| v.trim().parse::<u32>().ok();
+        match (parse(k), parse(n)) {
+            (Some(index), Some(of)) if index >= 1 && index <= of && of <= MAX_REPLICATIONS => {
+                Ok(Shard { index, of })
+            }
+            _ => Err(format!(
+                "`{text}` is not K/N with 1 ≤ K ≤ N ≤ {MAX_REPLICATIONS}"
+            )),
+        }
+    }
+
+    /// This shard's seeds: slice K of N, as even as can be.
+    pub fn of_seeds<'a>(&self, seeds: &'a [u64]) -> &'a [u64] {
+        let len = seeds.len() as u64;
+        let from = (len * u64::from(self.index - 1) / u64::from(self.of)) as usize;
+        let to = (len * u64::from(self.index) / u64::from(self.of)) as usize;
+        &seeds[from..to]
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.of)
+    }
+}
+
+/// Where an experiment's jobs run: on up to `threads` threads, `tick`ing
+/// after each.
+#[derive(Clone, Copy)]
+pub struct Runner<'a> {
+    pub threads: usize,
+    pub tick: &'a (dyn Fn() + Sync),
+}
+
+impl Runner<'_> {
+    /// `work` on every job, in parallel; results in job order.
+    pub fn map<T, R, F>(&self, jobs: &[T], work: F) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+        F: Fn(&T) -> R + Sync,
+    {
+        parallel_map(jobs, self.threads, |job| {
+            let result = work(job);
+            (self.tick)();
+            result
+        })
+    }
+}
+
+/// Runs `jobs` on up to `threads` threads; results in job order. Each
+/// result lands in its job's slot: the output never depends on thread
+/// timing.
+pub fn parallel_map<T, R, F>(jobs: &[T], threads: usize, work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let threads = threads.clamp(1, jobs.len().max(1));
+    let mut slots: Vec<Option<R>> = (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = jobs.get(index) else { break };
+                        done.push((index, work(job)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for handle in handles {
+            // A worker panics only on a bug; propagate it.
+            for (index, result) in handle
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            {
+                slots[index] = Some(result);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.unwrap_or_else(|| unreachable!("every job ran")))
+        .collect()
+}
+
+/// The cores to use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_map_keeps_job_order() {
+        let jobs: Vec<u64> = (0..50).collect();
+        assert_eq!(
+            parallel_map(&jobs, 4, |&j| j * j),
+            jobs.iter().map(|j| j * j).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn shards_cover_the_seeds_once() {
+        let seeds = Seeds {
+            first: u64::MAX - 1,
+            replications: 5,
+            shard: None,
+        };
+        let all = seeds.all();
+        assert_eq!(all, vec![u64::MAX - 1, u64::MAX, 0, 1, 2]);
+        let mut joined = Vec::new();
+        for index in 1..=3 {
+            let shard = Some(Shard { index, of: 3 });
+            let (mine, partial) = Seeds { shard, ..seeds }.mine().expect("a shard");
+            assert_eq!(partial.map(|p| p.expected_seeds), Some(all.clone()));
+            joined.extend(mine);
+        }
+        assert_eq!(joined, all);
+        let too_many = Seeds {
+            shard: Some(Shard { index: 1, of: 6 }),
+            ..seeds
+        };
+        assert!(too_many.mine().is_err());
+    }
+}

@@ -259,9 +259,10 @@ fn replications_give_intervals_and_paired_differences() {
     ok(&clearsim(
         &[&COMPARE[..], &["--replications", "5", "--out", &out]].concat(),
     ));
-    let summary: CompareSummary =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).expect("summary"))
-            .expect("json");
+    let summary: CompareSummary = clearsim_study::schema::from_json(
+        &std::fs::read(dir.path().join("summary.json")).expect("summary"),
+    )
+    .expect("json");
     assert_eq!(summary.seeds, [42, 43, 44, 45, 46]);
     assert!(!summary.headline.is_empty());
     for f in &summary.headline {
@@ -795,9 +796,10 @@ fn a_run_with_shocks_reports_the_paired_effect() {
         "--out",
         &out,
     ]));
-    let summary: RunSummary =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).expect("summary"))
-            .expect("json");
+    let summary: RunSummary = clearsim_study::schema::from_json(
+        &std::fs::read(dir.path().join("summary.json")).expect("summary"),
+    )
+    .expect("json");
     assert_eq!(summary.study.shocks.len(), 2);
     // The baseline is the same seeds without the shocks.
     let plain = dir.path().join("plain");
@@ -812,9 +814,10 @@ fn a_run_with_shocks_reports_the_paired_effect() {
         "--out",
         &plain.display().to_string(),
     ]));
-    let unshocked: RunSummary =
-        serde_json::from_slice(&std::fs::read(plain.join("summary.json")).expect("summary"))
-            .expect("json");
+    let unshocked: RunSummary = clearsim_study::schema::from_json(
+        &std::fs::read(plain.join("summary.json")).expect("summary"),
+    )
+    .expect("json");
     for (record, base) in summary.replications.iter().zip(&unshocked.replications) {
         let effect = record.shock.expect("paired with its baseline");
         let all = base.all().expect("pools");

@@ -38,7 +38,7 @@ fn compare_is_the_same_on_one_thread_or_many() {
     let one = compare_into(&dir.path().join("one"), "1");
     let two = compare_into(&dir.path().join("two"), "2");
     assert_eq!(one, two);
-    let summary: CompareSummary = serde_json::from_slice(&one).expect("json");
+    let summary: CompareSummary = clearsim_study::schema::from_json(&one).expect("json");
     assert_eq!(
         summary.designs,
         [
@@ -125,9 +125,10 @@ fn sweep_spans_the_bounds_and_dns_settles_everything_at_the_lower_bound() {
         "--out",
         &dir.path().display().to_string(),
     ]));
-    let summary: SweepSummary =
-        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).expect("summary"))
-            .expect("json");
+    let summary: SweepSummary = clearsim_study::schema::from_json(
+        &std::fs::read(dir.path().join("summary.json")).expect("summary"),
+    )
+    .expect("json");
     assert_eq!(summary.points.len(), 3);
     assert_eq!(summary.points[0].level, 0.0);
     assert_eq!(summary.points[2].level, 1.0);

@@ -13,15 +13,15 @@ fuzz_target!(|data: &[u8]| {
         None => (data, data),
     };
     if let (Ok(a), Ok(b)) = (
-        serde_json::from_slice::<RunSummary>(a),
-        serde_json::from_slice::<RunSummary>(b),
+        clearsim_study::schema::from_json::<RunSummary>(a),
+        clearsim_study::schema::from_json::<RunSummary>(b),
     ) && let Ok(merged) = RunSummary::merge(vec![a, b])
     {
         let _ = report::run::run_files(&merged);
     }
     if let (Ok(a), Ok(b)) = (
-        serde_json::from_slice::<CompareSummary>(a),
-        serde_json::from_slice::<CompareSummary>(b),
+        clearsim_study::schema::from_json::<CompareSummary>(a),
+        clearsim_study::schema::from_json::<CompareSummary>(b),
     ) && let Ok(merged) = CompareSummary::merge(vec![a, b])
     {
         let _ = report::compare::compare_files(&merged);

@@ -198,7 +198,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)
         .map_err(super::engine_failure)?;
     let elapsed = started.elapsed();
-    let summary_file = report::ReplaySummaryFile {
+    let summary_file = report::ReplaySummary {
         schema: report::REPLAY_SCHEMA.to_string(),
         clearsim_version: env!("CARGO_PKG_VERSION").to_string(),
         strategy: route.described.clone(),
@@ -235,7 +235,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_summary(file: &report::ReplaySummaryFile, out: &Path, elapsed: std::time::Duration) {
+fn print_summary(file: &report::ReplaySummary, out: &Path, elapsed: std::time::Duration) {
     let s = &file.summary;
     let percent = |part: u64, whole: u64| {
         if whole == 0 {

@@ -9,9 +9,9 @@ use super::Failure;
 use super::args::{ReplicationArgs, ScenarioArgs, execute, load_scenario, output_set, publish};
 use clearsim_model::config::Scenario;
 use clearsim_report::{self as report, show_estimate};
-use clearsim_study::summary::{
-    COMPARE_SCHEMA, CompareSummary, RUN_SCHEMA, RunSummary, SWEEP_SCHEMA, SweepSummary,
-};
+use clearsim_study::merge;
+use clearsim_study::schema::{self, Summary};
+use clearsim_study::summary::CompareSummary;
 use clearsim_study::{CompareExperiment, DEFAULT_DESIGNS, Design, SweepExperiment, parse_design};
 
 #[derive(Args, Debug)]
@@ -253,14 +253,6 @@ pub struct MergeArgs {
     quiet: bool,
 }
 
-/// A summary read from disk, typed by its schema.
-enum Saved {
-    Replay(Box<report::ReplaySummaryFile>),
-    Run(Box<RunSummary>),
-    Compare(CompareSummary),
-    Sweep(SweepSummary),
-}
-
 /// `DIR` or `DIR/summary.json`: the summary's path and its directory.
 fn summary_path(path: &Path) -> (PathBuf, PathBuf) {
     if path.is_dir() {
@@ -274,68 +266,18 @@ fn summary_path(path: &Path) -> (PathBuf, PathBuf) {
     }
 }
 
-fn read_summary(path: &Path) -> Result<Saved, Failure> {
+/// The summary at `path` (a directory or its summary.json), by its schema.
+fn read_summary(path: &Path) -> Result<Summary, Failure> {
     let (path, _) = summary_path(path);
     let bytes = std::fs::read(&path)
         .with_context(|| format!("{}: cannot read", path.display()))
         .map_err(Failure::BadInput)?;
-    #[derive(serde::Deserialize)]
-    struct Schema {
-        schema: String,
-    }
-    let schema: Schema = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not a clearsim summary", path.display()))
-        .map_err(Failure::BadInput)?;
-    let typed = |what: &str| format!("{}: not a {what} summary", path.display());
-    // Parsed from the bytes (not a JSON value): sums are 128-bit integers.
-    Ok(match schema.schema.as_str() {
-        report::REPLAY_SCHEMA => Saved::Replay(
-            serde_json::from_slice::<Box<report::ReplaySummaryFile>>(&bytes)
-                .with_context(|| typed("replay"))
-                .map_err(Failure::BadInput)?,
-        ),
-        RUN_SCHEMA => Saved::Run(
-            serde_json::from_slice::<Box<RunSummary>>(&bytes)
-                .with_context(|| typed("run"))
-                .map_err(Failure::BadInput)?,
-        ),
-        COMPARE_SCHEMA => Saved::Compare(
-            serde_json::from_slice(&bytes)
-                .with_context(|| typed("compare"))
-                .map_err(Failure::BadInput)?,
-        ),
-        SWEEP_SCHEMA => Saved::Sweep(
-            serde_json::from_slice(&bytes)
-                .with_context(|| typed("sweep"))
-                .map_err(Failure::BadInput)?,
-        ),
-        other => {
-            return Err(Failure::BadInput(anyhow!(
-                "{}: schema `{other}` is not a summary of this clearsim ({}, {RUN_SCHEMA}, {COMPARE_SCHEMA}, {SWEEP_SCHEMA})",
-                path.display(),
-                report::REPLAY_SCHEMA
-            )));
-        }
-    })
+    schema::read(&bytes).map_err(|e| Failure::BadInput(anyhow!("{}: {e}", path.display())))
 }
 
-fn files_of(saved: &Saved) -> Result<(Vec<u8>, report::ReportFiles), Failure> {
-    let failed = |e: std::io::Error| Failure::Internal(e.into());
-    Ok(match saved {
-        Saved::Replay(s) => (report::to_json(s).map_err(failed)?, report::replay_files(s)),
-        Saved::Run(s) => (
-            report::to_json(s).map_err(failed)?,
-            report::run::run_files(s),
-        ),
-        Saved::Compare(s) => (
-            report::to_json(s).map_err(failed)?,
-            report::compare::compare_files(s),
-        ),
-        Saved::Sweep(s) => (
-            report::to_json(s).map_err(failed)?,
-            report::sweep::sweep_files(s),
-        ),
-    })
+/// summary.json and the reports of a summary.
+fn files_of(summary: &Summary) -> Result<(Vec<u8>, report::ReportFiles), Failure> {
+    report::files_of(summary).map_err(|e| Failure::Internal(e.into()))
 }
 
 /// Combines shards or replications of one study into its summary: exactly
@@ -355,92 +297,31 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
         canonical.push(path);
     }
     let set = output_set(&args.out)?;
-    let saved: Vec<Saved> = args
+    let summaries: Vec<Summary> = args
         .inputs
         .iter()
         .map(|p| read_summary(p))
         .collect::<Result<_, _>>()?;
-    let sources: Vec<String> = saved.iter().map(sources_of).collect();
-    let bad = |e: String| Failure::BadInput(anyhow!("merge: {e}"));
-    let kind = |s: &Saved| match s {
-        Saved::Replay(_) => "replay",
-        Saved::Run(_) => "run",
-        Saved::Compare(_) => "compare",
-        Saved::Sweep(_) => "sweep",
-    };
-    let first = kind(&saved[0]);
-    if first == "replay" {
-        return Err(bad(
-            "replays do not merge: each is one day of its own files".into(),
-        ));
-    }
-    if let Some(other) = saved.iter().find(|s| kind(s) != first) {
-        return Err(bad(format!(
-            "all inputs must be {first} summaries, not a {} one",
-            kind(other)
-        )));
-    }
-    let merged = match first {
-        "run" => Saved::Run(Box::new(
-            RunSummary::merge(
-                saved
-                    .into_iter()
-                    .filter_map(|s| {
-                        if let Saved::Run(r) = s {
-                            Some(*r)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect(),
-            )
-            .map_err(bad)?,
-        )),
-        "compare" => Saved::Compare(
-            CompareSummary::merge(
-                saved
-                    .into_iter()
-                    .filter_map(|s| {
-                        if let Saved::Compare(c) = s {
-                            Some(c)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect(),
-            )
-            .map_err(bad)?,
-        ),
-        _ => Saved::Sweep(
-            SweepSummary::merge(
-                saved
-                    .into_iter()
-                    .filter_map(|s| {
-                        if let Saved::Sweep(w) = s {
-                            Some(w)
-                        } else {
-                            None
-                        }
-                    })
-                    .collect(),
-            )
-            .map_err(bad)?,
-        ),
-    };
+    let sources: Vec<String> = summaries.iter().map(Summary::sources).collect();
+    let merged = merge::merge(summaries).map_err(|e| Failure::BadInput(anyhow!("merge: {e}")))?;
     let (json, mut files) = files_of(&merged)?;
-    files.push(("merge.md", merge_note(&args.inputs, &sources).into_bytes()));
+    let inputs: Vec<String> = args
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    files.push((
+        "merge.md",
+        report::merge_note(&inputs, &sources).into_bytes(),
+    ));
     publish(set, json, files)?;
-    let (seeds, partial) = match &merged {
-        Saved::Run(s) => (s.seeds.len(), s.partial.is_some()),
-        Saved::Compare(s) => (s.seeds.len(), s.partial.is_some()),
-        Saved::Sweep(s) => (s.seeds.len(), s.partial.is_some()),
-        Saved::Replay(_) => (1, false),
-    };
+    let (seeds, partial) = merged.seeds();
     if !args.quiet {
         println!(
-            "clearsim merge: {} inputs, {seeds} replication(s){} into {} (sources in merge.md)",
+            "clearsim merge: {} inputs, {} replication(s){} into {} (sources in merge.md)",
             args.inputs.len(),
-            if partial {
+            seeds.len(),
+            if partial.is_some() {
                 " (still partial: some seeds missing)"
             } else {
                 ""
@@ -451,55 +332,13 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The seeds (and shard, if any) of each input.
-fn sources_of(saved: &Saved) -> String {
-    let (seeds, partial) = match saved {
-        Saved::Run(s) => (&s.seeds, &s.partial),
-        Saved::Compare(s) => (&s.seeds, &s.partial),
-        Saved::Sweep(s) => (&s.seeds, &s.partial),
-        Saved::Replay(_) => return String::new(),
-    };
-    let shard = partial
-        .as_ref()
-        .map_or(String::new(), |p| format!(" (shard {})", p.shard));
-    format!(
-        "seeds {}{shard}",
-        seeds
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
-
-/// merge.md: what went into a merge. The summary and reports of a complete
-/// merge are byte for byte those one machine would have written, so the
-/// sources are recorded here, beside them.
-fn merge_note(inputs: &[PathBuf], sources: &[String]) -> String {
-    let mut out = String::from(
-        "# Sources of this merge
-
-| input | holds |
-| --- | --- |
-",
-    );
-    for (input, holds) in inputs.iter().zip(sources) {
-        out += &format!(
-            "| `{}` | {holds} |
-",
-            input.display()
-        );
-    }
-    out
-}
-
 /// Rebuilds report.md, the CSV tables and report.html from summary.json,
 /// and republishes the directory as a whole (its other files kept).
 pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
-    let saved = read_summary(&args.dir)?;
+    let summary = read_summary(&args.dir)?;
     let (_, dir) = summary_path(&args.dir);
     let set = output_set(&dir)?;
-    let (json, files) = files_of(&saved)?;
+    let (json, files) = files_of(&summary)?;
     let mut all: Vec<(String, Vec<u8>)> = files
         .into_iter()
         .map(|(name, bytes)| (name.to_string(), bytes))

@@ -12,14 +12,12 @@ pub mod settlements;
 pub mod sweep;
 pub mod table;
 
-use serde::Serialize;
-
 use clearsim_model::input::Day;
 
 use clearsim_core::format::{millis, money_short};
 use clearsim_core::time::SimTime;
+use clearsim_model::metrics::UNSETTLED;
 use clearsim_model::metrics::estimate::Estimate;
-use clearsim_model::metrics::{Summary, UNSETTLED};
 use clearsim_model::replay::Replay;
 use clearsim_study::summary::{Figure, Partial, StudyMeta};
 use table::{Cell, Frame, Table};
@@ -194,53 +192,10 @@ pub fn figure_frame(figures: &[Figure]) -> Frame {
     }
     frame
 }
-/// The schema of a replay's `summary.json`.
-pub const REPLAY_SCHEMA: &str = "clearsim.replay.v1";
-
-/// `summary.json` of a replay: the contract's keys plus what was run.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
-pub struct ReplaySummaryFile {
-    pub schema: String,
-    pub clearsim_version: String,
-    /// The strategy with its options, or the scenario's channels.
-    pub strategy: String,
-    pub day_end: String,
-    pub participants_file: String,
-    pub payments_file: String,
-    #[serde(flatten)]
-    pub summary: Summary,
-    /// With an `order_time` column: the settled payments' bank delay and
-    /// system delay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delay_split: Option<DelaySplit>,
-}
-
-/// Value-weighted means and maxima of the two parts of a payment's delay.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
-pub struct DelaySplit {
-    pub bank_delay_ms_mean: f64,
-    pub system_delay_ms_mean: f64,
-    pub bank_delay_ms_max: u32,
-    pub system_delay_ms_max: u32,
-    /// Payments submitted after their order.
-    pub held_by_bank: u64,
-}
-
-impl DelaySplit {
-    pub fn of(split: &clearsim_model::metrics::split::SplitDelay) -> DelaySplit {
-        let (bank, system) = split.means_ms();
-        DelaySplit {
-            bank_delay_ms_mean: bank,
-            system_delay_ms_mean: system,
-            bank_delay_ms_max: split.bank_delay_ms_max,
-            system_delay_ms_max: split.system_delay_ms_max,
-            held_by_bank: split.held,
-        }
-    }
-}
+pub use clearsim_study::replay::{DelaySplit, REPLAY_SCHEMA, ReplaySummary};
 
 /// report.md and report.html of a replay: what ran, and its figures.
-pub fn replay_files(file: &ReplaySummaryFile) -> ReportFiles {
+pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
     let s = &file.summary;
     let mut table = Table::new(&["figure", "value"]);
     let rows: [(&str, String); 14] = [
@@ -450,8 +405,29 @@ fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
     out.push(b'"');
 }
 
-pub fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, std::io::Error> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    Ok(bytes)
+pub use clearsim_study::schema::to_json;
+
+/// summary.json and the report files of any summary read back (`report`
+/// and `merge` rebuild them so).
+pub fn files_of(
+    summary: &clearsim_study::schema::Summary,
+) -> Result<(Vec<u8>, ReportFiles), clearsim_study::schema::SchemaError> {
+    use clearsim_study::schema::Summary;
+    Ok(match summary {
+        Summary::Replay(s) => (to_json(s.as_ref())?, replay_files(s)),
+        Summary::Run(s) => (to_json(s.as_ref())?, run::run_files(s)),
+        Summary::Compare(s) => (to_json(s.as_ref())?, compare::compare_files(s)),
+        Summary::Sweep(s) => (to_json(s.as_ref())?, sweep::sweep_files(s)),
+    })
+}
+
+/// merge.md: what went into a merge, input by input. The summary and
+/// reports of a complete merge are byte for byte those one machine would
+/// have written, so the sources are recorded here, beside them.
+pub fn merge_note(inputs: &[String], sources: &[String]) -> String {
+    let mut out = String::from("# Sources of this merge\n\n| input | holds |\n| --- | --- |\n");
+    for (input, holds) in inputs.iter().zip(sources) {
+        out += &format!("| `{input}` | {holds} |\n");
+    }
+    out
 }

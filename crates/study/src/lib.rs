@@ -16,12 +16,14 @@
 //!   on thread timing, and shards of the seeds merge exactly.
 
 pub mod design;
+pub mod merge;
 pub mod optimise;
 pub mod plan;
 pub mod record;
+pub mod replay;
 pub mod replicate;
 pub mod runner;
-pub mod saved;
+pub mod schema;
 pub mod summary;
 pub mod sweep;
 

@@ -18,8 +18,6 @@
 //! - **Small games** (at most [`MAX_EXHAUSTIVE`] profiles) are enumerated:
 //!   every pure equilibrium and the exact planner's optimum.
 
-use serde::{Deserialize, Serialize};
-
 use std::borrow::Cow;
 
 use clearsim_core::ledger::Payment;
@@ -42,7 +40,7 @@ pub const MAX_ROUNDS: u32 = 1000;
 pub const MAX_POLICY_OPTIONS: usize = 64;
 
 /// One bank's choice: indices into its levels and the policy options.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Choice {
     pub level: u16,
     pub policy: u16,
@@ -70,7 +68,7 @@ pub struct GameSpec {
 }
 
 /// A profile's outcome, averaged over the replications (per day).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// Per player.
     pub cost: Vec<CostBreakdown>,
@@ -515,8 +513,7 @@ impl RunCosts {
 }
 
 /// How an iterated search ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Ending {
     /// No bank moved in the last round: an equilibrium (or, for the
     /// planner, a profile no single bank's change improves).
@@ -529,7 +526,7 @@ pub enum Ending {
 }
 
 /// One round of an iterated search: the profile after it, its outcome.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Round {
     pub round: u32,
     pub profile: Vec<Choice>,
@@ -539,7 +536,7 @@ pub struct Round {
 }
 
 /// An iterated search from a start.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Search {
     pub ending: Ending,
     /// Round 0 is the start.
@@ -611,7 +608,7 @@ pub fn iterate(
 
 /// Every profile of a small game: its pure equilibria and the planner's
 /// exact optimum.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Enumeration {
     pub profiles: u64,
     pub equilibria: Vec<Vec<Choice>>,
@@ -675,10 +672,10 @@ pub fn enumerate(game: &mut Game<'_>) -> Result<Option<Enumeration>, StudyError>
 
 // ------------------------------------------------------------- the report
 
-pub const SCHEMA: &str = "clearsim.optimise.v1";
+pub use crate::schema::optimise_v1::SCHEMA;
 
 /// One bank at a profile.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BankChoice {
     pub id: String,
     pub opening_fen: i64,
@@ -688,7 +685,7 @@ pub struct BankChoice {
 }
 
 /// A profile, described.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProfileReport {
     pub banks: Vec<BankChoice>,
     pub opening_total_fen: i64,
@@ -698,7 +695,7 @@ pub struct ProfileReport {
 }
 
 /// One design's game.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DesignReport {
     pub design: String,
     pub equilibrium: ProfileReport,
@@ -718,14 +715,14 @@ pub struct DesignReport {
     pub priced_runs: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EnumerationReport {
     pub profiles: u64,
     pub equilibria: Vec<ProfileReport>,
     pub optimum: ProfileReport,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct OptimiseReport {
     pub schema: String,
     pub scenario: String,

@@ -4,7 +4,6 @@
 //! seeds, so differences are paired by seed. The figures are a pure
 //! function of the two designs' records.
 
-use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 use clearsim_model::config::Scenario;
@@ -102,7 +101,7 @@ pub struct Side<'a> {
 }
 
 /// A figure of both designs, and the paired change (after − before).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Pair {
     pub before: Estimate,
     pub after: Estimate,
@@ -110,7 +109,7 @@ pub struct Pair {
 }
 
 /// In-transit figures of one instrument (or of every customer payment).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TransitRow {
     pub flow: String,
     pub value_weighted_mean_h: Pair,
@@ -118,7 +117,7 @@ pub struct TransitRow {
     pub p99_h: Pair,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PlanReport {
     pub schema: String,
     pub before: String,
@@ -135,7 +134,7 @@ pub struct PlanReport {
     pub headline: String,
 }
 
-pub const PLAN_SCHEMA: &str = "clearsim.plan.v1";
+pub use crate::schema::plan_v1::SCHEMA as PLAN_SCHEMA;
 
 /// Per seed, the flow named `flow` ("all": every customer payment, pooled
 /// once per seed), or `None` when the design has no such instrument.

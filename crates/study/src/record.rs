@@ -2,18 +2,16 @@
 //! from. Summaries keep their records, so that shards and separate runs
 //! merge into exactly what one machine would have written.
 
-use serde::{Deserialize, Serialize};
-
 use clearsim_model::bank::costs::CostBreakdown;
 use clearsim_model::run::behaviour::SplitDelay;
 
 use clearsim_core::engine::EventCounts;
-use clearsim_model::metrics::flow::FlowReport;
+use clearsim_model::metrics::flow::{FlowReport, PoolError};
 use clearsim_model::run::sink::Untouched;
 use clearsim_model::run::{DayReport, RunResult};
 
 /// One seed of one design.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
     pub seed: u64,
     /// Per channel, in declaration order.
@@ -22,7 +20,6 @@ pub struct RunRecord {
     pub instruments: Vec<FlowReport>,
     pub days: Vec<DayReport>,
     /// Per channel, over the run.
-    #[serde(with = "crate::saved::events_list")]
     pub events: Vec<EventCounts>,
     /// Per participant: the most liquidity it used on a day.
     pub liquidity_used_fen: Vec<i64>,
@@ -37,17 +34,15 @@ pub struct RunRecord {
     pub shock: Option<ShockEffect>,
     /// With `[costs]`: per bank, its costs summed over the run's days
     /// (fen; the days' count is `days.len()`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub costs: Vec<CostBreakdown>,
     /// With policies or costs: per flow, the settled payments' time split
     /// into bank delay and system delay.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delay_split: Vec<SplitDelay>,
 }
 
 /// A shocked run minus its paired baseline (same seed, same design, the
 /// same stream): the knock-on and the other costs of the shock.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ShockEffect {
     /// Left unsettled between participants no shock struck, in each run.
     pub untouched_shocked: Untouched,
@@ -83,9 +78,9 @@ fn summed_costs(days: &[Vec<CostBreakdown>]) -> Vec<CostBreakdown> {
 }
 
 /// Every channel of a record pooled into one flow.
-pub fn pooled(flows: &[FlowReport]) -> Result<FlowReport, String> {
+pub fn pooled(flows: &[FlowReport]) -> Result<FlowReport, PoolError> {
     let mut iter = flows.iter();
-    let first = iter.next().ok_or("no flow to pool")?.clone();
+    let first = iter.next().ok_or(PoolError::Nothing)?.clone();
     iter.try_fold(first, |acc, flow| acc.pool(flow))
 }
 
@@ -94,7 +89,7 @@ impl RunRecord {
         seed: u64,
         result: RunResult,
         baseline: Option<&RunResult>,
-    ) -> Result<RunRecord, String> {
+    ) -> Result<RunRecord, PoolError> {
         let shock = match baseline {
             None => None,
             Some(base) => {
@@ -147,12 +142,12 @@ impl RunRecord {
     }
 
     /// Every channel pooled: the design as a whole.
-    pub fn all(&self) -> Result<FlowReport, String> {
+    pub fn all(&self) -> Result<FlowReport, PoolError> {
         pooled(&self.channels)
     }
 
     /// Value moved between accounts / value settled (1 under gross).
-    pub fn netting_ratio(&self) -> Result<f64, String> {
+    pub fn netting_ratio(&self) -> Result<f64, PoolError> {
         let settled = self.all()?.counts.settled_value_fen;
         Ok(if settled == 0 {
             0.0
@@ -172,14 +167,14 @@ impl RunRecord {
 }
 
 /// One seed of a compare: every design, in the order listed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CompareRecord {
     pub seed: u64,
     pub designs: Vec<RunRecord>,
 }
 
 /// One seed of a sweep: per design its bounds, and per level its point.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepRecord {
     pub seed: u64,
     /// Per design: Σ over participants of their lower bound and of their
@@ -191,7 +186,7 @@ pub struct SweepRecord {
 }
 
 /// One design at one liquidity level of one seed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepCell {
     /// Σ opening balances at this level (no credit).
     pub liquidity_fen: i64,

@@ -5,8 +5,6 @@
 //! friends), which is why shards and separate runs merge into exactly what
 //! one machine would have written.
 
-use serde::{Deserialize, Serialize};
-
 use super::record::{CompareRecord, RunRecord, SweepRecord, pooled};
 use clearsim_core::engine::EventCounts;
 use clearsim_model::config::Scenario;
@@ -15,9 +13,22 @@ use clearsim_model::metrics::flow::FlowReport;
 use clearsim_model::run::DayReport;
 use clearsim_model::workload::city::City;
 
-pub const RUN_SCHEMA: &str = "clearsim.run.v2";
-pub const COMPARE_SCHEMA: &str = "clearsim.compare.v2";
-pub const SWEEP_SCHEMA: &str = "clearsim.sweep.v2";
+pub use crate::schema::v2::{COMPARE_SCHEMA, RUN_SCHEMA, SWEEP_SCHEMA};
+
+/// Records that do not make one summary: inputs of different studies, a
+/// seed twice, a record of another shape, flows that do not pool. From a
+/// merge, the user's inputs are at fault; from an experiment, a bug.
+#[derive(Debug, thiserror::Error)]
+pub enum SummaryError {
+    #[error("{0}")]
+    Records(String),
+    #[error(transparent)]
+    Pool(#[from] clearsim_model::metrics::flow::PoolError),
+}
+
+fn fault(message: impl Into<String>) -> SummaryError {
+    SummaryError::Records(message.into())
+}
 
 // ------------------------------------------------------------------ study
 
@@ -81,7 +92,7 @@ pub fn meta(scenario: &Scenario, city: &City, days: u32) -> StudyMeta {
 
 /// What a study was: the same for every shard of it, and checked when
 /// summaries merge.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StudyMeta {
     pub scenario: String,
     /// Of everything in the scenario but its seed.
@@ -114,7 +125,7 @@ impl StudyMeta {
 
 /// A summary of some of a study's seeds: a shard, or a merge of shards that
 /// does not yet cover them all.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Partial {
     /// `K/N` for one shard; `merged` for a merge of several.
     pub shard: String,
@@ -123,35 +134,27 @@ pub struct Partial {
 }
 
 /// One figure over the replications.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
     /// The design (compare), else empty.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub design: String,
     /// A paired difference: the design it is measured against.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub versus: String,
     /// `all`, a channel or an instrument.
     pub flow: String,
     /// With its unit last: `unsettled_value_fen`, `in_transit_p99_ms`, …
     pub metric: String,
-    #[serde(flatten)]
     pub estimate: Estimate,
 }
 
 /// A flow of a summary: a channel, an instrument or a design as a whole.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NamedFlow {
     pub name: String,
     /// For channels: the strategy; for instruments: the channel.
     pub route: String,
     pub flow: FlowReport,
     /// For channels: what their scheduled runs did.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "crate::saved::events_option"
-    )]
     pub events: Option<EventCounts>,
 }
 
@@ -226,7 +229,7 @@ fn record_figures(
     record: &RunRecord,
     meta: &StudyMeta,
     channels: bool,
-) -> Result<Vec<(String, String, f64)>, String> {
+) -> Result<Vec<(String, String, f64)>, SummaryError> {
     let mut out = Vec::new();
     push_flow(&mut out, "all", &record.all()?);
     if channels {
@@ -293,7 +296,7 @@ fn record_figures(
 fn estimates(
     per_record: &[Vec<(String, String, f64)>],
     differences: bool,
-) -> Result<Vec<Figure>, String> {
+) -> Result<Vec<Figure>, SummaryError> {
     let Some(first) = per_record.first() else {
         return Ok(Vec::new());
     };
@@ -303,11 +306,11 @@ fn estimates(
             .iter()
             .map(|figures| match figures.get(i) {
                 Some((f, m, v)) if f == flow && m == metric => Ok(*v),
-                _ => Err(format!(
+                _ => Err(fault(format!(
                     "replications disagree on the figure {flow}/{metric}"
-                )),
+                ))),
             })
-            .collect::<Result<Vec<f64>, String>>()?;
+            .collect::<Result<Vec<f64>, SummaryError>>()?;
         out.push(Figure {
             design: String::new(),
             versus: String::new(),
@@ -333,31 +336,31 @@ fn figure_range(metric: &str, differences: bool) -> Range {
 }
 
 /// Records in ascending seed order, none twice.
-fn sorted<R: Replicated>(mut records: Vec<R>) -> Result<Vec<R>, String> {
+fn sorted<R: Replicated>(mut records: Vec<R>) -> Result<Vec<R>, SummaryError> {
     records.sort_by_key(Replicated::seed);
     if let Some(pair) = records.windows(2).find(|p| p[0].seed() == p[1].seed()) {
-        return Err(format!("seed {} appears twice", pair[0].seed()));
+        return Err(fault(format!("seed {} appears twice", pair[0].seed())));
     }
     Ok(records)
 }
 
 /// Pools the same flow of every record.
-fn pool_each(flows: &[&FlowReport]) -> Result<FlowReport, String> {
+fn pool_each(flows: &[&FlowReport]) -> Result<FlowReport, SummaryError> {
     let owned: Vec<FlowReport> = flows.iter().map(|f| (*f).clone()).collect();
-    pooled(&owned)
+    Ok(pooled(&owned)?)
 }
 
 // ---------------------------------------------------------------------- run
 
 /// One business day of one seed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SeedDay {
     pub seed: u64,
     pub report: DayReport,
 }
 
 /// One participant over every seed and day (fen).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ParticipantRow {
     pub id: String,
     pub name: String,
@@ -370,16 +373,14 @@ pub struct ParticipantRow {
     pub overnight_cost_fen: i64,
     /// With `[costs]` (banks only): its costs per business day, by
     /// component, mean over every seed and day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_per_day: Option<clearsim_model::bank::costs::CostBreakdown>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
     pub schema: String,
     pub study: StudyMeta,
     pub seeds: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
     /// Pooled over the seeds.
     pub channels: Vec<NamedFlow>,
@@ -397,10 +398,10 @@ impl RunSummary {
         study: StudyMeta,
         records: Vec<RunRecord>,
         partial: Option<Partial>,
-    ) -> Result<RunSummary, String> {
+    ) -> Result<RunSummary, SummaryError> {
         let records = sorted(records)?;
         if records.is_empty() {
-            return Err("a summary needs at least one replication".into());
+            return Err(fault("a summary needs at least one replication"));
         }
         study.check_shape()?;
         for record in &records {
@@ -411,7 +412,9 @@ impl RunSummary {
                 let flows: Vec<&FlowReport> = records.iter().map(|r| &r.channels[c]).collect();
                 let mut events = EventCounts::default();
                 for r in &records {
-                    events.add(&r.events[c]).ok_or("event counts overflow")?;
+                    events
+                        .add(&r.events[c])
+                        .ok_or_else(|| fault("event counts overflow"))?;
                 }
                 Ok(NamedFlow {
                     name: study.channels[c].0.clone(),
@@ -420,7 +423,7 @@ impl RunSummary {
                     events: Some(events),
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, SummaryError>>()?;
         let instruments = pooled_instruments(&study, records.iter())?;
         let all = pool_each(&channels.iter().map(|c| &c.flow).collect::<Vec<_>>())?;
         let per_day = records
@@ -436,7 +439,7 @@ impl RunSummary {
         let figures = records
             .iter()
             .map(|r| record_figures(r, &study, true))
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, SummaryError>>()?;
         Ok(RunSummary {
             schema: RUN_SCHEMA.into(),
             seeds: records.iter().map(|r| r.seed).collect(),
@@ -453,7 +456,7 @@ impl RunSummary {
     }
 
     /// The summary of these summaries' records together.
-    pub fn merge(summaries: Vec<RunSummary>) -> Result<RunSummary, String> {
+    pub fn merge(summaries: Vec<RunSummary>) -> Result<RunSummary, SummaryError> {
         let (study, partial, records) = union(
             summaries
                 .into_iter()
@@ -467,7 +470,7 @@ impl RunSummary {
 impl StudyMeta {
     /// Its per-participant lists have one entry per participant. A summary
     /// read from a file is checked before anything indexes it.
-    pub fn check_shape(&self) -> Result<(), String> {
+    pub fn check_shape(&self) -> Result<(), SummaryError> {
         let n = self.participant_ids.len();
         if [
             self.participant_names.len(),
@@ -476,7 +479,7 @@ impl StudyMeta {
             self.credit_limit_fen.len(),
         ] != [n; 4]
         {
-            return Err("the study's participant lists differ in length".into());
+            return Err(fault("the study's participant lists differ in length"));
         }
         Ok(())
     }
@@ -486,13 +489,13 @@ impl RunRecord {
     /// One flow and one event count per channel of `study`, two flows per
     /// instrument (the payments, then their returns), one figure per
     /// participant.
-    pub fn check_shape(&self, study: &StudyMeta) -> Result<(), String> {
+    pub fn check_shape(&self, study: &StudyMeta) -> Result<(), SummaryError> {
         self.check_shape_with(study, study.channels.len())
     }
 
     /// As [`check_shape`](Self::check_shape), with `channels` channels (a
     /// compared design of one strategy has one).
-    pub fn check_shape_with(&self, study: &StudyMeta, channels: usize) -> Result<(), String> {
+    pub fn check_shape_with(&self, study: &StudyMeta, channels: usize) -> Result<(), SummaryError> {
         let n = study.participant_ids.len();
         let ok = self.channels.len() == channels
             && self.events.len() == channels
@@ -508,10 +511,10 @@ impl RunRecord {
         if ok {
             Ok(())
         } else {
-            Err(format!(
+            Err(fault(format!(
                 "the record of seed {} does not match the study's channels, instruments and participants",
                 self.seed
-            ))
+            )))
         }
     }
 }
@@ -521,7 +524,7 @@ impl RunRecord {
 fn pooled_instruments<'a>(
     study: &StudyMeta,
     records: impl Iterator<Item = &'a RunRecord> + Clone,
-) -> Result<Vec<NamedFlow>, String> {
+) -> Result<Vec<NamedFlow>, SummaryError> {
     let count = study.instruments.len();
     let mut out = Vec::new();
     for index in 0..2 * count {
@@ -597,25 +600,25 @@ fn partial_if_missing<R: Replicated>(partial: Option<Partial>, records: &[R]) ->
 /// two inputs both hold.
 fn union<R: Replicated>(
     inputs: Vec<(StudyMeta, Option<Partial>, Vec<R>)>,
-) -> Result<(StudyMeta, Option<Partial>, Vec<R>), String> {
+) -> Result<(StudyMeta, Option<Partial>, Vec<R>), SummaryError> {
     let mut iter = inputs.into_iter();
-    let (study, mut partial, mut records) = iter.next().ok_or("nothing to merge")?;
+    let (study, mut partial, mut records) = iter.next().ok_or_else(|| fault("nothing to merge"))?;
     for (other, other_partial, more) in iter {
         if other.fingerprint != study.fingerprint || other.scenario != study.scenario {
-            return Err(format!(
+            return Err(fault(format!(
                 "the inputs are different studies: {} ({}) and {} ({})",
                 study.scenario, study.fingerprint, other.scenario, other.fingerprint
-            ));
+            )));
         }
         if other != study {
-            return Err(format!(
+            return Err(fault(format!(
                 "the inputs differ in their study settings (clearsim {} vs {}, shocks, or participants)",
                 study.clearsim_version, other.clearsim_version
-            ));
+            )));
         }
         partial = match (partial, other_partial) {
             (Some(a), Some(b)) if a.expected_seeds != b.expected_seeds => {
-                return Err("the inputs are shards of different sets of seeds".into());
+                return Err(fault("the inputs are shards of different sets of seeds"));
             }
             (Some(a), _) | (None, Some(a)) => Some(Partial {
                 shard: "merged".into(),
@@ -625,16 +628,16 @@ fn union<R: Replicated>(
         };
         records.extend(more);
     }
-    let records = sorted(records).map_err(|e| format!("duplicate input: {e}"))?;
+    let records = sorted(records).map_err(|e| fault(format!("duplicate input: {e}")))?;
     if let Some(p) = &partial
         && let Some(stray) = records
             .iter()
             .find(|r| !p.expected_seeds.contains(&r.seed()))
     {
-        return Err(format!(
+        return Err(fault(format!(
             "seed {} is not one of the study's seeds",
             stray.seed()
-        ));
+        )));
     }
     Ok((study, partial, records))
 }
@@ -642,7 +645,7 @@ fn union<R: Replicated>(
 // ------------------------------------------------------------------ compare
 
 /// One design pooled over the seeds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CompareRow {
     pub design: String,
     /// Every payment of the design (all its channels).
@@ -650,7 +653,6 @@ pub struct CompareRow {
     pub channels: Vec<NamedFlow>,
     pub instruments: Vec<NamedFlow>,
     /// Σ over channels and seeds.
-    #[serde(with = "crate::saved::EventCountsDef")]
     pub events: EventCounts,
     /// Per participant: the most liquidity it used on a day of any seed.
     pub liquidity_used_by_participant_fen: Vec<i64>,
@@ -659,13 +661,12 @@ pub struct CompareRow {
     pub netting_ratio: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CompareSummary {
     pub schema: String,
     pub study: StudyMeta,
     pub designs: Vec<String>,
     pub seeds: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
     pub rows: Vec<CompareRow>,
     /// Means and 95 % intervals over the seeds, per design.
@@ -682,20 +683,20 @@ impl CompareSummary {
         designs: Vec<String>,
         records: Vec<CompareRecord>,
         partial: Option<Partial>,
-    ) -> Result<CompareSummary, String> {
+    ) -> Result<CompareSummary, SummaryError> {
         let records = sorted(records)?;
         if records.is_empty() {
-            return Err("a summary needs at least one replication".into());
+            return Err(fault("a summary needs at least one replication"));
         }
         if records.iter().any(|r| r.designs.len() != designs.len()) {
-            return Err("a replication lacks some design".into());
+            return Err(fault("a replication lacks some design"));
         }
         study.check_shape()?;
         for (d, design) in designs.iter().enumerate() {
             // The scenario's own channels, or one channel of a strategy.
             let channels = records[0].designs[d].channels.len();
             if channels != 1 && channels != study.channels.len() {
-                return Err(format!("design {design} has {channels} channels"));
+                return Err(fault(format!("design {design} has {channels} channels")));
             }
             for record in &records {
                 record.designs[d].check_shape_with(&study, channels)?;
@@ -703,7 +704,7 @@ impl CompareSummary {
         }
         let rows = (0..designs.len())
             .map(|d| compare_row(&study, &designs[d], records.iter().map(|r| &r.designs[d])))
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, SummaryError>>()?;
         let mut per_design: Vec<Vec<Vec<(String, String, f64)>>> = Vec::new();
         for d in 0..designs.len() {
             per_design.push(
@@ -752,13 +753,13 @@ impl CompareSummary {
         })
     }
 
-    pub fn merge(summaries: Vec<CompareSummary>) -> Result<CompareSummary, String> {
+    pub fn merge(summaries: Vec<CompareSummary>) -> Result<CompareSummary, SummaryError> {
         let designs = summaries
             .first()
             .map(|s| s.designs.clone())
             .unwrap_or_default();
         if summaries.iter().any(|s| s.designs != designs) {
-            return Err("the inputs compare different designs".into());
+            return Err(fault("the inputs compare different designs"));
         }
         let (study, partial, records) = union(
             summaries
@@ -774,8 +775,11 @@ fn compare_row<'a>(
     study: &StudyMeta,
     design: &str,
     records: impl Iterator<Item = &'a RunRecord> + Clone,
-) -> Result<CompareRow, String> {
-    let first = records.clone().next().ok_or("no replication")?;
+) -> Result<CompareRow, SummaryError> {
+    let first = records
+        .clone()
+        .next()
+        .ok_or_else(|| fault("no replication"))?;
     let channels = (0..first.channels.len())
         .map(|c| {
             let flows: Vec<&FlowReport> = records.clone().map(|r| &r.channels[c]).collect();
@@ -786,7 +790,9 @@ fn compare_row<'a>(
             };
             let mut events = EventCounts::default();
             for r in records.clone() {
-                events.add(&r.events[c]).ok_or("event counts overflow")?;
+                events
+                    .add(&r.events[c])
+                    .ok_or_else(|| fault("event counts overflow"))?;
             }
             Ok(NamedFlow {
                 route: if first.channels.len() == 1 {
@@ -799,13 +805,13 @@ fn compare_row<'a>(
                 events: Some(events),
             })
         })
-        .collect::<Result<Vec<NamedFlow>, String>>()?;
+        .collect::<Result<Vec<NamedFlow>, SummaryError>>()?;
     let all = pool_each(&channels.iter().map(|c| &c.flow).collect::<Vec<_>>())?;
     let mut events = EventCounts::default();
     for c in &channels {
         events
             .add(c.events.as_ref().unwrap_or(&EventCounts::default()))
-            .ok_or("event counts overflow")?;
+            .ok_or_else(|| fault("event counts overflow"))?;
     }
     let moved_fen: i128 = records.clone().map(|r| r.moved_fen).sum();
     let participants = first.liquidity_used_fen.len();
@@ -835,14 +841,13 @@ fn compare_row<'a>(
 
 // -------------------------------------------------------------------- sweep
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepSummary {
     pub schema: String,
     pub study: StudyMeta,
     pub designs: Vec<String>,
     pub levels: Vec<f64>,
     pub seeds: Vec<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<Partial>,
     /// Per design: Σ lower bounds (level 0) and Σ needs (level 1), fen.
     pub bounds: Vec<SweepBounds>,
@@ -850,14 +855,14 @@ pub struct SweepSummary {
     pub replications: Vec<SweepRecord>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepBounds {
     pub design: String,
     pub lower_fen: Estimate,
     pub upper_fen: Estimate,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepPoint {
     /// 0 = every participant holds its lower bound, 1 = its need to settle
     /// every payment on entry.
@@ -866,7 +871,7 @@ pub struct SweepPoint {
 }
 
 /// One design at one level, over the seeds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepStat {
     pub design: String,
     pub liquidity_fen: Estimate,
@@ -883,10 +888,10 @@ impl SweepSummary {
         levels: Vec<f64>,
         records: Vec<SweepRecord>,
         partial: Option<Partial>,
-    ) -> Result<SweepSummary, String> {
+    ) -> Result<SweepSummary, SummaryError> {
         let records = sorted(records)?;
         if records.is_empty() {
-            return Err("a summary needs at least one replication".into());
+            return Err(fault("a summary needs at least one replication"));
         }
         let shaped = |r: &SweepRecord| {
             r.points.len() == levels.len()
@@ -895,7 +900,9 @@ impl SweepSummary {
                 && r.upper_fen.len() == designs.len()
         };
         if !records.iter().all(shaped) {
-            return Err("a replication does not match the sweep's levels and designs".into());
+            return Err(fault(
+                "a replication does not match the sweep's levels and designs",
+            ));
         }
         // Every sweep figure is an amount or a share, so none is below 0.
         let over = |f: &dyn Fn(&SweepRecord) -> f64| {
@@ -958,7 +965,7 @@ impl SweepSummary {
         })
     }
 
-    pub fn merge(summaries: Vec<SweepSummary>) -> Result<SweepSummary, String> {
+    pub fn merge(summaries: Vec<SweepSummary>) -> Result<SweepSummary, SummaryError> {
         let (designs, levels) = summaries
             .first()
             .map(|s| (s.designs.clone(), s.levels.clone()))
@@ -967,7 +974,7 @@ impl SweepSummary {
             .iter()
             .any(|s| s.designs != designs || s.levels != levels)
         {
-            return Err("the inputs sweep different designs or levels".into());
+            return Err(fault("the inputs sweep different designs or levels"));
         }
         let (study, partial, records) = union(
             summaries

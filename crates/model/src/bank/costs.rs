@@ -10,8 +10,6 @@
 //! are `f64` fen, summed in a fixed order, so they too are identical on
 //! every run and machine.
 
-use serde::{Deserialize, Serialize};
-
 use clearsim_core::time::SimTime;
 
 /// One basis point.
@@ -184,7 +182,7 @@ pub struct CostBases {
 }
 
 /// One bank's costs, by component (fen).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CostBreakdown {
     pub liquidity_fen: f64,
     pub credit_fen: f64,

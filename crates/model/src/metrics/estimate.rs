@@ -7,11 +7,9 @@
 //! Only IEEE arithmetic and a fixed table are used, so the same values give
 //! the same bits on every machine.
 
-use serde::{Deserialize, Serialize};
-
 /// A figure over replications: its mean and, from two replications on, a
 /// 95 % confidence interval `[low, high]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Estimate {
     pub mean: f64,
     pub ci95: Option<[f64; 2]>,

@@ -10,7 +10,6 @@
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
-use serde::{Deserialize, Serialize};
 
 use super::{DelayIndicator, DelayRecorder, DelayStats};
 use clearsim_core::time::SimTime;
@@ -151,17 +150,30 @@ impl FlowStats {
 
 /// Value settled, and the peak value queued or pending, in each 15-minute
 /// bucket of the business day (summed, resp. the largest, over days).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     pub bucket_ms: u32,
     pub settled_value_fen: Vec<i64>,
     pub peak_queued_value_fen: Vec<i64>,
     /// The bucket of the last instant end seen today.
-    #[serde(skip)]
     last_bucket: Option<usize>,
 }
 
 impl Timeline {
+    /// A timeline as reported: its buckets, none of today's open.
+    pub fn reported(
+        bucket_ms: u32,
+        settled_value_fen: Vec<i64>,
+        peak_queued_value_fen: Vec<i64>,
+    ) -> Timeline {
+        Timeline {
+            bucket_ms,
+            settled_value_fen,
+            peak_queued_value_fen,
+            last_bucket: None,
+        }
+    }
+
     fn new() -> Timeline {
         Timeline {
             bucket_ms: BUCKET_MS,
@@ -205,7 +217,7 @@ impl Timeline {
 }
 
 /// Counts and values of a flow (additive over runs, but for the peaks).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FlowCounts {
     pub payments: u64,
     pub value_fen: i64,
@@ -224,10 +236,24 @@ pub struct FlowCounts {
     pub peak_queued_value_fen: i64,
 }
 
+/// Flows that do not pool: their sums overflow, or a saved one holds an
+/// unreadable histogram.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("pooled {0} overflow")]
+    Overflow(&'static str),
+    #[error("a summary holds an unreadable histogram")]
+    Histogram,
+    #[error("histograms do not pool: {0}")]
+    Histograms(String),
+    #[error("no flow to pool")]
+    Nothing,
+}
+
 impl FlowCounts {
-    fn pool(a: FlowCounts, b: FlowCounts) -> Result<FlowCounts, String> {
-        let value = |x: i64, y: i64| x.checked_add(y).ok_or("pooled values overflow i64");
-        let count = |x: u64, y: u64| x.checked_add(y).ok_or("pooled counts overflow u64");
+    fn pool(a: FlowCounts, b: FlowCounts) -> Result<FlowCounts, PoolError> {
+        let value = |x: i64, y: i64| x.checked_add(y).ok_or(PoolError::Overflow("values (i64)"));
+        let count = |x: u64, y: u64| x.checked_add(y).ok_or(PoolError::Overflow("counts (u64)"));
         Ok(FlowCounts {
             payments: count(a.payments, b.payments)?,
             value_fen: value(a.value_fen, b.value_fen)?,
@@ -246,7 +272,7 @@ impl FlowCounts {
 
 /// The exact sums behind a flow's means and delay indicator, kept in the
 /// summary so that runs pool exactly.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FlowSums {
     /// Σ amount · delay, and Σ amount · (day end − order): the delay indicator.
     pub delay_weighted: i128,
@@ -260,8 +286,8 @@ pub struct FlowSums {
 }
 
 impl FlowSums {
-    fn pool(a: FlowSums, b: FlowSums) -> Result<FlowSums, String> {
-        let sum = |x: i128, y: i128| x.checked_add(y).ok_or("pooled sums overflow i128");
+    fn pool(a: FlowSums, b: FlowSums) -> Result<FlowSums, PoolError> {
+        let sum = |x: i128, y: i128| x.checked_add(y).ok_or(PoolError::Overflow("sums (i128)"));
         Ok(FlowSums {
             delay_weighted: sum(a.delay_weighted, b.delay_weighted)?,
             delay_weight: sum(a.delay_weight, b.delay_weight)?,
@@ -270,16 +296,15 @@ impl FlowSums {
             transit_total_ms: a
                 .transit_total_ms
                 .checked_add(b.transit_total_ms)
-                .ok_or("pooled sums overflow u128")?,
+                .ok_or(PoolError::Overflow("sums (u128)"))?,
             transit_max_ms: a.transit_max_ms.max(b.transit_max_ms),
         })
     }
 }
 
 /// In-transit times (ms): percentiles, max, mean and value-weighted mean.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TransitReport {
-    #[serde(flatten)]
     pub stats: DelayStats,
     pub value_weighted_mean: u64,
 }
@@ -287,10 +312,8 @@ pub struct TransitReport {
 /// What is saved of a flow: its counts and sums, every derived figure, the
 /// timeline and the in-transit histogram (HDR V2, base64), so that flows
 /// pool exactly and percentiles are recomputed from the pooled payments.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FlowReport {
-    /// Nested, not flattened: a flattened field would route the whole
-    /// struct, 128-bit sums included, through serde's buffering.
     pub counts: FlowCounts,
     pub in_transit_ms: TransitReport,
     pub delay_indicator: f64,
@@ -332,14 +355,13 @@ impl FlowReport {
 
     /// Two reports pooled: counts, sums, timelines and histograms add (peaks
     /// take the larger); every derived figure is recomputed.
-    pub fn pool(&self, other: &FlowReport) -> Result<FlowReport, String> {
-        let mut histogram = decode_histogram(&self.in_transit_histogram)
-            .ok_or("a summary holds an unreadable histogram")?;
-        let theirs = decode_histogram(&other.in_transit_histogram)
-            .ok_or("a summary holds an unreadable histogram")?;
+    pub fn pool(&self, other: &FlowReport) -> Result<FlowReport, PoolError> {
+        let mut histogram =
+            decode_histogram(&self.in_transit_histogram).ok_or(PoolError::Histogram)?;
+        let theirs = decode_histogram(&other.in_transit_histogram).ok_or(PoolError::Histogram)?;
         histogram
             .add(&theirs)
-            .map_err(|e| format!("histograms do not pool: {e:?}"))?;
+            .map_err(|e| PoolError::Histograms(format!("{e:?}")))?;
         let mut timeline = self.timeline.clone();
         timeline.add(&other.timeline);
         Ok(FlowReport::derive(

@@ -6,7 +6,6 @@ pub mod flow;
 pub mod split;
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
 use clearsim_core::time::SimTime;
 
@@ -14,7 +13,7 @@ use clearsim_core::time::SimTime;
 pub const UNSETTLED: u32 = u32::MAX;
 
 /// Delay percentiles of settled payments, in milliseconds.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct DelayStats {
     pub p50: u64,
     pub p90: u64,
@@ -91,7 +90,7 @@ impl DelayRecorder {
 }
 
 /// The summary the contract defines (`summary.json`, required keys).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     pub payments: u64,
     pub value: i64,

@@ -1,11 +1,9 @@
 //! The time of settled payments split at their submission: customer order
 //! → submission (bank delay), submission → settlement (system delay).
 
-use serde::{Deserialize, Serialize};
-
 /// One flow's settled payments, their time split at submission: customer
 /// order → submission (bank delay), submission → settlement (system delay).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SplitDelay {
     pub settled_value_fen: i128,
     /// Σ amount × delay, fen·ms.

@@ -20,8 +20,6 @@ pub mod setup;
 pub mod sink;
 mod totals;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::Scenario;
 use crate::metrics::flow::{FlowReport, FlowStats};
 use crate::workload::city::City;
@@ -66,7 +64,7 @@ impl Observer for NoObserver {}
 ///
 /// Of the value due today, `settled_value_fen` settled, `unsettled_value_fen`
 /// failed and `carried_value_fen` waits for a later session.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DayReport {
     /// 1-based.
     pub day: u32,

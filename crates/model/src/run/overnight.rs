@@ -9,10 +9,8 @@
 //! Both flows are recorded, so the audit of Σ balances closes across days:
 //! Σ opening(d+1) = Σ closing(d) + restored in − restored out.
 
-use serde::{Deserialize, Serialize};
-
 /// What happened overnight after one day, over all participants (fen).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Overnight {
     /// Σ closing balances of the day.
     pub closing_total_fen: i64,

@@ -19,7 +19,7 @@ use clearsim_core::ledger::{FollowUp, Payment, Sink};
 use clearsim_core::time::SimTime;
 
 /// Payments left unsettled between participants that no shock struck.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Untouched {
     pub unsettled: u64,
     pub unsettled_value_fen: i64,

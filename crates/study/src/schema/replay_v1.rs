@@ -1,0 +1,58 @@
+//! Schema `clearsim.replay.v1`: a replay's `summary.json`, the contract's
+//! keys plus what was run. Frozen: a change is a new version.
+
+use serde::{Deserialize, Serialize};
+
+use super::twins;
+use super::v2::DelayStats;
+
+pub const SCHEMA: &str = "clearsim.replay.v1";
+
+/// `summary.json` of a replay: the contract's keys plus what was run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReplaySummaryFile {
+    pub schema: String,
+    pub clearsim_version: String,
+    /// The strategy with its options, or the scenario's channels.
+    pub strategy: String,
+    pub day_end: String,
+    pub participants_file: String,
+    pub payments_file: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// With an `order_time` column: the settled payments' bank delay and
+    /// system delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_split: Option<DelaySplit>,
+}
+
+/// Value-weighted means and maxima of the two parts of a payment's delay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DelaySplit {
+    pub bank_delay_ms_mean: f64,
+    pub system_delay_ms_mean: f64,
+    pub bank_delay_ms_max: u32,
+    pub system_delay_ms_max: u32,
+    /// Payments submitted after their order.
+    pub held_by_bank: u64,
+}
+
+/// The summary the contract defines (`summary.json`, required keys).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub payments: u64,
+    pub value: i64,
+    pub settled: u64,
+    pub settled_value: i64,
+    pub unsettled: u64,
+    pub unsettled_value: i64,
+    pub lower_bound: i64,
+    pub upper_bound: i64,
+    pub liquidity_used: i64,
+    pub delay_indicator: f64,
+    pub delay_ms: DelayStats,
+}
+
+twins!(Summary <=> clearsim_model::metrics::Summary { payments, value, settled, settled_value, unsettled, unsettled_value, lower_bound, upper_bound, liquidity_used, delay_indicator, delay_ms });
+twins!(ReplaySummaryFile <=> crate::replay::ReplaySummary { schema, clearsim_version, strategy, day_end, participants_file, payments_file, summary, delay_split });
+twins!(DelaySplit <=> crate::replay::DelaySplit { bank_delay_ms_mean, system_delay_ms_mean, bank_delay_ms_max, system_delay_ms_max, held_by_bank });

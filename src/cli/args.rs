@@ -12,7 +12,7 @@ use super::Failure;
 use clearsim_model::config::{Config, MAX_DAYS, Shock, check_shocks};
 use clearsim_model::workload::city::{City, build_city};
 use clearsim_outset::{OutputSet, SetFile};
-use clearsim_study::{Experiment, MAX_REPLICATIONS, Runner, Seeds, Shard, StudyError};
+use clearsim_study::{Experiment, MAX_REPLICATIONS, Runner, Seeds, Shard};
 
 pub fn parse_volume(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -45,7 +45,7 @@ pub struct ScenarioArgs {
     shocks: Vec<Shock>,
 }
 
-fn parse_default(text: &str) -> Result<Shock, String> {
+fn parse_default(text: &str) -> Result<Shock, clearsim_core::ParseError> {
     Shock::parse(&format!("default:{text}"))
 }
 
@@ -155,19 +155,9 @@ pub fn execute<E: Experiment>(
         threads,
         tick: &tick,
     };
-    let summary = clearsim_study::execute(experiment, seeds, &runner).map_err(study_failure);
+    let summary = clearsim_study::execute(experiment, seeds, &runner).map_err(Failure::from);
     bar.finish_and_clear();
     summary
-}
-
-/// An experiment's failure: the engine's (see [`super::engine_failure`]),
-/// what was asked (the user's), or a bug.
-pub fn study_failure(error: StudyError) -> Failure {
-    match error {
-        StudyError::Engine(e) => super::engine_failure(e),
-        StudyError::Request(_) => Failure::BadInput(error.into()),
-        StudyError::Bug(_) => Failure::Internal(error.into()),
-    }
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or quiet.
@@ -187,7 +177,7 @@ pub fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
 /// The output set of a command, checked and staged before the work starts,
 /// so that a bad `--out` fails at once (exit 2) and no work is wasted.
 pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
-    OutputSet::create(out).map_err(|e| Failure::BadInput(anyhow!("--out {e}")))
+    OutputSet::create(out).map_err(|e| super::output_failure(e, "--out "))
 }
 
 /// Writes one large file of a set as a stream (the set is published later
@@ -195,14 +185,15 @@ pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
 pub fn stream_file(
     set: &OutputSet,
     name: &str,
-    write: impl FnOnce(SetFile) -> Result<SetFile, String>,
+    write: impl FnOnce(SetFile) -> Result<SetFile, clearsim_report::ReportError>,
 ) -> Result<(), Failure> {
-    let cannot = |e: String| Failure::BadInput(anyhow!("cannot write results: {name}: {e}"));
-    let file = set.file(name).map_err(|e| cannot(e.to_string()))?;
+    let cannot =
+        |e: &dyn std::fmt::Display| Failure::BadInput(anyhow!("cannot write results: {name}: {e}"));
+    let file = set.file(name).map_err(|e| cannot(&e))?;
     write(file)
-        .map_err(cannot)?
+        .map_err(|e| cannot(&e))?
         .finish()
-        .map_err(|e| cannot(e.to_string()))
+        .map_err(|e| cannot(&e))
 }
 
 /// Publishes summary.json and the report files as one set.
@@ -218,5 +209,5 @@ pub fn publish<N: AsRef<str>>(
         }
         set.commit()
     })();
-    written.map_err(|e| Failure::BadInput(anyhow!("cannot write results: {e}")))
+    written.map_err(|e| super::output_failure(e, "cannot write results: "))
 }

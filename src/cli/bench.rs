@@ -86,7 +86,7 @@ pub fn bench_command(args: &BenchArgs) -> Result<(), Failure> {
         .map_err(Failure::Internal)?;
     set.write("bench.json", &json)
         .and_then(|()| set.commit())
-        .map_err(|e| Failure::BadInput(anyhow!("cannot write bench.json: {e}")))?;
+        .map_err(|e| super::output_failure(e, "cannot write bench.json: "))?;
     println!("wrote {}", args.out.join("bench.json").display());
     Ok(())
 }

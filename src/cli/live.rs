@@ -139,7 +139,7 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
             args.config.display()
         )));
     }
-    let mut prepared = Prepared::new(scenario, config.seed).map_err(super::engine_failure)?;
+    let mut prepared = Prepared::new(scenario, config.seed)?;
     if let Some(count) = args.pregenerated {
         prepared.pregenerate(count as usize);
     }
@@ -208,7 +208,7 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
             .map_err(Failure::Internal)?;
         set.write("live.json", &json)
             .and_then(|()| set.commit())
-            .map_err(|e| Failure::BadInput(anyhow!("cannot write live.json: {e}")))?;
+            .map_err(|e| super::output_failure(e, "cannot write live.json: "))?;
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ mod study;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use clearsim_core::{Blame, Blamed};
 
 /// Exit code for any error the user can fix: bad input, bad flags, an
 /// output directory that cannot be used (the same code clap uses).
@@ -87,21 +88,29 @@ pub enum Failure {
     Internal(anyhow::Error),
 }
 
-/// A user's mistake, with its message: exit 2.
+/// Every library error says whose fault it is ([`Blamed`]): this is where
+/// that becomes an exit code.
+impl<E> From<E> for Failure
+where
+    E: Blamed + std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: E) -> Failure {
+        match error.blame() {
+            Blame::User => Failure::BadInput(error.into()),
+            Blame::Bug => Failure::Internal(error.into()),
+        }
+    }
+}
+
+/// A user's mistake the command line itself finds, with its message: exit 2.
 pub fn bad_input(message: impl std::fmt::Display) -> Failure {
     Failure::BadInput(anyhow::anyhow!("{message}"))
 }
 
-/// Engine errors that come from the user's scenario are bad input.
-pub fn engine_failure(error: clearsim_core::engine::EngineError) -> Failure {
-    use clearsim_core::engine::EngineError;
-    match error {
-        EngineError::AmountsOverflow
-        | EngineError::UnknownParticipant(_)
-        | EngineError::Strategy(_)
-        | EngineError::BadChannel(_) => Failure::BadInput(error.into()),
-        other => Failure::Internal(other.into()),
-    }
+/// An output directory that cannot be used or written: the user's to fix
+/// (another `--out`, room on the disk).
+pub fn output_failure(error: clearsim_outset::OutputError, context: &str) -> Failure {
+    Failure::BadInput(anyhow::anyhow!("{context}{error}"))
 }
 
 pub fn main() -> ExitCode {
@@ -130,6 +139,9 @@ pub fn main() -> ExitCode {
         }
         Err(Failure::Internal(error)) => {
             eprintln!("error: {error:#}");
+            eprintln!(
+                "This is a bug in clearsim {VERSION}, not a fault of your input: please report it with the command that failed."
+            );
             ExitCode::from(EXIT_FAILURE)
         }
     }

@@ -195,8 +195,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     drop((participants_bytes, payments));
     let route = route(args, &day)?;
     let started = std::time::Instant::now();
-    let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)
-        .map_err(super::engine_failure)?;
+    let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)?;
     let elapsed = started.elapsed();
     let summary_file = report::ReplaySummary {
         schema: report::REPLAY_SCHEMA.to_string(),
@@ -210,11 +209,10 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
             .as_ref()
             .map(report::DelaySplit::of),
     };
-    let summary_json = report::to_json(&summary_file).map_err(|e| Failure::Internal(e.into()))?;
+    let summary_json = report::to_json(&summary_file)?;
     // The per-payment files are streamed into the set, never held whole.
     super::args::stream_file(&set, "settlements.csv", |mut file| {
-        report::write_settlements_csv(&mut file, &day, &replay.settle)
-            .map_err(|e| e.to_string())?;
+        report::write_settlements_csv(&mut file, &day, &replay.settle)?;
         Ok(file)
     })?;
     super::args::stream_file(&set, "settlements.parquet", |file| {
@@ -222,10 +220,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     })?;
     let mut files = vec![
         ("balances.csv", report::balances_csv(&day, &replay)),
-        (
-            "balances.parquet",
-            report::balances_parquet(&day, &replay).map_err(|e| Failure::Internal(anyhow!(e)))?,
-        ),
+        ("balances.parquet", report::balances_parquet(&day, &replay)?),
     ];
     files.extend(report::replay_files(&summary_file));
     super::args::publish(set, summary_json, files)?;

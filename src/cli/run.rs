@@ -10,7 +10,6 @@ use clap::Args;
 use super::Failure;
 use super::args::{
     ReplicationArgs, ScenarioArgs, execute, load, load_scenario, output_set, parse_volume, publish,
-    study_failure,
 };
 use clearsim_core::format::{grouped, yuan};
 use clearsim_model::run;
@@ -105,16 +104,14 @@ fn observed(
             "--settlements lists payments as the stream orders them; with [[policy]] entries banks submit them later, which it does not show yet: run without --settlements"
         )));
     }
-    let (mine, partial) = seeds.mine().map_err(study_failure)?;
+    let (mine, partial) = seeds.mine()?;
     let [seed] = mine[..] else {
         return Err(Failure::BadInput(anyhow!(
             "--settlements writes one replication's payments: give --replications 1 (or one shard of one seed)"
         )));
     };
-    let record = experiment.observed(seed, log).map_err(study_failure)?;
-    experiment
-        .summarise(vec![record], partial)
-        .map_err(study_failure)
+    let record = experiment.observed(seed, log)?;
+    Ok(experiment.summarise(vec![record], partial)?)
 }
 
 fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {

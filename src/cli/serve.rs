@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::Failure;
 use super::live::nanos;
 use clearsim_service::live::Load;
-use clearsim_service::net::tokens::{TokenError, Tokens};
+use clearsim_service::net::tokens::Tokens;
 use clearsim_service::net::{Limits, ServeSetup};
 
 #[derive(Args, Debug)]
@@ -116,13 +116,6 @@ fn parse_service_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(u64::from(ms)))
 }
 
-fn token_failure(error: TokenError) -> Failure {
-    match error {
-        TokenError::Random(_) => Failure::Internal(anyhow!(error)),
-        other => Failure::BadInput(anyhow!(other)),
-    }
-}
-
 /// A runtime for the CLI's own waiting (the service's edge has its own).
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_current_thread()
@@ -136,7 +129,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     let scenario = &config.scenario;
     if let Some(path) = &args.issue_tokens {
         let ids = clearsim_model::workload::city::build_city(scenario).ids;
-        Tokens::issue(path, &ids).map_err(token_failure)?;
+        Tokens::issue(path, &ids)?;
         println!(
             "clearsim serve: {} tokens written to {} (mode 0600)",
             ids.len(),
@@ -159,14 +152,13 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         limits,
         args.gridlock_every,
         args.max_queued as usize,
-    )
-    .map_err(super::engine_failure)?;
-    setup.tokens = Tokens::load(tokens_path, &setup.ids).map_err(token_failure)?;
+    )?;
+    setup.tokens = Tokens::load(tokens_path, &setup.ids)?;
     setup.journal = args.journal.clone();
     setup.http = args.http;
     let participants = setup.ids.len();
     let spec = setup.spec.name();
-    let server = clearsim_service::net::spawn(setup, args.listen).map_err(serve_failure)?;
+    let server = clearsim_service::net::spawn(setup, args.listen)?;
     println!(
         "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
         scenario.name, spec, participants, server.address
@@ -204,18 +196,6 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     );
     println!("  money conserved: Σ balances {} fen", served.total_fen);
     Ok(())
-}
-
-/// A journal or address the user can fix, or a failure of the service.
-fn serve_failure(error: clearsim_service::net::ServeError) -> Failure {
-    use clearsim_service::net::ServeError;
-    match error {
-        ServeError::Journal(clearsim_service::net::journal::JournalError::Io { .. })
-        | ServeError::Runtime(_)
-        | ServeError::Stopped(_)
-        | ServeError::Panicked => Failure::Internal(anyhow!(error)),
-        other => Failure::BadInput(anyhow!(other)),
-    }
 }
 
 pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
@@ -318,7 +298,7 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
     let config = super::args::load(&args.config, args.seed, None, None)?;
     let scenario = &config.scenario;
     let city = clearsim_model::workload::city::build_city(scenario);
-    let tokens = Tokens::load(&args.tokens, &city.ids).map_err(token_failure)?;
+    let tokens = Tokens::load(&args.tokens, &city.ids)?;
     let senders = clearsim_service::net::load::payments_of(scenario, &city, config.seed);
     let sending = senders.iter().filter(|p| !p.is_empty()).count();
     let setup = clearsim_service::net::load::LoadSetup {
@@ -340,7 +320,7 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Internal(anyhow!("cannot encode load.json: {e}")))?;
         set.write("load.json", &json)
             .and_then(|()| set.commit())
-            .map_err(|e| Failure::BadInput(anyhow!("cannot write load.json: {e}")))?;
+            .map_err(|e| super::output_failure(e, "cannot write load.json: "))?;
     }
     Ok(())
 }
@@ -353,9 +333,7 @@ fn load_failure(error: clearsim_service::net::load::LoadError, address: &SocketA
         LoadError::Client(ClientError::Io(e)) | LoadError::Io(e) => {
             Failure::BadInput(anyhow!("cannot reach the service at {address}: {e}"))
         }
-        LoadError::Client(e @ ClientError::Refused { .. }) => Failure::BadInput(anyhow!(e)),
-        LoadError::NobodyToSend => Failure::BadInput(anyhow!(error)),
-        other => Failure::Internal(anyhow!(other)),
+        other => Failure::from(other),
     }
 }
 

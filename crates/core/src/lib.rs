@@ -36,3 +36,43 @@ pub mod ledger;
 pub mod money;
 pub mod strategy;
 pub mod time;
+
+/// Whose fault an error is: the user's, who can fix what they gave (exit
+/// code 2), or clearsim's (a bug or a broken invariant, exit code 1). Every
+/// library error says which ([`Blamed`]); the command line maps it to the
+/// exit code in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blame {
+    User,
+    Bug,
+}
+
+/// An error that knows whose fault it is.
+pub trait Blamed {
+    fn blame(&self) -> Blame;
+}
+
+/// Text or values a user wrote (a flag, a config field, a strategy's
+/// compact form, a shock) that do not parse or do not fit; the message
+/// says what is wrong, for the caller to prefix with where it was.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl From<String> for ParseError {
+    fn from(message: String) -> ParseError {
+        ParseError(message)
+    }
+}
+
+impl From<&str> for ParseError {
+    fn from(message: &str) -> ParseError {
+        ParseError(message.to_string())
+    }
+}
+
+impl Blamed for ParseError {
+    fn blame(&self) -> Blame {
+        Blame::User
+    }
+}

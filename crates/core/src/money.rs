@@ -1,5 +1,6 @@
 //! Amounts of money written by a person (flags, configs): one parser, with
 //! an explicit unit. The ledger itself only ever sees whole fen (`i64`).
+use crate::ParseError;
 
 /// Fen per unit: `fen`, `yuan`, `万` (10⁴ yuan), `亿` (10⁸ yuan).
 const UNITS: [(&str, f64); 4] = [("fen", 1.0), ("yuan", 100.0), ("万", 1e6), ("亿", 1e10)];
@@ -7,22 +8,26 @@ const UNITS: [(&str, f64); 4] = [("fen", 1.0), ("yuan", 100.0), ("万", 1e6), ("
 /// Parses an amount with its unit — `100000fen`, `5e7yuan`, `2.5亿`, `300万`
 /// — into whole fen (rounded to the nearest fen; fen themselves must be
 /// whole). Refuses negatives, a missing unit, and amounts beyond i64.
-pub fn parse_amount_fen(text: &str) -> Result<i64, String> {
+pub fn parse_amount_fen(text: &str) -> Result<i64, ParseError> {
     let text = text.trim();
     let Some((unit, scale)) = UNITS.iter().find(|(unit, _)| text.ends_with(unit)) else {
         return Err(format!(
             "`{text}` needs a unit: fen, yuan, 万 or 亿 (e.g. 5e7yuan, 100000fen)"
-        ));
+        )
+        .into());
     };
     let number = &text[..text.len() - unit.len()];
     let value: f64 = number
         .parse()
         .map_err(|_| format!("`{text}`: `{number}` is not a number"))?;
     if *unit == "fen" && value.fract() != 0.0 {
-        return Err(format!("`{text}`: fen are whole"));
+        return Err(format!("`{text}`: fen are whole").into());
     }
-    fen_of(value * scale)
-        .ok_or_else(|| format!("`{text}` is not an amount ≥ 0 that fits in i64 fen"))
+    fen_of(value * scale).ok_or_else(|| {
+        ParseError(format!(
+            "`{text}` is not an amount ≥ 0 that fits in i64 fen"
+        ))
+    })
 }
 
 /// Yuan (as written in configs) to whole fen, rounded; `None` when negative,

@@ -186,9 +186,9 @@ impl Route {
                 &day.participants.ids,
                 &day.participants.opening_fen,
             )
-            .map_err(|message| RouteError::Limits {
+            .map_err(|e| RouteError::Limits {
                 file: file.to_string(),
-                message,
+                message: e.to_string(),
             })?;
         }
         Ok(Route {
@@ -215,9 +215,9 @@ impl Route {
                 &day.participants.ids,
                 &day.participants.opening_fen,
             )
-            .map_err(|message| RouteError::Limits {
+            .map_err(|e| RouteError::Limits {
                 file: config.to_string(),
-                message,
+                message: e.to_string(),
             })?;
         }
         let mut channel_of = Vec::with_capacity(day.payments.instruments.len());
@@ -270,5 +270,12 @@ fn unrouted(
             day.payments.instruments[index],
             known.join(", ")
         ),
+    }
+}
+
+impl clearsim_core::Blamed for RouteError {
+    /// A route that does not fit the user's day.
+    fn blame(&self) -> clearsim_core::Blame {
+        clearsim_core::Blame::User
     }
 }

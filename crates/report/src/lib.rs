@@ -283,23 +283,30 @@ pub fn settlements_parquet<W: std::io::Write + Send>(
     out: W,
     day: &Day,
     settle: &[u32],
-) -> Result<W, String> {
+) -> Result<W, ReportError> {
     let payments = &day.payments;
     let id = |r: usize| parquet::Value::Text(payments.id(r));
     let submit_ms = |r: usize| payments.submit[r].ms();
     let settle_ms = |r: usize| (settle[r] != UNSETTLED).then_some(settle[r]);
-    parquet::settlements(out, settle.len(), None, &id, &submit_ms, &settle_ms)
+    Ok(parquet::settlements(
+        out,
+        settle.len(),
+        None,
+        &id,
+        &submit_ms,
+        &settle_ms,
+    )?)
 }
 
 /// `balances.parquet`: one row per participant in index order.
-pub fn balances_parquet(day: &Day, replay: &Replay) -> Result<Vec<u8>, String> {
+pub fn balances_parquet(day: &Day, replay: &Replay) -> Result<Vec<u8>, ReportError> {
     use parquet::{Column, Kind, Value};
     let p = &day.participants;
     let id = |i: usize| Value::Text(p.ids[i].as_bytes());
     let opening = |i: usize| Value::Int(Some(p.opening_fen[i]));
     let closing = |i: usize| Value::Int(Some(replay.closing_fen[i]));
     let min = |i: usize| Value::Int(Some(replay.min_balance_fen[i]));
-    parquet::table(
+    Ok(parquet::table(
         p.len(),
         &[
             Column {
@@ -323,7 +330,7 @@ pub fn balances_parquet(day: &Day, replay: &Replay) -> Result<Vec<u8>, String> {
                 value: &min,
             },
         ],
-    )
+    )?)
 }
 
 /// Formats `settlements.csv`: one row per payment in input row order.
@@ -406,6 +413,31 @@ fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
 }
 
 pub use clearsim_study::schema::to_json;
+
+/// A report file that could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Parquet could not encode a table, or write it.
+    #[error("Parquet: {0}")]
+    Parquet(#[from] ::parquet::errors::ParquetError),
+    /// A file could not be written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl clearsim_core::Blamed for ReportError {
+    /// A write that failed (the disk, its room) is the user's to fix; an
+    /// encoding Parquet refuses is a bug.
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            ReportError::Io(_)
+            | ReportError::Parquet(::parquet::errors::ParquetError::External(_)) => {
+                clearsim_core::Blame::User
+            }
+            ReportError::Parquet(_) => clearsim_core::Blame::Bug,
+        }
+    }
+}
 
 /// summary.json and the report files of any summary read back (`report`
 /// and `merge` rebuild them so).

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+use parquet::errors::ParquetError;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
@@ -46,7 +47,7 @@ pub fn settlements<'a, W: std::io::Write + Send>(
     id: &'a dyn Fn(usize) -> Value<'a>,
     submit_ms: &'a dyn Fn(usize) -> u32,
     settle_ms: &'a dyn Fn(usize) -> Option<u32>,
-) -> Result<W, String> {
+) -> Result<W, ParquetError> {
     let status = |r: usize| {
         Value::Text(if settle_ms(r).is_some() {
             b"settled"
@@ -79,7 +80,7 @@ pub fn settlements<'a, W: std::io::Write + Send>(
 }
 
 /// The Parquet file of `rows` rows of `columns`.
-pub fn table(rows: usize, columns: &[Column<'_, '_>]) -> Result<Vec<u8>, String> {
+pub fn table(rows: usize, columns: &[Column<'_, '_>]) -> Result<Vec<u8>, ParquetError> {
     table_into(Vec::new(), rows, columns)
 }
 
@@ -89,7 +90,7 @@ pub fn table_into<W: std::io::Write + Send>(
     out: W,
     rows: usize,
     columns: &[Column<'_, '_>],
-) -> Result<W, String> {
+) -> Result<W, ParquetError> {
     let fields: Vec<String> = columns
         .iter()
         .map(|c| match c.kind {
@@ -98,21 +99,18 @@ pub fn table_into<W: std::io::Write + Send>(
             Kind::NullableInt => format!("OPTIONAL INT64 {};", c.name),
         })
         .collect();
-    let schema = parse_message_type(&format!("message table {{ {} }}", fields.join(" ")))
-        .map_err(|e| e.to_string())?;
+    let schema = parse_message_type(&format!("message table {{ {} }}", fields.join(" ")))?;
     let properties = Arc::new(WriterProperties::builder().build());
-    let mut writer =
-        SerializedFileWriter::new(out, Arc::new(schema), properties).map_err(|e| e.to_string())?;
+    let mut writer = SerializedFileWriter::new(out, Arc::new(schema), properties)?;
     let mut start = 0;
     // Bounded: each turn writes up to ROW_GROUP more rows.
     while start < rows || (rows == 0 && start == 0) {
         let end = (start + ROW_GROUP).min(rows);
-        let mut group = writer.next_row_group().map_err(|e| e.to_string())?;
+        let mut group = writer.next_row_group()?;
         for column in columns {
             let mut out = group
-                .next_column()
-                .map_err(|e| e.to_string())?
-                .ok_or("fewer columns than the schema")?;
+                .next_column()?
+                .ok_or_else(|| ParquetError::General("fewer columns than the schema".into()))?;
             match column.kind {
                 Kind::Text => {
                     let values: Vec<ByteArray> = (start..end)
@@ -122,8 +120,7 @@ pub fn table_into<W: std::io::Write + Send>(
                         })
                         .collect();
                     out.typed::<ByteArrayType>()
-                        .write_batch(&values, None, None)
-                        .map_err(|e| e.to_string())?;
+                        .write_batch(&values, None, None)?;
                 }
                 Kind::Int | Kind::NullableInt => {
                     let cells: Vec<Option<i64>> = (start..end)
@@ -136,17 +133,16 @@ pub fn table_into<W: std::io::Write + Send>(
                     let levels: Vec<i16> = cells.iter().map(|c| i16::from(c.is_some())).collect();
                     let definition = (column.kind == Kind::NullableInt).then_some(&levels[..]);
                     out.typed::<Int64Type>()
-                        .write_batch(&values, definition, None)
-                        .map_err(|e| e.to_string())?;
+                        .write_batch(&values, definition, None)?;
                 }
             }
-            out.close().map_err(|e| e.to_string())?;
+            out.close()?;
         }
-        group.close().map_err(|e| e.to_string())?;
+        group.close()?;
         start = end;
         if rows == 0 {
             break;
         }
     }
-    writer.into_inner().map_err(|e| e.to_string())
+    writer.into_inner()
 }

@@ -71,21 +71,21 @@ impl SettlementLog {
     }
 
     /// `settlements.parquet` (see [`parquet::settlements`]), with `day`.
-    pub fn parquet(&self) -> Result<Vec<u8>, String> {
+    pub fn parquet(&self) -> Result<Vec<u8>, super::ReportError> {
         let rows: Vec<(u32, usize, u32)> = self.rows().collect();
         let ids: Vec<String> = rows.iter().map(|(_, n, _)| format!("P{n}")).collect();
         let day = |r: usize| Value::Int(Some(i64::from(rows[r].0)));
         let id = |r: usize| Value::Text(ids[r].as_bytes());
         let submit_ms = |r: usize| self.submits[rows[r].0 as usize - 1][rows[r].1];
         let settle_ms = |r: usize| (rows[r].2 != UNSETTLED).then_some(rows[r].2);
-        parquet::settlements(
+        Ok(parquet::settlements(
             Vec::new(),
             rows.len(),
             Some(&day),
             &id,
             &submit_ms,
             &settle_ms,
-        )
+        )?)
     }
 }
 

@@ -168,7 +168,7 @@ pub fn replay_rows(payments: usize, repeats: usize) -> Result<Vec<Row>, EngineEr
     let mut rows = Vec::new();
     for name in STRATEGIES {
         let spec = parse_strategy(name, SimTime::DEFAULT_DAY_END)
-            .map_err(EngineError::BadChannel)?
+            .map_err(|e| EngineError::Invariant(format!("a built-in strategy of the suite: {e}")))?
             .spec;
         let mut times = Vec::with_capacity(repeats);
         let mut settled = 0;
@@ -394,7 +394,9 @@ pub fn scaling_rows(
         let ample = i64::MAX / 4 / i64::from(participants);
         for name in ["rtgs", "dns:hourly"] {
             let spec = parse_strategy(name, SimTime::DEFAULT_DAY_END)
-                .map_err(EngineError::BadChannel)?
+                .map_err(|e| {
+                    EngineError::Invariant(format!("a built-in strategy of the suite: {e}"))
+                })?
                 .spec;
             let (elapsed, _) = replay_once(&day, participants, ample, &spec)?;
             rows.push(Row {

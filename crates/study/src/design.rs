@@ -40,7 +40,7 @@ pub fn parse_design(text: &str, day_end: SimTime) -> Result<Design, StudyError> 
             single: None,
         });
     }
-    let choice = parse_strategy(text, day_end).map_err(StudyError::Request)?;
+    let choice = parse_strategy(text, day_end).map_err(|e| StudyError::Request(e.to_string()))?;
     Ok(Design {
         label: choice.label,
         single: Some(choice.spec),

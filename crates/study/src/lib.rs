@@ -51,3 +51,13 @@ pub enum StudyError {
     #[error("{0}")]
     Bug(String),
 }
+
+impl clearsim_core::Blamed for StudyError {
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            StudyError::Engine(e) => e.blame(),
+            StudyError::Request(_) => clearsim_core::Blame::User,
+            StudyError::Bug(_) => clearsim_core::Blame::Bug,
+        }
+    }
+}

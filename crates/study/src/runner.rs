@@ -4,6 +4,7 @@
 //! `run`, `compare`, `sweep`, `plan` and `optimise` all go through
 //! [`execute`].
 
+use clearsim_core::ParseError;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::StudyError;
@@ -111,7 +112,7 @@ pub struct Shard {
 
 impl Shard {
     /// Parses `K/N` with 1 ≤ K ≤ N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
+    pub fn parse(text: &str) -> Result<Shard, ParseError> {
         let (k, n) = text
             .split_once('/')
             .ok_or_else(|| format!("`{text}` is not K/N"))?;
@@ -120,9 +121,7 @@ impl Shard {
             (Some(index), Some(of)) if index >= 1 && index <= of && of <= MAX_REPLICATIONS => {
                 Ok(Shard { index, of })
             }
-            _ => Err(format!(
-                "`{text}` is not K/N with 1 ≤ K ≤ N ≤ {MAX_REPLICATIONS}"
-            )),
+            _ => Err(format!("`{text}` is not K/N with 1 ≤ K ≤ N ≤ {MAX_REPLICATIONS}").into()),
         }
     }
 

@@ -985,3 +985,10 @@ impl SweepSummary {
         SweepSummary::new(study, designs, levels, records, partial)
     }
 }
+
+impl clearsim_core::Blamed for SummaryError {
+    /// Records that do not make one summary: from a merge, the user's inputs (an experiment reports its own as a bug).
+    fn blame(&self) -> clearsim_core::Blame {
+        clearsim_core::Blame::User
+    }
+}

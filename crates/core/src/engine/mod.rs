@@ -32,8 +32,11 @@ pub enum EngineError {
     UnknownChannel(usize),
     #[error("participant index {index} is not below the {count} participants")]
     BadParticipant { index: u32, count: usize },
+    /// The design cannot run as given (no channel, two gross ones, sender
+    /// limits without entries, a service without a gross channel…): the
+    /// user's to fix.
     #[error("{0}")]
-    BadChannel(String),
+    Design(String),
     /// A channel's strategy cannot be built as configured.
     #[error("{0}")]
     Strategy(#[from] StrategyError),
@@ -45,6 +48,36 @@ pub enum EngineError {
         "the opening balances plus the payments' amounts exceed i64 fen: amounts this large cannot be settled exactly"
     )]
     AmountsOverflow,
+    /// A broken invariant: a bug.
+    #[error("a broken invariant (a bug, please report it): {0}")]
+    Invariant(String),
+    /// What the engine depends on failed (a journal's disk): not the user's
+    /// input, and not a wrong result either.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl crate::Blamed for EngineError {
+    /// The user's: what comes from a scenario, a design or a replay file
+    /// (its amounts, its participants, its strategies, its shocks). The
+    /// rest is clearsim's: times out of order and unknown indices cannot
+    /// come from checked input.
+    fn blame(&self) -> crate::Blame {
+        match self {
+            EngineError::Design(_)
+            | EngineError::UnknownParticipant(_)
+            | EngineError::BadControl(_)
+            | EngineError::AmountsOverflow
+            | EngineError::Strategy(_) => crate::Blame::User,
+            EngineError::TimeWentBack { .. }
+            | EngineError::AfterDayEnd { .. }
+            | EngineError::NotYet { .. }
+            | EngineError::UnknownChannel(_)
+            | EngineError::BadParticipant { .. }
+            | EngineError::Invariant(_)
+            | EngineError::Failed(_) => crate::Blame::Bug,
+        }
+    }
 }
 
 /// What a channel's scheduled runs (gridlock runs, netting cycles,
@@ -135,12 +168,10 @@ impl Engine {
         hold_capacity: usize,
     ) -> Result<Engine, EngineError> {
         if specs.is_empty() {
-            return Err(EngineError::BadChannel(
-                "at least one channel is needed".into(),
-            ));
+            return Err(EngineError::Design("at least one channel is needed".into()));
         }
         if specs.iter().filter(|s| s.is_gross()).count() > 1 {
-            return Err(EngineError::BadChannel(
+            return Err(EngineError::Design(
                 "at most one channel may be rtgs".into(),
             ));
         }

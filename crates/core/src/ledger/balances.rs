@@ -281,13 +281,13 @@ impl Ledger {
     /// Full audit of the ledger invariants (used by tests and at day end):
     /// money is conserved (Σ balances = opening Σ + injected − withdrawn)
     /// and no balance is below its credit floor.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), BrokenInvariant> {
         let total: i128 = self.balance_fen.iter().map(|&b| i128::from(b)).sum();
         if total != i128::from(self.total_fen) {
-            return Err(format!(
+            return Err(BrokenInvariant(format!(
                 "Σ balances {total} != opening Σ + injected − withdrawn {}",
                 self.total_fen
-            ));
+            )));
         }
         for (i, (&b, &c)) in self
             .balance_fen
@@ -296,12 +296,24 @@ impl Ledger {
             .enumerate()
         {
             if b < -c {
-                return Err(format!(
+                return Err(BrokenInvariant(format!(
                     "participant {i}: balance {b} below credit floor -{c}"
-                ));
+                )));
             }
         }
         Ok(())
+    }
+}
+
+/// A ledger that breaks conservation or a credit floor: always a bug,
+/// never the input's fault (the engine refuses what would cause it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("ledger invariant broken: {0}")]
+pub struct BrokenInvariant(pub String);
+
+impl crate::Blamed for BrokenInvariant {
+    fn blame(&self) -> crate::Blame {
+        crate::Blame::Bug
     }
 }
 

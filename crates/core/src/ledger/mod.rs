@@ -7,7 +7,7 @@
 mod balances;
 mod slab;
 
-pub use balances::Ledger;
+pub use balances::{BrokenInvariant, Ledger};
 pub use slab::{NIL, Slab};
 
 use crate::time::SimTime;

@@ -74,10 +74,7 @@ fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Chann
         day_end,
         QueueRule::Bypass,
     );
-    rtgs.set_balanced(
-        Balanced::new(ledger.balances_fen(), pct)
-            .map_err(|e| StrategyError::new(Some(Opt::MaxPositionPct), e))?,
-    );
+    rtgs.set_balanced(Balanced::new(ledger.balances_fen(), pct)?);
     Ok(Channel::Rtgs(rtgs))
 }
 
@@ -95,10 +92,13 @@ pub(crate) struct Balanced {
 impl Balanced {
     /// Maximum position of each participant: `max_position_pct` % of its
     /// opening balance (at least 100 %, so that the opening fits).
-    pub fn new(opening_fen: &[i64], max_position_pct: u32) -> Result<Balanced, String> {
+    pub fn new(opening_fen: &[i64], max_position_pct: u32) -> Result<Balanced, StrategyError> {
         if max_position_pct < 100 {
-            return Err(format!(
-                "the maximum position is {max_position_pct} % of the opening balance: it must be at least 100 %"
+            return Err(StrategyError::new(
+                Some(Opt::MaxPositionPct),
+                format!(
+                    "the maximum position is {max_position_pct} % of the opening balance: it must be at least 100 %"
+                ),
             ));
         }
         let max_fen = opening_fen

@@ -5,6 +5,7 @@
 //! one that is not covered. See `docs/strategies.md`.
 
 use super::prefix::PrefixResolver;
+use super::{Opt, StrategyError};
 use crate::ledger::Held;
 
 /// One limit as configured: `sender` may pay out at most `limit_fen` more
@@ -40,24 +41,27 @@ pub(crate) struct LimitBook {
 
 impl LimitBook {
     /// Checks and indexes `limits` for `participants` accounts.
-    pub fn new(participants: usize, limits: &SenderLimits) -> Result<LimitBook, String> {
+    pub fn new(participants: usize, limits: &SenderLimits) -> Result<LimitBook, StrategyError> {
+        let refuse = |message: String| StrategyError::new(Some(Opt::Limits), message);
         let mut multilateral_limit_fen = vec![i64::MAX; participants];
         let mut pairs: Vec<(u32, u32, i64)> = Vec::new();
         for limit in &limits.entries {
             let known = |i: u32| (i as usize) < participants;
             if !known(limit.sender) || !limit.receiver.is_none_or(known) {
-                return Err(format!(
+                return Err(refuse(format!(
                     "a sender limit names participant index {} or {:?} of {participants}",
                     limit.sender, limit.receiver
-                ));
+                )));
             }
             if limit.limit_fen < 0 {
-                return Err("a sender limit cannot be negative".into());
+                return Err(refuse("a sender limit cannot be negative".into()));
             }
             match limit.receiver {
                 None => multilateral_limit_fen[limit.sender as usize] = limit.limit_fen,
                 Some(receiver) if receiver == limit.sender => {
-                    return Err("a bilateral limit needs two different participants".into());
+                    return Err(refuse(
+                        "a bilateral limit needs two different participants".into(),
+                    ));
                 }
                 Some(receiver) => pairs.push((limit.sender, receiver, limit.limit_fen)),
             }
@@ -67,10 +71,10 @@ impl LimitBook {
             .windows(2)
             .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
         {
-            return Err(format!(
+            return Err(refuse(format!(
                 "two bilateral limits for the pair {} → {}",
                 pair[0].0, pair[0].1
-            ));
+            )));
         }
         let mut pair_start = vec![0u32; participants + 1];
         for &(s, _, _) in &pairs {

@@ -30,6 +30,7 @@ mod pending;
 mod prefix;
 mod rtgs;
 
+use crate::ParseError;
 use std::sync::{PoisonError, RwLock};
 
 pub use bilateral::Bilateral;
@@ -260,30 +261,30 @@ pub struct StrategyChoice {
 /// (rtgs: the colon gives the interval), `+fund=AMOUNT` (dns, with its
 /// unit, e.g. `5e7yuan`) and `+max=PCT` (chips). No cycle list means one
 /// cycle at day end.
-pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, String> {
+pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, ParseError> {
     let text = text.trim();
-    let bad = |e: String| format!("`{text}`: {e}");
+    let bad = |e: &dyn std::fmt::Display| ParseError(format!("`{text}`: {e}"));
     let (head, tail) = match text.split_once(':') {
         Some((head, rest)) => (head, Some(rest)),
         None => (text, None),
     };
     let (base, parts) = options::split_name(head);
     let Some(def) = lookup(base) else {
-        return Err(bad(named(head)
+        return Err(bad(&named(head)
             .err()
             .map_or_else(String::new, |e| e.message)));
     };
     let mut options = Options::default();
     let mut marked = false;
     for part in parts {
-        let not_mine = || bad(format!("`+{part}` is not a modifier of {base}"));
+        let not_mine = || bad(&format!("`+{part}` is not a modifier of {base}"));
         if matches!(def.tail, Tail::Interval(Some(word)) if word == part) {
             marked = true;
             continue;
         }
         let before = options.given();
-        let known = options::set_name_part(&mut options, part).map_err(bad)?
-            || options::set_compact_part(&mut options, part).map_err(bad)?;
+        let known = options::set_name_part(&mut options, part).map_err(|e| bad(&e))?
+            || options::set_compact_part(&mut options, part).map_err(|e| bad(&e))?;
         let new: Vec<Opt> = options
             .given()
             .into_iter()
@@ -295,29 +296,29 @@ pub fn parse_strategy(text: &str, day_end: SimTime) -> Result<StrategyChoice, St
     }
     match (tail, def.tail) {
         (None, Tail::Interval(Some(_))) if marked => {
-            return Err(bad(format!("give the interval, e.g. {head}:5m")));
+            return Err(bad(&format!("give the interval, e.g. {head}:5m")));
         }
         (Some(every), Tail::Interval(marker)) => {
             if let Some(word) = marker.filter(|_| !marked) {
-                return Err(bad(format!(
+                return Err(bad(&format!(
                     "`:{every}` needs +{word} (e.g. {head}+{word}:{every})"
                 )));
             }
             let ms = crate::time::parse_duration_ms(every)
-                .ok_or_else(|| bad(format!("`{every}` is not a duration")))?;
+                .ok_or_else(|| bad(&format!("`{every}` is not a duration")))?;
             options.gridlock_every_ms = Some(ms);
         }
         (Some(list), Tail::Cycles) => {
-            options.cycles = Some(options::parse_cycles(list, day_end).map_err(bad)?);
+            options.cycles = Some(options::parse_cycles(list, day_end).map_err(|e| bad(&e))?);
         }
         (Some(rest), Tail::Nothing) => {
-            return Err(bad(format!(
+            return Err(bad(&format!(
                 "{base} takes nothing after a colon (`:{rest}`)"
             )));
         }
         (None, _) => {}
     }
-    let spec = ChannelSpec::of(def, options, day_end).map_err(|e| bad(e.message))?;
+    let spec = ChannelSpec::of(def, options, day_end).map_err(|e| bad(&e.message))?;
     Ok(StrategyChoice {
         label: text.to_string(),
         spec,
@@ -692,7 +693,12 @@ mod tests {
         ] {
             assert!(spec(bad).is_err(), "{bad}");
         }
-        assert!(spec("dns+fund=5e7").unwrap_err().contains("+fund=5e7yuan"));
+        assert!(
+            spec("dns+fund=5e7")
+                .unwrap_err()
+                .0
+                .contains("+fund=5e7yuan")
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! else knows which strategy takes what.
 
 use super::{QueueRule, SenderLimits, Unwind};
+use crate::ParseError;
 use crate::time::SimTime;
 
 /// An option of a strategy.
@@ -180,11 +181,18 @@ pub struct StrategyError {
     pub message: String,
 }
 
+impl crate::Blamed for StrategyError {
+    /// A strategy as written: the user's to fix.
+    fn blame(&self) -> crate::Blame {
+        crate::Blame::User
+    }
+}
+
 impl StrategyError {
-    pub fn new(opt: Option<Opt>, message: impl Into<String>) -> StrategyError {
+    pub fn new(opt: Option<Opt>, message: impl std::fmt::Display) -> StrategyError {
         StrategyError {
             opt,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 
@@ -197,24 +205,24 @@ impl StrategyError {
 // ------------------------------------------------------------ the parsers
 
 /// `participant` or `latest`.
-pub fn parse_unwind(text: &str) -> Result<Unwind, String> {
+pub fn parse_unwind(text: &str) -> Result<Unwind, ParseError> {
     match text {
         "participant" => Ok(Unwind::Participant),
         "latest" => Ok(Unwind::Latest),
-        other => Err(format!("`{other}` is not participant or latest")),
+        other => Err(format!("`{other}` is not participant or latest").into()),
     }
 }
 
 /// Cycle times: `hourly` (every full hour to the day end, and the day end),
 /// or a list `10:00,15:30:00` (`HH:MM[:SS]`).
-pub fn parse_cycles(text: &str, day_end: SimTime) -> Result<Vec<SimTime>, String> {
+pub fn parse_cycles(text: &str, day_end: SimTime) -> Result<Vec<SimTime>, ParseError> {
     if text == "hourly" {
         return Ok(hourly(day_end));
     }
     text.split(',')
         .map(|t| {
             crate::time::parse_clock(t)
-                .ok_or_else(|| format!("`{}` is not a time HH:MM[:SS]", t.trim()))
+                .ok_or_else(|| ParseError(format!("`{}` is not a time HH:MM[:SS]", t.trim())))
         })
         .collect()
 }
@@ -232,20 +240,17 @@ fn hourly(day_end: SimTime) -> Vec<SimTime> {
 }
 
 /// Cycle times must be strictly increasing and within the day.
-pub fn check_cycles(cycles: &[SimTime], day_end: SimTime) -> Result<(), String> {
+pub fn check_cycles(cycles: &[SimTime], day_end: SimTime) -> Result<(), ParseError> {
     if let Some(pair) = cycles.windows(2).find(|pair| pair[0] >= pair[1]) {
         let what = if pair[0] == pair[1] {
             "duplicate"
         } else {
             "unsorted"
         };
-        return Err(format!(
-            "cycle times are {what}: {} then {}",
-            pair[0], pair[1]
-        ));
+        return Err(format!("cycle times are {what}: {} then {}", pair[0], pair[1]).into());
     }
     if let Some(late) = cycles.iter().find(|&&t| t > day_end) {
-        return Err(format!("cycle time {late} is after the day end {day_end}"));
+        return Err(format!("cycle time {late} is after the day end {day_end}").into());
     }
     Ok(())
 }
@@ -262,7 +267,7 @@ pub fn split_name(name: &str) -> (&str, Vec<&str>) {
 
 /// Sets the option a `+part` of a name stands for, if it is one
 /// (`bypass`, `offset`, `limits`, `latest`); returns whether it was.
-pub fn set_name_part(options: &mut Options, part: &str) -> Result<bool, String> {
+pub fn set_name_part(options: &mut Options, part: &str) -> Result<bool, ParseError> {
     let queue = |options: &mut Options, rule: QueueRule| {
         if options.queue.is_some_and(|q| q != rule) {
             return Err("`+bypass` and `+offset` are two queue disciplines: choose one".into());
@@ -287,7 +292,7 @@ pub fn set_name_part(options: &mut Options, part: &str) -> Result<bool, String> 
 
 /// The `+key=value` parts of the compact form: `fund=AMOUNT` (with its
 /// unit) and `max=PCT`. Returns whether `part` was one.
-pub fn set_compact_part(options: &mut Options, part: &str) -> Result<bool, String> {
+pub fn set_compact_part(options: &mut Options, part: &str) -> Result<bool, ParseError> {
     if let Some(amount) = part.strip_prefix("fund=") {
         let fen = crate::money::parse_amount_fen(amount)
             .map_err(|e| format!("{e} (write the fund with its unit, e.g. +fund=5e7yuan)"))?;

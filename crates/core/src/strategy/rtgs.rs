@@ -77,10 +77,7 @@ fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Chann
     let queue = options.queue.unwrap_or(QueueRule::Fifo);
     let mut rtgs = Rtgs::new(participants, options.gridlock_every_ms, day_end, queue);
     if let Some(limits) = &options.limits {
-        rtgs.set_limits(
-            LimitBook::new(participants, limits)
-                .map_err(|e| StrategyError::new(Some(Opt::Limits), e))?,
-        );
+        rtgs.set_limits(LimitBook::new(participants, limits)?);
     }
     Ok(Channel::Rtgs(rtgs))
 }

@@ -12,6 +12,7 @@
 //! Every policy submits whatever it still holds at the day end (the
 //! system's close), so nothing stays with the bank overnight.
 
+use clearsim_core::ParseError;
 use clearsim_core::money::parse_amount_fen;
 use clearsim_core::time::{SimTime, parse_clock, parse_duration_ms};
 
@@ -70,13 +71,13 @@ impl std::fmt::Display for Policy {
 
 /// Reads one policy (module table). Errors say what is wrong, for the caller
 /// to prefix with the field.
-pub fn parse_policy(text: &str) -> Result<Policy, String> {
+pub fn parse_policy(text: &str) -> Result<Policy, ParseError> {
     let text = text.trim();
     let (name, parameter) = match text.split_once(':') {
         Some((name, parameter)) => (name, Some(parameter)),
         None => (text, None),
     };
-    let needs = |what: &str| format!("`{name}` needs {what}, e.g. `{}`", example(name));
+    let needs = |what: &str| ParseError(format!("`{name}` needs {what}, e.g. `{}`", example(name)));
     match (name, parameter) {
         ("immediate", None) => Ok(Policy::Immediate),
         ("reserve", Some(p)) => Ok(Policy::Reserve {
@@ -97,7 +98,7 @@ pub fn parse_policy(text: &str) -> Result<Policy, String> {
         ("deadline", None) => Err(needs("a cut-off time")),
         _ => Err(format!(
             "unknown policy `{name}`: immediate, reserve:AMOUNT, throughput:HH:MM=P%,…, reciprocal:DURATION or deadline:HH:MM"
-        )),
+        ).into()),
     }
 }
 
@@ -112,7 +113,7 @@ fn example(name: &str) -> &'static str {
 
 /// `12:00=50%,14:30=75%`: times strictly increasing, shares 0–100 % (to a
 /// tenth of a per cent) and non-decreasing.
-fn throughput(text: &str) -> Result<Policy, String> {
+fn throughput(text: &str) -> Result<Policy, ParseError> {
     let mut checkpoints: Vec<(SimTime, u32)> = Vec::new();
     for item in text.split(',') {
         let (clock, share) = item
@@ -131,11 +132,12 @@ fn throughput(text: &str) -> Result<Policy, String> {
         {
             return Err(format!(
                 "`{item}`: checkpoints go forward in time with shares that do not fall"
-            ));
+            )
+            .into());
         }
         checkpoints.push((at, permille));
         if checkpoints.len() > MAX_CHECKPOINTS {
-            return Err(format!("at most {MAX_CHECKPOINTS} checkpoints"));
+            return Err(format!("at most {MAX_CHECKPOINTS} checkpoints").into());
         }
     }
     Ok(Policy::Throughput { checkpoints })

@@ -1,6 +1,7 @@
 //! Sender limits: `[[limit]]` entries as written, and resolved against a
 //! city's participants into the limits a gross channel enforces.
 
+use clearsim_core::ParseError;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -31,12 +32,12 @@ impl LimitEntry {
         entries: &[LimitEntry],
         ids: &[String],
         opening_fen: &[i64],
-    ) -> Result<clearsim_core::strategy::SenderLimits, String> {
-        let index = |id: &str, at: usize| -> Result<u32, String> {
+    ) -> Result<clearsim_core::strategy::SenderLimits, ParseError> {
+        let index = |id: &str, at: usize| -> Result<u32, ParseError> {
             ids.iter()
                 .position(|known| known == id)
                 .map(|i| i as u32)
-                .ok_or_else(|| format!("limit[{at}]: `{id}` is not a participant"))
+                .ok_or_else(|| ParseError(format!("limit[{at}]: `{id}` is not a participant")))
         };
         let mut multilateral: Vec<Option<i64>> = vec![None; ids.len()];
         let mut bilateral: std::collections::BTreeMap<(u32, u32), i64> = Default::default();

@@ -11,6 +11,7 @@
 //! concern per module (`population`, `instruments`, `channels`, `limits`,
 //! `shocks`, `behaviour`).
 
+use clearsim_core::ParseError;
 use std::path::Path;
 
 pub mod behaviour;
@@ -40,10 +41,10 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn error(file: &Path, message: impl Into<String>) -> ConfigError {
+fn error(file: &Path, message: impl std::fmt::Display) -> ConfigError {
     ConfigError {
         file: file.display().to_string(),
-        message: message.into(),
+        message: message.to_string(),
     }
 }
 
@@ -279,14 +280,14 @@ impl Scenario {
     /// the busiest day (growth is monotone, so the first or the last) at
     /// most [`MAX_PAYMENTS_PER_DAY`]. Call it again after overriding days
     /// or volume.
-    pub fn check_volume(&self, days: u32) -> Result<(), String> {
+    pub fn check_volume(&self, days: u32) -> Result<(), ParseError> {
         let per_day: f64 = self.instruments.iter().map(|i| i.daily_count).sum();
         for day in [1, days] {
             let expected = per_day * self.volume_of_day(day);
             if !(expected.is_finite() && expected <= MAX_PAYMENTS_PER_DAY) {
                 return Err(format!(
                     "day {day} would have {expected:.3e} payments (Σ daily_count × growth × volume); at most {MAX_PAYMENTS_PER_DAY:.0e} a day"
-                ));
+                ).into());
             }
         }
         Ok(())
@@ -350,4 +351,11 @@ impl Config {
 fn time(path: &Path, field: &str, text: &str) -> Result<SimTime, ConfigError> {
     clearsim_core::time::parse_clock(text)
         .ok_or_else(|| error(path, format!("{field}: `{text}` is not a time HH:MM[:SS]")))
+}
+
+impl clearsim_core::Blamed for ConfigError {
+    /// A config the user wrote.
+    fn blame(&self) -> clearsim_core::Blame {
+        clearsim_core::Blame::User
+    }
 }

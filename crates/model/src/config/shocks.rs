@@ -1,6 +1,7 @@
 //! Shocks: defaults, outages and liquidity shocks, as the command line
 //! and `[default]`/`[[shock]]` write them.
 
+use clearsim_core::ParseError;
 use std::path::Path;
 
 use clearsim_core::time::SimTime;
@@ -35,7 +36,7 @@ impl Shock {
     /// Parses the command line's forms: `default:ID@HH:MM`,
     /// `outage:ID@HH:MM-HH:MM`, `system:HH:MM-HH:MM`,
     /// `liquidity:ID@HH:MM=AMOUNT` (an amount with its unit, e.g. 5e8yuan).
-    pub fn parse(text: &str) -> Result<Shock, String> {
+    pub fn parse(text: &str) -> Result<Shock, ParseError> {
         let (kind, rest) = text.split_once(':').ok_or_else(|| {
             format!("`{text}` is not KIND:…, with KIND default, outage, system or liquidity")
         })?;
@@ -43,18 +44,18 @@ impl Shock {
             clearsim_core::time::parse_clock(t)
                 .ok_or_else(|| format!("`{t}` is not a time HH:MM[:SS]"))
         };
-        let window = |w: &str| -> Result<(SimTime, SimTime), String> {
+        let window = |w: &str| -> Result<(SimTime, SimTime), ParseError> {
             let (from, to) = w
                 .split_once('-')
                 .ok_or_else(|| format!("`{w}` is not a window HH:MM-HH:MM"))?;
             Ok((clock(from)?, clock(to)?))
         };
-        let who = |w: &str| -> Result<(String, String), String> {
+        let who = |w: &str| -> Result<(String, String), ParseError> {
             let (id, rest) = w
                 .split_once('@')
                 .ok_or_else(|| format!("`{text}`: expected ID@…"))?;
             if id.is_empty() {
-                return Err(format!("`{text}`: the participant id is empty"));
+                return Err(format!("`{text}`: the participant id is empty").into());
             }
             Ok((id.to_string(), rest.to_string()))
         };
@@ -93,7 +94,8 @@ impl Shock {
             other => {
                 return Err(format!(
                     "`{other}` is not a shock: default, outage, system or liquidity"
-                ));
+                )
+                .into());
             }
         };
         shock.check()?;
@@ -101,10 +103,10 @@ impl Shock {
     }
 
     /// Windows must open before they close.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ParseError> {
         match self {
             Shock::Outage { from, to, .. } | Shock::SystemOutage { from, to } if from >= to => {
-                Err(format!("{self}: the window must open before it closes"))
+                Err(format!("{self}: the window must open before it closes").into())
             }
             _ => Ok(()),
         }
@@ -244,7 +246,7 @@ pub(super) fn shocks(
 }
 
 /// Every shock names a participant of the city (by id).
-pub fn check_shocks(shocks: &[Shock], ids: &[String]) -> Result<(), String> {
+pub fn check_shocks(shocks: &[Shock], ids: &[String]) -> Result<(), ParseError> {
     for shock in shocks {
         if let Some(id) = shock.participant()
             && !ids.iter().any(|known| known == id)
@@ -252,7 +254,8 @@ pub fn check_shocks(shocks: &[Shock], ids: &[String]) -> Result<(), String> {
             return Err(format!(
                 "{shock}: `{id}` is not a participant (e.g. {})",
                 ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
-            ));
+            )
+            .into());
         }
     }
     Ok(())

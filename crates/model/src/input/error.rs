@@ -41,3 +41,10 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+impl clearsim_core::Blamed for InputError {
+    /// An input file the user gave.
+    fn blame(&self) -> clearsim_core::Blame {
+        clearsim_core::Blame::User
+    }
+}

@@ -411,3 +411,10 @@ pub fn decode_histogram(text: &str) -> Option<Histogram<u64>> {
         .ok()?;
     Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
 }
+
+impl clearsim_core::Blamed for PoolError {
+    /// Flows from saved summaries that do not pool (a run's own flows always do: an experiment reports a failure of its own as a bug).
+    fn blame(&self) -> clearsim_core::Blame {
+        clearsim_core::Blame::User
+    }
+}

@@ -191,7 +191,7 @@ pub fn run_recorded(
         // The stream is recorded: no seed draws anything.
         seed: 0,
         days: u32::try_from(days.len())
-            .map_err(|_| EngineError::BadChannel("too many recorded days".into()))?,
+            .map_err(|_| EngineError::Invariant("more recorded days than a u32 counts".into()))?,
     };
     run_from(
         scenario,

@@ -56,12 +56,12 @@ pub fn channel_specs(scenario: &Scenario, city: &City) -> Result<Vec<ChannelSpec
     let mut specs: Vec<ChannelSpec> = scenario.channels.iter().map(|c| c.spec.clone()).collect();
     for limits in specs.iter_mut().filter_map(ChannelSpec::limits_mut) {
         if scenario.limits.is_empty() {
-            return Err(EngineError::BadChannel(
+            return Err(EngineError::Design(
                 "sender limits need [[limit]] entries in the config".into(),
             ));
         }
         *limits = LimitEntry::resolve(&scenario.limits, &city.ids, &city.opening_fen)
-            .map_err(EngineError::BadChannel)?;
+            .map_err(|e| EngineError::Design(e.to_string()))?;
     }
     Ok(specs)
 }

@@ -107,6 +107,18 @@ impl LiveReport {
     }
 }
 
+impl clearsim_core::Blamed for LiveError {
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            LiveError::Engine(e) => clearsim_core::Blamed::blame(e),
+            LiveError::NotGross(_) => clearsim_core::Blame::User,
+            LiveError::Lost { .. } | LiveError::Ledger(_) | LiveError::Panicked => {
+                clearsim_core::Blame::Bug
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error("{0}")]
@@ -251,7 +263,7 @@ pub fn finish(
         .engine()
         .ledger()
         .check_invariants()
-        .map_err(LiveError::Ledger)?;
+        .map_err(|broken| LiveError::Ledger(broken.0))?;
     let report = LiveReport {
         producers: setup.producers.max(1),
         load: setup.load,
@@ -303,7 +315,7 @@ impl Prepared {
             .into_iter()
             .find(ChannelSpec::is_gross)
             .ok_or_else(|| {
-                EngineError::BadChannel(format!(
+                EngineError::Design(format!(
                     "live mode settles through the config's gross channel, and {} has none (its channels: {}); add an rtgs channel",
                     scenario.name,
                     scenario
@@ -318,7 +330,7 @@ impl Prepared {
         // draw would keep them looking for ever.
         let expected = model.expected_per_day();
         if expected.is_nan() || expected < 1.0 {
-            return Err(EngineError::BadChannel(format!(
+            return Err(EngineError::Design(format!(
                 "live mode needs a stream with payments: {} expects {:.3} a day before its day end {}",
                 scenario.name,
                 expected.max(0.0),

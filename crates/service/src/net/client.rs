@@ -163,3 +163,14 @@ impl Client {
         self.reader.next().await
     }
 }
+
+impl clearsim_core::Blamed for ClientError {
+    /// No service there, or one that refuses the token: the user's to fix;
+    /// a service that speaks wrongly is a bug.
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            ClientError::Io(_) | ClientError::Refused { .. } => clearsim_core::Blame::User,
+            _ => clearsim_core::Blame::Bug,
+        }
+    }
+}

@@ -189,7 +189,7 @@ pub fn read(dir: &Path) -> Result<Contents, JournalError> {
     let mut day_closed = false;
     while offset < bytes.len() {
         let frame = match decode_frame(&bytes[offset..], records.len() as u64) {
-            Ok(_) if day_closed => Err("a frame after the day's end marker".to_string()),
+            Ok(_) if day_closed => Err(BadFrame::from("a frame after the day's end marker")),
             other => other,
         };
         match frame {
@@ -255,9 +255,26 @@ fn encode_header(header: &Header) -> Vec<u8> {
     out
 }
 
+/// Why a frame is not good (a torn write, or damage).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BadFrame(String);
+
+impl From<&str> for BadFrame {
+    fn from(why: &str) -> BadFrame {
+        BadFrame(why.to_string())
+    }
+}
+
+impl From<String> for BadFrame {
+    fn from(why: String) -> BadFrame {
+        BadFrame(why)
+    }
+}
+
 /// The frame at the start of `bytes`, expected to begin with `next_seq`:
 /// its length, or why it is not good.
-fn decode_frame(bytes: &[u8], next_seq: u64) -> Result<usize, String> {
+fn decode_frame(bytes: &[u8], next_seq: u64) -> Result<usize, BadFrame> {
     if bytes.len() < FRAME_HEADER_BYTES {
         return Err("a partial frame header".into());
     }
@@ -268,7 +285,7 @@ fn decode_frame(bytes: &[u8], next_seq: u64) -> Result<usize, String> {
     let first_seq = u64::from_le_bytes(bytes[8..16].try_into().unwrap_or([0; 8]));
     let crc = u32::from_le_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
     if count > MAX_FRAME_RECORDS {
-        return Err(format!("a frame of {count} records"));
+        return Err(format!("a frame of {count} records").into());
     }
     let end = FRAME_HEADER_BYTES + count * RECORD_BYTES;
     if bytes.len() < end {
@@ -278,7 +295,7 @@ fn decode_frame(bytes: &[u8], next_seq: u64) -> Result<usize, String> {
         return Err("a frame checksum mismatch".into());
     }
     if first_seq != next_seq {
-        return Err(format!("a frame from seq {first_seq}, expected {next_seq}"));
+        return Err(format!("a frame from seq {first_seq}, expected {next_seq}").into());
     }
     Ok(end)
 }
@@ -493,6 +510,17 @@ impl Writer {
             .map_err(io_error(&self.path));
         self.frame.clear();
         written
+    }
+}
+
+impl clearsim_core::Blamed for JournalError {
+    /// A journal the user pointed at that is damaged, foreign or of another
+    /// setup is theirs to deal with; a disk that fails under it is not.
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            JournalError::Io { .. } => clearsim_core::Blame::Bug,
+            _ => clearsim_core::Blame::User,
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use super::client::{Client, ClientError, ClientWriter};
+
 use super::protocol::{Notice, Request, Submit};
 use super::tokens::Tokens;
 use crate::live::Load;
@@ -320,4 +321,14 @@ pub fn payments_of(
         by_sender[g.sender as usize].push((g.receiver, g.amount_fen, g.priority));
     }
     by_sender
+}
+
+impl clearsim_core::Blamed for LoadError {
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            LoadError::Client(e) => e.blame(),
+            LoadError::Io(_) | LoadError::NobodyToSend => clearsim_core::Blame::User,
+            LoadError::Unaccounted { .. } | LoadError::Closed(_) => clearsim_core::Blame::Bug,
+        }
+    }
 }

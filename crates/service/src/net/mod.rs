@@ -135,7 +135,7 @@ pub const DAY_END: clearsim_core::time::SimTime =
 /// `clearsim replay` flags that settle as the service's gross channel does.
 fn replay_flags(spec: &clearsim_core::strategy::ChannelSpec) -> Result<Vec<String>, ServeError> {
     let mut flags = spec.replay_flags().map_err(|e| {
-        ServeError::Engine(EngineError::BadChannel(format!(
+        ServeError::Engine(EngineError::Design(format!(
             "--journal: a {} channel cannot be exported for replay (its {} are not in the journal); serve an rtgs, rtgs+bypass, rtgs+offset or chips channel",
             spec.name(),
             e.field()
@@ -162,6 +162,21 @@ pub enum ServeError {
     Panicked,
     #[error("{0}")]
     Journal(#[from] journal::JournalError),
+}
+
+impl clearsim_core::Blamed for ServeError {
+    /// An address or journal the user gave; the service's own threads
+    /// failing is not theirs.
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            ServeError::Engine(e) => clearsim_core::Blamed::blame(e),
+            ServeError::Journal(e) => clearsim_core::Blamed::blame(e),
+            ServeError::Listen { .. } => clearsim_core::Blame::User,
+            ServeError::Runtime(_) | ServeError::Stopped(_) | ServeError::Panicked => {
+                clearsim_core::Blame::Bug
+            }
+        }
+    }
 }
 
 /// What a service did, when it stops.

@@ -167,7 +167,7 @@ impl Service {
             Some(link) => {
                 let batch = std::mem::take(&mut self.batch);
                 self.batch = link.hand_over(batch).ok_or_else(|| {
-                    EngineError::BadChannel("the journal failed: nothing more is accepted".into())
+                    EngineError::Failed("the journal failed: nothing more is accepted".into())
                 })?;
             }
         }
@@ -286,7 +286,9 @@ impl Service {
             link.close();
         }
         let ledger = self.settler.engine().ledger();
-        ledger.check_invariants().map_err(EngineError::BadChannel)?;
+        ledger
+            .check_invariants()
+            .map_err(|broken| EngineError::Invariant(broken.0))?;
         let mut counts = self.counts.clone();
         counts.queued = self.settler.queued() as u64;
         counts.total_fen = ledger.balances_fen().iter().sum();

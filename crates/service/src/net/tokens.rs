@@ -143,6 +143,15 @@ fn refuse_exposed(path: &str, metadata: &std::fs::Metadata) -> Result<(), TokenE
     Ok(())
 }
 
+impl clearsim_core::Blamed for TokenError {
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            TokenError::Random(_) => clearsim_core::Blame::Bug,
+            _ => clearsim_core::Blame::User,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

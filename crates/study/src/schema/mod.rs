@@ -120,6 +120,17 @@ pub enum SchemaError {
     Encode(serde_json::Error),
 }
 
+impl clearsim_core::Blamed for SchemaError {
+    /// A file the user gave that is no summary; failing to write one is a
+    /// bug.
+    fn blame(&self) -> clearsim_core::Blame {
+        match self {
+            SchemaError::Encode(_) => clearsim_core::Blame::Bug,
+            _ => clearsim_core::Blame::User,
+        }
+    }
+}
+
 /// Every schema this clearsim reads.
 pub const KNOWN: [&str; 4] = [
     replay_v1::SCHEMA,

@@ -2,6 +2,9 @@
 //! the live dashboard rendered in headless Chromium while load runs,
 //! updating. Loopback only; bounded in time.
 
+// Signals and pipes to a child process: libc calls.
+#![allow(unsafe_code)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Write};

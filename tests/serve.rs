@@ -4,6 +4,9 @@
 //! and money conserved when the service stops. Every loop is bounded in
 //! count and time.
 
+// Signals and pipes to a child process: libc calls.
+#![allow(unsafe_code)]
+
 mod common;
 
 use std::path::Path;

@@ -113,8 +113,28 @@ pub fn output_failure(error: clearsim_outset::OutputError, context: &str) -> Fai
     Failure::BadInput(anyhow::anyhow!("{context}{error}"))
 }
 
+/// Logs (`tracing`) to stderr: warnings and errors only unless `RUST_LOG`
+/// asks for more (`RUST_LOG=info`, `RUST_LOG=clearsim_service=debug`).
+/// Results never go through the log: they are printed or written.
+fn logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) => EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+            eprintln!("warning: RUST_LOG={spec:?} is not a log filter ({e}): warnings only");
+            EnvFilter::new("warn")
+        }),
+        Err(_) => EnvFilter::new("warn"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging();
     let result = match cli.command {
         Command::Replay(args) => replay::run(&args),
         Command::Run(args) => run::run(&args),

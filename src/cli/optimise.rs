@@ -133,14 +133,10 @@ fn write(args: &OptimiseArgs, name: &str, report: &out::OptimiseReport) -> Resul
         ),
     ];
     let json = report::to_json(report).map_err(|e| Failure::Internal(e.into()))?;
-    let markdown = out::markdown(report, &context);
-    let files = vec![
-        ("report.md", markdown.clone().into_bytes()),
-        ("report.html", out::html_page(report, &context).into_bytes()),
-    ];
-    publish(set, json, files)?;
+    let document = out::optimise_document(report, context);
+    publish(set, json, document.files().into())?;
     if !args.quiet {
-        print!("{markdown}");
+        print!("{}", document.markdown());
         println!("\nreport in {}", dir.join("report.html").display());
     }
     Ok(())

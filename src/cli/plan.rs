@@ -78,17 +78,10 @@ pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
         ),
     ];
     let json = report::to_json(&report).map_err(|e| Failure::Internal(e.into()))?;
-    let markdown = plan::markdown(&report, &context);
-    let files = vec![
-        ("report.md", markdown.clone().into_bytes()),
-        (
-            "report.html",
-            plan::html_page(&report, &context).into_bytes(),
-        ),
-    ];
-    publish(set, json, files)?;
+    let document = plan::plan_document(&report, context);
+    publish(set, json, document.files().into())?;
     if !args.quiet {
-        print!("{markdown}");
+        print!("{}", document.markdown());
         println!("\nreport in {}", args.out.join("report.html").display());
     }
     Ok(())

@@ -12,6 +12,7 @@ use super::args::{
     ReplicationArgs, ScenarioArgs, execute, load, load_scenario, output_set, parse_volume, publish,
 };
 use clearsim_core::format::{grouped, yuan};
+use clearsim_model::csvout::{self, CsvOut, ParticipantRow, PaymentRow};
 use clearsim_model::run;
 use clearsim_model::workload::city::{City, build_city};
 use clearsim_report::{self as report, show_estimate};
@@ -188,42 +189,13 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let write = || -> Result<u64, clearsim_outset::OutputError> {
         set.write("participants.csv", &participants_csv(&city))?;
         let mut file = set.file("payments.csv")?;
-        let mut count = 0u64;
-        let mut line = Vec::with_capacity(128);
-        let mut number = itoa::Buffer::new();
-        let put = |file: &mut clearsim_outset::SetFile, bytes: &[u8]| {
-            file.writer()
-                .write_all(bytes)
-                .map_err(|source| clearsim_outset::OutputError::Io {
-                    path: args.out.join("payments.csv"),
-                    source,
-                })
-        };
-        put(
-            &mut file,
-            b"id,submit,sender,receiver,amount,priority,instrument\n",
-        )?;
-        for generated in model.day(config.seed, day, scenario.volume_of_day(day)) {
-            line.clear();
-            line.push(b'P');
-            line.extend_from_slice(number.format(count).as_bytes());
-            line.push(b',');
-            generated.submit.write_text(&mut line);
-            line.push(b',');
-            line.extend_from_slice(city.ids[generated.sender as usize].as_bytes());
-            line.push(b',');
-            line.extend_from_slice(city.ids[generated.receiver as usize].as_bytes());
-            line.push(b',');
-            line.extend_from_slice(number.format(generated.amount_fen).as_bytes());
-            line.push(b',');
-            line.extend_from_slice(number.format(generated.priority).as_bytes());
-            line.push(b',');
-            let instrument = usize::from(generated.instrument);
-            line.extend_from_slice(scenario.instruments[instrument].name.as_bytes());
-            line.push(b'\n');
-            put(&mut file, &line)?;
-            count += 1;
-        }
+        let stream = model.day(config.seed, day, scenario.volume_of_day(day));
+        let count = write_payments(file.writer(), &city, scenario, stream).map_err(|source| {
+            clearsim_outset::OutputError::Io {
+                path: args.out.join("payments.csv"),
+                source,
+            }
+        })?;
         file.finish()?;
         Ok(count)
     };
@@ -243,26 +215,45 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `participants.csv` of a city (names and categories have no commas).
+/// `participants.csv` of a city.
 pub fn participants_csv(city: &City) -> Vec<u8> {
-    // Names are free text: the csv writer quotes commas, quotes and line
-    // breaks, as replay's reader expects. Ids follow the id rule already.
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let rows = std::iter::once(
-        ["id", "name", "category", "opening_balance", "credit_limit"].map(String::from),
-    )
-    .chain((0..city.len()).map(|i| {
-        [
-            city.ids[i].clone(),
-            city.names[i].clone(),
-            city.categories[i].clone(),
-            city.opening_fen[i].to_string(),
-            city.credit_limit_fen[i].to_string(),
-        ]
-    }));
-    for row in rows {
-        // Writing into a Vec cannot fail.
-        let _ = writer.write_record(&row);
+    csvout::participants_csv((0..city.len()).map(|i| ParticipantRow {
+        id: &city.ids[i],
+        name: &city.names[i],
+        category: &city.categories[i],
+        opening_fen: city.opening_fen[i],
+        credit_limit_fen: city.credit_limit_fen[i],
+    }))
+}
+
+/// A generated day as the replay's `payments.csv`, its payments numbered
+/// `P0`, `P1`, … in stream order; returns how many.
+fn write_payments(
+    to: impl Write,
+    city: &City,
+    scenario: &clearsim_model::config::Scenario,
+    stream: impl Iterator<Item = clearsim_core::ledger::Payment>,
+) -> std::io::Result<u64> {
+    let mut out = CsvOut::new(to);
+    out.row(csvout::PAYMENTS_HEADER)?;
+    let mut id = Vec::with_capacity(24);
+    let mut number = itoa::Buffer::new();
+    let mut count = 0u64;
+    for payment in stream {
+        id.clear();
+        id.push(b'P');
+        id.extend_from_slice(number.format(count).as_bytes());
+        out.payment(&PaymentRow {
+            id: &id,
+            submit: payment.submit,
+            sender: &city.ids[payment.sender as usize],
+            receiver: &city.ids[payment.receiver as usize],
+            amount_fen: payment.amount_fen,
+            priority: i64::from(payment.priority),
+            instrument: &scenario.instruments[usize::from(payment.instrument)].name,
+        })?;
+        count += 1;
     }
-    writer.into_inner().unwrap_or_default()
+    out.finish()?;
+    Ok(count)
 }

@@ -210,11 +210,11 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| out.with_file_name("participants.csv"));
     let (participants_csv, payments_csv) = contents.replay_files();
-    for (path, text) in [(&participants, participants_csv), (out, payments_csv)] {
+    for (path, bytes) in [(&participants, participants_csv), (out, payments_csv)] {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
         parent
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| clearsim_outset::write_file_whole(path, text.as_bytes(), 0o644))
+            .and_then(|()| clearsim_outset::write_file_whole(path, &bytes, 0o644))
             .map_err(|e| Failure::BadInput(anyhow!("cannot write {}: {e}", path.display())))?;
     }
     println!(
@@ -255,11 +255,7 @@ async fn wait_for_stop(duration: Option<Duration>, server: &clearsim_service::ne
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    let failed = async {
-        while !server.engine_ended() {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
+    let failed = server.ended();
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}

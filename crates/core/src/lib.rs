@@ -4,6 +4,8 @@
 //! No serde, no I/O, no clock, no threads: everything here is a
 //! deterministic function of its inputs.
 
+#![forbid(unsafe_code)]
+
 /// Whether this build checks the engine's invariants ([`invariant!`]):
 /// debug builds, and any build with the `invariants` feature, which the
 /// tests switch on, so `cargo test --release` runs every check.

@@ -7,6 +7,7 @@
 
 pub mod bank;
 pub mod config;
+pub mod csvout;
 pub mod input;
 pub mod metrics;
 pub mod replay;

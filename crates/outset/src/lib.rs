@@ -262,6 +262,7 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
     let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
     // SAFETY: two valid NUL-terminated paths; renameat2 reads them only.
+    #[allow(unsafe_code)]
     let rc = unsafe {
         libc::renameat2(
             libc::AT_FDCWD,

@@ -1,7 +1,10 @@
 //! The reports of a `clearsim compare` summary.
 
-use super::html;
-use super::run::{flow_frame, flow_table, liquidity_dots, percentile_chart, timeline_charts};
+use super::chart::Chart;
+use super::document::Document;
+use super::run::{
+    IN_TRANSIT_NOTE, flow_frame, flow_table, liquidity_dots, percentile_chart, timeline_charts,
+};
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table, show_estimate};
 use clearsim_core::format::{grouped, millis, yuan};
@@ -221,13 +224,11 @@ pub fn ranking_table(summary: &CompareSummary) -> Option<Table> {
     Some(table)
 }
 
-/// report.md, the CSV tables and report.html of a compare.
-pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
+const DESIGN_NOTE: &str = "Every design sees the same customer stream on each seed (common random numbers): each payment, its time, amount and counterparties, and which cheques are dishonoured, depend only on scenario, seed and day. Differences between designs are therefore paired per seed; their mean and 95 % interval are in the paired table. `design` is the scenario's own channels; every other design routes all instruments to one channel of that strategy.";
+
+/// The report of a compare, as one document.
+pub fn compare_document(summary: &CompareSummary) -> Document {
     let study = &summary.study;
-    let table = compare_table(summary);
-    let instruments = instrument_table(summary);
-    let figures = figure_table(&summary.headline, true);
-    let paired = figure_table(&summary.paired, true);
     let context = context_lines(
         study,
         &summary.seeds,
@@ -237,28 +238,35 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
             super::count_of(summary.designs.len(), "design")
         ),
     );
-    let design_note = "Every design sees the same customer stream on each seed (common random numbers): each payment, its time, amount and counterparties, and which cheques are dishonoured, depend only on scenario, seed and day. Differences between designs are therefore paired per seed; their mean and 95 % interval are in the paired table. `design` is the scenario's own channels; every other design routes all instruments to one channel of that strategy.";
-    let headline = headline(summary);
-    let ranking = ranking_table(summary);
-    let mut markdown = format!(
-        "# clearsim compare: {}\n\n{}\n\n{}\n{design_note}\n\n## Designs\n\n{}\n## By instrument\n\n{}\n## Figures over the replications\n\n{}\n## Paired differences against {}\n\n{}",
-        study.scenario,
-        context.join("\n"),
-        headline
-            .as_ref()
-            .map_or(String::new(), |h| format!("**{h}**\n")),
-        table.markdown(),
-        instruments.markdown(),
-        figures.markdown(),
-        summary.designs.first().map_or("", String::as_str),
-        paired.markdown()
-    );
-    if let Some(ranking) = &ranking {
-        markdown += &format!(
-            "\n## Designs ranked by the banks' cost\n\n{}",
-            ranking.markdown()
-        );
+    let mut doc = Document::new(format!("clearsim compare — {}", study.scenario), context);
+    doc.headline = headline(summary);
+    doc.note(DESIGN_NOTE);
+    doc.heading("Designs");
+    doc.table(compare_table(summary));
+    if let Some(ranking) = ranking_table(summary) {
+        doc.heading("Designs ranked by the banks' cost");
+        doc.table(ranking);
     }
+    for chart in compare_charts(summary) {
+        doc.chart(chart);
+    }
+    doc.heading("By instrument");
+    doc.note(IN_TRANSIT_NOTE);
+    doc.table(instrument_table(summary));
+    doc.heading("Figures over the replications");
+    doc.table(figure_table(&summary.headline, true));
+    doc.heading(format!(
+        "Paired differences against {}",
+        summary.designs.first().map_or("", String::as_str)
+    ));
+    doc.table(figure_table(&summary.paired, true));
+    doc
+}
+
+/// In transit by design (every payment, then cheques), the designs'
+/// timelines, and the participants that used most liquidity.
+fn compare_charts(summary: &CompareSummary) -> Vec<Chart> {
+    let study = &summary.study;
     let all: Vec<(String, &FlowReport)> = summary
         .rows
         .iter()
@@ -274,64 +282,43 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
                 .map(|f| (format!("{}: {}", r.design, f.name), &f.flow))
         })
         .collect();
-    let mut sections = vec![
-        html::note(design_note),
-        html::heading("Designs"),
-        html::table(&table),
-    ];
-    if let Some(ranking) = &ranking {
-        sections.push(html::heading("Designs ranked by the banks' cost"));
-        sections.push(html::table(ranking));
-    }
-    sections.push(percentile_chart(
+    let mut charts = vec![percentile_chart(
         "Funds in transit by design, every payment",
         &all,
-    ));
+    )];
     if !cheque_by_design.is_empty() {
-        sections.push(percentile_chart(
+        charts.push(percentile_chart(
             "Funds in transit of cheques by design",
             &cheque_by_design,
         ));
     }
-    sections.extend([
-        timeline_charts(
-            &summary
-                .rows
-                .iter()
-                .map(|r| (r.design.clone(), &r.all.timeline))
-                .collect::<Vec<_>>(),
-        ),
-        liquidity_dots(
-            study,
-            &summary
-                .rows
-                .iter()
-                .map(|r| {
-                    (
-                        r.design.clone(),
-                        r.liquidity_used_by_participant_fen.clone(),
-                    )
-                })
-                .collect::<Vec<_>>(),
-            20,
-        ),
-        html::heading("By instrument"),
-        html::table(&instruments),
-        html::heading("Figures over the replications"),
-        html::table(&figures),
-        html::heading("Paired differences"),
-        html::table(&paired),
-    ]);
-    let page = html::page(
-        &format!("clearsim compare — {}", study.scenario),
-        &context,
-        headline.as_deref(),
-        &sections,
-    );
+    let timelines: Vec<_> = summary
+        .rows
+        .iter()
+        .map(|r| (r.design.clone(), &r.all.timeline))
+        .collect();
+    charts.extend(timeline_charts(&timelines));
+    let used: Vec<(String, Vec<i64>)> = summary
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.design.clone(),
+                r.liquidity_used_by_participant_fen.clone(),
+            )
+        })
+        .collect();
+    charts.push(liquidity_dots(study, &used, 20));
+    charts
+}
+
+/// report.md, the CSV tables and report.html of a compare.
+pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
+    let [markdown, html] = compare_document(summary).files();
     let mut all_figures = summary.headline.clone();
     all_figures.extend(summary.paired.iter().cloned());
     vec![
-        ("report.md", markdown.into_bytes()),
+        markdown,
         ("compare.csv", compare_frame(summary).csv().into_bytes()),
         (
             "instruments.csv",
@@ -342,6 +329,6 @@ pub fn compare_files(summary: &CompareSummary) -> ReportFiles {
             participant_frame(summary).csv().into_bytes(),
         ),
         ("figures.csv", figure_frame(&all_figures).csv().into_bytes()),
-        ("report.html", page.into_bytes()),
+        html,
     ]
 }

@@ -2,8 +2,11 @@
 //! (markdown, CSV, HTML) of run, compare and sweep summaries, all written
 //! atomically.
 
+#![forbid(unsafe_code)]
+
+pub mod chart;
 pub mod compare;
-pub mod html;
+pub mod document;
 pub mod optimise;
 pub mod parquet;
 pub mod plan;
@@ -12,6 +15,7 @@ pub mod settlements;
 pub mod sweep;
 pub mod table;
 
+use clearsim_model::csvout::CsvOut;
 use clearsim_model::input::Day;
 
 use clearsim_core::format::{millis, money_short};
@@ -265,16 +269,9 @@ pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
             file.clearsim_version
         ),
     ];
-    let markdown = format!(
-        "# clearsim replay\n\n{}\n\n{}",
-        context.join("\n"),
-        table.markdown()
-    );
-    let page = html::page("clearsim replay", &context, None, &[html::table(&table)]);
-    vec![
-        ("report.md", markdown.into_bytes()),
-        ("report.html", page.into_bytes()),
-    ]
+    let mut doc = document::Document::new("clearsim replay", context);
+    doc.table(table);
+    doc.files().into()
 }
 
 /// `settlements.parquet`: one row per payment in input order, times as ms
@@ -341,75 +338,48 @@ pub fn settlements_csv(day: &Day, settle: &[u32]) -> Vec<u8> {
     out
 }
 
-/// Streams `settlements.csv` to `to`, formatting 64 KiB at a time: a replay
-/// of 50 M rows never holds its 2 GB of output.
+/// Streams `settlements.csv` to `to` through a 64 KiB buffer: a replay of
+/// 50 M rows never holds its 2 GB of output.
 pub fn write_settlements_csv(
     to: &mut impl std::io::Write,
     day: &Day,
     settle: &[u32],
 ) -> std::io::Result<()> {
-    const CHUNK: usize = 1 << 16;
     let payments = &day.payments;
-    let mut out = Vec::with_capacity(CHUNK + 256);
-    out.extend_from_slice(b"id,status,settle,delay_ms\n");
-    let mut number = itoa::Buffer::new();
+    let mut out = CsvOut::new(to);
+    out.row(["id", "status", "settle", "delay_ms"])?;
     for (row, &at) in settle.iter().enumerate() {
-        if out.len() >= CHUNK {
-            to.write_all(&out)?;
-            out.clear();
-        }
-        write_csv_field(&mut out, payments.id(row));
+        out.text(payments.id(row))?;
         if at == UNSETTLED {
-            out.extend_from_slice(b",unsettled,,\n");
+            out.row(["unsettled", "", ""])?;
         } else {
-            out.extend_from_slice(b",settled,");
-            SimTime(at).write_text(&mut out);
-            out.push(b',');
-            out.extend_from_slice(number.format(at - payments.submit[row].ms()).as_bytes());
-            out.push(b'\n');
+            out.text("settled")?;
+            out.time(SimTime(at))?;
+            out.int(at - payments.submit[row].ms())?;
+            out.end()?;
         }
     }
-    to.write_all(&out)
+    out.finish().map(drop)
 }
 
 /// Formats `balances.csv`: one row per participant in index order.
 pub fn balances_csv(day: &Day, replay: &Replay) -> Vec<u8> {
     let participants = &day.participants;
-    let mut out = Vec::with_capacity(participants.len() * 48 + 48);
-    out.extend_from_slice(b"id,opening_balance,closing_balance,min_balance\n");
-    let mut number = itoa::Buffer::new();
-    for i in 0..participants.len() {
-        out.extend_from_slice(participants.ids[i].as_bytes());
-        for value in [
-            participants.opening_fen[i],
-            replay.closing_fen[i],
-            replay.min_balance_fen[i],
-        ] {
-            out.push(b',');
-            out.extend_from_slice(number.format(value).as_bytes());
+    let mut out = CsvOut::new(Vec::with_capacity(participants.len() * 48 + 48));
+    let mut write = || -> std::io::Result<()> {
+        out.row(["id", "opening_balance", "closing_balance", "min_balance"])?;
+        for i in 0..participants.len() {
+            out.text(participants.ids[i].as_bytes())?;
+            out.int(participants.opening_fen[i])?;
+            out.int(replay.closing_fen[i])?;
+            out.int(replay.min_balance_fen[i])?;
+            out.end()?;
         }
-        out.push(b'\n');
-    }
-    out
-}
-
-/// Writes a field, quoting it when CSV requires (ids are free text).
-fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
-    let needs_quotes = field
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
-    if !needs_quotes {
-        out.extend_from_slice(field);
-        return;
-    }
-    out.push(b'"');
-    for &b in field {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
+        Ok(())
+    };
+    // Writing to a vector cannot fail.
+    let _ = write();
+    out.into_bytes()
 }
 
 pub use clearsim_study::schema::to_json;

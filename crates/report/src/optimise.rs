@@ -3,7 +3,8 @@
 //! from the planner's optimum (summary.json `clearsim.optimise.v1`,
 //! report.md, report.html with the convergence and the costs by design).
 
-use super::html::{self, Axis, Chart, Series};
+use super::chart::{Axis, Bars, Chart, Lines, Series};
+use super::document::Document;
 use super::table::Table;
 use clearsim_core::format::money_short;
 use clearsim_model::bank::costs::CostBreakdown;
@@ -124,30 +125,8 @@ fn enumeration_lines(e: &EnumerationReport) -> Vec<String> {
 
 const NOTE: &str = "Costs are means per business day over the replications (the same seeds for every profile and design). Liquidity held: Σ opening balances the banks choose. Delay: value-weighted mean time from the customer's order to settlement. The planner minimises the total cost; the price of anarchy is the equilibrium's total over the planner's. docs/equilibria.md explains the model and the search.";
 
-pub fn markdown(report: &OptimiseReport, context: &[String]) -> String {
-    let mut out = format!("# What the banks would choose: {}\n\n", report.scenario);
-    for line in context {
-        out += &format!("{line}  \n");
-    }
-    out += "\n## Designs at equilibrium and at the planner's optimum\n\n";
-    out += &designs_table(report).markdown();
-    out += &format!("\n{NOTE}\n");
-    for d in &report.designs {
-        out += &format!("\n## {}: the banks at equilibrium\n\n", d.design);
-        out += &banks_table(&d.equilibrium).markdown();
-        out += &format!("\n{}  \n", work_line(d, report.seeds.len()));
-        if let Some(e) = &d.enumeration {
-            out += "\n";
-            for line in enumeration_lines(e) {
-                out += &format!("{line}  \n");
-            }
-        }
-    }
-    out
-}
-
 /// Total cost per round of each design's equilibrium search.
-fn convergence_chart(report: &OptimiseReport) -> String {
+fn convergence_chart(report: &OptimiseReport) -> Chart {
     let series: Vec<Series> = report
         .designs
         .iter()
@@ -161,19 +140,18 @@ fn convergence_chart(report: &OptimiseReport) -> String {
             Series::line(d.design.clone(), points)
         })
         .collect();
-    Chart {
-        title: "Convergence: total cost per day after each round of best responses",
+    Chart::Lines(Lines {
+        title: "Convergence: total cost per day after each round of best responses".into(),
         x: Axis::Count,
-        x_label: "round",
+        x_label: "round".into(),
         y: Axis::Money,
-        y_label: "total cost per day",
-        series: &series,
-    }
-    .render()
+        y_label: "total cost per day".into(),
+        series,
+    })
 }
 
 /// Each design's total cost by component, at equilibrium and optimum.
-fn costs_chart(report: &OptimiseReport) -> String {
+fn costs_chart(report: &OptimiseReport) -> Chart {
     let mut rows = Vec::new();
     for d in &report.designs {
         for (what, profile) in [("equilibrium", &d.equilibrium), ("planner", &d.planner)] {
@@ -184,50 +162,48 @@ fn costs_chart(report: &OptimiseReport) -> String {
             rows.push((format!("{} — {what}", d.design), sum));
         }
     }
-    html::stacked_bars(
-        "Cost per day by component, by design",
-        "cost per day",
-        &rows
+    Chart::Bars(Bars {
+        title: "Cost per day by component, by design".into(),
+        x_label: "cost per day".into(),
+        bars: rows
             .iter()
-            .map(|(label, sum)| (label.clone(), sum.components().to_vec()))
-            .collect::<Vec<_>>(),
-    )
+            .map(|(label, sum)| {
+                let parts = sum.components().map(|(c, v)| (c.to_string(), v));
+                (label.clone(), parts.to_vec())
+            })
+            .collect(),
+    })
 }
 
-pub fn html_page(report: &OptimiseReport, context: &[String]) -> String {
-    let mut sections = vec![
-        html::heading("Designs at equilibrium and at the planner's optimum"),
-        html::table(&designs_table(report)),
-        html::note(NOTE),
-    ];
+/// What the banks would choose, as one document (`context`: what ran).
+pub fn optimise_document(report: &OptimiseReport, context: Vec<String>) -> Document {
+    let mut doc = Document::new(
+        format!("What the banks would choose: {}", report.scenario),
+        context,
+    );
+    doc.heading("Designs at equilibrium and at the planner's optimum");
+    doc.table(designs_table(report));
+    doc.note(NOTE);
     let costs_anything = report.designs.iter().any(|d| {
         d.search.rounds.iter().any(|r| r.total_fen > 0.0) || d.planner.cost_total_fen > 0.0
     });
     if costs_anything {
-        sections.push(costs_chart(report));
-        sections.push(convergence_chart(report));
+        doc.chart(costs_chart(report));
+        doc.chart(convergence_chart(report));
     } else {
-        sections.push(html::note(
+        doc.note(
             "Every round's profile costs nothing (and so does the planner's): no chart of costs.",
-        ));
+        );
     }
     for d in &report.designs {
-        sections.push(html::heading(&format!(
-            "{}: the banks at equilibrium",
-            d.design
-        )));
-        sections.push(html::table(&banks_table(&d.equilibrium)));
-        sections.push(html::note(&work_line(d, report.seeds.len())));
+        doc.heading(format!("{}: the banks at equilibrium", d.design));
+        doc.table(banks_table(&d.equilibrium));
+        doc.note(work_line(d, report.seeds.len()));
         if let Some(e) = &d.enumeration {
             for line in enumeration_lines(e) {
-                sections.push(html::note(&line));
+                doc.note(line);
             }
         }
     }
-    html::page(
-        &format!("What the banks would choose: {}", report.scenario),
-        context,
-        None,
-        &sections,
-    )
+    doc
 }

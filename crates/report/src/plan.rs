@@ -1,7 +1,7 @@
 //! The plan's report (its figures: `clearsim_study::plan`), rendered as
 //! report.md and report.html.
 
-use super::html;
+use super::document::Document;
 use super::table::Table;
 
 use clearsim_model::metrics::estimate::Estimate;
@@ -61,32 +61,18 @@ fn tables(report: &PlanReport) -> (Table, Table) {
 
 const NOTE: &str = "In transit: from the customer's order until the funds are available to the payee (docs/model.md). Value-weighted means; p99 over payments. Both designs run on the same seeds; the change is after − before, paired by seed, with its 95 % interval.";
 
-pub fn markdown(report: &PlanReport, context: &[String]) -> String {
+/// The plan's report, as one document (`context`: what it ran).
+pub fn plan_document(report: &PlanReport, context: Vec<String>) -> Document {
     let (transit, liquidity) = tables(report);
-    let mut out = format!("# The plan: {} → {}\n\n", report.before, report.after);
-    for line in context {
-        out += &format!("{line}  \n");
-    }
-    out += &format!("\n**{}**\n\n", report.headline);
-    out += "## Funds in transit, by instrument\n\n";
-    out += &transit.markdown();
-    out += &format!("\n{NOTE}\n\n## Liquidity against the bounds\n\n");
-    out += &liquidity.markdown();
-    out
-}
-
-pub fn html_page(report: &PlanReport, context: &[String]) -> String {
-    let (transit, liquidity) = tables(report);
-    html::page(
-        &format!("The plan: {} → {}", report.before, report.after),
+    let mut doc = Document::new(
+        format!("The plan: {} → {}", report.before, report.after),
         context,
-        Some(&report.headline),
-        &[
-            html::heading("Funds in transit, by instrument"),
-            html::table(&transit),
-            html::note(NOTE),
-            html::heading("Liquidity against the bounds"),
-            html::table(&liquidity),
-        ],
-    )
+    );
+    doc.headline = Some(report.headline.clone());
+    doc.heading("Funds in transit, by instrument");
+    doc.table(transit);
+    doc.note(NOTE);
+    doc.heading("Liquidity against the bounds");
+    doc.table(liquidity);
+    doc
 }

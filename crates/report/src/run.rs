@@ -1,7 +1,8 @@
 //! The reports of a `clearsim run` summary: the terminal and markdown
 //! tables, CSV files of plain numbers, and the HTML page.
 
-use super::html::{self, Axis, Chart, Series};
+use super::chart::{Axis, Chart, Dots, Lines, Series};
+use super::document::Document;
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table};
 use clearsim_core::format::{grouped, millis, yuan};
@@ -339,7 +340,7 @@ pub fn transit_headline(study: &StudyMeta, instruments: &[NamedFlow]) -> Option<
 }
 
 /// In-transit time by percentile, per flow, on a log time axis.
-pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> String {
+pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> Chart {
     let series: Vec<Series> = flows
         .iter()
         .filter_map(|(name, flow)| {
@@ -358,19 +359,18 @@ pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> String 
             Some(Series::line(name.clone(), points))
         })
         .collect();
-    Chart {
-        title,
+    Chart::Lines(Lines {
+        title: title.into(),
         x: Axis::Percentile,
-        x_label: "percentile of payments",
+        x_label: "percentile of payments".into(),
         y: Axis::LogDuration,
-        y_label: "funds in transit (log scale)",
-        series: &series,
-    }
-    .render()
+        y_label: "funds in transit (log scale)".into(),
+        series,
+    })
 }
 
 /// Value settled so far, and value queued or pending, through the day.
-pub fn timeline_charts(flows: &[(String, &Timeline)]) -> String {
+pub fn timeline_charts(flows: &[(String, &Timeline)]) -> [Chart; 2] {
     let active = |t: &Timeline| {
         let nonzero = |v: &[i64]| v.iter().position(|&x| x != 0);
         let last = |v: &[i64]| v.iter().rposition(|&x| x != 0);
@@ -418,28 +418,28 @@ pub fn timeline_charts(flows: &[(String, &Timeline)]) -> String {
             )
         })
         .collect();
-    Chart {
-        title: "Value settled through the day (cumulative)",
-        x: Axis::Clock,
-        x_label: "time of day",
-        y: Axis::Money,
-        y_label: "settled so far (yuan)",
-        series: &settled,
-    }
-    .render()
-        + &Chart {
-            title: "Value queued or pending through the day (peak in each 15 minutes)",
+    [
+        Chart::Lines(Lines {
+            title: "Value settled through the day (cumulative)".into(),
             x: Axis::Clock,
-            x_label: "time of day",
+            x_label: "time of day".into(),
             y: Axis::Money,
-            y_label: "queued or pending (yuan)",
-            series: &queued,
-        }
-        .render()
+            y_label: "settled so far (yuan)".into(),
+            series: settled,
+        }),
+        Chart::Lines(Lines {
+            title: "Value queued or pending through the day (peak in each 15 minutes)".into(),
+            x: Axis::Clock,
+            x_label: "time of day".into(),
+            y: Axis::Money,
+            y_label: "queued or pending (yuan)".into(),
+            series: queued,
+        }),
+    ]
 }
 
 /// The participants that used the most liquidity (any series), named.
-pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usize) -> String {
+pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usize) -> Chart {
     let count = study.participant_ids.len();
     let mut order: Vec<usize> = (0..count).collect();
     let most = |i: usize| {
@@ -466,50 +466,57 @@ pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usi
             )
         })
         .collect();
-    html::dot_plot(
-        &format!(
+    Chart::Dots(Dots {
+        title: format!(
             "Liquidity used per participant: the {} that used most",
             labels.len()
         ),
-        "liquidity used: opening balance − lowest balance (yuan)",
-        &labels,
-        &picked,
-    )
+        x_label: "liquidity used: opening balance − lowest balance (yuan)".into(),
+        labels,
+        series: picked,
+    })
 }
 
-/// report.md, the CSV tables and report.html of a run.
-pub fn run_files(summary: &RunSummary) -> ReportFiles {
+/// In transit, as the run's and compare's instrument tables measure it.
+pub const IN_TRANSIT_NOTE: &str = "In transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).";
+
+/// The report of a run, as one document.
+pub fn run_document(summary: &RunSummary) -> Document {
     let study = &summary.study;
-    let channels = flow_table(&summary.channels);
-    let instruments = flow_table(&summary.instruments);
-    let days = day_table(&summary.per_day);
-    let figures = figure_table(&summary.headline, false);
     let context = context_lines(
         study,
         &summary.seeds,
         summary.partial.as_ref(),
         "the scenario's own design",
     );
-    let headline = transit_headline(study, &summary.instruments);
-    let costs = cost_table(summary);
-    let mut markdown = format!(
-        "# clearsim run: {}\n\n{}\n\n{}\n## Channels\n\n{}\n## Instruments\n\nIn transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).\n\n{}\n## Figures over the replications\n\n{}\n## Days\n\n{}",
-        study.scenario,
-        context.join("\n"),
-        headline
-            .as_ref()
-            .map_or(String::new(), |h| format!("**{h}**\n")),
-        channels.markdown(),
-        instruments.markdown(),
-        figures.markdown(),
-        days.markdown()
-    );
-    if let Some(costs) = &costs {
-        markdown += &format!(
-            "\n## Costs per bank and business day\n\n{COST_NOTE}\n\n{}",
-            costs.markdown()
-        );
+    let mut doc = Document::new(format!("clearsim run — {}", study.scenario), context);
+    doc.headline = transit_headline(study, &summary.instruments);
+    doc.heading("Channels");
+    doc.table(flow_table(&summary.channels));
+    doc.heading("Instruments");
+    doc.note(IN_TRANSIT_NOTE);
+    doc.table(flow_table(&summary.instruments));
+    for chart in run_charts(summary) {
+        doc.chart(chart);
     }
+    doc.heading("Figures over the replications");
+    doc.table(figure_table(&summary.headline, false));
+    if summary.per_day.len() > 1 {
+        doc.chart(days_chart(&summary.per_day));
+    }
+    doc.heading("Days");
+    doc.table(day_table(&summary.per_day));
+    if let Some(costs) = cost_table(summary) {
+        doc.heading("Costs per bank and business day");
+        doc.note(COST_NOTE);
+        doc.table(costs);
+    }
+    doc
+}
+
+/// In transit by instrument and by channel, the day's timelines, and the
+/// participants that used most liquidity.
+fn run_charts(summary: &RunSummary) -> Vec<Chart> {
     fn flows(list: &[NamedFlow]) -> Vec<(String, &FlowReport)> {
         list.iter().map(|f| (f.name.clone(), &f.flow)).collect()
     }
@@ -519,53 +526,34 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
         .filter(|f| !f.name.ends_with(".return"))
         .cloned()
         .collect();
-    let mut sections = vec![
-        html::heading("Channels"),
-        html::table(&channels),
-        html::heading("Instruments"),
-        html::table(&instruments),
+    let timelines: Vec<(String, &Timeline)> = summary
+        .channels
+        .iter()
+        .map(|c| (c.name.clone(), &c.flow.timeline))
+        .collect();
+    let used: Vec<i64> = summary
+        .per_participant
+        .iter()
+        .map(|p| p.liquidity_used_fen)
+        .collect();
+    let mut charts = vec![
         percentile_chart("Funds in transit by instrument", &flows(&customer)),
         percentile_chart("Funds in transit by channel", &flows(&summary.channels)),
-        timeline_charts(
-            &summary
-                .channels
-                .iter()
-                .map(|c| (c.name.clone(), &c.flow.timeline))
-                .collect::<Vec<_>>(),
-        ),
-        liquidity_dots(
-            study,
-            &[(
-                "liquidity used".to_string(),
-                summary
-                    .per_participant
-                    .iter()
-                    .map(|p| p.liquidity_used_fen)
-                    .collect(),
-            )],
-            20,
-        ),
-        html::heading("Figures over the replications"),
-        html::table(&figures),
     ];
-    if summary.per_day.len() > 1 {
-        sections.push(days_chart(&summary.per_day));
-    }
-    sections.push(html::heading("Days"));
-    sections.push(html::table(&days));
-    if let Some(costs) = &costs {
-        sections.push(html::heading("Costs per bank and business day"));
-        sections.push(html::note(COST_NOTE));
-        sections.push(html::table(costs));
-    }
-    let page = html::page(
-        &format!("clearsim run — {}", study.scenario),
-        &context,
-        headline.as_deref(),
-        &sections,
-    );
+    charts.extend(timeline_charts(&timelines));
+    charts.push(liquidity_dots(
+        &summary.study,
+        &[("liquidity used".to_string(), used)],
+        20,
+    ));
+    charts
+}
+
+/// report.md, the CSV tables and report.html of a run.
+pub fn run_files(summary: &RunSummary) -> ReportFiles {
+    let [markdown, html] = run_document(summary).files();
     vec![
-        ("report.md", markdown.into_bytes()),
+        markdown,
         (
             "channels.csv",
             flow_frame(&summary.channels, &[]).csv().into_bytes(),
@@ -583,12 +571,12 @@ pub fn run_files(summary: &RunSummary) -> ReportFiles {
             "figures.csv",
             figure_frame(&summary.headline).csv().into_bytes(),
         ),
-        ("report.html", page.into_bytes()),
+        html,
     ]
 }
 
 /// Share of value settled on each day, one line per seed.
-fn days_chart(days: &[SeedDay]) -> String {
+fn days_chart(days: &[SeedDay]) -> Chart {
     let mut seeds: Vec<u64> = days.iter().map(|d| d.seed).collect();
     seeds.dedup();
     let series: Vec<Series> = seeds
@@ -603,13 +591,12 @@ fn days_chart(days: &[SeedDay]) -> String {
             )
         })
         .collect();
-    Chart {
-        title: "Share of the day's value settled, by day",
+    Chart::Lines(Lines {
+        title: "Share of the day's value settled, by day".into(),
         x: Axis::Count,
-        x_label: "business day",
+        x_label: "business day".into(),
         y: Axis::Share,
-        y_label: "settled share of value",
-        series: &series,
-    }
-    .render()
+        y_label: "settled share of value".into(),
+        series,
+    })
 }

@@ -6,6 +6,7 @@
 
 use super::parquet::{self, Value};
 use clearsim_core::time::SimTime;
+use clearsim_model::csvout::CsvOut;
 use clearsim_model::metrics::UNSETTLED;
 use clearsim_model::run::Observer;
 
@@ -50,24 +51,26 @@ impl SettlementLog {
     /// with the day in front. A cheque carried to the next day's session
     /// shows as unsettled on its day (as a replay of that day has it).
     pub fn csv(&self) -> Vec<u8> {
-        let mut out = b"day,id,status,settle,delay_ms\n".to_vec();
-        let mut number = itoa::Buffer::new();
-        for (day, n, at) in self.rows() {
-            out.extend_from_slice(number.format(day).as_bytes());
-            out.extend_from_slice(b",P");
-            out.extend_from_slice(number.format(n).as_bytes());
-            if at == UNSETTLED {
-                out.extend_from_slice(b",unsettled,,\n");
-                continue;
+        let mut out = CsvOut::new(Vec::new());
+        let mut write = || -> std::io::Result<()> {
+            out.row(["day", "id", "status", "settle", "delay_ms"])?;
+            for (day, n, at) in self.rows() {
+                out.int(day)?;
+                out.text(format!("P{n}"))?;
+                if at == UNSETTLED {
+                    out.row(["unsettled", "", ""])?;
+                    continue;
+                }
+                out.text("settled")?;
+                out.time(SimTime(at))?;
+                out.int(at - self.submits[day as usize - 1][n])?;
+                out.end()?;
             }
-            out.extend_from_slice(b",settled,");
-            SimTime(at).write_text(&mut out);
-            out.push(b',');
-            let submit = self.submits[day as usize - 1][n];
-            out.extend_from_slice(number.format(at - submit).as_bytes());
-            out.push(b'\n');
-        }
-        out
+            Ok(())
+        };
+        // Writing to a vector cannot fail.
+        let _ = write();
+        out.into_bytes()
     }
 
     /// `settlements.parquet` (see [`parquet::settlements`]), with `day`.

@@ -1,6 +1,7 @@
 //! The reports of a `clearsim sweep` summary.
 
-use super::html::{self, Axis, Chart, Series};
+use super::chart::{Axis, Chart, Lines, Series};
+use super::document::Document;
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, show_estimate};
 use clearsim_model::metrics::estimate::Estimate;
@@ -109,19 +110,11 @@ fn curves(summary: &SweepSummary, figure: fn(&SweepStat) -> &Estimate) -> Vec<Se
         .collect()
 }
 
-pub fn sweep_files(summary: &SweepSummary) -> ReportFiles {
-    let study = &summary.study;
-    let table = sweep_table(summary);
-    let context = context_lines(
-        study,
-        &summary.seeds,
-        summary.partial.as_ref(),
-        &format!(
-            "{} swept over {} liquidity levels",
-            super::count_of(summary.designs.len(), "design"),
-            summary.levels.len()
-        ),
-    );
+/// Each participant's opening at each level, and where the bounds come
+/// from.
+const METHOD: &str = "Each participant opens with its lower bound + level × (its need − its lower bound), and no credit, for one business day. The bounds of each seed and design come from the very stream its points run on (returned cheques included): a first run of that design with unlimited credit records, per participant, its net debit over the day (lower bound) and its lowest position in processing order (the need: with it, gross settlement settles every payment the moment it enters).";
+
+fn bounds_table(summary: &SweepSummary) -> Table {
     let mut bounds = Table::new(&[
         "design",
         "level 0: Σ lower bounds",
@@ -136,49 +129,62 @@ pub fn sweep_files(summary: &SweepSummary) -> ReportFiles {
             .rows
             .push(vec![b.design.clone(), lower, lower_ci, upper, upper_ci]);
     }
-    let method = "Each participant opens with its lower bound + level × (its need − its lower bound), and no credit, for one business day. The bounds of each seed and design come from the very stream its points run on (returned cheques included): a first run of that design with unlimited credit records, per participant, its net debit over the day (lower bound) and its lowest position in processing order (the need: with it, gross settlement settles every payment the moment it enters).";
-    let markdown = format!(
-        "# clearsim sweep: {}\n\n{}\n\n{method}\n\n## Bounds\n\n{}\n## Points\n\n{}",
-        study.scenario,
-        context.join("\n"),
-        bounds.markdown(),
-        table.markdown()
+    bounds
+}
+
+/// A figure of the sweep against the opening liquidity, one curve per
+/// design.
+fn against_liquidity(title: &str, y: Axis, y_label: &str, series: Vec<Series>) -> Chart {
+    Chart::Lines(Lines {
+        title: title.into(),
+        x: Axis::Money,
+        x_label: "opening liquidity, Σ over participants (yuan)".into(),
+        y,
+        y_label: y_label.into(),
+        series,
+    })
+}
+
+/// The report of a sweep, as one document.
+pub fn sweep_document(summary: &SweepSummary) -> Document {
+    let study = &summary.study;
+    let context = context_lines(
+        study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        &format!(
+            "{} swept over {} liquidity levels",
+            super::count_of(summary.designs.len(), "design"),
+            summary.levels.len()
+        ),
     );
-    let delay = curves(summary, |s| &s.delay_indicator);
-    let unsettled = curves(summary, |s| &s.unsettled_value_fen);
-    let page = html::page(
-        &format!("clearsim sweep — {}", study.scenario),
-        &context,
-        None,
-        &[
-            html::note(method),
-            Chart {
-                title: "Liquidity–delay trade-off",
-                x: Axis::Money,
-                x_label: "opening liquidity, Σ over participants (yuan)",
-                y: Axis::Number,
-                y_label: "delay indicator",
-                series: &delay,
-            }
-            .render(),
-            Chart {
-                title: "Value left unsettled at the day end",
-                x: Axis::Money,
-                x_label: "opening liquidity, Σ over participants (yuan)",
-                y: Axis::Money,
-                y_label: "unsettled (yuan)",
-                series: &unsettled,
-            }
-            .render(),
-            html::heading("Bounds"),
-            html::table(&bounds),
-            html::heading("Points"),
-            html::table(&table),
-        ],
-    );
+    let mut doc = Document::new(format!("clearsim sweep — {}", study.scenario), context);
+    doc.note(METHOD);
+    doc.chart(against_liquidity(
+        "Liquidity–delay trade-off",
+        Axis::Number,
+        "delay indicator",
+        curves(summary, |s| &s.delay_indicator),
+    ));
+    doc.chart(against_liquidity(
+        "Value left unsettled at the day end",
+        Axis::Money,
+        "unsettled (yuan)",
+        curves(summary, |s| &s.unsettled_value_fen),
+    ));
+    doc.heading("Bounds");
+    doc.table(bounds_table(summary));
+    doc.heading("Points");
+    doc.table(sweep_table(summary));
+    doc
+}
+
+/// report.md, sweep.csv and report.html of a sweep.
+pub fn sweep_files(summary: &SweepSummary) -> ReportFiles {
+    let [markdown, html] = sweep_document(summary).files();
     vec![
-        ("report.md", markdown.into_bytes()),
+        markdown,
         ("sweep.csv", sweep_frame(summary).csv().into_bytes()),
-        ("report.html", page.into_bytes()),
+        html,
     ]
 }

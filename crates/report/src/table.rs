@@ -1,6 +1,8 @@
 //! Tables: [`Table`] holds display strings for terminals, markdown and HTML;
 //! [`Frame`] holds plain numbers for CSV, the unit in each column's name.
 
+use clearsim_model::csvout::CsvOut;
+
 /// Rows of display cells: the one table behind the markdown, the terminal
 /// and the HTML output, so every figure is formatted once.
 pub struct Table {
@@ -130,35 +132,28 @@ impl Frame {
         self.rows.push(row);
     }
 
-    /// RFC 4180 CSV: texts quoted when they need it, numbers as written by
-    /// Rust (shortest round-trip form for floats).
+    /// RFC 4180 CSV through the one writer ([`CsvOut`]): texts quoted
+    /// when they need it, numbers as written by Rust (shortest round-trip
+    /// form for floats), an infinite or missing value empty.
     pub fn csv(&self) -> String {
-        let field = |text: &str| {
-            if text.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", text.replace('"', "\"\""))
-            } else {
-                text.to_string()
+        let mut out = CsvOut::new(Vec::new());
+        let write = |out: &mut CsvOut<Vec<u8>>| -> std::io::Result<()> {
+            out.row(&self.columns)?;
+            for row in &self.rows {
+                for cell in row {
+                    match cell {
+                        Cell::Text(t) => out.text(t)?,
+                        Cell::Int(v) => out.int(*v)?,
+                        Cell::Float(v) if v.is_finite() => out.text(v.to_string())?,
+                        Cell::Float(_) | Cell::Empty => out.empty()?,
+                    }
+                }
+                out.end()?;
             }
+            Ok(())
         };
-        let mut out = self
-            .columns
-            .iter()
-            .map(|c| field(c))
-            .collect::<Vec<_>>()
-            .join(",")
-            + "\n";
-        for row in &self.rows {
-            let cells: Vec<String> = row
-                .iter()
-                .map(|cell| match cell {
-                    Cell::Text(t) => field(t),
-                    Cell::Int(v) => v.to_string(),
-                    Cell::Float(v) if v.is_finite() => v.to_string(),
-                    Cell::Float(_) | Cell::Empty => String::new(),
-                })
-                .collect();
-            out += &(cells.join(",") + "\n");
-        }
-        out
+        // Writing to a vector cannot fail.
+        let _ = write(&mut out);
+        String::from_utf8(out.into_bytes()).unwrap_or_default()
     }
 }

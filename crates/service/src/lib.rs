@@ -3,6 +3,8 @@
 //! generator and client that drive it, and the benchmark suite (`suite`).
 //! tokio stays at the network edge; the ledger has one writer thread.
 
+#![forbid(unsafe_code)]
+
 pub mod live;
 pub mod net;
 pub mod suite;

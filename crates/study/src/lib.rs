@@ -15,6 +15,8 @@
 //!   cores; each result lands in its own slot, so the output never depends
 //!   on thread timing, and shards of the seeds merge exactly.
 
+#![forbid(unsafe_code)]
+
 pub mod design;
 pub mod merge;
 pub mod optimise;

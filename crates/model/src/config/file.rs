@@ -181,7 +181,7 @@ pub(super) struct SegmentFile {
     pub(super) weight: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AmountFile {
     pub(super) median_yuan: f64,

@@ -12,6 +12,9 @@ use super::{
     MAX_PROFILE_SEGMENTS, MAX_PROFILE_WEIGHT, RETURN_WINDOW_MS, Segment, behaviour, error, time,
 };
 
+/// The field's name in messages: `instrument[3] (cheque).amount.sigma`.
+type At<'a> = &'a dyn Fn(&str) -> String;
+
 pub(super) fn instrument(
     path: &Path,
     index: usize,
@@ -19,7 +22,39 @@ pub(super) fn instrument(
     ids: &[String],
 ) -> Result<Instrument, ConfigError> {
     let at = |field: &str| format!("instrument[{index}] ({}).{field}", spec.name);
-    // The name goes into payments.csv's `instrument` column as it is.
+    name_and_count(path, spec, &at)?;
+    let profile = profile(path, spec, &at)?;
+    let (amount, tail_min_yuan) = amount_file(path, spec, &at)?;
+    let cutoff_bunching = cutoff_bunching(path, spec, &at)?;
+    let return_window_ms = return_window_ms(path, spec, &at)?;
+    let cross_city = cross_city(path, spec, &at)?;
+    Ok(Instrument {
+        name: spec.name.clone(),
+        daily_count: spec.daily_count,
+        cheque: spec.cheque,
+        priority: spec.priority,
+        profile,
+        amount: AmountLaw {
+            median_fen: amount.median_yuan * 100.0,
+            sigma: amount.sigma,
+            tail_share: amount.tail_share,
+            tail_alpha: amount.tail_alpha,
+            tail_min_fen: tail_min_yuan * 100.0,
+            tail_max_fen: amount.tail_max_yuan.map_or(f64::INFINITY, |y| y * 100.0),
+            size_elasticity: amount.size_elasticity,
+        },
+        concentration: spec.concentration,
+        cutoff_bunching,
+        dishonour_rate: spec.dishonour_rate,
+        return_window_ms,
+        cross_city,
+        fixed: behaviour::fixed(path, &at("fixed"), &spec.fixed, ids)?,
+    })
+}
+
+/// The name (a token: it goes into payments.csv's `instrument` column as
+/// it is) and the daily count.
+fn name_and_count(path: &Path, spec: &InstrumentFile, at: At) -> Result<(), ConfigError> {
     if !crate::input::is_token(spec.name.as_bytes()) {
         return Err(error(
             path,
@@ -38,6 +73,11 @@ pub(super) fn instrument(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The intraday profile: business hours, flat, unless the file says.
+fn profile(path: &Path, spec: &InstrumentFile, at: At) -> Result<Vec<Segment>, ConfigError> {
     if spec.profile.len() > MAX_PROFILE_SEGMENTS {
         return Err(error(
             path,
@@ -81,6 +121,16 @@ pub(super) fn instrument(
             format!("{}: all weights are zero", at("profile")),
         ));
     }
+    Ok(profile)
+}
+
+/// The amount law's fields, checked (with the tail's lower bound, which
+/// defaults to 100 medians), and the instrument's other rates.
+fn amount_file<'s>(
+    path: &Path,
+    spec: &'s InstrumentFile,
+    at: At,
+) -> Result<(std::borrow::Cow<'s, AmountFile>, f64), ConfigError> {
     let fixed_only = AmountFile {
         median_yuan: 1.0,
         sigma: 0.0,
@@ -100,8 +150,8 @@ pub(super) fn instrument(
         ));
     }
     let amount = match (&spec.amount, spec.fixed.is_empty()) {
-        (Some(amount), _) => amount,
-        (None, false) => &fixed_only,
+        (Some(amount), _) => std::borrow::Cow::Borrowed(amount),
+        (None, false) => std::borrow::Cow::Owned(fixed_only),
         (None, _) => {
             return Err(error(
                 path,
@@ -113,6 +163,18 @@ pub(super) fn instrument(
         }
     };
     let tail_min_yuan = amount.tail_min_yuan.unwrap_or(amount.median_yuan * 100.0);
+    ranges(path, spec, &amount, tail_min_yuan, at)?;
+    Ok((amount, tail_min_yuan))
+}
+
+/// Every rate and amount within its range.
+fn ranges(
+    path: &Path,
+    spec: &InstrumentFile,
+    amount: &AmountFile,
+    tail_min_yuan: f64,
+    at: At,
+) -> Result<(), ConfigError> {
     for (field, value, ok) in [
         (
             "amount.median_yuan",
@@ -175,7 +237,16 @@ pub(super) fn instrument(
             format!("{}: only cheques are dishonoured", at("dishonour_rate")),
         ));
     }
-    let cutoff_bunching = match &spec.cutoff_bunching {
+    Ok(())
+}
+
+/// Payments bunched before the clearing house's cut-offs, if any.
+fn cutoff_bunching(
+    path: &Path,
+    spec: &InstrumentFile,
+    at: At,
+) -> Result<Option<Bunching>, ConfigError> {
+    Ok(match &spec.cutoff_bunching {
         None => None,
         Some(b)
             if b.minutes > 0
@@ -212,7 +283,11 @@ pub(super) fn instrument(
                 ),
             ));
         }
-    };
+    })
+}
+
+/// How long after presentment a dishonoured cheque comes back.
+fn return_window_ms(path: &Path, spec: &InstrumentFile, at: At) -> Result<u32, ConfigError> {
     let return_window_ms = match &spec.return_window {
         None => RETURN_WINDOW_MS,
         Some(text) => parse_duration_ms(text).ok_or_else(|| {
@@ -231,29 +306,7 @@ pub(super) fn instrument(
             format!("{}: only cheques are returned", at("return_window")),
         ));
     }
-    let cross_city = cross_city(path, spec, &at)?;
-    Ok(Instrument {
-        name: spec.name.clone(),
-        daily_count: spec.daily_count,
-        cheque: spec.cheque,
-        priority: spec.priority,
-        profile,
-        amount: AmountLaw {
-            median_fen: amount.median_yuan * 100.0,
-            sigma: amount.sigma,
-            tail_share: amount.tail_share,
-            tail_alpha: amount.tail_alpha,
-            tail_min_fen: tail_min_yuan * 100.0,
-            tail_max_fen: amount.tail_max_yuan.map_or(f64::INFINITY, |y| y * 100.0),
-            size_elasticity: amount.size_elasticity,
-        },
-        concentration: spec.concentration,
-        cutoff_bunching,
-        dishonour_rate: spec.dishonour_rate,
-        return_window_ms,
-        cross_city,
-        fixed: behaviour::fixed(path, &at("fixed"), &spec.fixed, ids)?,
-    })
+    Ok(return_window_ms)
 }
 
 /// Whether some instrument pays across the city's boundary.
@@ -266,7 +319,7 @@ pub(super) fn crosses_city(instruments: &[Instrument]) -> bool {
 fn cross_city(
     path: &Path,
     spec: &InstrumentFile,
-    at: &dyn Fn(&str) -> String,
+    at: At,
 ) -> Result<Option<CrossCity>, ConfigError> {
     let direction = match spec.cross_city.as_deref() {
         None => {

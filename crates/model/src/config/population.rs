@@ -1,7 +1,7 @@
 //! The participants of a scenario: a seed roster's categories, or
 //! synthetic banks.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::file::{ParticipantsFile, RosterFile};
 use super::{Category, ConfigError, MAX_EXPONENT, MAX_PARTICIPANTS, Population, error};
@@ -58,6 +58,74 @@ fn check_roster_ids(path: &Path, categories: &[Category], total: u64) -> Result<
     Ok(())
 }
 
+/// A population from a roster file (categories of named banks), with the
+/// roster's deposit growth and deposits.
+fn roster_population(
+    path: &Path,
+    roster_path: &Path,
+    spec: &ParticipantsFile,
+) -> Result<(Population, f64, Option<f64>), ConfigError> {
+    let text = std::fs::read_to_string(roster_path).map_err(|e| {
+        error(
+            path,
+            format!(
+                "participants.roster: cannot read {}: {e}",
+                roster_path.display()
+            ),
+        )
+    })?;
+    let file: RosterFile = toml::from_str(&text).map_err(|e| error(roster_path, e.to_string()))?;
+    let _ = &file.source;
+    let mut categories = Vec::new();
+    for category in file.category {
+        if category.count == 0
+            || !(category.deposit_share.is_finite() && category.deposit_share > 0.0)
+        {
+            return Err(error(
+                roster_path,
+                format!(
+                    "category {}: count and deposit_share must be positive",
+                    category.id
+                ),
+            ));
+        }
+        categories.push(Category {
+            id: category.id,
+            name: category.name,
+            count: category.count,
+            deposit_share: category.deposit_share,
+            members: category.members,
+        });
+    }
+    let total: u64 = categories.iter().map(|c| u64::from(c.count)).sum();
+    check_roster_ids(roster_path, &categories, total)?;
+    if total > u64::from(MAX_PARTICIPANTS) {
+        return Err(error(
+            roster_path,
+            format!("category[].count: {total} participants in all, at most {MAX_PARTICIPANTS}"),
+        ));
+    }
+    if total < 2 {
+        return Err(error(
+            roster_path,
+            "the roster needs at least two participants",
+        ));
+    }
+    let growth = file
+        .targets_2010
+        .deposits_growth_pct_per_year
+        .map_or(0.0, |pct| pct / 100.0);
+    let deposits_fen = file.money.deposits_yi.map(|yi| yi * 1e10);
+    Ok((
+        Population::Roster {
+            categories,
+            within_category_exponent: spec.within_category_exponent,
+        },
+        growth,
+        deposits_fen,
+    ))
+}
+
 pub(super) fn population(
     path: &Path,
     spec: &ParticipantsFile,
@@ -78,71 +146,7 @@ pub(super) fn population(
         }
     }
     match (&spec.roster, spec.n) {
-        (Some(roster), None) => {
-            let roster_path: PathBuf = base.join(roster);
-            let text = std::fs::read_to_string(&roster_path).map_err(|e| {
-                error(
-                    path,
-                    format!(
-                        "participants.roster: cannot read {}: {e}",
-                        roster_path.display()
-                    ),
-                )
-            })?;
-            let file: RosterFile =
-                toml::from_str(&text).map_err(|e| error(&roster_path, e.to_string()))?;
-            let _ = &file.source;
-            let mut categories = Vec::new();
-            for category in file.category {
-                if category.count == 0
-                    || !(category.deposit_share.is_finite() && category.deposit_share > 0.0)
-                {
-                    return Err(error(
-                        &roster_path,
-                        format!(
-                            "category {}: count and deposit_share must be positive",
-                            category.id
-                        ),
-                    ));
-                }
-                categories.push(Category {
-                    id: category.id,
-                    name: category.name,
-                    count: category.count,
-                    deposit_share: category.deposit_share,
-                    members: category.members,
-                });
-            }
-            let total: u64 = categories.iter().map(|c| u64::from(c.count)).sum();
-            check_roster_ids(&roster_path, &categories, total)?;
-            if total > u64::from(MAX_PARTICIPANTS) {
-                return Err(error(
-                    &roster_path,
-                    format!(
-                        "category[].count: {total} participants in all, at most {MAX_PARTICIPANTS}"
-                    ),
-                ));
-            }
-            if total < 2 {
-                return Err(error(
-                    &roster_path,
-                    "the roster needs at least two participants",
-                ));
-            }
-            let growth = file
-                .targets_2010
-                .deposits_growth_pct_per_year
-                .map_or(0.0, |pct| pct / 100.0);
-            let deposits_fen = file.money.deposits_yi.map(|yi| yi * 1e10);
-            Ok((
-                Population::Roster {
-                    categories,
-                    within_category_exponent: spec.within_category_exponent,
-                },
-                growth,
-                deposits_fen,
-            ))
-        }
+        (Some(roster), None) => roster_population(path, &base.join(roster), spec),
         (None, Some(n)) if (2..=MAX_PARTICIPANTS).contains(&n) => Ok((
             Population::Synthetic {
                 n,

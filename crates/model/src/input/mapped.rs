@@ -31,6 +31,7 @@ impl Mapped {
             // SAFETY: the mapping is read-only; its contents change only if
             // another process rewrites the file during the run, which the
             // module documentation excludes.
+            #[allow(unsafe_code)]
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
                 #[cfg(unix)]
                 let _ = map.advise(memmap2::Advice::Sequential);
@@ -60,6 +61,7 @@ impl Mapped {
             // SAFETY: MADV_DONTNEED on a read-only file mapping discards no
             // data: the pages were never written, and the next read of them
             // loads the file's bytes again.
+            #[allow(unsafe_code)]
             let _ =
                 unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, upto) };
         }

@@ -367,26 +367,37 @@ impl Contents {
     /// The day as replay files: `participants.csv` and `payments.csv`
     /// (a payment's id is its sequence number; its submit time the
     /// instant the engine took it).
-    pub fn replay_files(&self) -> (String, String) {
-        let mut participants = String::from("id,name,category,opening_balance,credit_limit\n");
-        for a in &self.header.participants {
-            participants += &format!("{},,,{},{}\n", a.id, a.opening_fen, a.credit_limit_fen);
-        }
-        let mut payments = String::from("id,submit,sender,receiver,amount,priority,instrument\n");
+    pub fn replay_files(&self) -> (Vec<u8>, Vec<u8>) {
+        use clearsim_model::csvout::{self, CsvOut, ParticipantRow, PaymentRow};
+        let participants =
+            csvout::participants_csv(self.header.participants.iter().map(|a| ParticipantRow {
+                id: &a.id,
+                name: "",
+                category: "",
+                opening_fen: a.opening_fen,
+                credit_limit_fen: a.credit_limit_fen,
+            }));
         let id = |p: u32| self.header.participants[p as usize].id.as_str();
-        for r in &self.records {
-            payments += &format!(
-                "{},{},{},{},{},{},{}\n",
-                r.seq,
-                clearsim_core::time::SimTime(r.at_ms),
-                id(r.sender),
-                id(r.receiver),
-                r.amount_fen,
-                r.priority,
-                self.header.instruments[usize::from(r.instrument)]
-            );
-        }
-        (participants, payments)
+        let mut payments = CsvOut::new(Vec::new());
+        let mut write = || -> std::io::Result<()> {
+            payments.row(csvout::PAYMENTS_HEADER)?;
+            let mut seq = itoa::Buffer::new();
+            for r in &self.records {
+                payments.payment(&PaymentRow {
+                    id: seq.format(r.seq).as_bytes(),
+                    submit: clearsim_core::time::SimTime(r.at_ms),
+                    sender: id(r.sender),
+                    receiver: id(r.receiver),
+                    amount_fen: r.amount_fen,
+                    priority: i64::from(r.priority),
+                    instrument: &self.header.instruments[usize::from(r.instrument)],
+                })?;
+            }
+            Ok(())
+        };
+        // Writing to a vector cannot fail.
+        let _ = write();
+        (participants, payments.into_bytes())
     }
 }
 

@@ -31,11 +31,8 @@ pub mod tokens;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-use crossbeam_queue::ArrayQueue;
 
 use crate::live::Clock;
 use clearsim_core::engine::{Engine, EngineError};
@@ -205,7 +202,8 @@ pub struct Server {
     /// The journal's day was closed already: every SUBMIT is refused.
     pub day_closed: bool,
     edge: Arc<server::Edge>,
-    stop: Arc<AtomicBool>,
+    /// Notified (once, with a permit) when the engine thread ends.
+    ended: Arc<tokio::sync::Notify>,
     engine: std::thread::JoinHandle<Result<Served, ServeError>>,
     journal: Option<std::thread::JoinHandle<Result<(), journal::JournalError>>>,
     edge_thread: std::thread::JoinHandle<()>,
@@ -261,17 +259,13 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     let (service, journal, truncated_bytes) = start_service(&setup, &metrics)?;
     let next_seq = service.next_seq();
     let day_closed = service.day_closed();
-    let edge = Arc::new(server::Edge {
-        inbound: ArrayQueue::new(INBOUND),
-        engine: OnceLock::new(),
-        tokens: setup.tokens,
-        ids: setup.ids,
-        limits: setup.limits,
-        metrics: metrics.clone(),
+    let edge = Arc::new(server::Edge::new(
+        setup.tokens,
+        setup.ids,
+        setup.limits,
+        metrics.clone(),
         next_seq,
-        stopping: AtomicBool::new(false),
-        engine_parked: AtomicBool::new(false),
-    });
+    ));
     // Bound here, so that the caller learns the address (and a failure)
     // at once; handed to the edge's runtime on its own thread (a caller
     // may be inside a runtime of its own: a test).
@@ -283,17 +277,33 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         None => None,
     };
     let journal = spawn_journal(journal, &metrics)?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let ended = Arc::new(tokio::sync::Notify::new());
     let engine = {
-        let (edge, stop) = (edge.clone(), stop.clone());
+        let (edge, ended) = (edge.clone(), ended.clone());
         std::thread::Builder::new()
             .name("clearsim-engine".into())
-            .spawn(move || engine_loop(service, &edge, &stop))
+            .spawn(move || {
+                let _ended = Ended { edge: &edge, ended };
+                let result = engine_loop(service, &edge);
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "the engine thread stopped");
+                }
+                result
+            })
             .map_err(ServeError::Runtime)?
     };
     let _ = edge.engine.set(engine.thread().clone());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let edge_thread = spawn_edge(listener, http, edge.clone(), metrics, stopped)?;
+    tracing::info!(
+        %address,
+        http = ?http_address,
+        journal = ?setup.journal,
+        next_seq,
+        truncated_bytes,
+        day_closed,
+        "serving"
+    );
     Ok(Server {
         address,
         http_address,
@@ -301,7 +311,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         truncated_bytes,
         day_closed,
         edge,
-        stop,
+        ended,
         engine,
         journal,
         edge_thread,
@@ -349,15 +359,32 @@ fn spawn_edge(
             }
         };
         tokio::select! {
-            _ = server::accept(listener, edge) => {}
-            () = http => {}
+            _ = server::accept(listener, edge.clone()) => return,
+            () = http => return,
             _ = stopped => {}
         }
+        // The engine has closed the day: every connection was sent its
+        // GOODBYE and ends once it is written (or a write stalls).
+        let _ = tokio::time::timeout(edge.limits.stall, edge.drained()).await;
     };
     std::thread::Builder::new()
         .name("clearsim-edge".into())
         .spawn(move || runtime.block_on(serve))
         .map_err(ServeError::Runtime)
+}
+
+/// Whatever way the engine thread ends (a panic too), the edge stops
+/// handing it commands and the service's owner is told.
+struct Ended<'a> {
+    edge: &'a server::Edge,
+    ended: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        self.edge.engine_ended();
+        self.ended.notify_one();
+    }
 }
 
 impl Server {
@@ -367,48 +394,55 @@ impl Server {
         self.engine.is_finished()
     }
 
+    /// Returns when the engine thread has ended (see
+    /// [`Server::engine_ended`]): a service's owner waits on it beside its
+    /// own reasons to stop.
+    pub async fn ended(&self) {
+        self.ended.notified().await;
+    }
+
     /// Connections open now.
     pub fn connections(&self) -> usize {
         self.edge.metrics.connections.load(Ordering::Acquire)
     }
 
-    /// Stops: no new SUBMIT is taken, the engine answers what it has and
-    /// closes the day (its last settlements and a GOODBYE go to every
-    /// connection, which then closes: waited for up to the stall limit),
-    /// the edge stops; returns the counts (money conservation checked).
+    /// Stops: the edge's gate closes (a SUBMIT still on its way in is
+    /// refused or, once the gate is shut, dropped), the engine answers
+    /// every command that got in and closes the day (its last
+    /// settlements and a GOODBYE go to every connection, which then
+    /// closes: waited for up to the stall limit), the edge stops; returns
+    /// the counts (money conservation checked).
     pub fn stop(mut self) -> Result<Served, ServeError> {
-        self.edge.stopping.store(true, Ordering::Release);
-        // What is already in the engine's queue is answered first.
-        std::thread::sleep(Duration::from_millis(50));
-        self.stop.store(true, Ordering::Release);
-        self.engine.thread().unpark();
+        tracing::info!(
+            connections = self.connections(),
+            "stopping: the gate is closed"
+        );
+        self.edge.close_gate();
         let served = self.engine.join().map_err(|_| ServeError::Panicked);
         let journaled = match self.journal.take() {
             Some(journal) => journal.join().map_err(|_| ServeError::Panicked),
             None => Ok(Ok(())),
         };
-        let deadline = std::time::Instant::now() + self.edge.limits.stall;
-        while self.edge.metrics.connections.load(Ordering::Acquire) > 0
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         self.edge_thread.join().map_err(|_| ServeError::Panicked)?;
         journaled??;
-        served?
+        let served = served??;
+        tracing::info!(
+            accepted = served.accepted,
+            rejected = served.rejected,
+            settled = served.settled,
+            queued = served.queued,
+            "day closed"
+        );
+        Ok(served)
     }
 }
 
 /// The engine thread: commands in order until told to stop and the queue
 /// is empty; gridlock runs on the wall clock while idle.
-fn engine_loop(
-    mut service: Service,
-    edge: &server::Edge,
-    stop: &AtomicBool,
-) -> Result<Served, ServeError> {
+fn engine_loop(mut service: Service, edge: &server::Edge) -> Result<Served, ServeError> {
     let backoff = crossbeam_utils::Backoff::new();
     loop {
         // A turn: at most TURN commands, then the connections told
@@ -427,10 +461,13 @@ fn engine_loop(
         }
         service.end_turn()?;
         if taken > 0 {
+            edge.room_made();
             backoff.reset();
             continue;
         }
-        if stop.load(Ordering::Acquire) && edge.inbound.is_empty() {
+        // The gate first: once it is closed and empty nothing more can
+        // enter, so an empty queue then is empty for good.
+        if edge.closed_and_empty() && edge.inbound.is_empty() {
             return service
                 .close()
                 .map_err(|e| ServeError::Stopped(e.to_string()));
@@ -443,7 +480,7 @@ fn engine_loop(
             // Announced before the last look, so that a command pushed
             // after it finds the flag and unparks (SeqCst on both sides).
             edge.engine_parked.store(true, Ordering::SeqCst);
-            if edge.inbound.is_empty() && !stop.load(Ordering::SeqCst) {
+            if edge.inbound.is_empty() && !edge.closed_and_empty() {
                 std::thread::park_timeout(Duration::from_micros(500));
             }
             edge.engine_parked.store(false, Ordering::SeqCst);

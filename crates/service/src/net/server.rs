@@ -6,7 +6,7 @@
 //! its writer half sends what the engine put in its outbound queue. The
 //! ledger is never behind a lock and never touched by a task.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use crossbeam_queue::ArrayQueue;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 use super::outbound::Conn;
 use super::protocol::{
@@ -47,6 +48,10 @@ impl Default for Limits {
     }
 }
 
+/// The gate's top bit: closed, no command enters the engine's queue any
+/// more. The bits below count the tasks inside it (pushing now).
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
 /// What every connection's task shares.
 pub struct Edge {
     pub inbound: ArrayQueue<Command>,
@@ -64,45 +69,160 @@ pub struct Edge {
     /// Set by the engine thread while it parks: only then does a command
     /// unpark it (a system call saved per command otherwise).
     pub engine_parked: AtomicBool,
+    /// [`CLOSED`] and the tasks pushing: the engine closes the day once
+    /// the gate is closed, empty, and its queue drained, so that nothing
+    /// a task had begun to hand over is lost or left behind.
+    gate: AtomicUsize,
+    /// Set by a task that found the queue full; the engine then notifies
+    /// `space` after its next turn (no timed retries).
+    space_wanted: AtomicBool,
+    space: Notify,
+    /// Set when the engine thread has ended, for whatever reason: a task
+    /// waiting for space gives up.
+    engine_gone: AtomicBool,
+    /// Notified whenever a connection ends (the stop waits for the last).
+    connection_ended: Notify,
 }
 
 impl Edge {
-    /// Hands `command` to the engine thread, waiting (asynchronously) while
-    /// its queue is full: back-pressure reaches the socket.
+    /// An edge whose gate is open.
+    pub fn new(
+        tokens: Tokens,
+        ids: Vec<String>,
+        limits: Limits,
+        metrics: Arc<super::metrics::Metrics>,
+        next_seq: u64,
+    ) -> Edge {
+        Edge {
+            inbound: ArrayQueue::new(super::INBOUND),
+            engine: OnceLock::new(),
+            tokens,
+            ids,
+            limits,
+            metrics,
+            next_seq,
+            stopping: AtomicBool::new(false),
+            engine_parked: AtomicBool::new(false),
+            gate: AtomicUsize::new(0),
+            space_wanted: AtomicBool::new(false),
+            space: Notify::new(),
+            engine_gone: AtomicBool::new(false),
+            connection_ended: Notify::new(),
+        }
+    }
+
+    /// Hands `command` to the engine thread, waiting (asynchronously,
+    /// woken by the engine) while its queue is full: back-pressure reaches
+    /// the socket. Once the gate is closed the command is dropped: the day
+    /// is closing, and GOODBYE's counts tell the bank what was taken.
     async fn send(&self, mut command: Command) {
-        loop {
+        if self.gate.fetch_add(1, Ordering::SeqCst) & CLOSED != 0 {
+            self.leave_gate();
+            return;
+        }
+        while let Err(back) = self.inbound.push(command) {
+            command = back;
+            let space = self.space.notified();
+            tokio::pin!(space);
+            space.as_mut().enable();
+            self.space_wanted.store(true, Ordering::SeqCst);
             match self.inbound.push(command) {
                 Ok(()) => break,
-                Err(back) => {
-                    command = back;
-                    tokio::time::sleep(Duration::from_micros(50)).await;
-                }
+                Err(back) => command = back,
             }
+            if self.engine_gone.load(Ordering::SeqCst) {
+                break;
+            }
+            space.await;
         }
-        if self.engine_parked.load(Ordering::SeqCst)
-            && let Some(engine) = self.engine.get()
-        {
+        self.leave_gate();
+        if self.engine_parked.load(Ordering::SeqCst) {
+            self.wake_engine();
+        }
+    }
+
+    /// The last task out of a closed gate wakes the engine, which may be
+    /// waiting for it to close the day.
+    fn leave_gate(&self) {
+        if self.gate.fetch_sub(1, Ordering::SeqCst) == CLOSED | 1 {
+            self.wake_engine();
+        }
+    }
+
+    fn wake_engine(&self) {
+        if let Some(engine) = self.engine.get() {
             engine.unpark();
         }
+    }
+
+    /// Closes the gate (the service stops): returns at once; the engine
+    /// learns it from [`Edge::closed_and_empty`].
+    pub fn close_gate(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.gate.fetch_or(CLOSED, Ordering::SeqCst);
+        self.wake_engine();
+    }
+
+    /// Whether no command can enter the queue any more.
+    pub fn closed_and_empty(&self) -> bool {
+        self.gate.load(Ordering::SeqCst) == CLOSED
+    }
+
+    /// Called by the engine after a turn that took commands: tasks
+    /// waiting for room try again.
+    pub fn room_made(&self) {
+        if self.space_wanted.load(Ordering::Relaxed)
+            && self.space_wanted.swap(false, Ordering::SeqCst)
+        {
+            self.space.notify_waiters();
+        }
+    }
+
+    /// Called when the engine thread ends, whatever the reason.
+    pub fn engine_ended(&self) {
+        self.engine_gone.store(true, Ordering::SeqCst);
+        self.gate.fetch_or(CLOSED, Ordering::SeqCst);
+        self.space.notify_waiters();
+    }
+
+    /// Returns once no connection is open.
+    pub async fn drained(&self) {
+        loop {
+            let ended = self.connection_ended.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.metrics.connections.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            ended.await;
+        }
+    }
+
+    fn connection_over(&self) {
+        self.metrics.connections.fetch_sub(1, Ordering::SeqCst);
+        self.connection_ended.notify_waiters();
     }
 }
 
 /// Accepts connections until the listener fails.
 pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         let edge = edge.clone();
         if edge.metrics.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
-            edge.metrics.connections.fetch_sub(1, Ordering::AcqRel);
+            edge.connection_over();
+            tracing::warn!(%peer, limit = edge.limits.max_connections, "connection refused: too many connections");
             tokio::spawn(async move {
                 let mut stream = stream;
                 write_error(&mut stream, ErrorCode::Busy, "too many connections").await;
             });
             continue;
         }
+        tracing::debug!(%peer, "connection accepted");
         tokio::spawn(async move {
             connection(stream, &edge).await;
-            edge.metrics.connections.fetch_sub(1, Ordering::AcqRel);
+            edge.connection_over();
+            tracing::debug!(%peer, "connection closed");
         });
     }
 }
@@ -117,14 +237,21 @@ async fn connection(stream: TcpStream, edge: &Edge) {
     let conn = match hello {
         Ok(Ok(Some(request))) => match authenticate(edge, request) {
             Ok(conn) => Arc::new(conn),
-            Err((code, message)) => return write_error(&mut writer, code, message).await,
+            Err((code, message)) => {
+                tracing::info!(?code, message, "HELLO refused");
+                return write_error(&mut writer, code, message).await;
+            }
         },
-        Ok(Err(e)) => return write_error(&mut writer, e.code(), &e.to_string()).await,
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "first frame refused");
+            return write_error(&mut writer, e.code(), &e.to_string()).await;
+        }
         // Gone, or silent too long.
         Ok(Ok(None)) | Err(_) => return,
     };
     // Registered first: a credit settled after the bank learns it is in
     // reaches it (queued behind WELCOME, which is written first).
+    tracing::debug!(participant = %edge.ids[conn.participant as usize], "authenticated");
     edge.send(Command::Open(conn.clone())).await;
     let mut out = Vec::new();
     Notice::Welcome {
@@ -227,6 +354,7 @@ async fn read_requests(
             Ok(Some(request)) => request,
             Ok(None) => return false,
             Err(e) => {
+                tracing::info!(participant = conn.participant, error = %e, "bad frame, closing");
                 conn.push_local(Notice::Error {
                     code: e.code(),
                     message: e.to_string(),
@@ -278,7 +406,7 @@ fn admitted(edge: &Edge, conn: &Arc<Conn>, submit: Command) -> Command {
     else {
         return submit;
     };
-    let refused = if edge.stopping.load(Ordering::Acquire) {
+    let refused = if edge.stopping.load(Ordering::SeqCst) {
         Some(Reason::ShuttingDown)
     } else if conn.in_flight.load(Ordering::Acquire) >= edge.limits.max_in_flight {
         Some(Reason::TooManyInFlight)
@@ -319,6 +447,10 @@ async fn write_notices(
             }
         }
         if conn.overflowed() && !last {
+            tracing::warn!(
+                participant = conn.participant,
+                "slow reader: its outbound queue filled, closing"
+            );
             Notice::Error {
                 code: ErrorCode::SlowReader,
                 message: "its notices were not read: the outbound queue filled".into(),

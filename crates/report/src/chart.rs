@@ -1,90 +1,47 @@
-//! Self-contained HTML pages with inline SVG charts: no script, no network,
-//! no CDN. Charts fill the page width (up to 1,200 px), tables scroll in
-//! their own box, axes carry units and round ticks, time of day reads as
-//! HH:MM, and series differ by colour and dash (40 distinguishable styles),
-//! with the legend as HTML under the chart so names are never cut.
+//! Charts as data, and their one renderer: inline SVG in a `<figure>`, no
+//! script, no network. Charts fill the page width (up to 1,200 px), axes
+//! carry units and round ticks, time of day reads as HH:MM, and series
+//! differ by colour and dash (40 distinguishable styles), with the legend
+//! as HTML under the chart so names are never cut. A report holds
+//! [`Chart`]s; only this module turns them into pixels.
 
-use super::table::Table;
+use super::document::escape;
 use clearsim_core::format::money_short;
 
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// A chart of a report.
+pub enum Chart {
+    /// Lines (with optional bands) over two axes.
+    Lines(Lines),
+    /// One row per label, one dot per series, money along x.
+    Dots(Dots),
+    /// One stacked bar per label, money along x.
+    Bars(Bars),
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-width:1200px;color:#222}\
-h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em}\
-.context{background:#f6f8fa;border:1px solid #ddd;padding:.6em 1em;border-radius:6px}\
-.headline{font-size:1.2em;background:#eef6ee;border-left:6px solid #2a7a2a;padding:.7em 1em;margin:1em 0}\
-.scroll{overflow-x:auto;max-width:100%;border:1px solid #eee}\
-table{border-collapse:collapse;margin:0;font-size:.9em}\
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}\
-td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}\
-figure{margin:1.5em 0}figure svg{width:100%;height:auto;display:block}\
-figcaption{font-weight:bold;margin-bottom:.3em}\
-.legend{display:flex;flex-wrap:wrap;gap:.3em 1.2em;font-size:.85em;margin-top:.3em}\
-.legend span{white-space:nowrap}.note{color:#555;font-size:.9em}";
-
-/// A page: title, a context block (what the report is), an optional
-/// headline, then the sections.
-pub fn page(
-    title: &str,
-    context: &[String],
-    headline: Option<&str>,
-    sections: &[String],
-) -> String {
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">",
-    );
-    out += &format!(
-        "<title>{}</title><style>{STYLE}</style></head><body>",
-        escape(title)
-    );
-    out += &format!("<h1>{}</h1>", escape(title));
-    out += "<div class=\"context\">";
-    for line in context {
-        out += &format!("<div>{}</div>", escape(line));
-    }
-    out += "</div>";
-    if let Some(headline) = headline {
-        out += &format!(
-            "<p class=\"headline\" id=\"headline\">{}</p>",
-            escape(headline)
-        );
-    }
-    for section in sections {
-        out += section;
-    }
-    out += "</body></html>\n";
-    out
-}
-
-pub fn heading(text: &str) -> String {
-    format!("<h2>{}</h2>", escape(text))
-}
-
-pub fn note(text: &str) -> String {
-    format!("<p class=\"note\">{}</p>", escape(text))
-}
-
-/// A table in a box that scrolls sideways when wider than the page.
-pub fn table(table: &Table) -> String {
-    let mut out = String::from("<div class=\"scroll\"><table><thead><tr>");
-    for h in &table.header {
-        out += &format!("<th>{}</th>", escape(h));
-    }
-    out += "</tr></thead><tbody>";
-    for row in &table.rows {
-        out += "<tr>";
-        for cell in row {
-            out += &format!("<td>{}</td>", escape(cell));
+impl Chart {
+    pub fn title(&self) -> &str {
+        match self {
+            Chart::Lines(c) => &c.title,
+            Chart::Dots(c) => &c.title,
+            Chart::Bars(c) => &c.title,
         }
-        out += "</tr>";
     }
-    out += "</tbody></table></div>";
-    out
+
+    /// The chart as an HTML `<figure>`: caption, SVG, legend.
+    pub fn figure(&self) -> String {
+        let (svg, names): (String, Vec<&str>) = match self {
+            Chart::Lines(c) => (c.svg(), c.series.iter().map(|s| s.name.as_str()).collect()),
+            Chart::Dots(c) => (c.svg(), c.series.iter().map(|s| s.0.as_str()).collect()),
+            Chart::Bars(c) => (
+                c.svg(),
+                c.bars
+                    .first()
+                    .map(|(_, parts)| parts.iter().map(|p| p.0.as_str()).collect())
+                    .unwrap_or_default(),
+            ),
+        };
+        figure(self.title(), &svg, &legend(names.into_iter()))
+    }
 }
 
 /// Tableau's ten colours, then dashes: 40 distinguishable series.
@@ -260,13 +217,13 @@ impl Series {
 }
 
 /// A line chart.
-pub struct Chart<'a> {
-    pub title: &'a str,
+pub struct Lines {
+    pub title: String,
     pub x: Axis,
-    pub x_label: &'a str,
+    pub x_label: String,
     pub y: Axis,
-    pub y_label: &'a str,
-    pub series: &'a [Series],
+    pub y_label: String,
+    pub series: Vec<Series>,
 }
 
 const WIDTH: f64 = 1000.0;
@@ -285,14 +242,27 @@ fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     low.is_finite().then_some((low, high))
 }
 
-impl Chart<'_> {
-    /// The chart as a `<figure>`: title, SVG, legend.
-    pub fn render(&self) -> String {
-        let xs = self
+/// Where a line chart's values fall: the axes' ranges (values, not
+/// mapped) and the scales from values to pixels.
+struct Plot {
+    x: Axis,
+    y: Axis,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
+const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
+
+impl Plot {
+    /// The ranges that show every point and band of `chart`, widened to
+    /// each axis's rule (log axes by decades, shares within 0–100 %).
+    fn of(chart: &Lines) -> Plot {
+        let xs = chart
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.0));
-        let ys = self.series.iter().flat_map(|s| {
+        let ys = chart.series.iter().flat_map(|s| {
             s.points.iter().map(|p| p.1).chain(
                 s.band
                     .iter()
@@ -301,13 +271,13 @@ impl Chart<'_> {
         });
         let (x_low, x_high) = range(xs).unwrap_or((0.0, 1.0));
         let (y_low, y_high) = range(ys).unwrap_or((0.0, 1.0));
-        let (x_low, x_high) = match self.x {
+        let x_range = match chart.x {
             Axis::Percentile => (0.0, 0.9999),
             Axis::LogDuration => (x_low.max(1.0), x_high.max(x_low.max(1.0) * 10.0)),
             _ if x_high <= x_low => (x_low, x_low + 1.0),
             _ => (x_low, x_high),
         };
-        let (y_low, y_high) = match self.y {
+        let y_range = match chart.y {
             Axis::LogDuration => {
                 let low = 10f64.powf(y_low.max(1.0).log10().floor());
                 (low, y_high.max(low * 10.0))
@@ -322,35 +292,52 @@ impl Chart<'_> {
                 (low, high + (high - low) * 0.04)
             }
         };
-        let plot_w = WIDTH - LEFT - RIGHT;
-        let plot_h = HEIGHT - TOP - BOTTOM;
-        let (mx_low, mx_high) = (self.x.map(x_low), self.x.map(x_high));
-        let (my_low, my_high) = (self.y.map(y_low), self.y.map(y_high));
-        let sx = |x: f64| LEFT + (self.x.map(x) - mx_low) / (mx_high - mx_low).max(1e-12) * plot_w;
-        let sy = |y: f64| {
-            TOP + plot_h - (self.y.map(y) - my_low) / (my_high - my_low).max(1e-12) * plot_h
-        };
+        Plot {
+            x: chart.x,
+            y: chart.y,
+            x_range,
+            y_range,
+        }
+    }
+
+    fn sx(&self, x: f64) -> f64 {
+        let (low, high) = (self.x.map(self.x_range.0), self.x.map(self.x_range.1));
+        LEFT + (self.x.map(x) - low) / (high - low).max(1e-12) * PLOT_W
+    }
+
+    fn sy(&self, y: f64) -> f64 {
+        let (low, high) = (self.y.map(self.y_range.0), self.y.map(self.y_range.1));
+        TOP + PLOT_H - (self.y.map(y) - low) / (high - low).max(1e-12) * PLOT_H
+    }
+
+    /// A point in pixels, kept inside the plot area.
+    fn point(&self, x: f64, y: f64) -> String {
+        format!(
+            "{:.1},{:.1}",
+            self.sx(x).clamp(LEFT, LEFT + PLOT_W),
+            self.sy(y).clamp(TOP, TOP + PLOT_H)
+        )
+    }
+
+    /// The frame, the grid with its tick labels, and the axis labels.
+    fn axes(&self, chart: &Lines) -> String {
         let mut svg = format!(
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
-            escape(self.title)
+            "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{PLOT_W}\" height=\"{PLOT_H}\" fill=\"none\" stroke=\"#888\"/>"
         );
-        svg += &format!(
-            "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{plot_w}\" height=\"{plot_h}\" fill=\"none\" stroke=\"#888\"/>"
-        );
-        for (x, label) in self.x.ticks(x_low, x_high) {
-            let px = sx(x);
+        for (x, label) in self.x.ticks(self.x_range.0, self.x_range.1) {
+            let px = self.sx(x);
             svg += &format!(
                 "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
-                TOP + plot_h,
-                TOP + plot_h + 18.0,
+                TOP + PLOT_H,
+                TOP + PLOT_H + 18.0,
                 escape(&label)
             );
         }
-        for (y, label) in self.y.ticks(y_low, y_high) {
-            let py = sy(y);
+        for (y, label) in self.y.ticks(self.y_range.0, self.y_range.1) {
+            let py = self.sy(y);
             svg += &format!(
                 "<line x1=\"{LEFT}\" y1=\"{py:.1}\" x2=\"{:.1}\" y2=\"{py:.1}\" stroke=\"#e4e4e4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
-                LEFT + plot_w,
+                LEFT + PLOT_W,
                 LEFT - 6.0,
                 py + 4.0,
                 escape(&label)
@@ -358,48 +345,55 @@ impl Chart<'_> {
         }
         svg += &format!(
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
-            LEFT + plot_w / 2.0,
+            LEFT + PLOT_W / 2.0,
             HEIGHT - 10.0,
-            escape(self.x_label)
+            escape(&chart.x_label)
         );
         svg += &format!(
             "<text transform=\"translate(18 {:.1}) rotate(-90)\" font-size=\"14\" text-anchor=\"middle\">{}</text>",
-            TOP + plot_h / 2.0,
-            escape(self.y_label)
+            TOP + PLOT_H / 2.0,
+            escape(&chart.y_label)
         );
-        let clamp_x = |x: f64| sx(x).clamp(LEFT, LEFT + plot_w);
-        let clamp_y = |y: f64| sy(y).clamp(TOP, TOP + plot_h);
-        for (index, series) in self.series.iter().enumerate() {
-            let (colour, dash) = style(index);
-            if let Some(band) = &series.band {
-                let upper = band
-                    .iter()
-                    .map(|&(x, _, hi)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(hi)));
-                let lower = band
-                    .iter()
-                    .rev()
-                    .map(|&(x, lo, _)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(lo)));
-                svg += &format!(
-                    "<polygon class=\"band\" fill=\"{colour}\" fill-opacity=\"0.18\" stroke=\"none\" points=\"{}\"/>",
-                    upper.chain(lower).collect::<Vec<_>>().join(" ")
-                );
-            }
-            let points: Vec<String> = series
-                .points
-                .iter()
-                .map(|&(x, y)| format!("{:.1},{:.1}", clamp_x(x), clamp_y(y)))
-                .collect();
+        svg
+    }
+
+    /// One series: its band (if any) under its line.
+    fn series(&self, index: usize, series: &Series) -> String {
+        let (colour, dash) = style(index);
+        let mut svg = String::new();
+        if let Some(band) = &series.band {
+            let upper = band.iter().map(|&(x, _, hi)| self.point(x, hi));
+            let lower = band.iter().rev().map(|&(x, lo, _)| self.point(x, lo));
             svg += &format!(
-                "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.2\" stroke-dasharray=\"{dash}\" points=\"{}\"/>",
-                points.join(" ")
+                "<polygon class=\"band\" fill=\"{colour}\" fill-opacity=\"0.18\" stroke=\"none\" points=\"{}\"/>",
+                upper.chain(lower).collect::<Vec<_>>().join(" ")
             );
         }
-        svg += "</svg>";
-        figure(
-            self.title,
-            &svg,
-            &legend(self.series.iter().map(|s| s.name.as_str())),
-        )
+        let points: Vec<String> = series
+            .points
+            .iter()
+            .map(|&(x, y)| self.point(x, y))
+            .collect();
+        svg += &format!(
+            "<polyline class=\"series\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.2\" stroke-dasharray=\"{dash}\" points=\"{}\"/>",
+            points.join(" ")
+        );
+        svg
+    }
+}
+
+impl Lines {
+    fn svg(&self) -> String {
+        let plot = Plot::of(self);
+        let mut svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
+            escape(&self.title)
+        );
+        svg += &plot.axes(self);
+        for (index, series) in self.series.iter().enumerate() {
+            svg += &plot.series(index, series);
+        }
+        svg + "</svg>"
     }
 }
 
@@ -478,77 +472,87 @@ impl MoneyRows {
 
 /// A dot plot with named rows: one row per label (a bank), one marker per
 /// series (a design), x in money. Rows keep the order given.
-pub fn dot_plot(
-    title: &str,
-    x_label: &str,
-    labels: &[String],
-    series: &[(String, Vec<i64>)],
-) -> String {
-    let row_h = 22.0;
-    let high = series
-        .iter()
-        .flat_map(|(_, v)| v.iter().copied())
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let (frame, mut svg) = MoneyRows::open(title, 230.0, row_h, labels.len(), high);
-    for (row, label) in labels.iter().enumerate() {
-        let y = TOP + row_h * (row as f64 + 0.5);
-        svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text><line x1=\"{}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#f0f0f0\"/>",
-            frame.left - 8.0,
-            y + 4.0,
-            escape(label),
-            frame.left,
-            frame.left + frame.plot_w
-        );
-        for (index, (_, values)) in series.iter().enumerate() {
-            let (colour, _) = style(index);
-            if let Some(&v) = values.get(row) {
-                svg += &format!(
-                    "<circle class=\"series\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{colour}\" fill-opacity=\"0.85\"/>",
-                    frame.x(v as f64)
-                );
+pub struct Dots {
+    pub title: String,
+    pub x_label: String,
+    pub labels: Vec<String>,
+    pub series: Vec<(String, Vec<i64>)>,
+}
+
+impl Dots {
+    fn svg(&self) -> String {
+        let row_h = 22.0;
+        let high = self
+            .series
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let (frame, mut svg) = MoneyRows::open(&self.title, 230.0, row_h, self.labels.len(), high);
+        for (row, label) in self.labels.iter().enumerate() {
+            let y = TOP + row_h * (row as f64 + 0.5);
+            svg += &format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text><line x1=\"{}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#f0f0f0\"/>",
+                frame.left - 8.0,
+                y + 4.0,
+                escape(label),
+                frame.left,
+                frame.left + frame.plot_w
+            );
+            for (index, (_, values)) in self.series.iter().enumerate() {
+                let (colour, _) = style(index);
+                if let Some(&v) = values.get(row) {
+                    svg += &format!(
+                        "<circle class=\"series\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{colour}\" fill-opacity=\"0.85\"/>",
+                        frame.x(v as f64)
+                    );
+                }
             }
         }
+        frame.close(&mut svg, &self.x_label);
+        svg
     }
-    frame.close(&mut svg, x_label);
-    figure(title, &svg, &legend(series.iter().map(|(n, _)| n.as_str())))
 }
 
 /// Horizontal stacked bars: one bar per label, one segment per component
 /// (the same components, in the same order, on every bar), x in money.
-pub fn stacked_bars(title: &str, x_label: &str, bars: &[(String, Vec<(&str, f64)>)]) -> String {
-    let row_h = 30.0;
-    let high = bars
-        .iter()
-        .map(|(_, parts)| parts.iter().map(|p| p.1.max(0.0)).sum::<f64>())
-        .fold(0.0, f64::max)
-        .max(1.0);
-    let (frame, mut svg) = MoneyRows::open(title, 300.0, row_h, bars.len(), high);
-    for (row, (label, parts)) in bars.iter().enumerate() {
-        let y = TOP + row_h * row as f64 + 5.0;
-        svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
-            frame.left - 8.0,
-            y + 15.0,
-            escape(label)
-        );
-        let mut x = frame.left;
-        for (index, (_, value)) in parts.iter().enumerate() {
-            let w = frame.x(value.max(0.0)) - frame.left;
-            let (colour, _) = style(index);
+pub struct Bars {
+    pub title: String,
+    pub x_label: String,
+    pub bars: Vec<(String, Vec<(String, f64)>)>,
+}
+
+impl Bars {
+    fn svg(&self) -> String {
+        let row_h = 30.0;
+        let high = self
+            .bars
+            .iter()
+            .map(|(_, parts)| parts.iter().map(|p| p.1.max(0.0)).sum::<f64>())
+            .fold(0.0, f64::max)
+            .max(1.0);
+        let (frame, mut svg) = MoneyRows::open(&self.title, 300.0, row_h, self.bars.len(), high);
+        for (row, (label, parts)) in self.bars.iter().enumerate() {
+            let y = TOP + row_h * row as f64 + 5.0;
             svg += &format!(
-                "<rect class=\"series\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{colour}\"/>",
-                row_h - 10.0
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+                frame.left - 8.0,
+                y + 15.0,
+                escape(label)
             );
-            x += w;
+            let mut x = frame.left;
+            for (index, (_, value)) in parts.iter().enumerate() {
+                let w = frame.x(value.max(0.0)) - frame.left;
+                let (colour, _) = style(index);
+                svg += &format!(
+                    "<rect class=\"series\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{colour}\"/>",
+                    row_h - 10.0
+                );
+                x += w;
+            }
         }
+        frame.close(&mut svg, &self.x_label);
+        svg
     }
-    frame.close(&mut svg, x_label);
-    let names: Vec<&str> = bars
-        .first()
-        .map(|(_, parts)| parts.iter().map(|p| p.0).collect())
-        .unwrap_or_default();
-    figure(title, &svg, &legend(names.into_iter()))
 }

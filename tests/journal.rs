@@ -52,10 +52,15 @@ async fn bank(
     first_ref: u64,
     answers: &AtomicUsize,
 ) -> Seen {
-    let mut client = tokio::time::timeout(WAIT, Client::connect(address, id, token))
+    let connected = tokio::time::timeout(WAIT, Client::connect(address, id, token))
         .await
-        .expect("connects in time")
-        .expect("connects");
+        .expect("connects in time");
+    // A service killed before it welcomed this bank: it sent nothing, so
+    // nothing of it can be lost (a kill that early is a trial's luck on a
+    // loaded machine, not a failure).
+    let Ok(mut client) = connected else {
+        return Seen::default();
+    };
     let mut seen = Seen {
         participant: client.participant,
         ..Seen::default()

@@ -150,11 +150,31 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         args.max_queued as usize,
         args.gridlock_every,
     );
-    // A bar over the run's seconds, on stderr when it is a terminal; its
-    // thread wakes ten times a second, which the pipeline does not notice.
+    let (pipeline, result) = run_pipeline(args, &setup);
+    let report = result.map_err(|e| Failure::Internal(anyhow!(e)))?;
+    let figures = LiveFigures::new(pipeline, &report);
+    print_figures(&scenario.name, &setup.spec.name(), &figures);
+    if let Some(set) = set {
+        let json = serde_json::to_vec_pretty(&figures)
+            .context("cannot encode live.json")
+            .map_err(Failure::Internal)?;
+        set.write("live.json", &json)
+            .and_then(|()| set.commit())
+            .map_err(|e| super::output_failure(e, "cannot write live.json: "))?;
+    }
+    Ok(())
+}
+
+/// Runs the pipeline (lock-free, or the mutex baseline) with a bar over
+/// the run's seconds, on stderr when it is a terminal; the bar's thread
+/// wakes ten times a second, which the pipeline does not notice.
+fn run_pipeline(
+    args: &LiveArgs,
+    setup: &live::LiveSetup<'_>,
+) -> (&'static str, Result<live::LiveReport, live::LiveError>) {
     let bar = super::args::progress(args.duration.as_millis() as usize, args.quiet, "live (ms)");
     let done = std::sync::atomic::AtomicBool::new(false);
-    let (pipeline, result) = std::thread::scope(|scope| {
+    let outcome = std::thread::scope(|scope| {
         if !bar.is_hidden() {
             scope.spawn(|| {
                 let started = std::time::Instant::now();
@@ -165,24 +185,22 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
             });
         }
         let outcome = if args.baseline {
-            ("mutex + mpsc", live::baseline::run(&setup))
+            ("mutex + mpsc", live::baseline::run(setup))
         } else {
-            ("lock-free", live::run(&setup))
+            ("lock-free", live::run(setup))
         };
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         outcome
     });
     bar.finish_and_clear();
-    let report = result.map_err(|e| Failure::Internal(anyhow!(e)))?;
-    let figures = LiveFigures::new(pipeline, &report);
+    outcome
+}
+
+/// What a live run did, on stdout.
+fn print_figures(scenario: &str, channel: &str, figures: &LiveFigures) {
     println!(
         "clearsim live: {} — {} pipeline, {}, {} gateway(s), {} for {:.2} s",
-        scenario.name,
-        pipeline,
-        figures.load,
-        figures.producers,
-        setup.spec.name(),
-        figures.elapsed_s
+        scenario, figures.pipeline, figures.load, figures.producers, channel, figures.elapsed_s
     );
     println!(
         "  instructions: {} sent = {} settled + {} queued at close + {} rejected",
@@ -202,13 +220,4 @@ pub fn live_command(args: &LiveArgs) -> Result<(), Failure> {
         nanos(figures.latency_ns_p999),
         nanos(figures.latency_ns_max)
     );
-    if let Some(set) = set {
-        let json = serde_json::to_vec_pretty(&figures)
-            .context("cannot encode live.json")
-            .map_err(Failure::Internal)?;
-        set.write("live.json", &json)
-            .and_then(|()| set.commit())
-            .map_err(|e| super::output_failure(e, "cannot write live.json: "))?;
-    }
-    Ok(())
 }

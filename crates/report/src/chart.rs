@@ -5,7 +5,6 @@
 //! as HTML under the chart so names are never cut. A report holds
 //! [`Chart`]s; only this module turns them into pixels.
 
-use super::document::escape;
 use clearsim_core::format::money_short;
 
 /// A chart of a report.
@@ -555,4 +554,12 @@ impl Bars {
         frame.close(&mut svg, &self.x_label);
         svg
     }
+}
+
+/// Text for HTML (pages and SVG alike).
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -4,7 +4,7 @@
 //! are drawn in the HTML only; the markdown names each one where it
 //! stands, so a reader of either knows what the other shows.
 
-use super::chart::Chart;
+use super::chart::{Chart, escape};
 use super::table::Table;
 
 /// One part of a report's body, in reading order.
@@ -116,13 +116,6 @@ impl Document {
         out += "</body></html>\n";
         out
     }
-}
-
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;padding:1.5em;max-width:1200px;color:#222}\

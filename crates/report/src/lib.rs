@@ -198,11 +198,9 @@ pub fn figure_frame(figures: &[Figure]) -> Frame {
 }
 pub use clearsim_study::replay::{DelaySplit, REPLAY_SCHEMA, ReplaySummary};
 
-/// report.md and report.html of a replay: what ran, and its figures.
-pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
-    let s = &file.summary;
-    let mut table = Table::new(&["figure", "value"]);
-    let rows: [(&str, String); 14] = [
+/// The replay's figures, in the report's order.
+fn replay_rows(s: &clearsim_model::metrics::Summary) -> [(&'static str, String); 14] {
+    [
         (
             "payments",
             clearsim_core::format::grouped(i128::from(s.payments)),
@@ -241,8 +239,13 @@ pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
         ("delay p99", millis(s.delay_ms.p99)),
         ("delay max", millis(s.delay_ms.max)),
         ("delay mean", millis(s.delay_ms.mean)),
-    ];
-    for (figure, value) in rows {
+    ]
+}
+
+/// report.md and report.html of a replay: what ran, and its figures.
+pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
+    let mut table = Table::new(&["figure", "value"]);
+    for (figure, value) in replay_rows(&file.summary) {
         table.rows.push(vec![figure.to_string(), value]);
     }
     if let Some(split) = &file.delay_split {

@@ -14,6 +14,35 @@
 //! - **Replications.** Seeds `seed … seed+N−1`, run in parallel over the
 //!   cores; each result lands in its own slot, so the output never depends
 //!   on thread timing, and shards of the seeds merge exactly.
+//!
+//! # Run an experiment, save its summary, read it back
+//!
+//! ```
+//! use std::path::Path;
+//! use clearsim_model::config::Config;
+//! use clearsim_model::workload::city::build_city;
+//! use clearsim_study::schema::{self, Summary};
+//! use clearsim_study::{RunExperiment, Runner, Seeds, execute};
+//!
+//! let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/games/bech-garratt-early.toml");
+//! let config = Config::load(&path)?;
+//! let city = build_city(&config.scenario);
+//! let experiment = RunExperiment::new(&config.scenario, &city, 2);
+//! // Three replications: seeds seed, seed+1, seed+2, on two threads.
+//! let seeds = Seeds { first: config.seed, replications: 3, shard: None };
+//! let runner = Runner { threads: 2, tick: &|| {} };
+//! let summary = execute(&experiment, &seeds, &runner)?;
+//! assert_eq!(summary.seeds.len(), 3);
+//!
+//! // Saved as summary.json's versioned schema, and read back whatever
+//! // kind it is.
+//! let bytes = schema::to_json(&summary)?;
+//! let Summary::Run(read) = schema::read(&bytes)? else {
+//!     panic!("a run's summary");
+//! };
+//! assert_eq!(read.seeds, summary.seeds);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 

@@ -881,6 +881,29 @@ pub struct SweepStat {
     pub liquidity_used_fen: Estimate,
 }
 
+/// Records, each with a point per level and design and bounds per design.
+fn check_sweep_shape(
+    records: &[SweepRecord],
+    levels: usize,
+    designs: usize,
+) -> Result<(), SummaryError> {
+    if records.is_empty() {
+        return Err(fault("a summary needs at least one replication"));
+    }
+    let shaped = |r: &SweepRecord| {
+        r.points.len() == levels
+            && r.points.iter().all(|p| p.len() == designs)
+            && r.lower_fen.len() == designs
+            && r.upper_fen.len() == designs
+    };
+    if !records.iter().all(shaped) {
+        return Err(fault(
+            "a replication does not match the sweep's levels and designs",
+        ));
+    }
+    Ok(())
+}
+
 impl SweepSummary {
     pub fn new(
         study: StudyMeta,
@@ -890,20 +913,7 @@ impl SweepSummary {
         partial: Option<Partial>,
     ) -> Result<SweepSummary, SummaryError> {
         let records = sorted(records)?;
-        if records.is_empty() {
-            return Err(fault("a summary needs at least one replication"));
-        }
-        let shaped = |r: &SweepRecord| {
-            r.points.len() == levels.len()
-                && r.points.iter().all(|p| p.len() == designs.len())
-                && r.lower_fen.len() == designs.len()
-                && r.upper_fen.len() == designs.len()
-        };
-        if !records.iter().all(shaped) {
-            return Err(fault(
-                "a replication does not match the sweep's levels and designs",
-            ));
-        }
+        check_sweep_shape(&records, levels.len(), designs.len())?;
         // Every sweep figure is an amount or a share, so none is below 0.
         let over = |f: &dyn Fn(&SweepRecord) -> f64| {
             estimate_within(

@@ -33,6 +33,15 @@ pub use behaviour::PolicyEntry;
 use clearsim_core::strategy::ChannelSpec;
 use clearsim_core::time::SimTime;
 
+/// Which replication of a scenario a run is: its seed (the stream is a
+/// function of scenario, seed and day alone) and how many business days
+/// it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replication {
+    pub seed: u64,
+    pub days: u32,
+}
+
 /// A config problem: which file, which field, what is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {message}")]
@@ -326,15 +335,15 @@ impl Config {
     }
 
     /// The run the config asks for by default.
-    pub fn replication(&self) -> crate::run::Replication {
-        crate::run::Replication {
+    pub fn replication(&self) -> Replication {
+        Replication {
             seed: self.seed,
             days: self.days,
         }
     }
 
     /// Its scenario, and the run it asks for.
-    pub fn split(self) -> (Scenario, crate::run::Replication) {
+    pub fn split(self) -> (Scenario, Replication) {
         let replication = self.replication();
         (self.scenario, replication)
     }

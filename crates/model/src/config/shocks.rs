@@ -169,69 +169,7 @@ pub(super) fn shocks(
         });
     }
     for (index, file) in files.iter().enumerate() {
-        let at = |field: &str| format!("shock[{index}].{field}");
-        let need = |value: &Option<String>, field: &str| -> Result<String, ConfigError> {
-            value.clone().ok_or_else(|| {
-                error(
-                    path,
-                    format!("{}: missing for kind `{}`", at(field), file.kind),
-                )
-            })
-        };
-        let unexpected = |present: bool, field: &str| -> Result<(), ConfigError> {
-            if present {
-                return Err(error(
-                    path,
-                    format!("{}: not used by kind `{}`", at(field), file.kind),
-                ));
-            }
-            Ok(())
-        };
-        let shock = match file.kind.as_str() {
-            "outage" | "system_outage" => {
-                unexpected(file.at.is_some(), "at")?;
-                unexpected(file.amount_yuan.is_some(), "amount_yuan")?;
-                let from = time(path, &at("from"), &need(&file.from, "from")?)?;
-                let to = time(path, &at("to"), &need(&file.to, "to")?)?;
-                if file.kind == "outage" {
-                    Shock::Outage {
-                        participant: need(&file.participant, "participant")?,
-                        from,
-                        to,
-                    }
-                } else {
-                    unexpected(file.participant.is_some(), "participant")?;
-                    Shock::SystemOutage { from, to }
-                }
-            }
-            "liquidity" => {
-                unexpected(file.from.is_some(), "from")?;
-                unexpected(file.to.is_some(), "to")?;
-                let amount_fen = file
-                    .amount_yuan
-                    .and_then(clearsim_core::money::yuan_to_fen)
-                    .ok_or_else(|| {
-                        error(
-                            path,
-                            format!("{}: an amount of yuan ≥ 0", at("amount_yuan")),
-                        )
-                    })?;
-                Shock::Liquidity {
-                    participant: need(&file.participant, "participant")?,
-                    at: time(path, &at("at"), &need(&file.at, "at")?)?,
-                    amount_fen,
-                }
-            }
-            other => {
-                return Err(error(
-                    path,
-                    format!(
-                        "{}: `{other}` is not outage, system_outage or liquidity",
-                        at("kind")
-                    ),
-                ));
-            }
-        };
+        let shock = shock(path, index, file)?;
         shock
             .check()
             .map_err(|e| error(path, format!("shock[{index}]: {e}")))?;
@@ -243,6 +181,74 @@ pub(super) fn shocks(
         }
     }
     Ok(out)
+}
+
+/// One `[[shock]]` entry: the fields its kind needs, and no other.
+fn shock(path: &Path, index: usize, file: &ShockFile) -> Result<Shock, ConfigError> {
+    let at = |field: &str| format!("shock[{index}].{field}");
+    let need = |value: &Option<String>, field: &str| -> Result<String, ConfigError> {
+        value.clone().ok_or_else(|| {
+            error(
+                path,
+                format!("{}: missing for kind `{}`", at(field), file.kind),
+            )
+        })
+    };
+    let unexpected = |present: bool, field: &str| -> Result<(), ConfigError> {
+        if present {
+            return Err(error(
+                path,
+                format!("{}: not used by kind `{}`", at(field), file.kind),
+            ));
+        }
+        Ok(())
+    };
+    let shock = match file.kind.as_str() {
+        "outage" | "system_outage" => {
+            unexpected(file.at.is_some(), "at")?;
+            unexpected(file.amount_yuan.is_some(), "amount_yuan")?;
+            let from = time(path, &at("from"), &need(&file.from, "from")?)?;
+            let to = time(path, &at("to"), &need(&file.to, "to")?)?;
+            if file.kind == "outage" {
+                Shock::Outage {
+                    participant: need(&file.participant, "participant")?,
+                    from,
+                    to,
+                }
+            } else {
+                unexpected(file.participant.is_some(), "participant")?;
+                Shock::SystemOutage { from, to }
+            }
+        }
+        "liquidity" => {
+            unexpected(file.from.is_some(), "from")?;
+            unexpected(file.to.is_some(), "to")?;
+            let amount_fen = file
+                .amount_yuan
+                .and_then(clearsim_core::money::yuan_to_fen)
+                .ok_or_else(|| {
+                    error(
+                        path,
+                        format!("{}: an amount of yuan ≥ 0", at("amount_yuan")),
+                    )
+                })?;
+            Shock::Liquidity {
+                participant: need(&file.participant, "participant")?,
+                at: time(path, &at("at"), &need(&file.at, "at")?)?,
+                amount_fen,
+            }
+        }
+        other => {
+            return Err(error(
+                path,
+                format!(
+                    "{}: `{other}` is not outage, system_outage or liquidity",
+                    at("kind")
+                ),
+            ));
+        }
+    };
+    Ok(shock)
 }
 
 /// Every shock names a participant of the city (by id).

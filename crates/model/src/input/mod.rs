@@ -353,49 +353,20 @@ fn read_payment_rows(
         if id.is_empty() {
             return Err(row.error("id", "must not be empty".into()));
         }
-        let submit_text = row.field(submit_col);
-        let submit = SimTime::parse(submit_text).ok_or_else(|| {
-            row.error(
-                "submit",
-                format!(
-                    "must be HH:MM:SS or HH:MM:SS.mmm, got {}",
-                    shown(submit_text)
-                ),
-            )
-        })?;
-        if submit > day_end {
-            return Err(row.error("submit", format!("{submit} is after the day end {day_end}")));
-        }
+        let submit = submit_time(&row, submit_col, day_end)?;
         let sender = lookup(index, &row, sender_col, "sender")?;
         let receiver = lookup(index, &row, receiver_col, "receiver")?;
         if sender == receiver {
             return Err(row.error("receiver", "must differ from the sender".into()));
         }
-        let amount_text = row.field(amount_col);
-        let amount_fen = match parse_i64(amount_text) {
-            Some(v) if v > 0 => v,
-            _ => {
-                return Err(row.error(
-                    "amount",
-                    format!("must be an integer > 0 (fen), got {}", shown(amount_text)),
-                ));
-            }
-        };
+        let amount_fen = amount(&row, amount_col)?;
         total_fen = total_fen.checked_add(amount_fen).ok_or_else(|| {
             row.error(
                 "amount",
                 "the sum of amounts and opening balances overflows i64".into(),
             )
         })?;
-        let priority = match priority_col {
-            None => 0,
-            Some(col) => parse_priority(row.field(col)).ok_or_else(|| {
-                row.error(
-                    "priority",
-                    format!("must be an integer 0..=255, got {}", shown(row.field(col))),
-                )
-            })?,
-        };
+        let priority = priority_col.map_or(Ok(0), |col| priority(&row, col))?;
         let instrument = match instrument_col {
             None => 0,
             Some(col) => intern(&mut instrument_index, &mut out.instruments, row.field(col))
@@ -420,6 +391,50 @@ fn read_payment_rows(
         }
     }
     Ok(())
+}
+
+/// A row's `submit`: a time of the day, not after its end.
+#[inline]
+fn submit_time(
+    row: &csvtable::Row<'_>,
+    col: usize,
+    day_end: SimTime,
+) -> Result<SimTime, InputError> {
+    let text = row.field(col);
+    let submit = SimTime::parse(text).ok_or_else(|| {
+        row.error(
+            "submit",
+            format!("must be HH:MM:SS or HH:MM:SS.mmm, got {}", shown(text)),
+        )
+    })?;
+    if submit > day_end {
+        return Err(row.error("submit", format!("{submit} is after the day end {day_end}")));
+    }
+    Ok(submit)
+}
+
+/// A row's `amount`: whole fen, more than zero.
+#[inline]
+fn amount(row: &csvtable::Row<'_>, col: usize) -> Result<i64, InputError> {
+    let text = row.field(col);
+    match parse_i64(text) {
+        Some(v) if v > 0 => Ok(v),
+        _ => Err(row.error(
+            "amount",
+            format!("must be an integer > 0 (fen), got {}", shown(text)),
+        )),
+    }
+}
+
+/// A row's `priority`: 0 to 255.
+#[inline]
+fn priority(row: &csvtable::Row<'_>, col: usize) -> Result<u8, InputError> {
+    parse_priority(row.field(col)).ok_or_else(|| {
+        row.error(
+            "priority",
+            format!("must be an integer 0..=255, got {}", shown(row.field(col))),
+        )
+    })
 }
 
 /// A row's `order_time`: a time of the same form as `submit`, not after it.

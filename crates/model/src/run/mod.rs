@@ -37,14 +37,7 @@ pub use setup::{
 use sink::{KnockOn, RunSink, Untouched};
 use totals::Totals;
 
-/// Which replication of a scenario a run is: its seed (the stream is a
-/// function of scenario, seed and day alone) and how many business days
-/// it runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Replication {
-    pub seed: u64,
-    pub days: u32,
-}
+pub use crate::config::Replication;
 
 /// Sees every customer payment and every settlement of a run, by the key
 /// the scheduler gave it that day (`run --settlements` writes them; tests

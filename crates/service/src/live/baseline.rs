@@ -10,8 +10,8 @@ use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
 use super::{
-    BATCH, BUFFERS, Clock, Event, LiveError, LiveReport, LiveSetup, Load, OpenSchedule, Settler,
-    Tally, finish, live_engine,
+    BATCH, BUFFERS, Clock, Event, Gateway, Instruction, LiveError, LiveReport, LiveSetup, Load,
+    OpenSchedule, Settler, Tally, finish, live_engine,
 };
 
 /// Runs the mutex-and-mpsc pipeline for the setup's duration.
@@ -36,38 +36,16 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
             let sent = &sent;
             let mut gateway = setup.gateway(k);
             let load = setup.load;
+            let clock = &clock;
             scope.spawn(move || {
-                let schedule = match load {
-                    Load::ClosedLoop => None,
-                    Load::OpenLoop { rate_per_s } => {
-                        Some(OpenSchedule::new(rate_per_s, producers, k))
-                    }
-                };
-                let mut count = 0u64;
-                // Bounded by the run's duration.
-                'run: loop {
-                    let now_ns = clock.now_ns();
-                    if now_ns >= end_ns {
-                        break;
-                    }
-                    for _ in 0..BATCH {
-                        let created_ns = match schedule {
-                            None => now_ns,
-                            Some(s) if s.due_ns(count) <= now_ns => s.due_ns(count),
-                            Some(_) => break,
-                        };
-                        let Some(instruction) = gateway.next(created_ns) else {
-                            break 'run;
-                        };
-                        if instructions.send(instruction).is_err() {
-                            break 'run;
-                        }
-                        count += 1;
-                    }
-                    if schedule.is_some() {
-                        std::thread::yield_now();
-                    }
-                }
+                let count = produce(
+                    &mut gateway,
+                    load,
+                    (producers, k),
+                    clock,
+                    end_ns,
+                    &instructions,
+                );
                 sent.fetch_add(count, Ordering::Relaxed);
             });
         }
@@ -76,43 +54,10 @@ pub fn run(setup: &LiveSetup<'_>) -> Result<LiveReport, LiveError> {
         let timer_events = events.clone();
         let (settler_ref, done_ref, fail_ref, clock_ref) = (&settler, &done, &fail, &clock);
         let timer = scope.spawn(move || {
-            let (settler, done, fail, clock, events) =
-                (settler_ref, done_ref, fail_ref, clock_ref, timer_events);
-            // Bounded: ends when the engine thread is done.
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(1));
-                let now = Clock::sim_time(clock.now_ns());
-                let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
-                if settler.run_due(now) {
-                    let emit = |e| {
-                        let _ = events.send(e);
-                    };
-                    if let Err(error) = settler.advance(now, emit) {
-                        fail(error.into());
-                    }
-                }
-            }
+            gridlock_timer(settler_ref, done_ref, clock_ref, &timer_events, fail_ref);
         });
         // The engine thread: one lock per instruction.
-        let mut now = Clock::sim_time(0);
-        for (received, instruction) in inbox.iter().enumerate() {
-            if received.is_multiple_of(BATCH) {
-                now = Clock::sim_time(clock.now_ns());
-            }
-            let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
-            let emit = |e| {
-                let _ = events.send(e);
-            };
-            let step = settler.advance(now, emit).and_then(|()| {
-                settler.submit(instruction, |e| {
-                    let _ = events.send(e);
-                })
-            });
-            if let Err(error) = step {
-                fail(error.into());
-                break;
-            }
-        }
+        settle_all(&inbox, &settler, &clock, &events, &fail);
         drop(inbox);
         done.store(true, Ordering::Relaxed);
         let timer_ok = timer.join().is_ok();
@@ -150,4 +95,99 @@ fn report(outbox: mpsc::Receiver<Event>, clock: &Clock) -> Tally {
         }
     }
     tally
+}
+
+/// Gateway `k` of `producers`: instructions as its load allows, one
+/// message each, until the run's end; returns how many it sent.
+fn produce(
+    gateway: &mut Gateway<'_>,
+    load: Load,
+    (producers, k): (usize, usize),
+    clock: &Clock,
+    end_ns: u64,
+    instructions: &mpsc::SyncSender<Instruction>,
+) -> u64 {
+    let schedule = match load {
+        Load::ClosedLoop => None,
+        Load::OpenLoop { rate_per_s } => Some(OpenSchedule::new(rate_per_s, producers, k)),
+    };
+    let mut count = 0u64;
+    // Bounded by the run's duration.
+    'run: loop {
+        let now_ns = clock.now_ns();
+        if now_ns >= end_ns {
+            break;
+        }
+        for _ in 0..BATCH {
+            let created_ns = match schedule {
+                None => now_ns,
+                Some(s) if s.due_ns(count) <= now_ns => s.due_ns(count),
+                Some(_) => break,
+            };
+            let Some(instruction) = gateway.next(created_ns) else {
+                break 'run;
+            };
+            if instructions.send(instruction).is_err() {
+                break 'run;
+            }
+            count += 1;
+        }
+        if schedule.is_some() {
+            std::thread::yield_now();
+        }
+    }
+    count
+}
+
+/// Every millisecond, under the lock: the gridlock runs that are due.
+/// Bounded: ends when the engine thread is done.
+fn gridlock_timer(
+    settler: &Mutex<Settler>,
+    done: &AtomicBool,
+    clock: &Clock,
+    events: &mpsc::SyncSender<Event>,
+    fail: &dyn Fn(LiveError),
+) {
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(1));
+        let now = Clock::sim_time(clock.now_ns());
+        let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
+        if settler.run_due(now) {
+            let emit = |e| {
+                let _ = events.send(e);
+            };
+            if let Err(error) = settler.advance(now, emit) {
+                fail(error.into());
+            }
+        }
+    }
+}
+
+/// The engine thread: every instruction in turn, one lock each.
+fn settle_all(
+    inbox: &mpsc::Receiver<Instruction>,
+    settler: &Mutex<Settler>,
+    clock: &Clock,
+    events: &mpsc::SyncSender<Event>,
+    fail: &dyn Fn(LiveError),
+) {
+    let mut now = Clock::sim_time(0);
+    for (received, instruction) in inbox.iter().enumerate() {
+        if received.is_multiple_of(BATCH) {
+            now = Clock::sim_time(clock.now_ns());
+        }
+        let mut settler = settler.lock().unwrap_or_else(PoisonError::into_inner);
+        let emit = |e| {
+            let _ = events.send(e);
+        };
+        let step = settler.advance(now, emit).and_then(|()| {
+            settler.submit(instruction, |e| {
+                let _ = events.send(e);
+            })
+        });
+        if let Err(error) = step {
+            fail(error.into());
+            break;
+        }
+    }
 }

@@ -116,8 +116,10 @@ impl Edge {
     /// the socket. Once the gate is closed the command is dropped: the day
     /// is closing, and GOODBYE's counts tell the bank what was taken.
     async fn send(&self, mut command: Command) {
-        if self.gate.fetch_add(1, Ordering::SeqCst) & CLOSED != 0 {
-            self.leave_gate();
+        // Left on drop: a connection's task may be cancelled (its other
+        // half ended) while it waits here for room.
+        let inside = Inside::enter(self);
+        if inside.closed {
             return;
         }
         while let Err(back) = self.inbound.push(command) {
@@ -135,7 +137,6 @@ impl Edge {
             }
             space.await;
         }
-        self.leave_gate();
         if self.engine_parked.load(Ordering::SeqCst) {
             self.wake_engine();
         }
@@ -201,6 +202,26 @@ impl Edge {
     fn connection_over(&self) {
         self.metrics.connections.fetch_sub(1, Ordering::SeqCst);
         self.connection_ended.notify_waiters();
+    }
+}
+
+/// A task inside the edge's gate, from [`Inside::enter`] to its drop.
+struct Inside<'a> {
+    edge: &'a Edge,
+    /// The gate was closed when it came: it must not push.
+    closed: bool,
+}
+
+impl<'a> Inside<'a> {
+    fn enter(edge: &'a Edge) -> Inside<'a> {
+        let closed = edge.gate.fetch_add(1, Ordering::SeqCst) & CLOSED != 0;
+        Inside { edge, closed }
+    }
+}
+
+impl Drop for Inside<'_> {
+    fn drop(&mut self) {
+        self.edge.leave_gate();
     }
 }
 

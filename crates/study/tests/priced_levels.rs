@@ -31,9 +31,11 @@ struct Small {
 /// no intraday credit: at low levels banks run short, so that levels on
 /// both sides of a run's margin are compared.
 fn small(design: &str, days: u32) -> Small {
-    let mut scenario = Config::load(Path::new("configs/chengdu-2005.toml"))
-        .expect("config")
-        .scenario;
+    let mut scenario = Config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/chengdu-2005.toml"),
+    )
+    .expect("config")
+    .scenario;
     scenario.scale_volume(0.02);
     scenario.liquidity.credit_share = 0.0;
     scenario.check_volume(days).expect("volume");

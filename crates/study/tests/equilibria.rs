@@ -20,9 +20,11 @@ const EARLY: u16 = 0;
 const LATE: u16 = 1;
 
 fn scenario(name: &str) -> Scenario {
-    Config::load(Path::new(&format!("configs/games/{name}.toml")))
-        .expect("game config")
-        .scenario
+    Config::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/games/{name}.toml")),
+    )
+    .expect("game config")
+    .scenario
 }
 
 fn spec() -> GameSpec {

@@ -1,6 +1,7 @@
 //! Property tests: the engine against the plain reference implementation of
 //! `semantics.md` on random small days, plus invariants and cross-checks.
 
+#[path = "../../../tests/common/reference.rs"]
 mod common;
 
 use clearsim_core::strategy::{ChannelSpec, QueueRule, SenderLimit, SenderLimits, Unwind};

@@ -1,6 +1,7 @@
 //! Hand-computed days, one behaviour each; expected values worked out on
 //! paper from `semantics.md` (the comments show the arithmetic).
 
+#[path = "../../../tests/common/reference.rs"]
 mod common;
 
 use clearsim_core::strategy::{ChannelSpec, QueueRule, Unwind};

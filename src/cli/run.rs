@@ -136,6 +136,9 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
     if let Some(headline) = report::run::transit_headline(study, &summary.instruments) {
         println!("{headline}");
     }
+    if let Some(warning) = report::run::carried_past_end(&summary.instruments) {
+        eprintln!("warning: {warning}");
+    }
     let days = &summary.per_day;
     let shown = &days[..days.len().min(4)];
     print!("{}", report::run::day_table(shown).text());

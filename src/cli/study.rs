@@ -157,6 +157,9 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
             println!("{line}");
         }
         print!("{}", report::compare::compare_table(&summary).text());
+        if let Some(warning) = report::compare::carried_warning(&summary) {
+            eprintln!("warning: {warning}");
+        }
         print_paired(&summary);
         println!(
             "{:.2} s on {} thread(s); report in {}",

@@ -3,7 +3,8 @@
 use super::chart::Chart;
 use super::document::Document;
 use super::run::{
-    IN_TRANSIT_NOTE, flow_frame, flow_table, liquidity_dots, percentile_chart, timeline_charts,
+    IN_TRANSIT_NOTE, PARTS_NOTE, carried_past_end, flow_frame, flow_table, liquidity_dots,
+    percentile_chart, timeline_charts, with_warning,
 };
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table, show_estimate};
@@ -11,24 +12,70 @@ use clearsim_core::format::{grouped, millis, yuan};
 use clearsim_model::metrics::flow::FlowReport;
 use clearsim_study::summary::{CompareSummary, Figure, NamedFlow};
 
-/// One row per design: every payment of the design together.
+/// A part of a design's value as a display percentage of all of it.
+fn pct(part_fen: i64, flow: &FlowReport) -> String {
+    if flow.counts.value_fen <= 0 {
+        return "—".into();
+    }
+    format!(
+        "{:.2}",
+        100.0 * part_fen as f64 / flow.counts.value_fen as f64
+    )
+}
+
+/// One row per design: every payment of the design together. Shares of
+/// value over every replication and day; liquidity is the mean over
+/// replications of a business day's figure.
 pub fn compare_table(summary: &CompareSummary) -> Table {
     let mut table = Table::new(&[
         "design",
         "payments",
-        "returned cheques",
-        "settled % of value",
+        "settled %",
+        "carried %",
+        "unsettled %",
         "in-transit p50",
         "p99",
         "value-weighted mean",
-        "delay indicator",
-        "liquidity used (yuan)",
+        "liquidity used per day (yuan)",
         "netting ratio",
+    ]);
+    for row in &summary.rows {
+        let f = &row.all;
+        let c = &f.counts;
+        let mean = |metric: &str| {
+            figure(&summary.headline, &row.design, "all", metric)
+                .map_or(String::new(), |fig| show_estimate(metric, &fig.estimate).0)
+        };
+        table.rows.push(vec![
+            row.design.clone(),
+            grouped(i128::from(c.payments)),
+            pct(c.settled_value_fen, f),
+            pct(c.carried_value_fen, f),
+            pct(c.unsettled_value_fen, f),
+            millis(f.in_transit_ms.stats.p50),
+            millis(f.in_transit_ms.stats.p99),
+            millis(f.in_transit_ms.value_weighted_mean),
+            mean("liquidity_used_fen"),
+            format!("{:.3}", row.netting_ratio),
+        ]);
+    }
+    table
+}
+
+/// The designs' secondary figures. Counts and values here are totals over
+/// every replication and day, except knock-on (a mean per replication).
+pub fn compare_detail_table(summary: &CompareSummary) -> Table {
+    let mut table = Table::new(&[
+        "design",
+        "returned cheques",
+        "carried",
+        "unsettled",
+        "delay indicator",
         "peak queue (yuan)",
-        "unsettled (yuan)",
+        "unsettled, total (yuan)",
         "scheduled runs (settling)",
-        "settled by runs (yuan)",
-        "knock-on (yuan)",
+        "settled by runs, total (yuan)",
+        "knock-on per replication (yuan)",
     ]);
     for row in &summary.rows {
         let f = &row.all;
@@ -44,15 +91,10 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
             .sum();
         table.rows.push(vec![
             row.design.clone(),
-            grouped(i128::from(f.counts.payments - returns)),
             grouped(i128::from(returns)),
-            format!("{:.2}", 100.0 * f.settled_value_share()),
-            millis(f.in_transit_ms.stats.p50),
-            millis(f.in_transit_ms.stats.p99),
-            millis(f.in_transit_ms.value_weighted_mean),
+            grouped(i128::from(f.counts.carried)),
+            grouped(i128::from(f.counts.unsettled)),
             format!("{:.4}", f.delay_indicator),
-            mean("liquidity_used_fen"),
-            format!("{:.3}", row.netting_ratio),
             yuan(f.counts.peak_queued_value_fen),
             yuan(f.counts.unsettled_value_fen),
             format!("{} ({})", row.events.runs, row.events.runs_settling),
@@ -226,6 +268,22 @@ pub fn ranking_table(summary: &CompareSummary) -> Option<Table> {
 
 const DESIGN_NOTE: &str = "Every design sees the same customer stream on each seed (common random numbers): each payment, its time, amount and counterparties, and which cheques are dishonoured, depend only on scenario, seed and day. Differences between designs are therefore paired per seed; their mean and 95 % interval are in the paired table. `design` is the scenario's own channels; every other design routes all instruments to one channel of that strategy.";
 
+/// Designs that carried payments past the last day, if any (every
+/// payment of each design together).
+pub fn carried_warning(summary: &CompareSummary) -> Option<String> {
+    let designs: Vec<NamedFlow> = summary
+        .rows
+        .iter()
+        .map(|r| NamedFlow {
+            name: r.design.clone(),
+            route: String::new(),
+            flow: r.all.clone(),
+            events: None,
+        })
+        .collect();
+    carried_past_end(&designs)
+}
+
 /// The report of a compare, as one document.
 pub fn compare_document(summary: &CompareSummary) -> Document {
     let study = &summary.study;
@@ -239,10 +297,12 @@ pub fn compare_document(summary: &CompareSummary) -> Document {
         ),
     );
     let mut doc = Document::new(format!("clearsim compare — {}", study.scenario), context);
-    doc.headline = headline(summary);
+    doc.headline = with_warning(headline(summary), carried_warning(summary));
     doc.note(DESIGN_NOTE);
     doc.heading("Designs");
+    doc.note(PARTS_NOTE);
     doc.table(compare_table(summary));
+    doc.table(compare_detail_table(summary));
     if let Some(ranking) = ranking_table(summary) {
         doc.heading("Designs ranked by the banks' cost");
         doc.table(ranking);

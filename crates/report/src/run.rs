@@ -9,32 +9,70 @@ use clearsim_core::format::{grouped, millis, yuan};
 use clearsim_model::metrics::flow::{FlowReport, Timeline};
 use clearsim_study::summary::{NamedFlow, RunSummary, SeedDay, StudyMeta};
 
-/// Share settled of a flow's value, as a display percentage.
-fn settled_pct(flow: &FlowReport) -> String {
-    format!("{:.2}", 100.0 * flow.settled_value_share())
+/// A part of a flow's value as a display percentage of all of it (the
+/// three parts — settled, carried, unsettled — add to 100).
+fn pct_of_value(part_fen: i64, flow: &FlowReport) -> String {
+    let value = flow.counts.value_fen;
+    if value <= 0 {
+        return "—".into();
+    }
+    format!("{:.2}", 100.0 * part_fen as f64 / value as f64)
 }
 
 /// The table of flows: the terminal, markdown and HTML all show this one.
+/// Every payment is in one of its three parts: settled, carried (waiting
+/// for a session after the last day: its in-transit time is not in the
+/// figures) or unsettled (failed at the day end).
 pub fn flow_table(flows: &[NamedFlow]) -> Table {
     let mut table = Table::new(&[
         "flow",
         "route",
         "payments",
         "value (yuan)",
-        "settled % of value",
+        "settled %",
+        "carried %",
+        "unsettled %",
         "in-transit p50",
         "p99",
-        "max",
         "value-weighted mean",
+    ]);
+    for row in flows {
+        let f = &row.flow;
+        let c = &f.counts;
+        let t = &f.in_transit_ms;
+        table.rows.push(vec![
+            row.name.clone(),
+            row.route.clone(),
+            grouped(i128::from(c.payments)),
+            yuan(c.value_fen),
+            pct_of_value(c.settled_value_fen, f),
+            pct_of_value(c.carried_value_fen, f),
+            pct_of_value(c.unsettled_value_fen, f),
+            millis(t.stats.p50),
+            millis(t.stats.p99),
+            millis(t.value_weighted_mean),
+        ]);
+    }
+    table
+}
+
+/// The flows' secondary figures: counts of the three parts, the tail, the
+/// queues and the scheduled runs.
+pub fn flow_detail_table(flows: &[NamedFlow]) -> Table {
+    let mut table = Table::new(&[
+        "flow",
+        "settled",
+        "carried",
+        "unsettled",
+        "in-transit max",
         "delay indicator",
         "peak queue (yuan)",
-        "unsettled (yuan)",
         "scheduled runs (settling)",
         "settled by runs (yuan)",
     ]);
     for row in flows {
         let f = &row.flow;
-        let t = &f.in_transit_ms;
+        let c = &f.counts;
         let (runs, by_runs) = match &row.events {
             Some(e) => (
                 format!("{} ({})", e.runs, e.runs_settling),
@@ -44,17 +82,12 @@ pub fn flow_table(flows: &[NamedFlow]) -> Table {
         };
         table.rows.push(vec![
             row.name.clone(),
-            row.route.clone(),
-            grouped(i128::from(f.counts.payments)),
-            yuan(f.counts.value_fen),
-            settled_pct(f),
-            millis(t.stats.p50),
-            millis(t.stats.p99),
-            millis(t.stats.max),
-            millis(t.value_weighted_mean),
+            grouped(i128::from(c.settled)),
+            grouped(i128::from(c.carried)),
+            grouped(i128::from(c.unsettled)),
+            millis(f.in_transit_ms.stats.max),
             format!("{:.4}", f.delay_indicator),
-            yuan(f.counts.peak_queued_value_fen),
-            yuan(f.counts.unsettled_value_fen),
+            yuan(c.peak_queued_value_fen),
             runs,
             by_runs,
         ]);
@@ -74,6 +107,8 @@ pub fn flow_frame(flows: &[NamedFlow], first: &[(&str, String)]) -> Frame {
         "settled_value_fen",
         "unsettled",
         "unsettled_value_fen",
+        "carried",
+        "carried_value_fen",
         "dishonoured",
         "in_transit_p50_ms",
         "in_transit_p90_ms",
@@ -108,6 +143,8 @@ pub fn flow_frame(flows: &[NamedFlow], first: &[(&str, String)]) -> Frame {
             c.settled_value_fen.into(),
             c.unsettled.into(),
             c.unsettled_value_fen.into(),
+            c.carried.into(),
+            c.carried_value_fen.into(),
             c.dishonoured.into(),
             t.stats.p50.into(),
             t.stats.p90.into(),
@@ -131,6 +168,24 @@ pub fn flow_frame(flows: &[NamedFlow], first: &[(&str, String)]) -> Frame {
     frame
 }
 
+/// Per (seed, day): the value carried into it from the day before (the
+/// previous day's carried value, same seed), so that a day's arrivals and
+/// what was carried in equal what settled, failed and was carried on.
+fn carried_in(days: &[SeedDay]) -> Vec<i64> {
+    let mut out = Vec::with_capacity(days.len());
+    let mut previous: Option<&SeedDay> = None;
+    for day in days {
+        out.push(match previous {
+            Some(p) if p.seed == day.seed && p.report.day + 1 == day.report.day => {
+                p.report.carried_value_fen
+            }
+            _ => 0,
+        });
+        previous = Some(day);
+    }
+    out
+}
+
 /// Per seed and day: value, what settled, liquidity and the night after.
 pub fn day_table(days: &[SeedDay]) -> Table {
     let mut table = Table::new(&[
@@ -138,8 +193,9 @@ pub fn day_table(days: &[SeedDay]) -> Table {
         "day",
         "payments",
         "value (yuan)",
-        "settled % of value",
-        "carried to next session",
+        "carried in (yuan)",
+        "settled %",
+        "carried to next day (yuan)",
         "opening (yuan)",
         "liquidity used",
         "lower bound",
@@ -148,14 +204,22 @@ pub fn day_table(days: &[SeedDay]) -> Table {
         "restored in",
         "restored out",
     ]);
-    for SeedDay { seed, report: d } in days {
-        let share = 100.0 * d.settled_share();
+    for (SeedDay { seed, report: d }, carried_in) in days.iter().zip(carried_in(days)) {
+        // The glossary's share: of what was due that day, its own
+        // arrivals and the payments carried into it.
+        let due = i128::from(d.value_fen) + i128::from(carried_in);
+        let share = if due > 0 {
+            format!("{:.3}", 100.0 * d.settled_value_fen as f64 / due as f64)
+        } else {
+            "—".into()
+        };
         table.rows.push(vec![
             seed.to_string(),
             d.day.to_string(),
             grouped(i128::from(d.payments)),
             yuan(d.value_fen),
-            format!("{share:.3}"),
+            yuan(carried_in),
+            share,
             yuan(d.carried_value_fen),
             yuan(d.opening_total_fen),
             yuan(d.liquidity_used_fen),
@@ -175,6 +239,7 @@ fn day_frame(days: &[SeedDay]) -> Frame {
         "day",
         "payments",
         "value_fen",
+        "carried_in_value_fen",
         "settled_value_fen",
         "unsettled_value_fen",
         "carried_value_fen",
@@ -190,12 +255,13 @@ fn day_frame(days: &[SeedDay]) -> Frame {
         "restored_in_fen",
         "restored_out_fen",
     ]);
-    for SeedDay { seed, report: d } in days {
+    for (SeedDay { seed, report: d }, carried_in) in days.iter().zip(carried_in(days)) {
         frame.push(vec![
             (*seed).into(),
             d.day.into(),
             d.payments.into(),
             d.value_fen.into(),
+            carried_in.into(),
             d.settled_value_fen.into(),
             d.unsettled_value_fen.into(),
             d.carried_value_fen.into(),
@@ -339,6 +405,36 @@ pub fn transit_headline(study: &StudyMeta, instruments: &[NamedFlow]) -> Option<
     ))
 }
 
+/// Payments carried past a study's last day, worth saying: every flow
+/// with at least 0.5 % of its value carried ("12.3 % of card value").
+pub fn carried_past_end(flows: &[NamedFlow]) -> Option<String> {
+    let parts: Vec<String> = flows
+        .iter()
+        .filter(|f| f.flow.counts.value_fen > 0)
+        .filter_map(|f| {
+            let share = f.flow.counts.carried_value_fen as f64 / f.flow.counts.value_fen as f64;
+            (share >= 0.005).then(|| format!("{:.1} % of {} value", 100.0 * share, f.name))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let verb = if parts.len() == 1 { "was" } else { "were" };
+    Some(format!(
+        "{} {verb} carried past the last day: its in-transit time is not in these figures (run more days to see it).",
+        parts.join(", ")
+    ))
+}
+
+/// A headline and a warning, as one box.
+pub fn with_warning(headline: Option<String>, warning: Option<String>) -> Option<String> {
+    match (headline, warning) {
+        (Some(h), Some(w)) => Some(format!("{h} Caution: {w}")),
+        (h, None) => h,
+        (None, Some(w)) => Some(format!("Caution: {w}")),
+    }
+}
+
 /// In-transit time by percentile, per flow, on a log time axis.
 pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> Chart {
     let series: Vec<Series> = flows
@@ -477,6 +573,9 @@ pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usi
     })
 }
 
+/// What the three parts of a flow's value are.
+pub const PARTS_NOTE: &str = "Every payment is settled, carried or unsettled (totals over every replication and day; the percentages are of value and add to 100). Carried: waiting for a session after the run's last day, so its in-transit time is not in these figures. Unsettled: failed at a day end.";
+
 /// In transit, as the run's and compare's instrument tables measure it.
 pub const IN_TRANSIT_NOTE: &str = "In transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).";
 
@@ -490,12 +589,22 @@ pub fn run_document(summary: &RunSummary) -> Document {
         "the scenario's own design",
     );
     let mut doc = Document::new(format!("clearsim run — {}", study.scenario), context);
-    doc.headline = transit_headline(study, &summary.instruments);
+    doc.headline = with_warning(
+        transit_headline(study, &summary.instruments),
+        carried_past_end(&summary.instruments),
+    );
     doc.heading("Channels");
+    doc.note(PARTS_NOTE);
     doc.table(flow_table(&summary.channels));
     doc.heading("Instruments");
     doc.note(IN_TRANSIT_NOTE);
     doc.table(flow_table(&summary.instruments));
+    doc.heading("Channels and instruments in detail");
+    let mut detail = flow_detail_table(&summary.channels);
+    detail
+        .rows
+        .extend(flow_detail_table(&summary.instruments).rows);
+    doc.table(detail);
     for chart in run_charts(summary) {
         doc.chart(chart);
     }

@@ -478,3 +478,24 @@ fn replay_runs_the_strategies_beyond_the_contract() {
         std::fs::remove_dir_all(case.out()).expect("clean");
     }
 }
+
+#[test]
+fn a_copied_config_names_the_roster_path_it_tried_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("mine.toml");
+    std::fs::copy("configs/chengdu-2005.toml", &copy).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(["run", copy.to_str().unwrap(), "--quiet"])
+        .output()
+        .expect("runs");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    let tried = dir.path().join("../seeds/chengdu-2005.toml");
+    for fragment in [
+        "participants.roster: cannot read",
+        tried.display().to_string().as_str(),
+        "relative to the config file's directory",
+    ] {
+        assert!(text.contains(fragment), "{fragment:?} not in {text:?}");
+    }
+}

@@ -54,7 +54,7 @@ fn sweep(
     levels: &[f64],
     seeds: &[u64],
 ) -> Result<Vec<SweepRecord>, StudyError> {
-    SweepExperiment::new(scenario, city, 1, designs, levels.to_vec()).records(seeds, &TWO_THREADS)
+    SweepExperiment::new(scenario, city, designs, levels.to_vec()).records(seeds, &TWO_THREADS)
 }
 
 fn configs() -> Vec<PathBuf> {

@@ -45,6 +45,13 @@ pub struct ScenarioArgs {
     shocks: Vec<Shock>,
 }
 
+impl ScenarioArgs {
+    /// `--days`, if given.
+    pub fn days(&self) -> Option<u32> {
+        self.days
+    }
+}
+
 fn parse_default(text: &str) -> Result<Shock, clearsim_core::ParseError> {
     Shock::parse(&format!("default:{text}"))
 }

@@ -128,14 +128,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     let config = super::args::load(&args.config, args.seed, None, None)?;
     let scenario = &config.scenario;
     if let Some(path) = &args.issue_tokens {
-        let ids = clearsim_model::workload::city::build_city(scenario).ids;
-        Tokens::issue(path, &ids)?;
-        println!(
-            "clearsim serve: {} tokens written to {} (mode 0600)",
-            ids.len(),
-            path.display()
-        );
-        return Ok(());
+        return issue_tokens(scenario, path);
     }
     let Some(tokens_path) = &args.tokens else {
         return Err(super::bad_input(
@@ -163,6 +156,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         "clearsim serve: {} — {} over {} participants, listening on {} (Ctrl-C stops)",
         scenario.name, spec, participants, server.address
     );
+    print_what_settles(scenario);
     if let Some(http) = server.http_address {
         println!("  dashboard: http://{http}/   metrics: http://{http}/metrics");
     }
@@ -390,4 +384,47 @@ fn print_load(name: &str, address: &SocketAddr, f: &LoadFigures) {
         nanos(f.settled_latency_ns_p999),
         nanos(f.settled_latency_ns_max)
     );
+}
+
+/// The service settles every SUBMIT through one gross channel, whatever
+/// the scenario routes where: says so, and which netting it does not run.
+fn print_what_settles(scenario: &clearsim_model::config::Scenario) {
+    let netted: Vec<String> = scenario
+        .channels
+        .iter()
+        .filter(|c| !c.spec.is_gross())
+        .map(|c| c.name.clone())
+        .collect();
+    println!(
+        "  every instrument settles gross here ({}){}",
+        scenario
+            .instruments
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if netted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the scenario's netting channels ({}) are not run by the service",
+                netted.join(", ")
+            )
+        }
+    );
+}
+
+/// `--issue-tokens FILE`: a token per participant, written 0600.
+fn issue_tokens(
+    scenario: &clearsim_model::config::Scenario,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
+    let ids = clearsim_model::workload::city::build_city(scenario).ids;
+    Tokens::issue(path, &ids)?;
+    println!(
+        "clearsim serve: {} tokens written to {} (mode 0600)",
+        ids.len(),
+        path.display()
+    );
+    Ok(())
 }

@@ -207,6 +207,11 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
             "sweep: shocks are measured against a baseline per point, which a sweep does not run; use compare or run with --shock"
         )));
     }
+    if args.scenario.days().is_some_and(|d| d != 1) {
+        return Err(Failure::BadInput(anyhow!(
+            "sweep: --days: every point runs one business day (its bounds are one day's); use run or compare for several days"
+        )));
+    }
     let designs = designs(
         scenario,
         args.strategies.as_deref(),
@@ -222,7 +227,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
     let set = output_set(&out)?;
-    let experiment = SweepExperiment::new(scenario, &city, config.days, &designs, levels);
+    let experiment = SweepExperiment::new(scenario, &city, &designs, levels);
     let seeds = args.replication.seeds(config.seed);
     let summary = execute(&experiment, &seeds, args.replication.threads(), args.quiet)?;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;

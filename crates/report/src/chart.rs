@@ -28,18 +28,22 @@ impl Chart {
 
     /// The chart as an HTML `<figure>`: caption, SVG, legend.
     pub fn figure(&self) -> String {
-        let (svg, names): (String, Vec<&str>) = match self {
-            Chart::Lines(c) => (c.svg(), c.series.iter().map(|s| s.name.as_str()).collect()),
-            Chart::Dots(c) => (c.svg(), c.series.iter().map(|s| s.0.as_str()).collect()),
+        let (svg, names): (String, Vec<String>) = match self {
+            Chart::Lines(c) => (c.svg(), c.legend_names()),
+            Chart::Dots(c) => (c.svg(), c.series.iter().map(|s| s.0.clone()).collect()),
             Chart::Bars(c) => (
                 c.svg(),
                 c.bars
                     .first()
-                    .map(|(_, parts)| parts.iter().map(|p| p.0.as_str()).collect())
+                    .map(|(_, parts)| parts.iter().map(|p| p.0.clone()).collect())
                     .unwrap_or_default(),
             ),
         };
-        figure(self.title(), &svg, &legend(names.into_iter()))
+        figure(
+            self.title(),
+            &svg,
+            &legend(names.iter().map(String::as_str)),
+        )
     }
 }
 
@@ -58,12 +62,21 @@ fn style(index: usize) -> (&'static str, &'static str) {
     )
 }
 
+/// The least span of a share axis (5 percentage points).
+const MIN_SHARE_SPAN: f64 = 0.05;
+
+/// Where zero goes on a log duration axis (its mapped value).
+const ZERO_ON_LOG: f64 = -0.5;
+
 /// How an axis maps and labels its values.
 #[derive(Clone, Copy, Debug)]
 pub enum Axis {
     /// Milliseconds of the business day, ticked HH:MM.
     Clock,
     /// A duration in ms on a log scale, ticked 1 s, 10 s, 1 min, 10 min, 1 h…
+    /// Zero (nothing in transit: settled on entry) has a place of its own,
+    /// half a decade below 1 ms, ticked "0": a log scale has no zero, and
+    /// drawing it as 1 ms would claim a delay there was not.
     LogDuration,
     /// Fen, ticked at 1-2-5 steps in yuan (k, M, bn).
     Money,
@@ -80,7 +93,8 @@ pub enum Axis {
 impl Axis {
     fn map(self, v: f64) -> f64 {
         match self {
-            Axis::LogDuration => v.max(1.0).log10(),
+            Axis::LogDuration if v < 1.0 => ZERO_ON_LOG,
+            Axis::LogDuration => v.log10(),
             Axis::Percentile => (1.0 / (1.0 - v.min(0.99999))).log10(),
             _ => v,
         }
@@ -91,7 +105,8 @@ impl Axis {
         match self {
             Axis::Clock => clock_ticks(low, high),
             Axis::LogDuration => {
-                const STEPS: [(f64, &str); 13] = [
+                const STEPS: [(f64, &str); 14] = [
+                    (0.0, "0"),
                     (1.0, "1 ms"),
                     (10.0, "10 ms"),
                     (100.0, "0.1 s"),
@@ -278,12 +293,20 @@ impl Plot {
         };
         let y_range = match chart.y {
             Axis::LogDuration => {
-                let low = 10f64.powf(y_low.max(1.0).log10().floor());
-                (low, y_high.max(low * 10.0))
+                if y_low < 1.0 {
+                    (0.0, y_high.max(10.0))
+                } else {
+                    let low = 10f64.powf(y_low.log10().floor());
+                    (low, y_high.max(low * 10.0))
+                }
             }
             Axis::Share => {
+                // At least 5 points of span: a 0.02-point dip must not
+                // fill the chart and read as a crash.
                 let pad = ((y_high - y_low) * 0.08).max(0.0005);
-                ((y_low - pad).max(0.0), (y_high + pad).min(1.0))
+                let high = (y_high + pad).min(1.0);
+                let low = (y_low - pad).max(0.0).min((high - MIN_SHARE_SPAN).max(0.0));
+                (low, high)
             }
             _ => {
                 let low = y_low.min(0.0);
@@ -562,4 +585,25 @@ pub fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+impl Lines {
+    /// Each series' name for the legend; a series drawn exactly over an
+    /// earlier one says so ("cross-city-in (same as cross-city-out)"),
+    /// since only the last drawn shows.
+    fn legend_names(&self) -> Vec<String> {
+        self.series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                match self.series[..i]
+                    .iter()
+                    .find(|earlier| earlier.points == s.points)
+                {
+                    Some(earlier) => format!("{} (same as {})", s.name, earlier.name),
+                    None => s.name.clone(),
+                }
+            })
+            .collect()
+    }
 }

@@ -4,7 +4,7 @@ use super::chart::Chart;
 use super::document::Document;
 use super::run::{
     IN_TRANSIT_NOTE, PARTS_NOTE, carried_past_end, flow_frame, flow_table, liquidity_dots,
-    percentile_chart, timeline_charts, with_warning,
+    one_seed_warning, percentile_chart, timeline_charts, with_warning,
 };
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table, show_estimate};
@@ -297,7 +297,10 @@ pub fn compare_document(summary: &CompareSummary) -> Document {
         ),
     );
     let mut doc = Document::new(format!("clearsim compare — {}", study.scenario), context);
-    doc.headline = with_warning(headline(summary), carried_warning(summary));
+    doc.headline = with_warning(
+        with_warning(headline(summary), carried_warning(summary)),
+        one_seed_warning(summary.seeds.len()),
+    );
     doc.note(DESIGN_NOTE);
     doc.heading("Designs");
     doc.note(PARTS_NOTE);

@@ -32,10 +32,22 @@ fn ending(search: &Search) -> String {
     }
 }
 
+/// The price of anarchy as what it is: exact when every profile was
+/// evaluated (against the true optimum), else a lower bound (the planner's
+/// search is local and starts at the equilibrium, so its optimum may be
+/// beaten: the true ratio is at least this).
 fn poa(report: &DesignReport) -> String {
-    report
-        .price_of_anarchy
-        .map_or_else(|| "unbounded".into(), |p| format!("{p:.3}"))
+    if let Some(e) = &report.enumeration {
+        return clearsim_study::optimise::price_of_anarchy(
+            report.equilibrium.cost_total_fen,
+            e.optimum.cost_total_fen,
+        )
+        .map_or_else(|| "unbounded".into(), |p| format!("{p:.3} (exact)"));
+    }
+    report.price_of_anarchy.map_or_else(
+        || "unbounded".into(),
+        |p| format!("≥ {p:.3} (local planner search)"),
+    )
 }
 
 /// Per design: liquidity, delay, cost at equilibrium and at the planner's
@@ -43,33 +55,34 @@ fn poa(report: &DesignReport) -> String {
 fn designs_table(report: &OptimiseReport) -> Table {
     let mut table = Table::new(&[
         "design",
-        "search",
+        "price of anarchy",
         "liquidity held (yuan)",
+        "cost per day (yuan)",
+        "planner's liquidity (yuan)",
+        "planner's cost per day (yuan)",
         "delay (min)",
         "settled",
-        "cost/day (yuan)",
-        "planner's liquidity",
-        "planner's cost/day",
-        "price of anarchy",
+        "search",
     ]);
     for d in &report.designs {
         table.rows.push(vec![
             d.design.clone(),
-            ending(&d.search),
+            poa(d),
             money_short(d.equilibrium.opening_total_fen as f64),
-            format!("{:.2}", d.equilibrium.delay_ms_mean / 60_000.0),
-            format!("{:.2} %", 100.0 * d.equilibrium.settled_share),
             yuan(d.equilibrium.cost_total_fen),
             money_short(d.planner.opening_total_fen as f64),
             yuan(d.planner.cost_total_fen),
-            poa(d),
+            format!("{:.2}", d.equilibrium.delay_ms_mean / 60_000.0),
+            format!("{:.2} %", 100.0 * d.equilibrium.settled_share),
+            ending(&d.search),
         ]);
     }
     table
 }
 
+/// Yuan with thousands separators, from fractional fen (means).
 fn yuan(fen: f64) -> String {
-    format!("{:.2}", fen / 100.0)
+    clearsim_core::format::yuan(fen.round() as i64)
 }
 
 /// One design's banks at equilibrium, with their costs by component.
@@ -123,7 +136,7 @@ fn enumeration_lines(e: &EnumerationReport) -> Vec<String> {
     lines
 }
 
-const NOTE: &str = "Costs are means per business day over the replications (the same seeds for every profile and design). Liquidity held: Σ opening balances the banks choose. Delay: value-weighted mean time from the customer's order to settlement. The planner minimises the total cost; the price of anarchy is the equilibrium's total over the planner's. docs/equilibria.md explains the model and the search.";
+const NOTE: &str = "Costs are means per business day over the replications (the same seeds for every profile and design). Liquidity held: Σ opening balances the banks choose. Delay: value-weighted mean time from the customer's order to settlement. The planner minimises the total cost; the price of anarchy is the equilibrium's total over the planner's: exact when every profile was evaluated, otherwise a lower bound (≥), because the planner's search is local and starts at the equilibrium. docs/equilibria.md explains the model and the search.";
 
 /// Total cost per round of each design's equilibrium search.
 fn convergence_chart(report: &OptimiseReport) -> Chart {
@@ -145,7 +158,7 @@ fn convergence_chart(report: &OptimiseReport) -> Chart {
         x: Axis::Count,
         x_label: "round".into(),
         y: Axis::Money,
-        y_label: "total cost per day".into(),
+        y_label: "total cost per day (yuan)".into(),
         series,
     })
 }
@@ -164,7 +177,7 @@ fn costs_chart(report: &OptimiseReport) -> Chart {
     }
     Chart::Bars(Bars {
         title: "Cost per day by component, by design".into(),
-        x_label: "cost per day".into(),
+        x_label: "cost per day (yuan)".into(),
         bars: rows
             .iter()
             .map(|(label, sum)| {
@@ -175,12 +188,28 @@ fn costs_chart(report: &OptimiseReport) -> Chart {
     })
 }
 
+/// The first design's answer in a sentence: what the banks hold, what it
+/// costs, and how far from the planner (a bound unless exhaustive).
+fn headline(report: &OptimiseReport) -> Option<String> {
+    let d = report.designs.first()?;
+    Some(format!(
+        "Under {}, the banks settle on {} yuan of opening liquidity at a cost of {} yuan per business day; the planner's best found holds {} yuan at {} yuan per day. Price of anarchy: {}.",
+        d.design,
+        money_short(d.equilibrium.opening_total_fen as f64),
+        yuan(d.equilibrium.cost_total_fen),
+        money_short(d.planner.opening_total_fen as f64),
+        yuan(d.planner.cost_total_fen),
+        poa(d)
+    ))
+}
+
 /// What the banks would choose, as one document (`context`: what ran).
 pub fn optimise_document(report: &OptimiseReport, context: Vec<String>) -> Document {
     let mut doc = Document::new(
         format!("What the banks would choose: {}", report.scenario),
         context,
     );
+    doc.headline = headline(report);
     doc.heading("Designs at equilibrium and at the planner's optimum");
     doc.table(designs_table(report));
     doc.note(NOTE);

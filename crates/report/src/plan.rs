@@ -68,7 +68,10 @@ pub fn plan_document(report: &PlanReport, context: Vec<String>) -> Document {
         format!("The plan: {} → {}", report.before, report.after),
         context,
     );
-    doc.headline = Some(report.headline.clone());
+    doc.headline = super::run::with_warning(
+        Some(report.headline.clone()),
+        super::run::one_seed_warning(report.seeds.len()),
+    );
     doc.heading("Funds in transit, by instrument");
     doc.table(transit);
     doc.note(NOTE);

@@ -426,6 +426,14 @@ pub fn carried_past_end(flows: &[NamedFlow]) -> Option<String> {
     ))
 }
 
+/// A study of one replication, said plainly: its figures have no
+/// interval, and a difference between designs may be noise.
+pub fn one_seed_warning(seeds: usize) -> Option<String> {
+    (seeds < 2).then(|| {
+        "One replication: no figure here has a confidence interval, and a difference between designs or levels may be noise (run --replications 4 or more).".to_string()
+    })
+}
+
 /// A headline and a warning, as one box.
 pub fn with_warning(headline: Option<String>, warning: Option<String>) -> Option<String> {
     match (headline, warning) {
@@ -448,10 +456,10 @@ pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> Chart {
             let mut q = 0.0f64;
             // Steps even on the log(1/(1−q)) axis, to 99.99 %.
             while q <= 0.9999 {
-                points.push((q, histogram.value_at_quantile(q).max(1) as f64));
+                points.push((q, histogram.value_at_quantile(q) as f64));
                 q = 1.0 - (1.0 - q) * 0.85;
             }
-            points.push((0.9999, histogram.value_at_quantile(0.9999).max(1) as f64));
+            points.push((0.9999, histogram.value_at_quantile(0.9999) as f64));
             Some(Series::line(name.clone(), points))
         })
         .collect();

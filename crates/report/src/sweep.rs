@@ -159,6 +159,8 @@ pub fn sweep_document(summary: &SweepSummary) -> Document {
         ),
     );
     let mut doc = Document::new(format!("clearsim sweep — {}", study.scenario), context);
+    doc.headline =
+        super::run::one_seed_warning(summary.seeds.len()).map(|w| format!("Caution: {w}"));
     doc.note(METHOD);
     doc.chart(against_liquidity(
         "Liquidity–delay trade-off",

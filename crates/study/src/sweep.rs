@@ -21,25 +21,22 @@ type Bounds = (Vec<i64>, Vec<i64>);
 pub struct SweepExperiment<'a> {
     scenario: &'a Scenario,
     city: &'a City,
-    days: u32,
     labels: Vec<String>,
     variants: Vec<Scenario>,
     levels: Vec<f64>,
 }
 
 impl<'a> SweepExperiment<'a> {
-    /// `days` is the study's (its summary says it); the points run one day.
+    /// Every point runs one business day (and the summary says so).
     pub fn new(
         scenario: &'a Scenario,
         city: &'a City,
-        days: u32,
         designs: &[Design],
         levels: Vec<f64>,
     ) -> SweepExperiment<'a> {
         SweepExperiment {
             scenario,
             city,
-            days,
             labels: designs.iter().map(|d| d.label.clone()).collect(),
             variants: designs.iter().map(|d| variant(scenario, d)).collect(),
             levels,
@@ -127,7 +124,7 @@ impl Experiment for SweepExperiment<'_> {
         records: Vec<SweepRecord>,
         partial: Option<Partial>,
     ) -> Result<SweepSummary, StudyError> {
-        let meta = meta(self.scenario, self.city, self.days);
+        let meta = meta(self.scenario, self.city, 1);
         SweepSummary::new(
             meta,
             self.labels.clone(),

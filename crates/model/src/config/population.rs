@@ -66,11 +66,14 @@ fn roster_population(
     spec: &ParticipantsFile,
 ) -> Result<(Population, f64, Option<f64>), ConfigError> {
     let text = std::fs::read_to_string(roster_path).map_err(|e| {
+        // A relative roster is found from the config file's directory,
+        // not the working directory: say so, and where that led.
+        let tried = std::path::absolute(roster_path).unwrap_or_else(|_| roster_path.to_path_buf());
         error(
             path,
             format!(
-                "participants.roster: cannot read {}: {e}",
-                roster_path.display()
+                "participants.roster: cannot read {} ({e}); a relative roster path is relative to the config file's directory",
+                tried.display()
             ),
         )
     })?;

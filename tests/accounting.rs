@@ -80,35 +80,26 @@ fn check_csv(path: &Path) -> usize {
 #[test]
 fn run_and_compare_account_for_every_payment() {
     let dir = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 2] = [
+        &["run"],
+        &["compare", "--strategies", "design;rtgs;dns:hourly"],
+    ];
     for days in ["1", "2"] {
-        let run = dir.path().join(format!("run-{days}"));
-        ok(&clearsim(&[
-            "run",
-            "configs/chengdu-2005.toml",
-            "--days",
-            days,
-            "--replications",
-            "2",
-            "--quiet",
-            "--out",
-            run.to_str().unwrap(),
-        ]));
-        assert!(check_dir(&run) > 10, "run's CSVs hold flows");
-        let compare = dir.path().join(format!("compare-{days}"));
-        ok(&clearsim(&[
-            "compare",
-            "configs/chengdu-2005.toml",
-            "--strategies",
-            "design;rtgs;dns:hourly",
-            "--days",
-            days,
-            "--replications",
-            "2",
-            "--quiet",
-            "--out",
-            compare.to_str().unwrap(),
-        ]));
-        assert!(check_dir(&compare) > 10, "compare's CSVs hold flows");
+        for command in commands {
+            let out = dir.path().join(format!("{}-{days}", command[0]));
+            let common = [
+                "configs/chengdu-2005.toml",
+                "--days",
+                days,
+                "--replications",
+                "2",
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ];
+            ok(&clearsim(&[command, &common[..]].concat()));
+            assert!(check_dir(&out) > 10, "{}'s CSVs hold flows", command[0]);
+        }
     }
 }
 

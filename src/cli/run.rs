@@ -136,7 +136,9 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
     if let Some(headline) = report::run::transit_headline(study, &summary.instruments) {
         println!("{headline}");
     }
-    if let Some(warning) = report::run::carried_past_end(&summary.instruments) {
+    if let Some(warning) =
+        report::run::carried_past_end(report::run::instrument_counts(&summary.instruments))
+    {
         eprintln!("warning: {warning}");
     }
     let days = &summary.per_day;

@@ -4,24 +4,13 @@ use super::chart::Chart;
 use super::document::Document;
 use super::run::{
     IN_TRANSIT_NOTE, PARTS_NOTE, carried_past_end, flow_frame, flow_table, liquidity_dots,
-    one_seed_warning, percentile_chart, timeline_charts, with_warning,
+    one_seed_warning, pct_of_value, percentile_chart, timeline_charts, with_warning,
 };
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table, show_estimate};
 use clearsim_core::format::{grouped, millis, yuan};
 use clearsim_model::metrics::flow::FlowReport;
 use clearsim_study::summary::{CompareSummary, Figure, NamedFlow};
-
-/// A part of a design's value as a display percentage of all of it.
-fn pct(part_fen: i64, flow: &FlowReport) -> String {
-    if flow.counts.value_fen <= 0 {
-        return "—".into();
-    }
-    format!(
-        "{:.2}",
-        100.0 * part_fen as f64 / flow.counts.value_fen as f64
-    )
-}
 
 /// One row per design: every payment of the design together. Shares of
 /// value over every replication and day; liquidity is the mean over
@@ -49,9 +38,9 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
         table.rows.push(vec![
             row.design.clone(),
             grouped(i128::from(c.payments)),
-            pct(c.settled_value_fen, f),
-            pct(c.carried_value_fen, f),
-            pct(c.unsettled_value_fen, f),
+            pct_of_value(c.settled_value_fen, f),
+            pct_of_value(c.carried_value_fen, f),
+            pct_of_value(c.unsettled_value_fen, f),
             millis(f.in_transit_ms.stats.p50),
             millis(f.in_transit_ms.stats.p99),
             millis(f.in_transit_ms.value_weighted_mean),
@@ -271,17 +260,12 @@ const DESIGN_NOTE: &str = "Every design sees the same customer stream on each se
 /// Designs that carried payments past the last day, if any (every
 /// payment of each design together).
 pub fn carried_warning(summary: &CompareSummary) -> Option<String> {
-    let designs: Vec<NamedFlow> = summary
-        .rows
-        .iter()
-        .map(|r| NamedFlow {
-            name: r.design.clone(),
-            route: String::new(),
-            flow: r.all.clone(),
-            events: None,
-        })
-        .collect();
-    carried_past_end(&designs)
+    carried_past_end(
+        summary
+            .rows
+            .iter()
+            .map(|r| (r.design.as_str(), &r.all.counts)),
+    )
 }
 
 /// The report of a compare, as one document.

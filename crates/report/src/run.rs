@@ -6,12 +6,12 @@ use super::document::Document;
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table};
 use clearsim_core::format::{grouped, millis, yuan};
-use clearsim_model::metrics::flow::{FlowReport, Timeline};
+use clearsim_model::metrics::flow::{FlowCounts, FlowReport, Timeline};
 use clearsim_study::summary::{NamedFlow, RunSummary, SeedDay, StudyMeta};
 
 /// A part of a flow's value as a display percentage of all of it (the
 /// three parts — settled, carried, unsettled — add to 100).
-fn pct_of_value(part_fen: i64, flow: &FlowReport) -> String {
+pub(crate) fn pct_of_value(part_fen: i64, flow: &FlowReport) -> String {
     let value = flow.counts.value_fen;
     if value <= 0 {
         return "—".into();
@@ -407,13 +407,15 @@ pub fn transit_headline(study: &StudyMeta, instruments: &[NamedFlow]) -> Option<
 
 /// Payments carried past a study's last day, worth saying: every flow
 /// with at least 0.5 % of its value carried ("12.3 % of card value").
-pub fn carried_past_end(flows: &[NamedFlow]) -> Option<String> {
+pub fn carried_past_end<'a>(
+    flows: impl IntoIterator<Item = (&'a str, &'a FlowCounts)>,
+) -> Option<String> {
     let parts: Vec<String> = flows
-        .iter()
-        .filter(|f| f.flow.counts.value_fen > 0)
-        .filter_map(|f| {
-            let share = f.flow.counts.carried_value_fen as f64 / f.flow.counts.value_fen as f64;
-            (share >= 0.005).then(|| format!("{:.1} % of {} value", 100.0 * share, f.name))
+        .into_iter()
+        .filter(|(_, c)| c.value_fen > 0)
+        .filter_map(|(name, c)| {
+            let share = c.carried_value_fen as f64 / c.value_fen as f64;
+            (share >= 0.005).then(|| format!("{:.1} % of {name} value", 100.0 * share))
         })
         .collect();
     if parts.is_empty() {
@@ -432,6 +434,11 @@ pub fn one_seed_warning(seeds: usize) -> Option<String> {
     (seeds < 2).then(|| {
         "One replication: no figure here has a confidence interval, and a difference between designs or levels may be noise (run --replications 4 or more).".to_string()
     })
+}
+
+/// Each flow's name and counts, as [`carried_past_end`] reads them.
+pub fn instrument_counts(flows: &[NamedFlow]) -> impl Iterator<Item = (&str, &FlowCounts)> {
+    flows.iter().map(|f| (f.name.as_str(), &f.flow.counts))
 }
 
 /// A headline and a warning, as one box.
@@ -599,7 +606,7 @@ pub fn run_document(summary: &RunSummary) -> Document {
     let mut doc = Document::new(format!("clearsim run — {}", study.scenario), context);
     doc.headline = with_warning(
         transit_headline(study, &summary.instruments),
-        carried_past_end(&summary.instruments),
+        carried_past_end(instrument_counts(&summary.instruments)),
     );
     doc.heading("Channels");
     doc.note(PARTS_NOTE);

@@ -64,8 +64,6 @@ pub struct Edge {
     pub metrics: Arc<super::metrics::Metrics>,
     /// The sequence number the engine had reached when it started.
     pub next_seq: u64,
-    /// Set when the service stops: new SUBMITs are refused.
-    pub stopping: AtomicBool,
     /// Set by the engine thread while it parks: only then does a command
     /// unpark it (a system call saved per command otherwise).
     pub engine_parked: AtomicBool,
@@ -101,7 +99,6 @@ impl Edge {
             limits,
             metrics,
             next_seq,
-            stopping: AtomicBool::new(false),
             engine_parked: AtomicBool::new(false),
             gate: AtomicUsize::new(0),
             space_wanted: AtomicBool::new(false),
@@ -159,9 +156,14 @@ impl Edge {
     /// Closes the gate (the service stops): returns at once; the engine
     /// learns it from [`Edge::closed_and_empty`].
     pub fn close_gate(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
         self.gate.fetch_or(CLOSED, Ordering::SeqCst);
         self.wake_engine();
+    }
+
+    /// Whether the service is stopping (the gate is closed): a SUBMIT
+    /// still on its way in is refused, shutting down.
+    pub fn stopping(&self) -> bool {
+        self.gate.load(Ordering::SeqCst) & CLOSED != 0
     }
 
     /// Whether no command can enter the queue any more.
@@ -427,7 +429,7 @@ fn admitted(edge: &Edge, conn: &Arc<Conn>, submit: Command) -> Command {
     else {
         return submit;
     };
-    let refused = if edge.stopping.load(Ordering::SeqCst) {
+    let refused = if edge.stopping() {
         Some(Reason::ShuttingDown)
     } else if conn.in_flight.load(Ordering::Acquire) >= edge.limits.max_in_flight {
         Some(Reason::TooManyInFlight)

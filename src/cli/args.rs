@@ -9,7 +9,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
-use clearsim_model::config::{Config, MAX_DAYS, Shock, check_shocks};
+use clearsim_model::config::{Config, MAX_DAYS, Scenario, Shock, check_shocks};
 use clearsim_model::workload::city::{City, build_city};
 use clearsim_outset::{OutputSet, SetFile};
 use clearsim_study::{Experiment, MAX_REPLICATIONS, Runner, Seeds, Shard};
@@ -112,6 +112,40 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<(Config, City), Failure> {
     check_shocks(&scenario.shocks, &city.ids)
         .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
     Ok((config, city))
+}
+
+/// Without `--days`, a study covers its designs' carry-over: at least a
+/// day after the last cycle that can carry ([`Scenario::carry_days`]), so
+/// a carried payment's in-transit time is measured, not cut off. Says so
+/// on stderr when it lengthens the config's horizon.
+pub fn cover_carry<'a>(
+    config: &mut Config,
+    given_days: Option<u32>,
+    designs: impl IntoIterator<Item = &'a Scenario>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    if given_days.is_some() {
+        return Ok(());
+    }
+    let needed = designs
+        .into_iter()
+        .map(Scenario::carry_days)
+        .max()
+        .unwrap_or(1);
+    if needed > config.days {
+        if !quiet {
+            eprintln!(
+                "note: {needed} business days, not the config's {}: a payment carried past a design's last cycle settles the next day (--days sets it)",
+                config.days
+            );
+        }
+        config.days = needed;
+        config
+            .scenario
+            .check_volume(config.days)
+            .map_err(|e| Failure::BadInput(anyhow!("{e}")))?;
+    }
+    Ok(())
 }
 
 /// The config at `path`, its seed, days and volume overridden where given.

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{execute, load, output_set, publish, threads};
+use super::args::{cover_carry, execute, load, output_set, publish, threads};
 use clearsim_model::bank::policy::{Policy, parse_policy};
+use clearsim_model::config::Scenario;
 use clearsim_report::{self as report, optimise as out};
 use clearsim_study::optimise::{self, GameSpec, OptimiseExperiment};
-use clearsim_study::{MAX_REPLICATIONS, Seeds, parse_design};
+use clearsim_study::{Design, MAX_REPLICATIONS, Seeds, parse_design, variant};
 
 #[derive(Args, Debug)]
 pub struct OptimiseArgs {
@@ -35,9 +36,11 @@ pub struct OptimiseArgs {
     /// `immediate;deadline:13:00`); default: each keeps the scenario's.
     #[arg(long)]
     policies: Option<String>,
-    /// Business days per replication (default 1).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3650))]
-    days: u32,
+    /// Business days per replication (default: the config's, and at least
+    /// a day after the last cycle that can carry, so carried payments'
+    /// delay is priced).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    days: Option<u32>,
     #[arg(long)]
     seed: Option<u64>,
     /// Rounds of best responses at most.
@@ -73,7 +76,17 @@ fn policy_options(text: Option<&str>) -> Result<Vec<Policy>, Failure> {
 }
 
 pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
-    let config = load(&args.config, args.seed, Some(args.days), None)?;
+    let mut config = load(&args.config, args.seed, args.days, None)?;
+    let designs = optimise_designs(&args.strategies, &config.scenario)?;
+    let variants: Vec<_> = if designs.is_empty() {
+        vec![config.scenario.clone()]
+    } else {
+        designs
+            .iter()
+            .map(|d| variant(&config.scenario, d))
+            .collect()
+    };
+    cover_carry(&mut config, args.days, &variants, args.quiet)?;
     let scenario = &config.scenario;
     if scenario.costs.is_none() {
         return Err(super::bad_input(format!(
@@ -88,18 +101,11 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
         levels: args.levels as usize,
         max_scale: args.max_scale,
         policies: policy_options(args.policies.as_deref())?,
-        days: args.days,
+        days: config.days,
         max_rounds: args.max_rounds,
         tolerance_levels: args.tolerance,
         shortcut: true,
     };
-    let mut designs = Vec::new();
-    for label in &args.strategies {
-        designs.push(
-            parse_design(label, scenario.day_end)
-                .map_err(|e| super::bad_input(format!("--strategies: {e}")))?,
-        );
-    }
     let seeds = Seeds {
         first: config.seed,
         replications: args.replications,
@@ -108,6 +114,17 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
     let experiment = OptimiseExperiment::new(scenario, &designs, spec);
     let report = execute(&experiment, &seeds, threads(args.threads), args.quiet)?;
     write(args, &scenario.name, &report)
+}
+
+/// `--strategies`, parsed.
+fn optimise_designs(labels: &[String], scenario: &Scenario) -> Result<Vec<Design>, Failure> {
+    labels
+        .iter()
+        .map(|label| {
+            parse_design(label, scenario.day_end)
+                .map_err(|e| super::bad_input(format!("--strategies: {e}")))
+        })
+        .collect()
 }
 
 fn write(args: &OptimiseArgs, name: &str, report: &out::OptimiseReport) -> Result<(), Failure> {

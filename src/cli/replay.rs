@@ -208,6 +208,12 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         delay_split: clearsim_model::replay::delay_split(&day, &replay.settle)
             .as_ref()
             .map(report::DelaySplit::of),
+        as_run: Some(clearsim_model::replay::run_figures(
+            &day,
+            &route.specs,
+            &route.channel_of,
+            &replay,
+        )),
     };
     let summary_json = report::to_json(&summary_file)?;
     // The per-payment files are streamed into the set, never held whole.
@@ -232,33 +238,38 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
 
 fn print_summary(file: &report::ReplaySummary, out: &Path, elapsed: std::time::Duration) {
     let s = &file.summary;
-    let percent = |part: u64, whole: u64| {
-        if whole == 0 {
-            0.0
-        } else {
-            100.0 * part as f64 / whole as f64
-        }
-    };
     println!(
         "clearsim replay: {} (day end {})",
         file.strategy, file.day_end
     );
+    let row = |label: &str, count: u64, value_fen: i64| {
+        println!(
+            "  {label:<10} {:>12}   value {:>22} yuan  ({:.2} % of value)",
+            grouped(i128::from(count)),
+            yuan(value_fen),
+            if s.value == 0 {
+                0.0
+            } else {
+                100.0 * value_fen as f64 / s.value as f64
+            }
+        );
+    };
     println!(
         "  payments   {:>12}   value {:>22} yuan",
         grouped(i128::from(s.payments)),
         yuan(s.value)
     );
-    println!(
-        "  settled    {:>12}   value {:>22} yuan  ({:.1}% of count)",
-        grouped(i128::from(s.settled)),
-        yuan(s.settled_value),
-        percent(s.settled, s.payments)
-    );
-    println!(
-        "  unsettled  {:>12}   value {:>22} yuan",
-        grouped(i128::from(s.unsettled)),
-        yuan(s.unsettled_value)
-    );
+    let Some(run) = &file.as_run else {
+        return;
+    };
+    row("settled", run.settled, run.settled_value_fen);
+    row("carried", run.carried, run.carried_value_fen);
+    row("unsettled", run.unsettled, run.unsettled_value_fen);
+    if run.carried > 0 {
+        println!(
+            "             (carried: after its channel's last session, for the next day's first; summary.json's contract key `unsettled` counts them too)"
+        );
+    }
     println!(
         "  delay      p50 {}  p99 {}  max {}  mean {}  indicator {:.4}",
         millis(s.delay_ms.p50),
@@ -268,10 +279,11 @@ fn print_summary(file: &report::ReplaySummary, out: &Path, elapsed: std::time::D
         s.delay_indicator
     );
     println!(
-        "  liquidity  used {} yuan; lower bound {} ; upper bound {}",
-        yuan(s.liquidity_used),
-        yuan(s.lower_bound),
-        yuan(s.upper_bound)
+        "  liquidity  used {} yuan; under these channels lower bound {} , upper bound {} (over {} participants: category `outside` is left out)",
+        yuan(run.liquidity_used_fen),
+        yuan(run.lower_bound_fen),
+        yuan(run.upper_bound_fen),
+        run.city_participants,
     );
     println!(
         "  engine     {:.1} ms; results in {}",

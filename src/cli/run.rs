@@ -9,7 +9,8 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{
-    ReplicationArgs, ScenarioArgs, execute, load, load_scenario, output_set, parse_volume, publish,
+    ReplicationArgs, ScenarioArgs, cover_carry, execute, load, load_scenario, output_set,
+    parse_volume, publish,
 };
 use clearsim_core::format::{grouped, yuan};
 use clearsim_model::csvout::{self, CsvOut, ParticipantRow, PaymentRow};
@@ -60,7 +61,9 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let (config, city) = load_scenario(&args.scenario)?;
+    let (mut config, city) = load_scenario(&args.scenario)?;
+    let own = config.scenario.clone();
+    cover_carry(&mut config, args.scenario.days(), [&own], args.quiet)?;
     let scenario = &config.scenario;
     let seeds = args.replication.seeds(config.seed);
     let out = args

@@ -6,13 +6,17 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use super::args::{ReplicationArgs, ScenarioArgs, execute, load_scenario, output_set, publish};
+use super::args::{
+    ReplicationArgs, ScenarioArgs, cover_carry, execute, load_scenario, output_set, publish,
+};
 use clearsim_model::config::Scenario;
 use clearsim_report::{self as report, show_estimate};
 use clearsim_study::merge;
 use clearsim_study::schema::{self, Summary};
 use clearsim_study::summary::CompareSummary;
-use clearsim_study::{CompareExperiment, DEFAULT_DESIGNS, Design, SweepExperiment, parse_design};
+use clearsim_study::{
+    CompareExperiment, DEFAULT_DESIGNS, Design, SweepExperiment, parse_design, variant,
+};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -133,9 +137,18 @@ fn designs(
 }
 
 pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
-    let (config, city) = load_scenario(&args.scenario)?;
+    let (mut config, city) = load_scenario(&args.scenario)?;
+    let designs = designs(
+        &config.scenario,
+        args.strategies.as_deref(),
+        &DEFAULT_DESIGNS,
+    )?;
+    let variants: Vec<_> = designs
+        .iter()
+        .map(|d| variant(&config.scenario, d))
+        .collect();
+    cover_carry(&mut config, args.scenario.days(), &variants, args.quiet)?;
     let scenario = &config.scenario;
-    let designs = designs(scenario, args.strategies.as_deref(), &DEFAULT_DESIGNS)?;
     let out = args
         .out
         .clone()

@@ -1,11 +1,108 @@
 //! Replaying one parsed day through one strategy (contract v1).
 
 use crate::input::Day;
+use crate::metrics::design::DesignPositions;
 use crate::metrics::{self, Summary, UNSETTLED};
 use clearsim_core::engine::{Engine, EngineError, Scheduler};
 use clearsim_core::ledger::{Ledger, Marks, Payment, Sink};
 use clearsim_core::strategy::ChannelSpec;
 use clearsim_core::time::SimTime;
+
+/// A replay's figures as `run` states them for the same day (its
+/// `days.csv` row): a payment of a netting channel that arrived after the
+/// channel's last session is carried to the next business day, not
+/// unsettled; the bounds are the design's own ([`DesignPositions`]); the
+/// liquidity figures leave out the banks outside the city (category
+/// `outside`, as `generate` writes them), which have unlimited credit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunFigures {
+    pub settled: u64,
+    pub settled_value_fen: i64,
+    pub unsettled: u64,
+    pub unsettled_value_fen: i64,
+    pub carried: u64,
+    pub carried_value_fen: i64,
+    /// Participants counted in the liquidity figures.
+    pub city_participants: u64,
+    pub liquidity_used_fen: i64,
+    pub lower_bound_fen: i64,
+    pub upper_bound_fen: i64,
+}
+
+/// The category of the banks outside the city.
+pub const OUTSIDE_CATEGORY: &str = "outside";
+
+/// `replay`'s figures as `run` states them (see [`RunFigures`]).
+pub fn run_figures(
+    day: &Day,
+    specs: &[ChannelSpec],
+    channel_of: &[usize],
+    replay: &Replay,
+) -> RunFigures {
+    let payments = &day.payments;
+    let sessions: Vec<Option<Vec<SimTime>>> = specs
+        .iter()
+        .map(|s| s.cycles().map(<[SimTime]>::to_vec))
+        .collect();
+    let mut design =
+        DesignPositions::new(day.participants.len(), &sessions, day.participants.len());
+    let mut figures = RunFigures::default();
+    let mut previous: Option<SimTime> = None;
+    for &row in &payments.order {
+        let row = row as usize;
+        let submit = payments.submit[row];
+        if let Some(t) = previous.filter(|&t| t != submit) {
+            design.instant_closed(t);
+        }
+        previous = Some(submit);
+        let channel = channel_of[usize::from(payments.instrument[row])];
+        let amount_fen = payments.amount_fen[row];
+        design.arrived(
+            channel,
+            submit,
+            payments.sender[row],
+            payments.receiver[row],
+            amount_fen,
+        );
+        let last_session = sessions[channel].as_ref().map(|s| s.last().copied());
+        if replay.settle[row] != UNSETTLED {
+            figures.settled += 1;
+            figures.settled_value_fen += amount_fen;
+        } else if last_session.is_some_and(|last| last.is_none_or(|l| submit > l)) {
+            figures.carried += 1;
+            figures.carried_value_fen += amount_fen;
+        } else {
+            figures.unsettled += 1;
+            figures.unsettled_value_fen += amount_fen;
+        }
+    }
+    if let Some(t) = previous {
+        design.instant_closed(t);
+    }
+    design.close();
+    let city: Vec<bool> = day
+        .participants
+        .categories
+        .iter()
+        .map(|c| c != OUTSIDE_CATEGORY)
+        .collect();
+    let sum = |per: &[i64]| {
+        per.iter()
+            .zip(&city)
+            .filter(|(_, c)| **c)
+            .map(|(v, _)| v)
+            .sum()
+    };
+    let used = metrics::participant_liquidity_used_fen(
+        &day.participants.opening_fen,
+        &replay.min_balance_fen,
+    );
+    figures.city_participants = city.iter().filter(|&&c| c).count() as u64;
+    figures.liquidity_used_fen = sum(&used);
+    figures.lower_bound_fen = sum(&design.participant_lower_fen());
+    figures.upper_bound_fen = sum(&design.participant_upper_fen());
+    figures
+}
 
 /// The full result of a replay: per payment (by file row) and per participant
 /// (by index), plus the summary.

@@ -199,53 +199,72 @@ pub fn figure_frame(figures: &[Figure]) -> Frame {
 pub use clearsim_study::replay::{DelaySplit, REPLAY_SCHEMA, ReplaySummary};
 
 /// The replay's figures, in the report's order.
-fn replay_rows(s: &clearsim_model::metrics::Summary) -> [(&'static str, String); 14] {
-    [
-        (
-            "payments",
-            clearsim_core::format::grouped(i128::from(s.payments)),
-        ),
-        ("value (yuan)", clearsim_core::format::yuan(s.value)),
-        (
-            "settled",
-            clearsim_core::format::grouped(i128::from(s.settled)),
-        ),
-        (
-            "settled value (yuan)",
-            clearsim_core::format::yuan(s.settled_value),
-        ),
-        (
-            "unsettled",
-            clearsim_core::format::grouped(i128::from(s.unsettled)),
-        ),
-        (
-            "unsettled value (yuan)",
-            clearsim_core::format::yuan(s.unsettled_value),
-        ),
-        (
-            "lower bound (yuan)",
-            clearsim_core::format::yuan(s.lower_bound),
-        ),
-        (
-            "upper bound (yuan)",
-            clearsim_core::format::yuan(s.upper_bound),
-        ),
-        (
-            "liquidity used (yuan)",
-            clearsim_core::format::yuan(s.liquidity_used),
-        ),
+fn replay_rows(file: &ReplaySummary) -> Vec<(&'static str, String)> {
+    use clearsim_core::format::{grouped, yuan};
+    let s = &file.summary;
+    let count = |n: u64| grouped(i128::from(n));
+    let mut rows = vec![
+        ("payments", count(s.payments)),
+        ("value (yuan)", yuan(s.value)),
+    ];
+    match &file.as_run {
+        Some(run) => rows.extend([
+            ("settled", count(run.settled)),
+            ("settled value (yuan)", yuan(run.settled_value_fen)),
+            (
+                "carried to the next day's first session",
+                count(run.carried),
+            ),
+            ("carried value (yuan)", yuan(run.carried_value_fen)),
+            ("unsettled", count(run.unsettled)),
+            ("unsettled value (yuan)", yuan(run.unsettled_value_fen)),
+            (
+                "liquidity used, city's banks (yuan)",
+                yuan(run.liquidity_used_fen),
+            ),
+            (
+                "lower bound under these channels (yuan)",
+                yuan(run.lower_bound_fen),
+            ),
+            (
+                "upper bound under these channels (yuan)",
+                yuan(run.upper_bound_fen),
+            ),
+        ]),
+        None => rows.extend([
+            ("settled", count(s.settled)),
+            ("settled value (yuan)", yuan(s.settled_value)),
+            ("unsettled", count(s.unsettled)),
+            ("unsettled value (yuan)", yuan(s.unsettled_value)),
+        ]),
+    }
+    rows.extend([
         ("delay indicator", format!("{:.4}", s.delay_indicator)),
         ("delay p50", millis(s.delay_ms.p50)),
         ("delay p99", millis(s.delay_ms.p99)),
         ("delay max", millis(s.delay_ms.max)),
         ("delay mean", millis(s.delay_ms.mean)),
-    ]
+        ("contract: unsettled, carried included", count(s.unsettled)),
+        (
+            "contract: liquidity used, every participant (yuan)",
+            yuan(s.liquidity_used),
+        ),
+        (
+            "contract: lower bound, gross on arrival (yuan)",
+            yuan(s.lower_bound),
+        ),
+        (
+            "contract: upper bound, gross on arrival (yuan)",
+            yuan(s.upper_bound),
+        ),
+    ]);
+    rows
 }
 
 /// report.md and report.html of a replay: what ran, and its figures.
 pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
     let mut table = Table::new(&["figure", "value"]);
-    for (figure, value) in replay_rows(&file.summary) {
+    for (figure, value) in replay_rows(file) {
         table.rows.push(vec![figure.to_string(), value]);
     }
     if let Some(split) = &file.delay_split {

@@ -19,6 +19,8 @@ pub struct ReplaySummary {
     /// With an `order_time` column: the settled payments' bank delay and
     /// system delay.
     pub delay_split: Option<DelaySplit>,
+    /// The day's figures as `run` states them.
+    pub as_run: Option<clearsim_model::replay::RunFigures>,
 }
 
 /// Value-weighted means and maxima of the two parts of a payment's delay.

@@ -270,6 +270,23 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether a payment can be carried to the next business day: some
+    /// netting channel's last session is before the day end, so what
+    /// arrives after it waits for the next morning's first.
+    pub fn can_carry(&self) -> bool {
+        self.channels.iter().any(|c| {
+            c.spec
+                .cycles()
+                .is_some_and(|cycles| cycles.last().is_none_or(|&last| last < self.day_end))
+        })
+    }
+
+    /// The fewest business days that see this scenario's carried payments
+    /// settle: a day after the last cycle that can carry (2), else 1.
+    pub fn carry_days(&self) -> u32 {
+        if self.can_carry() { 2 } else { 1 }
+    }
+
     /// Whether some instrument crosses the city's boundary: the city then
     /// has one more participant, [`OUTSIDE_ID`], after its banks.
     pub fn has_cross_city(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Every reported number, computed once, here. Nothing in this module reads
 //! or writes files.
 
+pub mod design;
 pub mod estimate;
 pub mod flow;
 pub mod split;
@@ -160,6 +161,23 @@ impl Positions {
         if !self.is_debited[sender as usize] {
             self.is_debited[sender as usize] = true;
             self.debited.push(sender);
+        }
+    }
+
+    /// A participant's position moves by `net_fen` (a netting session's
+    /// net, settled at once).
+    #[inline]
+    pub fn shift(&mut self, participant: u32, net_fen: i64) {
+        let i = participant as usize;
+        let position = &mut self.cumulative_fen[i];
+        *position += net_fen;
+        if net_fen < 0 {
+            let lowest = &mut self.lowest_in_order_fen[i];
+            *lowest = (*lowest).min(*position);
+            if !self.is_debited[i] {
+                self.is_debited[i] = true;
+                self.debited.push(participant);
+            }
         }
     }
 

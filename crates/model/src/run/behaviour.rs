@@ -7,7 +7,7 @@ use crate::bank::costs::{BankDay, CostBreakdown, CostModel};
 use crate::bank::desk::Desk;
 pub use crate::metrics::split::SplitDelay;
 use clearsim_core::ledger::Payment;
-use clearsim_core::time::SimTime;
+use clearsim_core::time::{DAY_MS, SimTime};
 
 /// Each bank's day as it goes ([`BankDay`]): its customers' delays and
 /// unsettled value, its balance at the pricing times.
@@ -39,12 +39,20 @@ impl CostMeter {
         }
     }
 
+    /// `payment` settled at `at`, having waited `before_today_ms` before
+    /// today (a carried payment's night: its delay runs on).
     #[inline]
-    fn settled(&mut self, payment: &Payment, at: SimTime) {
+    fn settled(&mut self, payment: &Payment, at: SimTime, before_today_ms: u64) {
+        let delay_ms = u64::from(at.ms().saturating_sub(payment.submit.ms())) + before_today_ms;
+        self.delay(payment, delay_ms);
+    }
+
+    /// Prices `delay_ms` of `payment`'s delay to its sender.
+    #[inline]
+    fn delay(&mut self, payment: &Payment, delay_ms: u64) {
         let sender = payment.sender as usize;
         if sender < self.banks {
             let class = self.model.delay_class(payment.priority);
-            let delay_ms = at.ms().saturating_sub(payment.submit.ms());
             self.delay_fen_ms[sender * self.classes + class] +=
                 i128::from(payment.amount_fen) * i128::from(delay_ms);
         }
@@ -124,8 +132,9 @@ impl BankSide {
         self.desk.is_some() || self.meter.is_some()
     }
 
-    /// `payment` of `flow` settled at `at`.
-    pub fn settled(&mut self, flow: usize, payment: &Payment, at: SimTime) {
+    /// `payment` of `flow` settled at `at`, `before_today_ms` after its
+    /// order if it was carried into today.
+    pub fn settled(&mut self, flow: usize, payment: &Payment, at: SimTime, before_today_ms: u64) {
         let entered = if self.entered.is_empty() {
             payment.submit
         } else {
@@ -138,7 +147,20 @@ impl BankSide {
             desk.settled(payment);
         }
         if let Some(meter) = &mut self.meter {
-            meter.settled(payment, at);
+            meter.settled(payment, at, before_today_ms);
+        }
+    }
+
+    /// `payment` was carried past the run's last day: its delay is priced
+    /// until the next business day's opening (midnight), the least it can
+    /// be (docs/decisions.md, "optimise prices carried delay").
+    pub fn carried_past_the_end(&mut self, payment: &Payment) {
+        if !self.entered.is_empty() {
+            self.entered.remove(&payment.key);
+        }
+        if let Some(meter) = &mut self.meter {
+            let night_ms = u64::from(DAY_MS.saturating_sub(payment.submit.ms()));
+            meter.delay(payment, night_ms);
         }
     }
 

@@ -51,7 +51,11 @@ fn open<O: Observer>(
 ) -> Result<DayCounts, EngineError> {
     sink.day = today.day;
     sink.carry.new_day(today.last);
-    sink.bounds = Bounds::new(today.opening.len(), specs.len(), sink.layout.banks);
+    sink.bounds = Bounds::new(
+        today.opening.len(),
+        &sink.layout.sessions,
+        sink.layout.banks,
+    );
     for fund_fen in specs.iter().filter_map(ChannelSpec::guarantee_fund_fen) {
         totals.take_headroom(fund_fen)?;
     }
@@ -137,6 +141,7 @@ fn close<O: Observer>(
         totals.costs.push(meter.price(&days));
         totals.bank_days.push(days);
     }
+    sink.bounds.design.close();
     if today.day == 0 {
         totals.day1_lower_fen = sink.bounds.all.participant_lower_fen();
         totals.day1_need_fen = sink.bounds.all.participant_need_fen();
@@ -151,8 +156,8 @@ fn close<O: Observer>(
         opening_total_fen: today.opening.iter().sum(),
         // The banks outside the city have unlimited credit: not counted.
         liquidity_used_fen: used[..banks].iter().sum(),
-        lower_bound_fen: sink.bounds.all.lower_bound_fen(),
-        upper_bound_fen: sink.bounds.all.upper_bound_fen(),
+        lower_bound_fen: sink.bounds.design.lower_bound_fen(),
+        upper_bound_fen: sink.bounds.design.upper_bound_fen(),
         channel_lower_bound_fen: sink.bounds.channel_lower_fen(),
         channel_upper_bound_fen: sink.bounds.channel_upper_fen(),
         withdrawn_fen: ledger.withdrawn_fen(),

@@ -15,6 +15,7 @@ use super::cheques::{self, Fate};
 use super::flows::Flows;
 use super::layout::Layout;
 use crate::metrics::Positions;
+use crate::metrics::design::DesignPositions;
 use clearsim_core::ledger::{FollowUp, Payment, Sink};
 use clearsim_core::time::SimTime;
 
@@ -42,20 +43,24 @@ impl KnockOn<'_> {
     }
 }
 
-/// The liquidity positions of the day, over all channels and per channel:
-/// the lower and upper bounds.
+/// The liquidity positions of the day: under the design's own channels
+/// (the day's lower and upper bounds), every payment on arrival (the
+/// liquidity policy's calibration) and per channel on arrival.
 pub struct Bounds {
+    pub design: DesignPositions,
     pub all: Positions,
     pub per_channel: Vec<Positions>,
 }
 
 impl Bounds {
-    /// Empty positions of `participants` for `channels`, counting the
-    /// city's `banks` alone in the totals.
-    pub fn new(participants: usize, channels: usize, banks: usize) -> Bounds {
+    /// Empty positions of `participants` for the channels' `sessions`,
+    /// counting the city's `banks` alone in the totals.
+    pub fn new(participants: usize, sessions: &[Option<Vec<SimTime>>], banks: usize) -> Bounds {
         Bounds {
+            design: DesignPositions::new(participants, sessions, banks),
             all: Positions::new(participants).counting(banks),
-            per_channel: (0..channels)
+            per_channel: sessions
+                .iter()
                 .map(|_| Positions::new(participants).counting(banks))
                 .collect(),
         }
@@ -63,12 +68,20 @@ impl Bounds {
 
     #[inline]
     fn add(&mut self, channel: usize, payment: &Payment) {
+        self.design.arrived(
+            channel,
+            payment.submit,
+            payment.sender,
+            payment.receiver,
+            payment.amount_fen,
+        );
         self.all
             .add(payment.sender, payment.receiver, payment.amount_fen);
         self.per_channel[channel].add(payment.sender, payment.receiver, payment.amount_fen);
     }
 
-    fn end_instant(&mut self) {
+    fn end_instant(&mut self, at: SimTime) {
+        self.design.instant_closed(at);
         self.all.end_instant();
         for positions in &mut self.per_channel {
             positions.end_instant();
@@ -120,7 +133,7 @@ impl<'a, O: Observer> RunSink<'a, O> {
         RunSink {
             layout,
             flows: Flows::new(channels, 2 * layout.instruments()),
-            bounds: Bounds::new(participants, channels, layout.banks),
+            bounds: Bounds::new(participants, &layout.sessions, layout.banks),
             carry: CarryOver::default(),
             knock_on,
             bank,
@@ -186,7 +199,8 @@ impl<O: Observer> Sink for RunSink<'_, O> {
             .settled(route, payment.amount_fen, at, delay_ms, worst_ms);
         self.observer.settled(self.day, payment.key, at);
         if self.bank.active() {
-            self.bank.settled(route.1, payment, at);
+            let before_today_ms = self.carry.before_today_ms(payment);
+            self.bank.settled(route.1, payment, at, before_today_ms);
         }
         self.after_settlement(route, payment, at);
     }
@@ -197,7 +211,12 @@ impl<O: Observer> Sink for RunSink<'_, O> {
         if !carried && self.layout.missed_every_session(route.0, payment) {
             match self.carry.carry(route.0, payment) {
                 Some(tomorrow) => self.tomorrow.push(tomorrow),
-                None => self.flows.carried_past_the_end(route, payment.amount_fen),
+                None => {
+                    self.flows.carried_past_the_end(route, payment.amount_fen);
+                    if self.bank.active() {
+                        self.bank.carried_past_the_end(payment);
+                    }
+                }
             }
             return;
         }
@@ -210,7 +229,7 @@ impl<O: Observer> Sink for RunSink<'_, O> {
     }
 
     fn instant_closed(&mut self, at: SimTime) {
-        self.bounds.end_instant();
+        self.bounds.end_instant(at);
         self.flows.instant_closed(at);
     }
 

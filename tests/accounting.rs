@@ -126,3 +126,73 @@ fn a_short_run_warns_that_payments_were_carried_past_its_last_day() {
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("carried past the last day"), "{report}");
 }
+
+/// The designs table and the figures table state the same unsettled value
+/// per business day, and it is the pooled total over replications × days.
+#[test]
+fn the_designs_table_and_the_figures_table_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("compare");
+    ok(&clearsim(&[
+        "compare",
+        "configs/chengdu-2005.toml",
+        "--volume",
+        "0.05",
+        "--replications",
+        "3",
+        "--days",
+        "2",
+        "--strategies",
+        "design; rtgs; dns",
+        "-q",
+        "--out",
+        &out.display().to_string(),
+    ]));
+    let mut figures = csv::Reader::from_path(out.join("figures.csv")).expect("figures");
+    let header = figures.headers().expect("header").clone();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let per_day: Vec<(String, f64)> = figures
+        .records()
+        .map(|r| r.expect("row"))
+        .filter(|r| {
+            &r[col("flow")] == "all"
+                && &r[col("metric")] == "unsettled_value_fen"
+                && r[col("versus")].is_empty()
+        })
+        .map(|r| {
+            assert_eq!(&r[col("days")], "mean day");
+            (
+                r[col("design")].to_string(),
+                r[col("mean")].parse().expect("mean"),
+            )
+        })
+        .collect();
+    assert_eq!(per_day.len(), 3);
+    let mut totals = csv::Reader::from_path(out.join("compare.csv")).expect("compare");
+    let header = totals.headers().expect("header").clone();
+    let tcol = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let report = std::fs::read_to_string(out.join("report.md")).expect("report");
+    for row in totals.records().map(|r| r.expect("row")) {
+        if &row[tcol("flow")] != "all" {
+            continue;
+        }
+        let design = &row[tcol("design")];
+        let total: f64 = row[tcol("unsettled_value_fen")].parse().expect("total");
+        let (_, mean) = per_day.iter().find(|(d, _)| d == design).expect(design);
+        // 3 replications × 2 days.
+        assert!(
+            (mean * 6.0 - total).abs() <= 1e-6 * total.max(1.0),
+            "{design}: {mean} × 6 ≠ {total}"
+        );
+        // The same text in the designs' detail table and the figures table.
+        let shown = clearsim_report::show_value("unsettled_value_fen", *mean);
+        let in_designs_table = report.lines().any(|l| {
+            l.starts_with(&format!("| {design} |"))
+                && !l.starts_with(&format!("| {design} | all |"))
+                && l.contains(&format!("| {shown} |"))
+        });
+        assert!(in_designs_table, "{design}: no designs row shows {shown}");
+        let figure = format!("| {design} | all | unsettled value | mean day | {shown} |");
+        assert!(report.contains(&figure), "no {figure}");
+    }
+}

@@ -52,6 +52,10 @@ pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
         shard: None,
     };
     let cities = [build_city(&before.scenario), build_city(&after.scenario)];
+    clearsim_study::plan::check_same_city(
+        (&before.scenario, &cities[0]),
+        (&after.scenario, &cities[1]),
+    )?;
     let experiment = PlanExperiment::new(
         (&before.scenario, &cities[0]),
         (&after.scenario, &cities[1]),
@@ -78,8 +82,8 @@ pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
         ),
     ];
     let json = report::to_json(&report).map_err(|e| Failure::Internal(e.into()))?;
-    let document = plan::plan_document(&report, context);
-    publish(set, json, document.files().into())?;
+    let document = plan::plan_document(&report, context.clone());
+    publish(set, json, plan::plan_files(&report, context))?;
     if !args.quiet {
         print!("{}", document.markdown());
         println!("\nreport in {}", args.out.join("report.html").display());

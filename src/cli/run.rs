@@ -134,7 +134,8 @@ fn print_run(summary: &RunSummary, out: &Path, elapsed: std::time::Duration) {
         .chain(&summary.instruments)
         .cloned()
         .collect();
-    print!("{}", report::run::flow_table(&flows).text());
+    let days = report::run::days_pooled(summary.replications.len(), study.days);
+    print!("{}", report::run::flow_table(&flows, days).text());
     println!("in transit: from the customer's order until the funds are available to the payee");
     if let Some(headline) = report::run::transit_headline(study, &summary.instruments) {
         println!("{headline}");

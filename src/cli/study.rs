@@ -364,6 +364,7 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
         .into_iter()
         .map(|(name, bytes)| (name.to_string(), bytes))
         .collect();
+    let rebuilt = all.len();
     let entries = std::fs::read_dir(&dir)
         .with_context(|| format!("{}: cannot read", dir.display()))
         .map_err(Failure::BadInput)?;
@@ -381,10 +382,16 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
         all.push((name, bytes));
     }
     let names: Vec<&str> = all.iter().map(|f| f.0.as_str()).collect();
-    let listed = names.join(", ");
+    let (made, kept) = names.split_at(rebuilt);
+    let kept = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("; kept {}", kept.join(", "))
+    };
+    let made = made.join(", ");
     publish(set, json, all)?;
     if !args.quiet {
-        println!("clearsim report: rebuilt {} in {}", listed, dir.display());
+        println!("clearsim report: rebuilt {made}{kept} in {}", dir.display());
     }
     Ok(())
 }

@@ -33,6 +33,46 @@ pub fn millis(ms: u64) -> String {
     }
 }
 
+/// A signed duration given in hours, in the unit that fits it: `36 s`,
+/// `12.5 min`, `1.88 h`, `−0.42 h`, `0` (three significant digits under an
+/// hour; hours to two decimals). A minus sign, never "−0".
+pub fn duration_h(hours: f64) -> String {
+    let ms = hours.abs() * 3_600_000.0;
+    let text = if ms < 0.5 {
+        return "0".into();
+    } else if ms < 1_000.0 {
+        format!("{ms:.0} ms")
+    } else if ms < 60_000.0 {
+        format!("{} s", significant(ms / 1_000.0))
+    } else if ms < 3_600_000.0 {
+        format!("{} min", significant(ms / 60_000.0))
+    } else {
+        format!("{:.2} h", hours.abs())
+    };
+    if hours < 0.0 {
+        format!("−{text}")
+    } else {
+        text
+    }
+}
+
+/// Three significant digits, trailing zeros dropped: 36, 12.5, 1.23.
+fn significant(value: f64) -> String {
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// An amount in fen for a chart tick or a headline, in yuan: `2.5 bn`,
 /// `300 M`, `15,000`, trimmed to three significant digits. (Latin units:
 /// 亿 and 万 need a CJK font that a reader's browser may lack.)
@@ -84,6 +124,18 @@ pub fn per_second(rate: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_the_unit_that_fits() {
+        assert_eq!(duration_h(0.01), "36 s");
+        assert_eq!(duration_h(-0.01), "−36 s");
+        assert_eq!(duration_h(0.0), "0");
+        assert_eq!(duration_h(-1e-12), "0");
+        assert_eq!(duration_h(12.5 / 60.0), "12.5 min");
+        assert_eq!(duration_h(1.876), "1.88 h");
+        assert_eq!(duration_h(-48.0), "−48.00 h");
+        assert_eq!(duration_h(0.1 / 3_600_000.0 * 4000.0), "400 ms");
+    }
 
     #[test]
     fn formats_numbers() {

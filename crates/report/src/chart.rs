@@ -15,6 +15,9 @@ pub enum Chart {
     Dots(Dots),
     /// One stacked bar per label, money along x.
     Bars(Bars),
+    /// One row per label, one estimate (mean and 95 % interval) per
+    /// series, a signed duration along x.
+    Intervals(Intervals),
 }
 
 impl Chart {
@@ -23,6 +26,7 @@ impl Chart {
             Chart::Lines(c) => &c.title,
             Chart::Dots(c) => &c.title,
             Chart::Bars(c) => &c.title,
+            Chart::Intervals(c) => &c.title,
         }
     }
 
@@ -38,6 +42,7 @@ impl Chart {
                     .map(|(_, parts)| parts.iter().map(|p| p.0.clone()).collect())
                     .unwrap_or_default(),
             ),
+            Chart::Intervals(c) => (c.svg(), c.series.iter().map(|s| s.0.clone()).collect()),
         };
         figure(
             self.title(),
@@ -444,6 +449,7 @@ fn legend<'a>(names: impl Iterator<Item = &'a str>) -> String {
 struct MoneyRows {
     left: f64,
     plot_w: f64,
+    low_tick: f64,
     top_tick: f64,
     height: f64,
 }
@@ -452,11 +458,24 @@ impl MoneyRows {
     /// Opens the SVG for `rows` rows of `row_h` px, labels in the `left`
     /// px margin, values up to `high` fen.
     fn open(title: &str, left: f64, row_h: f64, rows: usize, high: f64) -> (MoneyRows, String) {
+        Self::spanning(title, (left, row_h, rows), (0.0, high), money_short)
+    }
+
+    /// The same for values from `low` to `high`, ticks labelled by `label`.
+    fn spanning(
+        title: &str,
+        (left, row_h, rows): (f64, f64, usize),
+        (low, high): (f64, f64),
+        label: fn(f64) -> String,
+    ) -> (MoneyRows, String) {
         let bottom = TOP + row_h * rows as f64;
-        let ticks = nice_ticks(0.0, high * 1.04);
+        let pad = (high - low).abs() * 0.04;
+        let low = if low < 0.0 { low - pad } else { low };
+        let ticks = nice_ticks(low, high + pad);
         let frame = MoneyRows {
             left,
             plot_w: WIDTH - left - RIGHT,
+            low_tick: ticks.first().copied().unwrap_or(low).min(low),
             top_tick: ticks.last().copied().unwrap_or(high).max(high),
             height: bottom + BOTTOM,
         };
@@ -470,15 +489,16 @@ impl MoneyRows {
             svg += &format!(
                 "<line x1=\"{px:.1}\" y1=\"{TOP}\" x2=\"{px:.1}\" y2=\"{bottom:.1}\" stroke=\"#e4e4e4\"/><text x=\"{px:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"middle\">{}</text>",
                 bottom + 18.0,
-                escape(&money_short(*v))
+                escape(&label(*v))
             );
         }
         (frame, svg)
     }
 
-    /// Pixels of `fen` along x.
-    fn x(&self, fen: f64) -> f64 {
-        self.left + fen / self.top_tick * self.plot_w
+    /// Pixels of `value` along x.
+    fn x(&self, value: f64) -> f64 {
+        let span = (self.top_tick - self.low_tick).max(f64::MIN_POSITIVE);
+        self.left + (value - self.low_tick) / span * self.plot_w
     }
 
     /// The axis label, and the SVG closed.
@@ -577,6 +597,74 @@ impl Bars {
         frame.close(&mut svg, &self.x_label);
         svg
     }
+}
+
+/// Estimates by row: one row per label, one marker per series at its mean
+/// with a whisker over its 95 % interval (none for one replication), a
+/// signed duration in hours along x, zero marked.
+pub struct Intervals {
+    pub title: String,
+    pub x_label: String,
+    pub labels: Vec<String>,
+    /// Per series, per label: (mean, interval) in hours, or none.
+    pub series: Vec<(String, Vec<Option<(f64, Option<[f64; 2]>)>>)>,
+}
+
+impl Intervals {
+    fn svg(&self) -> String {
+        let row_h = 14.0 + 12.0 * self.series.len() as f64;
+        let values = self.series.iter().flat_map(|(_, v)| v.iter().flatten());
+        let ends =
+            values.flat_map(|(m, ci)| [*m, ci.map_or(*m, |c| c[0]), ci.map_or(*m, |c| c[1])]);
+        let (low, high) = range(ends).unwrap_or((0.0, 1.0));
+        let (low, high) = (low.min(0.0), high.max(0.0));
+        let high = if high - low <= 0.0 { low + 1.0 } else { high };
+        let rows = (230.0, row_h, self.labels.len());
+        let (frame, mut svg) = MoneyRows::spanning(&self.title, rows, (low, high), hours_tick);
+        let zero = frame.x(0.0);
+        svg += &format!(
+            "<line x1=\"{zero:.1}\" y1=\"{TOP}\" x2=\"{zero:.1}\" y2=\"{:.1}\" stroke=\"#888\"/>",
+            frame.height - BOTTOM
+        );
+        for (row, label) in self.labels.iter().enumerate() {
+            let top = TOP + row_h * row as f64;
+            svg += &format!(
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" text-anchor=\"end\">{}</text>",
+                frame.left - 8.0,
+                top + row_h / 2.0 + 4.0,
+                escape(label)
+            );
+            for (index, (_, values)) in self.series.iter().enumerate() {
+                let Some(Some((mean, ci))) = values.get(row) else {
+                    continue;
+                };
+                let (colour, _) = style(index);
+                let y = top + 13.0 + 12.0 * index as f64;
+                if let Some([lo, hi]) = ci {
+                    svg += &format!(
+                        "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+                        frame.x(*lo),
+                        frame.x(*hi)
+                    );
+                }
+                svg += &format!(
+                    "<circle class=\"series\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"{colour}\"/>",
+                    frame.x(*mean)
+                );
+            }
+        }
+        frame.close(&mut svg, &self.x_label);
+        svg
+    }
+}
+
+/// A tick of hours in the unit that fits it (36 s, 12 min, 1.5 h).
+fn hours_tick(hours: f64) -> String {
+    if hours.abs() >= 1.0 && hours.fract() == 0.0 {
+        let sign = if hours < 0.0 { "−" } else { "" };
+        return format!("{sign}{} h", hours.abs());
+    }
+    clearsim_core::format::duration_h(hours)
 }
 
 /// Text for HTML (pages and SVG alike).

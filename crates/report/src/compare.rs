@@ -4,11 +4,11 @@ use super::chart::Chart;
 use super::document::Document;
 use super::run::{
     IN_TRANSIT_NOTE, PARTS_NOTE, carried_past_end, flow_frame, flow_table, liquidity_dots,
-    one_seed_warning, pct_of_value, percentile_chart, timeline_charts, with_warning,
+    one_seed_warning, pct_of_value, per_day, percentile_chart, timeline_charts, with_warning,
 };
 use super::table::{Cell, Frame, Table};
 use super::{ReportFiles, context_lines, figure_frame, figure_table, show_estimate};
-use clearsim_core::format::{grouped, millis, yuan};
+use clearsim_core::format::{millis, money_short};
 use clearsim_model::metrics::flow::FlowReport;
 use clearsim_study::summary::{CompareSummary, Figure, NamedFlow};
 
@@ -18,16 +18,16 @@ use clearsim_study::summary::{CompareSummary, Figure, NamedFlow};
 pub fn compare_table(summary: &CompareSummary) -> Table {
     let mut table = Table::new(&[
         "design",
-        "payments",
+        "payments per day",
         "settled %",
         "carried %",
         "unsettled %",
         "in-transit p50",
         "p99",
         "value-weighted mean",
-        "liquidity used per day (yuan)",
-        "netting ratio",
+        "liquidity used, largest day",
     ]);
+    let days = days_pooled(summary);
     for row in &summary.rows {
         let f = &row.all;
         let c = &f.counts;
@@ -37,7 +37,7 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
         };
         table.rows.push(vec![
             row.design.clone(),
-            grouped(i128::from(c.payments)),
+            per_day(c.payments, days),
             pct_of_value(c.settled_value_fen, f),
             pct_of_value(c.carried_value_fen, f),
             pct_of_value(c.unsettled_value_fen, f),
@@ -45,27 +45,32 @@ pub fn compare_table(summary: &CompareSummary) -> Table {
             millis(f.in_transit_ms.stats.p99),
             millis(f.in_transit_ms.value_weighted_mean),
             mean("liquidity_used_fen"),
-            format!("{:.3}", row.netting_ratio),
         ]);
     }
     table
 }
 
-/// The designs' secondary figures. Counts and values here are totals over
-/// every replication and day, except knock-on (a mean per replication).
+/// Business days the designs' rows pool: every replication's days.
+fn days_pooled(summary: &CompareSummary) -> u64 {
+    super::run::days_pooled(summary.replications.len(), summary.study.days)
+}
+
+/// The designs' secondary figures, per business day (a mean over every
+/// replication's days) unless labelled otherwise.
 pub fn compare_detail_table(summary: &CompareSummary) -> Table {
     let mut table = Table::new(&[
         "design",
-        "returned cheques",
-        "carried",
-        "unsettled",
+        "returned cheques per day",
+        "carried per day",
+        "unsettled per day",
+        "unsettled per day (yuan)",
         "delay indicator",
-        "peak queue (yuan)",
-        "unsettled, total (yuan)",
-        "scheduled runs (settling)",
-        "settled by runs, total (yuan)",
-        "knock-on per replication (yuan)",
+        "netting ratio",
+        "peak queue, largest day",
+        "scheduled runs per day (settling)",
+        "knock-on per replication",
     ]);
+    let days = days_pooled(summary);
     for row in &summary.rows {
         let f = &row.all;
         let mean = |metric: &str| {
@@ -80,14 +85,21 @@ pub fn compare_detail_table(summary: &CompareSummary) -> Table {
             .sum();
         table.rows.push(vec![
             row.design.clone(),
-            grouped(i128::from(returns)),
-            grouped(i128::from(f.counts.carried)),
-            grouped(i128::from(f.counts.unsettled)),
+            per_day(returns, days),
+            per_day(f.counts.carried, days),
+            per_day(f.counts.unsettled, days),
+            mean("unsettled_value_fen"),
             format!("{:.4}", f.delay_indicator),
-            yuan(f.counts.peak_queued_value_fen),
-            yuan(f.counts.unsettled_value_fen),
-            format!("{} ({})", row.events.runs, row.events.runs_settling),
-            yuan(row.events.settled_by_runs_value_fen),
+            format!("{:.3}", row.netting_ratio),
+            format!(
+                "{} yuan",
+                money_short(f.counts.peak_queued_value_fen as f64)
+            ),
+            format!(
+                "{} ({})",
+                per_day(row.events.runs, days),
+                per_day(row.events.runs_settling, days)
+            ),
             mean("knock_on_unsettled_value_fen"),
         ]);
     }
@@ -103,10 +115,15 @@ fn figure<'a>(figures: &'a [Figure], design: &str, flow: &str, metric: &str) -> 
 /// Per design and instrument, pooled over seeds: "cheques under gross
 /// settlement vs under the exchange" reads off this table.
 pub fn instrument_table(summary: &CompareSummary) -> Table {
-    let mut table = flow_table(&[]);
+    let days = days_pooled(summary);
+    let mut table = flow_table(&[], days);
     table.header[1] = "design".into();
     for row in &summary.rows {
-        let mut rows = flow_table(&named_by_design(row.design.as_str(), &row.instruments)).rows;
+        let mut rows = flow_table(
+            &named_by_design(row.design.as_str(), &row.instruments),
+            days,
+        )
+        .rows;
         table.rows.append(&mut rows);
     }
     table
@@ -344,7 +361,11 @@ fn compare_charts(summary: &CompareSummary) -> Vec<Chart> {
         .iter()
         .map(|r| (r.design.clone(), &r.all.timeline))
         .collect();
-    charts.extend(timeline_charts(&timelines));
+    charts.extend(timeline_charts(
+        &timelines,
+        days_pooled(summary),
+        &summary.study.day_end,
+    ));
     let used: Vec<(String, Vec<i64>)> = summary
         .rows
         .iter()

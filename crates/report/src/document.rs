@@ -125,7 +125,8 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em}\
 .scroll{overflow-x:auto;max-width:100%;border:1px solid #eee}\
 table{border-collapse:collapse;margin:0;font-size:.9em}\
 td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}\
-td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}\
+td:first-child,th:first-child{text-align:left}\
+th{background:#f3f3f3;white-space:normal;vertical-align:bottom;min-width:4em}\
 figure{margin:1.5em 0}figure svg{width:100%;height:auto;display:block}\
 figcaption{font-weight:bold;margin-bottom:.3em}\
 .legend{display:flex;flex-wrap:wrap;gap:.3em 1.2em;font-size:.85em;margin-top:.3em}\

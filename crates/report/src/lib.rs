@@ -146,7 +146,7 @@ pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
     if with_design {
         header.push("design");
     }
-    header.extend(["flow", "figure", "mean", "95 % CI", "n"]);
+    header.extend(["flow", "figure", "over days", "mean", "95 % CI", "n"]);
     let mut table = Table::new(&header);
     for f in figures {
         let (mean, ci) = show_estimate(&f.metric, &f.estimate);
@@ -160,7 +160,8 @@ pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
         }
         row.extend([
             f.flow.clone(),
-            f.metric.clone(),
+            figure_label(&f.metric),
+            clearsim_study::summary::days_of(&f.metric).to_string(),
             mean,
             ci,
             f.estimate.n.to_string(),
@@ -170,6 +171,21 @@ pub fn figure_table(figures: &[Figure], with_design: bool) -> Table {
     table
 }
 
+/// A figure's name as a table shows it: words, without the unit of its
+/// key (the value carries its own: "2.02 M yuan", "4h14m", "99.980%").
+pub fn figure_label(metric: &str) -> String {
+    let bare = ["_fen", "_ms"]
+        .iter()
+        .find_map(|unit| metric.strip_suffix(unit))
+        .unwrap_or(metric);
+    let bare = bare
+        .strip_suffix("_ms_mean")
+        .map_or(bare.to_string(), |b| format!("{b}_mean"));
+    bare.replace("_fen_", "_")
+        .replace("_ms_", "_")
+        .replace('_', " ")
+}
+
 /// Figures as plain numbers.
 pub fn figure_frame(figures: &[Figure]) -> Frame {
     let mut frame = Frame::new(&[
@@ -177,6 +193,7 @@ pub fn figure_frame(figures: &[Figure]) -> Frame {
         "versus",
         "flow",
         "metric",
+        "days",
         "mean",
         "ci95_low",
         "ci95_high",
@@ -188,6 +205,7 @@ pub fn figure_frame(figures: &[Figure]) -> Frame {
             Cell::from(f.versus.as_str()),
             Cell::from(f.flow.as_str()),
             Cell::from(f.metric.as_str()),
+            Cell::from(clearsim_study::summary::days_of(&f.metric)),
             Cell::from(f.estimate.mean),
             Cell::from(f.estimate.ci95.map(|c| c[0])),
             Cell::from(f.estimate.ci95.map(|c| c[1])),

@@ -23,12 +23,12 @@ pub(crate) fn pct_of_value(part_fen: i64, flow: &FlowReport) -> String {
 /// Every payment is in one of its three parts: settled, carried (waiting
 /// for a session after the last day: its in-transit time is not in the
 /// figures) or unsettled (failed at the day end).
-pub fn flow_table(flows: &[NamedFlow]) -> Table {
+pub fn flow_table(flows: &[NamedFlow], days: u64) -> Table {
     let mut table = Table::new(&[
         "flow",
         "route",
-        "payments",
-        "value (yuan)",
+        "payments per day",
+        "value per day (yuan)",
         "settled %",
         "carried %",
         "unsettled %",
@@ -43,8 +43,8 @@ pub fn flow_table(flows: &[NamedFlow]) -> Table {
         table.rows.push(vec![
             row.name.clone(),
             row.route.clone(),
-            grouped(i128::from(c.payments)),
-            yuan(c.value_fen),
+            per_day(c.payments, days),
+            per_day_yuan(c.value_fen, days),
             pct_of_value(c.settled_value_fen, f),
             pct_of_value(c.carried_value_fen, f),
             pct_of_value(c.unsettled_value_fen, f),
@@ -56,35 +56,56 @@ pub fn flow_table(flows: &[NamedFlow]) -> Table {
     table
 }
 
+/// A count over `days` business days as a mean day, rounded.
+pub fn per_day(count: u64, days: u64) -> String {
+    let days = days.max(1);
+    grouped(i128::from((count + days / 2) / days))
+}
+
+/// A value over `days` business days as a mean day, in yuan.
+pub fn per_day_yuan(value_fen: i64, days: u64) -> String {
+    let days = i64::try_from(days.max(1)).unwrap_or(i64::MAX);
+    yuan((value_fen + days / 2) / days)
+}
+
+/// Business days a summary's flows pool: every replication's.
+pub fn days_pooled(replications: usize, days: u32) -> u64 {
+    replications.max(1) as u64 * u64::from(days.max(1))
+}
+
 /// The flows' secondary figures: counts of the three parts, the tail, the
 /// queues and the scheduled runs.
-pub fn flow_detail_table(flows: &[NamedFlow]) -> Table {
+pub fn flow_detail_table(flows: &[NamedFlow], days: u64) -> Table {
     let mut table = Table::new(&[
         "flow",
-        "settled",
-        "carried",
-        "unsettled",
+        "settled per day",
+        "carried per day",
+        "unsettled per day",
         "in-transit max",
         "delay indicator",
-        "peak queue (yuan)",
-        "scheduled runs (settling)",
-        "settled by runs (yuan)",
+        "peak queue, largest (yuan)",
+        "scheduled runs per day (settling)",
+        "settled by runs per day (yuan)",
     ]);
     for row in flows {
         let f = &row.flow;
         let c = &f.counts;
         let (runs, by_runs) = match &row.events {
             Some(e) => (
-                format!("{} ({})", e.runs, e.runs_settling),
-                yuan(e.settled_by_runs_value_fen),
+                format!(
+                    "{} ({})",
+                    per_day(e.runs, days),
+                    per_day(e.runs_settling, days)
+                ),
+                per_day_yuan(e.settled_by_runs_value_fen, days),
             ),
             None => (String::new(), String::new()),
         };
         table.rows.push(vec![
             row.name.clone(),
-            grouped(i128::from(c.settled)),
-            grouped(i128::from(c.carried)),
-            grouped(i128::from(c.unsettled)),
+            per_day(c.settled, days),
+            per_day(c.carried, days),
+            per_day(c.unsettled, days),
             millis(f.in_transit_ms.stats.max),
             format!("{:.4}", f.delay_indicator),
             yuan(c.peak_queued_value_fen),
@@ -247,6 +268,7 @@ fn day_frame(days: &[SeedDay]) -> Frame {
         "liquidity_used_fen",
         "lower_bound_fen",
         "upper_bound_fen",
+        "banks_short_of_need",
         "withdrawn_fen",
         "injected_fen",
         "closing_total_fen",
@@ -269,6 +291,7 @@ fn day_frame(days: &[SeedDay]) -> Frame {
             d.liquidity_used_fen.into(),
             d.lower_bound_fen.into(),
             d.upper_bound_fen.into(),
+            d.banks_short_of_need.into(),
             d.withdrawn_fen.into(),
             d.injected_fen.into(),
             d.overnight.closing_total_fen.into(),
@@ -480,58 +503,54 @@ pub fn percentile_chart(title: &str, flows: &[(String, &FlowReport)]) -> Chart {
     })
 }
 
-/// Value settled so far, and value queued or pending, through the day.
-pub fn timeline_charts(flows: &[(String, &Timeline)]) -> [Chart; 2] {
-    let active = |t: &Timeline| {
-        let nonzero = |v: &[i64]| v.iter().position(|&x| x != 0);
-        let last = |v: &[i64]| v.iter().rposition(|&x| x != 0);
-        (
-            nonzero(&t.settled_value_fen).min(nonzero(&t.peak_queued_value_fen)),
-            last(&t.settled_value_fen).max(last(&t.peak_queued_value_fen)),
-        )
+/// Value settled so far, and value queued or pending, through a mean
+/// business day: the flows' timelines pool `days` business days (every
+/// replication's), so each bucket is divided by them. The clock axis is
+/// the whole business day, 00:00 to the day end, in every report: carried
+/// payments and returns arrive at 00:00.
+pub fn timeline_charts(flows: &[(String, &Timeline)], days: u64, day_end: &str) -> [Chart; 2] {
+    let days = days.max(1) as f64;
+    let end_ms = clearsim_core::time::SimTime::parse(day_end.as_bytes())
+        .map_or(f64::from(clearsim_core::time::DAY_MS), |t| {
+            f64::from(t.ms())
+        });
+    // Each bucket is drawn at its end, the last at the day end (a session
+    // at the day end settles in the bucket that starts there).
+    let at = |t: &Timeline, b: usize| ((b as f64 + 1.0) * f64::from(t.bucket_ms)).min(end_ms);
+    let buckets = |t: &Timeline| {
+        let starts_by_end = |&b: &usize| b as f64 * f64::from(t.bucket_ms) <= end_ms;
+        (0..t.settled_value_fen.len())
+            .take_while(starts_by_end)
+            .collect::<Vec<usize>>()
     };
-    let first = flows
-        .iter()
-        .filter_map(|(_, t)| active(t).0)
-        .min()
-        .unwrap_or(0);
-    let last = flows
-        .iter()
-        .filter_map(|(_, t)| active(t).1)
-        .max()
-        .unwrap_or(0);
-    let at = |t: &Timeline, b: usize| (b as f64 + 1.0) * f64::from(t.bucket_ms);
+    let start = |name: &String| (name.clone(), vec![(0.0, 0.0)]);
     let settled: Vec<Series> = flows
         .iter()
         .map(|(name, t)| {
+            let (name, mut points) = start(name);
             let mut total = 0i64;
-            let before: i64 = t.settled_value_fen[..first].iter().sum();
-            total += before;
-            Series::line(
-                name.clone(),
-                (first..=last)
-                    .map(|b| {
-                        total = total.saturating_add(t.settled_value_fen[b]);
-                        (at(t, b), total as f64)
-                    })
-                    .collect(),
-            )
+            for b in buckets(t) {
+                total = total.saturating_add(t.settled_value_fen[b]);
+                points.push((at(t, b), total as f64 / days));
+            }
+            Series::line(name, points)
         })
         .collect();
     let queued: Vec<Series> = flows
         .iter()
         .map(|(name, t)| {
-            Series::line(
-                name.clone(),
-                (first..=last)
-                    .map(|b| (at(t, b), t.peak_queued_value_fen[b] as f64))
-                    .collect(),
-            )
+            let (name, mut points) = start(name);
+            points.extend(
+                buckets(t)
+                    .into_iter()
+                    .map(|b| (at(t, b), t.peak_queued_value_fen[b] as f64 / days)),
+            );
+            Series::line(name, points)
         })
         .collect();
     [
         Chart::Lines(Lines {
-            title: "Value settled through the day (cumulative)".into(),
+            title: "Value settled through a mean business day (cumulative)".into(),
             x: Axis::Clock,
             x_label: "time of day".into(),
             y: Axis::Money,
@@ -539,7 +558,8 @@ pub fn timeline_charts(flows: &[(String, &Timeline)]) -> [Chart; 2] {
             series: settled,
         }),
         Chart::Lines(Lines {
-            title: "Value queued or pending through the day (peak in each 15 minutes)".into(),
+            title: "Value queued or pending through a mean business day (peak in each 15 minutes)"
+                .into(),
             x: Axis::Clock,
             x_label: "time of day".into(),
             y: Axis::Money,
@@ -589,7 +609,7 @@ pub fn liquidity_dots(study: &StudyMeta, series: &[(String, Vec<i64>)], top: usi
 }
 
 /// What the three parts of a flow's value are.
-pub const PARTS_NOTE: &str = "Every payment is settled, carried or unsettled (totals over every replication and day; the percentages are of value and add to 100). Carried: waiting for a session after the run's last day, so its in-transit time is not in these figures. Unsettled: failed at a day end.";
+pub const PARTS_NOTE: &str = "Every payment is settled, carried or unsettled (counts and values per business day, a mean over every replication's days; the percentages are of value and add to 100). Carried: waiting for a session after the run's last day, so its in-transit time is not in these figures. Unsettled: failed at a day end.";
 
 /// In transit, as the run's and compare's instrument tables measure it.
 pub const IN_TRANSIT_NOTE: &str = "In transit: from the customer's order until the funds are available to the payee (for a cheque, once the paying bank can no longer return it).";
@@ -610,15 +630,16 @@ pub fn run_document(summary: &RunSummary) -> Document {
     );
     doc.heading("Channels");
     doc.note(PARTS_NOTE);
-    doc.table(flow_table(&summary.channels));
+    let days = days_pooled(summary.replications.len(), summary.study.days);
+    doc.table(flow_table(&summary.channels, days));
     doc.heading("Instruments");
     doc.note(IN_TRANSIT_NOTE);
-    doc.table(flow_table(&summary.instruments));
+    doc.table(flow_table(&summary.instruments, days));
     doc.heading("Channels and instruments in detail");
-    let mut detail = flow_detail_table(&summary.channels);
+    let mut detail = flow_detail_table(&summary.channels, days);
     detail
         .rows
-        .extend(flow_detail_table(&summary.instruments).rows);
+        .extend(flow_detail_table(&summary.instruments, days).rows);
     doc.table(detail);
     for chart in run_charts(summary) {
         doc.chart(chart);
@@ -664,7 +685,8 @@ fn run_charts(summary: &RunSummary) -> Vec<Chart> {
         percentile_chart("Funds in transit by instrument", &flows(&customer)),
         percentile_chart("Funds in transit by channel", &flows(&summary.channels)),
     ];
-    charts.extend(timeline_charts(&timelines));
+    let days = days_pooled(summary.replications.len(), summary.study.days);
+    charts.extend(timeline_charts(&timelines, days, &summary.study.day_end));
     charts.push(liquidity_dots(
         &summary.study,
         &[("liquidity used".to_string(), used)],

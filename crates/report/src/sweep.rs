@@ -121,20 +121,71 @@ fn bounds_table(summary: &SweepSummary) -> Table {
         "95 % CI",
         "level 1: Σ needs to settle on entry",
         "95 % CI",
+        "the scenario's own openings",
     ]);
     for b in &summary.bounds {
         let (lower, lower_ci) = show_estimate("lower_fen", &b.lower_fen);
         let (upper, upper_ci) = show_estimate("upper_fen", &b.upper_fen);
-        bounds
-            .rows
-            .push(vec![b.design.clone(), lower, lower_ci, upper, upper_ci]);
+        let own = b
+            .own_opening_fen
+            .as_ref()
+            .map_or(String::new(), |e| show_estimate("own_fen", e).0);
+        bounds.rows.push(vec![
+            b.design.clone(),
+            lower,
+            lower_ci,
+            upper,
+            upper_ci,
+            own,
+        ]);
     }
     bounds
 }
 
+/// The scenario's own openings are drawn when within this factor of the
+/// widest swept liquidity.
+const OWN_IN_RANGE: f64 = 1.25;
+
+/// Where the scenario's own openings lie, beside the swept range.
+fn own_note(summary: &SweepSummary) -> Option<String> {
+    let b = summary.bounds.first()?;
+    let own = b.own_opening_fen.as_ref()?.mean;
+    let level_1 = b.upper_fen.mean;
+    let ratio = if level_1 > 0.0 { own / level_1 } else { 0.0 };
+    Some(format!(
+        "The scenario's own openings under its liquidity policy: {} in all ({ratio:.2} × level 1, before its intraday credit){}.",
+        super::show_value("own_fen", own),
+        if own > level_1 * OWN_IN_RANGE {
+            "; they lie right of the swept range, so the charts do not draw them"
+        } else {
+            "; the line so named on the charts"
+        }
+    ))
+}
+
 /// A figure of the sweep against the opening liquidity, one curve per
-/// design.
-fn against_liquidity(title: &str, y: Axis, y_label: &str, series: Vec<Series>) -> Chart {
+/// design, and a vertical line at the scenario's own openings (the first
+/// design's mean) across the curves' range.
+fn against_liquidity(
+    title: &str,
+    (y, y_label): (Axis, &str),
+    mut series: Vec<Series>,
+    own_fen: Option<f64>,
+) -> Chart {
+    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let (low, high) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let widest = xs.fold(0.0, f64::max);
+    // Far right of the swept range, the line would squash the curves: the
+    // page's note says where it is instead.
+    if let Some(x) = own_fen.filter(|&x| low.is_finite() && x <= widest * OWN_IN_RANGE) {
+        series.push(Series::line(
+            "the scenario's own openings",
+            vec![(x, low), (x, high.max(low))],
+        ));
+    }
     Chart::Lines(Lines {
         title: title.into(),
         x: Axis::Money,
@@ -162,17 +213,25 @@ pub fn sweep_document(summary: &SweepSummary) -> Document {
     doc.headline =
         super::run::one_seed_warning(summary.seeds.len()).map(|w| format!("Caution: {w}"));
     doc.note(METHOD);
+    if let Some(note) = own_note(summary) {
+        doc.note(note);
+    }
+    let own_fen = summary
+        .bounds
+        .first()
+        .and_then(|b| b.own_opening_fen.as_ref())
+        .map(|e| e.mean);
     doc.chart(against_liquidity(
         "Liquidity–delay trade-off",
-        Axis::Number,
-        "delay indicator",
+        (Axis::Number, "delay indicator"),
         curves(summary, |s| &s.delay_indicator),
+        own_fen,
     ));
     doc.chart(against_liquidity(
         "Value left unsettled at the day end",
-        Axis::Money,
-        "unsettled (yuan)",
+        (Axis::Money, "unsettled (yuan)"),
         curves(summary, |s| &s.unsettled_value_fen),
+        own_fen,
     ));
     doc.heading("Bounds");
     doc.table(bounds_table(summary));

@@ -181,6 +181,9 @@ pub struct SweepRecord {
     /// need to settle on entry (levels 0 and 1), fen.
     pub lower_fen: Vec<i64>,
     pub upper_fen: Vec<i64>,
+    /// Per design: Σ the scenario's own openings under its liquidity
+    /// policy (what a run of it opens with), fen; empty in older files.
+    pub own_opening_fen: Vec<i64>,
     /// `[level][design]`.
     pub points: Vec<Vec<SweepCell>>,
 }

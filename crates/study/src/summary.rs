@@ -181,8 +181,24 @@ impl Replicated for SweepRecord {
 
 // ------------------------------------------------------------------ figures
 
-/// The figures of one flow, with their names.
-fn flow_figures(flow: &FlowReport) -> [(&'static str, f64); 6] {
+/// How a figure of one replication takes its business days: `mean day`,
+/// `largest day`, `total` (summed over its days)
+/// or `pooled` (over every payment of every day at once: shares, times,
+/// ratios). Tables and figures.csv show it beside every figure.
+pub fn days_of(metric: &str) -> &'static str {
+    match metric {
+        "unsettled_value_fen" | "cost_per_day_fen" => "mean day",
+        "liquidity_used_fen" | "lower_bound_fen" | "upper_bound_fen" => "largest day",
+        "overnight_borrowed_fen"
+        | "knock_on_unsettled_value_fen"
+        | "knock_on_unsettled_payments"
+        | "shock_unsettled_value_difference_fen" => "total",
+        _ => "pooled",
+    }
+}
+
+/// The figures of one flow over `days` business days, with their names.
+fn flow_figures(flow: &FlowReport, days: usize) -> [(&'static str, f64); 6] {
     [
         ("settled_value_share", flow.settled_value_share()),
         (
@@ -194,13 +210,13 @@ fn flow_figures(flow: &FlowReport) -> [(&'static str, f64); 6] {
         ("delay_indicator", flow.delay_indicator),
         (
             "unsettled_value_fen",
-            flow.counts.unsettled_value_fen as f64,
+            flow.counts.unsettled_value_fen as f64 / days.max(1) as f64,
         ),
     ]
 }
 
-fn push_flow(out: &mut Vec<(String, String, f64)>, name: &str, flow: &FlowReport) {
-    for (metric, value) in flow_figures(flow) {
+fn push_flow(out: &mut Vec<(String, String, f64)>, name: &str, flow: &FlowReport, days: usize) {
+    for (metric, value) in flow_figures(flow, days) {
         out.push((name.to_string(), metric.to_string(), value));
     }
 }
@@ -231,17 +247,18 @@ fn record_figures(
     channels: bool,
 ) -> Result<Vec<(String, String, f64)>, SummaryError> {
     let mut out = Vec::new();
-    push_flow(&mut out, "all", &record.all()?);
+    let days = record.days.len();
+    push_flow(&mut out, "all", &record.all()?, days);
     if channels {
         for (k, ((name, _), flow)) in meta.channels.iter().zip(&record.channels).enumerate() {
-            push_flow(&mut out, name, flow);
+            push_flow(&mut out, name, flow, days);
             for (metric, value) in channel_bounds(record, k) {
                 out.push((name.to_string(), metric.to_string(), value));
             }
         }
     }
     for (name, flow) in meta.instruments.iter().zip(&record.instruments) {
-        push_flow(&mut out, name, flow);
+        push_flow(&mut out, name, flow, days);
     }
     let all = |metric: &str, value: f64| ("all".to_string(), metric.to_string(), value);
     out.push(all(
@@ -860,6 +877,8 @@ pub struct SweepBounds {
     pub design: String,
     pub lower_fen: Estimate,
     pub upper_fen: Estimate,
+    /// Σ the scenario's own openings (none from summaries before 0.9).
+    pub own_opening_fen: Option<Estimate>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -931,6 +950,10 @@ impl SweepSummary {
                 design: name.clone(),
                 lower_fen: over(&|r| r.lower_fen[d] as f64),
                 upper_fen: over(&|r| r.upper_fen[d] as f64),
+                own_opening_fen: records
+                    .iter()
+                    .all(|r| r.own_opening_fen.len() > d)
+                    .then(|| over(&|r| r.own_opening_fen[d] as f64)),
             })
             .collect();
         let points = levels

@@ -15,8 +15,8 @@ use crate::runner::{Experiment, Runner};
 use crate::summary::{Partial, SweepSummary, meta};
 
 /// Per participant: its lower bound and its need to settle every payment
-/// on entry (levels 0 and 1).
-type Bounds = (Vec<i64>, Vec<i64>);
+/// on entry (levels 0 and 1); and Σ the scenario's own openings.
+type Bounds = (Vec<i64>, Vec<i64>, i64);
 
 pub struct SweepExperiment<'a> {
     scenario: &'a Scenario,
@@ -56,7 +56,11 @@ impl<'a> SweepExperiment<'a> {
             .map(pairs, |&(seed, d)| {
                 let one_day = Replication { seed, days: 1 };
                 let reference = run(&self.variants[d], &ample, one_day, &mut NoObserver)?;
-                Ok((reference.day1_lower_fen, reference.day1_need_fen))
+                let own_fen = reference
+                    .days
+                    .first()
+                    .map_or(0, |day| day.opening_total_fen);
+                Ok((reference.day1_lower_fen, reference.day1_need_fen, own_fen))
             })
             .into_iter()
             .collect()
@@ -84,7 +88,7 @@ impl Experiment for SweepExperiment<'_> {
         let cells = runner
             .map(&jobs, |&(pair, level)| {
                 let (seed, d) = pairs[pair];
-                let (lower, need) = &bounds[pair];
+                let (lower, need, _) = &bounds[pair];
                 let city = at_level(self.city, lower, need, self.levels[level]);
                 let result = run(
                     &self.variants[d],
@@ -111,6 +115,7 @@ impl Experiment for SweepExperiment<'_> {
                     upper_fen: (0..designs)
                         .map(|d| bounds[pair(d)].1.iter().sum())
                         .collect(),
+                    own_opening_fen: (0..designs).map(|d| bounds[pair(d)].2).collect(),
                     points: (0..self.levels.len())
                         .map(|level| (0..designs).map(|d| cell(d, level)).collect())
                         .collect(),

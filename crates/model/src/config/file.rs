@@ -171,6 +171,13 @@ pub(super) struct InstrumentFile {
     /// Cross-city only: the hours of the journey outside the city's
     /// settlement system (0 to MAX_OUTSIDE_HOURS).
     pub(super) outside_hours: Option<f64>,
+    /// Its time in transit rests on a modelling choice, not a source (its
+    /// leg outside the city, say): `plan` shows its part apart.
+    #[serde(default)]
+    pub(super) assumed: bool,
+    /// Where the instrument's figures come from, or why they are a choice
+    /// (needed with `assumed = true`).
+    pub(super) source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

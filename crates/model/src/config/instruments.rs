@@ -28,6 +28,7 @@ pub(super) fn instrument(
     let cutoff_bunching = cutoff_bunching(path, spec, &at)?;
     let return_window_ms = return_window_ms(path, spec, &at)?;
     let cross_city = cross_city(path, spec, &at)?;
+    let assumed = assumed(path, spec, &at)?;
     Ok(Instrument {
         name: spec.name.clone(),
         daily_count: spec.daily_count,
@@ -49,7 +50,31 @@ pub(super) fn instrument(
         return_window_ms,
         cross_city,
         fixed: behaviour::fixed(path, &at("fixed"), &spec.fixed, ids)?,
+        assumed,
     })
+}
+
+/// Longest source note, in bytes.
+const MAX_SOURCE_BYTES: usize = 1000;
+
+/// `assumed = true` needs a `source` note saying what the choice is.
+fn assumed(path: &Path, spec: &InstrumentFile, at: At) -> Result<Option<String>, ConfigError> {
+    let source = spec.source.as_deref().map(str::trim);
+    if source.is_some_and(|s| s.len() > MAX_SOURCE_BYTES) {
+        let message = format!("{}: at most {MAX_SOURCE_BYTES} bytes", at("source"));
+        return Err(error(path, message));
+    }
+    match (spec.assumed, source) {
+        (false, _) => Ok(None),
+        (true, Some(note)) if !note.is_empty() => Ok(Some(note.to_string())),
+        (true, _) => Err(error(
+            path,
+            format!(
+                "{}: an assumed instrument needs a source note saying what the choice is",
+                at("source")
+            ),
+        )),
+    }
 }
 
 /// The name (a token: it goes into payments.csv's `instrument` column as

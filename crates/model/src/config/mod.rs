@@ -193,6 +193,9 @@ pub struct Instrument {
     pub cross_city: Option<CrossCity>,
     /// The same payments every day, by time (see `behaviour::fixed`).
     pub fixed: Vec<behaviour::FixedPayment>,
+    /// `Some(source note)` when its time in transit rests on a modelling
+    /// choice (`assumed = true` in the config).
+    pub assumed: Option<String>,
 }
 
 /// Which way a cross-city instrument's payments go, and how long their

@@ -109,6 +109,22 @@ fn take_orders<O: Observer>(
     feed.finish(scheduler, sink)
 }
 
+/// City banks whose opening plus intraday credit is below their part of
+/// the design's upper bound.
+fn short_of_need(
+    bounds: &Bounds,
+    opening_fen: &[i64],
+    ledger: &clearsim_core::ledger::Ledger,
+    banks: usize,
+) -> u32 {
+    let need = bounds.design.participant_upper_fen();
+    let credit = ledger.credit_limits_fen();
+    let short = (0..banks.min(need.len()))
+        .filter(|&i| opening_fen[i].saturating_add(credit[i]) < need[i])
+        .count();
+    u32::try_from(short).unwrap_or(u32::MAX)
+}
+
 /// The day is closed: its liquidity, events, money moved, banks' costs
 /// and its report.
 fn close<O: Observer>(
@@ -158,6 +174,7 @@ fn close<O: Observer>(
         liquidity_used_fen: used[..banks].iter().sum(),
         lower_bound_fen: sink.bounds.design.lower_bound_fen(),
         upper_bound_fen: sink.bounds.design.upper_bound_fen(),
+        banks_short_of_need: short_of_need(&sink.bounds, today.opening, ledger, banks),
         channel_lower_bound_fen: sink.bounds.channel_lower_fen(),
         channel_upper_bound_fen: sink.bounds.channel_upper_fen(),
         withdrawn_fen: ledger.withdrawn_fen(),

@@ -73,6 +73,10 @@ pub struct DayReport {
     pub liquidity_used_fen: i64,
     pub lower_bound_fen: i64,
     pub upper_bound_fen: i64,
+    /// City banks whose opening + intraday credit was below their own part
+    /// of the upper bound: only then can payments wait or be unwound, and
+    /// liquidity used exceed the bound (docs/semantics.md).
+    pub banks_short_of_need: u32,
     /// Per channel, in declaration order.
     pub channel_lower_bound_fen: Vec<i64>,
     pub channel_upper_bound_fen: Vec<i64>,

@@ -1,5 +1,6 @@
-//! Schema `clearsim.plan.v1`: the plan's report. Frozen: a change is a
-//! new version.
+//! Schema `clearsim.plan.v1`: the plan's report. Frozen: a change an
+//! older reader cannot read is a new version (an optional key, absent in
+//! older files, is not).
 
 use serde::{Deserialize, Serialize};
 
@@ -40,8 +41,31 @@ pub struct PlanReport {
     pub upper_bound_fen: Pair,
     /// "funds-in-transit time, value-weighted: X h in 2005 → Y h in 2010 (−Z %)".
     pub headline: String,
+    /// The change split (shift-share); absent in reports before 0.9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decomposition: Option<Decomposition>,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decomposition {
+    pub change_h: Estimate,
+    pub speed_h: Estimate,
+    pub mix_h: Estimate,
+    pub assumed_h: Estimate,
+    pub instruments: Vec<InstrumentShare>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstrumentShare {
+    pub flow: String,
+    pub assumed: bool,
+    pub speed_h: Estimate,
+    pub mix_h: Estimate,
+}
+
+twins!(Decomposition <=> crate::plan::Decomposition { change_h, speed_h, mix_h, assumed_h, instruments });
+twins!(InstrumentShare <=> crate::plan::InstrumentShare { flow, assumed, speed_h, mix_h });
 
 twins!(Pair <=> crate::plan::Pair { before, after, change });
 twins!(TransitRow <=> crate::plan::TransitRow { flow, value_weighted_mean_h, p99_h });
-twins!(PlanReport <=> crate::plan::PlanReport { schema, before, after, seeds, transit, liquidity_used_fen, lower_bound_fen, upper_bound_fen, headline });
+twins!(PlanReport <=> crate::plan::PlanReport { schema, before, after, seeds, transit, liquidity_used_fen, lower_bound_fen, upper_bound_fen, headline, decomposition });

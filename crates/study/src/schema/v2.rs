@@ -144,6 +144,9 @@ pub struct DayReport {
     pub liquidity_used_fen: i64,
     pub lower_bound_fen: i64,
     pub upper_bound_fen: i64,
+    /// Absent in summaries before 0.9 (read as 0).
+    #[serde(default)]
+    pub banks_short_of_need: u32,
     /// Per channel, in declaration order.
     pub channel_lower_bound_fen: Vec<i64>,
     pub channel_upper_bound_fen: Vec<i64>,
@@ -349,6 +352,10 @@ pub struct SweepBounds {
     pub design: String,
     pub lower_fen: Estimate,
     pub upper_fen: Estimate,
+    /// Σ the scenario's own openings under its liquidity policy; absent in
+    /// summaries before 0.9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_opening_fen: Option<Estimate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -432,6 +439,9 @@ pub struct SweepRecord {
     /// need to settle on entry (levels 0 and 1), fen.
     pub lower_fen: Vec<i64>,
     pub upper_fen: Vec<i64>,
+    /// Per design: Σ the scenario's own openings (empty before 0.9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub own_opening_fen: Vec<i64>,
     /// `[level][design]`.
     pub points: Vec<Vec<SweepCell>>,
 }
@@ -458,7 +468,7 @@ twins!(FlowReport <=> clearsim_model::metrics::flow::FlowReport { counts, in_tra
 twins!(DelayStats <=> clearsim_model::metrics::DelayStats { p50, p90, p99, p999, max, mean });
 twins!(Estimate <=> clearsim_model::metrics::estimate::Estimate { mean, ci95, n });
 twins!(SplitDelay <=> clearsim_model::metrics::split::SplitDelay { settled_value_fen, bank_weighted_fen_ms, system_weighted_fen_ms, bank_delay_ms_max, system_delay_ms_max, held });
-twins!(DayReport <=> clearsim_model::run::DayReport { day, payments, value_fen, settled_value_fen, unsettled_value_fen, carried_value_fen, opening_total_fen, liquidity_used_fen, lower_bound_fen, upper_bound_fen, channel_lower_bound_fen, channel_upper_bound_fen, withdrawn_fen, injected_fen, overnight });
+twins!(DayReport <=> clearsim_model::run::DayReport { day, payments, value_fen, settled_value_fen, unsettled_value_fen, carried_value_fen, opening_total_fen, liquidity_used_fen, lower_bound_fen, upper_bound_fen, banks_short_of_need, channel_lower_bound_fen, channel_upper_bound_fen, withdrawn_fen, injected_fen, overnight });
 twins!(Overnight <=> clearsim_model::run::overnight::Overnight { closing_total_fen, borrowed_fen, cost_fen, restored_in_fen, restored_out_fen });
 twins!(Untouched <=> clearsim_model::run::sink::Untouched { unsettled, unsettled_value_fen });
 twins!(CostBreakdown <=> clearsim_model::bank::costs::CostBreakdown { liquidity_fen, credit_fen, delay_fen, unsettled_fen, overnight_fen });
@@ -472,13 +482,13 @@ twins!(RunSummary <=> crate::summary::RunSummary { schema, study, seeds, partial
 twins!(CompareRow <=> crate::summary::CompareRow { design, all, channels, instruments, events, liquidity_used_by_participant_fen, moved_fen, netting_ratio });
 twins!(CompareSummary <=> crate::summary::CompareSummary { schema, study, designs, seeds, partial, rows, headline, paired, replications });
 twins!(SweepSummary <=> crate::summary::SweepSummary { schema, study, designs, levels, seeds, partial, bounds, points, replications });
-twins!(SweepBounds <=> crate::summary::SweepBounds { design, lower_fen, upper_fen });
+twins!(SweepBounds <=> crate::summary::SweepBounds { design, lower_fen, upper_fen, own_opening_fen });
 twins!(SweepPoint <=> crate::summary::SweepPoint { level, cells });
 twins!(SweepStat <=> crate::summary::SweepStat { design, liquidity_fen, delay_indicator, unsettled_value_fen, settled_value_share, liquidity_used_fen });
 twins!(RunRecord <=> crate::record::RunRecord { seed, channels, instruments, days, events, liquidity_used_fen, closing_fen, overnight_borrowed_fen, overnight_cost_fen, moved_fen, guarantee_fund_used_fen, withdrawn_fen, shock, costs, delay_split });
 twins!(ShockEffect <=> crate::record::ShockEffect { untouched_shocked, untouched_baseline, unsettled_value_shocked_fen, unsettled_value_baseline_fen, delay_indicator_shocked, delay_indicator_baseline });
 twins!(CompareRecord <=> crate::record::CompareRecord { seed, designs });
-twins!(SweepRecord <=> crate::record::SweepRecord { seed, lower_fen, upper_fen, points });
+twins!(SweepRecord <=> crate::record::SweepRecord { seed, lower_fen, upper_fen, own_opening_fen, points });
 twins!(SweepCell <=> crate::record::SweepCell { liquidity_fen, payments, settled, value_fen, unsettled_value_fen, delay_indicator, liquidity_used_fen });
 
 impl Save for clearsim_model::metrics::flow::Timeline {

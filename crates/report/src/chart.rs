@@ -606,9 +606,12 @@ pub struct Intervals {
     pub title: String,
     pub x_label: String,
     pub labels: Vec<String>,
-    /// Per series, per label: (mean, interval) in hours, or none.
-    pub series: Vec<(String, Vec<Option<(f64, Option<[f64; 2]>)>>)>,
+    /// Per series, per label: its estimate, or none.
+    pub series: Vec<(String, Vec<Option<Interval>>)>,
 }
+
+/// A mean and its 95 % interval (none for one replication), in hours.
+pub type Interval = (f64, Option<[f64; 2]>);
 
 impl Intervals {
     fn svg(&self) -> String {

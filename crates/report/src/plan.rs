@@ -1,7 +1,7 @@
 //! The plan's report (its figures: `clearsim_study::plan`), rendered as
 //! report.md and report.html.
 
-use super::chart::{Chart, Intervals};
+use super::chart::{Chart, Interval, Intervals};
 use super::document::Document;
 use super::table::{Cell, Frame, Table};
 
@@ -112,7 +112,7 @@ const PARTS_NOTE: &str = "Every customer payment's value-weighted mean is T = Σ
 /// Per instrument: the two designs' means with their intervals.
 fn transit_chart(report: &PlanReport) -> Chart {
     let estimate = |e: &Estimate| Some((e.mean, e.ci95));
-    let side = |pick: fn(&Pair) -> &Estimate| -> Vec<Option<(f64, Option<[f64; 2]>)>> {
+    let side = |pick: fn(&Pair) -> &Estimate| -> Vec<Option<Interval>> {
         report
             .transit
             .iter()

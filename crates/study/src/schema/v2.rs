@@ -144,8 +144,8 @@ pub struct DayReport {
     pub liquidity_used_fen: i64,
     pub lower_bound_fen: i64,
     pub upper_bound_fen: i64,
-    /// Absent in summaries before 0.9 (read as 0).
-    #[serde(default)]
+    /// Absent when 0 (and in summaries before 0.9).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub banks_short_of_need: u32,
     /// Per channel, in declaration order.
     pub channel_lower_bound_fen: Vec<i64>,
@@ -155,6 +155,12 @@ pub struct DayReport {
     pub injected_fen: i64,
     /// The night after the day: standing facility and restoring flows.
     pub overnight: Overnight,
+}
+
+/// A count left out of the file when 0.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes fields by reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What happened overnight after one day, over all participants (fen).

@@ -155,6 +155,66 @@ async fn a_payment_is_accepted_settled_and_credited() {
 }
 
 #[tokio::test]
+async fn amounts_that_could_overflow_the_ledger_are_refused_and_the_service_lives() {
+    // Issue 24: SUBMIT(i64::MAX) then SUBMIT(1) overflowed the queued sum
+    // at the next gridlock run; ELSEWHERE (unlimited credit) paying
+    // i64::MAX overflowed a balance. Each sender now has a share of what
+    // the day can hold (clearsim_core::money::AmountBudget).
+    let service = start(Limits::default());
+    let share = clearsim_core::money::AmountBudget::new(&service.opening_fen)
+        .expect("openings fit")
+        .share_fen();
+    let elsewhere = service.ids.len() - 1;
+    assert_eq!(service.ids[elsewhere], "ELSEWHERE");
+    let mut a = service.connect(0).await;
+    let mut outside = service.connect(elsewhere).await;
+    let rejected = |n: Notice| {
+        matches!(
+            n,
+            Notice::Rejected {
+                reason: Reason::BadAmount,
+                ..
+            }
+        )
+    };
+    for (client_ref, amount_fen) in [(1, i64::MAX), (2, 1 << 62), (3, share + 1)] {
+        a.send(&submit(client_ref, 1, amount_fen)).await.unwrap();
+        assert!(rejected(next(&mut a).await), "{amount_fen} from a bank");
+        outside
+            .send(&submit(client_ref, 0, amount_fen))
+            .await
+            .unwrap();
+        assert!(
+            rejected(next(&mut outside).await),
+            "{amount_fen} from outside"
+        );
+    }
+    // ELSEWHERE may pay its whole share, once (it has unlimited credit).
+    outside.send(&submit(4, 0, share)).await.unwrap();
+    assert!(matches!(
+        next(&mut outside).await,
+        Notice::Accepted { client_ref: 4, .. }
+    ));
+    assert!(matches!(
+        next(&mut outside).await,
+        Notice::Settled { client_ref: 4, .. }
+    ));
+    outside.send(&submit(5, 0, 1)).await.unwrap();
+    assert!(rejected(next(&mut outside).await), "past its share");
+    // The others keep theirs, and the service goes on settling.
+    a.send(&submit(6, 1, 1)).await.unwrap();
+    // Behind the CREDIT of ELSEWHERE's payment.
+    assert!(matches!(next(&mut a).await, Notice::Credit { amount_fen, .. } if amount_fen == share));
+    assert!(matches!(
+        next(&mut a).await,
+        Notice::Accepted { client_ref: 6, .. }
+    ));
+    let served = service.server.stop().expect("stops");
+    assert_eq!((served.accepted, served.rejected), (2, 7));
+    assert_eq!(served.total_fen, service.opening_fen.iter().sum::<i64>());
+}
+
+#[tokio::test]
 async fn wrong_tokens_and_unknown_banks_are_refused_alike() {
     let service = start(Limits::default());
     let other = service.tokens.of(1).unwrap();

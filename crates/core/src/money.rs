@@ -30,6 +30,63 @@ pub fn parse_amount_fen(text: &str) -> Result<i64, ParseError> {
     })
 }
 
+/// What a day of accepted payments may still add up to, per sender. The
+/// ledger's sums (balances, queued values, nets) stay within `i64` as long
+/// as Σ openings + Σ accepted amounts ≤ `i64::MAX` — the bound `replay`
+/// checks on a whole file. A service takes payments one at a time from
+/// banks it cannot trust, so the headroom is split evenly: each sender may
+/// have at most (`i64::MAX` − Σ openings) / participants accepted in a day
+/// (about 2 × 10¹⁵ yuan for 45 banks), and no one bank can use up the
+/// others' share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmountBudget {
+    share_fen: i64,
+    used_fen: Vec<i64>,
+}
+
+impl AmountBudget {
+    /// The budget of participants opening with `openings_fen`; `None` when
+    /// the openings alone overflow or are negative.
+    pub fn new(openings_fen: &[i64]) -> Option<AmountBudget> {
+        let mut total: i64 = 0;
+        for &o in openings_fen {
+            if o < 0 {
+                return None;
+            }
+            total = total.checked_add(o)?;
+        }
+        let participants = i64::try_from(openings_fen.len().max(1)).ok()?;
+        Some(AmountBudget {
+            share_fen: (i64::MAX - total) / participants,
+            used_fen: vec![0; openings_fen.len()],
+        })
+    }
+
+    /// Whether `sender` may still have `amount_fen` accepted today.
+    #[inline]
+    pub fn fits(&self, sender: u32, amount_fen: i64) -> bool {
+        self.used_fen
+            .get(sender as usize)
+            .is_some_and(|&used| amount_fen > 0 && amount_fen <= self.share_fen - used)
+    }
+
+    /// `sender` had `amount_fen` accepted; false (and nothing taken) when
+    /// it does not fit.
+    #[inline]
+    pub fn take(&mut self, sender: u32, amount_fen: i64) -> bool {
+        if !self.fits(sender, amount_fen) {
+            return false;
+        }
+        self.used_fen[sender as usize] += amount_fen;
+        true
+    }
+
+    /// Each sender's share of the day, fen.
+    pub fn share_fen(&self) -> i64 {
+        self.share_fen
+    }
+}
+
 /// Yuan (as written in configs) to whole fen, rounded; `None` when negative,
 /// not finite or beyond i64.
 pub fn yuan_to_fen(yuan: f64) -> Option<i64> {
@@ -54,6 +111,24 @@ pub fn interest_fen(borrowed_fen: i64, rate_bp: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_budget_keeps_every_sum_within_i64() {
+        let mut budget = AmountBudget::new(&[100, 0, 0]).expect("fits");
+        let share = (i64::MAX - 100) / 3;
+        assert_eq!(budget.share_fen(), share);
+        assert!(!budget.fits(0, i64::MAX));
+        assert!(!budget.fits(0, 0) && !budget.fits(0, -5));
+        assert!(!budget.fits(3, 1), "no such sender");
+        assert!(budget.take(0, share - 1));
+        assert!(!budget.take(0, 2), "past its share");
+        assert!(budget.take(0, 1));
+        // The others keep theirs: three full shares still fit in i64.
+        assert!(budget.take(1, share) && budget.take(2, share));
+        assert!(100i64.checked_add(3 * share).is_some());
+        assert!(AmountBudget::new(&[i64::MAX, 1]).is_none());
+        assert!(AmountBudget::new(&[-1]).is_none());
+    }
 
     #[test]
     fn parses_amounts_with_their_unit() {

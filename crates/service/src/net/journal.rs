@@ -24,6 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use clearsim_core::money::AmountBudget;
 use serde::{Deserialize, Serialize};
 
 /// The journal's file in its directory.
@@ -336,14 +337,26 @@ fn push_records(bytes: &[u8], records: &mut Vec<Record>) {
 /// guards against damage, not against a wrong writer.
 fn check_records(path: &str, header: &Header, records: &[Record]) -> Result<(), JournalError> {
     let n = header.participants.len() as u32;
+    let openings: Vec<i64> = header.participants.iter().map(|a| a.opening_fen).collect();
+    // The service's own bound (`AmountBudget`): a record past it was never
+    // accepted, and replayed it would overflow the ledger's sums.
+    let mut budget = AmountBudget::new(&openings).ok_or_else(|| JournalError::BadRecord {
+        path: path.into(),
+        seq: 0,
+        reason: "the header's openings: they overflow i64".into(),
+    })?;
     let mut last_ms = 0;
     for (i, r) in records.iter().enumerate() {
         let reason = if r.seq != i as u64 {
             Some(format!("out of order at position {i}"))
         } else if r.sender >= n || r.receiver >= n || r.sender == r.receiver {
             Some("its sender or receiver".into())
-        } else if r.amount_fen <= 0 {
-            Some("its amount".into())
+        } else if !budget.take(r.sender, r.amount_fen) {
+            Some(format!(
+                "its amount {} fen: not positive, or past the sender's share of the day ({} fen; Σ openings + Σ amounts must stay within i64)",
+                r.amount_fen,
+                budget.share_fen()
+            ))
         } else if usize::from(r.instrument) >= header.instruments.len() {
             Some("its instrument".into())
         } else if r.at_ms < last_ms || r.at_ms > header.day_end_ms {
@@ -585,6 +598,42 @@ mod tests {
         writer.append(&frame(3..4));
         writer.commit(3).unwrap();
         writer
+    }
+
+    #[test]
+    fn a_record_past_the_senders_share_is_refused_not_replayed() {
+        // Two frames of i64::MAX / 2 from one bank would overflow the
+        // ledger's sums on replay (issue 24's crash on every restart).
+        for amounts in [vec![i64::MAX], vec![1 << 62, 1 << 62], vec![0]] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut writer = open(dir.path(), &header()).unwrap().writer;
+            let mut bytes = Vec::new();
+            for (seq, &amount_fen) in amounts.iter().enumerate() {
+                Record {
+                    amount_fen,
+                    sender: 0,
+                    receiver: 1,
+                    ..record(seq as u64)
+                }
+                .encode(&mut bytes);
+            }
+            writer.append(&bytes);
+            writer.commit(0).unwrap();
+            drop(writer);
+            let Err(error) = open(dir.path(), &header()) else {
+                panic!("{amounts:?} accepted");
+            };
+            let text = error.to_string();
+            assert!(matches!(error, JournalError::BadRecord { .. }), "{text}");
+            assert!(
+                text.contains("its amount") && text.contains("share"),
+                "{text}"
+            );
+            assert_eq!(
+                clearsim_core::Blamed::blame(&error),
+                clearsim_core::Blame::User
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::outbound::{Batch, Conn, NOT_TIMED};
 use super::protocol::{Notice, Reason, Submit};
 use crate::live::{Clock, Event, Instruction, Outcome, Settler};
 use clearsim_core::engine::{Engine, EngineError};
+use clearsim_core::money::AmountBudget;
 use clearsim_core::time::SimTime;
 
 /// What the connections ask of the engine thread.
@@ -84,6 +85,9 @@ pub struct Service {
     link: Option<Arc<Link>>,
     day_closed: bool,
     counts: super::Served,
+    /// What each sender may still have accepted today: keeps every sum
+    /// of the ledger within i64 whatever the banks send.
+    budget: AmountBudget,
 }
 
 impl Service {
@@ -98,7 +102,10 @@ impl Service {
         link: Option<Arc<Link>>,
     ) -> Result<Service, EngineError> {
         let participants = engine.ledger().participant_count();
+        let budget = AmountBudget::new(engine.ledger().balances_fen())
+            .ok_or(EngineError::AmountsOverflow)?;
         Ok(Service {
+            budget,
             settler: Settler::new(engine, max_queued)?,
             metrics,
             turn_ns: 0,
@@ -313,7 +320,8 @@ impl Service {
             Some(Reason::UnknownReceiver)
         } else if submit.receiver == arrival.sender {
             Some(Reason::SelfPayment)
-        } else if submit.amount_fen <= 0 {
+        } else if !self.budget.fits(arrival.sender, submit.amount_fen) {
+            // ≤ 0, or past the sender's share of what the day can hold.
             Some(Reason::BadAmount)
         } else if submit.instrument >= self.instruments {
             Some(Reason::UnknownInstrument)
@@ -381,6 +389,10 @@ impl Service {
             return Ok(false);
         }
         self.next_seq += 1;
+        // The refusal checked it for a SUBMIT, the journal's record check
+        // for a recovered record.
+        let taken = self.budget.take(arrival.sender, submit.amount_fen);
+        clearsim_core::invariant!(taken, "an admitted amount fits the sender's budget");
         if journal {
             Record::of(seq, arrival.sender, self.settler.now(), &submit)
                 .encode(&mut self.batch.records);

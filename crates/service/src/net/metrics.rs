@@ -38,6 +38,8 @@ pub struct Metrics {
     pub queued: AtomicU64,
     pub queued_fen: AtomicI64,
     pub connections: AtomicUsize,
+    /// Failed accepts of the bank listener (each retried after a wait).
+    pub accept_errors: AtomicU64,
     /// Settlement latency: from the engine turn that accepted a payment
     /// to its SETTLED leaving for the connection (after the journal).
     latency_us: [AtomicU64; BUCKETS],
@@ -56,6 +58,7 @@ impl Metrics {
             queued: AtomicU64::new(0),
             queued_fen: AtomicI64::new(0),
             connections: AtomicUsize::new(0),
+            accept_errors: AtomicU64::new(0),
             latency_us: Default::default(),
             latency_sum_us: AtomicU64::new(0),
         }
@@ -196,6 +199,21 @@ impl Collector for Metrics {
             let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
             ConstGauge::new(value).encode(family.encode_family(&channel)?)?;
         }
+        self.encode_edge(&mut encoder)?;
+        let mut family = encoder.encode_descriptor(
+            "clearsim_settlement_latency_seconds",
+            "From the engine turn that accepted a payment to its SETTLED leaving (after the journal)",
+            None,
+            MetricType::Histogram,
+        )?;
+        LatencyHistogram(self).encode(family.encode_family(&channel)?)
+    }
+}
+
+impl Metrics {
+    /// The edge's own figures, with no channel label: connections open
+    /// and failed accepts.
+    fn encode_edge(&self, encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let connections = self.connections.load(Ordering::Relaxed) as i64;
         let family = encoder.encode_descriptor(
             "clearsim_connections",
@@ -204,13 +222,13 @@ impl Collector for Metrics {
             MetricType::Gauge,
         )?;
         ConstGauge::new(connections).encode(family)?;
-        let mut family = encoder.encode_descriptor(
-            "clearsim_settlement_latency_seconds",
-            "From the engine turn that accepted a payment to its SETTLED leaving (after the journal)",
+        let family = encoder.encode_descriptor(
+            "clearsim_accept_errors",
+            "Failed accepts of the bank listener, each retried after a wait",
             None,
-            MetricType::Histogram,
+            MetricType::Counter,
         )?;
-        LatencyHistogram(self).encode(family.encode_family(&channel)?)
+        ConstCounter::new(self.accept_errors.load(Ordering::Relaxed)).encode(family)
     }
 }
 
@@ -257,6 +275,7 @@ mod tests {
             "clearsim_settlement_latency_seconds_bucket{le=\"+Inf\",channel=\"same-city-eft\"} 1",
             "clearsim_settlement_latency_seconds_count{channel=\"same-city-eft\"} 1",
             "clearsim_connections 0",
+            "clearsim_accept_errors_total 0",
             "# EOF",
         ] {
             assert!(text.contains(line), "{line} not in\n{text}");

@@ -359,7 +359,7 @@ fn spawn_edge(
             }
         };
         tokio::select! {
-            _ = server::accept(listener, edge.clone()) => return,
+            () = server::accept(listener, edge.clone()) => return,
             () = http => return,
             _ = stopped => {}
         }
@@ -388,6 +388,14 @@ impl Drop for Ended<'_> {
 }
 
 impl Server {
+    /// Failed accepts of the bank listener so far (each retried).
+    pub fn accept_errors(&self) -> u64 {
+        self.edge
+            .metrics
+            .accept_errors
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the engine thread has ended: only on a failure (the
     /// journal's disk, an engine error) before [`Server::stop`].
     pub fn engine_ended(&self) -> bool {

@@ -227,10 +227,31 @@ impl Drop for Inside<'_> {
     }
 }
 
-/// Accepts connections until the listener fails.
-pub async fn accept(listener: TcpListener, edge: Arc<Edge>) -> std::io::Result<()> {
+/// The first wait after a failed accept, and the longest.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// Accepts connections for as long as the edge runs. A failed accept is
+/// transient — out of descriptors (EMFILE, ENFILE), a connection reset
+/// before it was taken — so it is logged, and the edge waits a little
+/// longer each time before it tries again; one bad moment never stops the
+/// listener for good.
+pub async fn accept(listener: TcpListener, edge: Arc<Edge>) {
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                accepted
+            }
+            Err(error) => {
+                edge.metrics.accept_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%error, retry_ms = backoff.as_millis() as u64, "accept failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
+        };
         let edge = edge.clone();
         if edge.metrics.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
             edge.connection_over();

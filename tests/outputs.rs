@@ -532,3 +532,90 @@ fn live_refuses_a_config_without_gross_settlement() {
         &["gross channel", "netting-compare"],
     );
 }
+
+/// Outputs never eat their inputs (issue 24): each case is refused with
+/// exit 2 before anything is written, and the input is still there.
+#[test]
+fn outputs_that_would_overwrite_or_delete_inputs_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = |p: &str| path(dir.path(), p);
+    // A journal directory (export refuses before it reads the journal).
+    std::fs::create_dir_all(dir.path().join("j")).expect("dir");
+    std::fs::write(dir.path().join("j/journal.bin"), b"journal bytes").expect("write");
+    let export = |out: &str, participants: Option<&str>| {
+        let mut owned: Vec<String> = vec![
+            "journal".into(),
+            "export".into(),
+            at("j"),
+            "--out".into(),
+            out.into(),
+        ];
+        if let Some(p) = participants {
+            owned.extend(["--participants".into(), p.into()]);
+        }
+        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+        clearsim(&args)
+    };
+    refused(
+        &export(&at("j/journal.bin"), None),
+        &["--out", "journal.bin", "lies inside the input journal"],
+    );
+    refused(
+        &export(&at("x.csv"), Some(&at("j/p.csv"))),
+        &["--participants", "lies inside the input journal"],
+    );
+    refused(
+        &export(&at("same.csv"), Some(&at("same.csv"))),
+        &["--participants", "same path as --out"],
+    );
+    refused(
+        &export("/dev/null", None),
+        &["--out /dev/null", "not a regular file"],
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("j/journal.bin")).expect("kept"),
+        b"journal bytes"
+    );
+    // replay --out g, where g holds its own inputs.
+    std::fs::create_dir_all(dir.path().join("g")).expect("dir");
+    std::fs::write(dir.path().join("g/p.csv"), PARTICIPANTS).expect("write");
+    std::fs::write(dir.path().join("g/x.csv"), PAYMENTS).expect("write");
+    refused(
+        &clearsim(&[
+            "replay",
+            "--participants",
+            &at("g/p.csv"),
+            "--payments",
+            &at("g/x.csv"),
+            "--out",
+            &at("g"),
+        ]),
+        &["--out", "contains the input --participants"],
+    );
+    assert!(dir.path().join("g/x.csv").exists());
+    // merge A B --out A/sub: a later `report A` would delete it.
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &at("g/p.csv"),
+        "--payments",
+        &at("g/x.csv"),
+        "-q",
+        "--out",
+        &at("a"),
+    ]));
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &at("g/p.csv"),
+        "--payments",
+        &at("g/x.csv"),
+        "-q",
+        "--out",
+        &at("b"),
+    ]));
+    refused(
+        &clearsim(&["merge", &at("a"), &at("b"), "--out", &at("a/sub")]),
+        &["--out", "lies inside the input"],
+    );
+}

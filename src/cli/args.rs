@@ -217,6 +217,68 @@ pub fn progress(total: usize, quiet: bool, what: &str) -> ProgressBar {
 
 /// The output set of a command, checked and staged before the work starts,
 /// so that a bad `--out` fails at once (exit 2) and no work is wasted.
+/// `path` as the file system will see it: resolved through symbolic links
+/// where it exists, else its parent's resolution joined with its name.
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) => resolved(parent).join(name),
+        _ => absolute,
+    }
+}
+
+/// Outputs never eat their inputs: refused before anything is written, an
+/// output that is one of the inputs, contains one (a directory the output
+/// set would replace) or lies inside one (a journal's directory), the same
+/// output path given twice, and an existing output that is a device, a
+/// FIFO or a socket. Each path is named as the user gave it.
+pub fn refuse_outputs_over_inputs(
+    outputs: &[(&str, &Path)],
+    inputs: &[(&str, &Path)],
+) -> Result<(), Failure> {
+    let refuse = |message: String| Err(Failure::BadInput(anyhow!(message)));
+    for (i, (flag, out)) in outputs.iter().enumerate() {
+        let real = resolved(out);
+        if let Some((other, _)) = outputs[..i].iter().find(|(_, o)| resolved(o) == real) {
+            return refuse(format!(
+                "{flag} {}: the same path as {other}; each output needs its own",
+                out.display()
+            ));
+        }
+        if let Ok(meta) = std::fs::metadata(out)
+            && !meta.is_file()
+            && !meta.is_dir()
+        {
+            return refuse(format!(
+                "{flag} {}: exists and is not a regular file or directory (a device, FIFO or socket); choose another path",
+                out.display()
+            ));
+        }
+        for (what, input) in inputs {
+            let input_real = resolved(input);
+            let relation = if input_real == real {
+                "is"
+            } else if input_real.starts_with(&real) {
+                "contains"
+            } else if real.starts_with(&input_real) {
+                "lies inside"
+            } else {
+                continue;
+            };
+            return refuse(format!(
+                "{flag} {}: {relation} the input {what}{}{}; writing there would overwrite or delete it",
+                out.display(),
+                if what.is_empty() { "" } else { " " },
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
     OutputSet::create(out).map_err(|e| super::output_failure(e, "--out "))
 }

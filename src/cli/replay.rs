@@ -176,6 +176,13 @@ fn day_end(args: &ReplayArgs) -> Result<SimTime, Failure> {
 }
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
+    let mut inputs = vec![
+        ("--participants", args.participants.as_path()),
+        ("--payments", args.payments.as_path()),
+    ];
+    inputs.extend(args.channels.as_deref().map(|c| ("--channels", c)));
+    inputs.extend(args.limits.as_deref().map(|l| ("--limits", l)));
+    super::args::refuse_outputs_over_inputs(&[("--out", &args.out)], &inputs)?;
     let set = super::args::output_set(&args.out)?;
     let day_end = day_end(args)?;
     let participants_bytes = read(&args.participants)?;

@@ -198,11 +198,15 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
         out,
         participants,
     } = &args.action;
-    let contents =
-        clearsim_service::net::journal::read(dir).map_err(|e| Failure::BadInput(anyhow!(e)))?;
     let participants = participants
         .clone()
         .unwrap_or_else(|| out.with_file_name("participants.csv"));
+    super::args::refuse_outputs_over_inputs(
+        &[("--out", out), ("--participants", &participants)],
+        &[("journal", dir)],
+    )?;
+    let contents =
+        clearsim_service::net::journal::read(dir).map_err(|e| Failure::BadInput(anyhow!(e)))?;
     let (participants_csv, payments_csv) = contents.replay_files();
     for (path, bytes) in [(&participants, participants_csv), (out, payments_csv)] {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());

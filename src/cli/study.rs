@@ -317,6 +317,8 @@ pub fn merge_command(args: &MergeArgs) -> Result<(), Failure> {
         }
         canonical.push(path);
     }
+    let inputs: Vec<(&str, &Path)> = args.inputs.iter().map(|p| ("", p.as_path())).collect();
+    super::args::refuse_outputs_over_inputs(&[("--out", &args.out)], &inputs)?;
     let set = output_set(&args.out)?;
     let summaries: Vec<Summary> = args
         .inputs

@@ -619,3 +619,94 @@ fn outputs_that_would_overwrite_or_delete_inputs_are_refused() {
         &["--out", "lies inside the input"],
     );
 }
+
+/// Issue 24's smaller defects, each refused with exit 2 and a message
+/// naming what is wrong, where clearsim used to panic, hang or delete.
+#[test]
+fn hostile_inputs_are_refused_not_obeyed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = |p: &str| path(dir.path(), p);
+    std::fs::write(dir.path().join("p.csv"), PARTICIPANTS).expect("write");
+    std::fs::write(dir.path().join("x.csv"), PAYMENTS).expect("write");
+    // Seeds past u64::MAX panicked after the whole study.
+    refused(
+        &clearsim(&[
+            "run",
+            "configs/netting-compare.toml",
+            "--seed",
+            "18446744073709551615",
+            "--replications",
+            "2",
+            "--volume",
+            "0.01",
+            "--out",
+            &at("seeds"),
+        ]),
+        &[
+            "--seed 18446744073709551615",
+            "2 replications",
+            "would pass",
+        ],
+    );
+    // A FIFO blocked for ever; /dev/zero was read until memory ran out.
+    let fifo = dir.path().join("fifo.csv");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    for payments in [fifo.display().to_string(), "/dev/zero".to_string()] {
+        let output = common::cli::clearsim_within(
+            std::time::Duration::from_secs(60),
+            &[
+                "replay",
+                "--participants",
+                &at("p.csv"),
+                "--payments",
+                &payments,
+                "--out",
+                &at("r"),
+            ],
+        );
+        refused(&output, &[&payments, "not a regular file"]);
+    }
+    // A payment id in invalid UTF-8 made settlements.parquet unreadable.
+    let mut bad = b"id,submit,sender,receiver,amount\n".to_vec();
+    bad.extend_from_slice(b"p\xff1,09:00:00,A,B,60\n");
+    std::fs::write(dir.path().join("bad.csv"), bad).expect("write");
+    refused(
+        &clearsim(&[
+            "replay",
+            "--participants",
+            &at("p.csv"),
+            "--payments",
+            &at("bad.csv"),
+            "--out",
+            &at("r"),
+        ]),
+        &["bad.csv", "row 1 (line 2)", "field `id`", "UTF-8"],
+    );
+    // report DIR deleted a sub-directory of DIR; it now refuses.
+    ok(&clearsim(&[
+        "replay",
+        "--participants",
+        &at("p.csv"),
+        "--payments",
+        &at("x.csv"),
+        "-q",
+        "--out",
+        &at("d"),
+    ]));
+    std::fs::create_dir_all(dir.path().join("d/mine")).expect("dir");
+    std::fs::write(dir.path().join("d/mine/notes.txt"), b"keep").expect("write");
+    refused(
+        &clearsim(&["report", &at("d")]),
+        &["mine", "would delete", "move it out"],
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("d/mine/notes.txt")).expect("kept"),
+        b"keep"
+    );
+}

@@ -117,7 +117,7 @@ fn channel_spec(args: &ReplayArgs, day_end: SimTime) -> Result<ChannelSpec, Stri
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path)
+    clearsim_model::input::read_regular(path)
         .with_context(|| format!("{}: cannot read", path.display()))
         .map_err(Failure::BadInput)
 }

@@ -290,7 +290,7 @@ fn summary_path(path: &Path) -> (PathBuf, PathBuf) {
 /// The summary at `path` (a directory or its summary.json), by its schema.
 fn read_summary(path: &Path) -> Result<Summary, Failure> {
     let (path, _) = summary_path(path);
-    let bytes = std::fs::read(&path)
+    let bytes = clearsim_model::input::read_regular(&path)
         .with_context(|| format!("{}: cannot read", path.display()))
         .map_err(Failure::BadInput)?;
     schema::read(&bytes).map_err(|e| Failure::BadInput(anyhow!("{}: {e}", path.display())))
@@ -375,8 +375,17 @@ pub fn report_command(args: &ReportArgs) -> Result<(), Failure> {
         let regenerated = name == "summary.json"
             || name == clearsim_outset::MARKER
             || all.iter().any(|(n, _)| *n == name);
-        if regenerated || !entry.file_type().is_ok_and(|t| t.is_file()) {
+        if regenerated {
             continue;
+        }
+        // The directory is republished whole: what report cannot carry
+        // over as a file would be lost, so it is refused instead.
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            return Err(Failure::BadInput(anyhow!(
+                "report: {} is a directory, link or special file, which rebuilding {} would delete; move it out first",
+                entry.path().display(),
+                dir.display()
+            )));
         }
         let bytes = std::fs::read(entry.path())
             .with_context(|| format!("{}: cannot read", entry.path().display()))

@@ -69,10 +69,11 @@ pub struct Seeds {
 }
 
 impl Seeds {
-    /// Every seed of the study (wrapping at u64::MAX).
+    /// Every seed of the study ([`Seeds::mine`] refuses a study whose
+    /// seeds would pass u64::MAX; saturating here keeps this total).
     pub fn all(&self) -> Vec<u64> {
         (0..u64::from(self.replications))
-            .map(|i| self.first.wrapping_add(i))
+            .map(|i| self.first.saturating_add(i))
             .collect()
     }
 
@@ -82,6 +83,20 @@ impl Seeds {
             return Err(StudyError::Request(format!(
                 "{} replications: from 1 to {MAX_REPLICATIONS}",
                 self.replications
+            )));
+        }
+        // Seeds are first … first + N − 1: refused, never wrapped, past
+        // the largest seed (a wrapped list is not in order).
+        if self
+            .first
+            .checked_add(u64::from(self.replications) - 1)
+            .is_none()
+        {
+            return Err(StudyError::Request(format!(
+                "--seed {} with {} replications: the last seed would pass {} (use a smaller --seed)",
+                self.first,
+                self.replications,
+                u64::MAX
             )));
         }
         let all = self.all();

@@ -110,8 +110,8 @@ pub fn load_limits(path: &Path) -> Result<Vec<LimitEntry>, ConfigError> {
     struct LimitsFile {
         limit: Vec<LimitFile>,
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    let text = crate::input::read_regular_string(path)
+        .map_err(|e| error(path, format!("cannot read: {e}")))?;
     let file: LimitsFile = toml::from_str(&text).map_err(|e| error(path, e.to_string()))?;
     limits(path, &file.limit)
 }

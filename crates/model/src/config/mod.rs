@@ -348,8 +348,8 @@ impl Config {
     /// Reads a config from `path`; a roster path inside it is relative to
     /// the config file's folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+        let text = crate::input::read_regular_string(path)
+            .map_err(|e| error(path, format!("cannot read: {e}")))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Config::parse(path, &text, &base)
     }

@@ -65,7 +65,7 @@ fn roster_population(
     roster_path: &Path,
     spec: &ParticipantsFile,
 ) -> Result<(Population, f64, Option<f64>), ConfigError> {
-    let text = std::fs::read_to_string(roster_path).map_err(|e| {
+    let text = crate::input::read_regular_string(roster_path).map_err(|e| {
         // A relative roster is found from the config file's directory,
         // not the working directory: say so, and where that led.
         let tried = std::path::absolute(roster_path).unwrap_or_else(|_| roster_path.to_path_buf());

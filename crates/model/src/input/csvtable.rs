@@ -264,6 +264,19 @@ impl Row<'_> {
         self.line
     }
 
+    /// A text column, which must be UTF-8 (every output that carries it —
+    /// CSV, Parquet, JSON — is): the error names the row and `name`.
+    #[inline]
+    pub fn text(&self, col: usize, name: &str) -> Result<&[u8], InputError> {
+        let bytes = self.field(col);
+        // ASCII, the common case, is UTF-8 without a full check.
+        if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+            Ok(bytes)
+        } else {
+            Err(self.error(name, "is not valid UTF-8 text".into()))
+        }
+    }
+
     /// The raw bytes of a column (the header fixed the column count).
     #[inline]
     pub fn field(&self, col: usize) -> &[u8] {

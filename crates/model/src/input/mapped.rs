@@ -25,6 +25,7 @@ pub const RELEASE_EVERY_BYTES: usize = 64 << 20;
 
 impl Mapped {
     pub fn open(path: &Path) -> io::Result<Mapped> {
+        super::regular_file(path)?;
         let file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_file() && meta.len() > 0 {

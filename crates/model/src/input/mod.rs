@@ -6,6 +6,33 @@ mod csvtable;
 mod error;
 pub mod mapped;
 
+/// Refuses a path that is not a regular file — a FIFO (opening it would
+/// wait for a writer for ever), a device (`/dev/zero` never ends), a
+/// directory — before it is opened: every input clearsim reads is a file.
+pub fn regular_file(path: &std::path::Path) -> std::io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_file() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO, socket or device); clearsim reads its inputs from files",
+        ))
+    }
+}
+
+/// The whole of a regular file ([`regular_file`]).
+pub fn read_regular(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    regular_file(path)?;
+    std::fs::read(path)
+}
+
+/// The whole of a regular file as text ([`regular_file`]).
+pub fn read_regular_string(path: &std::path::Path) -> std::io::Result<String> {
+    regular_file(path)?;
+    std::fs::read_to_string(path)
+}
+
 pub use error::InputError;
 
 use csvtable::{Table, parse_i64};
@@ -230,9 +257,9 @@ pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, Inpu
         })?;
         out.ids.push(String::from_utf8_lossy(id).into_owned());
         out.names
-            .push(String::from_utf8_lossy(row.field(name_col)).into_owned());
+            .push(String::from_utf8_lossy(row.text(name_col, "name")?).into_owned());
         out.categories
-            .push(String::from_utf8_lossy(row.field(category_col)).into_owned());
+            .push(String::from_utf8_lossy(row.text(category_col, "category")?).into_owned());
         out.opening_fen.push(opening_fen);
         out.credit_limit_fen.push(credit_fen);
     }
@@ -349,7 +376,7 @@ fn read_payment_rows(
         let Some(row) = table.next_row()? else {
             break;
         };
-        let id = row.field(id_col);
+        let id = row.text(id_col, "id")?;
         if id.is_empty() {
             return Err(row.error("id", "must not be empty".into()));
         }
@@ -369,10 +396,14 @@ fn read_payment_rows(
         let priority = priority_col.map_or(Ok(0), |col| priority(&row, col))?;
         let instrument = match instrument_col {
             None => 0,
-            Some(col) => intern(&mut instrument_index, &mut out.instruments, row.field(col))
-                .ok_or_else(|| {
-                    row.error("instrument", "more than 65,535 distinct instruments".into())
-                })?,
+            Some(col) => intern(
+                &mut instrument_index,
+                &mut out.instruments,
+                row.text(col, "instrument")?,
+            )
+            .ok_or_else(|| {
+                row.error("instrument", "more than 65,535 distinct instruments".into())
+            })?,
         };
         if !out.push_id(id) {
             return Err(row.error(

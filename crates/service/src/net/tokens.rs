@@ -68,7 +68,7 @@ impl Tokens {
                 what: format!("larger than {MAX_TOKENS_FILE_BYTES} bytes"),
             });
         }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text = clearsim_model::input::read_regular_string(path).map_err(io)?;
         Tokens::parse(&shown, &text, ids)
     }
 

@@ -648,29 +648,34 @@ fn hostile_inputs_are_refused_not_obeyed() {
             "would pass",
         ],
     );
-    // A FIFO blocked for ever; /dev/zero was read until memory ran out.
+    // A FIFO with no writer blocked for ever; /dev/zero was read until
+    // memory ran out. Only --payments may be a pipe (it streams).
     let fifo = dir.path().join("fifo.csv");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .expect("mkfifo")
-            .success()
-    );
-    for payments in [fifo.display().to_string(), "/dev/zero".to_string()] {
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.expect("mkfifo").success());
+    let fifo = fifo.display().to_string();
+    for (participants, payments) in [
+        (fifo.as_str(), at("x.csv")),
+        (&at("p.csv"), "/dev/zero".into()),
+    ] {
         let output = common::cli::clearsim_within(
             std::time::Duration::from_secs(60),
             &[
                 "replay",
                 "--participants",
-                &at("p.csv"),
+                participants,
                 "--payments",
                 &payments,
                 "--out",
                 &at("r"),
             ],
         );
-        refused(&output, &[&payments, "not a regular file"]);
+        let named = if payments == "/dev/zero" {
+            "/dev/zero"
+        } else {
+            participants
+        };
+        refused(&output, &[named, "not a regular file"]);
     }
     // A payment id in invalid UTF-8 made settlements.parquet unreadable.
     let mut bad = b"id,submit,sender,receiver,amount\n".to_vec();

@@ -242,12 +242,18 @@ mod tests {
     #[test]
     fn shards_cover_the_seeds_once() {
         let seeds = Seeds {
-            first: u64::MAX - 1,
+            first: u64::MAX - 4,
             replications: 5,
             shard: None,
         };
         let all = seeds.all();
-        assert_eq!(all, vec![u64::MAX - 1, u64::MAX, 0, 1, 2]);
+        assert_eq!(all, (u64::MAX - 4..=u64::MAX).collect::<Vec<_>>());
+        // One more would pass u64::MAX: refused, never wrapped.
+        let past = Seeds {
+            first: u64::MAX - 3,
+            ..seeds
+        };
+        assert!(past.mine().is_err());
         let mut joined = Vec::new();
         for index in 1..=3 {
             let shard = Some(Shard { index, of: 3 });

@@ -25,7 +25,7 @@ pub const RELEASE_EVERY_BYTES: usize = 64 << 20;
 
 impl Mapped {
     pub fn open(path: &Path) -> io::Result<Mapped> {
-        super::regular_file(path)?;
+        super::file_or_pipe(path)?;
         let file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_file() && meta.len() > 0 {

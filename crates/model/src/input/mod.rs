@@ -21,6 +21,21 @@ pub fn regular_file(path: &std::path::Path) -> std::io::Result<()> {
     }
 }
 
+/// A regular file, or a pipe: the one input that may stream from another
+/// process (`--payments <(zcat day.csv.gz)`); devices and directories are
+/// refused as by [`regular_file`]. A pipe with no writer waits for one, as
+/// `cat` would.
+pub fn file_or_pipe(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if std::fs::metadata(path)?.file_type().is_fifo() {
+            return Ok(());
+        }
+    }
+    regular_file(path)
+}
+
 /// The whole of a regular file ([`regular_file`]).
 pub fn read_regular(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     regular_file(path)?;

@@ -501,6 +501,21 @@ fn token_files_and_unreachable_services_are_refused_with_exit_2() {
     let tokens = path(dir.path(), "tokens");
     let config = "configs/chengdu-2005.toml";
     ok(&clearsim(&["serve", config, "--issue-tokens", &tokens]));
+    // Issuing again would lock out every bank holding the old tokens.
+    let issued = std::fs::read(&tokens).unwrap();
+    refused(
+        &clearsim(&["serve", config, "--issue-tokens", &tokens]),
+        &[&tokens, "exists", "--force"],
+    );
+    assert_eq!(std::fs::read(&tokens).unwrap(), issued);
+    ok(&clearsim(&[
+        "serve",
+        config,
+        "--issue-tokens",
+        &tokens,
+        "--force",
+    ]));
+    assert_ne!(std::fs::read(&tokens).unwrap(), issued);
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o644)).unwrap();
     refused(
         &clearsim(&["serve", config, "--tokens", &tokens, "--duration", "1s"]),

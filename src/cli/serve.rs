@@ -31,9 +31,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "issue_tokens")]
     tokens: Option<PathBuf>,
     /// Write a fresh token for every participant to FILE (mode 0600) and
-    /// exit.
+    /// exit. An existing FILE is refused (its tokens may be in use)
+    /// unless --force is given.
     #[arg(long, value_name = "FILE")]
     issue_tokens: Option<PathBuf>,
+    /// With --issue-tokens: replace an existing token file.
+    #[arg(long, requires = "issue_tokens")]
+    force: bool,
     /// Wall-clock interval of gridlock runs.
     #[arg(long, default_value = "1s", value_parser = super::replay::parse_duration_arg)]
     gridlock_every: u32,
@@ -128,6 +132,12 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     let config = super::args::load(&args.config, args.seed, None, None)?;
     let scenario = &config.scenario;
     if let Some(path) = &args.issue_tokens {
+        if !args.force && std::fs::symlink_metadata(path).is_ok() {
+            return Err(super::bad_input(format!(
+                "--issue-tokens {}: exists; its tokens may be in use by the banks (--force replaces them)",
+                path.display()
+            )));
+        }
         return issue_tokens(scenario, path);
     }
     let Some(tokens_path) = &args.tokens else {

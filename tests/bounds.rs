@@ -14,7 +14,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::cli::{clearsim, ok, path};
+use common::cli::{clearsim, ok, path, replayable};
 
 /// Every bundled config, with the volume that keeps a 20-day run short.
 fn bundled() -> Vec<(PathBuf, &'static str)> {
@@ -102,27 +102,6 @@ fn liquidity_used_stays_within_the_upper_bound_when_banks_hold_it() {
         checked >= 100,
         "only {checked} days had every bank at its need"
     );
-}
-
-/// `config` with no dishonoured cheques (a replay has no returns) and its
-/// roster found from anywhere.
-fn replayable(config: &Path, dir: &Path) -> PathBuf {
-    let seeds = std::env::current_dir().expect("cwd").join("seeds");
-    let text: String = std::fs::read_to_string(config)
-        .expect("config")
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with("dishonour_rate") {
-                "dishonour_rate = 0.0".to_string()
-            } else {
-                l.replace("../seeds/", &format!("{}/", seeds.display()))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let copy = dir.join(config.file_name().expect("name"));
-    std::fs::write(&copy, text).expect("copy");
-    copy
 }
 
 #[test]

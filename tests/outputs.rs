@@ -8,27 +8,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::cli::{clearsim, ok, path, refused};
-
-/// A copy of chengdu-2005 without dishonoured cheques, so that a replay of
-/// one of its days (which has no returns) can match the run exactly.
-fn no_returns_config(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string("configs/chengdu-2005.toml").expect("config");
-    let seeds = std::env::current_dir().expect("cwd").join("seeds");
-    let text = text
-        .replace("dishonour_rate = 0.002", "dishonour_rate = 0.0")
-        .replace("../seeds/", &format!("{}/", seeds.display()));
-    let config = dir.join("chengdu.toml");
-    std::fs::write(&config, text).expect("config");
-    config
-}
+use common::cli::{clearsim, ok, path, refused, replayable};
 
 #[test]
 fn a_generated_day_replayed_through_the_channels_matches_the_run() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = no_returns_config(dir.path());
+    let config = replayable(Path::new("configs/chengdu-2005.toml"), dir.path());
     let config = config.display().to_string();
     ok(&clearsim(&[
         "generate",
@@ -594,26 +581,18 @@ fn outputs_that_would_overwrite_or_delete_inputs_are_refused() {
     );
     assert!(dir.path().join("g/x.csv").exists());
     // merge A B --out A/sub: a later `report A` would delete it.
-    ok(&clearsim(&[
-        "replay",
-        "--participants",
-        &at("g/p.csv"),
-        "--payments",
-        &at("g/x.csv"),
-        "-q",
-        "--out",
-        &at("a"),
-    ]));
-    ok(&clearsim(&[
-        "replay",
-        "--participants",
-        &at("g/p.csv"),
-        "--payments",
-        &at("g/x.csv"),
-        "-q",
-        "--out",
-        &at("b"),
-    ]));
+    for out in ["a", "b"] {
+        ok(&clearsim(&[
+            "replay",
+            "--participants",
+            &at("g/p.csv"),
+            "--payments",
+            &at("g/x.csv"),
+            "-q",
+            "--out",
+            &at(out),
+        ]));
+    }
     refused(
         &clearsim(&["merge", &at("a"), &at("b"), "--out", &at("a/sub")]),
         &["--out", "lies inside the input"],

@@ -1,6 +1,6 @@
 //! Running the `clearsim` binary from integration tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -60,4 +60,26 @@ pub fn refused(output: &Output, fragments: &[&str]) {
 
 pub fn path(dir: &Path, name: &str) -> String {
     dir.join(name).display().to_string()
+}
+
+/// A copy of `config` in `dir` with no dishonoured cheques (a replay of
+/// one of its days has no returns, so it can match the run exactly) and
+/// its roster found from anywhere.
+pub fn replayable(config: &Path, dir: &Path) -> PathBuf {
+    let seeds = std::env::current_dir().expect("cwd").join("seeds");
+    let text: String = std::fs::read_to_string(config)
+        .expect("config")
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("dishonour_rate") {
+                "dishonour_rate = 0.0".to_string()
+            } else {
+                l.replace("../seeds/", &format!("{}/", seeds.display()))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let copy = dir.join(config.file_name().expect("name"));
+    std::fs::write(&copy, text).expect("copy");
+    copy
 }

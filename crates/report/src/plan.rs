@@ -197,12 +197,13 @@ pub fn plan_files(report: &PlanReport, context: Vec<String>) -> super::ReportFil
     files
 }
 
-/// One estimate's columns: mean, ci95_low, ci95_high.
-fn estimate_cells(e: &Estimate) -> [Cell; 3] {
+/// One estimate's columns: mean, ci95_low, ci95_high, replications.
+fn estimate_cells(e: &Estimate) -> [Cell; 4] {
     [
         Cell::from(e.mean),
         Cell::from(e.ci95.map(|c| c[0])),
         Cell::from(e.ci95.map(|c| c[1])),
+        Cell::from(e.n),
     ]
 }
 
@@ -234,7 +235,6 @@ fn transit_frame(report: &PlanReport) -> Frame {
                     Cell::from(design),
                 ];
                 cells.extend(estimate_cells(e));
-                cells.push(Cell::from(e.n));
                 frame.push(cells);
             }
         }
@@ -256,7 +256,6 @@ fn decomposition_frame(d: &Decomposition) -> Frame {
     let mut push = |part: &str, flow: &str, assumed: &str, e: &Estimate| {
         let mut cells = vec![Cell::from(part), Cell::from(flow), Cell::from(assumed)];
         cells.extend(estimate_cells(e));
-        cells.push(Cell::from(e.n));
         frame.push(cells);
     };
     push("change", "all", "", &d.change_h);

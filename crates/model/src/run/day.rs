@@ -55,6 +55,7 @@ fn open<O: Observer>(
         today.opening.len(),
         &sink.layout.sessions,
         sink.layout.banks,
+        today.day == 0,
     );
     for fund_fen in specs.iter().filter_map(ChannelSpec::guarantee_fund_fen) {
         totals.take_headroom(fund_fen)?;
@@ -158,9 +159,9 @@ fn close<O: Observer>(
         totals.bank_days.push(days);
     }
     sink.bounds.design.close();
-    if today.day == 0 {
-        totals.day1_lower_fen = sink.bounds.all.participant_lower_fen();
-        totals.day1_need_fen = sink.bounds.all.participant_need_fen();
+    if let Some(all) = &sink.bounds.first_day {
+        totals.day1_lower_fen = all.participant_lower_fen();
+        totals.day1_need_fen = all.participant_need_fen();
     }
     Ok(DayReport {
         day: today.day + 1,

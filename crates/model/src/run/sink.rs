@@ -44,21 +44,29 @@ impl KnockOn<'_> {
 }
 
 /// The liquidity positions of the day: under the design's own channels
-/// (the day's lower and upper bounds), every payment on arrival (the
-/// liquidity policy's calibration) and per channel on arrival.
+/// (the day's lower and upper bounds), per channel on arrival, and on the
+/// run's first day every payment on arrival (what a run reports of its
+/// first day for the sweep's levels: `RunResult::day1_*`).
 pub struct Bounds {
     pub design: DesignPositions,
-    pub all: Positions,
+    /// `Some` on the run's first day only: no later day reads it.
+    pub first_day: Option<Positions>,
     pub per_channel: Vec<Positions>,
 }
 
 impl Bounds {
     /// Empty positions of `participants` for the channels' `sessions`,
-    /// counting the city's `banks` alone in the totals.
-    pub fn new(participants: usize, sessions: &[Option<Vec<SimTime>>], banks: usize) -> Bounds {
+    /// counting the city's `banks` alone in the totals; `first_day` keeps
+    /// the on-arrival positions too.
+    pub fn new(
+        participants: usize,
+        sessions: &[Option<Vec<SimTime>>],
+        banks: usize,
+        first_day: bool,
+    ) -> Bounds {
         Bounds {
             design: DesignPositions::new(participants, sessions, banks),
-            all: Positions::new(participants).counting(banks),
+            first_day: first_day.then(|| Positions::new(participants).counting(banks)),
             per_channel: sessions
                 .iter()
                 .map(|_| Positions::new(participants).counting(banks))
@@ -75,14 +83,17 @@ impl Bounds {
             payment.receiver,
             payment.amount_fen,
         );
-        self.all
-            .add(payment.sender, payment.receiver, payment.amount_fen);
+        if let Some(all) = &mut self.first_day {
+            all.add(payment.sender, payment.receiver, payment.amount_fen);
+        }
         self.per_channel[channel].add(payment.sender, payment.receiver, payment.amount_fen);
     }
 
     fn end_instant(&mut self, at: SimTime) {
         self.design.instant_closed(at);
-        self.all.end_instant();
+        if let Some(all) = &mut self.first_day {
+            all.end_instant();
+        }
         for positions in &mut self.per_channel {
             positions.end_instant();
         }
@@ -133,7 +144,8 @@ impl<'a, O: Observer> RunSink<'a, O> {
         RunSink {
             layout,
             flows: Flows::new(channels, 2 * layout.instruments()),
-            bounds: Bounds::new(participants, &layout.sessions, layout.banks),
+            // Replaced as each day opens (run::day::open).
+            bounds: Bounds::new(participants, &layout.sessions, layout.banks, false),
             carry: CarryOver::default(),
             knock_on,
             bank,

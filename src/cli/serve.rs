@@ -48,6 +48,24 @@ pub struct ServeArgs {
     /// Connections open at once, at most.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_connections: u64,
+    /// Connections one participant may have open at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_connections_per_participant: u64,
+    /// Connections accepted and not yet authenticated, at most (they do
+    /// not count against --max-connections).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_unauthenticated: u64,
+    /// Of those, from one IP address.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_unauthenticated_per_address: u64,
+    /// How long a connection may take to send its HELLO (at most 1 min).
+    #[arg(long, default_value = "2s", value_parser = parse_hello_timeout)]
+    hello_timeout: Duration,
+    /// How long an authenticated connection may send nothing before it is
+    /// closed (at most 24h; a bank that only listens sends QUERY now and
+    /// then).
+    #[arg(long, default_value = "300s", value_parser = parse_service_duration)]
+    idle_timeout: Duration,
     /// SUBMITs one connection may have awaiting an answer.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_in_flight: u32,
@@ -115,6 +133,14 @@ pub struct LoadArgs {
     seed: Option<u64>,
 }
 
+fn parse_hello_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_service_duration(text)?;
+    if duration > Duration::from_secs(60) || duration.is_zero() {
+        return Err(format!("{text}: between 1 ms and 60 s"));
+    }
+    Ok(duration)
+}
+
 fn parse_service_duration(text: &str) -> Result<Duration, String> {
     let ms = super::replay::parse_duration_arg(text)?;
     Ok(Duration::from_millis(u64::from(ms)))
@@ -126,6 +152,22 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Internal(anyhow!("cannot start the async runtime: {e}")))
+}
+
+impl ServeArgs {
+    /// The edge's limits as the flags set them.
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections as usize,
+            max_per_participant: self.max_connections_per_participant as usize,
+            max_unauthenticated: self.max_unauthenticated as usize,
+            max_unauthenticated_per_address: self.max_unauthenticated_per_address as usize,
+            max_in_flight: self.max_in_flight,
+            hello: self.hello_timeout,
+            idle: self.idle_timeout,
+            ..Limits::default()
+        }
+    }
 }
 
 pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
@@ -145,11 +187,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
             "--tokens FILE is needed (or --issue-tokens FILE)",
         ));
     };
-    let limits = Limits {
-        max_connections: args.max_connections as usize,
-        max_in_flight: args.max_in_flight,
-        ..Limits::default()
-    };
+    let limits = args.limits();
     let mut setup = ServeSetup::of_scenario(
         scenario,
         limits,

@@ -22,6 +22,13 @@ use tokio::sync::broadcast;
 
 use super::metrics::{Metrics, percentile_us, prometheus_text};
 
+/// HTTP connections open at once, at most: the dashboards and scrapers
+/// of the operators (a connection beyond it is closed at once).
+pub const MAX_HTTP_CONNECTIONS: usize = 64;
+/// How long a request's headers may take to arrive, from the connection's
+/// start or the end of the request before.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Samples kept for a dashboard that connects: ten minutes.
 pub const HISTORY: usize = 600;
 const DASHBOARD: &str = include_str!("dashboard.html");
@@ -52,8 +59,14 @@ struct Shared {
 }
 
 /// Serves `/`, `/events` and `/metrics` on `listener` until the runtime
-/// stops.
-pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
+/// stops, or returns the error that stopped its listener. Each connection
+/// holds one of [`MAX_HTTP_CONNECTIONS`] slots and must send its headers
+/// within [`HEADER_TIMEOUT`]; a failed accept (out of descriptors) is
+/// retried after a pause, as the bank listener's is.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<()> {
     let (live, _) = broadcast::channel(64);
     let shared = Arc::new(Shared {
         metrics,
@@ -66,7 +79,34 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
         .route("/metrics", get(metrics_text))
         .route("/events", get(events))
         .with_state(shared);
-    let _ = axum::serve(listener, app).await;
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HTTP_CONNECTIONS));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                tracing::warn!(%error, "HTTP accept failed; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Over the limit: closed unanswered (no task, no buffer).
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(
+                limit = MAX_HTTP_CONNECTIONS,
+                "HTTP connection refused: too many"
+            );
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
 }
 
 async fn metrics_text(State(shared): State<Arc<Shared>>) -> impl IntoResponse {

@@ -89,6 +89,10 @@ struct Tally {
     settled: u64,
 }
 
+/// Connections authenticating at once (well below the service's default
+/// limit per address, 64).
+const CONNECTING: usize = 8;
+
 /// Runs the load (the caller's tokio runtime).
 pub async fn run(setup: &LoadSetup) -> Result<LoadReport, LoadError> {
     let senders: Vec<u32> = (0..setup.ids.len() as u32)
@@ -109,6 +113,9 @@ pub async fn run(setup: &LoadSetup) -> Result<LoadReport, LoadError> {
         .collect();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    // A few HELLOs at a time: the service takes only so many connections
+    // from one address before they authenticate.
+    let connecting = std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTING));
     for gateway in gateways {
         let id = setup.ids[gateway.participant as usize].clone();
         let token = setup
@@ -118,8 +125,11 @@ pub async fn run(setup: &LoadSetup) -> Result<LoadReport, LoadError> {
             .to_vec();
         let payments = setup.payments[gateway.participant as usize].clone();
         let (address, duration) = (setup.address, setup.duration);
+        let connecting = connecting.clone();
         tasks.spawn(async move {
+            let permit = connecting.acquire_owned().await;
             let client = Client::connect(address, &id, &token).await?;
+            drop(permit);
             drive(client, &id, &payments, &gateway, duration).await
         });
     }

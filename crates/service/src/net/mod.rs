@@ -157,6 +157,8 @@ pub enum ServeError {
     Stopped(String),
     #[error("a service thread panicked")]
     Panicked,
+    #[error("the network edge stopped serving: {0}")]
+    EdgeStopped(String),
     #[error("{0}")]
     Journal(#[from] journal::JournalError),
 }
@@ -169,9 +171,10 @@ impl clearsim_core::Blamed for ServeError {
             ServeError::Engine(e) => clearsim_core::Blamed::blame(e),
             ServeError::Journal(e) => clearsim_core::Blamed::blame(e),
             ServeError::Listen { .. } => clearsim_core::Blame::User,
-            ServeError::Runtime(_) | ServeError::Stopped(_) | ServeError::Panicked => {
-                clearsim_core::Blame::Bug
-            }
+            ServeError::Runtime(_)
+            | ServeError::Stopped(_)
+            | ServeError::Panicked
+            | ServeError::EdgeStopped(_) => clearsim_core::Blame::Bug,
         }
     }
 }
@@ -294,7 +297,14 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     };
     let _ = edge.engine.set(engine.thread().clone());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let edge_thread = spawn_edge(listener, http, edge.clone(), metrics, stopped)?;
+    let edge_thread = spawn_edge(
+        listener,
+        http,
+        edge.clone(),
+        metrics,
+        stopped,
+        ended.clone(),
+    )?;
     tracing::info!(
         %address,
         http = ?http_address,
@@ -343,24 +353,36 @@ fn spawn_edge(
     edge: Arc<server::Edge>,
     metrics: Arc<Metrics>,
     stopped: tokio::sync::oneshot::Receiver<()>,
+    ended: Arc<tokio::sync::Notify>,
 ) -> Result<std::thread::JoinHandle<()>, ServeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ServeError::Runtime)?;
+    let (edge_for_watch, ended_for_watch) = (edge.clone(), ended.clone());
     let serve = async move {
-        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-            return;
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(e) => return edge_failed(&edge, &ended, format!("the bank listener: {e}")),
         };
         let http = async move {
             match http.map(tokio::net::TcpListener::from_std) {
                 Some(Ok(listener)) => http::serve(listener, metrics).await,
-                _ => std::future::pending().await,
+                Some(Err(e)) => Err(e),
+                None => std::future::pending().await,
             }
         };
         tokio::select! {
-            () = server::accept(listener, edge.clone()) => return,
-            () = http => return,
+            () = server::accept(listener, edge.clone()) => {
+                return edge_failed(&edge, &ended, "the bank listener stopped".into());
+            }
+            served = http => {
+                let why = match served {
+                    Ok(()) => "the HTTP listener stopped".to_string(),
+                    Err(e) => format!("the HTTP listener stopped: {e}"),
+                };
+                return edge_failed(&edge, &ended, why);
+            }
             _ = stopped => {}
         }
         // The engine has closed the day: every connection was sent its
@@ -369,8 +391,31 @@ fn spawn_edge(
     };
     std::thread::Builder::new()
         .name("clearsim-edge".into())
-        .spawn(move || runtime.block_on(serve))
+        .spawn(move || {
+            // A panic on this thread is the edge stopping too.
+            let mut watch = EdgeWatch(Some((edge_for_watch, ended_for_watch)));
+            runtime.block_on(serve);
+            watch.0 = None;
+        })
         .map_err(ServeError::Runtime)
+}
+
+/// The edge stopped serving before the service was stopped: the service's
+/// owner is told (it stops, and the process exits 1 saying why).
+fn edge_failed(edge: &server::Edge, ended: &tokio::sync::Notify, why: String) {
+    edge.failed(why);
+    ended.notify_one();
+}
+
+/// Dropped only when the edge's thread unwinds: the owner is told.
+struct EdgeWatch(Option<(Arc<server::Edge>, Arc<tokio::sync::Notify>)>);
+
+impl Drop for EdgeWatch {
+    fn drop(&mut self) {
+        if let Some((edge, ended)) = self.0.take() {
+            edge_failed(&edge, &ended, "its thread panicked".into());
+        }
+    }
 }
 
 /// Whatever way the engine thread ends (a panic too), the edge stops
@@ -403,8 +448,8 @@ impl Server {
     }
 
     /// Returns when the engine thread has ended (see
-    /// [`Server::engine_ended`]): a service's owner waits on it beside its
-    /// own reasons to stop.
+    /// [`Server::engine_ended`]) or the edge has stopped serving: a
+    /// service's owner waits on it beside its own reasons to stop.
     pub async fn ended(&self) {
         self.ended.notified().await;
     }
@@ -437,6 +482,11 @@ impl Server {
         self.edge_thread.join().map_err(|_| ServeError::Panicked)?;
         journaled??;
         let served = served??;
+        // The day closed cleanly, but banks could not reach it for a while:
+        // the owner must hear of it.
+        if let Some(why) = self.edge.failure() {
+            return Err(ServeError::EdgeStopped(why.to_string()));
+        }
         tracing::info!(
             accepted = served.accepted,
             rejected = served.rejected,

@@ -157,6 +157,11 @@ pub enum ErrorCode {
     Busy = 8,
     /// A second HELLO.
     AlreadyAuthenticated = 9,
+    /// No HELLO within the HELLO limit, or no request within the idle
+    /// limit.
+    Timeout = 10,
+    /// The service has stopped (its engine failed, or it is stopping).
+    Unavailable = 11,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -227,6 +232,8 @@ impl ErrorCode {
             SlowReader,
             Busy,
             AlreadyAuthenticated,
+            Timeout,
+            Unavailable,
         ]
         .into_iter()
         .find(|c| *c as u16 == code)

@@ -6,8 +6,10 @@
 //! its writer half sends what the engine put in its outbound queue. The
 //! ledger is never behind a lock and never touched by a task.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
 
@@ -24,16 +26,31 @@ use super::protocol::{
 use super::service::Command;
 use super::tokens::Tokens;
 
-/// What the edge enforces (docs/protocol.md, limits).
+/// What the edge enforces (docs/protocol.md, limits). A connection is
+/// unauthenticated from `accept` to its WELCOME, and counts only against
+/// the unauthenticated limits then: sockets that never say HELLO cannot
+/// hold the slots of the banks that do.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
+    /// Authenticated connections open at once.
     pub max_connections: usize,
+    /// Authenticated connections one participant may have open.
+    pub max_per_participant: usize,
+    /// Connections accepted and not yet authenticated.
+    pub max_unauthenticated: usize,
+    /// Of those, from one IP address.
+    pub max_unauthenticated_per_address: usize,
     /// SUBMITs a connection may have awaiting ACCEPTED or REJECTED.
     pub max_in_flight: u32,
     /// Notices waiting to be written to one connection; a connection that
-    /// lets it fill is closed (a slow reader).
+    /// lets it fill is closed (a slow reader). The queue grows to it on
+    /// demand.
     pub outbound: usize,
-    /// How long a HELLO may take to arrive, and a write may stall.
+    /// How long a HELLO may take to arrive.
+    pub hello: Duration,
+    /// How long an authenticated connection may send nothing.
+    pub idle: Duration,
+    /// How long a write may stall.
     pub stall: Duration,
 }
 
@@ -41,8 +58,13 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_connections: 4096,
+            max_per_participant: 256,
+            max_unauthenticated: 256,
+            max_unauthenticated_per_address: 64,
             max_in_flight: 4096,
             outbound: 65_536,
+            hello: Duration::from_secs(2),
+            idle: Duration::from_secs(300),
             stall: Duration::from_secs(10),
         }
     }
@@ -80,6 +102,15 @@ pub struct Edge {
     engine_gone: AtomicBool,
     /// Notified whenever a connection ends (the stop waits for the last).
     connection_ended: Notify,
+    /// Connections not yet authenticated, in all and by address. The
+    /// lock is taken at accept and at a HELLO's end: never by the engine.
+    unauthenticated: AtomicUsize,
+    by_address: Mutex<HashMap<IpAddr, usize>>,
+    /// Authenticated connections by participant.
+    by_participant: Vec<AtomicUsize>,
+    /// Why the edge stopped serving, if it did before the service was
+    /// stopped (the process must then exit and say so).
+    failure: OnceLock<String>,
 }
 
 impl Edge {
@@ -95,7 +126,6 @@ impl Edge {
             inbound: ArrayQueue::new(super::INBOUND),
             engine: OnceLock::new(),
             tokens,
-            ids,
             limits,
             metrics,
             next_seq,
@@ -105,6 +135,11 @@ impl Edge {
             space: Notify::new(),
             engine_gone: AtomicBool::new(false),
             connection_ended: Notify::new(),
+            unauthenticated: AtomicUsize::new(0),
+            by_address: Mutex::new(HashMap::new()),
+            by_participant: ids.iter().map(|_| AtomicUsize::new(0)).collect(),
+            ids,
+            failure: OnceLock::new(),
         }
     }
 
@@ -194,16 +229,122 @@ impl Edge {
             let ended = self.connection_ended.notified();
             tokio::pin!(ended);
             ended.as_mut().enable();
-            if self.metrics.connections.load(Ordering::SeqCst) == 0 {
+            if self.metrics.connections.load(Ordering::SeqCst) == 0
+                && self.unauthenticated.load(Ordering::SeqCst) == 0
+            {
                 return;
             }
             ended.await;
         }
     }
 
+    /// Whether the engine thread has ended: nobody is welcomed any more.
+    pub fn engine_gone(&self) -> bool {
+        self.engine_gone.load(Ordering::SeqCst)
+    }
+
+    /// Records why the edge stopped serving (the first reason only).
+    pub fn failed(&self, why: String) {
+        tracing::error!(why, "the edge stopped serving");
+        let _ = self.failure.set(why);
+    }
+
+    /// Why the edge stopped serving, if it did.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.get().map(String::as_str)
+    }
+
+    /// Connections accepted and not yet authenticated.
+    pub fn unauthenticated(&self) -> usize {
+        self.unauthenticated.load(Ordering::Acquire)
+    }
+
+    /// A slot for a connection from `ip` until its HELLO is done, or why
+    /// there is none.
+    fn admit_unauthenticated(self: &Arc<Self>, ip: IpAddr) -> Result<Pending, &'static str> {
+        if self.unauthenticated.fetch_add(1, Ordering::AcqRel) >= self.limits.max_unauthenticated {
+            self.unauthenticated.fetch_sub(1, Ordering::AcqRel);
+            return Err("too many connections waiting to authenticate");
+        }
+        let mut pending = Pending {
+            edge: self.clone(),
+            ip: None,
+        };
+        let mut by_address = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
+        let from_ip = by_address.entry(ip).or_insert(0);
+        if *from_ip >= self.limits.max_unauthenticated_per_address {
+            return Err("too many connections from this address waiting to authenticate");
+        }
+        *from_ip += 1;
+        drop(by_address);
+        pending.ip = Some(ip);
+        Ok(pending)
+    }
+
+    /// A slot for an authenticated connection of `participant`, or why
+    /// there is none.
+    fn admit_authenticated(self: &Arc<Self>, participant: u32) -> Result<Admitted, &'static str> {
+        let mine = &self.by_participant[participant as usize];
+        if self.metrics.connections.fetch_add(1, Ordering::AcqRel) >= self.limits.max_connections {
+            self.connection_over();
+            return Err("too many connections (--max-connections)");
+        }
+        if mine.fetch_add(1, Ordering::AcqRel) >= self.limits.max_per_participant {
+            mine.fetch_sub(1, Ordering::AcqRel);
+            self.connection_over();
+            return Err(
+                "too many connections of this participant (--max-connections-per-participant)",
+            );
+        }
+        Ok(Admitted {
+            edge: self.clone(),
+            participant,
+        })
+    }
+
     fn connection_over(&self) {
         self.metrics.connections.fetch_sub(1, Ordering::SeqCst);
         self.connection_ended.notify_waiters();
+    }
+}
+
+/// An unauthenticated connection's slot, given back on drop.
+struct Pending {
+    edge: Arc<Edge>,
+    /// Counted against its address (not yet, while being admitted).
+    ip: Option<IpAddr>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(ip) = self.ip {
+            let mut by_address = self
+                .edge
+                .by_address
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = by_address.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    by_address.remove(&ip);
+                }
+            }
+        }
+        self.edge.unauthenticated.fetch_sub(1, Ordering::AcqRel);
+        self.edge.connection_ended.notify_waiters();
+    }
+}
+
+/// An authenticated connection's slot, given back on drop.
+struct Admitted {
+    edge: Arc<Edge>,
+    participant: u32,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.edge.by_participant[self.participant as usize].fetch_sub(1, Ordering::AcqRel);
+        self.edge.connection_over();
     }
 }
 
@@ -252,32 +393,49 @@ pub async fn accept(listener: TcpListener, edge: Arc<Edge>) {
                 continue;
             }
         };
-        let edge = edge.clone();
-        if edge.metrics.connections.fetch_add(1, Ordering::AcqRel) >= edge.limits.max_connections {
-            edge.connection_over();
-            tracing::warn!(%peer, limit = edge.limits.max_connections, "connection refused: too many connections");
-            tokio::spawn(async move {
-                let mut stream = stream;
-                write_error(&mut stream, ErrorCode::Busy, "too many connections").await;
-            });
+        if edge.engine_gone() {
+            refuse(&stream, ErrorCode::Unavailable, "the service has stopped");
             continue;
         }
+        let pending = match edge.admit_unauthenticated(peer.ip()) {
+            Ok(pending) => pending,
+            Err(why) => {
+                tracing::warn!(%peer, why, "connection refused");
+                refuse(&stream, ErrorCode::Busy, why);
+                continue;
+            }
+        };
         tracing::debug!(%peer, "connection accepted");
+        let edge = edge.clone();
         tokio::spawn(async move {
-            connection(stream, &edge).await;
-            edge.connection_over();
+            connection(stream, &edge, pending).await;
             tracing::debug!(%peer, "connection closed");
         });
     }
 }
 
-/// One connection: HELLO, then its reader and writer side by side.
-async fn connection(stream: TcpStream, edge: &Edge) {
+/// Answers a connection the edge does not take with one ERROR, if its
+/// socket takes it at once (a fresh socket's buffer does), and closes it:
+/// no task is spent on it.
+fn refuse(stream: &TcpStream, code: ErrorCode, message: &str) {
+    let mut out = Vec::new();
+    Notice::Error {
+        code,
+        message: message.into(),
+    }
+    .encode(&mut out);
+    let _ = stream.try_write(&out);
+}
+
+/// One connection: HELLO (within the HELLO limit, on an unauthenticated
+/// slot), then, on a slot of its participant's, its reader and writer
+/// side by side.
+async fn connection(stream: TcpStream, edge: &Arc<Edge>, pending: Pending) {
     let _ = stream.set_nodelay(true);
     let (mut reader, mut writer) = stream.into_split();
     let mut frames = FrameBuf::default();
     let hello =
-        tokio::time::timeout(edge.limits.stall, read_request(&mut reader, &mut frames)).await;
+        tokio::time::timeout(edge.limits.hello, read_request(&mut reader, &mut frames)).await;
     let conn = match hello {
         Ok(Ok(Some(request))) => match authenticate(edge, request) {
             Ok(conn) => Arc::new(conn),
@@ -290,9 +448,41 @@ async fn connection(stream: TcpStream, edge: &Edge) {
             tracing::info!(error = %e, "first frame refused");
             return write_error(&mut writer, e.code(), &e.to_string()).await;
         }
-        // Gone, or silent too long.
-        Ok(Ok(None)) | Err(_) => return,
+        Ok(Ok(None)) => return,
+        Err(_) => {
+            let message = format!("no HELLO within {} ms", edge.limits.hello.as_millis());
+            return write_error(&mut writer, ErrorCode::Timeout, &message).await;
+        }
     };
+    // A WELCOME promises an engine that answers.
+    if edge.engine_gone() {
+        return write_error(
+            &mut writer,
+            ErrorCode::Unavailable,
+            "the service has stopped",
+        )
+        .await;
+    }
+    let _admitted = match edge.admit_authenticated(conn.participant) {
+        Ok(admitted) => admitted,
+        Err(why) => {
+            tracing::warn!(participant = %edge.ids[conn.participant as usize], why, "connection refused");
+            return write_error(&mut writer, ErrorCode::Busy, why).await;
+        }
+    };
+    drop(pending);
+    serve_authenticated(reader, writer, frames, conn, edge).await;
+}
+
+/// An authenticated connection: WELCOME, then requests in and notices out
+/// until either side ends it.
+async fn serve_authenticated(
+    mut reader: OwnedReadHalf,
+    mut writer: OwnedWriteHalf,
+    frames: FrameBuf,
+    conn: Arc<Conn>,
+    edge: &Edge,
+) {
     // Registered first: a credit settled after the bank learns it is in
     // reaches it (queued behind WELCOME, which is written first).
     tracing::debug!(participant = %edge.ids[conn.participant as usize], "authenticated");
@@ -394,10 +584,19 @@ async fn read_requests(
     edge: &Edge,
 ) -> bool {
     loop {
-        let request = match read_request(reader, &mut frames).await {
-            Ok(Some(request)) => request,
-            Ok(None) => return false,
-            Err(e) => {
+        let read = tokio::time::timeout(edge.limits.idle, read_request(reader, &mut frames));
+        let request = match read.await {
+            Err(_) => {
+                tracing::info!(participant = conn.participant, "idle, closing");
+                conn.push_local(Notice::Error {
+                    code: ErrorCode::Timeout,
+                    message: format!("no request for {} s", edge.limits.idle.as_secs()),
+                });
+                return false;
+            }
+            Ok(Ok(Some(request))) => request,
+            Ok(Ok(None)) => return false,
+            Ok(Err(e)) => {
                 tracing::info!(participant = conn.participant, error = %e, "bad frame, closing");
                 conn.push_local(Notice::Error {
                     code: e.code(),

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use clearsim_service::client::{Client, ClientError};
-use clearsim_service::net::protocol::{ErrorCode, Notice, Request, Submit};
+use clearsim_service::net::protocol::{ErrorCode, Notice, Reason, Request, Submit};
 use clearsim_service::net::tokens::Tokens;
 use clearsim_service::net::{Limits, ServeSetup, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,16 +24,25 @@ struct Service {
     server: Server,
     tokens: Tokens,
     ids: Vec<String>,
+    /// Each participant's opening balance plus credit limit.
+    cover_fen: Vec<i64>,
     _dir: tempfile::TempDir,
 }
 
 fn start(limits: Limits, http: bool) -> Service {
+    start_queue(limits, http, 100_000)
+}
+
+fn start_queue(limits: Limits, http: bool, max_queued: usize) -> Service {
     let scenario = clearsim_model::config::Config::load(Path::new("configs/chengdu-2005.toml"))
         .expect("config")
         .scenario;
     let dir = tempfile::tempdir().expect("dir");
-    let mut setup = ServeSetup::of_scenario(&scenario, limits, 1000, 100_000).expect("setup");
+    let mut setup = ServeSetup::of_scenario(&scenario, limits, 1000, max_queued).expect("setup");
     let ids = setup.ids.clone();
+    let cover_fen = (setup.opening_fen.iter().zip(&setup.credit_limit_fen))
+        .map(|(o, c)| o.saturating_add(*c))
+        .collect();
     let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
     setup.tokens = tokens.clone();
     if http {
@@ -45,6 +54,7 @@ fn start(limits: Limits, http: bool) -> Service {
         server,
         tokens,
         ids,
+        cover_fen,
         _dir: dir,
     }
 }
@@ -98,25 +108,66 @@ fn error_code(notice: Option<Notice>) -> ErrorCode {
 }
 
 async fn accepted(client: &mut Client, client_ref: u64) -> bool {
+    answer(client, client_ref, 100).await == Some(None)
+}
+
+/// Sends a payment of `amount_fen` to the next participant; its answer:
+/// `Some(None)` accepted, `Some(Some(reason))` rejected, `None` no answer.
+async fn answer(client: &mut Client, client_ref: u64, amount_fen: i64) -> Option<Option<Reason>> {
     client
         .send(&Request::Submit(Submit {
             client_ref,
             receiver: (client.participant + 1) % 5,
-            amount_fen: 100,
+            amount_fen,
             priority: 0,
             instrument: 0,
         }))
         .await
         .expect("sends");
-    // Bounded: credits may come first.
+    // Bounded: credits and settlements may come first.
     for _ in 0..1_000 {
         match tokio::time::timeout(WAIT, client.next()).await {
-            Ok(Ok(Some(Notice::Accepted { client_ref: r, .. }))) if r == client_ref => return true,
+            Ok(Ok(Some(Notice::Accepted { client_ref: r, .. }))) if r == client_ref => {
+                return Some(None);
+            }
+            Ok(Ok(Some(Notice::Rejected {
+                client_ref: r,
+                reason,
+            }))) if r == client_ref => return Some(Some(reason)),
             Ok(Ok(Some(_))) => continue,
-            _ => return false,
+            _ => return None,
         }
     }
-    false
+    None
+}
+
+#[tokio::test]
+async fn one_bank_cannot_fill_the_queue_for_the_others() {
+    // 100 payments may wait, 25 of them one sender's (a quarter).
+    let service = start_queue(Limits::default(), false, 100);
+    let mut hostile = service.connect(0).await.expect("in");
+    let mut other = service.connect(1).await.expect("in");
+    // A payment it cannot cover, then small ones queued behind it (FIFO).
+    let blocked = Some(None);
+    assert_eq!(
+        answer(&mut hostile, 0, service.cover_fen[0] + 1).await,
+        blocked
+    );
+    let mut refused = 0;
+    for k in 1..40 {
+        match answer(&mut hostile, k, 1).await {
+            Some(None) => {}
+            Some(Some(Reason::QueueFull)) => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(refused, 40 - 25, "its share is 25 queued payments");
+    // Another bank still queues what it cannot cover yet.
+    assert_eq!(
+        answer(&mut other, 0, service.cover_fen[1] + 1).await,
+        blocked
+    );
+    service.server.stop().expect("stops");
 }
 
 #[tokio::test]

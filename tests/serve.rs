@@ -530,6 +530,42 @@ fn token_files_and_unreachable_services_are_refused_with_exit_2() {
     );
     refused(&clearsim(&["serve", config]), &["--tokens"]);
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Beyond loopback only when asked (tokens travel in clear).
+    for (flag, address) in [("--listen", "0.0.0.0:0"), ("--http", "0.0.0.0:0")] {
+        refused(
+            &clearsim(&[
+                "serve",
+                config,
+                "--tokens",
+                &tokens,
+                flag,
+                address,
+                "--duration",
+                "1s",
+            ]),
+            &[
+                flag,
+                "0.0.0.0:0",
+                "not a loopback address",
+                "--allow-remote",
+            ],
+        );
+    }
+    refused(
+        &clearsim(&[
+            "serve",
+            config,
+            "--tokens",
+            &tokens,
+            "--max-queued",
+            "10",
+            "--max-queued-per-sender",
+            "11",
+            "--duration",
+            "1s",
+        ]),
+        &["--max-queued-per-sender 11", "more than --max-queued 10"],
+    );
     refused(
         &clearsim(&[
             "load",

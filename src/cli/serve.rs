@@ -45,6 +45,12 @@ pub struct ServeArgs {
     /// that cannot settle at once are rejected.
     #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=4_000_000))]
     max_queued: u64,
+    /// Of those, one sender's at most (default: a quarter of
+    /// --max-queued), so that one bank cannot fill the queue for the
+    /// others; its payments past it that cannot settle at once are
+    /// rejected (queue full).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4_000_000))]
+    max_queued_per_sender: Option<u64>,
     /// Connections open at once, at most.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     max_connections: u64,
@@ -76,6 +82,11 @@ pub struct ServeArgs {
     /// Override the config's seed (it sets the calibrated accounts).
     #[arg(long)]
     seed: Option<u64>,
+    /// Listen on --listen and --http even when they are not loopback
+    /// addresses (a warning is printed: the protocol and HTTP are in
+    /// clear).
+    #[arg(long)]
+    allow_remote: bool,
     /// Journal every accepted instruction here (durable before ACCEPTED is
     /// sent); a journal already there is recovered: the day resumes.
     #[arg(long, value_name = "DIR")]
@@ -170,6 +181,82 @@ impl ServeArgs {
     }
 }
 
+/// The service the flags describe, its addresses checked.
+fn setup_of(
+    args: &ServeArgs,
+    scenario: &clearsim_model::config::Scenario,
+    tokens_path: &std::path::Path,
+) -> Result<ServeSetup, Failure> {
+    check_addresses(args)?;
+    let mut setup = ServeSetup::of_scenario(
+        scenario,
+        args.limits(),
+        args.gridlock_every,
+        args.max_queued as usize,
+    )?;
+    if let Some(share) = args.max_queued_per_sender {
+        if share > args.max_queued {
+            return Err(super::bad_input(format!(
+                "--max-queued-per-sender {share}: more than --max-queued {}",
+                args.max_queued
+            )));
+        }
+        setup.max_queued_per_sender = share as usize;
+    }
+    setup.tokens = Tokens::load(tokens_path, &setup.ids)?;
+    setup.journal = args.journal.clone();
+    setup.http = args.http;
+    Ok(setup)
+}
+
+/// Listening beyond this machine is a choice made twice: tokens cross the
+/// network in clear, and HTTP has no authentication.
+fn check_addresses(args: &ServeArgs) -> Result<(), Failure> {
+    let listening = [("--listen", Some(args.listen)), ("--http", args.http)];
+    for (flag, address) in listening {
+        let Some(address) = address else { continue };
+        if address.ip().is_loopback() {
+            continue;
+        }
+        if !args.allow_remote {
+            return Err(super::bad_input(format!(
+                "{flag} {address}: not a loopback address; banks' tokens would cross the network in clear{} (give --allow-remote to serve beyond this machine, behind a TLS-terminating proxy)",
+                if flag == "--http" {
+                    " and anyone could read the metrics"
+                } else {
+                    ""
+                }
+            )));
+        }
+        eprintln!(
+            "warning: {flag} {address} serves beyond this machine without TLS: put a TLS-terminating proxy and a firewall in front of it"
+        );
+    }
+    Ok(())
+}
+
+/// What the service started with: its dashboard and journal.
+fn print_started(args: &ServeArgs, server: &clearsim_service::net::Server) {
+    if let Some(http) = server.http_address {
+        println!("  dashboard: http://{http}/   metrics: http://{http}/metrics");
+    }
+    let Some(dir) = &args.journal else { return };
+    println!(
+        "  journal {}: {} instructions recovered{}",
+        dir.display(),
+        clearsim_core::format::grouped(i128::from(server.next_seq)),
+        match server.truncated_bytes {
+            0 => String::new(),
+            n => format!(", a torn tail of {n} bytes cut off"),
+        }
+    );
+    if server.day_closed {
+        println!(
+            "  its day is closed (the service stopped cleanly): every SUBMIT is refused; start a new journal for a new day"
+        );
+    }
+}
+
 pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     let config = super::args::load(&args.config, args.seed, None, None)?;
     let scenario = &config.scenario;
@@ -187,16 +274,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
             "--tokens FILE is needed (or --issue-tokens FILE)",
         ));
     };
-    let limits = args.limits();
-    let mut setup = ServeSetup::of_scenario(
-        scenario,
-        limits,
-        args.gridlock_every,
-        args.max_queued as usize,
-    )?;
-    setup.tokens = Tokens::load(tokens_path, &setup.ids)?;
-    setup.journal = args.journal.clone();
-    setup.http = args.http;
+    let setup = setup_of(args, scenario, tokens_path)?;
     let participants = setup.ids.len();
     let spec = setup.spec.name();
     let server = clearsim_service::net::spawn(setup, args.listen)?;
@@ -205,25 +283,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
         scenario.name, spec, participants, server.address
     );
     print_what_settles(scenario);
-    if let Some(http) = server.http_address {
-        println!("  dashboard: http://{http}/   metrics: http://{http}/metrics");
-    }
-    if let Some(dir) = &args.journal {
-        println!(
-            "  journal {}: {} instructions recovered{}",
-            dir.display(),
-            clearsim_core::format::grouped(i128::from(server.next_seq)),
-            match server.truncated_bytes {
-                0 => String::new(),
-                n => format!(", a torn tail of {n} bytes cut off"),
-            }
-        );
-        if server.day_closed {
-            println!(
-                "  its day is closed (the service stopped cleanly): every SUBMIT is refused; start a new journal for a new day"
-            );
-        }
-    }
+    print_started(args, &server);
     runtime()?.block_on(wait_for_stop(args.duration, &server));
     // Whatever fails now (the journal's disk, say) failed while serving.
     let served = server

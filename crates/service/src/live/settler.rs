@@ -70,6 +70,8 @@ pub struct Settler<T = u64> {
     next_key: u64,
     queued: Queued<T>,
     max_queued: usize,
+    /// Of those, one sender's at most.
+    max_queued_per_sender: usize,
     now: SimTime,
 }
 
@@ -90,8 +92,16 @@ impl<T> Settler<T> {
                 by_sender: vec![(0, 0); participants],
             },
             max_queued,
+            max_queued_per_sender: max_queued,
             now: SimTime::MIDNIGHT,
         })
+    }
+
+    /// At most `limit` of the queued payments may be one sender's (the
+    /// others keep the rest of the queue).
+    pub fn with_sender_share(mut self, limit: usize) -> Settler<T> {
+        self.max_queued_per_sender = limit.clamp(1, self.max_queued.max(1));
+        self
     }
 
     pub fn engine(&self) -> &Engine {
@@ -148,9 +158,9 @@ impl<T> Settler<T> {
         now > self.now && self.engine().next_event().is_some_and(|t| t <= now)
     }
 
-    /// One arrival at the current instant. When the queues are full, only
-    /// an instruction that settles at once is admitted (it cannot add to
-    /// them); any other is rejected.
+    /// One arrival at the current instant. When the queues are full, or
+    /// hold the sender's share, only an instruction that settles at once
+    /// is admitted (it cannot add to them); any other is rejected.
     #[inline]
     pub fn submit<F: FnMut(Event<T>)>(
         &mut self,
@@ -170,7 +180,10 @@ impl<T> Settler<T> {
             )
         };
         let engine = self.scheduler.engine();
-        if engine.held() >= self.max_queued && !engine.settles_on_arrival(0, &payment) {
+        let (senders, _) = self.queued_of(instruction.sender);
+        let full =
+            engine.held() >= self.max_queued || senders as usize >= self.max_queued_per_sender;
+        if full && !engine.settles_on_arrival(0, &payment) {
             emit(Event {
                 ticket: instruction.ticket,
                 outcome: Outcome::Rejected,

@@ -49,6 +49,10 @@ pub struct Header {
     pub replay_flags: Vec<String>,
     pub day_end_ms: u32,
     pub max_queued: u64,
+    /// Of those, one sender's at most (0 in a journal written before the
+    /// share existed: such a journal is refused as another setup).
+    #[serde(default)]
+    pub max_queued_per_sender: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -486,6 +490,8 @@ fn first_difference(a: &Header, b: &Header) -> Option<&'static str> {
         Some("the day end")
     } else if a.max_queued != b.max_queued {
         Some("the queue limit")
+    } else if a.max_queued_per_sender != b.max_queued_per_sender {
+        Some("the queue limit per sender")
     } else {
         None
     }
@@ -566,6 +572,7 @@ mod tests {
             replay_flags: vec!["--strategy".into(), "rtgs".into()],
             day_end_ms: 86_399_999,
             max_queued: 100,
+            max_queued_per_sender: 25,
         }
     }
 

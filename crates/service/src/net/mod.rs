@@ -60,6 +60,9 @@ pub struct ServeSetup {
     pub limits: Limits,
     /// Payments that may wait in the queues at most.
     pub max_queued: usize,
+    /// Of those, one sender's at most (by default a quarter: one bank
+    /// cannot fill the queue for the others).
+    pub max_queued_per_sender: usize,
     /// Where the journal is (`--journal`), if there is one.
     pub journal: Option<PathBuf>,
     /// The gross channel's name (metrics' label).
@@ -94,6 +97,7 @@ impl ServeSetup {
             tokens: tokens::Tokens::default(),
             limits,
             max_queued,
+            max_queued_per_sender: default_sender_share(max_queued),
             journal: None,
             channel: scenario
                 .channels
@@ -120,8 +124,14 @@ impl ServeSetup {
             replay_flags: replay_flags(&self.spec)?,
             day_end_ms: DAY_END.ms(),
             max_queued: self.max_queued as u64,
+            max_queued_per_sender: self.max_queued_per_sender as u64,
         })
     }
+}
+
+/// The default share of the queue one sender may hold: a quarter of it.
+pub fn default_sender_share(max_queued: usize) -> usize {
+    (max_queued / 4).max(1)
 }
 
 /// The service's day: ms since it first started, to 23:59:59.999 (the
@@ -238,20 +248,31 @@ fn start_service(
     )?;
     let instruments = setup.instruments.len() as u16;
     let Some(dir) = &setup.journal else {
-        let service = Service::new(engine, setup.max_queued, metrics.clone(), instruments, None)?;
+        let service = Service::new(
+            engine,
+            queue_limits(setup),
+            metrics.clone(),
+            instruments,
+            None,
+        )?;
         return Ok((service, None, 0));
     };
     let opened = journal::open(dir, &setup.journal_header()?)?;
     let link = commit::Link::new();
     let mut service = Service::new(
         engine,
-        setup.max_queued,
+        queue_limits(setup),
         metrics.clone(),
         instruments,
         Some(link.clone()),
     )?;
     service.recover(&opened.records, opened.day_closed)?;
     Ok((service, Some((link, opened.writer)), opened.truncated_bytes))
+}
+
+/// The queue's limits: in all, and one sender's.
+fn queue_limits(setup: &ServeSetup) -> (usize, usize) {
+    (setup.max_queued, setup.max_queued_per_sender)
 }
 
 /// Starts a service on `listen` (port 0: any free one): the engine thread,

@@ -92,11 +92,12 @@ pub struct Service {
 
 impl Service {
     /// The service over `engine` (one gross channel), at most `max_queued`
-    /// payments waiting in its queues; `instruments` SUBMITs may name; its
-    /// journal thread's `link`, if it has one.
+    /// payments waiting in its queues, `per_sender` of them one sender's;
+    /// `instruments` SUBMITs may name; its journal thread's `link`, if it
+    /// has one.
     pub fn new(
         engine: Engine,
-        max_queued: usize,
+        (max_queued, per_sender): (usize, usize),
         metrics: Arc<Metrics>,
         instruments: u16,
         link: Option<Arc<Link>>,
@@ -106,7 +107,7 @@ impl Service {
             .ok_or(EngineError::AmountsOverflow)?;
         Ok(Service {
             budget,
-            settler: Settler::new(engine, max_queued)?,
+            settler: Settler::new(engine, max_queued)?.with_sender_share(per_sender),
             metrics,
             turn_ns: 0,
             resumed_ns: 0,

@@ -351,3 +351,49 @@ async fn http_connections_are_capped_and_their_headers_time_out() {
     assert_eq!(get_metrics(http).await, "HTTP/1.1 200 OK");
     service.server.stop().expect("stops");
 }
+
+#[test]
+fn a_journal_past_a_senders_queue_share_is_refused_naming_the_record() {
+    use clearsim_service::net::ServeError;
+    use clearsim_service::net::journal::{self, JournalError, Record};
+    let scenario = clearsim_model::config::Config::load(Path::new("configs/chengdu-2005.toml"))
+        .expect("config")
+        .scenario;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut setup =
+        ServeSetup::of_scenario(&scenario, Limits::default(), 1000, 100).expect("setup");
+    let journal_dir = dir.path().join("journal");
+    // Records the service would never have accepted: one the sender
+    // cannot cover, then 30 queued behind it, past its share of 25.
+    let cover_fen = setup.opening_fen[0] + setup.credit_limit_fen[0];
+    let mut writer = journal::open(&journal_dir, &setup.journal_header().unwrap())
+        .expect("a new journal")
+        .writer;
+    let mut bytes = Vec::new();
+    for seq in 0..31u64 {
+        Record {
+            seq,
+            client_ref: seq,
+            amount_fen: if seq == 0 { cover_fen + 1 } else { 1 },
+            sender: 0,
+            receiver: 1,
+            at_ms: 0,
+            instrument: 0,
+            priority: 0,
+        }
+        .encode(&mut bytes);
+    }
+    writer.append(&bytes);
+    writer.commit(0).expect("written");
+    drop(writer);
+    setup.journal = Some(journal_dir);
+    setup.tokens = Tokens::issue(&dir.path().join("tokens"), &setup.ids).expect("tokens");
+    match clearsim_service::net::spawn(setup, "127.0.0.1:0".parse().unwrap()) {
+        Err(ServeError::Journal(JournalError::BadRecord { seq, reason, .. })) => {
+            assert_eq!(seq, 25, "the first record past the share");
+            assert!(reason.contains("share"), "{reason}");
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a journal past the share was recovered"),
+    }
+}

@@ -505,4 +505,25 @@ fn bad_journals_are_refused_with_exit_2() {
         &clearsim_within(Duration::from_secs(60), &args),
         &["j/journal.bin", "not a clearsim journal"],
     );
+    // User-fixable paths are the user's (exit 2), not internal errors: a
+    // journal others can read, and a --journal that is a file.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let exposed = Path::new(&journal_dir).join("journal.bin");
+        std::fs::set_permissions(&exposed, std::fs::Permissions::from_mode(0o644)).unwrap();
+        common::cli::refused(
+            &clearsim_within(Duration::from_secs(60), &args),
+            &["j/journal.bin", "mode 0644", "chmod 600"],
+        );
+    }
+    let a_file = path(dir.path(), "a-file");
+    std::fs::write(&a_file, "not a folder").unwrap();
+    let mut args = with(&[&address, "--duration", "100ms"]);
+    let at = args.iter().position(|a| a == "--journal").unwrap() + 1;
+    args[at] = a_file.clone();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::cli::refused(
+        &clearsim_within(Duration::from_secs(60), &args),
+        &["a-file"],
+    );
 }

@@ -530,6 +530,27 @@ fn token_files_and_unreachable_services_are_refused_with_exit_2() {
     );
     refused(&clearsim(&["serve", config]), &["--tokens"]);
     std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600)).unwrap();
+    refused(
+        &clearsim(&[
+            "load",
+            config,
+            "--tokens",
+            &tokens,
+            "--connect",
+            &free_address(),
+            "--duration",
+            "1s",
+        ]),
+        &["cannot reach the service"],
+    );
+}
+
+#[test]
+fn remote_addresses_and_bad_queue_shares_are_refused_with_exit_2() {
+    let dir = tempfile::tempdir().expect("dir");
+    let tokens = path(dir.path(), "tokens");
+    let config = "configs/chengdu-2005.toml";
+    ok(&clearsim(&["serve", config, "--issue-tokens", &tokens]));
     // Beyond loopback only when asked (tokens travel in clear).
     for (flag, address) in [("--listen", "0.0.0.0:0"), ("--http", "0.0.0.0:0")] {
         refused(
@@ -565,19 +586,6 @@ fn token_files_and_unreachable_services_are_refused_with_exit_2() {
             "1s",
         ]),
         &["--max-queued-per-sender 11", "more than --max-queued 10"],
-    );
-    refused(
-        &clearsim(&[
-            "load",
-            config,
-            "--tokens",
-            &tokens,
-            "--connect",
-            &free_address(),
-            "--duration",
-            "1s",
-        ]),
-        &["cannot reach the service"],
     );
 }
 

@@ -245,9 +245,14 @@ fn print_started(args: &ServeArgs, server: &clearsim_service::net::Server) {
         "  journal {}: {} instructions recovered{}",
         dir.display(),
         clearsim_core::format::grouped(i128::from(server.next_seq)),
-        match server.truncated_bytes {
-            0 => String::new(),
-            n => format!(", a torn tail of {n} bytes cut off"),
+        match &server.cut {
+            None => String::new(),
+            Some(cut) => format!(
+                "; a torn tail of {} bytes ({} whole records, never acknowledged) cut off and kept in {}",
+                cut.bytes,
+                cut.whole_records,
+                cut.kept.display()
+            ),
         }
     );
     if server.day_closed {

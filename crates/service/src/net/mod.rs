@@ -210,8 +210,8 @@ pub struct Server {
     pub http_address: Option<SocketAddr>,
     /// The sequence number it starts from (records recovered).
     pub next_seq: u64,
-    /// Bytes of a torn journal tail cut off at the start.
-    pub truncated_bytes: u64,
+    /// The torn journal tail cut off at the start, if there was one.
+    pub cut: Option<journal::Cut>,
     /// The journal's day was closed already: every SUBMIT is refused.
     pub day_closed: bool,
     edge: Arc<server::Edge>,
@@ -238,7 +238,7 @@ type JournalSide = (Arc<commit::Link>, journal::Writer);
 fn start_service(
     setup: &ServeSetup,
     metrics: &Arc<Metrics>,
-) -> Result<(Service, Option<JournalSide>, u64), ServeError> {
+) -> Result<(Service, Option<JournalSide>, Option<journal::Cut>), ServeError> {
     let ledger = Ledger::new(&setup.opening_fen, &setup.credit_limit_fen);
     let engine = Engine::new(
         ledger,
@@ -255,7 +255,7 @@ fn start_service(
             instruments,
             None,
         )?;
-        return Ok((service, None, 0));
+        return Ok((service, None, None));
     };
     let opened = journal::open(dir, &setup.journal_header()?)?;
     let link = commit::Link::new();
@@ -266,8 +266,14 @@ fn start_service(
         instruments,
         Some(link.clone()),
     )?;
-    service.recover(&opened.records, opened.day_closed)?;
-    Ok((service, Some((link, opened.writer)), opened.truncated_bytes))
+    if let Err(seq) = service.recover(&opened.records, opened.day_closed)? {
+        return Err(ServeError::Journal(journal::JournalError::BadRecord {
+            path: dir.join(journal::FILE).display().to_string(),
+            seq,
+            reason: "the engine refuses it (its queue, or its sender's share of it, is full): this service did not write it".into(),
+        }));
+    }
+    Ok((service, Some((link, opened.writer)), opened.cut))
 }
 
 /// The queue's limits: in all, and one sender's.
@@ -280,7 +286,7 @@ fn queue_limits(setup: &ServeSetup) -> (usize, usize) {
 /// thread of its own.
 pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError> {
     let metrics = Arc::new(Metrics::new(Clock::start(), setup.channel.clone()));
-    let (service, journal, truncated_bytes) = start_service(&setup, &metrics)?;
+    let (service, journal, cut) = start_service(&setup, &metrics)?;
     let next_seq = service.next_seq();
     let day_closed = service.day_closed();
     let edge = Arc::new(server::Edge::new(
@@ -331,7 +337,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         http = ?http_address,
         journal = ?setup.journal,
         next_seq,
-        truncated_bytes,
+        cut = ?cut,
         day_closed,
         "serving"
     );
@@ -339,7 +345,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         address,
         http_address,
         next_seq,
-        truncated_bytes,
+        cut,
         day_closed,
         edge,
         ended,

@@ -136,7 +136,14 @@ impl Service {
     /// arrivals at the same instants give the same ledger, queues and
     /// sequence numbers); the day then resumes at the last one's instant.
     /// A closed day is closed again. Nothing is sent: no one is connected.
-    pub fn recover(&mut self, records: &[Record], day_closed: bool) -> Result<(), EngineError> {
+    /// `Ok(Err(seq))`: record `seq` is one the engine refuses (its queue
+    /// or its sender's share of it full): a journal this service did not
+    /// write, refused as such.
+    pub fn recover(
+        &mut self,
+        records: &[Record],
+        day_closed: bool,
+    ) -> Result<Result<(), u64>, EngineError> {
         for record in records {
             clearsim_core::invariant_eq!(record.seq, self.next_seq, "records recover in order");
             self.advance_to(SimTime(record.at_ms))?;
@@ -145,11 +152,11 @@ impl Service {
                 sender: record.sender,
                 submit: record.submit(),
             };
-            let accepted = self.admit(arrival, false)?;
-            clearsim_core::invariant!(
-                accepted,
-                "a journaled instruction was accepted, so it is again"
-            );
+            // A journal this service wrote was accepted in this order, so
+            // it is again (the engine is deterministic).
+            if !self.admit(arrival, false)? {
+                return Ok(Err(record.seq));
+            }
         }
         self.resumed_ns = u64::from(self.settler.now().ms()) * 1_000_000;
         if day_closed {
@@ -160,7 +167,7 @@ impl Service {
         self.settled_fen = 0;
         self.batch = Batch::default();
         self.batch.first_seq = self.next_seq;
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// Ends the engine's turn: its notices go out, through the journal

@@ -13,15 +13,23 @@
 //!
 //! All little-endian. A frame is one group commit: written whole, then
 //! fsynced, and only then are its notices sent; the next frame is written
-//! only after that. So only the last frame can be torn by a crash, and a bad
-//! frame followed by any good one is corruption of acknowledged data (the
-//! journal is refused, never repaired). A frame's CRC covers its count,
-//! first sequence number and records; sequence numbers run on without a gap
-//! from 0.
+//! only after that. So only the last frame can be torn by a crash, and torn
+//! means short: a partial frame header, a partial frame, or a tail of
+//! zeros. Anything else that does not read — a complete frame whose
+//! checksum fails, a count past the limit, a sequence gap, bytes after the
+//! day's end marker, a partial frame followed by a good one — is damage to
+//! acknowledged data: the journal is refused (exit 2, naming the byte and
+//! the records the frame claims), never repaired. A frame's CRC covers its
+//! count, first sequence number and records; sequence numbers run on
+//! without a gap from 0. A torn tail cut off at recovery is kept in a side
+//! file first, and the high-water mark ([`mark`]) catches the frames a
+//! truncation removes whole.
+
+pub mod mark;
 
 use super::protocol::Submit;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clearsim_core::money::AmountBudget;
@@ -133,15 +141,23 @@ impl Record {
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// The journal's path cannot be used (missing folder, permissions, a
+    /// read-only disk): the user's to fix.
     #[error("{path}: {source}")]
     Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// Writing failed while serving (a disk that fails under it).
+    #[error("{path}: cannot be written: {source}")]
+    Disk {
         path: String,
         source: std::io::Error,
     },
     #[error("{path}: not a clearsim journal (bad magic or header)")]
     NotAJournal { path: String },
     #[error(
-        "{path}: corrupt at byte {offset}: {reason}, and a good frame follows (acknowledged data is damaged; the journal is not repaired)"
+        "{path}: damaged at byte {offset}: {reason} (acknowledged data is damaged; the journal is not repaired)"
     )]
     Corrupt {
         path: String,
@@ -158,6 +174,23 @@ pub enum JournalError {
         seq: u64,
         reason: String,
     },
+    #[error(
+        "{path}: holds {records} records ({bytes} bytes), but its high-water mark {mark_path} says {marked_records} records ({marked_bytes} bytes) were made durable: acknowledged frames are lost (truncated or overwritten); restore the journal from a copy, or move the mark aside to accept the loss"
+    )]
+    Lost {
+        path: String,
+        records: u64,
+        bytes: u64,
+        mark_path: String,
+        marked_records: u64,
+        marked_bytes: u64,
+    },
+    #[error("{path}: a damaged high-water mark: {reason} (move it aside to recover without it)")]
+    BadMark { path: String, reason: String },
+    #[error(
+        "{path}: readable or writable by others (mode {mode:04o}): it holds every bank's payments; chmod 600 it"
+    )]
+    Exposed { path: String, mode: u32 },
 }
 
 /// A journal's contents: its valid prefix, and what follows it (a torn
@@ -170,6 +203,15 @@ pub struct Contents {
     /// Where the valid prefix ends, and the file's length.
     pub valid_bytes: u64,
     pub file_bytes: u64,
+    /// Whole records in the torn tail (never acknowledged).
+    pub torn_records: u64,
+}
+
+fn disk_error(path: &Path) -> impl Fn(std::io::Error) -> JournalError + '_ {
+    move |source| JournalError::Disk {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn io_error(path: &Path) -> impl Fn(std::io::Error) -> JournalError + '_ {
@@ -182,56 +224,130 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> JournalError + '_ {
 /// Reads `dir`'s journal without changing it.
 pub fn read(dir: &Path) -> Result<Contents, JournalError> {
     let path = dir.join(FILE);
-    let mut bytes = Vec::new();
-    File::open(&path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(io_error(&path))?;
-    let shown = || path.display().to_string();
-    let (header, start) =
-        decode_header(&bytes).ok_or_else(|| JournalError::NotAJournal { path: shown() })?;
-    let mut records = Vec::new();
+    let shown = path.display().to_string();
+    check_private(&path)?;
+    let bytes = clearsim_model::input::read_regular(&path).map_err(io_error(&path))?;
+    let (header, start) = decode_header(&bytes).ok_or_else(|| JournalError::NotAJournal {
+        path: shown.clone(),
+    })?;
+    let frames = read_frames(&bytes, start).map_err(|(offset, reason)| JournalError::Corrupt {
+        path: shown.clone(),
+        offset: offset as u64,
+        reason,
+    })?;
+    check_records(&shown, &header, &frames.records)?;
+    let contents = Contents {
+        header,
+        records: frames.records,
+        day_closed: frames.day_closed,
+        valid_bytes: frames.valid_bytes as u64,
+        file_bytes: bytes.len() as u64,
+        torn_records: frames.torn_records,
+    };
+    check_mark(dir, &contents)?;
+    Ok(contents)
+}
+
+/// The journal holds every bank's payments: refused if others may read it.
+fn check_private(path: &Path) -> Result<(), JournalError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(io_error(path))?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(JournalError::Exposed {
+            path: path.display().to_string(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a journal shorter than its high-water mark says it was.
+fn check_mark(dir: &Path, contents: &Contents) -> Result<(), JournalError> {
+    let mark_path = dir.join(mark::FILE);
+    let marked = mark::read(dir).map_err(|reason| JournalError::BadMark {
+        path: mark_path.display().to_string(),
+        reason,
+    })?;
+    let Some(marked) = marked else {
+        return Ok(());
+    };
+    let records = contents.records.len() as u64;
+    if records < marked.records || contents.valid_bytes < marked.bytes {
+        return Err(JournalError::Lost {
+            path: dir.join(FILE).display().to_string(),
+            records,
+            bytes: contents.valid_bytes,
+            mark_path: mark_path.display().to_string(),
+            marked_records: marked.records,
+            marked_bytes: marked.bytes,
+        });
+    }
+    Ok(())
+}
+
+/// The frames after the header: their records, and where the valid
+/// prefix ends; or the offset of the damage and what it is.
+struct Frames {
+    records: Vec<Record>,
+    day_closed: bool,
+    valid_bytes: usize,
+    torn_records: u64,
+}
+
+fn read_frames(bytes: &[u8], start: usize) -> Result<Frames, (usize, String)> {
+    let mut frames = Frames {
+        records: Vec::new(),
+        day_closed: false,
+        valid_bytes: start,
+        torn_records: 0,
+    };
     let mut offset = start;
-    let mut day_closed = false;
     while offset < bytes.len() {
-        let frame = match decode_frame(&bytes[offset..], records.len() as u64) {
-            Ok(_) if day_closed => Err(BadFrame::from("a frame after the day's end marker")),
-            other => other,
-        };
-        match frame {
+        if frames.day_closed {
+            return Err((offset, "bytes after the day's end marker".into()));
+        }
+        match decode_frame(&bytes[offset..], frames.records.len() as u64) {
             Ok(FRAME_HEADER_BYTES) => {
-                day_closed = true;
+                frames.day_closed = true;
                 offset += FRAME_HEADER_BYTES;
             }
             Ok(used) => {
                 push_records(
                     &bytes[offset + FRAME_HEADER_BYTES..offset + used],
-                    &mut records,
+                    &mut frames.records,
                 );
                 offset += used;
             }
-            Err(reason) => {
-                // After the day's end marker, a good frame right here is
-                // already too much.
-                let from = if day_closed { offset } else { offset + 1 };
-                if let Some(later) = good_frame_after(&bytes, from) {
-                    return Err(JournalError::Corrupt {
-                        path: shown(),
-                        offset: offset as u64,
-                        reason: format!("{reason} (a good frame at byte {later})"),
-                    });
-                }
+            Err(fault) => {
+                frames.torn_records = torn(bytes, offset, &fault).map_err(|why| (offset, why))?;
                 break;
             }
         }
     }
-    check_records(&shown(), &header, &records)?;
-    Ok(Contents {
-        header,
-        records,
-        day_closed,
-        valid_bytes: offset as u64,
-        file_bytes: bytes.len() as u64,
-    })
+    frames.valid_bytes = offset;
+    Ok(frames)
+}
+
+/// Whether the bad frame at `offset` is a torn write — the file ends in
+/// it, and what is there is the start of a frame or zeros, with no good
+/// frame after — and then the whole records it holds; otherwise why it
+/// is damage.
+fn torn(bytes: &[u8], offset: usize, fault: &Fault) -> Result<u64, String> {
+    let rest = &bytes[offset..];
+    let whole = match *fault {
+        Fault::PartialHeader if rest.iter().all(|&b| b == 0) => 0,
+        Fault::PartialHeader if FRAME_MAGIC.starts_with(&rest[..rest.len().min(4)]) => 0,
+        Fault::NoMarker if rest.iter().all(|&b| b == 0) => 0,
+        Fault::Partial { .. } => {
+            (rest.len().saturating_sub(FRAME_HEADER_BYTES) / RECORD_BYTES) as u64
+        }
+        _ => return Err(fault.to_string()),
+    };
+    if let Some(later) = good_frame_after(bytes, offset + 1) {
+        return Err(format!("{fault}, and a good frame follows at byte {later}"));
+    }
+    Ok(whole)
 }
 
 fn decode_header(bytes: &[u8]) -> Option<(Header, usize)> {
@@ -260,47 +376,56 @@ fn encode_header(header: &Header) -> Vec<u8> {
     out
 }
 
-/// Why a frame is not good (a torn write, or damage).
+/// Why a frame does not read.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct BadFrame(String);
-
-impl From<&str> for BadFrame {
-    fn from(why: &str) -> BadFrame {
-        BadFrame(why.to_string())
-    }
-}
-
-impl From<String> for BadFrame {
-    fn from(why: String) -> BadFrame {
-        BadFrame(why)
-    }
+enum Fault {
+    #[error("a partial frame header")]
+    PartialHeader,
+    #[error("no frame marker")]
+    NoMarker,
+    #[error("a frame claiming {count} records (at most {MAX_FRAME_RECORDS})")]
+    TooMany { count: usize },
+    #[error("a partial frame claiming {count} records from seq {first_seq}")]
+    Partial { count: usize, first_seq: u64 },
+    #[error("a complete frame of {count} records from seq {first_seq} fails its checksum")]
+    Checksum { count: usize, first_seq: u64 },
+    #[error("a frame of {count} records from seq {first_seq}, where seq {expected} was next")]
+    Sequence {
+        count: usize,
+        first_seq: u64,
+        expected: u64,
+    },
 }
 
 /// The frame at the start of `bytes`, expected to begin with `next_seq`:
-/// its length, or why it is not good.
-fn decode_frame(bytes: &[u8], next_seq: u64) -> Result<usize, BadFrame> {
+/// its length, or why it does not read. Its checksum is computed only
+/// when the file holds all of it.
+fn decode_frame(bytes: &[u8], next_seq: u64) -> Result<usize, Fault> {
     if bytes.len() < FRAME_HEADER_BYTES {
-        return Err("a partial frame header".into());
+        return Err(Fault::PartialHeader);
     }
     if bytes[..4] != FRAME_MAGIC {
-        return Err("no frame marker".into());
+        return Err(Fault::NoMarker);
     }
     let count = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     let first_seq = u64::from_le_bytes(bytes[8..16].try_into().unwrap_or([0; 8]));
     let crc = u32::from_le_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
     if count > MAX_FRAME_RECORDS {
-        return Err(format!("a frame of {count} records").into());
+        return Err(Fault::TooMany { count });
     }
     let end = FRAME_HEADER_BYTES + count * RECORD_BYTES;
     if bytes.len() < end {
-        return Err("a partial frame".into());
+        return Err(Fault::Partial { count, first_seq });
     }
     if frame_crc(&bytes[4..16], &bytes[FRAME_HEADER_BYTES..end]) != crc {
-        return Err("a frame checksum mismatch".into());
+        return Err(Fault::Checksum { count, first_seq });
     }
     if first_seq != next_seq {
-        return Err(format!("a frame from seq {first_seq}, expected {next_seq}").into());
+        return Err(Fault::Sequence {
+            count,
+            first_seq,
+            expected: next_seq,
+        });
     }
     Ok(end)
 }
@@ -312,17 +437,32 @@ fn frame_crc(count_and_seq: &[u8], records: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-/// A good frame (any sequence number) at or after `from`, if there is one.
+/// A good frame (any sequence number) at or after `from`, if there is
+/// one. Linear in the bytes after `from` whatever they hold: a candidate
+/// is checksummed only if the file holds all of it, and all candidates
+/// together may checksum at most twice those bytes — past that (crafted
+/// frame headers one after another), the answer is "yes, at `from`": the
+/// caller then refuses the journal rather than cutting it.
 fn good_frame_after(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut budget = 2 * bytes.len().saturating_sub(from) + FRAME_HEADER_BYTES;
     let mut at = from;
     while let Some(found) = memchr::memmem::find(bytes.get(at..)?, &FRAME_MAGIC) {
         let offset = at + found;
-        let first_seq = bytes
-            .get(offset + 8..offset + 16)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u64::from_le_bytes);
-        if decode_frame(&bytes[offset..], first_seq).is_ok() {
-            return Some(offset);
+        let candidate = &bytes[offset..];
+        if candidate.len() >= FRAME_HEADER_BYTES {
+            let count =
+                u32::from_le_bytes([candidate[4], candidate[5], candidate[6], candidate[7]]);
+            let first_seq = u64::from_le_bytes(candidate[8..16].try_into().unwrap_or([0; 8]));
+            let cost = (count as usize).saturating_mul(RECORD_BYTES);
+            if cost <= candidate.len() {
+                if cost > budget {
+                    return Some(from);
+                }
+                budget -= cost;
+                if decode_frame(candidate, first_seq).is_ok() {
+                    return Some(offset);
+                }
+            }
         }
         at = offset + 1;
     }
@@ -423,6 +563,18 @@ pub struct Writer {
     file: File,
     path: PathBuf,
     frame: Vec<u8>,
+    /// How far the journal has got, rewritten after every frame.
+    marker: mark::Marker,
+}
+
+/// A torn tail recovery cut off: kept in a side file first.
+#[derive(Clone, Debug)]
+pub struct Cut {
+    pub bytes: u64,
+    /// Whole records in it (never acknowledged: their frame never was).
+    pub whole_records: u64,
+    /// Where its bytes are kept.
+    pub kept: PathBuf,
 }
 
 /// What opening a journal found.
@@ -431,16 +583,17 @@ pub struct Opened {
     /// The records to recover from, in order.
     pub records: Vec<Record>,
     pub day_closed: bool,
-    /// Bytes of a torn tail cut off (0 when the file ended cleanly).
-    pub truncated_bytes: u64,
+    /// The torn tail cut off, if the file did not end cleanly.
+    pub cut: Option<Cut>,
 }
 
 /// Opens `dir`'s journal for `header`'s setup, creating it (and `dir`) if
-/// there is none; a torn tail is cut off (and that made durable) first.
+/// there is none; a torn tail is kept in a side file and cut off (and
+/// that made durable) first.
 pub fn open(dir: &Path, header: &Header) -> Result<Opened, JournalError> {
     let path = dir.join(FILE);
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    if !path.exists() {
+    if std::fs::symlink_metadata(&path).is_err() {
         create(dir, header)?;
     }
     let contents = read(dir)?;
@@ -448,29 +601,60 @@ pub fn open(dir: &Path, header: &Header) -> Result<Opened, JournalError> {
     if let Some(field) = first_difference(&contents.header, header) {
         return Err(JournalError::Mismatch { path: shown, field });
     }
-    let file = OpenOptions::new()
+    let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .open(&path)
         .map_err(io_error(&path))?;
-    let truncated_bytes = contents.file_bytes - contents.valid_bytes;
-    if truncated_bytes > 0 {
-        file.set_len(contents.valid_bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(io_error(&path))?;
-    }
-    let mut file = file;
+    let cut = cut_torn_tail(dir, &file, &contents)?;
     std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).map_err(io_error(&path))?;
+    let mark = mark::Mark {
+        records: contents.records.len() as u64,
+        bytes: contents.valid_bytes,
+    };
+    let marker = mark::Marker::open(dir, mark).map_err(io_error(&dir.join(mark::FILE)))?;
     Ok(Opened {
         writer: Writer {
             file,
             path,
             frame: Vec::with_capacity(FRAME_HEADER_BYTES + 4096 * RECORD_BYTES),
+            marker,
         },
         records: contents.records,
         day_closed: contents.day_closed,
-        truncated_bytes,
+        cut,
     })
+}
+
+/// Keeps the torn tail's bytes in `DIR/journal.tail-<offset>.bin`
+/// (durably), then cuts the journal at its valid prefix (durably).
+fn cut_torn_tail(
+    dir: &Path,
+    file: &File,
+    contents: &Contents,
+) -> Result<Option<Cut>, JournalError> {
+    let bytes = contents.file_bytes - contents.valid_bytes;
+    if bytes == 0 {
+        return Ok(None);
+    }
+    let path = dir.join(FILE);
+    let whole = clearsim_model::input::read_regular(&path).map_err(io_error(&path))?;
+    let tail = whole
+        .get(contents.valid_bytes as usize..)
+        .ok_or_else(|| JournalError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other("the journal changed while it was read"),
+        })?;
+    let kept = dir.join(format!("journal.tail-{}.bin", contents.valid_bytes));
+    clearsim_outset::write_file_whole(&kept, tail, 0o600).map_err(io_error(&kept))?;
+    file.set_len(contents.valid_bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_error(&path))?;
+    Ok(Some(Cut {
+        bytes,
+        whole_records: contents.torn_records,
+        kept,
+    }))
 }
 
 /// A new journal with only its header, made durable (file and folder).
@@ -537,18 +721,29 @@ impl Writer {
             .file
             .write_all(&self.frame)
             .and_then(|()| self.file.sync_data())
-            .map_err(io_error(&self.path));
+            .map_err(disk_error(&self.path));
+        let bytes = self.frame.len() as u64;
         self.frame.clear();
-        written
+        written?;
+        let before = self.marker.mark();
+        let mark = mark::Mark {
+            records: before.records + u64::from(count),
+            bytes: before.bytes + bytes,
+        };
+        // The day's end is the last write: its mark is made durable too.
+        self.marker
+            .write(mark, count == 0)
+            .map_err(disk_error(self.marker.path()))
     }
 }
 
 impl clearsim_core::Blamed for JournalError {
-    /// A journal the user pointed at that is damaged, foreign or of another
-    /// setup is theirs to deal with; a disk that fails under it is not.
+    /// A journal the user pointed at that cannot be opened, is damaged,
+    /// exposed, foreign or of another setup is theirs to deal with; a disk
+    /// that fails under it while serving is not.
     fn blame(&self) -> clearsim_core::Blame {
         match self {
-            JournalError::Io { .. } => clearsim_core::Blame::Bug,
+            JournalError::Disk { .. } => clearsim_core::Blame::Bug,
             _ => clearsim_core::Blame::User,
         }
     }
@@ -648,12 +843,44 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         drop(written(dir.path()));
         let opened = open(dir.path(), &header()).unwrap();
-        assert_eq!(opened.truncated_bytes, 0);
+        assert!(opened.cut.is_none());
         assert_eq!(opened.records, (0..4).map(record).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_torn_tail_is_cut_at_the_last_good_frame() {
+    fn a_torn_tail_is_kept_aside_and_cut_at_the_last_good_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = written(dir.path());
+        let path = dir.path().join(FILE);
+        let good = std::fs::metadata(&path).unwrap().len();
+        // A torn write happens before its frame is durable, so before the
+        // mark moves past it: the mark as it was then.
+        let mark_then = std::fs::read(dir.path().join(mark::FILE)).unwrap();
+        writer.append(&frame(4..9));
+        writer.commit(4).unwrap();
+        drop(writer);
+        // Every cut inside the last frame leaves the first four records,
+        // and keeps what it cut.
+        let whole = std::fs::read(&path).unwrap();
+        for cut in good as usize + 1..whole.len() {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            std::fs::write(dir.path().join(mark::FILE), &mark_then).unwrap();
+            let opened = open(dir.path(), &header()).unwrap();
+            assert_eq!(opened.records.len(), 4, "cut at {cut}");
+            let torn = opened.cut.expect("a cut");
+            assert_eq!(torn.bytes, cut as u64 - good);
+            let whole_records = (cut as u64 - good).saturating_sub(FRAME_HEADER_BYTES as u64) / 40;
+            assert_eq!(torn.whole_records, whole_records, "cut at {cut}");
+            assert_eq!(
+                std::fs::read(&torn.kept).unwrap(),
+                &whole[good as usize..cut]
+            );
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+        }
+    }
+
+    #[test]
+    fn a_complete_frame_that_fails_its_checksum_is_damage_not_a_torn_write() {
         let dir = tempfile::tempdir().unwrap();
         let mut writer = written(dir.path());
         let path = dir.path().join(FILE);
@@ -661,20 +888,84 @@ mod tests {
         writer.append(&frame(4..9));
         writer.commit(4).unwrap();
         drop(writer);
-        // Every cut inside the last frame leaves the first four records.
         let whole = std::fs::read(&path).unwrap();
-        for cut in good as usize + 1..whole.len() {
-            std::fs::write(&path, &whole[..cut]).unwrap();
-            let opened = open(dir.path(), &header()).unwrap();
-            assert_eq!(opened.records.len(), 4, "cut at {cut}");
-            assert_eq!(opened.truncated_bytes, cut as u64 - good);
-            assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
-        }
-        // A flipped byte in the last frame: the same.
+        // A flipped bit, and a zeroed sector's worth, in the last frame.
         let mut flipped = whole.clone();
         flipped[whole.len() - 3] ^= 0x40;
-        std::fs::write(&path, &flipped).unwrap();
-        assert_eq!(open(dir.path(), &header()).unwrap().records.len(), 4);
+        let mut zeroed = whole.clone();
+        zeroed[good as usize + FRAME_HEADER_BYTES..].fill(0);
+        for damaged in [flipped, zeroed] {
+            std::fs::write(&path, &damaged).unwrap();
+            let error = open(dir.path(), &header()).err().expect("refused");
+            let text = error.to_string();
+            assert!(matches!(error, JournalError::Corrupt { .. }), "{text}");
+            assert!(text.contains(&format!("byte {good}")), "{text}");
+            assert!(text.contains("5 records from seq 4"), "{text}");
+            assert_eq!(std::fs::read(&path).unwrap(), damaged, "nothing cut");
+        }
+    }
+
+    #[test]
+    fn a_truncation_that_loses_acknowledged_frames_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(written(dir.path()));
+        let path = dir.path().join(FILE);
+        let whole = std::fs::read(&path).unwrap();
+        // The last frame (one record) gone whole: the rest reads cleanly.
+        let cut = whole.len() - FRAME_HEADER_BYTES - RECORD_BYTES;
+        std::fs::write(&path, &whole[..cut]).unwrap();
+        let error = open(dir.path(), &header()).err().expect("refused");
+        let text = error.to_string();
+        assert!(matches!(error, JournalError::Lost { .. }), "{text}");
+        assert!(
+            text.contains("holds 3 records") && text.contains("says 4 records"),
+            "{text}"
+        );
+        // Moving the mark aside accepts the loss.
+        std::fs::remove_file(dir.path().join(mark::FILE)).unwrap();
+        assert_eq!(open(dir.path(), &header()).unwrap().records.len(), 3);
+    }
+
+    #[test]
+    fn a_journal_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        drop(written(dir.path()));
+        let path = dir.path().join(FILE);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = open(dir.path(), &header()).err().expect("refused");
+        assert!(
+            matches!(error, JournalError::Exposed { mode: 0o644, .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("chmod 600"));
+        assert_eq!(
+            clearsim_core::Blamed::blame(&error),
+            clearsim_core::Blame::User
+        );
+    }
+
+    #[test]
+    fn crafted_frame_headers_after_the_prefix_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(written(dir.path()));
+        let path = dir.path().join(FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Frame headers one after another, each claiming a frame to the
+        // end of the file: the scan that looks for a good frame after
+        // them stays within its budget and refuses.
+        let headers = 20_000;
+        for k in 0..headers {
+            let left = (headers - k) * FRAME_HEADER_BYTES;
+            bytes.extend_from_slice(&FRAME_MAGIC);
+            bytes.extend_from_slice(&((left / RECORD_BYTES) as u32).to_le_bytes());
+            bytes.extend_from_slice(&[0; 16]);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(
+            read(dir.path()),
+            Err(JournalError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -694,3 +694,54 @@ fn hostile_inputs_are_refused_not_obeyed() {
         b"keep"
     );
 }
+
+#[test]
+fn liquidity_past_its_limit_is_refused_not_clamped() {
+    let dir = tempfile::tempdir().expect("dir");
+    let copy = common::cli::replayable(Path::new("configs/chengdu-2005.toml"), dir.path());
+    let text = std::fs::read_to_string(&copy)
+        .unwrap()
+        .replace("scale = 1.5\n", "scale = 1e7\n");
+    std::fs::write(&copy, text).unwrap();
+    let config = copy.display().to_string();
+    let out = path(dir.path(), "out");
+    refused(
+        &clearsim(&["run", &config, "--days", "1", "--out", &out]),
+        &[&config, "[liquidity]", "10^15 fen", "refused, not clamped"],
+    );
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn messages_name_the_path_given_and_say_each_cause_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = path(dir.path(), "no-journal");
+    let output = clearsim(&[
+        "journal",
+        "export",
+        &missing,
+        "--out",
+        &path(dir.path(), "p.csv"),
+    ]);
+    refused(&output, &["no-journal/journal.bin"]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        said.matches("No such file or directory").count(),
+        1,
+        "{said}"
+    );
+    // An output directory that cannot be made: named as given, never by
+    // its staging name.
+    let output = clearsim(&[
+        "replay",
+        "--participants",
+        "configs/examples/chengdu-day/participants.csv",
+        "--payments",
+        "configs/examples/chengdu-day/payments.csv",
+        "--out",
+        "/proc/clearsim-cannot/x",
+    ]);
+    refused(&output, &["/proc/clearsim-cannot/x"]);
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!said.contains(".tmp-"), "{said}");
+}

@@ -109,6 +109,8 @@ pub fn load_scenario(args: &ScenarioArgs) -> Result<(Config, City), Failure> {
         }
     }
     let city = build_city(scenario);
+    city.check()
+        .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
     check_shocks(&scenario.shocks, &city.ids)
         .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
     Ok((config, city))

@@ -132,6 +132,24 @@ fn logging() {
         .init();
 }
 
+/// An error and its causes, each said once: a cause whose text the
+/// message already holds (a library error that shows its source, wrapped
+/// with context that shows it again) is not repeated.
+fn said_once(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let said = cause.to_string();
+        if text.contains(&said) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&said);
+    }
+    text
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging();
@@ -154,15 +172,30 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::BadInput(error)) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", said_once(&error));
             ExitCode::from(EXIT_BAD_INPUT)
         }
         Err(Failure::Internal(error)) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", said_once(&error));
             eprintln!(
                 "This is a bug in clearsim {VERSION}, not a fault of your input: please report it with the command that failed."
             );
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::said_once;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let shown = anyhow::anyhow!("j/journal.bin: {io}");
+        let error = anyhow::Error::new(io).context(shown.to_string());
+        assert_eq!(said_once(&error), "j/journal.bin: No such file");
+        let fresh = anyhow::anyhow!("disk full").context("cannot write out/a.csv");
+        assert_eq!(said_once(&fresh), "cannot write out/a.csv: disk full");
     }
 }

@@ -52,6 +52,10 @@ pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
         shard: None,
     };
     let cities = [build_city(&before.scenario), build_city(&after.scenario)];
+    for (city, path) in cities.iter().zip([&args.before, &args.after]) {
+        city.check()
+            .map_err(|e| super::bad_input(format!("{}: {e}", path.display())))?;
+    }
     clearsim_study::plan::check_same_city(
         (&before.scenario, &cities[0]),
         (&after.scenario, &cities[1]),

@@ -30,6 +30,12 @@ pub enum OutputError {
     NotOurs(PathBuf),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("{target}: cannot create its folder {parent}: {source}")]
+    Parent {
+        target: PathBuf,
+        parent: PathBuf,
+        source: io::Error,
+    },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -91,7 +97,11 @@ impl OutputSet {
         let name = target
             .file_name()
             .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-        fs::create_dir_all(&parent).map_err(io_at(&parent))?;
+        fs::create_dir_all(&parent).map_err(|source| OutputError::Parent {
+            target: target.to_path_buf(),
+            parent: parent.clone(),
+            source,
+        })?;
         clean_stale(&parent, &name);
         // Bounded: a clash needs another run with our pid and clock.
         for _ in 0..16 {
@@ -105,7 +115,9 @@ impl OutputSet {
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io_at(&staging)(e)),
+                // Named as the user gave it: the staging name means nothing
+                // to them.
+                Err(e) => return Err(io_at(target)(e)),
             }
         }
         Err(io_at(&parent)(io::Error::other(
@@ -120,17 +132,19 @@ impl OutputSet {
     /// Writes a whole file of the set.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), OutputError> {
         let mut file = self.file(name)?;
-        file.write_all(bytes).map_err(io_at(&self.staging))?;
+        file.write_all(bytes)
+            .map_err(io_at(&self.target.join(name)))?;
         file.finish()
     }
 
     /// A file of the set to stream into; [`SetFile::finish`] syncs it.
+    /// Errors name it where it will be published, not where it is staged.
     pub fn file(&self, name: &str) -> Result<SetFile, OutputError> {
-        let path = self.staging.join(name);
+        let path = self.target.join(name);
         let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)
+            .open(self.staging.join(name))
             .map_err(io_at(&path))?;
         Ok(SetFile {
             writer: BufWriter::with_capacity(1 << 20, file),
@@ -142,7 +156,7 @@ impl OutputSet {
     /// directory replaces the target.
     pub fn commit(mut self) -> Result<(), OutputError> {
         self.write(MARKER, b"clearsim output set\n")?;
-        sync_dir(&self.staging).map_err(io_at(&self.staging))?;
+        sync_dir(&self.staging).map_err(io_at(&self.target))?;
         // Checked again: something may have appeared meanwhile.
         check_target(&self.target)?;
         replace(&self.staging, &self.target).map_err(io_at(&self.target))?;
@@ -162,6 +176,7 @@ impl Drop for OutputSet {
 /// One file of an output set, written through a buffer.
 pub struct SetFile {
     writer: BufWriter<fs::File>,
+    /// Where it will be published (errors name it).
     path: PathBuf,
 }
 

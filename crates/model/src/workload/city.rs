@@ -17,9 +17,26 @@ pub struct City {
     /// all but the last, [`OUTSIDE_ID`], when the scenario pays across the
     /// city's boundary. Liquidity figures count the banks only.
     pub banks: usize,
+    /// Why the scenario's liquidity policy gives an account more than
+    /// [`MAX_LIQUIDITY_FEN`], if it does: [`City::check`] refuses it.
+    pub over_limit: Option<String>,
 }
 
+/// An opening balance or credit limit the liquidity policy may set, at
+/// most: 10^15 fen (10 trillion yuan), far from `i64::MAX` so that a day's
+/// sums stay exact.
+pub const MAX_LIQUIDITY_FEN: f64 = 1e15;
+
 impl City {
+    /// Refuses a city whose liquidity policy went past its limit (it is
+    /// never silently clamped).
+    pub fn check(&self) -> Result<(), String> {
+        match &self.over_limit {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }
@@ -48,6 +65,7 @@ pub fn build_city(scenario: &Scenario) -> City {
         opening_fen: Vec::new(),
         credit_limit_fen: Vec::new(),
         banks: 0,
+        over_limit: None,
     };
     match &scenario.population {
         Population::Roster {
@@ -106,11 +124,22 @@ fn set_liquidity(scenario: &Scenario, city: &mut City) {
         Some(q) => need_quantile_fen(scenario, &city.size, q, liquidity.need_days),
         None => vec![0.0; city.len()],
     };
-    for (outflow, need) in outflow_fen.iter().zip(need_fen) {
-        let opening = (liquidity.opening_share * outflow).max(need);
-        city.opening_fen.push(to_fen(liquidity.scale * opening));
-        city.credit_limit_fen
-            .push(to_fen(liquidity.scale * liquidity.credit_share * outflow));
+    for (p, (outflow, need)) in outflow_fen.iter().zip(need_fen).enumerate() {
+        let opening = liquidity.scale * (liquidity.opening_share * outflow).max(need);
+        let credit = liquidity.scale * liquidity.credit_share * outflow;
+        for (what, value) in [
+            ("an opening balance of", opening),
+            ("a credit limit of", credit),
+        ] {
+            if city.over_limit.is_none() && value > MAX_LIQUIDITY_FEN && p < city.banks {
+                city.over_limit = Some(format!(
+                    "[liquidity]: participant `{}` would get {what} {value:.3e} fen, past the limit of 10^15 fen (10 trillion yuan): it is refused, not clamped; lower `scale`, `opening_share` or `credit_share`, or the volumes",
+                    city.ids[p]
+                ));
+            }
+        }
+        city.opening_fen.push(to_fen(opening));
+        city.credit_limit_fen.push(to_fen(credit));
     }
     if city.len() > city.banks {
         // The national system never runs short on the city's account:
@@ -168,10 +197,10 @@ fn need_quantile_fen(scenario: &Scenario, size: &[f64], quantile: f64, days: u32
         .collect()
 }
 
-/// Rounds a non-negative amount to whole fen, capped so that sums stay far
-/// from `i64::MAX`.
+/// Rounds a non-negative amount to whole fen, within the limit (a city
+/// past it is refused by [`City::check`] before it is used).
 fn to_fen(value: f64) -> i64 {
-    value.clamp(0.0, 1e15).round() as i64
+    value.clamp(0.0, MAX_LIQUIDITY_FEN).round() as i64
 }
 
 /// Expected value each participant pays out on the first day: Σ over

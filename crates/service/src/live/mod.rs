@@ -310,6 +310,7 @@ impl Prepared {
         seed: u64,
     ) -> Result<Prepared, EngineError> {
         let city = clearsim_model::workload::city::build_city(scenario);
+        city.check().map_err(EngineError::Design)?;
         let model = clearsim_model::run::stream_model(scenario, &city);
         let spec = clearsim_model::run::channel_specs(scenario, &city)?
             .into_iter()

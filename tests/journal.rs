@@ -465,6 +465,14 @@ fn bad_journals_are_refused_with_exit_2() {
         .chain(["--listen", &free_address(), "--duration", "100ms"])
         .collect::<Vec<_>>(),
     ));
+    // It holds no instruction: an export would be refused by replay, so
+    // it is not written.
+    let empty_export = path(dir.path(), "empty.csv");
+    common::cli::refused(
+        &clearsim(&["journal", "export", &journal_dir, "--out", &empty_export]),
+        &["j/journal.bin", "holds no instructions"],
+    );
+    assert!(!Path::new(&empty_export).exists());
     let other = "configs/chengdu-2010.toml";
     let other_tokens = path(dir.path(), "tokens-2010");
     ok(&clearsim(&[

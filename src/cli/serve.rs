@@ -318,8 +318,15 @@ pub fn journal_command(args: &JournalArgs) -> Result<(), Failure> {
         &[("--out", out), ("--participants", &participants)],
         &[("journal", dir)],
     )?;
-    let contents =
-        clearsim_service::net::journal::read(dir).map_err(|e| Failure::BadInput(anyhow!(e)))?;
+    let contents = clearsim_service::net::journal::read(dir)?;
+    // A replay needs a payment (an empty payments.csv is refused there):
+    // an export it would refuse is not written.
+    if contents.records.is_empty() {
+        return Err(super::bad_input(format!(
+            "{}: holds no instructions: there is no day to replay",
+            dir.join(clearsim_service::net::journal::FILE).display()
+        )));
+    }
     let (participants_csv, payments_csv) = contents.replay_files();
     for (path, bytes) in [(&participants, participants_csv), (out, payments_csv)] {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty());

@@ -239,6 +239,28 @@ fn start_service(
     setup: &ServeSetup,
     metrics: &Arc<Metrics>,
 ) -> Result<(Service, Option<JournalSide>, Option<journal::Cut>), ServeError> {
+    let Some(dir) = &setup.journal else {
+        return Ok((new_service(setup, metrics, None)?, None, None));
+    };
+    let opened = journal::open(dir, &setup.journal_header()?)?;
+    let link = commit::Link::new();
+    let mut service = new_service(setup, metrics, Some(link.clone()))?;
+    let shown = dir.join(journal::FILE).display().to_string();
+    recover(&mut service, &opened.records, opened.day_closed, &shown)?;
+    Ok((service, Some((link, opened.writer)), opened.cut))
+}
+
+/// The queue's limits: in all, and one sender's.
+fn queue_limits(setup: &ServeSetup) -> (usize, usize) {
+    (setup.max_queued, setup.max_queued_per_sender)
+}
+
+/// The engine thread's service for `setup`, before any recovery.
+fn new_service(
+    setup: &ServeSetup,
+    metrics: &Arc<Metrics>,
+    link: Option<Arc<commit::Link>>,
+) -> Result<Service, ServeError> {
     let ledger = Ledger::new(&setup.opening_fen, &setup.credit_limit_fen);
     let engine = Engine::new(
         ledger,
@@ -247,38 +269,53 @@ fn start_service(
         setup.max_queued.min(1 << 22),
     )?;
     let instruments = setup.instruments.len() as u16;
-    let Some(dir) = &setup.journal else {
-        let service = Service::new(
-            engine,
-            queue_limits(setup),
-            metrics.clone(),
-            instruments,
-            None,
-        )?;
-        return Ok((service, None, None));
-    };
-    let opened = journal::open(dir, &setup.journal_header()?)?;
-    let link = commit::Link::new();
-    let mut service = Service::new(
+    Ok(Service::new(
         engine,
         queue_limits(setup),
         metrics.clone(),
         instruments,
-        Some(link.clone()),
-    )?;
-    if let Err(seq) = service.recover(&opened.records, opened.day_closed)? {
-        return Err(ServeError::Journal(journal::JournalError::BadRecord {
-            path: dir.join(journal::FILE).display().to_string(),
-            seq,
-            reason: "the engine refuses it (its queue, or its sender's share of it, is full): this service did not write it".into(),
-        }));
-    }
-    Ok((service, Some((link, opened.writer)), opened.cut))
+        link,
+    )?)
 }
 
-/// The queue's limits: in all, and one sender's.
-fn queue_limits(setup: &ServeSetup) -> (usize, usize) {
-    (setup.max_queued, setup.max_queued_per_sender)
+/// Runs the journal's `records` again; a record the engine refuses is a
+/// journal this service did not write (`shown` names it).
+fn recover(
+    service: &mut Service,
+    records: &[journal::Record],
+    day_closed: bool,
+    shown: &str,
+) -> Result<(), ServeError> {
+    match service.recover(records, day_closed)? {
+        Ok(()) => Ok(()),
+        Err(seq) => Err(ServeError::Journal(journal::JournalError::BadRecord {
+            path: shown.to_string(),
+            seq,
+            reason: "the engine refuses it (its queue, or its sender's share of it, is full): this service did not write it".into(),
+        })),
+    }
+}
+
+/// A journal's day as a service for `setup` would recover and close it,
+/// with no thread, socket or file: what the journal's contents come to
+/// (its counts, money conserved). The fuzz target of the service's engine
+/// path drives this.
+pub fn recover_and_close(
+    setup: &ServeSetup,
+    contents: &journal::Contents,
+) -> Result<Served, ServeError> {
+    if contents.header != setup.journal_header()? {
+        return Err(ServeError::Journal(journal::JournalError::Mismatch {
+            path: "journal".into(),
+            field: "the setup",
+        }));
+    }
+    let metrics = Arc::new(Metrics::new(Clock::start(), setup.channel.clone()));
+    let mut service = new_service(setup, &metrics, None)?;
+    recover(&mut service, &contents.records, contents.day_closed, "journal")?;
+    service
+        .close()
+        .map_err(|e| ServeError::Stopped(e.to_string()))
 }
 
 /// Starts a service on `listen` (port 0: any free one): the engine thread,

@@ -227,25 +227,59 @@ pub fn read(dir: &Path) -> Result<Contents, JournalError> {
     let shown = path.display().to_string();
     check_private(&path)?;
     let bytes = clearsim_model::input::read_regular(&path).map_err(io_error(&path))?;
-    let (header, start) = decode_header(&bytes).ok_or_else(|| JournalError::NotAJournal {
-        path: shown.clone(),
+    let contents = decode(&bytes, &shown)?;
+    check_mark(dir, &contents)?;
+    Ok(contents)
+}
+
+/// A journal's bytes (named `shown` in errors) as recovery reads them:
+/// header, frames, torn tail or damage, and every record checked.
+pub fn decode(bytes: &[u8], shown: &str) -> Result<Contents, JournalError> {
+    let (header, start) = decode_header(bytes).ok_or_else(|| JournalError::NotAJournal {
+        path: shown.to_string(),
     })?;
-    let frames = read_frames(&bytes, start).map_err(|(offset, reason)| JournalError::Corrupt {
-        path: shown.clone(),
+    let frames = read_frames(bytes, start).map_err(|(offset, reason)| JournalError::Corrupt {
+        path: shown.to_string(),
         offset: offset as u64,
         reason,
     })?;
-    check_records(&shown, &header, &frames.records)?;
-    let contents = Contents {
+    check_records(shown, &header, &frames.records)?;
+    Ok(Contents {
         header,
         records: frames.records,
         day_closed: frames.day_closed,
         valid_bytes: frames.valid_bytes as u64,
         file_bytes: bytes.len() as u64,
         torn_records: frames.torn_records,
+    })
+}
+
+/// A journal's bytes: `header`, then one frame of `records` (numbered as
+/// they are; at most a frame's worth), then the day's end marker if
+/// `closed`. For tests and fuzz targets that need checksums that hold.
+pub fn encode(header: &Header, records: &[Record], closed: bool) -> Vec<u8> {
+    let mut out = encode_header(header);
+    let mut frame = |count: usize, first_seq: u64, body: &[u8]| {
+        let start = out.len();
+        out.extend_from_slice(&FRAME_MAGIC);
+        out.extend_from_slice(&(count as u32).to_le_bytes());
+        out.extend_from_slice(&first_seq.to_le_bytes());
+        let crc = frame_crc(&out[start + 4..start + 16], body);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(body);
     };
-    check_mark(dir, &contents)?;
-    Ok(contents)
+    if !records.is_empty() {
+        let mut body = Vec::with_capacity(records.len() * RECORD_BYTES);
+        for record in records {
+            record.encode(&mut body);
+        }
+        frame(records.len(), records[0].seq, &body);
+    }
+    if closed {
+        frame(0, records.len() as u64, &[]);
+    }
+    out
 }
 
 /// The journal holds every bank's payments: refused if others may read it.

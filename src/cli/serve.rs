@@ -82,6 +82,13 @@ pub struct ServeArgs {
     /// Override the config's seed (it sets the calibrated accounts).
     #[arg(long)]
     seed: Option<u64>,
+    /// Serve the bank protocol over TLS with this certificate chain (PEM);
+    /// needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM, PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Listen on --listen and --http even when they are not loopback
     /// addresses (a warning is printed: the protocol and HTTP are in
     /// clear).
@@ -140,6 +147,10 @@ pub struct LoadArgs {
     /// Also write load.json here (created).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Connect over TLS, trusting the CA certificate(s) in FILE (PEM); the
+    /// service's certificate must name the --connect address's IP.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
     #[arg(long)]
     seed: Option<u64>,
 }
@@ -206,6 +217,9 @@ fn setup_of(
     setup.tokens = Tokens::load(tokens_path, &setup.ids)?;
     setup.journal = args.journal.clone();
     setup.http = args.http;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        setup.tls = Some(clearsim_service::net::tls::server_config(cert, key)?);
+    }
     Ok(setup)
 }
 
@@ -215,7 +229,7 @@ fn check_addresses(args: &ServeArgs) -> Result<(), Failure> {
     let listening = [("--listen", Some(args.listen)), ("--http", args.http)];
     for (flag, address) in listening {
         let Some(address) = address else { continue };
-        if address.ip().is_loopback() {
+        if address.ip().is_loopback() || (flag == "--listen" && args.tls_cert.is_some()) {
             continue;
         }
         if !args.allow_remote {
@@ -237,6 +251,9 @@ fn check_addresses(args: &ServeArgs) -> Result<(), Failure> {
 
 /// What the service started with: its dashboard and journal.
 fn print_started(args: &ServeArgs, server: &clearsim_service::net::Server) {
+    if let Some(cert) = &args.tls_cert {
+        println!("  TLS: certificate {}", cert.display());
+    }
     if let Some(http) = server.http_address {
         println!("  dashboard: http://{http}/   metrics: http://{http}/metrics");
     }
@@ -423,6 +440,10 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         load: args.rate,
         duration: args.duration,
         payments: senders,
+        tls: match &args.tls_ca {
+            Some(ca) => Some(clearsim_service::net::tls::client_config(ca)?),
+            None => None,
+        },
     };
     let report = runtime()?
         .block_on(clearsim_service::net::load::run(&setup))

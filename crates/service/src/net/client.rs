@@ -14,9 +14,14 @@
 //! # Ok(()) }
 //! ```
 
-use tokio::io::AsyncWriteExt;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// A connection's halves, over TCP or TLS.
+type Reading = Box<dyn AsyncRead + Send + Unpin>;
+type Writing = Box<dyn AsyncWrite + Send + Unpin>;
 
 use super::protocol::{ErrorCode, FrameBuf, Notice, ProtocolError, Request, VERSION};
 
@@ -36,7 +41,7 @@ pub enum ClientError {
 
 /// The sending half of a connection.
 pub struct ClientWriter {
-    writer: OwnedWriteHalf,
+    writer: Writing,
     out: Vec<u8>,
 }
 
@@ -53,19 +58,22 @@ impl ClientWriter {
 
     pub async fn flush(&mut self) -> std::io::Result<()> {
         self.writer.write_all(&self.out).await?;
+        // A TLS session holds what was written until flushed.
+        self.writer.flush().await?;
         self.out.clear();
         Ok(())
     }
 
     /// Sends raw bytes (tests: frames that are wrong on purpose).
     pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.writer.write_all(bytes).await
+        self.writer.write_all(bytes).await?;
+        self.writer.flush().await
     }
 }
 
 /// The receiving half of a connection.
 pub struct ClientReader {
-    reader: OwnedReadHalf,
+    reader: Reading,
     frames: FrameBuf,
 }
 
@@ -116,9 +124,33 @@ impl Client {
         participant: &str,
         token: &[u8],
     ) -> Result<Client, ClientError> {
+        Client::connect_with(address, participant, token, None).await
+    }
+
+    /// [`Client::connect`], over TLS when `tls` is given: the service's
+    /// certificate must chain to its roots and name the address's IP.
+    pub async fn connect_with(
+        address: impl tokio::net::ToSocketAddrs,
+        participant: &str,
+        token: &[u8],
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> Result<Client, ClientError> {
         let stream = TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
-        let (reader, writer) = stream.into_split();
+        let (reader, writer): (Reading, Writing) = match tls {
+            None => {
+                let (reader, writer) = stream.into_split();
+                (Box::new(reader), Box::new(writer))
+            }
+            Some(config) => {
+                let name =
+                    rustls::pki_types::ServerName::IpAddress(stream.peer_addr()?.ip().into());
+                let connector = tokio_rustls::TlsConnector::from(config.clone());
+                let tls = connector.connect(name, stream).await?;
+                let (reader, writer) = tokio::io::split(tls);
+                (Box::new(reader), Box::new(writer))
+            }
+        };
         let mut client_writer = ClientWriter {
             writer,
             out: Vec::with_capacity(64 * 1024),

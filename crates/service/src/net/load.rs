@@ -37,6 +37,8 @@ pub struct LoadSetup {
     pub duration: Duration,
     /// Per participant, its payments of the day: (receiver, amount, priority).
     pub payments: Vec<Vec<(u32, i64, u8)>>,
+    /// TLS to the service (`--tls-ca`), if it serves TLS.
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// What a load run measured.
@@ -126,9 +128,10 @@ pub async fn run(setup: &LoadSetup) -> Result<LoadReport, LoadError> {
         let payments = setup.payments[gateway.participant as usize].clone();
         let (address, duration) = (setup.address, setup.duration);
         let connecting = connecting.clone();
+        let tls = setup.tls.clone();
         tasks.spawn(async move {
             let permit = connecting.acquire_owned().await;
-            let client = Client::connect(address, &id, &token).await?;
+            let client = Client::connect_with(address, &id, &token, tls.as_ref()).await?;
             drop(permit);
             drive(client, &id, &payments, &gateway, duration).await
         });

@@ -26,6 +26,7 @@ pub mod outbound;
 pub mod protocol;
 pub mod server;
 pub mod service;
+pub mod tls;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -69,6 +70,8 @@ pub struct ServeSetup {
     pub channel: String,
     /// Where `/metrics` and the dashboard are served (`--http`), if at all.
     pub http: Option<SocketAddr>,
+    /// TLS on the bank listener (`--tls-cert`, `--tls-key`), if at all.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl ServeSetup {
@@ -105,6 +108,7 @@ impl ServeSetup {
                 .find(|c| c.spec.is_gross())
                 .map_or_else(|| prepared.spec.name().to_string(), |c| c.name.clone()),
             http: None,
+            tls: None,
         })
     }
 
@@ -171,6 +175,8 @@ pub enum ServeError {
     EdgeStopped(String),
     #[error("{0}")]
     Journal(#[from] journal::JournalError),
+    #[error("{0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 impl clearsim_core::Blamed for ServeError {
@@ -180,6 +186,7 @@ impl clearsim_core::Blamed for ServeError {
         match self {
             ServeError::Engine(e) => clearsim_core::Blamed::blame(e),
             ServeError::Journal(e) => clearsim_core::Blamed::blame(e),
+            ServeError::Tls(e) => clearsim_core::Blamed::blame(e),
             ServeError::Listen { .. } => clearsim_core::Blame::User,
             ServeError::Runtime(_)
             | ServeError::Stopped(_)
@@ -312,7 +319,12 @@ pub fn recover_and_close(
     }
     let metrics = Arc::new(Metrics::new(Clock::start(), setup.channel.clone()));
     let mut service = new_service(setup, &metrics, None)?;
-    recover(&mut service, &contents.records, contents.day_closed, "journal")?;
+    recover(
+        &mut service,
+        &contents.records,
+        contents.day_closed,
+        "journal",
+    )?;
     service
         .close()
         .map_err(|e| ServeError::Stopped(e.to_string()))
@@ -326,13 +338,15 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
     let (service, journal, cut) = start_service(&setup, &metrics)?;
     let next_seq = service.next_seq();
     let day_closed = service.day_closed();
-    let edge = Arc::new(server::Edge::new(
+    let mut edge = server::Edge::new(
         setup.tokens,
         setup.ids,
         setup.limits,
         metrics.clone(),
         next_seq,
-    ));
+    );
+    edge.tls = setup.tls.map(tokio_rustls::TlsAcceptor::from);
+    let edge = Arc::new(edge);
     // Bound here, so that the caller learns the address (and a failure)
     // at once; handed to the edge's runtime on its own thread (a caller
     // may be inside a runtime of its own: a test).

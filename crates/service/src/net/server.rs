@@ -14,8 +14,7 @@ use std::thread::Thread;
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
@@ -111,6 +110,9 @@ pub struct Edge {
     /// Why the edge stopped serving, if it did before the service was
     /// stopped (the process must then exit and say so).
     failure: OnceLock<String>,
+    /// TLS on every bank connection, if the service was given a
+    /// certificate.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Edge {
@@ -140,6 +142,7 @@ impl Edge {
             by_participant: ids.iter().map(|_| AtomicUsize::new(0)).collect(),
             ids,
             failure: OnceLock::new(),
+            tls: None,
         }
     }
 
@@ -427,12 +430,33 @@ fn refuse(stream: &TcpStream, code: ErrorCode, message: &str) {
     let _ = stream.try_write(&out);
 }
 
-/// One connection: HELLO (within the HELLO limit, on an unauthenticated
-/// slot), then, on a slot of its participant's, its reader and writer
-/// side by side.
+/// One connection: its TLS handshake if the service has TLS, then HELLO
+/// (each within the HELLO limit, on an unauthenticated slot), then, on a
+/// slot of its participant's, its reader and writer side by side.
 async fn connection(stream: TcpStream, edge: &Arc<Edge>, pending: Pending) {
     let _ = stream.set_nodelay(true);
-    let (mut reader, mut writer) = stream.into_split();
+    let Some(acceptor) = &edge.tls else {
+        let (reader, writer) = stream.into_split();
+        return hello(reader, writer, edge, pending).await;
+    };
+    match tokio::time::timeout(edge.limits.hello, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => {
+            // The halves of one TLS session share its state: split at the
+            // edge only, never near the ledger.
+            let (reader, writer) = tokio::io::split(tls);
+            hello(reader, writer, edge, pending).await;
+        }
+        Ok(Err(error)) => tracing::info!(%error, "TLS handshake failed"),
+        Err(_) => tracing::info!("TLS handshake too slow"),
+    }
+}
+
+/// The HELLO, then the authenticated connection.
+async fn hello<R, W>(mut reader: R, mut writer: W, edge: &Arc<Edge>, pending: Pending)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let mut frames = FrameBuf::default();
     let hello =
         tokio::time::timeout(edge.limits.hello, read_request(&mut reader, &mut frames)).await;
@@ -476,13 +500,16 @@ async fn connection(stream: TcpStream, edge: &Arc<Edge>, pending: Pending) {
 
 /// An authenticated connection: WELCOME, then requests in and notices out
 /// until either side ends it.
-async fn serve_authenticated(
-    mut reader: OwnedReadHalf,
-    mut writer: OwnedWriteHalf,
+async fn serve_authenticated<R, W>(
+    mut reader: R,
+    mut writer: W,
     frames: FrameBuf,
     conn: Arc<Conn>,
     edge: &Edge,
-) {
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     // Registered first: a credit settled after the bank learns it is in
     // reaches it (queued behind WELCOME, which is written first).
     tracing::debug!(participant = %edge.ids[conn.participant as usize], "authenticated");
@@ -495,7 +522,7 @@ async fn serve_authenticated(
         next_seq: edge.next_seq,
     }
     .encode(&mut out);
-    if writer.write_all(&out).await.is_err() {
+    if write_now(&mut writer, &out).await.is_err() {
         edge.send(Command::Close(conn)).await;
         return;
     }
@@ -518,16 +545,23 @@ async fn serve_authenticated(
     edge.send(Command::Close(conn)).await;
 }
 
+/// Writes `bytes` and flushes them onto the socket (a TLS session holds
+/// written bytes until flushed; a TCP socket has nothing to flush).
+async fn write_now<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8]) -> std::io::Result<()> {
+    writer.write_all(bytes).await?;
+    writer.flush().await
+}
+
 /// Writes one ERROR, best effort (a second at most): the caller then
 /// closes the connection.
-async fn write_error<W: AsyncWriteExt + Unpin>(writer: &mut W, code: ErrorCode, message: &str) {
+async fn write_error<W: AsyncWrite + Unpin>(writer: &mut W, code: ErrorCode, message: &str) {
     let mut out = Vec::new();
     Notice::Error {
         code,
         message: message.into(),
     }
     .encode(&mut out);
-    let _ = tokio::time::timeout(Duration::from_secs(1), writer.write_all(&out)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), write_now(writer, &out)).await;
 }
 
 /// The connection's participant, if its HELLO is right.
@@ -560,8 +594,8 @@ fn authenticate(edge: &Edge, request: Request) -> Result<Conn, (ErrorCode, &'sta
 }
 
 /// Reads until one whole request is in `frames`; `None` at a clean end.
-async fn read_request(
-    reader: &mut OwnedReadHalf,
+async fn read_request<R: AsyncRead + Unpin>(
+    reader: &mut R,
     frames: &mut FrameBuf,
 ) -> Result<Option<Request>, ProtocolError> {
     loop {
@@ -577,8 +611,8 @@ async fn read_request(
 
 /// The reader half: requests to commands until the bank says BYE (true),
 /// goes, or sends a frame that is wrong (answered with ERROR).
-async fn read_requests(
-    reader: &mut OwnedReadHalf,
+async fn read_requests<R: AsyncRead + Unpin>(
+    reader: &mut R,
     mut frames: FrameBuf,
     conn: &Arc<Conn>,
     edge: &Edge,
@@ -670,8 +704,8 @@ fn admitted(edge: &Edge, conn: &Arc<Conn>, submit: Command) -> Command {
 /// The writer half: whatever the outbound queue holds, in order, until an
 /// ERROR or GOODBYE is written, the reader is done and nothing is left, the
 /// queue overflowed (a slow reader), or a write stalls or fails.
-async fn write_notices(
-    writer: &mut OwnedWriteHalf,
+async fn write_notices<W: AsyncWrite + Unpin>(
+    writer: &mut W,
     conn: &Conn,
     reader_done: &AtomicBool,
     limits: Limits,
@@ -704,7 +738,7 @@ async fn write_notices(
         // A write that stalls while the queue overflows ends the
         // connection at once (no partial frame is followed by anything).
         let written = tokio::select! {
-            written = tokio::time::timeout(limits.stall, writer.write_all(&out)) => written,
+            written = tokio::time::timeout(limits.stall, write_now(writer, &out)) => written,
             () = overflow(conn) => return,
         };
         out.clear();

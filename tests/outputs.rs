@@ -745,3 +745,48 @@ fn messages_name_the_path_given_and_say_each_cause_once() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(!said.contains(".tmp-"), "{said}");
 }
+
+#[test]
+fn replay_writes_the_formats_asked_for_and_the_same_rows() {
+    let dir = tempfile::tempdir().expect("dir");
+    let day = [
+        "--participants",
+        "configs/examples/chengdu-day/participants.csv",
+        "--payments",
+        "configs/examples/chengdu-day/payments.csv",
+    ];
+    let run = |format: &str| {
+        let out = path(dir.path(), format);
+        let mut args = vec!["replay"];
+        args.extend(day);
+        args.extend(["--out", &out, "--format", format, "-q"]);
+        ok(&clearsim(&args));
+        out
+    };
+    let (csv, parquet, both) = (run("csv"), run("parquet"), run("both"));
+    let has = |dir: &str, name: &str| Path::new(dir).join(name).exists();
+    for name in ["settlements.csv", "balances.csv"] {
+        assert!(
+            has(&csv, name) && has(&both, name) && !has(&parquet, name),
+            "{name}"
+        );
+    }
+    for name in ["settlements.parquet", "balances.parquet"] {
+        assert!(
+            has(&parquet, name) && has(&both, name) && !has(&csv, name),
+            "{name}"
+        );
+    }
+    // The same files, whichever set they came in.
+    for (dir, name) in [(&csv, "settlements.csv"), (&parquet, "settlements.parquet")] {
+        assert_eq!(
+            std::fs::read(Path::new(dir).join(name)).unwrap(),
+            std::fs::read(Path::new(&both).join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(Path::new(&csv).join("summary.json")).unwrap(),
+        std::fs::read(Path::new(&both).join("summary.json")).unwrap()
+    );
+}

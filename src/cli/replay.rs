@@ -69,6 +69,29 @@ pub struct ReplayArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
+    /// The per-payment and per-participant files: csv, parquet or both.
+    /// CSV alone is the fastest (Parquet's writer costs about 0.4× the
+    /// rest of the command on 1 M rows, docs/PERFORMANCE.md).
+    #[arg(long, value_enum, default_value_t = Format::Both)]
+    format: Format,
+}
+
+/// Which formats `replay` writes its tables in.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+    Both,
+}
+
+impl Format {
+    fn csv(self) -> bool {
+        self != Format::Parquet
+    }
+
+    fn parquet(self) -> bool {
+        self != Format::Csv
+    }
 }
 
 pub(super) fn parse_duration_arg(text: &str) -> Result<u32, String> {
@@ -204,6 +227,36 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)?;
     let elapsed = started.elapsed();
+    // The as-run figures (a second pass over the day) and
+    // settlements.parquet each on a core of their own while
+    // settlements.csv is written: the same bytes, in about the time of the
+    // slowest of the three instead of their sum (docs/PERFORMANCE.md).
+    let (as_run, written) = std::thread::scope(|scope| {
+        let parquet = scope.spawn(|| {
+            if !args.format.parquet() {
+                return Ok(());
+            }
+            super::args::stream_file(&set, "settlements.parquet", |file| {
+                report::settlements_parquet(file, &day, &replay.settle)
+            })
+        });
+        let figures = scope.spawn(|| {
+            clearsim_model::replay::run_figures(&day, &route.specs, &route.channel_of, &replay)
+        });
+        let csv = if args.format.csv() {
+            super::args::stream_file(&set, "settlements.csv", |mut file| {
+                report::write_settlements_csv(&mut file, &day, &replay.settle)?;
+                Ok(file)
+            })
+        } else {
+            Ok(())
+        };
+        let panicked = |_| Failure::Internal(anyhow::anyhow!("a writer thread panicked"));
+        let parquet = parquet.join().map_err(panicked).and_then(|written| written);
+        let figures = figures.join().map_err(panicked);
+        (figures, csv.and(parquet))
+    });
+    written?;
     let summary_file = report::ReplaySummary {
         schema: report::REPLAY_SCHEMA.to_string(),
         clearsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -215,26 +268,16 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         delay_split: clearsim_model::replay::delay_split(&day, &replay.settle)
             .as_ref()
             .map(report::DelaySplit::of),
-        as_run: Some(clearsim_model::replay::run_figures(
-            &day,
-            &route.specs,
-            &route.channel_of,
-            &replay,
-        )),
+        as_run: Some(as_run?),
     };
     let summary_json = report::to_json(&summary_file)?;
-    // The per-payment files are streamed into the set, never held whole.
-    super::args::stream_file(&set, "settlements.csv", |mut file| {
-        report::write_settlements_csv(&mut file, &day, &replay.settle)?;
-        Ok(file)
-    })?;
-    super::args::stream_file(&set, "settlements.parquet", |file| {
-        report::settlements_parquet(file, &day, &replay.settle)
-    })?;
-    let mut files = vec![
-        ("balances.csv", report::balances_csv(&day, &replay)),
-        ("balances.parquet", report::balances_parquet(&day, &replay)?),
-    ];
+    let mut files = Vec::new();
+    if args.format.csv() {
+        files.push(("balances.csv", report::balances_csv(&day, &replay)));
+    }
+    if args.format.parquet() {
+        files.push(("balances.parquet", report::balances_parquet(&day, &replay)?));
+    }
     files.extend(report::replay_files(&summary_file));
     super::args::publish(set, summary_json, files)?;
     if !args.quiet {

@@ -303,7 +303,7 @@ pub fn replay_files(file: &ReplaySummary) -> ReportFiles {
             "Replay of {} and {} through {}; day end {}.",
             file.participants_file, file.payments_file, file.strategy, file.day_end
         ),
-        "Per payment: settlements.csv and settlements.parquet; per participant: balances.csv and balances.parquet.".to_string(),
+        "Per payment: settlements.csv and settlements.parquet; per participant: balances.csv and balances.parquet (both formats unless `replay --format` chose one).".to_string(),
         format!(
             "clearsim {}. Definitions of every figure: {GLOSSARY}.",
             file.clearsim_version

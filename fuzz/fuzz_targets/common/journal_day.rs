@@ -8,7 +8,9 @@ use clearsim_service::net::ServeSetup;
 use clearsim_service::net::journal::{self, Contents, Record};
 
 /// The service's setup: chengdu-2005's accounts and gross channel, a queue
-/// of 64 payments (16 a sender), so that the queue limits are reached too.
+/// of 64 payments (16 a sender), so that the queue limits are reached too,
+/// and gridlock runs once a minute (a day of 1 s runs is 86,400 runs an
+/// execution, and the interval is not what is fuzzed here).
 pub fn setup() -> &'static ServeSetup {
     static SETUP: OnceLock<ServeSetup> = OnceLock::new();
     SETUP.get_or_init(|| {
@@ -17,7 +19,7 @@ pub fn setup() -> &'static ServeSetup {
             .expect("the bundled config")
             .scenario;
         let limits = clearsim_service::net::Limits::default();
-        ServeSetup::of_scenario(&scenario, limits, 1000, 64).expect("its service")
+        ServeSetup::of_scenario(&scenario, limits, 60_000, 64).expect("its service")
     })
 }
 

@@ -227,36 +227,7 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let started = std::time::Instant::now();
     let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)?;
     let elapsed = started.elapsed();
-    // The as-run figures (a second pass over the day) and
-    // settlements.parquet each on a core of their own while
-    // settlements.csv is written: the same bytes, in about the time of the
-    // slowest of the three instead of their sum (docs/PERFORMANCE.md).
-    let (as_run, written) = std::thread::scope(|scope| {
-        let parquet = scope.spawn(|| {
-            if !args.format.parquet() {
-                return Ok(());
-            }
-            super::args::stream_file(&set, "settlements.parquet", |file| {
-                report::settlements_parquet(file, &day, &replay.settle)
-            })
-        });
-        let figures = scope.spawn(|| {
-            clearsim_model::replay::run_figures(&day, &route.specs, &route.channel_of, &replay)
-        });
-        let csv = if args.format.csv() {
-            super::args::stream_file(&set, "settlements.csv", |mut file| {
-                report::write_settlements_csv(&mut file, &day, &replay.settle)?;
-                Ok(file)
-            })
-        } else {
-            Ok(())
-        };
-        let panicked = |_| Failure::Internal(anyhow::anyhow!("a writer thread panicked"));
-        let parquet = parquet.join().map_err(panicked).and_then(|written| written);
-        let figures = figures.join().map_err(panicked);
-        (figures, csv.and(parquet))
-    });
-    written?;
+    let as_run = write_tables(args, &set, &day, &route, &replay);
     let summary_file = report::ReplaySummary {
         schema: report::REPLAY_SCHEMA.to_string(),
         clearsim_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -284,6 +255,47 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         print_summary(&summary_file, &args.out, elapsed);
     }
     Ok(())
+}
+
+/// Writes the per-payment tables into `set` and computes the as-run
+/// figures. The as-run figures (a second pass over the day) and
+/// settlements.parquet each run on a core of their own while
+/// settlements.csv is written: the same bytes, in about the time of the
+/// slowest of the three instead of their sum (docs/PERFORMANCE.md).
+fn write_tables(
+    args: &ReplayArgs,
+    set: &clearsim_outset::OutputSet,
+    day: &Day,
+    route: &Route,
+    replay: &clearsim_model::replay::Replay,
+) -> Result<clearsim_model::replay::RunFigures, Failure> {
+    let (as_run, written) = std::thread::scope(|scope| {
+        let parquet = scope.spawn(|| {
+            if !args.format.parquet() {
+                return Ok(());
+            }
+            super::args::stream_file(set, "settlements.parquet", |file| {
+                report::settlements_parquet(file, day, &replay.settle)
+            })
+        });
+        let figures = scope.spawn(|| {
+            clearsim_model::replay::run_figures(day, &route.specs, &route.channel_of, replay)
+        });
+        let csv = if args.format.csv() {
+            super::args::stream_file(set, "settlements.csv", |mut file| {
+                report::write_settlements_csv(&mut file, day, &replay.settle)?;
+                Ok(file)
+            })
+        } else {
+            Ok(())
+        };
+        let panicked = |_| Failure::Internal(anyhow::anyhow!("a writer thread panicked"));
+        let parquet = parquet.join().map_err(panicked).and_then(|written| written);
+        let figures = figures.join().map_err(panicked);
+        (figures, csv.and(parquet))
+    });
+    written?;
+    as_run
 }
 
 fn print_summary(file: &report::ReplaySummary, out: &Path, elapsed: std::time::Duration) {

@@ -69,6 +69,9 @@ impl Rings {
         if self.len.load(Ordering::Acquire) >= self.limit {
             return false;
         }
+        // Counted before it is visible, so that the consumer's count never
+        // goes below zero.
+        self.len.fetch_add(1, Ordering::AcqRel);
         let mut k = self.write.load(Ordering::Relaxed);
         let mut notice = notice;
         loop {
@@ -80,6 +83,7 @@ impl Rings {
             }
             // Full, with fewer than `limit` queued: a larger ring exists.
             if k + 1 == RINGS {
+                self.len.fetch_sub(1, Ordering::AcqRel);
                 return false;
             }
             k += 1;
@@ -89,7 +93,6 @@ impl Rings {
             // leaves a ring only once it sees this).
             self.write.store(k, Ordering::Release);
         }
-        self.len.fetch_add(1, Ordering::AcqRel);
         true
     }
 

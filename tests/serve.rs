@@ -425,8 +425,8 @@ fn serve_and_load_run_end_to_end_and_account_for_every_instruction() {
     let config = "configs/chengdu-2005.toml";
     ok(&clearsim(&["serve", config, "--issue-tokens", &tokens]));
     let address = free_address();
-    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args([
+    let serve = common::net::serving(
+        &[
             "serve",
             config,
             "--tokens",
@@ -435,17 +435,9 @@ fn serve_and_load_run_end_to_end_and_account_for_every_instruction() {
             &address,
             "--duration",
             "8s",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    // Bounded: 10 s for the service to listen.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(std::time::Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        ],
+        &address,
+    );
     let out = path(dir.path(), "out");
     let load = clearsim_within(
         Duration::from_secs(60),

@@ -100,8 +100,8 @@ fn serve_and_load_run_over_tls_end_to_end() {
     let config = "configs/chengdu-2005.toml";
     ok(&clearsim(&["serve", config, "--issue-tokens", &tokens]));
     let address = free_address();
-    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args([
+    let serve = common::net::serving(
+        &[
             "serve",
             config,
             "--tokens",
@@ -114,16 +114,9 @@ fn serve_and_load_run_over_tls_end_to_end() {
             &key,
             "--duration",
             "6s",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(&address).is_err() {
-        assert!(std::time::Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        ],
+        &address,
+    );
     let load = clearsim_within(
         Duration::from_secs(60),
         &[

@@ -23,6 +23,23 @@ pub fn free_address() -> String {
     listener.local_addr().expect("address").to_string()
 }
 
+/// `clearsim ARGS` started with its output piped, returned once `address`
+/// takes connections (bounded: 10 s).
+pub fn serving(args: &[&str], address: &str) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(address).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
 /// A headless browser, or `None` where there is none and none is required
 /// (`.ci/run` requires one: CLEARSIM_REQUIRE_BROWSER=1); `test` names the
 /// test that then checks nothing.

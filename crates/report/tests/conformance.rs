@@ -487,3 +487,61 @@ proptest! {
         prop_assert!((summary.delay_indicator - want.delay_indicator).abs() < 1e-12);
     }
 }
+
+/// Participant unwinding has two implementations: bilateral flows up to
+/// `DENSE_UNWIND_MAX_PARTICIPANTS`, lists of payments beyond. Days on
+/// either side of the limit, with most banks short at most cycles, match
+/// the reference.
+#[test]
+fn participant_unwinding_matches_reference_on_both_sides_of_the_dense_limit() {
+    use clearsim_core::strategy::DENSE_UNWIND_MAX_PARTICIPANTS as LIMIT;
+    for (participants, seed) in [(LIMIT, 1u64), (LIMIT + 1, 2), (LIMIT + 40, 3)] {
+        let mut state = seed;
+        let mut draw = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        // Busy banks among the first 50, and a few at the far end of the
+        // index range.
+        let mut bank = |draw: &mut dyn FnMut(u64) -> u64| {
+            if draw(10) == 0 {
+                participants - 1 - draw(20) as usize
+            } else {
+                draw(50) as usize
+            }
+        };
+        let opening: Vec<i64> = (0..participants).map(|_| draw(12_000) as i64).collect();
+        let mut payments = Vec::new();
+        for k in 0..4_000u32 {
+            let sender = bank(&mut draw);
+            let mut receiver = bank(&mut draw);
+            if receiver == sender {
+                receiver = (sender + 1) % participants;
+            }
+            let mut payment = p("08:00:00", sender, receiver, 1 + draw(2_000) as i64);
+            payment.submit_ms += k * 7_000;
+            payments.push(payment);
+        }
+        let day = TestDay {
+            credit: vec![0; participants],
+            opening,
+            payments,
+            day_end_ms: ms("17:00:00"),
+        };
+        let strategy = RefStrategy::Dns {
+            cycles_ms: (9..=17).map(|h| h * 3_600_000).collect(),
+            latest: false,
+            fund: None,
+        };
+        let expected = reference(&day, &strategy);
+        let (got, _) = engine_outcome(&day, &strategy);
+        let settled = got.settle_ms.iter().flatten().count();
+        assert!(
+            settled > 500 && settled < 3_900,
+            "{participants} banks: {settled} of 4,000 settle (unwinding must matter)"
+        );
+        assert_eq!(got, expected, "{participants} banks");
+    }
+}

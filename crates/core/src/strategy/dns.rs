@@ -86,10 +86,28 @@ pub struct Dns {
     resolver: PrefixResolver,
     /// What the settlement guarantee fund has left today; `None` without one.
     fund_left_fen: Option<i64>,
+    /// Participant unwinding up to [`DENSE_UNWIND_MAX_PARTICIPANTS`]: the
+    /// pending flow per (sender, receiver), kept on arrival and settlement,
+    /// and who this cycle unwound. Empty otherwise.
+    flows_fen: Vec<i64>,
+    unwound: Vec<bool>,
 }
+
+/// Participant unwinding works on a dense matrix of pending flows up to
+/// this many participants (32 MiB at most, allocated with the channel);
+/// beyond, on lists of each participant's payments. Same outcome either
+/// way: the matrix saves re-reading, at every cycle, the payments unwound
+/// at earlier ones (on a scarce day most of the pending set).
+pub const DENSE_UNWIND_MAX_PARTICIPANTS: usize = 2_048;
 
 impl Dns {
     pub fn new(participants: usize, cycles: Vec<SimTime>, unwind: Unwind) -> Dns {
+        let dense = unwind == Unwind::Participant && participants <= DENSE_UNWIND_MAX_PARTICIPANTS;
+        let flows_fen = if dense {
+            vec![0; participants * participants]
+        } else {
+            Vec::new()
+        };
         Dns {
             pending: Pending::default(),
             cycles: Cycles::new(cycles),
@@ -101,6 +119,8 @@ impl Dns {
             involved: Lists::new(),
             resolver: PrefixResolver::new(),
             fund_left_fen: None,
+            flows_fen,
+            unwound: vec![false; participants],
         }
     }
 
@@ -168,6 +188,66 @@ impl Dns {
         }
     }
 
+    /// [`unwind_participants`](Self::unwind_participants) by bilateral
+    /// flows: unwinding p moves every other participant's net by its flows
+    /// with p, so a round costs O(participants) per short one instead of a
+    /// pass over its payments, and the payments are read twice in all
+    /// (the flows, then the marks). The rounds, their short participants
+    /// and the nets checked are the same as payment by payment. Marks
+    /// nothing: [`settle_dense`](Self::settle_dense) reads `unwound`.
+    fn unwind_participants_dense(&mut self, ledger: &Ledger) {
+        let fund_left_fen = self.fund_left_fen;
+        let n = self.net_fen.len();
+        self.touched.reset(n);
+        // Bounded: each round unwinds at least one participant for good.
+        while !self.short.is_empty()
+            && !fund_covers(fund_left_fen, ledger, &self.short, &self.net_fen)
+        {
+            self.touched.clear();
+            for index in 0..self.short.len() {
+                let p = self.short[index] as usize;
+                self.unwound[p] = true;
+                for q in 0..n {
+                    let (out_fen, in_fen) = (self.flows_fen[p * n + q], self.flows_fen[q * n + p]);
+                    if self.unwound[q] || (out_fen == 0 && in_fen == 0) {
+                        continue;
+                    }
+                    self.net_fen[p] += out_fen - in_fen;
+                    self.net_fen[q] -= out_fen - in_fen;
+                    self.touched.touch(p as u32);
+                    self.touched.touch(q as u32);
+                }
+            }
+            self.short.clear();
+            for index in 0..self.touched.len() {
+                let i = self.touched.get(index);
+                if ledger.is_short(i, self.net_fen[i as usize]) {
+                    self.short.push(i);
+                }
+            }
+        }
+    }
+
+    fn is_dense(&self) -> bool {
+        !self.flows_fen.is_empty()
+    }
+
+    /// Settles the payments between participants not unwound, keeping the
+    /// flows those left pending; clears `unwound` for the next cycle.
+    fn settle_dense<S: Sink>(&mut self, cx: &mut Ctx<S>) {
+        let n = self.net_fen.len();
+        let (flows_fen, unwound) = (&mut self.flows_fen, &self.unwound);
+        self.pending.settle_if(cx, |payment| {
+            let (sender, receiver) = (payment.sender as usize, payment.receiver as usize);
+            let settles = !unwound[sender] && !unwound[receiver];
+            if settles {
+                flows_fen[sender * n + receiver] -= payment.amount_fen;
+            }
+            settles
+        });
+        self.unwound.fill(false);
+    }
+
     /// `latest` unwinding: the shared prefix fixed point over each sender's
     /// pending payments in queue order.
     fn unwind_latest(&mut self, ledger: &Ledger) {
@@ -199,14 +279,21 @@ impl Dns {
             return;
         }
         self.net_all(cx.ledger);
-        self.pending.mark_all(true);
-        if !self.short.is_empty() {
-            match self.unwind {
-                Unwind::Participant => self.unwind_participants(cx.ledger),
-                Unwind::Latest => self.unwind_latest(cx.ledger),
+        if self.is_dense() {
+            if !self.short.is_empty() {
+                self.unwind_participants_dense(cx.ledger);
             }
+            self.settle_dense(cx);
+        } else {
+            self.pending.mark_all(true);
+            if !self.short.is_empty() {
+                match self.unwind {
+                    Unwind::Participant => self.unwind_participants(cx.ledger),
+                    Unwind::Latest => self.unwind_latest(cx.ledger),
+                }
+            }
+            self.pending.settle_marked(cx);
         }
-        self.pending.settle_marked(cx);
         // Whoever is still short is covered by the guarantee fund: it pays
         // what it can and the fund the rest (its shortfall).
         let cover_fen = self.cover_from_fund(cx.ledger);
@@ -285,6 +372,11 @@ impl Strategy for Dns {
     fn arrive<S: Sink>(&mut self, _cx: &mut Ctx<S>, payment: Payment) {
         self.pending_net_fen[payment.sender as usize] -= payment.amount_fen;
         self.pending_net_fen[payment.receiver as usize] += payment.amount_fen;
+        if self.is_dense() {
+            let n = self.net_fen.len();
+            self.flows_fen[payment.sender as usize * n + payment.receiver as usize] +=
+                payment.amount_fen;
+        }
         self.pending.push(payment);
     }
 

@@ -34,7 +34,7 @@ use crate::ParseError;
 use std::sync::{PoisonError, RwLock};
 
 pub use bilateral::Bilateral;
-pub use dns::Dns;
+pub use dns::{DENSE_UNWIND_MAX_PARTICIPANTS, Dns};
 pub use limits::{SenderLimit, SenderLimits};
 pub use options::{Opt, OptionForms, Options, StrategyError};
 pub use rtgs::{QueueRule, Rtgs};

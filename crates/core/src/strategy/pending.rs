@@ -70,6 +70,28 @@ impl Pending {
         self.marked.clear();
     }
 
+    /// Settles every payment `settles` accepts (asked once per payment, in
+    /// arrival order; reported in that order) and keeps the others pending,
+    /// in order.
+    pub fn settle_if<S: Sink>(
+        &mut self,
+        cx: &mut Ctx<S>,
+        mut settles: impl FnMut(&Payment) -> bool,
+    ) {
+        let mut kept = 0;
+        for index in 0..self.payments.len() {
+            let payment = self.payments[index];
+            if settles(&payment) {
+                cx.sink.settled(&payment, cx.now);
+            } else {
+                self.payments[kept] = payment;
+                kept += 1;
+            }
+        }
+        self.payments.truncate(kept);
+        self.marked.clear();
+    }
+
     /// Day end: everything still pending is unsettled.
     pub fn close<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         for payment in self.payments.drain(..) {

@@ -1,10 +1,12 @@
 //! `rtgs`: gross settlement with strict FIFO queues per sender, by priority,
 //! and optional periodic gridlock resolution.
 
+use std::collections::VecDeque;
+
 use super::balanced::Balanced;
 use super::bypass::{AmountIndex, Passes};
 use super::limits::LimitBook;
-use super::prefix::PrefixResolver;
+use super::prefix::{PrefixResolver, Queued};
 use super::{Channel, Opt, Options, SenderLimits, Strategy, StrategyDef, StrategyError, Tail};
 use crate::format::millis;
 use crate::ledger::{Ctx, Ledger, NIL, Payment, Sink, Slab};
@@ -101,6 +103,13 @@ pub struct Rtgs {
     balanced: Option<Box<Balanced>>,
     /// Whether `limits` or `balanced` is set: one flag on the hot path.
     bounded: bool,
+    /// Strict FIFO with gridlock runs and no bounds: each sender's queue
+    /// again, as (slot, receiver, amount) in queue order, contiguous. A run
+    /// reads every queued payment (on a scarce day nearly all of them only
+    /// to drop them again), and reading them in order from here instead of
+    /// chasing the slab's links made `rtgs+gridlock:1m` several times
+    /// faster. Kept only where queues change at their heads and tails.
+    mirror: Option<Vec<VecDeque<Queued>>>,
     /// Payments ever queued: with the ledger's change count, the state a
     /// periodic run depends on.
     enqueued: u64,
@@ -190,6 +199,8 @@ impl Rtgs {
                 fruitless_at: None,
             }
         });
+        let mirror = (gridlock.is_some() && rule != QueueRule::Bypass)
+            .then(|| vec![VecDeque::new(); participants]);
         Rtgs {
             head: vec![NIL; participants],
             tail: vec![NIL; participants],
@@ -202,6 +213,7 @@ impl Rtgs {
             limits: None,
             balanced: None,
             bounded: false,
+            mirror,
             enqueued: 0,
             released_at: None,
         }
@@ -214,12 +226,14 @@ impl Rtgs {
         self.bypass = Some(Bypass::new(self.head.len()));
         self.balanced = Some(Box::new(balanced));
         self.bounded = true;
+        self.mirror = None;
     }
 
     /// Bounds every sender by its limits (see [`LimitBook`]).
     pub(crate) fn set_limits(&mut self, limits: LimitBook) {
         self.limits = Some(Box::new(limits));
         self.bounded = true;
+        self.mirror = None;
     }
 
     /// Whether `payment` may settle gross now: covered, and within the
@@ -471,6 +485,14 @@ impl Rtgs {
         if let Some(bypass) = self.bypass.as_mut() {
             bypass.index.remove(payment.sender, payment.priority, at);
         }
+        if let Some(mirror) = self.mirror.as_mut() {
+            // Without bypass or offsetting sets, only heads leave a queue.
+            let front = mirror[i].pop_front();
+            crate::invariant!(
+                front.is_some_and(|q| q.slot == at),
+                "the mirrored queue of {i} starts with the unlinked head"
+            );
+        }
         slab.remove(at);
         self.queued -= 1;
     }
@@ -486,7 +508,17 @@ impl Rtgs {
         if let Some(bypass) = self.bypass.as_mut() {
             bypass.index.push(&payment, slot);
         }
+        let queued = Queued {
+            slot,
+            receiver: payment.receiver,
+            amount_fen: payment.amount_fen,
+        };
         let tail = self.tail[i];
+        if (tail == NIL || slab.get(tail).priority >= payment.priority)
+            && let Some(mirror) = self.mirror.as_mut()
+        {
+            mirror[i].push_back(queued);
+        }
         if tail == NIL {
             self.head[i] = slot;
             self.tail[i] = slot;
@@ -501,9 +533,14 @@ impl Rtgs {
         // Higher priority than the tail: walk to the first lower-priority one.
         let mut before = NIL;
         let mut at = self.head[i];
+        let mut position = 0;
         while at != NIL && slab.get(at).priority >= payment.priority {
             before = at;
             at = slab.next(at);
+            position += 1;
+        }
+        if let Some(mirror) = self.mirror.as_mut() {
+            mirror[i].insert(position, queued);
         }
         // `at` is not NIL: the tail has lower priority than the payment.
         slab.set_next(slot, at);
@@ -576,6 +613,9 @@ impl Rtgs {
     /// One gridlock run over all queued payments (contract, `rtgs` step
     /// 1–4); returns how many payments settled.
     fn run_gridlock<S: Sink>(&mut self, cx: &mut Ctx<S>) -> usize {
+        if self.mirror.is_some() {
+            return self.run_gridlock_mirrored(cx);
+        }
         let Some(gridlock) = self.gridlock.as_mut() else {
             return 0;
         };
@@ -622,6 +662,47 @@ impl Rtgs {
                 self.tail[i] = NIL;
             } else {
                 cx.slab.set_prev(self.head[i], NIL);
+            }
+        }
+        for (i, &net_fen) in resolver.net_fen().iter().enumerate() {
+            if net_fen != 0 {
+                cx.ledger.apply_net(i as u32, net_fen);
+            }
+        }
+        settled
+    }
+}
+
+impl Rtgs {
+    /// [`run_gridlock`](Self::run_gridlock) over the mirrored queues: the
+    /// same fixed point, read in order; only what settles touches the slab.
+    fn run_gridlock_mirrored<S: Sink>(&mut self, cx: &mut Ctx<S>) -> usize {
+        let (Some(gridlock), Some(mirror)) = (self.gridlock.as_mut(), self.mirror.as_mut()) else {
+            return 0;
+        };
+        let resolver = &mut gridlock.resolver;
+        resolver.resolve_queues(cx.ledger, mirror);
+        let mut settled = 0;
+        for (i, queue) in mirror.iter_mut().enumerate() {
+            let kept = resolver.kept_len(i) as usize;
+            if kept == 0 {
+                continue;
+            }
+            for queued in queue.drain(..kept) {
+                let payment = cx.slab.remove(queued.slot);
+                cx.sink.settled(&payment, cx.now);
+            }
+            self.queued -= kept;
+            settled += kept;
+            match queue.front() {
+                Some(next) => {
+                    self.head[i] = next.slot;
+                    cx.slab.set_prev(next.slot, NIL);
+                }
+                None => {
+                    self.head[i] = NIL;
+                    self.tail[i] = NIL;
+                }
             }
         }
         for (i, &net_fen) in resolver.net_fen().iter().enumerate() {

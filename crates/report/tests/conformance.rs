@@ -505,7 +505,7 @@ fn participant_unwinding_matches_reference_on_both_sides_of_the_dense_limit() {
         };
         // Busy banks among the first 50, and a few at the far end of the
         // index range.
-        let mut bank = |draw: &mut dyn FnMut(u64) -> u64| {
+        let bank = |draw: &mut dyn FnMut(u64) -> u64| {
             if draw(10) == 0 {
                 participants - 1 - draw(20) as usize
             } else {

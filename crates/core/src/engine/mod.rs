@@ -351,6 +351,20 @@ impl Engine {
         self.next_event = Engine::earliest_event(&self.channels);
     }
 
+    /// A liquidity shock: takes up to `amount_fen` out of `participant`'s
+    /// account (see [`Ledger::withdraw`]); returns what was taken. Its
+    /// balance fell, which balanced release must see at once (a maximum
+    /// position has more room).
+    pub(crate) fn withdraw(&mut self, participant: u32, amount_fen: i64) -> i64 {
+        let taken = self.ledger.withdraw(participant, amount_fen);
+        if taken > 0 {
+            for channel in &mut self.channels {
+                channel.balance_fell(&self.ledger, participant);
+            }
+        }
+        taken
+    }
+
     /// `participant` defaults now: none of its outgoing payments is released
     /// from here on (queued ones stay queued; in a netting cycle it is
     /// unwound as if short; a bilateral pair with its payments waits).

@@ -424,7 +424,7 @@ impl Scheduler {
                 participant,
                 amount_fen,
             } => {
-                let taken = self.engine.ledger.withdraw(participant, amount_fen);
+                let taken = self.engine.withdraw(participant, amount_fen);
                 self.withdrawn_fen.push(taken);
             }
         }

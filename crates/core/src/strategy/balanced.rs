@@ -83,9 +83,6 @@ fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Chann
 pub(crate) struct Balanced {
     /// The most each participant's balance may reach through this channel.
     max_fen: Vec<i64>,
-    /// Per receiver: senders whose payment to it waited because it was at
-    /// its maximum; they are woken when it pays something out.
-    blocked_on: Vec<Vec<u32>>,
     set: OffsetSet,
 }
 
@@ -110,7 +107,6 @@ impl Balanced {
             .collect();
         Ok(Balanced {
             max_fen,
-            blocked_on: vec![Vec::new(); opening_fen.len()],
             set: OffsetSet::default(),
         })
     }
@@ -120,28 +116,6 @@ impl Balanced {
     pub fn fits(&self, ledger: &Ledger, receiver: u32, amount_fen: i64) -> bool {
         let i = receiver as usize;
         i128::from(ledger.balances_fen()[i]) + i128::from(amount_fen) <= i128::from(self.max_fen[i])
-    }
-
-    /// `sender` waits for `receiver` to pay something out.
-    pub fn block(&mut self, sender: u32, receiver: u32) {
-        let waiting = &mut self.blocked_on[receiver as usize];
-        if waiting.last() != Some(&sender) {
-            waiting.push(sender);
-        }
-    }
-
-    /// `participant` paid out: the senders waiting on its maximum, to wake.
-    pub fn unblock(&mut self, participant: u32) -> Vec<u32> {
-        std::mem::take(&mut self.blocked_on[participant as usize])
-    }
-
-    /// Gives back a (drained) waiting list so its allocation is reused.
-    pub fn recycle(&mut self, participant: u32, mut list: Vec<u32>) {
-        list.clear();
-        let slot = &mut self.blocked_on[participant as usize];
-        if slot.is_empty() {
-            *slot = list;
-        }
     }
 
     /// Finds the offsetting set among the queued payments (`head[i]` starts

@@ -626,6 +626,16 @@ impl Strategy for Channel {
     }
 }
 
+impl Channel {
+    /// `participant`'s balance fell outside this channel's settlements and
+    /// runs (a withdrawal); only balanced release needs to know.
+    pub(crate) fn balance_fell(&mut self, ledger: &Ledger, participant: u32) {
+        if let Channel::Rtgs(rtgs) = self {
+            rtgs.balance_fell(ledger, participant);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,6 +110,10 @@ pub struct Rtgs {
     /// chasing the slab's links made `rtgs+gridlock:1m` several times
     /// faster. Kept only where queues change at their heads and tails.
     mirror: Option<Vec<VecDeque<Queued>>>,
+    /// Balanced release's scratch space: positions its receivers refused in
+    /// one scan (to park), senders whose parked payments fit again (to wake).
+    refused: Vec<usize>,
+    unparked: Vec<u32>,
     /// Payments ever queued: with the ledger's change count, the state a
     /// periodic run depends on.
     enqueued: u64,
@@ -214,6 +218,8 @@ impl Rtgs {
             balanced: None,
             bounded: false,
             mirror,
+            refused: Vec::new(),
+            unparked: Vec::new(),
             enqueued: 0,
             released_at: None,
         }
@@ -257,25 +263,47 @@ impl Rtgs {
     fn settle<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: &Payment) {
         cx.settle_gross(payment);
         if self.bounded {
-            self.record_bounded(payment);
+            self.record_bounded(cx.ledger, payment);
         }
     }
 
     #[inline(never)]
-    fn record_bounded(&mut self, payment: &Payment) {
+    fn record_bounded(&mut self, ledger: &Ledger, payment: &Payment) {
         if let Some(limits) = self.limits.as_mut() {
             limits.record(payment.sender, payment.receiver, payment.amount_fen);
         }
-        if let Some(balanced) = self.balanced.as_mut() {
-            // The sender's balance fell: whoever waited on its maximum may go.
-            let waiting = balanced.unblock(payment.sender);
-            for &sender in &waiting {
-                self.wake_if_queued(sender);
-            }
-            if let Some(balanced) = self.balanced.as_mut() {
-                balanced.recycle(payment.sender, waiting);
-            }
+        // The sender's balance fell: payments parked on its maximum may fit.
+        self.unpark_fitting(ledger, payment.sender);
+    }
+
+    /// Balanced release: `participant`'s balance fell, so its room under
+    /// its maximum grew. The payments parked on it that fit now go back
+    /// into their senders' scans, and those senders are woken: each can
+    /// settle one, so a full pass would scan it. Parking is why no other
+    /// refusal needs a wake: every payment a receiver refused is parked.
+    fn unpark_fitting(&mut self, ledger: &Ledger, participant: u32) {
+        let (Some(balanced), Some(bypass)) = (self.balanced.as_deref(), self.bypass.as_mut())
+        else {
+            return;
+        };
+        if !bypass.index.has_parked(participant) {
+            return;
         }
+        let fits = |amount_fen| balanced.fits(ledger, participant, amount_fen);
+        bypass
+            .index
+            .unpark_fitting(participant, fits, &mut self.unparked);
+        for index in 0..self.unparked.len() {
+            let sender = self.unparked[index];
+            self.wake_if_queued(sender);
+        }
+        self.unparked.clear();
+    }
+
+    /// A balance fell outside the channel's settlements and runs (a
+    /// withdrawal): balanced release puts back what now fits under it.
+    pub fn balance_fell(&mut self, ledger: &Ledger, participant: u32) {
+        self.unpark_fitting(ledger, participant);
     }
 
     /// Payments waiting in the queues.
@@ -365,28 +393,31 @@ impl Rtgs {
                 let available_fen = cx.ledger.available_fen(sender);
                 let ledger: &crate::ledger::Ledger = cx.ledger;
                 let bounded = self.bounded;
-                let (limits, balanced) = (self.limits.as_deref(), &mut self.balanced);
+                let (limits, balanced) = (self.limits.as_deref(), self.balanced.as_deref());
+                let refused = &mut self.refused;
                 // Covered (within reach of a sender not in default): only
                 // limits or the receiver's maximum may hold a payment back.
-                let fits = |receiver: u32, amount_fen: i64| {
+                // Under balanced release (no limits) a refusal is the
+                // receiver's maximum: the payment is parked below.
+                let fits = |position: usize, receiver: u32, amount_fen: i64| {
                     let fits = !bounded
-                        || within_bounds(
-                            limits,
-                            balanced.as_deref(),
-                            ledger,
-                            sender,
-                            receiver,
-                            amount_fen,
-                        );
-                    if !fits && let Some(balanced) = balanced.as_deref_mut() {
-                        balanced.block(sender, receiver);
+                        || within_bounds(limits, balanced, ledger, sender, receiver, amount_fen);
+                    if !fits && balanced.is_some() {
+                        refused.push(position);
                     }
                     fits
                 };
-                let Some(candidate) = self.bypass.as_ref().and_then(|b| {
+                let candidate = self.bypass.as_ref().and_then(|b| {
                     b.index
                         .first_within(sender, level, from, available_fen, fits)
-                }) else {
+                });
+                if let Some(bypass) = self.bypass.as_mut() {
+                    for &position in &self.refused {
+                        bypass.index.park(sender, level, position);
+                    }
+                }
+                self.refused.clear();
+                let Some(candidate) = candidate else {
                     break;
                 };
                 from = candidate.position + 1;
@@ -748,6 +779,11 @@ impl Strategy for Rtgs {
     fn release<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         if self.queued == 0 || self.released_at == Some((cx.ledger.changes(), self.enqueued)) {
             return;
+        }
+        // Net settlements (runs, other channels) may have lowered any
+        // balance: what fits under a maximum again is put back first.
+        for i in 0..self.head.len() {
+            self.unpark_fitting(cx.ledger, i as u32);
         }
         for i in 0..self.head.len() {
             self.wake_if_queued(i as u32);

@@ -4,5 +4,5 @@
 # tests/docs.rs fails when one is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-UPDATE_DOCS=1 cargo test --release --test docs -- --test-threads=1
+UPDATE_DOCS=1 cargo test --profile ci --test docs -- --test-threads=1
 git --no-pager diff --stat -- README.md docs/

@@ -234,13 +234,13 @@ impl AmountIndex {
 
     /// Puts back into scans every payment parked on `receiver` that
     /// `fits(amount)` now accepts (`fits` must accept every amount below
-    /// one it accepts), and appends their senders to `senders`: each may
-    /// settle one now, so a full pass would scan it.
+    /// one it accepts), and appends their senders and amounts to
+    /// `senders`.
     pub(super) fn unpark_fitting(
         &mut self,
         receiver: u32,
         fits: impl Fn(i64) -> bool,
-        senders: &mut Vec<u32>,
+        senders: &mut Vec<(u32, i64)>,
     ) {
         // Bounded: every iteration pops an entry.
         while let Some(&Reverse((amount_fen, stamp, slot, sender, priority))) =
@@ -265,7 +265,7 @@ impl AmountIndex {
             level.update(position);
             let min_fen = &mut self.min_fen[sender as usize];
             *min_fen = (*min_fen).min(amount_fen);
-            senders.push(sender);
+            senders.push((sender, amount_fen));
         }
     }
 

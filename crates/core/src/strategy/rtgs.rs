@@ -113,7 +113,7 @@ pub struct Rtgs {
     /// Balanced release's scratch space: positions its receivers refused in
     /// one scan (to park), senders whose parked payments fit again (to wake).
     refused: Vec<usize>,
-    unparked: Vec<u32>,
+    unparked: Vec<(u32, i64)>,
     /// Payments ever queued: with the ledger's change count, the state a
     /// periodic run depends on.
     enqueued: u64,
@@ -278,8 +278,8 @@ impl Rtgs {
 
     /// Balanced release: `participant`'s balance fell, so its room under
     /// its maximum grew. The payments parked on it that fit now go back
-    /// into their senders' scans, and those senders are woken: each can
-    /// settle one, so a full pass would scan it. Parking is why no other
+    /// into their senders' scans, and those senders that can pay them are
+    /// woken: each can settle one, so a full pass would scan it. Parking is why no other
     /// refusal needs a wake: every payment a receiver refused is parked.
     fn unpark_fitting(&mut self, ledger: &Ledger, participant: u32) {
         let (Some(balanced), Some(bypass)) = (self.balanced.as_deref(), self.bypass.as_mut())
@@ -294,8 +294,12 @@ impl Rtgs {
             .index
             .unpark_fitting(participant, fits, &mut self.unparked);
         for index in 0..self.unparked.len() {
-            let sender = self.unparked[index];
-            self.wake_if_queued(sender);
+            let (sender, amount_fen) = self.unparked[index];
+            // A sender that cannot pay it now settles nothing more for it:
+            // the credit that lets it pay will wake it.
+            if ledger.available_fen(sender) >= amount_fen {
+                self.wake_if_queued(sender);
+            }
         }
         self.unparked.clear();
     }

@@ -13,7 +13,7 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -122,19 +122,9 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// `clearsim serve` with a journal, as its own process, listening.
 fn serve(tokens: &str, journal: &str, address: &str) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(["serve", CONFIG, "--tokens", tokens, "--journal", journal])
-        .args(["--listen", address, "--duration", "5m"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(address).is_err() {
-        assert!(Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child
+    let args = ["serve", CONFIG, "--tokens", tokens, "--journal", journal];
+    let args = [&args[..], &["--listen", address, "--duration", "5m"]].concat();
+    common::net::serving(&args, address)
 }
 
 fn kill_9(mut child: Child) {

@@ -24,7 +24,7 @@ pub fn free_address() -> String {
 }
 
 /// `clearsim ARGS` started with its output piped, returned once `address`
-/// takes connections (bounded: 10 s).
+/// takes connections (bounded: 20 s, for a recovery on a busy machine).
 pub fn serving(args: &[&str], address: &str) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_clearsim"))
         .args(args)
@@ -32,7 +32,7 @@ pub fn serving(args: &[&str], address: &str) -> std::process::Child {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("starts");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while std::net::TcpStream::connect(address).is_err() {
         assert!(std::time::Instant::now() < deadline, "serve never listened");
         std::thread::sleep(std::time::Duration::from_millis(20));

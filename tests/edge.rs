@@ -38,13 +38,11 @@ fn start_queue(limits: Limits, http: bool, max_queued: usize) -> Service {
         .expect("config")
         .scenario;
     let dir = tempfile::tempdir().expect("dir");
-    let mut setup = ServeSetup::of_scenario(&scenario, limits, 1000, max_queued).expect("setup");
+    let (mut setup, tokens) = common::net::setup_with(&scenario, dir.path(), limits, max_queued);
     let ids = setup.ids.clone();
     let cover_fen = (setup.opening_fen.iter().zip(&setup.credit_limit_fen))
         .map(|(o, c)| o.saturating_add(*c))
         .collect();
-    let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
-    setup.tokens = tokens.clone();
     if http {
         setup.http = Some("127.0.0.1:0".parse().unwrap());
     }

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use clearsim_service::client::Client;
 use clearsim_service::net::protocol::{Notice, Request, Submit};
-use clearsim_service::net::tokens::Tokens;
-use clearsim_service::net::{Limits, ServeSetup, tls};
+use clearsim_service::net::{Limits, tls};
 use common::cli::{clearsim, clearsim_within, ok, path};
 use common::net::free_address;
 
@@ -38,11 +37,9 @@ async fn banks_that_trust_the_certificate_are_served_and_others_are_not() {
     let scenario = clearsim_model::config::Config::load(Path::new("configs/chengdu-2005.toml"))
         .expect("config")
         .scenario;
-    let mut setup =
-        ServeSetup::of_scenario(&scenario, Limits::default(), 1000, 1000).expect("setup");
+    let (mut setup, tokens) =
+        common::net::setup_with(&scenario, dir.path(), Limits::default(), 1000);
     let ids = setup.ids.clone();
-    let tokens = Tokens::issue(&dir.path().join("tokens"), &ids).expect("tokens");
-    setup.tokens = tokens.clone();
     setup.tls = Some(tls::server_config(&cert, &key).expect("server config"));
     let server =
         clearsim_service::net::spawn(setup, "127.0.0.1:0".parse().unwrap()).expect("spawn");

@@ -10,8 +10,18 @@ use clearsim_service::net::{Limits, ServeSetup};
 /// A scenario's service setup (gridlock every second, 100,000 payments
 /// queued at most) with fresh tokens written into `dir`.
 pub fn setup(scenario: &clearsim_model::config::Scenario, dir: &Path) -> (ServeSetup, Tokens) {
-    let mut setup =
-        ServeSetup::of_scenario(scenario, Limits::default(), 1000, 100_000).expect("setup");
+    setup_with(scenario, dir, Limits::default(), 100_000)
+}
+
+/// [`setup`] with the edge's `limits` and at most `max_queued` payments
+/// queued.
+pub fn setup_with(
+    scenario: &clearsim_model::config::Scenario,
+    dir: &Path,
+    limits: Limits,
+    max_queued: usize,
+) -> (ServeSetup, Tokens) {
+    let mut setup = ServeSetup::of_scenario(scenario, limits, 1000, max_queued).expect("setup");
     let tokens = Tokens::issue(&dir.join("tokens"), &setup.ids).expect("tokens");
     setup.tokens = tokens.clone();
     (setup, tokens)

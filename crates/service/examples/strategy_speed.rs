@@ -12,7 +12,7 @@
 
 use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
-use clearsim_service::suite::{STRATEGIES, replay_once, scarce_opening, uniform_day};
+use clearsim_service::suite::{STRATEGIES, median_replay, scarce_opening, uniform_day};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -33,19 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("scarce opening: {opening_fen} fen (OPENING_FEN)");
     for name in &names {
         let spec = parse_strategy(name, SimTime::DEFAULT_DAY_END)?.spec;
-        let mut times = Vec::new();
-        let mut settled = 0;
-        for _ in 0..repeats.max(1) {
-            let (elapsed, counts) = replay_once(&day, participants, opening_fen, &spec)?;
-            times.push(elapsed);
-            settled = counts.settled;
-        }
-        times.sort();
-        let median = times[times.len() / 2];
+        let (median, settled) = median_replay(&day, participants, opening_fen, &spec, repeats)?;
         println!(
             "{name:24} {:6.2} M payments/s  (median of {}: {:.3} s; {settled} settled)",
             payments as f64 / median.as_secs_f64() / 1e6,
-            times.len(),
+            repeats.max(1),
             median.as_secs_f64()
         );
     }

@@ -159,6 +159,26 @@ pub fn scarce_opening(payments: &[Payment], participants: u32) -> Result<i64, En
     Ok(high)
 }
 
+/// [`replay_once`] `repeats` times (at least once): the median time and
+/// the payments settled.
+pub fn median_replay(
+    payments: &[Payment],
+    participants: u32,
+    opening_fen: i64,
+    spec: &ChannelSpec,
+    repeats: usize,
+) -> Result<(Duration, u64), EngineError> {
+    let mut times = Vec::with_capacity(repeats.max(1));
+    let mut settled = 0;
+    for _ in 0..repeats.max(1) {
+        let (elapsed, counts) = replay_once(payments, participants, opening_fen, spec)?;
+        times.push(elapsed);
+        settled = counts.settled;
+    }
+    times.sort();
+    Ok((times[times.len() / 2], settled))
+}
+
 /// Payments per second of each strategy on one scarce-liquidity day
 /// (median of `repeats`).
 pub fn replay_rows(payments: usize, repeats: usize) -> Result<Vec<Row>, EngineError> {
@@ -170,15 +190,7 @@ pub fn replay_rows(payments: usize, repeats: usize) -> Result<Vec<Row>, EngineEr
         let spec = parse_strategy(name, SimTime::DEFAULT_DAY_END)
             .map_err(|e| EngineError::Invariant(format!("a built-in strategy of the suite: {e}")))?
             .spec;
-        let mut times = Vec::with_capacity(repeats);
-        let mut settled = 0;
-        for _ in 0..repeats.max(1) {
-            let (elapsed, counts) = replay_once(&day, participants, opening_fen, &spec)?;
-            times.push(elapsed);
-            settled = counts.settled;
-        }
-        times.sort();
-        let median = times[times.len() / 2];
+        let (median, settled) = median_replay(&day, participants, opening_fen, &spec, repeats)?;
         rows.push(Row {
             group: "replay",
             name: name.to_string(),

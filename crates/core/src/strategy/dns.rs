@@ -178,13 +178,7 @@ impl Dns {
                     }
                 }
             }
-            self.short.clear();
-            for index in 0..self.touched.len() {
-                let i = self.touched.get(index);
-                if ledger.is_short(i, self.net_fen[i as usize]) {
-                    self.short.push(i);
-                }
-            }
+            self.short_among_touched(ledger);
         }
     }
 
@@ -218,12 +212,17 @@ impl Dns {
                     self.touched.touch(q as u32);
                 }
             }
-            self.short.clear();
-            for index in 0..self.touched.len() {
-                let i = self.touched.get(index);
-                if ledger.is_short(i, self.net_fen[i as usize]) {
-                    self.short.push(i);
-                }
+            self.short_among_touched(ledger);
+        }
+    }
+
+    /// The next round's short participants: those the round touched.
+    fn short_among_touched(&mut self, ledger: &Ledger) {
+        self.short.clear();
+        for index in 0..self.touched.len() {
+            let i = self.touched.get(index);
+            if ledger.is_short(i, self.net_fen[i as usize]) {
+                self.short.push(i);
             }
         }
     }

@@ -56,18 +56,15 @@ impl Pending {
             self.marked.clear();
             return;
         }
-        let mut kept = 0;
-        for index in 0..self.payments.len() {
-            let payment = self.payments[index];
-            if self.marked[index] {
-                cx.sink.settled(&payment, cx.now);
-            } else {
-                self.payments[kept] = payment;
-                kept += 1;
-            }
-        }
-        self.payments.truncate(kept);
-        self.marked.clear();
+        // `settle_if` asks once per payment, in order: the marks in order.
+        let mut marked = std::mem::take(&mut self.marked);
+        let mut index = 0;
+        self.settle_if(cx, |_| {
+            index += 1;
+            marked[index - 1]
+        });
+        marked.clear();
+        self.marked = marked;
     }
 
     /// Settles every payment `settles` accepts (asked once per payment, in

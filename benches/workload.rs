@@ -96,6 +96,7 @@ fn compare_parallel(c: &mut Criterion) {
         let runner = Runner {
             threads,
             tick: &|| {},
+            stop: None,
         };
         group.bench_function(format!("{threads}_threads"), |b| {
             b.iter(|| black_box(experiment.records(&seeds, &runner).expect("runs").len()))
@@ -135,6 +136,7 @@ fn best_response(c: &mut Criterion) {
                     let runner = Runner {
                         threads: clearsim_study::cores(),
                         tick: &|| {},
+                        stop: None,
                     };
                     Game::new(&scenario, &city, &spec, &[replication.seed], runner).expect("costs")
                 },

@@ -33,6 +33,7 @@ use clearsim_study::{
 const TWO_THREADS: Runner<'static> = Runner {
     threads: 2,
     tick: &|| {},
+    stop: None,
 };
 
 /// `compare`'s records of `designs` on `seeds`.

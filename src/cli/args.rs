@@ -9,16 +9,18 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Failure;
-use clearsim_model::config::{Config, MAX_DAYS, Scenario, Shock, check_shocks};
-use clearsim_model::workload::city::{City, build_city};
-use clearsim_outset::{OutputSet, SetFile};
+use clearsim_jobs::scenario::{self, Overrides};
+use clearsim_jobs::study::{Replications, Source};
+use clearsim_model::config::{Config, MAX_DAYS, Scenario, Shock};
+use clearsim_model::workload::city::City;
+use clearsim_outset::OutputSet;
 use clearsim_study::{Experiment, MAX_REPLICATIONS, Runner, Seeds, Shard};
 
 pub fn parse_volume(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(v),
-        _ => Err(format!("`{text}` is not a factor in (0, 1000]")),
-    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(scenario::volume_factor)
+        .ok_or_else(|| format!("`{text}` is not a factor in (0, 1000]"))
 }
 
 /// The scenario and its overrides, shared by run, compare and sweep.
@@ -92,60 +94,47 @@ pub fn threads(given: Option<u32>) -> usize {
     given.map_or_else(clearsim_study::cores, |t| t as usize)
 }
 
+impl ScenarioArgs {
+    /// The overrides of the config these flags give.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            seed: self.seed,
+            days: self.days,
+            volume: self.volume,
+            shocks: self.default.iter().chain(&self.shocks).cloned().collect(),
+        }
+    }
+
+    /// The study's config, read from its path, with these overrides.
+    pub fn source<'a>(&'a self, overrides: &'a Overrides) -> Source<'a> {
+        Source {
+            path: &self.config,
+            text: None,
+            overrides,
+        }
+    }
+}
+
 /// The config with the command line's overrides and shocks, and its
 /// city; shocks must name participants of the city.
 pub fn load_scenario(args: &ScenarioArgs) -> Result<(Config, City), Failure> {
-    let mut config = load(&args.config, args.seed, args.days, args.volume)?;
-    let scenario = &mut config.scenario;
-    scenario.shocks.extend(args.default.iter().cloned());
-    scenario.shocks.extend(args.shocks.iter().cloned());
-    for shock in &scenario.shocks {
-        if shock.last_time() > scenario.day_end {
-            return Err(Failure::BadInput(anyhow!(
-                "{}: {shock} is after the day end {}",
-                args.config.display(),
-                scenario.day_end
-            )));
-        }
-    }
-    let city = build_city(scenario);
-    city.check()
-        .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
-    check_shocks(&scenario.shocks, &city.ids)
-        .map_err(|e| Failure::BadInput(anyhow!("{}: {e}", args.config.display())))?;
-    Ok((config, city))
+    Ok(scenario::load_with_city(
+        &args.config,
+        None,
+        &args.overrides(),
+    )?)
 }
 
-/// Without `--days`, a study covers its designs' carry-over: at least a
-/// day after the last cycle that can carry ([`Scenario::carry_days`]), so
-/// a carried payment's in-transit time is measured, not cut off. Says so
-/// on stderr when it lengthens the config's horizon.
+/// [`scenario::cover_carry`], its note on stderr unless `quiet`.
 pub fn cover_carry<'a>(
     config: &mut Config,
     given_days: Option<u32>,
     designs: impl IntoIterator<Item = &'a Scenario>,
     quiet: bool,
 ) -> Result<(), Failure> {
-    if given_days.is_some() {
-        return Ok(());
-    }
-    let needed = designs
-        .into_iter()
-        .map(Scenario::carry_days)
-        .max()
-        .unwrap_or(1);
-    if needed > config.days {
-        if !quiet {
-            eprintln!(
-                "note: {needed} business days, not the config's {}: a payment carried past a design's last cycle settles the next day (--days sets it)",
-                config.days
-            );
-        }
-        config.days = needed;
-        config
-            .scenario
-            .check_volume(config.days)
-            .map_err(|e| Failure::BadInput(anyhow!("{e}")))?;
+    let note = scenario::cover_carry(config, given_days, designs)?;
+    if let Some(note) = note.filter(|_| !quiet) {
+        eprintln!("note: {note}");
     }
     Ok(())
 }
@@ -157,21 +146,13 @@ pub fn load(
     days: Option<u32>,
     volume: Option<f64>,
 ) -> Result<Config, Failure> {
-    let mut config = Config::load(path).map_err(|e| Failure::BadInput(e.into()))?;
-    if let Some(seed) = seed {
-        config.seed = seed;
-    }
-    if let Some(days) = days {
-        config.days = days;
-    }
-    if let Some(volume) = volume {
-        config.scenario.scale_volume(volume);
-    }
-    config
-        .scenario
-        .check_volume(config.days)
-        .map_err(|e| Failure::BadInput(anyhow::anyhow!("{}: {e}", path.display())))?;
-    Ok(config)
+    let overrides = Overrides {
+        seed,
+        days,
+        volume,
+        shocks: Vec::new(),
+    };
+    Ok(scenario::load(path, None, &overrides)?)
 }
 
 /// Runs `experiment` over `seeds` on `threads` threads with a progress
@@ -186,21 +167,51 @@ pub fn execute<E: Experiment>(
     let count = seeds
         .shard
         .map_or(seeds.replications as usize, |_| seeds.all().len());
-    let bar = progress(experiment.jobs(count), quiet, "runs");
-    // A search's length is not known beforehand: its bar grows.
-    let tick = || {
+    with_bar(quiet, |bar| {
+        bar.set_length(experiment.jobs(count) as u64);
+        let tick = ticker(bar);
+        let runner = Runner {
+            threads,
+            tick: &tick,
+            stop: None,
+        };
+        clearsim_study::execute(experiment, seeds, &runner).map_err(Failure::from)
+    })
+}
+
+/// `job` with a progress bar of runs, cleared when it ends.
+pub fn with_bar<T>(quiet: bool, job: impl FnOnce(&ProgressBar) -> T) -> T {
+    let bar = progress(0, quiet, "runs");
+    let result = job(&bar);
+    bar.finish_and_clear();
+    result
+}
+
+/// A run done: a search's length is not known beforehand, so its bar grows.
+pub fn ticker(bar: &ProgressBar) -> impl Fn() + Sync + '_ {
+    move || {
         if bar.position() >= bar.length().unwrap_or(0) {
             bar.inc_length(1);
         }
         bar.inc(1);
-    };
-    let runner = Runner {
-        threads,
-        tick: &tick,
-    };
-    let summary = clearsim_study::execute(experiment, seeds, &runner).map_err(Failure::from);
-    bar.finish_and_clear();
-    summary
+    }
+}
+
+/// A study's replications from the flags, its runs counted on a bar
+/// (`jobs` sets its length, `tick` moves it).
+pub fn replications<'a>(
+    args: &ReplicationArgs,
+    jobs: &'a (dyn Fn(usize) + Sync),
+    tick: &'a (dyn Fn() + Sync),
+) -> Replications<'a> {
+    Replications {
+        count: args.replications,
+        shard: args.shard,
+        threads: args.threads(),
+        jobs,
+        tick,
+        stop: None,
+    }
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal or quiet.
@@ -282,23 +293,7 @@ pub fn refuse_outputs_over_inputs(
 }
 
 pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
-    OutputSet::create(out).map_err(|e| super::output_failure(e, "--out "))
-}
-
-/// Writes one large file of a set as a stream (the set is published later
-/// by [`publish`]): `write` gets the file and hands it back when done.
-pub fn stream_file(
-    set: &OutputSet,
-    name: &str,
-    write: impl FnOnce(SetFile) -> Result<SetFile, clearsim_report::ReportError>,
-) -> Result<(), Failure> {
-    let cannot =
-        |e: &dyn std::fmt::Display| Failure::BadInput(anyhow!("cannot write results: {name}: {e}"));
-    let file = set.file(name).map_err(|e| cannot(&e))?;
-    write(file)
-        .map_err(|e| cannot(&e))?
-        .finish()
-        .map_err(|e| cannot(&e))
+    Ok(clearsim_jobs::replay::output_set(out)?)
 }
 
 /// Publishes summary.json and the report files as one set.
@@ -307,12 +302,9 @@ pub fn publish<N: AsRef<str>>(
     summary_json: Vec<u8>,
     files: Vec<(N, Vec<u8>)>,
 ) -> Result<(), Failure> {
-    let written = (|| {
-        set.write("summary.json", &summary_json)?;
-        for (name, bytes) in &files {
-            set.write(name.as_ref(), bytes)?;
-        }
-        set.commit()
-    })();
-    written.map_err(|e| super::output_failure(e, "cannot write results: "))
+    Ok(clearsim_jobs::replay::publish_files(
+        set,
+        &summary_json,
+        &files,
+    )?)
 }

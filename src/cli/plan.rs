@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{execute, load, output_set, publish, threads};
-use clearsim_model::workload::city::build_city;
+use super::args::{output_set, publish, threads, ticker, with_bar};
+use clearsim_jobs::scenario::Overrides;
+use clearsim_jobs::study::{Replications, Source};
 use clearsim_report::{self as report, plan};
-use clearsim_study::plan::PlanExperiment;
-use clearsim_study::{MAX_REPLICATIONS, Seeds};
+use clearsim_study::MAX_REPLICATIONS;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -42,49 +42,29 @@ pub struct PlanArgs {
 }
 
 pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
-    let before = load(&args.before, args.seed, Some(args.days), None)?;
-    let seed = args.seed.unwrap_or(before.seed);
-    let after = load(&args.after, Some(seed), Some(args.days), None)?;
     let set = output_set(&args.out)?;
-    let seeds = Seeds {
-        first: seed,
-        replications: args.replications,
-        shard: None,
+    let overrides = Overrides {
+        seed: args.seed,
+        ..Overrides::default()
     };
-    let cities = [build_city(&before.scenario), build_city(&after.scenario)];
-    for (city, path) in cities.iter().zip([&args.before, &args.after]) {
-        city.check()
-            .map_err(|e| super::bad_input(format!("{}: {e}", path.display())))?;
-    }
-    clearsim_study::plan::check_same_city(
-        (&before.scenario, &cities[0]),
-        (&after.scenario, &cities[1]),
-    )?;
-    let experiment = PlanExperiment::new(
-        (&before.scenario, &cities[0]),
-        (&after.scenario, &cities[1]),
-        args.days,
-    );
-    let report = execute(&experiment, &seeds, threads(args.threads), args.quiet)?;
-    let scenarios = [&before.scenario, &after.scenario];
-    let seeds = seeds.all();
-    let context = vec![
-        format!(
-            "{} ({}) against {} ({}): {} business day(s) per replication, seeds {}…{}.",
-            scenarios[0].name,
-            args.before.display(),
-            scenarios[1].name,
-            args.after.display(),
-            args.days,
-            seeds[0],
-            seeds[seeds.len() - 1]
-        ),
-        format!(
-            "clearsim {}. Definitions of every figure: {}.",
-            env!("CARGO_PKG_VERSION"),
-            report::GLOSSARY
-        ),
-    ];
+    let source = |path| Source {
+        path,
+        text: None,
+        overrides: &overrides,
+    };
+    let (report, context) = with_bar(args.quiet, |bar| {
+        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+        let replications = Replications {
+            count: args.replications,
+            shard: None,
+            threads: threads(args.threads),
+            jobs: &jobs,
+            tick: &tick,
+            stop: None,
+        };
+        let (before, after) = (source(args.before.as_path()), source(args.after.as_path()));
+        clearsim_jobs::study::plan(before, after, args.days, &replications)
+    })?;
     let json = report::to_json(&report).map_err(|e| Failure::Internal(e.into()))?;
     let document = plan::plan_document(&report, context.clone());
     publish(set, json, plan::plan_files(&report, context))?;

@@ -2,16 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use clap::Args;
 
 use super::Failure;
 use clearsim_core::format::{grouped, millis, yuan};
-use clearsim_core::strategy::options::{self, Options};
-use clearsim_core::strategy::{self, ChannelSpec, SenderLimits, Unwind};
+use clearsim_core::strategy::{Unwind, options};
 use clearsim_core::time::{SimTime, parse_duration_ms};
+use clearsim_jobs::replay::{self, Settlement};
 use clearsim_model::input::Day;
-use clearsim_model::replay::Route;
 use clearsim_report as report;
 
 #[derive(Args, Debug)]
@@ -107,107 +106,33 @@ fn parse_time_arg(text: &str) -> Result<SimTime, String> {
         .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
 }
 
-/// The strategy and its options through the catalog, each option given
-/// by its flag ([`options::FORMS`]); `--limits FILE` is the flag of sender
-/// limits.
-fn channel_spec(args: &ReplayArgs, day_end: SimTime) -> Result<ChannelSpec, String> {
-    let name = args.strategy.as_deref().unwrap_or("rtgs");
-    let cycles = match &args.cycles {
-        None => None,
-        Some(text) => {
-            Some(options::parse_cycles(text, day_end).map_err(|e| format!("--cycles: {e}"))?)
-        }
-    };
-    let given = Options {
-        gridlock_every_ms: args.gridlock_every,
-        cycles,
-        unwind: args.unwind,
-        guarantee_fund_fen: args.guarantee_fund,
-        max_position_pct: args.max_position_pct,
-        limits: args.limits.as_ref().map(|_| SenderLimits::default()),
-        ..Options::default()
-    };
-    let spec = strategy::build(name, given, day_end).map_err(|e| {
-        let flag = e.opt.map_or("--strategy", |opt| opt.forms().flag);
-        format!("{flag}: {e}")
-    })?;
-    if spec.limits().is_some() && args.limits.is_none() {
-        return Err(format!(
-            "--strategy {name} needs --limits FILE ([[limit]] entries)"
-        ));
-    }
-    Ok(spec)
-}
-
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     clearsim_model::input::read_regular(path)
         .with_context(|| format!("{}: cannot read", path.display()))
         .map_err(Failure::BadInput)
 }
 
-/// The day's route: one strategy (its limits from `--limits`), or the
-/// channels of `--channels CONFIG`.
-fn route(args: &ReplayArgs, day: &Day) -> Result<Route, Failure> {
-    let payments_file = args.payments.display().to_string();
-    let routed = match &args.channels {
-        None => {
-            let spec =
-                channel_spec(args, day.day_end).map_err(|e| Failure::BadInput(anyhow!(e)))?;
-            let entries = match &args.limits {
-                None => None,
-                Some(path) => Some((
-                    path.display().to_string(),
-                    clearsim_model::config::load_limits(path)
-                        .map_err(|e| Failure::BadInput(e.into()))?,
-                )),
-            };
-            Route::one(
-                spec,
-                entries
-                    .as_ref()
-                    .map(|(file, e)| (file.as_str(), e.as_slice())),
-                day,
-            )
-        }
-        Some(config) => {
-            let scenario = clearsim_model::config::Config::load(config)
-                .map_err(|e| Failure::BadInput(e.into()))?
-                .scenario;
-            Route::channels(
-                &scenario,
-                &config.display().to_string(),
-                day,
-                &payments_file,
-            )
-        }
-    };
-    routed.map_err(|e| Failure::BadInput(e.into()))
-}
-
-/// The day end: the flag's, else the config's (with --channels), else 17:00.
-fn day_end(args: &ReplayArgs) -> Result<SimTime, Failure> {
-    if let Some(end) = args.day_end {
-        return Ok(end);
-    }
-    match &args.channels {
-        Some(config) => Ok(clearsim_model::config::Config::load(config)
-            .map_err(|e| Failure::BadInput(e.into()))?
-            .scenario
-            .day_end),
-        None => Ok(SimTime::DEFAULT_DAY_END),
+/// The flags that say how the day settles.
+fn settlement(args: &ReplayArgs) -> Settlement {
+    Settlement {
+        strategy: args.strategy.clone(),
+        gridlock_every_ms: args.gridlock_every,
+        cycles: args.cycles.clone(),
+        unwind: args.unwind,
+        guarantee_fund_fen: args.guarantee_fund,
+        max_position_pct: args.max_position_pct,
+        limits: args.limits.clone(),
+        channels: args.channels.clone(),
+        day_end: args.day_end,
     }
 }
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
-    let mut inputs = vec![
-        ("--participants", args.participants.as_path()),
-        ("--payments", args.payments.as_path()),
-    ];
-    inputs.extend(args.channels.as_deref().map(|c| ("--channels", c)));
-    inputs.extend(args.limits.as_deref().map(|l| ("--limits", l)));
+    let settlement = settlement(args);
+    let inputs = replay::inputs(&args.participants, &args.payments, &settlement);
     super::args::refuse_outputs_over_inputs(&[("--out", &args.out)], &inputs)?;
     let set = super::args::output_set(&args.out)?;
-    let day_end = day_end(args)?;
+    let day_end = settlement.day_end()?;
     let participants_bytes = read(&args.participants)?;
     // Mapped, and released as the parse moves on: never held whole.
     let payments = clearsim_model::input::mapped::Mapped::open(&args.payments)
@@ -223,79 +148,26 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::BadInput(e.into()))?;
     drop((participants_bytes, payments));
-    let route = route(args, &day)?;
+    let payments_file = args.payments.display().to_string();
+    let route = settlement.route(&day, &payments_file)?;
     let started = std::time::Instant::now();
-    let replay = clearsim_model::replay::replay_channels(&day, &route.specs, &route.channel_of)?;
+    let replayed = replay::settle(&day, &route)?;
     let elapsed = started.elapsed();
-    let as_run = write_tables(args, &set, &day, &route, &replay);
-    let summary_file = report::ReplaySummary {
-        schema: report::REPLAY_SCHEMA.to_string(),
-        clearsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        strategy: route.described.clone(),
-        day_end: day.day_end.to_string(),
-        participants_file: args.participants.display().to_string(),
-        payments_file: args.payments.display().to_string(),
-        summary: replay.summary.clone(),
-        delay_split: clearsim_model::replay::delay_split(&day, &replay.settle)
-            .as_ref()
-            .map(report::DelaySplit::of),
-        as_run: Some(as_run?),
+    let participants_file = args.participants.display().to_string();
+    let formats = replay::Formats {
+        csv: args.format.csv(),
+        parquet: args.format.parquet(),
     };
-    let summary_json = report::to_json(&summary_file)?;
-    let mut files = Vec::new();
-    if args.format.csv() {
-        files.push(("balances.csv", report::balances_csv(&day, &replay)));
-    }
-    if args.format.parquet() {
-        files.push(("balances.parquet", report::balances_parquet(&day, &replay)?));
-    }
-    files.extend(report::replay_files(&summary_file));
-    super::args::publish(set, summary_json, files)?;
+    let summary_file = replay::publish(
+        set,
+        (&day, &route, &replayed),
+        (&participants_file, &payments_file),
+        formats,
+    )?;
     if !args.quiet {
         print_summary(&summary_file, &args.out, elapsed);
     }
     Ok(())
-}
-
-/// Writes the per-payment tables into `set` and computes the as-run
-/// figures. The as-run figures (a second pass over the day) and
-/// settlements.parquet each run on a core of their own while
-/// settlements.csv is written: the same bytes, in about the time of the
-/// slowest of the three instead of their sum (docs/PERFORMANCE.md).
-fn write_tables(
-    args: &ReplayArgs,
-    set: &clearsim_outset::OutputSet,
-    day: &Day,
-    route: &Route,
-    replay: &clearsim_model::replay::Replay,
-) -> Result<clearsim_model::replay::RunFigures, Failure> {
-    let (as_run, written) = std::thread::scope(|scope| {
-        let parquet = scope.spawn(|| {
-            if !args.format.parquet() {
-                return Ok(());
-            }
-            super::args::stream_file(set, "settlements.parquet", |file| {
-                report::settlements_parquet(file, day, &replay.settle)
-            })
-        });
-        let figures = scope.spawn(|| {
-            clearsim_model::replay::run_figures(day, &route.specs, &route.channel_of, replay)
-        });
-        let csv = if args.format.csv() {
-            super::args::stream_file(set, "settlements.csv", |mut file| {
-                report::write_settlements_csv(&mut file, day, &replay.settle)?;
-                Ok(file)
-            })
-        } else {
-            Ok(())
-        };
-        let panicked = |_| Failure::Internal(anyhow::anyhow!("a writer thread panicked"));
-        let parquet = parquet.join().map_err(panicked).and_then(|written| written);
-        let figures = figures.join().map_err(panicked);
-        (figures, csv.and(parquet))
-    });
-    written?;
-    as_run
 }
 
 fn print_summary(file: &report::ReplaySummary, out: &Path, elapsed: std::time::Duration) {

@@ -1,6 +1,5 @@
 //! `clearsim run` and `clearsim generate`: scenario configs.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -9,13 +8,13 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{
-    ReplicationArgs, ScenarioArgs, cover_carry, execute, load, load_scenario, output_set,
-    parse_volume, publish,
+    ReplicationArgs, ScenarioArgs, cover_carry, load, load_scenario, output_set, parse_volume,
+    publish, replications, ticker, with_bar,
 };
 use clearsim_core::format::{grouped, yuan};
-use clearsim_model::csvout::{self, CsvOut, ParticipantRow, PaymentRow};
+use clearsim_jobs::generate;
 use clearsim_model::run;
-use clearsim_model::workload::city::{City, build_city};
+use clearsim_model::workload::city::build_city;
 use clearsim_report::{self as report, show_estimate};
 use clearsim_study::summary::RunSummary;
 use clearsim_study::{Experiment, RunExperiment};
@@ -61,23 +60,32 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let (mut config, city) = load_scenario(&args.scenario)?;
-    let own = config.scenario.clone();
-    cover_carry(&mut config, args.scenario.days(), [&own], args.quiet)?;
-    let scenario = &config.scenario;
-    let seeds = args.replication.seeds(config.seed);
+    let overrides = args.scenario.overrides();
+    let source = args.scenario.source(&overrides);
+    let name = clearsim_jobs::scenario::load(source.path, None, &overrides)?
+        .scenario
+        .name;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(&scenario.name));
+        .unwrap_or_else(|| PathBuf::from("out").join(&name));
     let set = output_set(&out)?;
-    let experiment = RunExperiment::new(scenario, &city, config.days);
     let started = Instant::now();
     let mut log = report::settlements::SettlementLog::default();
     let summary = if args.settlements {
-        observed(scenario, &experiment, &seeds, &mut log)?
+        observed(args, &mut log)?
     } else {
-        execute(&experiment, &seeds, args.replication.threads(), args.quiet)?
+        let outcome = with_bar(args.quiet, |bar| {
+            let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+            let replications = replications(&args.replication, &jobs, &tick);
+            clearsim_jobs::study::run(source, &replications)
+        })?;
+        if !args.quiet {
+            for note in &outcome.notes {
+                eprintln!("note: {note}");
+            }
+        }
+        outcome.summary
     };
     let elapsed = started.elapsed();
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
@@ -98,11 +106,15 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
 
 /// `run --settlements`: one replication, every payment's outcome logged.
 fn observed(
-    scenario: &clearsim_model::config::Scenario,
-    experiment: &RunExperiment<'_>,
-    seeds: &clearsim_study::Seeds,
+    args: &RunArgs,
     log: &mut report::settlements::SettlementLog,
 ) -> Result<RunSummary, Failure> {
+    let (mut config, city) = load_scenario(&args.scenario)?;
+    let own = config.scenario.clone();
+    cover_carry(&mut config, args.scenario.days(), [&own], args.quiet)?;
+    let scenario = &config.scenario;
+    let seeds = args.replication.seeds(config.seed);
+    let experiment = RunExperiment::new(scenario, &city, config.days);
     if !scenario.policies.is_empty() {
         return Err(Failure::BadInput(anyhow!(
             "--settlements lists payments as the stream orders them; with [[policy]] entries banks submit them later, which it does not show yet: run without --settlements"
@@ -196,15 +208,16 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
     let day = args.day - 1;
     let set = output_set(&args.out)?;
     let write = || -> Result<u64, clearsim_outset::OutputError> {
-        set.write("participants.csv", &participants_csv(&city))?;
+        set.write("participants.csv", &generate::participants_csv(&city))?;
         let mut file = set.file("payments.csv")?;
         let stream = model.day(config.seed, day, scenario.volume_of_day(day));
-        let count = write_payments(file.writer(), &city, scenario, stream).map_err(|source| {
-            clearsim_outset::OutputError::Io {
-                path: args.out.join("payments.csv"),
-                source,
-            }
-        })?;
+        let count =
+            generate::write_payments(file.writer(), &city, scenario, stream).map_err(|source| {
+                clearsim_outset::OutputError::Io {
+                    path: args.out.join("payments.csv"),
+                    source,
+                }
+            })?;
         file.finish()?;
         Ok(count)
     };
@@ -222,47 +235,4 @@ pub fn generate(args: &GenerateArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
-}
-
-/// `participants.csv` of a city.
-pub fn participants_csv(city: &City) -> Vec<u8> {
-    csvout::participants_csv((0..city.len()).map(|i| ParticipantRow {
-        id: &city.ids[i],
-        name: &city.names[i],
-        category: &city.categories[i],
-        opening_fen: city.opening_fen[i],
-        credit_limit_fen: city.credit_limit_fen[i],
-    }))
-}
-
-/// A generated day as the replay's `payments.csv`, its payments numbered
-/// `P0`, `P1`, … in stream order; returns how many.
-fn write_payments(
-    to: impl Write,
-    city: &City,
-    scenario: &clearsim_model::config::Scenario,
-    stream: impl Iterator<Item = clearsim_core::ledger::Payment>,
-) -> std::io::Result<u64> {
-    let mut out = CsvOut::new(to);
-    out.row(csvout::PAYMENTS_HEADER)?;
-    let mut id = Vec::with_capacity(24);
-    let mut number = itoa::Buffer::new();
-    let mut count = 0u64;
-    for payment in stream {
-        id.clear();
-        id.push(b'P');
-        id.extend_from_slice(number.format(count).as_bytes());
-        out.payment(&PaymentRow {
-            id: &id,
-            submit: payment.submit,
-            sender: &city.ids[payment.sender as usize],
-            receiver: &city.ids[payment.receiver as usize],
-            amount_fen: payment.amount_fen,
-            priority: i64::from(payment.priority),
-            instrument: &scenario.instruments[usize::from(payment.instrument)].name,
-        })?;
-        count += 1;
-    }
-    out.finish()?;
-    Ok(count)
 }

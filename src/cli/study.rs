@@ -7,16 +7,14 @@ use clap::Args;
 
 use super::Failure;
 use super::args::{
-    ReplicationArgs, ScenarioArgs, cover_carry, execute, load_scenario, output_set, publish,
+    ReplicationArgs, ScenarioArgs, output_set, publish, replications, ticker, with_bar,
 };
-use clearsim_model::config::Scenario;
+use clearsim_jobs::scenario;
+use clearsim_jobs::study as jobs;
 use clearsim_report::{self as report, show_estimate};
 use clearsim_study::merge;
 use clearsim_study::schema::{self, Summary};
 use clearsim_study::summary::CompareSummary;
-use clearsim_study::{
-    CompareExperiment, DEFAULT_DESIGNS, Design, SweepExperiment, parse_design, variant,
-};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -89,75 +87,35 @@ fn parse_range(text: &str) -> Result<(f64, f64), String> {
     }
 }
 
-/// The designs named on the command line, else the config's list, else
-/// `fallback`.
-fn designs(
-    scenario: &Scenario,
-    list: Option<&str>,
-    fallback: &[&str],
-) -> Result<Vec<Design>, Failure> {
-    let (names, source): (Vec<String>, String) = match list {
-        Some(list) => (
-            list.split([';', ' '])
-                .filter(|s| !s.trim().is_empty())
-                .map(String::from)
-                .collect(),
-            "--strategies".into(),
-        ),
-        None if !scenario.compare.is_empty() => (
-            scenario.compare.clone(),
-            format!("the config's `compare` list ({})", scenario.name),
-        ),
-        None => (
-            fallback.iter().map(|s| s.to_string()).collect(),
-            "default".into(),
-        ),
-    };
-    if names.is_empty() {
-        return Err(Failure::BadInput(anyhow!(
-            "{source}: name at least one design"
-        )));
-    }
-    let parsed = names
-        .iter()
-        .map(|name| {
-            parse_design(name, scenario.day_end)
-                .map_err(|e| Failure::BadInput(anyhow!("{source}: {e}")))
-        })
-        .collect::<Result<Vec<Design>, Failure>>()?;
-    for (i, d) in parsed.iter().enumerate() {
-        if parsed[..i].iter().any(|e| e.label == d.label) {
-            return Err(Failure::BadInput(anyhow!(
-                "{source}: `{}` is listed twice",
-                d.label
-            )));
-        }
-    }
-    Ok(parsed)
-}
-
 pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
-    let (mut config, city) = load_scenario(&args.scenario)?;
-    let designs = designs(
-        &config.scenario,
-        args.strategies.as_deref(),
-        &DEFAULT_DESIGNS,
-    )?;
-    let variants: Vec<_> = designs
-        .iter()
-        .map(|d| variant(&config.scenario, d))
-        .collect();
-    cover_carry(&mut config, args.scenario.days(), &variants, args.quiet)?;
-    let scenario = &config.scenario;
+    let overrides = args.scenario.overrides();
+    let source = args.scenario.source(&overrides);
+    // The default directory is named after the scenario: read its name
+    // first, so that a bad --out fails before the work.
+    let name = scenario::load(source.path, None, &overrides)?.scenario.name;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", scenario.name)));
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-compare")));
     let set = output_set(&out)?;
     let started = std::time::Instant::now();
-    let experiment = CompareExperiment::new(scenario, &city, config.days, &designs);
-    let seeds = args.replication.seeds(config.seed);
-    let summary = execute(&experiment, &seeds, args.replication.threads(), args.quiet)?;
+    let outcome = with_bar(args.quiet, |bar| {
+        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+        let replications = replications(&args.replication, &jobs, &tick);
+        jobs::compare(
+            source,
+            args.strategies.as_deref(),
+            "--strategies",
+            &replications,
+        )
+    })?;
+    if !args.quiet {
+        for note in &outcome.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    let summary = outcome.summary;
+    let designs = &summary.designs;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     publish(set, json, report::compare::compare_files(&summary))?;
     if !args.quiet {
@@ -213,36 +171,22 @@ fn print_paired(summary: &CompareSummary) {
 }
 
 pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
-    let (config, city) = load_scenario(&args.scenario)?;
-    let scenario = &config.scenario;
-    if !scenario.shocks.is_empty() {
-        return Err(Failure::BadInput(anyhow!(
-            "sweep: shocks are measured against a baseline per point, which a sweep does not run; use compare or run with --shock"
-        )));
-    }
-    if args.scenario.days().is_some_and(|d| d != 1) {
-        return Err(Failure::BadInput(anyhow!(
-            "sweep: --days: every point runs one business day (its bounds are one day's); use run or compare for several days"
-        )));
-    }
-    let designs = designs(
-        scenario,
-        args.strategies.as_deref(),
-        &[clearsim_study::DESIGN],
-    )?;
+    let overrides = args.scenario.overrides();
+    let source = args.scenario.source(&overrides);
+    let name = scenario::load(source.path, None, &overrides)?.scenario.name;
     let (from, to) = args.liquidity;
-    let steps = args.steps as usize;
-    let levels: Vec<f64> = (0..steps)
-        .map(|i| from + (to - from) * i as f64 / (steps - 1) as f64)
-        .collect();
+    let levels = jobs::levels(from, to, args.steps)?;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", scenario.name)));
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-sweep")));
     let set = output_set(&out)?;
-    let experiment = SweepExperiment::new(scenario, &city, &designs, levels);
-    let seeds = args.replication.seeds(config.seed);
-    let summary = execute(&experiment, &seeds, args.replication.threads(), args.quiet)?;
+    let summary = with_bar(args.quiet, |bar| {
+        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+        let replications = replications(&args.replication, &jobs, &tick);
+        let list = args.strategies.as_deref();
+        jobs::sweep(source, list, "--strategies", levels, &replications)
+    })?;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     publish(set, json, report::sweep::sweep_files(&summary))?;
     if !args.quiet {

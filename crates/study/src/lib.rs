@@ -30,7 +30,7 @@
 //! let experiment = RunExperiment::new(&config.scenario, &city, 2);
 //! // Three replications: seeds seed, seed+1, seed+2, on two threads.
 //! let seeds = Seeds { first: config.seed, replications: 3, shard: None };
-//! let runner = Runner { threads: 2, tick: &|| {} };
+//! let runner = Runner { threads: 2, tick: &|| {}, stop: None };
 //! let summary = execute(&experiment, &seeds, &runner)?;
 //! assert_eq!(summary.seeds.len(), 3);
 //!
@@ -81,6 +81,9 @@ pub enum StudyError {
     /// The experiment's own records do not fit together: a bug.
     #[error("{0}")]
     Bug(String),
+    /// Stopped on request before every job ran.
+    #[error("interrupted: stopped before every run was done")]
+    Interrupted,
 }
 
 impl clearsim_core::Blamed for StudyError {
@@ -89,6 +92,7 @@ impl clearsim_core::Blamed for StudyError {
             StudyError::Engine(e) => e.blame(),
             StudyError::Request(_) => clearsim_core::Blame::User,
             StudyError::Bug(_) => clearsim_core::Blame::Bug,
+            StudyError::Interrupted => clearsim_core::Blame::User,
         }
     }
 }

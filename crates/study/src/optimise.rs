@@ -267,7 +267,7 @@ impl<'a> Game<'a> {
             .flat_map(|&i| (0..seeds).map(move |s| (i, s)))
             .collect();
         let mut done: Vec<Option<RunCosts>> = vec![None; missing.len() * seeds];
-        for (&(i, s), run) in wave.iter().zip(self.run_jobs(missing, &wave)) {
+        for (&(i, s), run) in wave.iter().zip(self.run_jobs(missing, &wave)?) {
             done[i * seeds + s] = Some(run?);
         }
         let mut rest: Vec<(usize, usize)> = Vec::new();
@@ -293,7 +293,7 @@ impl<'a> Game<'a> {
                 }
             }
         }
-        for (&(i, s), run) in rest.iter().zip(self.run_jobs(missing, &rest)) {
+        for (&(i, s), run) in rest.iter().zip(self.run_jobs(missing, &rest)?) {
             done[i * seeds + s] = Some(run?);
         }
         self.runs += (wave.len() + rest.len()) as u64;
@@ -338,7 +338,7 @@ impl<'a> Game<'a> {
             .flat_map(|p| (0..seeds).map(move |s| (p, s)))
             .collect();
         self.runs += jobs.len() as u64;
-        self.run_jobs(profiles, &jobs).into_iter().collect()
+        self.run_jobs(profiles, &jobs)?.into_iter().collect()
     }
 
     /// Runs (profile index, seed index) pairs on the spec's threads, each
@@ -347,7 +347,7 @@ impl<'a> Game<'a> {
         &self,
         profiles: &[Vec<Choice>],
         jobs: &[(usize, usize)],
-    ) -> Vec<Result<RunCosts, StudyError>> {
+    ) -> Result<Vec<Result<RunCosts, StudyError>>, StudyError> {
         self.runner.map(jobs, |&(p, s)| {
             self.run_one(&profiles[p], s).map(RunCosts::of)
         })

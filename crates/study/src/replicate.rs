@@ -75,7 +75,7 @@ impl Designs<'_> {
             } else {
                 run(scenario, self.city, replication, &mut NoObserver)
             }
-        });
+        })?;
         let mut results = results.into_iter();
         let mut next = || -> Result<RunResult, StudyError> {
             let result = results

@@ -5,7 +5,7 @@
 //! [`execute`].
 
 use clearsim_core::ParseError;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::StudyError;
 use crate::summary::Partial;
@@ -156,26 +156,34 @@ impl std::fmt::Display for Shard {
 }
 
 /// Where an experiment's jobs run: on up to `threads` threads, `tick`ing
-/// after each.
+/// after each; no job starts once `stop` is set (Ctrl-C in Python).
 #[derive(Clone, Copy)]
 pub struct Runner<'a> {
     pub threads: usize,
     pub tick: &'a (dyn Fn() + Sync),
+    pub stop: Option<&'a AtomicBool>,
 }
 
 impl Runner<'_> {
-    /// `work` on every job, in parallel; results in job order.
-    pub fn map<T, R, F>(&self, jobs: &[T], work: F) -> Vec<R>
+    /// `work` on every job, in parallel; results in job order. Stopped
+    /// before every job ran: [`StudyError::Interrupted`].
+    pub fn map<T, R, F>(&self, jobs: &[T], work: F) -> Result<Vec<R>, StudyError>
     where
         T: Sync,
         R: Send,
         F: Fn(&T) -> R + Sync,
     {
-        parallel_map(jobs, self.threads, |job| {
+        let never = AtomicBool::new(false);
+        let stop = self.stop.unwrap_or(&never);
+        let slots = parallel_slots(jobs, self.threads, stop, |job| {
             let result = work(job);
             (self.tick)();
             result
-        })
+        });
+        slots
+            .into_iter()
+            .map(|slot| slot.ok_or(StudyError::Interrupted))
+            .collect()
     }
 }
 
@@ -183,6 +191,20 @@ impl Runner<'_> {
 /// result lands in its job's slot: the output never depends on thread
 /// timing.
 pub fn parallel_map<T, R, F>(jobs: &[T], threads: usize, work: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    parallel_slots(jobs, threads, &AtomicBool::new(false), work)
+        .into_iter()
+        .map(|slot| slot.unwrap_or_else(|| unreachable!("every job ran")))
+        .collect()
+}
+
+/// [`parallel_map`], taking no new job once `stop` is set: the slots of
+/// jobs never started are `None`.
+fn parallel_slots<T, R, F>(jobs: &[T], threads: usize, stop: &AtomicBool, work: F) -> Vec<Option<R>>
 where
     T: Sync,
     R: Send,
@@ -196,7 +218,8 @@ where
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
-                    loop {
+                    // Bounded: each turn takes a job or ends.
+                    while !stop.load(Ordering::Relaxed) {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(index) else { break };
                         done.push((index, work(job)));
@@ -216,9 +239,6 @@ where
         }
     });
     slots
-        .into_iter()
-        .map(|slot| slot.unwrap_or_else(|| unreachable!("every job ran")))
-        .collect()
 }
 
 /// The cores to use.

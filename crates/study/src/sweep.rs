@@ -61,7 +61,7 @@ impl<'a> SweepExperiment<'a> {
                     .first()
                     .map_or(0, |day| day.opening_total_fen);
                 Ok((reference.day1_lower_fen, reference.day1_need_fen, own_fen))
-            })
+            })?
             .into_iter()
             .collect()
     }
@@ -97,7 +97,7 @@ impl Experiment for SweepExperiment<'_> {
                     &mut NoObserver,
                 )?;
                 sweep_cell(&city, &result)
-            })
+            })?
             .into_iter()
             .collect::<Result<Vec<_>, StudyError>>()?;
         Ok(seeds

@@ -160,6 +160,7 @@ fn a_registered_strategy_runs_from_a_scenario_and_in_a_comparison() {
     let runner = clearsim_study::Runner {
         threads: 2,
         tick: &|| {},
+        stop: None,
     };
     let records =
         clearsim_study::Experiment::records(&experiment, &[1, 2], &runner).expect("compared");

@@ -14,6 +14,7 @@ use clearsim_study::optimise::{self, Choice, Game, GameSpec, Objective};
 const RUNNER: Runner<'static> = Runner {
     threads: 2,
     tick: &|| {},
+    stop: None,
 };
 
 const EARLY: u16 = 0;

@@ -19,6 +19,7 @@ const SEEDS: [u64; 2] = [3, 4];
 const RUNNER: Runner<'static> = Runner {
     threads: 2,
     tick: &|| {},
+    stop: None,
 };
 
 /// A small design and its days.

@@ -21,6 +21,48 @@ enum Reader<'a> {
         record: csv::ByteRecord,
     },
     Plain(PlainReader<'a>),
+    Columns {
+        columns: &'a TextColumns<'a>,
+        /// Rows read so far.
+        next: usize,
+    },
+}
+
+/// A table given as columns of text instead of a file: a DataFrame's
+/// columns, each cast to text in Arrow's large-string layout (the Python
+/// package). Its rows go through the same checks as a file's, so a value
+/// means the same and is refused with the same message (without a line).
+pub struct TextColumns<'a> {
+    pub names: Vec<String>,
+    pub columns: Vec<TextColumn<'a>>,
+    pub rows: usize,
+}
+
+/// One text column: row `r` is `data[offsets[r]..offsets[r + 1]]`.
+#[derive(Clone, Copy)]
+pub struct TextColumn<'a> {
+    pub offsets: &'a [i64],
+    pub data: &'a [u8],
+}
+
+impl TextColumn<'_> {
+    /// Offsets fit the rows and the data, in order: checked once, so that
+    /// reading a cell cannot fail.
+    fn fits(&self, rows: usize) -> bool {
+        self.offsets.len() == rows + 1
+            && self.offsets.first().is_some_and(|&o| o >= 0)
+            && self.offsets.windows(2).all(|w| w[0] <= w[1])
+            && self
+                .offsets
+                .last()
+                .is_some_and(|&o| usize::try_from(o).is_ok_and(|o| o <= self.data.len()))
+    }
+
+    fn cell(&self, row: usize) -> &[u8] {
+        let start = self.offsets.get(row).copied().unwrap_or(0) as usize;
+        let end = self.offsets.get(row + 1).copied().unwrap_or(0) as usize;
+        self.data.get(start..end).unwrap_or_default()
+    }
 }
 
 /// Splits a file with no quotes and no lone `\r` into lines and fields.
@@ -99,12 +141,14 @@ pub struct Row<'t> {
     name: &'t str,
     fields: Fields<'t>,
     number: u64,
-    line: u64,
+    /// None for a row of columns.
+    line: Option<u64>,
 }
 
 enum Fields<'t> {
     Csv(&'t csv::ByteRecord),
     Plain(&'t PlainReader<'t>),
+    Columns(&'t TextColumns<'t>, usize),
 }
 
 impl<'a> Table<'a> {
@@ -112,6 +156,45 @@ impl<'a> Table<'a> {
     /// blank lines) is an error.
     pub fn open(name: &'a str, bytes: &'a [u8]) -> Result<Table<'a>, InputError> {
         Table::open_with(name, bytes, true)
+    }
+
+    /// A table of columns; `name` names it in messages, as a file's path.
+    pub fn open_columns(
+        name: &'a str,
+        columns: &'a TextColumns<'a>,
+    ) -> Result<Table<'a>, InputError> {
+        if columns.names.len() != columns.columns.len() {
+            return Err(InputError::file(
+                name,
+                "the column names and the columns differ in number",
+            ));
+        }
+        if let Some(bad) =
+            (0..columns.columns.len()).find(|&c| !columns.columns[c].fits(columns.rows))
+        {
+            return Err(InputError::file(
+                name,
+                format!(
+                    "column `{}` is not a text column of {} rows",
+                    columns.names[bad], columns.rows
+                ),
+            ));
+        }
+        let header = header(name, None, columns.names.iter().map(|n| n.as_bytes()))?;
+        Ok(Table {
+            name,
+            reader: Reader::Columns { columns, next: 0 },
+            header,
+            rows_read: 0,
+        })
+    }
+
+    /// A table from either form.
+    pub fn open_input(name: &'a str, input: Input<'a>) -> Result<Table<'a>, InputError> {
+        match input {
+            Input::Csv(bytes) => Table::open(name, bytes),
+            Input::Columns(columns) => Table::open_columns(name, columns),
+        }
     }
 
     fn open_with(
@@ -151,24 +234,10 @@ impl<'a> Table<'a> {
                     .map(|col| plain.field(col).to_vec())
                     .collect()
             }
+            // Only file readers are made here.
+            Reader::Columns { .. } => Vec::new(),
         };
-        let mut header = Vec::with_capacity(header_fields.len());
-        // A set, not a scan of the names so far: a header of 100,000
-        // columns would otherwise take quadratic time.
-        let mut seen = hashbrown::HashSet::with_capacity(header_fields.len());
-        for (col, field) in header_fields.iter().enumerate() {
-            let Ok(text) = std::str::from_utf8(field) else {
-                return Err(header_error(
-                    name,
-                    &format!("column {}", col + 1),
-                    "is not UTF-8",
-                ));
-            };
-            if !seen.insert(text) {
-                return Err(header_error(name, text, "appears twice in the header"));
-            }
-            header.push(text.to_string());
-        }
+        let header = header(name, Some(1), header_fields.iter().map(Vec::as_slice))?;
         Ok(Table {
             name,
             reader,
@@ -181,9 +250,13 @@ impl<'a> Table<'a> {
     pub fn require<const N: usize>(&self, names: [&str; N]) -> Result<[usize; N], InputError> {
         let mut out = [0; N];
         for (slot, wanted) in out.iter_mut().zip(names) {
-            *slot = self
-                .optional(wanted)
-                .ok_or_else(|| header_error(self.name, wanted, "missing column in the header"))?;
+            *slot = self.optional(wanted).ok_or_else(|| {
+                let line = match self.reader {
+                    Reader::Columns { .. } => None,
+                    _ => Some(1),
+                };
+                header_error(self.name, line, wanted, "missing column in the header")
+            })?;
         }
         Ok(out)
     }
@@ -200,6 +273,7 @@ impl<'a> Table<'a> {
                 usize::try_from(reader.position().byte()).unwrap_or(usize::MAX)
             }
             Reader::Plain(plain) => plain.position,
+            Reader::Columns { .. } => 0,
         }
     }
 
@@ -215,7 +289,7 @@ impl<'a> Table<'a> {
                     return Ok(None);
                 }
                 self.rows_read += 1;
-                let line = record.position().map_or(0, |p| p.line());
+                let line = Some(record.position().map_or(0, |p| p.line()));
                 Ok(Some(Row {
                     name,
                     fields: Fields::Csv(record),
@@ -241,12 +315,26 @@ impl<'a> Table<'a> {
                         ),
                     });
                 }
-                let line = plain.line;
+                let line = Some(plain.line);
                 Ok(Some(Row {
                     name,
                     fields: Fields::Plain(plain),
                     number: self.rows_read,
                     line,
+                }))
+            }
+            Reader::Columns { columns, next } => {
+                if *next >= columns.rows {
+                    return Ok(None);
+                }
+                let row = *next;
+                *next += 1;
+                self.rows_read += 1;
+                Ok(Some(Row {
+                    name,
+                    fields: Fields::Columns(columns, row),
+                    number: self.rows_read,
+                    line: None,
                 }))
             }
         }
@@ -259,8 +347,8 @@ impl Row<'_> {
         self.number
     }
 
-    /// 1-based line number of the row in the file.
-    pub fn line(&self) -> u64 {
+    /// 1-based line number of the row in the file (none for columns).
+    pub fn line(&self) -> Option<u64> {
         self.line
     }
 
@@ -283,6 +371,10 @@ impl Row<'_> {
         match &self.fields {
             Fields::Csv(record) => record.get(col).unwrap_or_default(),
             Fields::Plain(plain) => plain.field(col),
+            Fields::Columns(columns, row) => columns
+                .columns
+                .get(col)
+                .map_or(&[][..], |column| column.cell(*row)),
         }
     }
 
@@ -290,7 +382,7 @@ impl Row<'_> {
         InputError {
             file: self.name.to_string(),
             row: Some(self.number),
-            line: Some(self.line),
+            line: self.line,
             field: Some(field.to_string()),
             message,
         }
@@ -310,6 +402,45 @@ impl Row<'_> {
             )),
         }
     }
+}
+
+/// The header's names, each UTF-8 and given once.
+fn header<'h>(
+    name: &str,
+    line: Option<u64>,
+    fields: impl ExactSizeIterator<Item = &'h [u8]>,
+) -> Result<Vec<String>, InputError> {
+    let mut header = Vec::with_capacity(fields.len());
+    // A set, not a scan of the names so far: a header of 100,000
+    // columns would otherwise take quadratic time.
+    let mut seen = hashbrown::HashSet::with_capacity(fields.len());
+    for (col, field) in fields.enumerate() {
+        let Ok(text) = std::str::from_utf8(field) else {
+            return Err(header_error(
+                name,
+                line,
+                &format!("column {}", col + 1),
+                "is not UTF-8",
+            ));
+        };
+        if !seen.insert(text) {
+            return Err(header_error(
+                name,
+                line,
+                text,
+                "appears twice in the header",
+            ));
+        }
+        header.push(text.to_string());
+    }
+    Ok(header)
+}
+
+/// Where a table's bytes come from.
+#[derive(Clone, Copy)]
+pub enum Input<'a> {
+    Csv(&'a [u8]),
+    Columns(&'a TextColumns<'a>),
 }
 
 /// Decimal integer with an optional sign (`+` or `-`); `None` if malformed or
@@ -338,11 +469,11 @@ pub fn parse_i64(text: &[u8]) -> Option<i64> {
     }
 }
 
-fn header_error(file: &str, field: &str, message: &str) -> InputError {
+fn header_error(file: &str, line: Option<u64>, field: &str, message: &str) -> InputError {
     InputError {
         file: file.to_string(),
         row: None,
-        line: Some(1),
+        line,
         field: Some(field.to_string()),
         message: message.to_string(),
     }

@@ -4,6 +4,7 @@
 
 mod csvtable;
 mod error;
+pub use csvtable::{Input, TextColumn, TextColumns};
 pub mod mapped;
 
 /// Refuses a path that is not a regular file — a FIFO (opening it would
@@ -196,11 +197,31 @@ impl Day {
         day_end: SimTime,
         release: &dyn Fn(usize),
     ) -> Result<Day, InputError> {
-        let participants = parse_participants(participants_name, participants_csv)?;
+        Day::parse_inputs(
+            participants_name,
+            Input::Csv(participants_csv),
+            payments_name,
+            Input::Csv(payments_csv),
+            day_end,
+            release,
+        )
+    }
+
+    /// [`Day::parse_releasing`] from files or columns: one parser and one
+    /// set of checks for both.
+    pub fn parse_inputs(
+        participants_name: &str,
+        participants_input: Input<'_>,
+        payments_name: &str,
+        payments_input: Input<'_>,
+        day_end: SimTime,
+        release: &dyn Fn(usize),
+    ) -> Result<Day, InputError> {
+        let participants = parse_participants_input(participants_name, participants_input)?;
         let opening_total_fen: i64 = participants.opening_fen.iter().sum();
         let payments = parse_payments(
             payments_name,
-            payments_csv,
+            payments_input,
             &participants,
             opening_total_fen,
             day_end,
@@ -231,7 +252,11 @@ pub fn is_token(id: &[u8]) -> bool {
 }
 
 pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, InputError> {
-    let mut table = Table::open(name, bytes)?;
+    parse_participants_input(name, Input::Csv(bytes))
+}
+
+fn parse_participants_input(name: &str, input: Input<'_>) -> Result<Participants, InputError> {
+    let mut table = Table::open_input(name, input)?;
     let [id_col, name_col, category_col, opening_col, credit_col] =
         table.require(["id", "name", "category", "opening_balance", "credit_limit"])?;
     let mut out = Participants::default();
@@ -289,29 +314,23 @@ pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, Inpu
 
 fn parse_payments(
     name: &str,
-    bytes: &[u8],
+    input: Input<'_>,
     participants: &Participants,
     opening_total_fen: i64,
     day_end: SimTime,
     release: &dyn Fn(usize),
 ) -> Result<Payments, InputError> {
-    let mut table = Table::open(name, bytes)?;
+    let mut table = Table::open_input(name, input)?;
     let [id_col, submit_col, sender_col, receiver_col, amount_col] =
         table.require(["id", "submit", "sender", "receiver", "amount"])?;
     let priority_col = table.optional("priority");
     let instrument_col = table.optional("instrument");
     let order_time_col = table.optional("order_time");
     let index = participants.index();
-    // One pass to count lines sizes every column once: no regrowth. A
-    // payment row takes at least MIN_ROW_BYTES, so blank lines (skipped)
-    // cannot make the columns larger than the file could fill.
-    let mut lines = 1;
-    for (chunk, start) in bytes.chunks(mapped::RELEASE_EVERY_BYTES).zip(0..) {
-        lines += memchr::memchr_iter(b'\n', chunk).count();
-        release((start + 1) * mapped::RELEASE_EVERY_BYTES);
-    }
-    let rows = lines.min(bytes.len() / MIN_ROW_BYTES + 1);
-    let mut out = Payments::with_capacity(rows, bytes.len());
+    let mut out = match input {
+        Input::Csv(bytes) => Payments::with_capacity(row_bound(bytes, release), bytes.len()),
+        Input::Columns(columns) => Payments::with_capacity(columns.rows, 4 * id_bytes(columns)),
+    };
     let columns = PaymentColumns {
         id_col,
         submit_col,
@@ -330,17 +349,20 @@ fn parse_payments(
         &mut out,
         release,
     );
-    release(bytes.len());
+    release(usize::MAX);
     // Ids are checked for duplicates after the pass, over the rows it read,
     // so that the error reported is still the first one in row order.
     if let Some((first, duplicate)) = first_duplicate_id(&out) {
-        return Err(duplicate_id_error(name, bytes, &out, first, duplicate));
+        return Err(duplicate_id_error(name, input, &out, first, duplicate));
     }
     read?;
     if out.is_empty() {
         return Err(InputError::file(
             name,
-            "no payments: the file has only a header",
+            match input {
+                Input::Csv(_) => "no payments: the file has only a header",
+                Input::Columns(_) => "no payments: the table has no rows",
+            },
         ));
     }
     if out.instruments.is_empty() {
@@ -348,6 +370,28 @@ fn parse_payments(
     }
     out.order = processing_order(&out.submit);
     Ok(out)
+}
+
+/// The most rows a file can hold: one pass to count lines sizes every
+/// column once, with no regrowth. A payment row takes at least
+/// MIN_ROW_BYTES, so blank lines (skipped) cannot make the columns larger
+/// than the file could fill.
+fn row_bound(bytes: &[u8], release: &dyn Fn(usize)) -> usize {
+    let mut lines = 1;
+    for (chunk, start) in bytes.chunks(mapped::RELEASE_EVERY_BYTES).zip(0..) {
+        lines += memchr::memchr_iter(b'\n', chunk).count();
+        release((start + 1) * mapped::RELEASE_EVERY_BYTES);
+    }
+    lines.min(bytes.len() / MIN_ROW_BYTES + 1)
+}
+
+/// The bytes of a table's `id` column (0 without one).
+fn id_bytes(columns: &TextColumns<'_>) -> usize {
+    columns
+        .names
+        .iter()
+        .position(|name| name == "id")
+        .map_or(0, |col| columns.columns[col].data.len())
 }
 
 struct PaymentColumns {
@@ -588,7 +632,7 @@ fn radix_sort_by_hash(entries: &mut Vec<(u32, u32)>) {
 /// reading the file again up to it (only ever done once, on failure).
 fn duplicate_id_error(
     name: &str,
-    bytes: &[u8],
+    input: Input<'_>,
     payments: &Payments,
     first: usize,
     duplicate: usize,
@@ -596,10 +640,10 @@ fn duplicate_id_error(
     let id = payments.id(duplicate);
     let message = format!("duplicate id {} (first at row {})", shown(id), first + 1);
     let mut line = None;
-    if let Ok(mut table) = Table::open(name, bytes) {
+    if let Ok(mut table) = Table::open_input(name, input) {
         while let Ok(Some(row)) = table.next_row() {
             if row.number() == duplicate as u64 + 1 {
-                line = Some(row.line());
+                line = row.line();
                 break;
             }
         }

@@ -1,0 +1,13 @@
+//! clearsim's jobs without a command line: what `replay`, `run`,
+//! `compare`, `sweep` and `plan` do between reading their inputs and
+//! publishing their outputs. The `clearsim` binary and the Python package
+//! both call these, so that a job means the same, and fails with the same
+//! message, from either.
+
+mod error;
+pub mod generate;
+pub mod replay;
+pub mod scenario;
+pub mod study;
+
+pub use error::{JobError, said_once};

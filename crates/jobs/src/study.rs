@@ -1,0 +1,202 @@
+//! The studies of a scenario, each from its config to its summary: what
+//! `run`, `compare`, `sweep` and `plan` compute before they print and
+//! publish.
+
+use std::path::Path;
+
+use crate::JobError;
+use crate::scenario::{Overrides, cover_carry, designs, load, load_with_city};
+use clearsim_model::workload::city::build_city;
+use clearsim_study::plan::{PlanExperiment, PlanReport};
+use clearsim_study::summary::{CompareSummary, RunSummary, SweepSummary};
+use clearsim_study::{
+    CompareExperiment, DEFAULT_DESIGNS, Experiment, RunExperiment, Runner, Seeds, Shard,
+    SweepExperiment, variant,
+};
+
+/// A study's config, with what overrides it.
+#[derive(Clone, Copy)]
+pub struct Source<'a> {
+    /// The config's path (its name in messages; relative files beside it).
+    pub path: &'a Path,
+    /// The config's text, when it is not read from `path`.
+    pub text: Option<&'a str>,
+    pub overrides: &'a Overrides,
+}
+
+/// The replications of a study and how they run: on `threads`, telling
+/// `jobs` how many runs there will be, `tick`ing after each, starting no
+/// run once `stop` is set.
+#[derive(Clone, Copy)]
+pub struct Replications<'a> {
+    pub count: u32,
+    pub shard: Option<Shard>,
+    pub threads: usize,
+    pub jobs: &'a (dyn Fn(usize) + Sync),
+    pub tick: &'a (dyn Fn() + Sync),
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+/// A summary and the notes to show beside it (a horizon lengthened to
+/// cover carry-over).
+pub struct Outcome<S> {
+    pub summary: S,
+    pub notes: Vec<String>,
+}
+
+fn execute<E: Experiment>(
+    experiment: &E,
+    first_seed: u64,
+    replications: &Replications<'_>,
+) -> Result<E::Summary, JobError> {
+    let seeds = Seeds {
+        first: first_seed,
+        replications: replications.count,
+        shard: replications.shard,
+    };
+    let count = seeds
+        .shard
+        .map_or(seeds.replications as usize, |_| seeds.all().len());
+    (replications.jobs)(experiment.jobs(count));
+    let runner = Runner {
+        threads: replications.threads,
+        tick: replications.tick,
+        stop: replications.stop,
+    };
+    clearsim_study::execute(experiment, &seeds, &runner).map_err(JobError::of)
+}
+
+/// `run`: the scenario's own design over its replications.
+pub fn run(
+    source: Source<'_>,
+    replications: &Replications<'_>,
+) -> Result<Outcome<RunSummary>, JobError> {
+    let (mut config, city) = load_with_city(source.path, source.text, source.overrides)?;
+    let own = config.scenario.clone();
+    let notes = cover_carry(&mut config, source.overrides.days, [&own])?;
+    let experiment = RunExperiment::new(&config.scenario, &city, config.days);
+    let summary = execute(&experiment, config.seed, replications)?;
+    Ok(Outcome {
+        summary,
+        notes: notes.into_iter().collect(),
+    })
+}
+
+/// `compare`: the designs of `list` (`flag` names it in messages) on
+/// common streams, paired against the first.
+pub fn compare(
+    source: Source<'_>,
+    list: Option<&str>,
+    flag: &str,
+    replications: &Replications<'_>,
+) -> Result<Outcome<CompareSummary>, JobError> {
+    let (mut config, city) = load_with_city(source.path, source.text, source.overrides)?;
+    let designs = designs(&config.scenario, list, flag, &DEFAULT_DESIGNS)?;
+    let variants: Vec<_> = designs
+        .iter()
+        .map(|d| variant(&config.scenario, d))
+        .collect();
+    let notes = cover_carry(&mut config, source.overrides.days, &variants)?;
+    let experiment = CompareExperiment::new(&config.scenario, &city, config.days, &designs);
+    let summary = execute(&experiment, config.seed, replications)?;
+    Ok(Outcome {
+        summary,
+        notes: notes.into_iter().collect(),
+    })
+}
+
+/// `sweep`: the designs of `list` at `levels` of liquidity (0 = each
+/// participant's lower bound, 1 = its need to settle on entry), one day.
+pub fn sweep(
+    source: Source<'_>,
+    list: Option<&str>,
+    flag: &str,
+    levels: Vec<f64>,
+    replications: &Replications<'_>,
+) -> Result<SweepSummary, JobError> {
+    let (config, city) = load_with_city(source.path, source.text, source.overrides)?;
+    let scenario = &config.scenario;
+    if !scenario.shocks.is_empty() {
+        return Err(JobError::user(
+            "sweep: shocks are measured against a baseline per point, which a sweep does not run; use compare or run with --shock",
+        ));
+    }
+    if source.overrides.days.is_some_and(|d| d != 1) {
+        return Err(JobError::user(
+            "sweep: --days: every point runs one business day (its bounds are one day's); use run or compare for several days",
+        ));
+    }
+    let designs = designs(scenario, list, flag, &[clearsim_study::DESIGN])?;
+    let experiment = SweepExperiment::new(scenario, &city, &designs, levels);
+    execute(&experiment, config.seed, replications)
+}
+
+/// The liquidity levels of a sweep: `steps` (2 to 1,000) from `from` to
+/// `to`, with 0 ≤ from ≤ to ≤ 100.
+pub fn levels(from: f64, to: f64, steps: u32) -> Result<Vec<f64>, JobError> {
+    if !(from.is_finite() && to.is_finite() && 0.0 <= from && from <= to && to <= 100.0) {
+        return Err(JobError::user(format!(
+            "liquidity {from}..{to}: not a range FROM..TO with 0 ≤ FROM ≤ TO ≤ 100"
+        )));
+    }
+    if !(2..=1000).contains(&steps) {
+        return Err(JobError::user(format!(
+            "steps: {steps} is not from 2 to 1000"
+        )));
+    }
+    let steps = steps as usize;
+    Ok((0..steps)
+        .map(|i| from + (to - from) * i as f64 / (steps - 1) as f64)
+        .collect())
+}
+
+/// `plan`: the `before` design against the `after` design of the same
+/// city on the same seeds (`seed`, else `before`'s), `days` each, with
+/// the lines that say what was compared.
+pub fn plan(
+    before: Source<'_>,
+    after: Source<'_>,
+    days: u32,
+    replications: &Replications<'_>,
+) -> Result<(PlanReport, Vec<String>), JobError> {
+    let given_seed = before.overrides.seed;
+    let days_only = |seed| Overrides {
+        seed,
+        days: Some(days),
+        ..Overrides::default()
+    };
+    let first = load(before.path, before.text, &days_only(given_seed))?;
+    let seed = given_seed.unwrap_or(first.seed);
+    let second = load(after.path, after.text, &days_only(Some(seed)))?;
+    let cities = [build_city(&first.scenario), build_city(&second.scenario)];
+    for (city, path) in cities.iter().zip([before.path, after.path]) {
+        city.check()
+            .map_err(|e| JobError::user(format!("{}: {e}", path.display())))?;
+    }
+    let sides = (
+        (&first.scenario, &cities[0]),
+        (&second.scenario, &cities[1]),
+    );
+    clearsim_study::plan::check_same_city(sides.0, sides.1).map_err(JobError::of)?;
+    let experiment = PlanExperiment::new(sides.0, sides.1, days);
+    let report = execute(&experiment, seed, replications)?;
+    let last = seed.saturating_add(u64::from(replications.count) - 1);
+    let context = vec![
+        format!(
+            "{} ({}) against {} ({}): {} business day(s) per replication, seeds {}…{}.",
+            first.scenario.name,
+            before.path.display(),
+            second.scenario.name,
+            after.path.display(),
+            days,
+            seed,
+            last
+        ),
+        format!(
+            "clearsim {}. Definitions of every figure: {}.",
+            env!("CARGO_PKG_VERSION"),
+            clearsim_report::GLOSSARY
+        ),
+    ];
+    Ok((report, context))
+}

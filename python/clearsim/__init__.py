@@ -465,3 +465,12 @@ def merge(studies: Iterable[Union[Study, str, PathLike]]) -> Study:
         else:
             texts.append(read_summary(study).json)
     return Study(_native.merge(texts))
+
+
+def __getattr__(name: str) -> Any:
+    # `clearsim.dask` without importing Dask for every user.
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module("clearsim.dask")
+    raise AttributeError(f"module 'clearsim' has no attribute {name!r}")

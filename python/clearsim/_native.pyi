@@ -17,8 +17,8 @@ class InternalError(RuntimeError):
 _Table = Union[str, tuple]
 # (summary.json, notes, [(file name, bytes)])
 _Saved = tuple[str, list[str], list[tuple[str, bytes]]]
-# (name, rows, (arrow type, validity, offsets, values))
-_Column = tuple[str, int, tuple[str, Optional[bytes], Optional[bytes], bytes]]
+# (name, rows, (arrow type, nullable, validity, offsets, values))
+_Column = tuple[str, int, tuple[str, bool, Optional[bytes], Optional[bytes], bytes]]
 _Progress = Optional[Callable[[int, int], None]]
 
 class NativeReplay:

@@ -88,21 +88,21 @@ def to_native(obj: TableLike, name: str) -> Any:
     return (name, names, columns, table.num_rows)
 
 
-_TYPES = {"large_string": pa.large_string(), "int64": pa.int64()}
+_TYPES = {"string": pa.string(), "large_string": pa.large_string(), "int64": pa.int64()}
 
 
 def from_native(columns: list) -> pa.Table:
     """The native module's columns, wrapped without a copy: each buffer
     was written once, straight into a ``bytes`` object."""
-    arrays, names = [], []
-    for name, rows, (kind, validity, offsets, values) in columns:
+    arrays, fields = [], []
+    for name, rows, (kind, nullable, validity, offsets, values) in columns:
         buffers = [pa.py_buffer(validity) if validity is not None else None]
         if offsets is not None:
             buffers.append(pa.py_buffer(offsets))
         buffers.append(pa.py_buffer(values))
         arrays.append(pa.Array.from_buffers(_TYPES[kind], rows, buffers))
-        names.append(name)
-    return pa.Table.from_arrays(arrays, names=names)
+        fields.append(pa.field(name, _TYPES[kind], nullable=nullable))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def csv_frame(data: bytes, text_columns: tuple[str, ...] = ()) -> Any:

@@ -237,10 +237,12 @@ pub struct NativeReplay {
     inner: Arc<Replayed>,
 }
 
-/// An Arrow column as buffers: (type, validity or None, offsets or None,
-/// values), the types `large_string` and `int64`.
+/// An Arrow column as buffers: (type, nullable, validity or None,
+/// offsets or None, values), the types `string`, `large_string` (past
+/// 2 GiB of text) and `int64`, as settlements.parquet has them.
 type Column = (
     &'static str,
+    bool,
     Option<Py<PyBytes>>,
     Option<Py<PyBytes>>,
     Py<PyBytes>,
@@ -275,14 +277,16 @@ impl NativeReplay {
             (
                 "settle_ms",
                 rows,
-                int_column(py, rows, |r| settled(r).then(|| i64::from(settle[r])))?,
+                nullable(int_column(py, rows, |r| {
+                    settled(r).then(|| i64::from(settle[r]))
+                })?),
             ),
             (
                 "delay_ms",
                 rows,
-                int_column(py, rows, |r| {
+                nullable(int_column(py, rows, |r| {
                     settled(r).then(|| i64::from(settle[r]) - submit(r))
-                })?,
+                })?),
             ),
         ])
     }
@@ -333,19 +337,27 @@ impl NativeReplay {
     }
 }
 
-/// A `large_string` column of `rows` cells.
+/// A column that may hold nulls, whether or not this one does.
+fn nullable(column: Column) -> Column {
+    (column.0, true, column.2, column.3, column.4)
+}
+
+/// A `string` column of `rows` cells (`large_string` past 2 GiB).
 fn text_column<'a>(
     py: Python<'_>,
     rows: usize,
     cell: impl Fn(usize) -> &'a [u8],
 ) -> PyResult<Column> {
     let total: usize = (0..rows).map(|r| cell(r).len()).sum();
-    let offsets = PyBytes::new_with(py, 8 * (rows + 1), |buffer| {
+    let wide = i32::try_from(total).is_err();
+    let width = if wide { 8 } else { 4 };
+    let offsets = PyBytes::new_with(py, width * (rows + 1), |buffer| {
         let mut at = 0i64;
-        buffer[..8].copy_from_slice(&at.to_le_bytes());
-        for (r, slot) in buffer[8..].chunks_exact_mut(8).enumerate() {
+        buffer[..width].fill(0);
+        for (r, slot) in buffer[width..].chunks_exact_mut(width).enumerate() {
             at += cell(r).len() as i64;
-            slot.copy_from_slice(&at.to_le_bytes());
+            // Narrow only when the total fits in i32 (`wide` otherwise).
+            slot.copy_from_slice(&at.to_le_bytes()[..width]);
         }
         Ok(())
     })?;
@@ -358,7 +370,8 @@ fn text_column<'a>(
         }
         Ok(())
     })?;
-    Ok(("large_string", None, Some(offsets.unbind()), data.unbind()))
+    let kind = if wide { "large_string" } else { "string" };
+    Ok((kind, false, None, Some(offsets.unbind()), data.unbind()))
 }
 
 /// An `int64` column of `rows` values, with a validity bitmap when some
@@ -390,5 +403,5 @@ fn int_column(
         }
         Ok(())
     })?;
-    Ok(("int64", validity, None, values.unbind()))
+    Ok(("int64", nulls, validity, None, values.unbind()))
 }

@@ -38,6 +38,7 @@ __all__ = [
     "compare",
     "generate",
     "merge",
+    "optimise",
     "plan",
     "read_summary",
     "replay",
@@ -299,6 +300,23 @@ class Study:
         return self.table("sweep")
 
     @property
+    def equilibria(self) -> Any:
+        """optimise: per design, the banks' equilibrium and the planner's
+        optimum (total opening liquidity, total cost, mean delay and
+        settled share, per replication's days) and the price of anarchy."""
+        import pandas as pd
+
+        rows = []
+        for design in self.summary.get("designs", []):
+            row = {"design": design["design"], "price_of_anarchy": design.get("price_of_anarchy")}
+            for side in ("equilibrium", "planner"):
+                for key, value in (design.get(side) or {}).items():
+                    if key != "banks":
+                        row[f"{side}_{key}"] = value
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    @property
     def transit(self) -> Any:
         """plan: funds-in-transit time per instrument, before and after."""
         return self.table("transit")
@@ -414,6 +432,38 @@ def plan(
             _native.plan(
                 first.path, second.path, first.text, second.text, days=days,
                 seed=seed, replications=replications, threads=threads, progress=bar,
+            )
+        )
+
+
+def optimise(
+    scenario: Union[Scenario, PathLike],
+    designs: Sequence[str] = ("design",),
+    *,
+    levels: int = 20,
+    max_scale: float = 1.0,
+    policies: Union[None, str, Sequence[str]] = None,
+    max_rounds: int = 50,
+    tolerance: int = 0,
+    replications: int = 1,
+    days: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    progress: bool = True,
+) -> Study:
+    """``clearsim optimise``: under each design, the opening liquidity
+    (and policy) each bank would choose to minimise its own cost given the
+    others' (the scenario's ``[costs]``), iterated to an equilibrium, beside
+    the planner's optimum (``equilibria``; docs/equilibria.md)."""
+    s = _overridden(scenario, days=days, seed=seed)
+    if policies is not None and not isinstance(policies, str):
+        policies = ";".join(policies)
+    with Bar("optimise", progress) as bar:
+        return Study(
+            _native.optimise(
+                s.path, s.text, seed=s.seed, days=s.days, designs=list(designs), levels=levels,
+                max_scale=max_scale, policies=policies, max_rounds=max_rounds, tolerance=tolerance,
+                replications=replications, threads=threads, progress=bar,
             )
         )
 

@@ -61,6 +61,22 @@ def plan(
     threads: Optional[int] = None,
     progress: _Progress = None,
 ) -> _Saved: ...
+def optimise(
+    config: str,
+    text: Optional[str] = None,
+    *,
+    seed: Optional[int] = None,
+    days: Optional[int] = None,
+    designs: Sequence[str] = ("design",),
+    levels: int = 20,
+    max_scale: float = 1.0,
+    policies: Optional[str] = None,
+    max_rounds: int = 50,
+    tolerance: int = 0,
+    replications: int = 1,
+    threads: Optional[int] = None,
+    progress: _Progress = None,
+) -> _Saved: ...
 def merge(summaries: Sequence[str]) -> _Saved: ...
 def read_summary(path: str) -> _Saved: ...
 def publish(out: str, summary: str, files: Sequence[tuple[str, bytes]]) -> None: ...

@@ -42,6 +42,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(replay::replay, m)?)?;
     m.add_function(wrap_pyfunction!(study::study, m)?)?;
     m.add_function(wrap_pyfunction!(study::plan, m)?)?;
+    m.add_function(wrap_pyfunction!(study::optimise, m)?)?;
     m.add_function(wrap_pyfunction!(study::merge, m)?)?;
     m.add_function(wrap_pyfunction!(study::read_summary, m)?)?;
     m.add_function(wrap_pyfunction!(study::publish, m)?)?;

@@ -240,6 +240,58 @@ pub fn plan(
     })
 }
 
+/// What the banks would choose under each design (`clearsim optimise`);
+/// returns the report's JSON, notes and files.
+#[pyfunction]
+#[pyo3(signature = (config, text=None, *, seed=None, days=None, designs=vec!["design".to_string()], levels=20, max_scale=1.0, policies=None, max_rounds=50, tolerance=0, replications=1, threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn optimise(
+    py: Python<'_>,
+    config: PathBuf,
+    text: Option<String>,
+    seed: Option<u64>,
+    days: Option<u32>,
+    designs: Vec<String>,
+    levels: u32,
+    max_scale: f64,
+    policies: Option<String>,
+    max_rounds: u32,
+    tolerance: u16,
+    replications: u32,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Saved> {
+    if !(1..=MAX_REPLICATIONS).contains(&replications) {
+        return Err(bad(format!(
+            "replications: {replications} is not from 1 to {MAX_REPLICATIONS}"
+        )));
+    }
+    let overrides = overrides(seed, days, None, Vec::new())?;
+    let threads = self::threads(threads)?;
+    control::run(py, progress, move |control| {
+        let source = Source {
+            path: &config,
+            text: text.as_deref(),
+            overrides: &overrides,
+        };
+        let game = jobs::Game {
+            designs: &designs,
+            levels,
+            max_scale,
+            policies: policies.as_deref(),
+            max_rounds,
+            tolerance,
+        };
+        counted(control, (replications, None, threads), |replications| {
+            let outcome = jobs::optimise(source, &game, replications)?;
+            let (report, context) = outcome.summary;
+            let document = clearsim_report::optimise::optimise_document(&report, context);
+            let files: clearsim_report::ReportFiles = document.files().into();
+            Ok((json(&report)?, outcome.notes, owned(files)))
+        })
+    })
+}
+
 fn read(text: &str, name: &str) -> PyResult<Summary> {
     schema::read(text.as_bytes()).map_err(|e| bad(format!("{name}: {e}")))
 }

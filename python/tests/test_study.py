@@ -136,3 +136,14 @@ def test_ctrl_c_interrupts_a_study(scenario):
     with pytest.raises(KeyboardInterrupt):
         clearsim.run(full, replications=200, threads=1, progress=False)
     assert time.perf_counter() - started < 5.0
+
+
+def test_optimise_is_the_command_lines(cli, tmp_path):
+    game = CONFIGS / "games" / "three-bank-cycle.toml"
+    study = clearsim.optimise(game, ["design", "rtgs"], levels=4, replications=2, progress=False)
+    assert study.json == cli_summary(cli, tmp_path, "optimise", game, "--strategies", "design,rtgs", "--levels", 4, "--replications", 2)
+    equilibria = study.equilibria
+    assert list(equilibria["design"]) == ["design", "rtgs"]
+    assert (equilibria["equilibrium_cost_total_fen"] >= equilibria["planner_cost_total_fen"] - 1e-6).all()
+    with pytest.raises(clearsim.InputError, match=r"\[costs\]"):
+        clearsim.optimise(CONFIGS / "netting-compare.toml", progress=False)

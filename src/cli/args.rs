@@ -14,7 +14,7 @@ use clearsim_jobs::study::{Replications, Source};
 use clearsim_model::config::{Config, MAX_DAYS, Scenario, Shock};
 use clearsim_model::workload::city::City;
 use clearsim_outset::OutputSet;
-use clearsim_study::{Experiment, MAX_REPLICATIONS, Runner, Seeds, Shard};
+use clearsim_study::{MAX_REPLICATIONS, Seeds, Shard};
 
 pub fn parse_volume(text: &str) -> Result<f64, String> {
     text.parse::<f64>()
@@ -153,30 +153,6 @@ pub fn load(
         shocks: Vec::new(),
     };
     Ok(scenario::load(path, None, &overrides)?)
-}
-
-/// Runs `experiment` over `seeds` on `threads` threads with a progress
-/// bar (hidden when `quiet` or not on a terminal): the one way every
-/// experiment runs from the command line.
-pub fn execute<E: Experiment>(
-    experiment: &E,
-    seeds: &Seeds,
-    threads: usize,
-    quiet: bool,
-) -> Result<E::Summary, Failure> {
-    let count = seeds
-        .shard
-        .map_or(seeds.replications as usize, |_| seeds.all().len());
-    with_bar(quiet, |bar| {
-        bar.set_length(experiment.jobs(count) as u64);
-        let tick = ticker(bar);
-        let runner = Runner {
-            threads,
-            tick: &tick,
-            stop: None,
-        };
-        clearsim_study::execute(experiment, seeds, &runner).map_err(Failure::from)
-    })
 }
 
 /// `job` with a progress bar of runs, cleared when it ends.

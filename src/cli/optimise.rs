@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{cover_carry, execute, load, output_set, publish, threads};
-use clearsim_model::bank::policy::{Policy, parse_policy};
-use clearsim_model::config::Scenario;
+use super::args::{output_set, publish, threads, ticker, with_bar};
+use clearsim_jobs::scenario::{self, Overrides};
+use clearsim_jobs::study::{self as jobs, Game, Replications, Source};
 use clearsim_report::{self as report, optimise as out};
-use clearsim_study::optimise::{self, GameSpec, OptimiseExperiment};
-use clearsim_study::{Design, MAX_REPLICATIONS, Seeds, parse_design, variant};
+use clearsim_study::MAX_REPLICATIONS;
+use clearsim_study::optimise;
 
 #[derive(Args, Debug)]
 pub struct OptimiseArgs {
@@ -58,99 +58,53 @@ pub struct OptimiseArgs {
     quiet: bool,
 }
 
-fn policy_options(text: Option<&str>) -> Result<Vec<Policy>, Failure> {
-    let Some(text) = text else {
-        return Ok(Vec::new());
-    };
-    let list: Vec<Policy> = text
-        .split(';')
-        .map(|p| parse_policy(p).map_err(|e| super::bad_input(format!("--policies: {e}"))))
-        .collect::<Result<_, _>>()?;
-    if list.len() > optimise::MAX_POLICY_OPTIONS {
-        return Err(super::bad_input(format!(
-            "--policies: at most {} policies",
-            optimise::MAX_POLICY_OPTIONS
-        )));
-    }
-    Ok(list)
-}
-
 pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
-    let mut config = load(&args.config, args.seed, args.days, None)?;
-    let designs = optimise_designs(&args.strategies, &config.scenario)?;
-    let variants: Vec<_> = if designs.is_empty() {
-        vec![config.scenario.clone()]
-    } else {
-        designs
-            .iter()
-            .map(|d| variant(&config.scenario, d))
-            .collect()
+    let overrides = Overrides {
+        seed: args.seed,
+        days: args.days,
+        ..Overrides::default()
     };
-    cover_carry(&mut config, args.days, &variants, args.quiet)?;
-    let scenario = &config.scenario;
-    if scenario.costs.is_none() {
-        return Err(super::bad_input(format!(
-            "{}: optimise needs a [costs] section (docs/equilibria.md)",
-            args.config.display()
-        )));
-    }
-    if !(args.max_scale.is_finite() && (0.0..=100.0).contains(&args.max_scale)) {
-        return Err(super::bad_input("--max-scale: a number from 0 to 100"));
-    }
-    let spec = GameSpec {
-        levels: args.levels as usize,
-        max_scale: args.max_scale,
-        policies: policy_options(args.policies.as_deref())?,
-        days: config.days,
-        max_rounds: args.max_rounds,
-        tolerance_levels: args.tolerance,
-        shortcut: true,
+    let source = Source {
+        path: &args.config,
+        text: None,
+        overrides: &overrides,
     };
-    let seeds = Seeds {
-        first: config.seed,
-        replications: args.replications,
-        shard: None,
-    };
-    let experiment = OptimiseExperiment::new(scenario, &designs, spec);
-    let report = execute(&experiment, &seeds, threads(args.threads), args.quiet)?;
-    write(args, &scenario.name, &report)
-}
-
-/// `--strategies`, parsed.
-fn optimise_designs(labels: &[String], scenario: &Scenario) -> Result<Vec<Design>, Failure> {
-    labels
-        .iter()
-        .map(|label| {
-            parse_design(label, scenario.day_end)
-                .map_err(|e| super::bad_input(format!("--strategies: {e}")))
-        })
-        .collect()
-}
-
-fn write(args: &OptimiseArgs, name: &str, report: &out::OptimiseReport) -> Result<(), Failure> {
+    let name = scenario::load(&args.config, None, &overrides)?
+        .scenario
+        .name;
     let dir = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out/optimise").join(name));
     let set = output_set(&dir)?;
-    let context = vec![
-        format!(
-            "{} ({}): {} replication(s) (seeds {}…), {} business day(s) each, up to {} liquidity levels per bank (equal ones merged).",
-            report.scenario,
-            args.config.display(),
-            report.seeds.len(),
-            report.seeds[0],
-            report.days,
-            report.levels
-        ),
-        format!(
-            "clearsim {}. Definitions of every figure: {}.",
-            env!("CARGO_PKG_VERSION"),
-            report::GLOSSARY
-        ),
-    ];
-    let json = report::to_json(report).map_err(|e| Failure::Internal(e.into()))?;
-    let document = out::optimise_document(report, context);
+    let game = Game {
+        designs: &args.strategies,
+        levels: args.levels,
+        max_scale: args.max_scale,
+        policies: args.policies.as_deref(),
+        max_rounds: args.max_rounds,
+        tolerance: args.tolerance,
+    };
+    let outcome = with_bar(args.quiet, |bar| {
+        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+        let replications = Replications {
+            count: args.replications,
+            shard: None,
+            threads: threads(args.threads),
+            jobs: &jobs,
+            tick: &tick,
+            stop: None,
+        };
+        jobs::optimise(source, &game, &replications)
+    })?;
+    if !args.quiet {
+        for note in &outcome.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    let (report, context) = outcome.summary;
+    let json = report::to_json(&report).map_err(|e| Failure::Internal(e.into()))?;
+    let document = out::optimise_document(&report, context);
     publish(set, json, document.files().into())?;
     if !args.quiet {
         print!("{}", document.markdown());

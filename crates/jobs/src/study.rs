@@ -6,12 +6,14 @@ use std::path::Path;
 
 use crate::JobError;
 use crate::scenario::{Overrides, cover_carry, designs, load, load_with_city};
+use clearsim_model::bank::policy::{Policy, parse_policy};
 use clearsim_model::workload::city::build_city;
+use clearsim_study::optimise::{self, GameSpec, OptimiseExperiment};
 use clearsim_study::plan::{PlanExperiment, PlanReport};
 use clearsim_study::summary::{CompareSummary, RunSummary, SweepSummary};
 use clearsim_study::{
-    CompareExperiment, DEFAULT_DESIGNS, Experiment, RunExperiment, Runner, Seeds, Shard,
-    SweepExperiment, variant,
+    CompareExperiment, DEFAULT_DESIGNS, Design, Experiment, RunExperiment, Runner, Seeds, Shard,
+    SweepExperiment, parse_design, variant,
 };
 
 /// A study's config, with what overrides it.
@@ -199,4 +201,121 @@ pub fn plan(
         ),
     ];
     Ok((report, context))
+}
+
+/// What `optimise` searches over besides the scenario.
+#[derive(Clone, Debug)]
+pub struct Game<'a> {
+    /// Designs (`design` is the scenario's own).
+    pub designs: &'a [String],
+    /// Liquidity levels per bank (1 to [`optimise::MAX_LEVELS`]).
+    pub levels: u32,
+    /// The largest level, as a multiple of a bank's own need (0 to 100).
+    pub max_scale: f64,
+    /// Policies the banks choose among, separated by `;`.
+    pub policies: Option<&'a str>,
+    /// Best-response rounds at most (1 to [`optimise::MAX_ROUNDS`]).
+    pub max_rounds: u32,
+    /// Levels a reply may move without counting as a move.
+    pub tolerance: u16,
+}
+
+fn policy_options(text: Option<&str>) -> Result<Vec<Policy>, JobError> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let list: Vec<Policy> = text
+        .split(';')
+        .map(|p| parse_policy(p).map_err(|e| JobError::user(format!("--policies: {e}"))))
+        .collect::<Result<_, _>>()?;
+    if list.len() > optimise::MAX_POLICY_OPTIONS {
+        return Err(JobError::user(format!(
+            "--policies: at most {} policies",
+            optimise::MAX_POLICY_OPTIONS
+        )));
+    }
+    Ok(list)
+}
+
+/// `optimise`: each design's equilibrium of the banks' liquidity (and
+/// policy) choices, with the planner's optimum; with the lines that say
+/// what was searched.
+pub fn optimise(
+    source: Source<'_>,
+    game: &Game<'_>,
+    replications: &Replications<'_>,
+) -> Result<Outcome<(optimise::OptimiseReport, Vec<String>)>, JobError> {
+    if !(1..=optimise::MAX_LEVELS as u32).contains(&game.levels) {
+        return Err(JobError::user(format!(
+            "--levels: {} is not from 1 to {}",
+            game.levels,
+            optimise::MAX_LEVELS
+        )));
+    }
+    if !(1..=optimise::MAX_ROUNDS).contains(&game.max_rounds) {
+        return Err(JobError::user(format!(
+            "--max-rounds: {} is not from 1 to {}",
+            game.max_rounds,
+            optimise::MAX_ROUNDS
+        )));
+    }
+    let mut config = load(source.path, source.text, source.overrides)?;
+    let designs = game
+        .designs
+        .iter()
+        .map(|label| {
+            parse_design(label, config.scenario.day_end)
+                .map_err(|e| JobError::user(format!("--strategies: {e}")))
+        })
+        .collect::<Result<Vec<Design>, JobError>>()?;
+    let variants: Vec<_> = if designs.is_empty() {
+        vec![config.scenario.clone()]
+    } else {
+        designs
+            .iter()
+            .map(|d| variant(&config.scenario, d))
+            .collect()
+    };
+    let notes = cover_carry(&mut config, source.overrides.days, &variants)?;
+    let scenario = &config.scenario;
+    if scenario.costs.is_none() {
+        return Err(JobError::user(format!(
+            "{}: optimise needs a [costs] section (docs/equilibria.md)",
+            source.path.display()
+        )));
+    }
+    if !(game.max_scale.is_finite() && (0.0..=100.0).contains(&game.max_scale)) {
+        return Err(JobError::user("--max-scale: a number from 0 to 100"));
+    }
+    let spec = GameSpec {
+        levels: game.levels as usize,
+        max_scale: game.max_scale,
+        policies: policy_options(game.policies)?,
+        days: config.days,
+        max_rounds: game.max_rounds,
+        tolerance_levels: game.tolerance,
+        shortcut: true,
+    };
+    let experiment = OptimiseExperiment::new(scenario, &designs, spec);
+    let report = execute(&experiment, config.seed, replications)?;
+    let context = vec![
+        format!(
+            "{} ({}): {} replication(s) (seeds {}…), {} business day(s) each, up to {} liquidity levels per bank (equal ones merged).",
+            report.scenario,
+            source.path.display(),
+            report.seeds.len(),
+            report.seeds.first().copied().unwrap_or(config.seed),
+            report.days,
+            report.levels
+        ),
+        format!(
+            "clearsim {}. Definitions of every figure: {}.",
+            env!("CARGO_PKG_VERSION"),
+            clearsim_report::GLOSSARY
+        ),
+    ];
+    Ok(Outcome {
+        summary: (report, context),
+        notes: notes.into_iter().collect(),
+    })
 }

@@ -245,20 +245,7 @@ pub fn optimise(
     game: &Game<'_>,
     replications: &Replications<'_>,
 ) -> Result<Outcome<(optimise::OptimiseReport, Vec<String>)>, JobError> {
-    if !(1..=optimise::MAX_LEVELS as u32).contains(&game.levels) {
-        return Err(JobError::user(format!(
-            "--levels: {} is not from 1 to {}",
-            game.levels,
-            optimise::MAX_LEVELS
-        )));
-    }
-    if !(1..=optimise::MAX_ROUNDS).contains(&game.max_rounds) {
-        return Err(JobError::user(format!(
-            "--max-rounds: {} is not from 1 to {}",
-            game.max_rounds,
-            optimise::MAX_ROUNDS
-        )));
-    }
+    check_game(game)?;
     let mut config = load(source.path, source.text, source.overrides)?;
     let designs = game
         .designs
@@ -298,13 +285,41 @@ pub fn optimise(
     };
     let experiment = OptimiseExperiment::new(scenario, &designs, spec);
     let report = execute(&experiment, config.seed, replications)?;
-    let context = vec![
+    let context = optimise_context(&report, source.path, config.seed);
+    Ok(Outcome {
+        summary: (report, context),
+        notes: notes.into_iter().collect(),
+    })
+}
+
+/// The game's limits, checked before any work.
+fn check_game(game: &Game<'_>) -> Result<(), JobError> {
+    if !(1..=optimise::MAX_LEVELS as u32).contains(&game.levels) {
+        return Err(JobError::user(format!(
+            "--levels: {} is not from 1 to {}",
+            game.levels,
+            optimise::MAX_LEVELS
+        )));
+    }
+    if !(1..=optimise::MAX_ROUNDS).contains(&game.max_rounds) {
+        return Err(JobError::user(format!(
+            "--max-rounds: {} is not from 1 to {}",
+            game.max_rounds,
+            optimise::MAX_ROUNDS
+        )));
+    }
+    Ok(())
+}
+
+/// The lines that say what `optimise` searched.
+fn optimise_context(report: &optimise::OptimiseReport, path: &Path, seed: u64) -> Vec<String> {
+    vec![
         format!(
             "{} ({}): {} replication(s) (seeds {}…), {} business day(s) each, up to {} liquidity levels per bank (equal ones merged).",
             report.scenario,
-            source.path.display(),
+            path.display(),
             report.seeds.len(),
-            report.seeds.first().copied().unwrap_or(config.seed),
+            report.seeds.first().copied().unwrap_or(seed),
             report.days,
             report.levels
         ),
@@ -313,9 +328,5 @@ pub fn optimise(
             env!("CARGO_PKG_VERSION"),
             clearsim_report::GLOSSARY
         ),
-    ];
-    Ok(Outcome {
-        summary: (report, context),
-        notes: notes.into_iter().collect(),
-    })
+    ]
 }

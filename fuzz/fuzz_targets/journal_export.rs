@@ -20,8 +20,14 @@ fuzz_target!(|data: &[u8]| {
     let setup = journal_day::setup();
     let (participants, payments) = contents.replay_files();
     let day_end = SimTime(contents.header.day_end_ms);
-    let day = Day::parse("participants.csv", &participants, "payments.csv", &payments, day_end)
-        .expect("an exported journal replays");
+    let day = Day::parse(
+        "participants.csv",
+        &participants,
+        "payments.csv",
+        &payments,
+        day_end,
+    )
+    .expect("an exported journal replays");
     assert_eq!(day.payments.len(), contents.records.len());
     let replay = clearsim_model::replay::replay(&day, &setup.spec).expect("and replays");
     let Ok(served) = clearsim_service::net::recover_and_close(setup, &contents) else {
@@ -29,5 +35,8 @@ fuzz_target!(|data: &[u8]| {
     };
     // Every recovered record settled but those queued at the close.
     let settled = contents.records.len() as u64 - served.queued;
-    assert_eq!(replay.summary.settled, settled, "the replay settles what the service did");
+    assert_eq!(
+        replay.summary.settled, settled,
+        "the replay settles what the service did"
+    );
 });

@@ -4,9 +4,9 @@
 //! panic, a hang or an unbounded allocation.
 #![no_main]
 
-use clearsim_model::input::Day;
 use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
+use clearsim_model::input::Day;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

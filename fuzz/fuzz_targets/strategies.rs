@@ -6,9 +6,9 @@
 //! own invariants are checked too (the `invariants` feature).
 #![no_main]
 
-use clearsim_model::input::Day;
 use clearsim_core::strategy::parse_strategy;
 use clearsim_core::time::SimTime;
+use clearsim_model::input::Day;
 use libfuzzer_sys::fuzz_target;
 
 const STRATEGIES: [&str; 12] = [

@@ -34,7 +34,13 @@ pub fn journal_of(data: &[u8]) -> (Vec<u8>, usize) {
     let closed = data.first().is_some_and(|b| b & 1 == 1);
     let mut records = Vec::new();
     let mut at_ms = 0u32;
-    for (seq, chunk) in data.get(1..).unwrap_or_default().chunks_exact(16).take(512).enumerate() {
+    for (seq, chunk) in data
+        .get(1..)
+        .unwrap_or_default()
+        .chunks_exact(16)
+        .take(512)
+        .enumerate()
+    {
         let raw = i64::from_le_bytes(chunk[4..12].try_into().expect("8 bytes"));
         let amount_fen = if chunk[2] & 0x80 != 0 {
             raw

@@ -306,7 +306,10 @@ fn parse_participants_input(name: &str, input: Input<'_>) -> Result<Participants
     if out.is_empty() {
         return Err(InputError::file(
             name,
-            "no participants: the file has only a header",
+            match input {
+                Input::Csv(_) => "no participants: the file has only a header",
+                Input::Columns(_) => "no participants: the table has no rows",
+            },
         ));
     }
     Ok(out)

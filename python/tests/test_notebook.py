@@ -13,7 +13,8 @@ NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "docs" / "notebooks" / 
 
 
 def test_the_plan_notebook_runs(tmp_path, monkeypatch):
-    out = pathlib.Path(os.environ.get("CLEARSIM_NOTEBOOK_OUT", tmp_path))
+    # The notebook runs in its own folder: the path must not be relative.
+    out = pathlib.Path(os.environ.get("CLEARSIM_NOTEBOOK_OUT", tmp_path)).resolve()
     out.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("CLEARSIM_NOTEBOOK_OUT", str(out))
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -106,7 +106,9 @@ def test_threads_and_progress(scenario):
 
 
 def test_long_calls_release_the_gil(scenario):
-    """A Python thread keeps counting while a study runs."""
+    """A Python thread keeps counting while a study runs: at a good part of
+    the rate it counts alone. A held GIL would let it count only in the
+    switch interval before the call took the GIL (5 ms)."""
     counted = [0]
     done = threading.Event()
 
@@ -114,17 +116,24 @@ def test_long_calls_release_the_gil(scenario):
         while not done.is_set():
             counted[0] += 1
 
-    counter = threading.Thread(target=count)
-    counter.start()
-    started = time.perf_counter()
-    clearsim.run(scenario.with_(volume=0.2), replications=2, threads=1, progress=False)
-    elapsed = time.perf_counter() - started
-    done.set()
-    counter.join()
-    assert elapsed > 0.2
-    # Hundreds of thousands of turns a second when the GIL is free; a
-    # held GIL would allow none until the call returned.
-    assert counted[0] > 10_000 * elapsed
+    def counting_for(call):
+        counted[0] = 0
+        done.clear()
+        counter = threading.Thread(target=count)
+        counter.start()
+        started = time.perf_counter()
+        call()
+        during, elapsed = counted[0], time.perf_counter() - started
+        done.set()
+        counter.join()
+        return during, elapsed
+
+    alone, alone_s = counting_for(lambda: time.sleep(0.3))
+    during, elapsed = counting_for(
+        lambda: clearsim.run(scenario.with_(volume=0.5), replications=4, threads=1, progress=False)
+    )
+    assert elapsed > 0.1
+    assert during > 0.25 * (alone / alone_s) * elapsed, (during, elapsed, alone, alone_s)
 
 
 def test_ctrl_c_interrupts_a_study(scenario):

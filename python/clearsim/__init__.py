@@ -80,7 +80,9 @@ class Replay:
     def settlements(self) -> pa.Table:
         """Per payment, in file order: ``id``, ``status`` (settled or
         unsettled), ``submit_ms``, ``settle_ms`` and ``delay_ms`` (null
-        when unsettled) — the columns of settlements.parquet."""
+        when unsettled) — the columns of settlements.parquet. pandas turns
+        a nullable integer column into floats unless asked:
+        ``.to_pandas(types_mapper=pd.ArrowDtype)`` keeps integers."""
         if self._settlements is None:
             self._settlements = _tables.from_native(self._native.settlements())
         return self._settlements

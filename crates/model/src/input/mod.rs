@@ -106,6 +106,12 @@ pub struct Payments {
     /// The optional `order_time` column (when the customer ordered the
     /// payment, ≤ `submit`); empty when the file has none.
     pub order_time: Vec<SimTime>,
+    /// The optional `date` column, as an index into `dates`: a file of
+    /// several business days (docs/semantics.md, "Several days"); empty
+    /// when the file has none.
+    pub date: Vec<u16>,
+    /// Distinct dates (`YYYY-MM-DD`), in order of first appearance.
+    pub dates: Vec<String>,
 }
 
 impl Payments {
@@ -126,6 +132,8 @@ impl Payments {
             instruments: Vec::new(),
             order: Vec::new(),
             order_time: Vec::new(),
+            date: Vec::new(),
+            dates: Vec::new(),
         }
     }
 
@@ -235,6 +243,59 @@ impl Day {
     }
 }
 
+impl Day {
+    /// Whether the file holds several business days (a `date` column).
+    pub fn is_dated(&self) -> bool {
+        !self.payments.date.is_empty()
+    }
+
+    /// The business days of a dated file in date order, each with its
+    /// rows in file order (0-based).
+    pub fn date_rows(&self) -> Vec<(String, Vec<u32>)> {
+        let dates = &self.payments.dates;
+        let mut by_date: Vec<Vec<u32>> = vec![Vec::new(); dates.len()];
+        for (row, &date) in self.payments.date.iter().enumerate() {
+            by_date[usize::from(date)].push(row as u32);
+        }
+        let mut days: Vec<(String, Vec<u32>)> = dates.iter().cloned().zip(by_date).collect();
+        // YYYY-MM-DD sorts as text in date order.
+        days.sort_by(|a, b| a.0.cmp(&b.0));
+        days
+    }
+
+    /// One business day of a dated file: its `rows` (file order) with
+    /// `participants`' openings and limits, as a file of that day alone
+    /// would parse. The instruments keep the whole file's numbering, so
+    /// that a route of the whole file fits every day.
+    pub fn one_day(&self, rows: &[u32], participants: Participants) -> Day {
+        let all = &self.payments;
+        let id_bytes: usize = rows.iter().map(|&r| all.id(r as usize).len()).sum();
+        let mut payments = Payments::with_capacity(rows.len(), 4 * id_bytes);
+        for &row in rows {
+            let r = row as usize;
+            // Within the whole file's id bytes, so within the limit.
+            let pushed = payments.push_id(all.id(r));
+            clearsim_core::invariant!(pushed, "a day's ids fit within its file's");
+            payments.submit.push(all.submit[r]);
+            payments.sender.push(all.sender[r]);
+            payments.receiver.push(all.receiver[r]);
+            payments.amount_fen.push(all.amount_fen[r]);
+            payments.priority.push(all.priority[r]);
+            payments.instrument.push(all.instrument[r]);
+            if !all.order_time.is_empty() {
+                payments.order_time.push(all.order_time[r]);
+            }
+        }
+        payments.instruments = all.instruments.clone();
+        payments.order = processing_order(&payments.submit);
+        Day {
+            participants,
+            payments,
+            day_end: self.day_end,
+        }
+    }
+}
+
 /// The most bytes all payment ids of a file may total (4 GiB − 1): ids are
 /// kept with 32-bit offsets. 50 M payments with 20-byte ids take 1 GB.
 pub const MAX_ID_BYTES: usize = u32::MAX as usize;
@@ -329,6 +390,7 @@ fn parse_payments(
     let priority_col = table.optional("priority");
     let instrument_col = table.optional("instrument");
     let order_time_col = table.optional("order_time");
+    let date_col = table.optional("date");
     let index = participants.index();
     let mut out = match input {
         Input::Csv(bytes) => Payments::with_capacity(row_bound(bytes, release), bytes.len()),
@@ -343,6 +405,7 @@ fn parse_payments(
         priority_col,
         instrument_col,
         order_time_col,
+        date_col,
     };
     let read = read_payment_rows(
         &mut table,
@@ -406,6 +469,7 @@ struct PaymentColumns {
     priority_col: Option<usize>,
     instrument_col: Option<usize>,
     order_time_col: Option<usize>,
+    date_col: Option<usize>,
 }
 
 /// Reads and checks every row (all but the uniqueness of ids) into `out`,
@@ -427,11 +491,13 @@ fn read_payment_rows(
         priority_col,
         instrument_col,
         order_time_col,
+        date_col,
     } = *columns;
     // Σ opening balances + Σ amounts bounds every balance, net and sum the
     // engine and the metrics compute: if it fits, nothing downstream overflows.
     let mut total_fen = opening_total_fen;
     let mut instrument_index: HashMap<Vec<u8>, u16> = HashMap::new();
+    let mut date_index: HashMap<Vec<u8>, u16> = HashMap::new();
     let mut released = 0;
     loop {
         released = release_behind(table.consumed_bytes(), released, release);
@@ -481,6 +547,18 @@ fn read_payment_rows(
         out.instrument.push(instrument);
         if let Some(col) = order_time_col {
             out.order_time.push(order_time(&row, col, submit)?);
+        }
+        if let Some(col) = date_col {
+            let text = row.field(col);
+            if !is_date(text) {
+                return Err(row.error(
+                    "date",
+                    format!("must be a date YYYY-MM-DD, got {}", shown(text)),
+                ));
+            }
+            let date = intern(&mut date_index, &mut out.dates, text)
+                .ok_or_else(|| row.error("date", "more than 65,535 distinct dates".into()))?;
+            out.date.push(date);
         }
     }
     Ok(())
@@ -680,6 +758,29 @@ fn lookup(
         .get(id)
         .copied()
         .ok_or_else(|| row.error(field, format!("unknown participant {}", shown(id))))
+}
+
+/// True for a calendar date `YYYY-MM-DD` (years 1000–9999, leap years
+/// counted): the form sorts as text in date order.
+pub fn is_date(text: &[u8]) -> bool {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *text else {
+        return false;
+    };
+    let digits = [y0, y1, y2, y3, m0, m1, d0, d1];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let number = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let (year, month, day) = (number(&digits[..4]), number(&digits[4..6]), number(&digits[6..]));
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    year >= 1000 && (1..=days).contains(&day)
 }
 
 fn parse_priority(text: &[u8]) -> Option<u8> {

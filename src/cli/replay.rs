@@ -65,6 +65,17 @@ pub struct ReplayArgs {
     /// End of the business day, HH:MM[:SS] (default 17:00, or the config's).
     #[arg(long, value_name = "HH:MM", value_parser = parse_time_arg)]
     day_end: Option<SimTime>,
+    /// A payments file with a `date` column (several business days):
+    /// openings.csv (`date,id,opening_balance,credit_limit`) giving the
+    /// openings and limits of the participants it names on the dates it
+    /// lists.
+    #[arg(long, value_name = "FILE")]
+    openings: Option<PathBuf>,
+    /// A payments file with a `date` column: each day after the first opens
+    /// with the previous day's closing balances (`--openings` still wins
+    /// for what it lists).
+    #[arg(long)]
+    carry_balances: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -129,7 +140,8 @@ fn settlement(args: &ReplayArgs) -> Settlement {
 
 pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     let settlement = settlement(args);
-    let inputs = replay::inputs(&args.participants, &args.payments, &settlement);
+    let mut inputs = replay::inputs(&args.participants, &args.payments, &settlement);
+    inputs.extend(args.openings.as_deref().map(|o| ("--openings", o)));
     super::args::refuse_outputs_over_inputs(&[("--out", &args.out)], &inputs)?;
     let set = super::args::output_set(&args.out)?;
     let day_end = settlement.day_end()?;
@@ -148,6 +160,15 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::BadInput(e.into()))?;
     drop((participants_bytes, payments));
+    if day.is_dated() {
+        return run_days(args, set, &day, &settlement);
+    }
+    if args.openings.is_some() || args.carry_balances {
+        return Err(super::bad_input(format!(
+            "{}: --openings and --carry-balances are for a file of several business days, with a `date` column",
+            args.payments.display()
+        )));
+    }
     let payments_file = args.payments.display().to_string();
     let route = settlement.route(&day, &payments_file)?;
     let started = std::time::Instant::now();
@@ -166,6 +187,62 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     )?;
     if !args.quiet {
         print_summary(&summary_file, &args.out, elapsed);
+    }
+    Ok(())
+}
+
+/// A file of several business days (a `date` column): each replayed in
+/// date order, its openings carried as the flags say.
+fn run_days(
+    args: &ReplayArgs,
+    set: clearsim_outset::OutputSet,
+    whole: &Day,
+    settlement: &Settlement,
+) -> Result<(), Failure> {
+    if args.format == Format::Parquet {
+        return Err(super::bad_input(
+            "--format parquet: a replay of several business days writes CSV (settlements, balances, days)",
+        ));
+    }
+    let openings = match &args.openings {
+        None => None,
+        Some(path) => Some(
+            clearsim_model::input::parse_openings(
+                &path.display().to_string(),
+                &read(path)?,
+                &whole.participants,
+                &whole.payments.dates,
+            )
+            .map_err(|e| Failure::BadInput(e.into()))?,
+        ),
+    };
+    let (participants_file, payments_file) = (
+        args.participants.display().to_string(),
+        args.payments.display().to_string(),
+    );
+    let carry = clearsim_jobs::days::Carry {
+        openings: openings.as_ref(),
+        balances: args.carry_balances,
+    };
+    let files = (participants_file.as_str(), payments_file.as_str());
+    let outcomes = clearsim_jobs::days::replay_days(whole, settlement, carry, files)?;
+    let openings_file = args.openings.as_ref().map(|p| p.display().to_string());
+    let strategy = outcomes
+        .first()
+        .map(|d| d.summary.strategy.clone())
+        .unwrap_or_default();
+    let run = report::days::DaysRun {
+        strategy: &strategy,
+        participants_file: &participants_file,
+        payments_file: &payments_file,
+        openings_file: openings_file.as_deref(),
+        carry_balances: args.carry_balances,
+    };
+    clearsim_jobs::days::publish(set, whole, &run, &outcomes)?;
+    if !args.quiet {
+        let document = report::days::document(&run, &outcomes);
+        print!("{}", document.markdown());
+        println!("\nresults in {}", args.out.display());
     }
     Ok(())
 }

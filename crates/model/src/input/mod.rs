@@ -296,6 +296,66 @@ impl Day {
     }
 }
 
+/// `openings.csv` of a dated replay: per date it lists, the opening
+/// balance and credit limit of the participants it names (the others keep
+/// theirs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Openings {
+    /// Per date, (participant index, opening fen, credit limit fen), in
+    /// file order.
+    pub by_date: HashMap<String, Vec<(u32, i64, i64)>>,
+}
+
+/// Parses `openings.csv` (`date,id,opening_balance,credit_limit`) against
+/// the participants and the dates of the payments file: a date with no
+/// payments, an unknown id or a (date, id) given twice is an error.
+pub fn parse_openings(
+    name: &str,
+    bytes: &[u8],
+    participants: &Participants,
+    dates: &[String],
+) -> Result<Openings, InputError> {
+    let mut table = Table::open(name, bytes)?;
+    let [date_col, id_col, opening_col, credit_col] =
+        table.require(["date", "id", "opening_balance", "credit_limit"])?;
+    let index = participants.index();
+    let mut seen: hashbrown::HashSet<(Vec<u8>, u32)> = hashbrown::HashSet::new();
+    let mut out = Openings::default();
+    while let Some(row) = table.next_row()? {
+        let date = row.field(date_col);
+        if !is_date(date) {
+            return Err(row.error(
+                "date",
+                format!("must be a date YYYY-MM-DD, got {}", shown(date)),
+            ));
+        }
+        if !dates.iter().any(|d| d.as_bytes() == date) {
+            return Err(row.error(
+                "date",
+                format!("{} is not a date of the payments file", shown(date)),
+            ));
+        }
+        let participant = lookup(&index, &row, id_col, "id")?;
+        if !seen.insert((date.to_vec(), participant)) {
+            return Err(row.error(
+                "id",
+                format!(
+                    "{} is given twice for {}",
+                    shown(row.field(id_col)),
+                    shown(date)
+                ),
+            ));
+        }
+        let opening_fen = row.non_negative(opening_col, "opening_balance")?;
+        let credit_fen = row.non_negative(credit_col, "credit_limit")?;
+        out.by_date
+            .entry(String::from_utf8_lossy(date).into_owned())
+            .or_default()
+            .push((participant, opening_fen, credit_fen));
+    }
+    Ok(out)
+}
+
 /// The most bytes all payment ids of a file may total (4 GiB − 1): ids are
 /// kept with 32-bit offsets. 50 M payments with 20-byte ids take 1 GB.
 pub const MAX_ID_BYTES: usize = u32::MAX as usize;
@@ -549,15 +609,7 @@ fn read_payment_rows(
             out.order_time.push(order_time(&row, col, submit)?);
         }
         if let Some(col) = date_col {
-            let text = row.field(col);
-            if !is_date(text) {
-                return Err(row.error(
-                    "date",
-                    format!("must be a date YYYY-MM-DD, got {}", shown(text)),
-                ));
-            }
-            let date = intern(&mut date_index, &mut out.dates, text)
-                .ok_or_else(|| row.error("date", "more than 65,535 distinct dates".into()))?;
+            let date = row_date(&row, col, &mut date_index, &mut out.dates)?;
             out.date.push(date);
         }
     }
@@ -606,6 +658,24 @@ fn priority(row: &csvtable::Row<'_>, col: usize) -> Result<u8, InputError> {
             format!("must be an integer 0..=255, got {}", shown(row.field(col))),
         )
     })
+}
+
+/// A row's `date`: a calendar date, as an index into `dates`.
+fn row_date(
+    row: &csvtable::Row<'_>,
+    col: usize,
+    index: &mut HashMap<Vec<u8>, u16>,
+    dates: &mut Vec<String>,
+) -> Result<u16, InputError> {
+    let text = row.field(col);
+    if !is_date(text) {
+        return Err(row.error(
+            "date",
+            format!("must be a date YYYY-MM-DD, got {}", shown(text)),
+        ));
+    }
+    intern(index, dates, text)
+        .ok_or_else(|| row.error("date", "more than 65,535 distinct dates".into()))
 }
 
 /// A row's `order_time`: a time of the same form as `submit`, not after it.
@@ -771,7 +841,11 @@ pub fn is_date(text: &[u8]) -> bool {
         return false;
     }
     let number = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
-    let (year, month, day) = (number(&digits[..4]), number(&digits[4..6]), number(&digits[6..]));
+    let (year, month, day) = (
+        number(&digits[..4]),
+        number(&digits[4..6]),
+        number(&digits[6..]),
+    );
     let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,

@@ -1,0 +1,102 @@
+//! `replay` of a dated file: its business days in date order, each
+//! replayed as a file of that day alone would be (docs/semantics.md,
+//! "Several days"); openings from the participants file, `openings.csv`
+//! for the dates it lists, or the previous day's closing balances.
+
+use clearsim_model::input::{Day, Openings};
+use clearsim_outset::OutputSet;
+use clearsim_report::days::{self, DayOutcome, DaysRun};
+
+use crate::JobError;
+use crate::replay::{Settlement, as_run, publish_files, settle, summary};
+
+/// Where each day's openings come from besides the participants file.
+#[derive(Clone, Copy, Default)]
+pub struct Carry<'a> {
+    pub openings: Option<&'a Openings>,
+    /// Open each day after the first with the previous day's closing
+    /// balances (openings.csv still wins for the dates it lists).
+    pub balances: bool,
+}
+
+/// Replays every business day of `whole` in date order.
+pub fn replay_days(
+    whole: &Day,
+    settlement: &Settlement,
+    carry: Carry<'_>,
+    files: (&str, &str),
+) -> Result<Vec<DayOutcome>, JobError> {
+    let mut outcomes: Vec<DayOutcome> = Vec::new();
+    for (date, rows) in whole.date_rows() {
+        let mut participants = whole.participants.clone();
+        if carry.balances
+            && let Some(previous) = outcomes.last()
+        {
+            participants
+                .opening_fen
+                .clone_from(&previous.replay.closing_fen);
+        }
+        let listed = carry.openings.and_then(|o| o.by_date.get(&date));
+        for &(p, opening_fen, credit_fen) in listed.into_iter().flatten() {
+            participants.opening_fen[p as usize] = opening_fen;
+            participants.credit_limit_fen[p as usize] = credit_fen;
+        }
+        check_sums(whole, &date, &rows, &participants.opening_fen)?;
+        let (opening_fen, credit_limit_fen) = (
+            participants.opening_fen.clone(),
+            participants.credit_limit_fen.clone(),
+        );
+        let day = whole.one_day(&rows, participants);
+        let route = settlement.route(&day, files.1)?;
+        let replay = settle(&day, &route)?;
+        let figures = as_run(&day, &route, &replay);
+        let summary = summary(&day, &route, &replay, files, figures);
+        outcomes.push(DayOutcome {
+            date,
+            rows,
+            opening_fen,
+            credit_limit_fen,
+            replay,
+            summary,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Σ openings + Σ the day's amounts must fit in i64, as a file of the
+/// day alone is checked: it bounds every balance and sum of the day.
+fn check_sums(whole: &Day, date: &str, rows: &[u32], opening_fen: &[i64]) -> Result<(), JobError> {
+    let total = opening_fen
+        .iter()
+        .try_fold(0i64, |sum, &o| sum.checked_add(o))
+        .and_then(|sum| {
+            rows.iter().try_fold(sum, |sum, &r| {
+                sum.checked_add(whole.payments.amount_fen[r as usize])
+            })
+        });
+    match total {
+        Some(_) => Ok(()),
+        None => Err(JobError::user(format!(
+            "{date}: the day's opening balances and amounts sum past i64 (the bound every replay has)"
+        ))),
+    }
+}
+
+/// Publishes a dated replay's output set: settlements.csv,
+/// balances.csv, days.csv, summary.json and the report.
+pub fn publish(
+    set: OutputSet,
+    whole: &Day,
+    run: &DaysRun<'_>,
+    outcomes: &[DayOutcome],
+) -> Result<(), JobError> {
+    let json = days::summary_json(run, outcomes).map_err(JobError::of)?;
+    let document = days::document(run, outcomes);
+    let mut files = vec![
+        ("settlements.csv", days::settlements_csv(whole, outcomes)),
+        ("balances.csv", days::balances_csv(whole, outcomes)),
+        ("days.csv", days::days_csv(outcomes)),
+    ];
+    files.extend(document.files());
+    publish_files(set, &json, &files)
+}

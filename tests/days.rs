@@ -1,0 +1,256 @@
+//! `replay` of a file of several business days (a `date` column): each
+//! day replays as a file of that day alone; `--carry-balances` and
+//! `--openings` set the openings; the outputs carry the date.
+
+// A test reads as one story, setup to assertions: the 70-line limit is
+// for the product's code.
+#![allow(clippy::too_many_lines)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PARTICIPANTS: &str =
+    "id,name,category,opening_balance,credit_limit\nA,Bank A,state,100,0\nB,Bank B,city,0,0\n";
+
+fn replay(dir: &Path, payments: &str, extra: &[&str]) -> Output {
+    std::fs::write(dir.join("p.csv"), PARTICIPANTS).expect("write");
+    std::fs::write(
+        dir.join(payments),
+        std::fs::read(dir.join(payments)).expect("read"),
+    )
+    .expect("write");
+    Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .current_dir(dir)
+        .args(["replay", "--participants", "p.csv", "--payments", payments])
+        .args(extra)
+        .args(["-q"])
+        .output()
+        .expect("runs")
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path).expect("read")
+}
+
+/// Two days, hand-computed. Day 1 (2026-01-05): A pays B 70, then 40
+/// (queued: A has 30). Day 2 (2026-01-06): B pays A 50, A pays B 100.
+/// - Each day from the participants file (A 100, B 0): day 1 settles p1,
+///   p2 waits and is unsettled; day 2: p3 waits (B has 0) until p4 (A
+///   has 100) pays B at 10:00, which releases it in the same instant.
+/// - With --carry-balances, day 2 opens A 30, B 70: p3 settles (B 70 →
+///   20, A 80), p4 (100) waits: A has 80, unsettled.
+#[test]
+fn days_replay_by_hand_with_and_without_carried_balances() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let payments = "date,id,submit,sender,receiver,amount\n\
+                    2026-01-06,p3,09:00:00,B,A,50\n\
+                    2026-01-05,p1,09:00:00,A,B,70\n\
+                    2026-01-05,p2,09:30:00,A,B,40\n\
+                    2026-01-06,p4,10:00:00,A,B,100\n";
+    std::fs::write(dir.path().join("x.csv"), payments).expect("write");
+    let output = replay(dir.path(), "x.csv", &["--out", "each"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        read(dir.path().join("each/settlements.csv")),
+        "date,id,status,settle,delay_ms\n\
+         2026-01-06,p3,settled,10:00:00.000,3600000\n\
+         2026-01-05,p1,settled,09:00:00.000,0\n\
+         2026-01-05,p2,unsettled,,\n\
+         2026-01-06,p4,settled,10:00:00.000,0\n"
+    );
+    assert_eq!(
+        read(dir.path().join("each/balances.csv")),
+        "date,id,opening_balance,closing_balance,min_balance\n\
+         2026-01-05,A,100,30,30\n2026-01-05,B,0,70,0\n\
+         2026-01-06,A,100,50,50\n2026-01-06,B,0,50,0\n"
+    );
+    let output = replay(
+        dir.path(),
+        "x.csv",
+        &["--carry-balances", "--out", "carried"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        read(dir.path().join("carried/settlements.csv")),
+        "date,id,status,settle,delay_ms\n\
+         2026-01-06,p3,settled,09:00:00.000,0\n\
+         2026-01-05,p1,settled,09:00:00.000,0\n\
+         2026-01-05,p2,unsettled,,\n\
+         2026-01-06,p4,unsettled,,\n"
+    );
+    assert_eq!(
+        read(dir.path().join("carried/balances.csv")),
+        "date,id,opening_balance,closing_balance,min_balance\n\
+         2026-01-05,A,100,30,30\n2026-01-05,B,0,70,0\n\
+         2026-01-06,A,30,80,30\n2026-01-06,B,70,20,20\n"
+    );
+    let days = read(dir.path().join("carried/days.csv"));
+    assert!(days.starts_with(
+        "date,payments,value_fen,settled,settled_value_fen,unsettled,unsettled_value_fen,carried"
+    ));
+    assert!(
+        days.contains("\n2026-01-05,2,110,1,70,1,40,0,0,100,"),
+        "{days}"
+    );
+    assert!(
+        days.contains("\n2026-01-06,2,150,1,50,1,100,0,0,100,"),
+        "{days}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(dir.path().join("carried/summary.json"))).expect("json");
+    assert_eq!(summary["schema"], "clearsim.replay-days.v1");
+    assert_eq!(summary["business_days"], 2);
+    assert_eq!(summary["total_over_days"]["payments"], 4);
+    assert_eq!(summary["total_over_days"]["settled"], 2);
+    assert_eq!(summary["total_over_days"]["unsettled_value"], 140);
+    assert_eq!(summary["days"][1]["date"], "2026-01-06");
+    // openings.csv wins over the carried balance for what it lists.
+    std::fs::write(
+        dir.path().join("o.csv"),
+        "date,id,opening_balance,credit_limit\n2026-01-06,A,200,0\n",
+    )
+    .expect("write");
+    let output = replay(
+        dir.path(),
+        "x.csv",
+        &["--carry-balances", "--openings", "o.csv", "--out", "opened"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(read(dir.path().join("opened/balances.csv")).contains("2026-01-06,A,200,150,150\n"));
+}
+
+/// A dated file without carry flags is its days replayed one by one: the
+/// bundled day copied to three dates, each compared with the single-day
+/// replay of its own file, through three strategies.
+#[test]
+fn a_dated_file_is_the_concatenation_of_its_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/examples/chengdu-day");
+    let day = read(root.join("payments.csv"));
+    let (header, rows) = day.split_once('\n').expect("a header");
+    let dates = ["2026-01-07", "2026-01-05", "2026-01-06"];
+    let mut month = format!("date,{header}\n");
+    for date in dates {
+        let mut single = format!("{header}\n");
+        for row in rows.lines().filter(|r| !r.is_empty()) {
+            single += &format!("{date}-{row}\n");
+            month += &format!("{date},{date}-{row}\n");
+        }
+        std::fs::write(dir.path().join(format!("{date}.csv")), single).expect("write");
+    }
+    std::fs::write(dir.path().join("month.csv"), month).expect("write");
+    std::fs::copy(root.join("participants.csv"), dir.path().join("p.csv")).expect("copy");
+    let run = |payments: &str, out: &str, strategy: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+            .current_dir(dir.path())
+            .args([
+                "replay",
+                "--participants",
+                "p.csv",
+                "--payments",
+                payments,
+                "--out",
+                out,
+            ])
+            .args(strategy)
+            .args(["--format", "csv", "-q"])
+            .output()
+            .expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    for strategy in [
+        &["--strategy", "rtgs", "--gridlock-every", "5m"][..],
+        &["--strategy", "dns", "--cycles", "hourly"],
+        &["--strategy", "chips"],
+    ] {
+        run("month.csv", "month", strategy);
+        let month_rows = read(dir.path().join("month/settlements.csv"));
+        let month_balances = read(dir.path().join("month/balances.csv"));
+        for date in dates {
+            run(&format!("{date}.csv"), date, strategy);
+            let single = read(dir.path().join(date).join("settlements.csv"));
+            let mine: Vec<String> = month_rows
+                .lines()
+                .filter_map(|l| l.strip_prefix(&format!("{date},")))
+                .map(String::from)
+                .collect();
+            assert_eq!(
+                mine,
+                single.lines().skip(1).collect::<Vec<_>>(),
+                "{date} {strategy:?}"
+            );
+            let balances = read(dir.path().join(date).join("balances.csv"));
+            let mine: Vec<&str> = month_balances
+                .lines()
+                .filter_map(|l| l.strip_prefix(&format!("{date},")))
+                .collect();
+            assert_eq!(
+                mine,
+                balances.lines().skip(1).collect::<Vec<_>>(),
+                "{date} {strategy:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_dates_and_flags_are_refused_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "date,id,submit,sender,receiver,amount\n2026-02-30,p1,09:00:00,A,B,1\n",
+            &[],
+            "x.csv: row 1 (line 2), field `date`: must be a date YYYY-MM-DD, got \"2026-02-30\"",
+        ),
+        (
+            "id,submit,sender,receiver,amount\np1,09:00:00,A,B,1\n",
+            &["--carry-balances"],
+            "--openings and --carry-balances are for a file of several business days",
+        ),
+        (
+            "date,id,submit,sender,receiver,amount\n2026-01-05,p1,09:00:00,A,B,1\n",
+            &["--openings", "o.csv"],
+            "o.csv: row 1 (line 2), field `id`: unknown participant \"Z\"",
+        ),
+        (
+            "date,id,submit,sender,receiver,amount\n2026-01-05,p1,09:00:00,A,B,1\n",
+            &["--format", "parquet"],
+            "a replay of several business days writes CSV",
+        ),
+    ];
+    std::fs::write(
+        dir.path().join("o.csv"),
+        "date,id,opening_balance,credit_limit\n2026-01-05,Z,1,0\n",
+    )
+    .expect("write");
+    for (payments, extra, message) in cases {
+        std::fs::write(dir.path().join("x.csv"), payments).expect("write");
+        let mut args = vec!["--out", "out"];
+        args.extend_from_slice(extra);
+        let output = replay(dir.path(), "x.csv", &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(message), "{message:?} not in {stderr:?}");
+        assert!(!dir.path().join("out").exists());
+    }
+}

@@ -96,14 +96,14 @@ fn days_replay_by_hand_with_and_without_carried_balances() {
     );
     let days = read(dir.path().join("carried/days.csv"));
     assert!(days.starts_with(
-        "date,payments,value_fen,settled,settled_value_fen,unsettled,unsettled_value_fen,carried"
+        "date,payments,from_previous_day,into_next_day,value_fen,settled,settled_value_fen,unsettled,unsettled_value_fen,carried"
     ));
     assert!(
-        days.contains("\n2026-01-05,2,110,1,70,1,40,0,0,100,"),
+        days.contains("\n2026-01-05,2,0,0,110,1,70,1,40,0,0,100,"),
         "{days}"
     );
     assert!(
-        days.contains("\n2026-01-06,2,150,1,50,1,100,0,0,100,"),
+        days.contains("\n2026-01-06,2,0,0,150,1,50,1,100,0,0,100,"),
         "{days}"
     );
     let summary: serde_json::Value =
@@ -132,6 +132,80 @@ fn days_replay_by_hand_with_and_without_carried_balances() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(read(dir.path().join("opened/balances.csv")).contains("2026-01-06,A,200,150,150\n"));
+}
+
+/// The same two days with `--carry-queue`, by hand. Day 1 leaves p2 (A →
+/// B 40, submitted 09:30) queued; it arrives on day 2 at 00:00 before
+/// the day's own payments.
+/// - Openings from the participants file (A 100): p2 settles at 00:00 of
+///   day 2 (A 60, B 40), 14.5 h after its submission; p3 (B → A 50) and p4
+///   (A → B 100) then wait to the end: unsettled, as the last day ends.
+/// - With --carry-balances too (A 30, B 70): p2 waits at 00:00; p3 settles
+///   at 09:00 (A 80) and releases p2 in the same instant (23.5 h).
+#[test]
+fn carried_queues_settle_the_next_day_with_the_night_in_their_delay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let payments = "date,id,submit,sender,receiver,amount\n\
+                    2026-01-06,p3,09:00:00,B,A,50\n\
+                    2026-01-05,p1,09:00:00,A,B,70\n\
+                    2026-01-05,p2,09:30:00,A,B,40\n\
+                    2026-01-06,p4,10:00:00,A,B,100\n";
+    std::fs::write(dir.path().join("x.csv"), payments).expect("write");
+    let output = replay(dir.path(), "x.csv", &["--carry-queue", "--out", "queued"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        read(dir.path().join("queued/settlements.csv")),
+        "date,id,status,settle_date,settle,delay_ms\n\
+         2026-01-06,p3,unsettled,,,\n\
+         2026-01-05,p1,settled,2026-01-05,09:00:00.000,0\n\
+         2026-01-05,p2,settled,2026-01-06,00:00:00.000,52200000\n\
+         2026-01-06,p4,unsettled,,,\n"
+    );
+    let days = read(dir.path().join("queued/days.csv"));
+    assert!(days.contains("\n2026-01-05,2,0,1,110,"), "{days}");
+    assert!(days.contains("\n2026-01-06,3,1,0,190,"), "{days}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(dir.path().join("queued/summary.json"))).expect("json");
+    let total = &summary["total_over_days"];
+    assert_eq!(
+        (total["payments"].as_i64(), total["value"].as_i64()),
+        (Some(4), Some(260))
+    );
+    assert_eq!(
+        (total["settled"].as_i64(), total["settled_value"].as_i64()),
+        (Some(2), Some(110))
+    );
+    assert_eq!(
+        (
+            total["unsettled"].as_i64(),
+            total["unsettled_value"].as_i64()
+        ),
+        (Some(2), Some(150))
+    );
+    let output = replay(
+        dir.path(),
+        "x.csv",
+        &["--carry-queue", "--carry-balances", "--out", "both"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        read(dir.path().join("both/settlements.csv")),
+        "date,id,status,settle_date,settle,delay_ms\n\
+         2026-01-06,p3,settled,2026-01-06,09:00:00.000,0\n\
+         2026-01-05,p1,settled,2026-01-05,09:00:00.000,0\n\
+         2026-01-05,p2,settled,2026-01-06,09:00:00.000,84600000\n\
+         2026-01-06,p4,unsettled,,,\n"
+    );
 }
 
 /// A dated file without carry flags is its days replayed one by one: the
@@ -225,7 +299,7 @@ fn bad_dates_and_flags_are_refused_with_exit_2() {
         (
             "id,submit,sender,receiver,amount\np1,09:00:00,A,B,1\n",
             &["--carry-balances"],
-            "--openings and --carry-balances are for a file of several business days",
+            "--openings, --carry-balances and --carry-queue are for a file of several business days",
         ),
         (
             "date,id,submit,sender,receiver,amount\n2026-01-05,p1,09:00:00,A,B,1\n",

@@ -76,6 +76,11 @@ pub struct ReplayArgs {
     /// for what it lists).
     #[arg(long)]
     carry_balances: bool,
+    /// A payments file with a `date` column: payments unsettled at a day's
+    /// end stay queued into the next day (at 00:00, before its own), their
+    /// delay running across the night, instead of being rejected.
+    #[arg(long)]
+    carry_queue: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -163,9 +168,9 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     if day.is_dated() {
         return run_days(args, set, &day, &settlement);
     }
-    if args.openings.is_some() || args.carry_balances {
+    if args.openings.is_some() || args.carry_balances || args.carry_queue {
         return Err(super::bad_input(format!(
-            "{}: --openings and --carry-balances are for a file of several business days, with a `date` column",
+            "{}: --openings, --carry-balances and --carry-queue are for a file of several business days, with a `date` column",
             args.payments.display()
         )));
     }
@@ -223,6 +228,7 @@ fn run_days(
     let carry = clearsim_jobs::days::Carry {
         openings: openings.as_ref(),
         balances: args.carry_balances,
+        queue: args.carry_queue,
     };
     let files = (participants_file.as_str(), payments_file.as_str());
     let outcomes = clearsim_jobs::days::replay_days(whole, settlement, carry, files)?;
@@ -237,6 +243,7 @@ fn run_days(
         payments_file: &payments_file,
         openings_file: openings_file.as_deref(),
         carry_balances: args.carry_balances,
+        carry_queue: args.carry_queue,
     };
     clearsim_jobs::days::publish(set, whole, &run, &outcomes)?;
     if !args.quiet {

@@ -17,6 +17,9 @@ pub struct Carry<'a> {
     /// Open each day after the first with the previous day's closing
     /// balances (openings.csv still wins for the dates it lists).
     pub balances: bool,
+    /// Payments unsettled at a day's end stay queued into the next day
+    /// (docs/semantics.md §11) instead of being rejected.
+    pub queue: bool,
 }
 
 /// Replays every business day of `whole` in date order.
@@ -27,7 +30,10 @@ pub fn replay_days(
     files: (&str, &str),
 ) -> Result<Vec<DayOutcome>, JobError> {
     let mut outcomes: Vec<DayOutcome> = Vec::new();
-    for (date, rows) in whole.date_rows() {
+    let mut overnight: Vec<u32> = Vec::new();
+    for (date, own) in whole.date_rows() {
+        let carried = overnight.len();
+        let rows: Vec<u32> = overnight.drain(..).chain(own).collect();
         let mut participants = whole.participants.clone();
         if carry.balances
             && let Some(previous) = outcomes.last()
@@ -46,13 +52,18 @@ pub fn replay_days(
             participants.opening_fen.clone(),
             participants.credit_limit_fen.clone(),
         );
-        let day = whole.one_day(&rows, participants);
+        let day = whole.one_day(&rows, carried, participants);
         let route = settlement.route(&day, files.1)?;
         let replay = settle(&day, &route)?;
+        if carry.queue {
+            overnight = still_queued(&day, &rows, &replay.settle);
+        }
         let figures = as_run(&day, &route, &replay);
         let summary = summary(&day, &route, &replay, files, figures);
         outcomes.push(DayOutcome {
             date,
+            carried,
+            overnight: overnight.len(),
             rows,
             opening_fen,
             credit_limit_fen,
@@ -60,7 +71,23 @@ pub fn replay_days(
             summary,
         });
     }
+    // After the last day there is no next one: what is still queued is
+    // unsettled.
+    if let Some(last) = outcomes.last_mut() {
+        last.overnight = 0;
+    }
     Ok(outcomes)
+}
+
+/// The day's payments unsettled at its end, in processing order (the
+/// carried ones first: they arrived at 00:00): the next day's first.
+fn still_queued(day: &Day, rows: &[u32], settle: &[u32]) -> Vec<u32> {
+    day.payments
+        .order
+        .iter()
+        .filter(|&&i| settle[i as usize] == clearsim_model::metrics::UNSETTLED)
+        .map(|&i| rows[i as usize])
+        .collect()
 }
 
 /// Σ openings + Σ the day's amounts must fit in i64, as a file of the
@@ -90,10 +117,13 @@ pub fn publish(
     run: &DaysRun<'_>,
     outcomes: &[DayOutcome],
 ) -> Result<(), JobError> {
-    let json = days::summary_json(run, outcomes).map_err(JobError::of)?;
+    let json = days::summary_json(whole, run, outcomes).map_err(JobError::of)?;
     let document = days::document(run, outcomes);
     let mut files = vec![
-        ("settlements.csv", days::settlements_csv(whole, outcomes)),
+        (
+            "settlements.csv",
+            days::settlements_csv(whole, run, outcomes),
+        ),
         ("balances.csv", days::balances_csv(whole, outcomes)),
         ("days.csv", days::days_csv(outcomes)),
     ];

@@ -17,11 +17,17 @@ use crate::table::Table;
 /// The schema of a dated replay's summary.json.
 pub const DAYS_SCHEMA: &str = "clearsim.replay-days.v1";
 
-/// One replayed business day: its date, its rows of the file, its
+/// One replayed business day: its date, its rows of the file (the first
+/// `carried` of them earlier days' payments still queued), its
 /// participants' openings and limits, its outcome and its summary.
 pub struct DayOutcome {
     pub date: String,
     pub rows: Vec<u32>,
+    /// Payments of earlier days that arrived queued at 00:00.
+    pub carried: usize,
+    /// Payments unsettled at the day's end that stay queued into the next
+    /// day (`--carry-queue`; 0 without it).
+    pub overnight: usize,
     pub opening_fen: Vec<i64>,
     pub credit_limit_fen: Vec<i64>,
     pub replay: Replay,
@@ -35,34 +41,67 @@ pub struct DaysRun<'a> {
     pub payments_file: &'a str,
     pub openings_file: Option<&'a str>,
     pub carry_balances: bool,
+    pub carry_queue: bool,
 }
 
-/// settlements.csv: `date,id,status,settle,delay_ms`, one row per
-/// payment in the file's row order.
-pub fn settlements_csv(whole: &Day, days: &[DayOutcome]) -> Vec<u8> {
-    let rows = whole.payments.len();
-    let mut place = vec![(0u32, 0u32); rows];
+/// Where each payment of the file ended: (day, index in the day) of the
+/// last day it was in (a payment queued overnight is in several).
+fn final_places(whole: &Day, days: &[DayOutcome]) -> Vec<(u32, u32)> {
+    let mut place = vec![(0u32, 0u32); whole.payments.len()];
     for (d, day) in days.iter().enumerate() {
         for (i, &row) in day.rows.iter().enumerate() {
             place[row as usize] = (d as u32, i as u32);
         }
     }
-    let mut out = CsvOut::new(Vec::with_capacity(rows * 48 + 48));
+    place
+}
+
+/// Milliseconds from the start of `from` to the start of `to`.
+fn days_ms(from: &str, to: &str) -> i64 {
+    use clearsim_model::input::day_number;
+    let days = day_number(to)
+        .zip(day_number(from))
+        .map_or(0, |(t, f)| t - f);
+    days * 86_400_000
+}
+
+/// settlements.csv: `date,id,status,settle,delay_ms`, one row per
+/// payment in the file's row order; with `--carry-queue`,
+/// `date,id,status,settle_date,settle,delay_ms`, the delay running across
+/// the nights between the payment's date and its settlement's.
+pub fn settlements_csv(whole: &Day, run: &DaysRun<'_>, days: &[DayOutcome]) -> Vec<u8> {
+    let payments = &whole.payments;
+    let place = final_places(whole, days);
+    let mut out = CsvOut::new(Vec::with_capacity(payments.len() * 48 + 48));
     let mut write = || -> std::io::Result<()> {
-        out.row(["date", "id", "status", "settle", "delay_ms"])?;
+        if run.carry_queue {
+            out.row(["date", "id", "status", "settle_date", "settle", "delay_ms"])?;
+        } else {
+            out.row(["date", "id", "status", "settle", "delay_ms"])?;
+        }
         for (row, &(d, i)) in place.iter().enumerate() {
             let day = &days[d as usize];
-            out.text(&day.date)?;
-            out.text(whole.payments.id(row))?;
+            let own = &payments.dates[usize::from(payments.date[row])];
+            out.text(own)?;
+            out.text(payments.id(row))?;
             let at = day.replay.settle[i as usize];
             if at == UNSETTLED {
-                out.row(["unsettled", "", ""])?;
-            } else {
-                out.text("settled")?;
-                out.time(SimTime(at))?;
-                out.int(at - whole.payments.submit[row].ms())?;
-                out.end()?;
+                out.row(if run.carry_queue {
+                    &["unsettled", "", "", ""][..]
+                } else {
+                    &["unsettled", "", ""][..]
+                })?;
+                continue;
             }
+            out.text("settled")?;
+            if run.carry_queue {
+                out.text(&day.date)?;
+            }
+            out.time(SimTime(at))?;
+            let delay_ms =
+                days_ms(own, &day.date) + i64::from(at) - i64::from(payments.submit[row].ms());
+            out.int(delay_ms)?;
+            out.end()?;
         }
         Ok(())
     };
@@ -101,9 +140,11 @@ pub fn balances_csv(whole: &Day, days: &[DayOutcome]) -> Vec<u8> {
     out.into_bytes()
 }
 
-const DAYS_HEADER: [&str; 17] = [
+const DAYS_HEADER: [&str; 19] = [
     "date",
     "payments",
+    "from_previous_day",
+    "into_next_day",
     "value_fen",
     "settled",
     "settled_value_fen",
@@ -133,6 +174,8 @@ pub fn days_csv(days: &[DayOutcome]) -> Vec<u8> {
             );
             out.text(&day.date)?;
             out.int(s.payments)?;
+            out.int(day.carried)?;
+            out.int(day.overnight)?;
             out.int(s.value)?;
             out.int(run.settled)?;
             out.int(run.settled_value_fen)?;
@@ -160,27 +203,87 @@ pub fn days_csv(days: &[DayOutcome]) -> Vec<u8> {
 /// summary.json of a dated replay: what was run, each day's replay
 /// summary (`days`, per day), and counts and values summed over the days
 /// (`total_over_days`).
-pub fn summary_json(run: &DaysRun<'_>, days: &[DayOutcome]) -> Result<Vec<u8>, crate::ReportError> {
+pub fn summary_json(
+    whole: &Day,
+    run: &DaysRun<'_>,
+    days: &[DayOutcome],
+) -> Result<Vec<u8>, crate::ReportError> {
     use serde_json::{Value, json};
-    let mut per_day = Vec::with_capacity(days.len());
+    let per_day = days
+        .iter()
+        .map(day_json)
+        .collect::<Result<Vec<Value>, _>>()?;
+    let total = if run.carry_queue {
+        final_totals(whole, days)
+    } else {
+        summed_totals(days)
+    };
+    let names = [
+        "payments",
+        "value",
+        "settled",
+        "settled_value",
+        "unsettled",
+        "unsettled_value",
+        "carried",
+        "carried_value",
+    ];
+    let total: serde_json::Map<String, Value> = names
+        .iter()
+        .zip(total)
+        // Within the file's Σ amounts, which the parser bounds by i64.
+        .map(|(name, sum)| {
+            (
+                (*name).to_string(),
+                json!(i64::try_from(sum).unwrap_or(i64::MAX)),
+            )
+        })
+        .collect();
+    let document = json!({
+        "schema": DAYS_SCHEMA,
+        "clearsim_version": env!("CARGO_PKG_VERSION"),
+        "strategy": run.strategy,
+        "day_end": days.first().map(|d| d.summary.day_end.clone()).unwrap_or_default(),
+        "participants_file": run.participants_file,
+        "payments_file": run.payments_file,
+        "openings_file": run.openings_file,
+        "carry_balances": run.carry_balances,
+        "carry_queue": run.carry_queue,
+        "business_days": days.len(),
+        "total_over_days": total,
+        "days": per_day,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&document).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// One day's replay summary, without what the whole run states once.
+fn day_json(day: &DayOutcome) -> Result<serde_json::Value, crate::ReportError> {
+    let bytes = crate::to_json(&day.summary).map_err(std::io::Error::other)?;
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
+    if let serde_json::Value::Object(map) = &mut value {
+        for key in [
+            "schema",
+            "clearsim_version",
+            "strategy",
+            "day_end",
+            "participants_file",
+            "payments_file",
+        ] {
+            map.remove(key);
+        }
+        map.insert("date".into(), serde_json::json!(day.date));
+    }
+    Ok(value)
+}
+
+/// Without `--carry-queue` every payment is in one day: the days' counts
+/// and values add up.
+fn summed_totals(days: &[DayOutcome]) -> [i128; 8] {
     let mut total = [0i128; 8];
     for day in days {
-        let bytes = crate::to_json(&day.summary).map_err(std::io::Error::other)?;
-        let mut value: Value = serde_json::from_slice(&bytes).map_err(std::io::Error::other)?;
-        if let Value::Object(map) = &mut value {
-            for key in [
-                "schema",
-                "clearsim_version",
-                "strategy",
-                "day_end",
-                "participants_file",
-                "payments_file",
-            ] {
-                map.remove(key);
-            }
-            map.insert("date".into(), json!(day.date));
-        }
-        per_day.push(value);
         let (s, r) = (
             &day.summary.summary,
             day.summary.as_run.clone().unwrap_or_default(),
@@ -199,37 +302,25 @@ pub fn summary_json(run: &DaysRun<'_>, days: &[DayOutcome]) -> Result<Vec<u8>, c
             *sum += count;
         }
     }
-    let names = [
-        "payments",
-        "value",
-        "settled",
-        "settled_value",
-        "unsettled",
-        "unsettled_value",
-        "carried",
-        "carried_value",
-    ];
-    let total: serde_json::Map<String, Value> = names
-        .iter()
-        .zip(total)
-        .map(|(name, sum)| ((*name).to_string(), json!(sum as i64)))
-        .collect();
-    let document = json!({
-        "schema": DAYS_SCHEMA,
-        "clearsim_version": env!("CARGO_PKG_VERSION"),
-        "strategy": run.strategy,
-        "day_end": days.first().map(|d| d.summary.day_end.clone()).unwrap_or_default(),
-        "participants_file": run.participants_file,
-        "payments_file": run.payments_file,
-        "openings_file": run.openings_file,
-        "carry_balances": run.carry_balances,
-        "business_days": days.len(),
-        "total_over_days": total,
-        "days": per_day,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&document).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    Ok(bytes)
+    total
+}
+
+/// With `--carry-queue` a payment is in every day it waited: the totals
+/// count each once, by where it ended (settled, or unsettled at the last
+/// day's end).
+fn final_totals(whole: &Day, days: &[DayOutcome]) -> [i128; 8] {
+    let payments = &whole.payments;
+    let mut total = [0i128; 8];
+    for (row, &(d, i)) in final_places(whole, days).iter().enumerate() {
+        let amount = i128::from(payments.amount_fen[row]);
+        let settled = days[d as usize].replay.settle[i as usize] != UNSETTLED;
+        total[0] += 1;
+        total[1] += amount;
+        let at = if settled { 2 } else { 4 };
+        total[at] += 1;
+        total[at + 1] += amount;
+    }
+    total
 }
 
 /// report.md and report.html: the per-day table and two per-day charts.

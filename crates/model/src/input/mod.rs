@@ -265,25 +265,35 @@ impl Day {
 
     /// One business day of a dated file: its `rows` (file order) with
     /// `participants`' openings and limits, as a file of that day alone
-    /// would parse. The instruments keep the whole file's numbering, so
-    /// that a route of the whole file fits every day.
-    pub fn one_day(&self, rows: &[u32], participants: Participants) -> Day {
+    /// would parse. The first `carried` rows are earlier days' payments
+    /// still queued (`--carry-queue`): they arrive at 00:00:00.000, before
+    /// the day's own, in the order given. The instruments keep the whole
+    /// file's numbering, so that a route of the whole file fits every day.
+    pub fn one_day(&self, rows: &[u32], carried: usize, participants: Participants) -> Day {
         let all = &self.payments;
         let id_bytes: usize = rows.iter().map(|&r| all.id(r as usize).len()).sum();
         let mut payments = Payments::with_capacity(rows.len(), 4 * id_bytes);
-        for &row in rows {
+        for (at, &row) in rows.iter().enumerate() {
             let r = row as usize;
+            let overnight = at < carried;
             // Within the whole file's id bytes, so within the limit.
             let pushed = payments.push_id(all.id(r));
             clearsim_core::invariant!(pushed, "a day's ids fit within its file's");
-            payments.submit.push(all.submit[r]);
+            payments
+                .submit
+                .push(if overnight { SimTime(0) } else { all.submit[r] });
             payments.sender.push(all.sender[r]);
             payments.receiver.push(all.receiver[r]);
             payments.amount_fen.push(all.amount_fen[r]);
             payments.priority.push(all.priority[r]);
             payments.instrument.push(all.instrument[r]);
             if !all.order_time.is_empty() {
-                payments.order_time.push(all.order_time[r]);
+                let ordered = if overnight {
+                    SimTime(0)
+                } else {
+                    all.order_time[r]
+                };
+                payments.order_time.push(ordered);
             }
         }
         payments.instruments = all.instruments.clone();
@@ -857,6 +867,24 @@ pub fn is_date(text: &[u8]) -> bool {
     year >= 1000 && (1..=days).contains(&day)
 }
 
+/// The day number of a date `YYYY-MM-DD` (days since 1970-01-01, by the
+/// proleptic Gregorian calendar); `None` if it is not a date.
+pub fn day_number(date: &str) -> Option<i64> {
+    if !is_date(date.as_bytes()) {
+        return None;
+    }
+    let part = |range: std::ops::Range<usize>| date[range].parse::<i64>().ok();
+    let (year, month, day) = (part(0..4)?, part(5..7)?, part(8..10)?);
+    // Days from civil (H. Hinnant's algorithm): March-based years, so that
+    // the leap day ends a year.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
+}
+
 fn parse_priority(text: &[u8]) -> Option<u8> {
     if text.is_empty() {
         return Some(0);
@@ -881,5 +909,31 @@ fn shown(bytes: &[u8]) -> String {
         format!("{:?}…", text.chars().take(40).collect::<String>())
     } else {
         format!("{text:?}")
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::{day_number, is_date};
+
+    #[test]
+    fn dates_are_calendar_dates_and_count_days() {
+        assert!(is_date(b"2024-02-29") && !is_date(b"2023-02-29") && !is_date(b"1900-02-29"));
+        assert!(is_date(b"2000-02-29") && !is_date(b"2026-13-01") && !is_date(b"2026-1-01"));
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(day_number("2000-03-01"), Some(11_017));
+        assert_eq!(
+            day_number("2026-01-05")
+                .zip(day_number("2025-12-31"))
+                .map(|(a, b)| a - b),
+            Some(5)
+        );
+        assert_eq!(
+            day_number("2024-03-01")
+                .zip(day_number("2024-02-28"))
+                .map(|(a, b)| a - b),
+            Some(2)
+        );
+        assert_eq!(day_number("2026-02-30"), None);
     }
 }

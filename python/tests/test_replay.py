@@ -145,3 +145,9 @@ def test_report_refuses_a_directory_it_did_not_write(day, tmp_path):
     with pytest.raises(clearsim.InputError, match="--out"):
         clearsim.replay(day.participants, day.payments).report(tmp_path)
     assert (tmp_path / "mine.txt").read_text() == "keep"
+
+
+def test_a_dated_table_is_refused_not_merged_into_one_day(day):
+    dated = day.payments.assign(date="2026-01-05")
+    with pytest.raises(clearsim.InputError, match="several business days"):
+        clearsim.replay(day.participants, dated)

@@ -194,6 +194,12 @@ fn replay_job(
         )
         .map_err(JobError::of)?
     };
+    if day.is_dated() {
+        return Err(JobError::user(format!(
+            "{}: a `date` column holds several business days, which `clearsim replay` replays (docs/semantics.md §11); clearsim.replay takes one day: select one date's rows",
+            files.1
+        )));
+    }
     let route = settlement.route(&day, &files.1)?;
     let replay = job::settle(&day, &route)?;
     let as_run = job::as_run(&day, &route, &replay);

@@ -328,3 +328,67 @@ fn bad_dates_and_flags_are_refused_with_exit_2() {
         assert!(!dir.path().join("out").exists());
     }
 }
+
+/// `--network` writes the day's network beside the replay: the flows add
+/// up to the day's payments, and a bank's strengths to its flows.
+#[test]
+fn the_network_of_a_day_adds_up_to_its_payments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/examples/chengdu-day");
+    let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(["replay", "--participants"])
+        .arg(root.join("participants.csv"))
+        .arg("--payments")
+        .arg(root.join("payments.csv"))
+        .args(["--network", "-q", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out = dir.path().join("out");
+    let payments = read(root.join("payments.csv"));
+    let header: Vec<&str> = payments
+        .lines()
+        .next()
+        .expect("header")
+        .split(',')
+        .collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let (sender, amount) = (at("sender"), at("amount"));
+    let mut paid: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut total = 0i64;
+    for row in payments.lines().skip(1).filter(|l| !l.is_empty()) {
+        let fields: Vec<&str> = row.split(',').collect();
+        let value: i64 = fields[amount].parse().expect("amount");
+        *paid.entry(fields[sender].to_string()).or_default() += value;
+        total += value;
+    }
+    let flows = read(out.join("flows.csv"));
+    let flowed: i64 = flows
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.rsplit(',')
+                .next()
+                .expect("value")
+                .parse::<i64>()
+                .expect("fen")
+        })
+        .sum();
+    assert_eq!(flowed, total);
+    let network = read(out.join("network.csv"));
+    assert!(network.starts_with("id,name,out_degree,in_degree,out_strength_fen,in_strength_fen,eigenvector_centrality,core_number,core\n"));
+    for row in network.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        let strength: i64 = fields[4].parse().expect("fen");
+        assert_eq!(strength, paid.get(fields[0]).copied().unwrap_or(0), "{row}");
+        assert!(fields[8] == "core" || fields[8] == "periphery");
+    }
+    let page = read(out.join("network.html"));
+    assert!(page.contains("Bilateral flows of the day") && page.contains("<svg"));
+}

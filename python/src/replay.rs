@@ -337,6 +337,7 @@ impl NativeReplay {
                 (&r.day, &r.route, &r.replay),
                 files,
                 Formats { csv, parquet },
+                Vec::new(),
             )
             .map(drop)
         })

@@ -81,6 +81,12 @@ pub struct ReplayArgs {
     /// delay running across the night, instead of being rejected.
     #[arg(long)]
     carry_queue: bool,
+    /// Also write the day's payment network: network.csv (per bank:
+    /// degrees, strengths, centrality, k-core), flows.csv (bilateral
+    /// flows) and network.md / network.html (figures, the most central
+    /// banks, the flow matrix as a heatmap).
+    #[arg(long)]
+    network: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -184,12 +190,13 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         csv: args.format.csv(),
         parquet: args.format.parquet(),
     };
-    let summary_file = replay::publish(
-        set,
-        (&day, &route, &replayed),
-        (&participants_file, &payments_file),
-        formats,
-    )?;
+    let files = (participants_file.as_str(), payments_file.as_str());
+    let network = if args.network {
+        replay::network_files(&day, files)
+    } else {
+        Vec::new()
+    };
+    let summary_file = replay::publish(set, (&day, &route, &replayed), files, formats, network)?;
     if !args.quiet {
         print_summary(&summary_file, &args.out, elapsed);
     }

@@ -197,6 +197,7 @@ pub fn publish(
     (day, route, replay): (&Day, &Route, &Replay),
     files: (&str, &str),
     formats: Formats,
+    extra: clearsim_report::ReportFiles,
 ) -> Result<ReplaySummary, JobError> {
     let (as_run, written) = std::thread::scope(|scope| {
         let parquet = scope.spawn(|| {
@@ -233,6 +234,7 @@ pub fn publish(
         tables.push(("balances.parquet", parquet));
     }
     tables.extend(clearsim_report::replay_files(&summary));
+    tables.extend(extra);
     publish_files(set, &summary_json, &tables)?;
     Ok(summary)
 }
@@ -273,4 +275,35 @@ pub fn publish_files<N: AsRef<str>>(
         set.commit()
     })();
     written.map_err(|e| JobError::user(format!("cannot write results: {e}")))
+}
+
+/// The day's payment network (`replay --network`): network.csv,
+/// flows.csv, network.md and network.html, of every payment submitted.
+pub fn network_files(day: &Day, files: (&str, &str)) -> clearsim_report::ReportFiles {
+    let payments = &day.payments;
+    let network = clearsim_model::metrics::network::Network::of(
+        day.participants.len(),
+        (0..payments.len()).map(|r| {
+            (
+                payments.sender[r],
+                payments.receiver[r],
+                payments.amount_fen[r],
+            )
+        }),
+    );
+    let banks = clearsim_report::network::Banks {
+        ids: &day.participants.ids,
+        names: &day.participants.names,
+    };
+    let context = vec![
+        format!(
+            "The network of every payment submitted in {} among the participants of {} (settled or not): the day's flows, not a balance.",
+            files.1, files.0
+        ),
+        format!(
+            "clearsim {}. Definitions: docs/semantics.md#network-figures.",
+            env!("CARGO_PKG_VERSION")
+        ),
+    ];
+    clearsim_report::network::network_files(&banks, &network, context)
 }

@@ -18,6 +18,9 @@ pub enum Chart {
     /// One row per label, one estimate (mean and 95 % interval) per
     /// series, a signed duration along x.
     Intervals(Intervals),
+    /// A matrix of money: one row and one column per label, the shade of
+    /// a cell its value.
+    Heatmap(Heatmap),
 }
 
 impl Chart {
@@ -27,6 +30,7 @@ impl Chart {
             Chart::Dots(c) => &c.title,
             Chart::Bars(c) => &c.title,
             Chart::Intervals(c) => &c.title,
+            Chart::Heatmap(c) => &c.title,
         }
     }
 
@@ -43,6 +47,7 @@ impl Chart {
                     .unwrap_or_default(),
             ),
             Chart::Intervals(c) => (c.svg(), c.series.iter().map(|s| s.0.clone()).collect()),
+            Chart::Heatmap(c) => return figure(self.title(), &c.svg(), &c.scale()),
         };
         figure(
             self.title(),
@@ -668,6 +673,97 @@ fn hours_tick(hours: f64) -> String {
         return format!("{sign}{} h", hours.abs());
     }
     clearsim_core::format::duration_h(hours)
+}
+
+/// A square matrix of money, rows paying columns: the bilateral flows
+/// among named banks. A cell's shade grows with the square root of its
+/// value (so that small flows still show beside the largest); an empty
+/// cell is white.
+pub struct Heatmap {
+    pub title: String,
+    /// What a row and a column are, e.g. "payer (row) → payee (column)".
+    pub axes: String,
+    pub labels: Vec<String>,
+    /// `cells_fen[row][column]`, ≥ 0.
+    pub cells_fen: Vec<Vec<i64>>,
+}
+
+impl Heatmap {
+    const CELL: f64 = 22.0;
+    const MARGIN: f64 = 150.0;
+
+    fn largest_fen(&self) -> i64 {
+        self.cells_fen.iter().flatten().copied().max().unwrap_or(0)
+    }
+
+    fn shade(&self, value_fen: i64) -> String {
+        let top = self.largest_fen().max(1) as f64;
+        let depth = (value_fen.max(0) as f64 / top).sqrt();
+        // White to Tableau's blue (#4e79a7).
+        let mix = |full: f64| (255.0 - (255.0 - full) * depth).round() as u8;
+        format!("#{:02x}{:02x}{:02x}", mix(78.0), mix(121.0), mix(167.0))
+    }
+
+    fn svg(&self) -> String {
+        let n = self.labels.len() as f64;
+        // Room on the right for the last column's slanted label.
+        let width = Self::MARGIN + Self::CELL * n + 90.0;
+        let height = Self::MARGIN + Self::CELL * n + 10.0;
+        let mut svg = format!(
+            "<svg viewBox=\"0 0 {width:.0} {height:.0}\" style=\"max-width:{width:.0}px\" role=\"img\" aria-label=\"{}\">",
+            escape(&self.title)
+        );
+        for (i, label) in self.labels.iter().enumerate() {
+            let at = Self::MARGIN + Self::CELL * i as f64 + Self::CELL * 0.7;
+            svg += &format!(
+                "<text x=\"{:.1}\" y=\"{at:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+                Self::MARGIN - 6.0,
+                escape(label)
+            );
+            svg += &format!(
+                "<text transform=\"translate({at:.1},{:.1}) rotate(-60)\" font-size=\"11\">{}</text>",
+                Self::MARGIN - 6.0,
+                escape(label)
+            );
+        }
+        for (r, row) in self.cells_fen.iter().enumerate() {
+            for (c, &value) in row.iter().enumerate() {
+                let (x, y) = (
+                    Self::MARGIN + Self::CELL * c as f64,
+                    Self::MARGIN + Self::CELL * r as f64,
+                );
+                svg += &format!(
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{w:.1}\" fill=\"{}\" stroke=\"#e0e0e0\" stroke-width=\"0.5\"><title>{} → {}: {} yuan</title></rect>",
+                    self.shade(value),
+                    escape(&self.labels[r]),
+                    escape(&self.labels[c]),
+                    clearsim_core::format::yuan(value),
+                    w = Self::CELL
+                );
+            }
+        }
+        svg + "</svg>"
+    }
+
+    /// The legend: what rows and columns are, and the shade's scale.
+    fn scale(&self) -> String {
+        let top = self.largest_fen();
+        let swatches: String = [0.0, 0.01, 0.1, 0.5, 1.0]
+            .iter()
+            .map(|&share| {
+                let value = (top as f64 * share).round() as i64;
+                format!(
+                    "<span><svg width=\"14\" height=\"14\" style=\"display:inline;width:14px\"><rect width=\"14\" height=\"14\" fill=\"{}\" stroke=\"#bbb\"/></svg> {}</span>",
+                    self.shade(value),
+                    escape(&money_short(value as f64))
+                )
+            })
+            .collect();
+        format!(
+            "<div class=\"legend\"><span>{}; shade by value (yuan, square-root scale):</span>{swatches}</div>",
+            escape(&self.axes)
+        )
+    }
 }
 
 /// Text for HTML (pages and SVG alike).

@@ -8,6 +8,7 @@ pub mod chart;
 pub mod compare;
 pub mod days;
 pub mod document;
+pub mod network;
 pub mod optimise;
 pub mod parquet;
 pub mod plan;

@@ -4,6 +4,7 @@
 pub mod design;
 pub mod estimate;
 pub mod flow;
+pub mod network;
 pub mod split;
 
 use hdrhistogram::Histogram;

@@ -119,11 +119,10 @@ pub fn publish(
 ) -> Result<(), JobError> {
     let json = days::summary_json(whole, run, outcomes).map_err(JobError::of)?;
     let document = days::document(run, outcomes);
+    crate::replay::stream_file(&set, "settlements.csv", |file| {
+        Ok(days::write_settlements_csv(file, whole, run, outcomes)?)
+    })?;
     let mut files = vec![
-        (
-            "settlements.csv",
-            days::settlements_csv(whole, run, outcomes),
-        ),
         ("balances.csv", days::balances_csv(whole, outcomes)),
         ("days.csv", days::days_csv(outcomes)),
     ];

@@ -247,7 +247,7 @@ pub fn output_set(out: &Path) -> Result<OutputSet, JobError> {
 
 /// Writes one large file of a set as a stream: `write` gets the file and
 /// hands it back when done.
-fn stream_file(
+pub(crate) fn stream_file(
     set: &OutputSet,
     name: &str,
     write: impl FnOnce(SetFile) -> Result<SetFile, clearsim_report::ReportError>,

@@ -56,58 +56,54 @@ fn final_places(whole: &Day, days: &[DayOutcome]) -> Vec<(u32, u32)> {
     place
 }
 
-/// Milliseconds from the start of `from` to the start of `to`.
-fn days_ms(from: &str, to: &str) -> i64 {
-    use clearsim_model::input::day_number;
-    let days = day_number(to)
-        .zip(day_number(from))
-        .map_or(0, |(t, f)| t - f);
-    days * 86_400_000
-}
-
 /// settlements.csv: `date,id,status,settle,delay_ms`, one row per
 /// payment in the file's row order; with `--carry-queue`,
 /// `date,id,status,settle_date,settle,delay_ms`, the delay running across
-/// the nights between the payment's date and its settlement's.
-pub fn settlements_csv(whole: &Day, run: &DaysRun<'_>, days: &[DayOutcome]) -> Vec<u8> {
+/// the nights between the payment's date and its settlement's. Written
+/// as a stream: a month's table is never held whole.
+pub fn write_settlements_csv<W: std::io::Write>(
+    to: W,
+    whole: &Day,
+    run: &DaysRun<'_>,
+    days: &[DayOutcome],
+) -> std::io::Result<W> {
     let payments = &whole.payments;
     let place = final_places(whole, days);
-    let mut out = CsvOut::new(Vec::with_capacity(payments.len() * 48 + 48));
-    let mut write = || -> std::io::Result<()> {
-        if run.carry_queue {
-            out.row(["date", "id", "status", "settle_date", "settle", "delay_ms"])?;
-        } else {
-            out.row(["date", "id", "status", "settle", "delay_ms"])?;
-        }
-        for (row, &(d, i)) in place.iter().enumerate() {
-            let day = &days[d as usize];
-            let own = &payments.dates[usize::from(payments.date[row])];
-            out.text(own)?;
-            out.text(payments.id(row))?;
-            let at = day.replay.settle[i as usize];
-            if at == UNSETTLED {
-                out.row(if run.carry_queue {
-                    &["unsettled", "", "", ""][..]
-                } else {
-                    &["unsettled", "", ""][..]
-                })?;
-                continue;
-            }
-            out.text("settled")?;
-            if run.carry_queue {
-                out.text(&day.date)?;
-            }
-            out.time(SimTime(at))?;
-            let delay_ms =
-                days_ms(own, &day.date) + i64::from(at) - i64::from(payments.submit[row].ms());
-            out.int(delay_ms)?;
-            out.end()?;
-        }
-        Ok(())
+    // Each date's day number once, not once a row.
+    let number = |date: &str| clearsim_model::input::day_number(date).unwrap_or(0);
+    let own_day: Vec<i64> = payments.dates.iter().map(|d| number(d)).collect();
+    let settle_day: Vec<i64> = days.iter().map(|d| number(&d.date)).collect();
+    let mut out = CsvOut::new(to);
+    if run.carry_queue {
+        out.row(["date", "id", "status", "settle_date", "settle", "delay_ms"])?;
+    } else {
+        out.row(["date", "id", "status", "settle", "delay_ms"])?;
+    }
+    let unsettled: &[&str] = if run.carry_queue {
+        &["unsettled", "", "", ""]
+    } else {
+        &["unsettled", "", ""]
     };
-    // Writing to a vector cannot fail.
-    let _ = write();
-    out.into_bytes()
+    for (row, &(d, i)) in place.iter().enumerate() {
+        let day = &days[d as usize];
+        let own = usize::from(payments.date[row]);
+        out.text(&payments.dates[own])?;
+        out.text(payments.id(row))?;
+        let at = day.replay.settle[i as usize];
+        if at == UNSETTLED {
+            out.row(unsettled)?;
+            continue;
+        }
+        out.text("settled")?;
+        if run.carry_queue {
+            out.text(&day.date)?;
+        }
+        out.time(SimTime(at))?;
+        let nights_ms = (settle_day[d as usize] - own_day[own]) * 86_400_000;
+        out.int(nights_ms + i64::from(at) - i64::from(payments.submit[row].ms()))?;
+        out.end()?;
+    }
+    out.finish()
 }
 
 /// balances.csv: `date,id,opening_balance,closing_balance,min_balance`,

@@ -504,7 +504,11 @@ fn parse_payments(
     if out.instruments.is_empty() {
         out.instruments.push(String::new());
     }
-    out.order = processing_order(&out.submit);
+    // A dated file's days each have their own order (`Day::one_day`);
+    // one over the whole file would sort its days' times together.
+    if out.date.is_empty() {
+        out.order = processing_order(&out.submit);
+    }
     Ok(out)
 }
 

@@ -53,6 +53,10 @@ enum Command {
     Compare(study::CompareArgs),
     /// The liquidity–delay trade-off: liquidity from the lower to the upper bound.
     Sweep(study::SweepArgs),
+    /// Critical participants: each defaulting in turn, ranked by the value
+    /// it leaves unsettled between the others (paired with the same seeds'
+    /// runs without it, 95 % intervals).
+    Critical(study::CriticalArgs),
     /// Rebuild report.md, CSV tables and report.html from a saved summary.json.
     Report(study::ReportArgs),
     /// Pool runs or compares of the same study (e.g. several seeds) into one.
@@ -159,6 +163,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => run::generate(&args),
         Command::Compare(args) => study::compare_command(&args),
         Command::Sweep(args) => study::sweep_command(&args),
+        Command::Critical(args) => study::critical_command(&args),
         Command::Report(args) => study::report_command(&args),
         Command::Merge(args) => study::merge_command(&args),
         Command::Live(args) => live::live_command(&args),

@@ -60,6 +60,78 @@ pub struct SweepArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct CriticalArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    #[command(flatten)]
+    replication: ReplicationArgs,
+    /// When each participant defaults (stops paying) on day 1, HH:MM
+    /// (default 00:00: the whole day).
+    #[arg(long, value_name = "HH:MM", default_value = "00:00", value_parser = parse_clock_arg)]
+    at: clearsim_core::time::SimTime,
+    /// Output directory (default: out/<scenario>-critical).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// No progress bar, no table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_clock_arg(text: &str) -> Result<clearsim_core::time::SimTime, String> {
+    clearsim_core::time::parse_clock(text)
+        .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
+}
+
+/// Each participant defaulting in turn, ranked by the knock-on: the
+/// compare's files, and critical.csv / critical.md / critical.html.
+pub fn critical_command(args: &CriticalArgs) -> Result<(), Failure> {
+    let overrides = args.scenario.overrides();
+    let source = args.scenario.source(&overrides);
+    let name = scenario::load(source.path, None, &overrides)?.scenario.name;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-critical")));
+    let set = output_set(&out)?;
+    let outcome = with_bar(args.quiet, |bar| {
+        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+        let replications = replications(&args.replication, &jobs, &tick);
+        jobs::critical(source, args.at, &replications)
+    })?;
+    let summary = outcome.summary;
+    let context = report::context_lines(
+        &summary.study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        &format!(
+            "each of {} participants defaulting at {}",
+            summary.designs.len(),
+            args.at
+        ),
+    );
+    let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
+    let mut files = report::compare::compare_files(&summary);
+    files.extend(report::critical::critical_files(&summary, context));
+    publish(set, json, files)?;
+    if !args.quiet {
+        for (rank, r) in report::critical::ranking(&summary)
+            .iter()
+            .take(10)
+            .enumerate()
+        {
+            let (mean, ci) = show_estimate("knock_on_unsettled_value_fen", &r.value_fen);
+            println!(
+                "{:>3}. {:<12} knock-on {mean} (95 % CI {ci})",
+                rank + 1,
+                r.id
+            );
+        }
+        println!("ranking in {}", out.join("critical.html").display());
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
 pub struct ReportArgs {
     /// An output directory of replay, run, compare, sweep or merge (or its
     /// summary.json).

@@ -330,3 +330,50 @@ fn optimise_context(report: &optimise::OptimiseReport, path: &Path, seed: u64) -
         ),
     ]
 }
+
+/// `critical`: each participant of the city (not the banks outside it)
+/// defaulting in turn at `at`, on common streams, each run paired with
+/// the same seed's run without the default. The summary is a compare's,
+/// one design a participant (`default:ID@HH:MM`).
+pub fn critical(
+    source: Source<'_>,
+    at: clearsim_core::time::SimTime,
+    replications: &Replications<'_>,
+) -> Result<Outcome<CompareSummary>, JobError> {
+    let (config, city) = load_with_city(source.path, source.text, source.overrides)?;
+    let scenario = &config.scenario;
+    if !scenario.shocks.is_empty() {
+        return Err(JobError::user(
+            "critical: each participant's default is measured against a run without it; give no other shock",
+        ));
+    }
+    if at > scenario.day_end {
+        return Err(JobError::user(format!(
+            "--at {at}: after the day end {}",
+            scenario.day_end
+        )));
+    }
+    let mut labelled = Vec::new();
+    for (i, id) in city.ids.iter().enumerate() {
+        if city.categories[i] == clearsim_model::replay::OUTSIDE_CATEGORY {
+            continue;
+        }
+        let label = format!("default:{id}@{at}");
+        let shock = clearsim_model::config::Shock::parse(&label)
+            .map_err(|e| JobError::Bug(format!("{label}: {e}")))?;
+        let mut variant = scenario.clone();
+        variant.shocks.push(shock);
+        labelled.push((label, variant));
+    }
+    if labelled.len() < 2 {
+        return Err(JobError::user(
+            "critical: the city has fewer than two participants to rank",
+        ));
+    }
+    let experiment = CompareExperiment::of_variants(scenario, &city, config.days, labelled);
+    let summary = execute(&experiment, config.seed, replications)?;
+    Ok(Outcome {
+        summary,
+        notes: Vec::new(),
+    })
+}

@@ -6,6 +6,7 @@
 
 pub mod chart;
 pub mod compare;
+pub mod critical;
 pub mod days;
 pub mod document;
 pub mod network;

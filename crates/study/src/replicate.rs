@@ -194,6 +194,29 @@ impl<'a> CompareExperiment<'a> {
     }
 }
 
+impl<'a> CompareExperiment<'a> {
+    /// Variants of `scenario` built by the caller (each shocked
+    /// differently, say), labelled: compared on common streams, each run
+    /// paired with its baseline when shocked.
+    pub fn of_variants(
+        scenario: &'a Scenario,
+        city: &'a City,
+        days: u32,
+        labelled: Vec<(String, Scenario)>,
+    ) -> CompareExperiment<'a> {
+        let (labels, variants) = labelled.into_iter().unzip();
+        CompareExperiment {
+            scenario,
+            labels,
+            designs: Designs {
+                variants,
+                city,
+                days,
+            },
+        }
+    }
+}
+
 impl Experiment for CompareExperiment<'_> {
     type Record = CompareRecord;
     type Summary = CompareSummary;

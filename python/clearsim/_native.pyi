@@ -44,6 +44,7 @@ def study(
     shocks: Sequence[str] = (),
     designs: Optional[str] = None,
     liquidity: tuple[float, float, int] = (0.0, 1.0, 11),
+    at: str = "00:00",
     replications: int = 1,
     shard: Optional[str] = None,
     threads: Optional[int] = None,

@@ -123,6 +123,8 @@ struct Request {
     designs: Option<String>,
     /// A sweep's liquidity range and steps.
     liquidity: (f64, f64, u32),
+    /// When each participant defaults in a critical study.
+    at: clearsim_core::time::SimTime,
     replications: (u32, Option<Shard>, usize),
 }
 
@@ -151,6 +153,14 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
                 let summary = jobs::sweep(source, designs, "designs", levels, replications)?;
                 saved(&Summary::Sweep(Box::new(summary)), Vec::new())
             }
+            "critical" => {
+                let summary = jobs::critical(source, request.at, replications)?.summary;
+                let context = clearsim_report::critical::context(&summary, &request.at.to_string());
+                let files = clearsim_report::critical::critical_files(&summary, context);
+                let mut saved = saved(&Summary::Compare(Box::new(summary)), Vec::new())?;
+                saved.2.extend(owned(files));
+                Ok(saved)
+            }
             other => Err(JobError::Bug(format!("no study `{other}`"))),
         },
     )
@@ -159,7 +169,7 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
 /// Runs a study (`run`, `compare` or `sweep`); returns its summary.json,
 /// its notes and its report files.
 #[pyfunction]
-#[pyo3(signature = (kind, config, text=None, *, seed=None, days=None, volume=None, shocks=Vec::new(), designs=None, liquidity=(0.0, 1.0, 11), replications=1, shard=None, threads=None, progress=None))]
+#[pyo3(signature = (kind, config, text=None, *, seed=None, days=None, volume=None, shocks=Vec::new(), designs=None, liquidity=(0.0, 1.0, 11), at="00:00".to_string(), replications=1, shard=None, threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn study(
     py: Python<'_>,
@@ -172,6 +182,7 @@ pub fn study(
     shocks: Vec<String>,
     designs: Option<String>,
     liquidity: (f64, f64, u32),
+    at: String,
     replications: u32,
     shard: Option<String>,
     threads: Option<usize>,
@@ -188,6 +199,11 @@ pub fn study(
         overrides: overrides(seed, days, volume, shocks)?,
         designs,
         liquidity,
+        at: clearsim_core::time::parse_clock(&at).ok_or_else(|| {
+            bad(format!(
+                "at: `{at}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"
+            ))
+        })?,
         replications: (
             replications,
             self::shard(shard.as_deref())?,

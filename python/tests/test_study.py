@@ -156,3 +156,17 @@ def test_optimise_is_the_command_lines(cli, tmp_path):
     assert (equilibria["equilibrium_cost_total_fen"] >= equilibria["planner_cost_total_fen"] - 1e-6).all()
     with pytest.raises(clearsim.InputError, match=r"\[costs\]"):
         clearsim.optimise(CONFIGS / "netting-compare.toml", progress=False)
+
+
+def test_critical_is_the_command_lines(cli, tmp_path):
+    config = CONFIGS / "netting-compare.toml"
+    study = clearsim.critical(config, at="10:00", volume=0.05, replications=2, progress=False)
+    assert study.json == cli_summary(
+        cli, tmp_path, "critical", config, "--at", "10:00", "--volume", 0.05, "--replications", 2
+    )
+    ranking = study.ranking
+    assert len(ranking) == 50 and list(ranking["rank"]) == list(range(1, 51))
+    means = list(ranking["knock_on_unsettled_value_fen_mean"])
+    assert means == sorted(means, reverse=True)
+    with pytest.raises(clearsim.InputError, match="at: "):
+        clearsim.critical(config, at="25:00", progress=False)

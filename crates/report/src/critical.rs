@@ -58,6 +58,19 @@ pub fn ranking(summary: &CompareSummary) -> Vec<Ranked> {
     ranked
 }
 
+/// The lines that say what a critical study ran.
+pub fn context(summary: &CompareSummary, at: &str) -> Vec<String> {
+    crate::context_lines(
+        &summary.study,
+        &summary.seeds,
+        summary.partial.as_ref(),
+        &format!(
+            "each of {} participants defaulting at {at}",
+            summary.designs.len()
+        ),
+    )
+}
+
 /// critical.csv, critical.md and critical.html.
 pub fn critical_files(summary: &CompareSummary, context: Vec<String>) -> ReportFiles {
     let ranked = ranking(summary);

@@ -58,6 +58,15 @@ fn overrides(
     })
 }
 
+fn check_replications(replications: u32) -> PyResult<()> {
+    if !(1..=MAX_REPLICATIONS).contains(&replications) {
+        return Err(bad(format!(
+            "replications: {replications} is not from 1 to {MAX_REPLICATIONS}"
+        )));
+    }
+    Ok(())
+}
+
 fn shard(text: Option<&str>) -> PyResult<Option<Shard>> {
     text.map(|t| Shard::parse(t).map_err(|e| bad(format!("shard: {e}"))))
         .transpose()
@@ -188,11 +197,7 @@ pub fn study(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Saved> {
-    if !(1..=MAX_REPLICATIONS).contains(&replications) {
-        return Err(bad(format!(
-            "replications: {replications} is not from 1 to {MAX_REPLICATIONS}"
-        )));
-    }
+    check_replications(replications)?;
     let request = Request {
         kind,
         config: Config { path: config, text },
@@ -230,11 +235,7 @@ pub fn plan(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Saved> {
-    if !(1..=MAX_REPLICATIONS).contains(&replications) {
-        return Err(bad(format!(
-            "replications: {replications} is not from 1 to {MAX_REPLICATIONS}"
-        )));
-    }
+    check_replications(replications)?;
     let overrides = overrides(seed, Some(days), None, Vec::new())?;
     let threads = self::threads(threads)?;
     control::run(py, progress, move |control| {
@@ -277,11 +278,7 @@ pub fn optimise(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Saved> {
-    if !(1..=MAX_REPLICATIONS).contains(&replications) {
-        return Err(bad(format!(
-            "replications: {replications} is not from 1 to {MAX_REPLICATIONS}"
-        )));
-    }
+    check_replications(replications)?;
     let overrides = overrides(seed, days, None, Vec::new())?;
     let threads = self::threads(threads)?;
     control::run(py, progress, move |control| {

@@ -173,20 +173,30 @@ pub fn ticker(bar: &ProgressBar) -> impl Fn() + Sync + '_ {
     }
 }
 
-/// A study's replications from the flags, its runs counted on a bar
-/// (`jobs` sets its length, `tick` moves it).
-pub fn replications<'a>(
-    args: &ReplicationArgs,
-    jobs: &'a (dyn Fn(usize) + Sync),
-    tick: &'a (dyn Fn() + Sync),
-) -> Replications<'a> {
-    Replications {
-        count: args.replications,
-        shard: args.shard,
-        threads: args.threads(),
-        jobs,
-        tick,
-        stop: None,
+/// Runs `job` with `count` replications (this `shard` of them) on
+/// `threads`, its runs counted on a progress bar (hidden when `quiet`).
+pub fn with_replications<T>(
+    quiet: bool,
+    (count, shard, threads): (u32, Option<Shard>, usize),
+    job: impl FnOnce(&Replications<'_>) -> T,
+) -> T {
+    with_bar(quiet, |bar| {
+        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
+        job(&Replications {
+            count,
+            shard,
+            threads,
+            jobs: &jobs,
+            tick: &tick,
+            stop: None,
+        })
+    })
+}
+
+impl ReplicationArgs {
+    /// The replications these flags ask for, for [`with_replications`].
+    pub fn asked(&self) -> (u32, Option<Shard>, usize) {
+        (self.replications, self.shard, self.threads())
     }
 }
 

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{output_set, publish, threads, ticker, with_bar};
+use super::args::{output_set, publish, threads, with_replications};
 use clearsim_jobs::scenario::{self, Overrides};
-use clearsim_jobs::study::{self as jobs, Game, Replications, Source};
+use clearsim_jobs::study::{self as jobs, Game, Source};
 use clearsim_report::{self as report, optimise as out};
 use clearsim_study::MAX_REPLICATIONS;
 use clearsim_study::optimise;
@@ -85,17 +85,9 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
         max_rounds: args.max_rounds,
         tolerance: args.tolerance,
     };
-    let outcome = with_bar(args.quiet, |bar| {
-        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
-        let replications = Replications {
-            count: args.replications,
-            shard: None,
-            threads: threads(args.threads),
-            jobs: &jobs,
-            tick: &tick,
-            stop: None,
-        };
-        jobs::optimise(source, &game, &replications)
+    let asked = (args.replications, None, threads(args.threads));
+    let outcome = with_replications(args.quiet, asked, |replications| {
+        jobs::optimise(source, &game, replications)
     })?;
     if !args.quiet {
         for note in &outcome.notes {

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Failure;
-use super::args::{output_set, publish, threads, ticker, with_bar};
+use super::args::{output_set, publish, threads, with_replications};
 use clearsim_jobs::scenario::Overrides;
-use clearsim_jobs::study::{Replications, Source};
+use clearsim_jobs::study::Source;
 use clearsim_report::{self as report, plan};
 use clearsim_study::MAX_REPLICATIONS;
 
@@ -52,18 +52,10 @@ pub fn plan_command(args: &PlanArgs) -> Result<(), Failure> {
         text: None,
         overrides: &overrides,
     };
-    let (report, context) = with_bar(args.quiet, |bar| {
-        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
-        let replications = Replications {
-            count: args.replications,
-            shard: None,
-            threads: threads(args.threads),
-            jobs: &jobs,
-            tick: &tick,
-            stop: None,
-        };
+    let asked = (args.replications, None, threads(args.threads));
+    let (report, context) = with_replications(args.quiet, asked, |replications| {
         let (before, after) = (source(args.before.as_path()), source(args.after.as_path()));
-        clearsim_jobs::study::plan(before, after, args.days, &replications)
+        clearsim_jobs::study::plan(before, after, args.days, replications)
     })?;
     let json = report::to_json(&report).map_err(|e| Failure::Internal(e.into()))?;
     let document = plan::plan_document(&report, context.clone());

@@ -123,7 +123,7 @@ pub(super) fn parse_duration_arg(text: &str) -> Result<u32, String> {
     })
 }
 
-fn parse_time_arg(text: &str) -> Result<SimTime, String> {
+pub(super) fn parse_time_arg(text: &str) -> Result<SimTime, String> {
     clearsim_core::time::parse_clock(text)
         .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use super::Failure;
 use super::args::{
     ReplicationArgs, ScenarioArgs, cover_carry, load, load_scenario, output_set, parse_volume,
-    publish, replications, ticker, with_bar,
+    publish, with_replications,
 };
 use clearsim_core::format::{grouped, yuan};
 use clearsim_jobs::generate;
@@ -75,10 +75,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let summary = if args.settlements {
         observed(args, &mut log)?
     } else {
-        let outcome = with_bar(args.quiet, |bar| {
-            let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
-            let replications = replications(&args.replication, &jobs, &tick);
-            clearsim_jobs::study::run(source, &replications)
+        let outcome = with_replications(args.quiet, args.replication.asked(), |replications| {
+            clearsim_jobs::study::run(source, replications)
         })?;
         if !args.quiet {
             for note in &outcome.notes {

@@ -6,9 +6,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 
 use super::Failure;
-use super::args::{
-    ReplicationArgs, ScenarioArgs, output_set, publish, replications, ticker, with_bar,
-};
+use super::args::{ReplicationArgs, ScenarioArgs, output_set, publish, with_replications};
 use clearsim_jobs::scenario;
 use clearsim_jobs::study as jobs;
 use clearsim_report::{self as report, show_estimate};
@@ -67,7 +65,7 @@ pub struct CriticalArgs {
     replication: ReplicationArgs,
     /// When each participant defaults (stops paying) on day 1, HH:MM
     /// (default 00:00: the whole day).
-    #[arg(long, value_name = "HH:MM", default_value = "00:00", value_parser = parse_clock_arg)]
+    #[arg(long, value_name = "HH:MM", default_value = "00:00", value_parser = super::replay::parse_time_arg)]
     at: clearsim_core::time::SimTime,
     /// Output directory (default: out/<scenario>-critical).
     #[arg(long, value_name = "DIR")]
@@ -75,11 +73,6 @@ pub struct CriticalArgs {
     /// No progress bar, no table.
     #[arg(long, short)]
     quiet: bool,
-}
-
-fn parse_clock_arg(text: &str) -> Result<clearsim_core::time::SimTime, String> {
-    clearsim_core::time::parse_clock(text)
-        .ok_or_else(|| format!("`{text}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"))
 }
 
 /// Each participant defaulting in turn, ranked by the knock-on: the
@@ -93,10 +86,8 @@ pub fn critical_command(args: &CriticalArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-critical")));
     let set = output_set(&out)?;
-    let outcome = with_bar(args.quiet, |bar| {
-        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
-        let replications = replications(&args.replication, &jobs, &tick);
-        jobs::critical(source, args.at, &replications)
+    let outcome = with_replications(args.quiet, args.replication.asked(), |replications| {
+        jobs::critical(source, args.at, replications)
     })?;
     let summary = outcome.summary;
     let context = report::context_lines(
@@ -171,14 +162,12 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-compare")));
     let set = output_set(&out)?;
     let started = std::time::Instant::now();
-    let outcome = with_bar(args.quiet, |bar| {
-        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
-        let replications = replications(&args.replication, &jobs, &tick);
+    let outcome = with_replications(args.quiet, args.replication.asked(), |replications| {
         jobs::compare(
             source,
             args.strategies.as_deref(),
             "--strategies",
-            &replications,
+            replications,
         )
     })?;
     if !args.quiet {
@@ -253,11 +242,9 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-sweep")));
     let set = output_set(&out)?;
-    let summary = with_bar(args.quiet, |bar| {
-        let (jobs, tick) = (|n: usize| bar.set_length(n as u64), ticker(bar));
-        let replications = replications(&args.replication, &jobs, &tick);
+    let summary = with_replications(args.quiet, args.replication.asked(), |replications| {
         let list = args.strategies.as_deref();
-        jobs::sweep(source, list, "--strategies", levels, &replications)
+        jobs::sweep(source, list, "--strategies", levels, replications)
     })?;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     publish(set, json, report::sweep::sweep_files(&summary))?;

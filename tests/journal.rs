@@ -525,3 +525,117 @@ fn bad_journals_are_refused_with_exit_2() {
         &["a-file"],
     );
 }
+
+/// A disk that stops taking the journal's writes mid-day (here a file
+/// size limit, `RLIMIT_FSIZE`, with SIGXFSZ ignored so that the write
+/// fails with EFBIG as on a full disk): the service stops with exit 1
+/// and says which file failed and why, without calling it a bug; from
+/// the failure on, no bank is welcomed (a WELCOME promises an engine
+/// that answers); and every payment acknowledged before it is in the
+/// journal, which a restart on a working disk recovers.
+#[test]
+fn a_failing_disk_stops_the_service_and_nobody_is_welcomed_after() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let tokens_file = path(dir.path(), "tokens");
+    ok(&clearsim(&[
+        "serve",
+        CONFIG,
+        "--issue-tokens",
+        &tokens_file,
+    ]));
+    let journal_dir = path(dir.path(), "journal");
+    let scenario = clearsim_model::config::Config::load(Path::new(CONFIG))
+        .expect("config")
+        .scenario;
+    let city = clearsim_model::workload::city::build_city(&scenario);
+    let tokens = Tokens::load(Path::new(&tokens_file), &city.ids).expect("tokens");
+    let payments = clearsim_service::net::load::payments_of(&scenario, &city, 2005);
+    let p = (0..city.len())
+        .max_by_key(|&p| payments[p].len())
+        .expect("a sender");
+    let address = free_address();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_clearsim"));
+    command
+        .args(["serve", CONFIG, "--tokens", &tokens_file])
+        .args(["--journal", &journal_dir, "--listen", &address])
+        .args(["--duration", "5m"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: between fork and exec, only async-signal-safe calls
+    // (setrlimit, signal) on the child's own limits and dispositions.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 256 * 1024,
+                rlim_max: 256 * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("starts");
+    let deadline = Instant::now() + WAIT;
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let socket: std::net::SocketAddr = address.parse().unwrap();
+    let rt = runtime();
+    let id = city.ids[p].clone();
+    let token = tokens.of(p as u32).unwrap().to_vec();
+    // 256 KiB holds a few thousand records: far fewer than are sent.
+    let list: Vec<_> = payments[p].iter().take(50_000).copied().collect();
+    let answers = AtomicUsize::new(0);
+    let seen = rt.block_on(bank(socket, &id, &token, &list, 0, &answers));
+    assert!(!seen.goodbye, "the day cannot have closed");
+    assert!(!seen.acked.is_empty(), "some payments were acknowledged");
+    assert!(
+        seen.acked.len() < list.len(),
+        "the disk failed before all were acknowledged"
+    );
+    // The service has failed: until its process is gone, every HELLO is
+    // refused (bounded: 200 tries).
+    let mut refused = 0;
+    for _ in 0..200 {
+        match rt.block_on(async {
+            tokio::time::timeout(WAIT, Client::connect(socket, &id, &token)).await
+        }) {
+            Ok(Ok(_)) => panic!("WELCOME after the engine failed"),
+            Ok(Err(e)) if e.to_string().contains("Unavailable") => refused += 1,
+            Ok(Err(_)) => break, // connection refused: the process is gone
+            Err(_) => panic!("no answer to HELLO within {WAIT:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("waits").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop after the failure"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("journal/journal.bin: cannot be written"),
+        "{said}"
+    );
+    assert!(said.contains("File too large"), "{said}");
+    assert!(said.contains("not a bug"), "{said}");
+    assert!(!said.contains("This is a bug"), "{said}");
+    eprintln!(
+        "{} acknowledged before the disk failed; {refused} HELLOs refused after",
+        seen.acked.len()
+    );
+    // On a working disk the day resumes with every acknowledged payment:
+    // the torn frame the failed write left is cut off (and kept aside).
+    let restarted = serve(&tokens_file, &journal_dir, &free_address());
+    kill_9(restarted);
+    check_journal(Path::new(&journal_dir), &[seen]);
+}

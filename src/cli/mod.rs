@@ -90,6 +90,9 @@ pub enum Failure {
     BadInput(anyhow::Error),
     /// A bug or a broken invariant: exit 1.
     Internal(anyhow::Error),
+    /// The machine failed under a run that was going well (a disk that
+    /// stops taking writes): exit 1, and not called a bug.
+    System(anyhow::Error),
 }
 
 /// Every library error says whose fault it is ([`Blamed`]): this is where
@@ -102,6 +105,18 @@ where
         match error.blame() {
             Blame::User => Failure::BadInput(error.into()),
             Blame::Bug => Failure::Internal(error.into()),
+            Blame::System => Failure::System(error.into()),
+        }
+    }
+}
+
+impl Failure {
+    /// The same failure, its message prefixed with `context: `.
+    pub fn context(self, context: &'static str) -> Failure {
+        match self {
+            Failure::BadInput(e) => Failure::BadInput(e.context(context)),
+            Failure::Internal(e) => Failure::Internal(e.context(context)),
+            Failure::System(e) => Failure::System(e.context(context)),
         }
     }
 }
@@ -184,6 +199,13 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", said_once(&error));
             eprintln!(
                 "This is a bug in clearsim {VERSION}, not a fault of your input: please report it with the command that failed."
+            );
+            ExitCode::from(EXIT_FAILURE)
+        }
+        Err(Failure::System(error)) => {
+            eprintln!("error: {}", said_once(&error));
+            eprintln!(
+                "The machine failed under clearsim (not a bug, not your input): fix it and run again."
             );
             ExitCode::from(EXIT_FAILURE)
         }

@@ -310,7 +310,7 @@ pub fn serve_command(args: &ServeArgs) -> Result<(), Failure> {
     // Whatever fails now (the journal's disk, say) failed while serving.
     let served = server
         .stop()
-        .map_err(|e| Failure::Internal(anyhow!("the service failed: {e}")))?;
+        .map_err(|e| Failure::from(e).context("the service failed"))?;
     println!(
         "  instructions: {} accepted, {} rejected; {} settled, {} still queued",
         clearsim_core::format::grouped(i128::from(served.accepted)),

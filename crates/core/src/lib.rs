@@ -40,13 +40,16 @@ pub mod strategy;
 pub mod time;
 
 /// Whose fault an error is: the user's, who can fix what they gave (exit
-/// code 2), or clearsim's (a bug or a broken invariant, exit code 1). Every
+/// code 2); clearsim's (a bug or a broken invariant, exit code 1); or the
+/// machine's, failing under a run that was going well (a disk that stops
+/// taking writes while serving: exit code 1, but not called a bug). Every
 /// library error says which ([`Blamed`]); the command line maps it to the
 /// exit code in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blame {
     User,
     Bug,
+    System,
 }
 
 /// An error that knows whose fault it is.

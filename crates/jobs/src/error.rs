@@ -36,7 +36,9 @@ impl JobError {
         let message = said_once(&error);
         match error.blame() {
             Blame::User => JobError::User(message),
-            Blame::Bug => JobError::Bug(message),
+            // Python has no exit code: a failing disk is an internal error
+            // to it, with the disk's message.
+            Blame::Bug | Blame::System => JobError::Bug(message),
         }
     }
 

@@ -79,6 +79,13 @@ impl Link {
         }
     }
 
+    /// Whether the journal thread has failed: the engine stops even when
+    /// it has nothing to hand over (its banks may all be waiting for
+    /// answers the failed journal will never publish).
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
     /// From the engine: nothing more comes.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);

@@ -364,10 +364,15 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         std::thread::Builder::new()
             .name("clearsim-engine".into())
             .spawn(move || {
-                let _ended = Ended { edge: &edge, ended };
+                let mut ended = Ended {
+                    edge: &edge,
+                    ended,
+                    closed: false,
+                };
                 let result = engine_loop(service, &edge);
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, "the engine thread stopped");
+                match &result {
+                    Ok(_) => ended.closed = true,
+                    Err(e) => tracing::error!(error = %e, "the engine thread stopped"),
                 }
                 result
             })
@@ -501,11 +506,14 @@ impl Drop for EdgeWatch {
 struct Ended<'a> {
     edge: &'a server::Edge,
     ended: Arc<tokio::sync::Notify>,
+    /// The day was closed: every connection has its GOODBYE coming (with
+    /// a journal, still on its way through the journal thread).
+    closed: bool,
 }
 
 impl Drop for Ended<'_> {
     fn drop(&mut self) {
-        self.edge.engine_ended();
+        self.edge.engine_ended(self.closed);
         self.ended.notify_one();
     }
 }

@@ -99,6 +99,12 @@ pub struct Edge {
     /// Set when the engine thread has ended, for whatever reason: a task
     /// waiting for space gives up.
     engine_gone: AtomicBool,
+    /// Notified when the engine thread ends: each connection is told (an
+    /// ERROR after whatever the engine had sent it) and closes, instead of
+    /// waiting for answers that will not come.
+    gone: Notify,
+    /// Set with `engine_gone` when the engine ended without closing the day.
+    engine_failed: AtomicBool,
     /// Notified whenever a connection ends (the stop waits for the last).
     connection_ended: Notify,
     /// Connections not yet authenticated, in all and by address. The
@@ -136,6 +142,8 @@ impl Edge {
             space_wanted: AtomicBool::new(false),
             space: Notify::new(),
             engine_gone: AtomicBool::new(false),
+            gone: Notify::new(),
+            engine_failed: AtomicBool::new(false),
             connection_ended: Notify::new(),
             unauthenticated: AtomicUsize::new(0),
             by_address: Mutex::new(HashMap::new()),
@@ -219,11 +227,33 @@ impl Edge {
         }
     }
 
-    /// Called when the engine thread ends, whatever the reason.
-    pub fn engine_ended(&self) {
+    /// Called when the engine thread ends, whatever the reason: `closed`
+    /// if it closed the day (its GOODBYEs are on their way), not if it
+    /// failed.
+    pub fn engine_ended(&self, closed: bool) {
+        // Failed first: a waiter that sees the engine gone sees why.
+        self.engine_failed.store(!closed, Ordering::SeqCst);
         self.engine_gone.store(true, Ordering::SeqCst);
         self.gate.fetch_or(CLOSED, Ordering::SeqCst);
         self.space.notify_waiters();
+        self.gone.notify_waiters();
+    }
+
+    /// Returns once the engine thread has failed (never after a clean
+    /// close, whose GOODBYEs end the connections).
+    async fn engine_failed_wait(&self) {
+        loop {
+            let gone = self.gone.notified();
+            tokio::pin!(gone);
+            gone.as_mut().enable();
+            if self.engine_failed.load(Ordering::SeqCst) {
+                return;
+            }
+            if self.engine_gone() {
+                return std::future::pending().await;
+            }
+            gone.await;
+        }
     }
 
     /// Returns once no connection is open.
@@ -538,6 +568,15 @@ async fn serve_authenticated<R, W>(
                     reader_done.store(true, Ordering::Release);
                 }
                 conn.notify.notify_one();
+                writing.await;
+            }
+            () = edge.engine_failed_wait() => {
+                // After what the engine had sent it: its answers stopped.
+                conn.push_local(Notice::Error {
+                    code: ErrorCode::Unavailable,
+                    message: "the service has stopped".into(),
+                });
+                reader_done.store(true, Ordering::Release);
                 writing.await;
             }
         }

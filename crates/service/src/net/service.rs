@@ -174,6 +174,11 @@ impl Service {
     /// thread when there is one (after its records are durable).
     pub fn end_turn(&mut self) -> Result<(), EngineError> {
         self.show_counts();
+        let journal_failed =
+            || EngineError::Failed("the journal failed: nothing more is accepted".into());
+        if self.link.as_ref().is_some_and(|link| link.has_failed()) {
+            return Err(journal_failed());
+        }
         if self.batch.is_empty() {
             return Ok(());
         }
@@ -181,9 +186,7 @@ impl Service {
             None => self.batch.publish(&self.metrics),
             Some(link) => {
                 let batch = std::mem::take(&mut self.batch);
-                self.batch = link.hand_over(batch).ok_or_else(|| {
-                    EngineError::Failed("the journal failed: nothing more is accepted".into())
-                })?;
+                self.batch = link.hand_over(batch).ok_or_else(journal_failed)?;
             }
         }
         self.batch.first_seq = self.next_seq;

@@ -774,10 +774,10 @@ impl Writer {
 impl clearsim_core::Blamed for JournalError {
     /// A journal the user pointed at that cannot be opened, is damaged,
     /// exposed, foreign or of another setup is theirs to deal with; a disk
-    /// that fails under it while serving is not.
+    /// that fails under it while serving is the machine's.
     fn blame(&self) -> clearsim_core::Blame {
         match self {
-            JournalError::Disk { .. } => clearsim_core::Blame::Bug,
+            JournalError::Disk { .. } => clearsim_core::Blame::System,
             _ => clearsim_core::Blame::User,
         }
     }

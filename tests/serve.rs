@@ -4,6 +4,9 @@
 //! and money conserved when the service stops. Every loop is bounded in
 //! count and time.
 
+// A test reads as one story, setup to assertions: the 70-line limit is
+// for the product's code.
+#![allow(clippy::too_many_lines)]
 // Signals and pipes to a child process: libc calls.
 #![allow(unsafe_code)]
 
@@ -152,6 +155,119 @@ async fn a_payment_is_accepted_settled_and_credited() {
         (1, 1, 3)
     );
     assert_eq!(served.total_fen, service.opening_fen.iter().sum::<i64>());
+}
+
+/// Protocol version 2: a payment that settles on arrival is answered
+/// with one ACCEPTED_SETTLED (its receiver is credited as before); one
+/// that queues is answered ACCEPTED, and its SETTLED comes when the queue
+/// releases it. A version 1 bank beside it still hears both notices; a
+/// version 3 HELLO is refused.
+#[tokio::test]
+async fn version_2_answers_a_payment_settled_on_arrival_with_one_notice() {
+    use clearsim_service::net::protocol::VERSION;
+    let service = start(Limits::default());
+    let connect = |p: usize, version: u16| {
+        let token = service.tokens.of(p as u32).expect("token").to_vec();
+        let (address, id) = (service.server.address, service.ids[p].clone());
+        async move {
+            tokio::time::timeout(
+                WAIT,
+                Client::connect_with(address, &id, &token, None, version),
+            )
+            .await
+            .expect("in time")
+        }
+    };
+    assert_eq!(VERSION, 2);
+    let mut a = connect(0, 2).await.expect("version 2 welcomed");
+    let mut b = service.connect(1).await;
+    a.send(&submit(7, 1, 12_345)).await.unwrap();
+    let Notice::AcceptedSettled {
+        client_ref: 7, seq, ..
+    } = next(&mut a).await
+    else {
+        panic!("one ACCEPTED_SETTLED");
+    };
+    assert!(matches!(
+        next(&mut b).await,
+        Notice::Credit { seq: s, sender: 0, amount_fen: 12_345, .. } if s == seq
+    ));
+    // More than A's balance and credit: it queues, then settles once B
+    // pays A enough.
+    let short = service.opening_fen[0] - 12_345 + 1;
+    let limit = balance_and_limit(&mut a).await.1;
+    a.send(&submit(8, 1, short + limit)).await.unwrap();
+    let Notice::Accepted {
+        client_ref: 8,
+        seq: queued,
+    } = next(&mut a).await
+    else {
+        panic!("ACCEPTED for a payment that queues");
+    };
+    b.send(&submit(1, 0, 10_000_000)).await.unwrap();
+    // B's answers (version 1): ACCEPTED, then SETTLED.
+    assert!(matches!(
+        next(&mut b).await,
+        Notice::Accepted { client_ref: 1, .. }
+    ));
+    assert!(matches!(
+        next(&mut b).await,
+        Notice::Settled { client_ref: 1, .. }
+    ));
+    // A: credited, then its queued payment settles with the usual SETTLED.
+    let mut settled = false;
+    for _ in 0..10 {
+        match next(&mut a).await {
+            Notice::Credit { sender: 1, .. } => {}
+            Notice::Settled {
+                client_ref: 8,
+                seq: s,
+                ..
+            } if s == queued => {
+                settled = true;
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(settled, "the queued payment settled");
+    a.send(&Request::Bye).await.unwrap();
+    assert_eq!(
+        next(&mut a).await,
+        Notice::Goodbye {
+            accepted: 2,
+            rejected: 0
+        }
+    );
+    let refused = connect(2, 3).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(ClientError::Refused {
+                code: ErrorCode::UnsupportedVersion,
+                ..
+            })
+        ),
+        "{:?}",
+        refused.err()
+    );
+    let served = service.server.stop().expect("stops");
+    assert_eq!((served.accepted, served.settled), (3, 3));
+}
+
+async fn balance_and_limit(client: &mut Client) -> (i64, i64) {
+    client.send(&Request::Query { query_ref: 9 }).await.unwrap();
+    for _ in 0..100_000 {
+        if let Notice::Balance {
+            balance_fen,
+            credit_limit_fen,
+            ..
+        } = next(client).await
+        {
+            return (balance_fen, credit_limit_fen);
+        }
+    }
+    panic!("no BALANCE");
 }
 
 #[tokio::test]

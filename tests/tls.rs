@@ -47,7 +47,7 @@ async fn banks_that_trust_the_certificate_are_served_and_others_are_not() {
     let token = tokens.of(0).unwrap();
     let mut bank = tokio::time::timeout(
         WAIT,
-        Client::connect_with(server.address, &ids[0], token, Some(&trusted)),
+        Client::connect_with(server.address, &ids[0], token, Some(&trusted), 1),
     )
     .await
     .expect("in time")
@@ -76,7 +76,13 @@ async fn banks_that_trust_the_certificate_are_served_and_others_are_not() {
     let wrong = tls::client_config(&other).expect("client config");
     let refused = tokio::time::timeout(
         WAIT,
-        Client::connect_with(server.address, &ids[1], tokens.of(1).unwrap(), Some(&wrong)),
+        Client::connect_with(
+            server.address,
+            &ids[1],
+            tokens.of(1).unwrap(),
+            Some(&wrong),
+            1,
+        ),
     )
     .await
     .expect("in time");

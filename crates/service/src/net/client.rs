@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 type Reading = Box<dyn AsyncRead + Send + Unpin>;
 type Writing = Box<dyn AsyncWrite + Send + Unpin>;
 
-use super::protocol::{ErrorCode, FrameBuf, Notice, ProtocolError, Request, VERSION};
+use super::protocol::{ErrorCode, FrameBuf, Notice, OLDEST_VERSION, ProtocolError, Request};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -118,22 +118,27 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects and authenticates as `participant` with `token`.
+    /// Connects and authenticates as `participant` with `token`, speaking
+    /// protocol version 1: every accepted payment is answered ACCEPTED,
+    /// and its SETTLED follows.
     pub async fn connect(
         address: impl tokio::net::ToSocketAddrs,
         participant: &str,
         token: &[u8],
     ) -> Result<Client, ClientError> {
-        Client::connect_with(address, participant, token, None).await
+        Client::connect_with(address, participant, token, None, OLDEST_VERSION).await
     }
 
-    /// [`Client::connect`], over TLS when `tls` is given: the service's
-    /// certificate must chain to its roots and name the address's IP.
+    /// [`Client::connect`] speaking `version` (1 or 2: version 2 answers a
+    /// payment that settles on arrival with one ACCEPTED_SETTLED), over
+    /// TLS when `tls` is given: the service's certificate must chain to
+    /// its roots and name the address's IP.
     pub async fn connect_with(
         address: impl tokio::net::ToSocketAddrs,
         participant: &str,
         token: &[u8],
         tls: Option<&Arc<rustls::ClientConfig>>,
+        version: u16,
     ) -> Result<Client, ClientError> {
         let stream = TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
@@ -160,7 +165,7 @@ impl Client {
             frames: FrameBuf::default(),
         };
         client_writer.queue(&Request::Hello {
-            version: VERSION,
+            version,
             participant: participant.to_string(),
             token: token.to_vec(),
         });

@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 
 use super::client::{Client, ClientError, ClientWriter};
 
-use super::protocol::{Notice, Request, Submit};
+use super::protocol::{Notice, Request, Submit, VERSION};
 use super::tokens::Tokens;
 use crate::live::Load;
 
@@ -131,7 +131,7 @@ pub async fn run(setup: &LoadSetup) -> Result<LoadReport, LoadError> {
         let tls = setup.tls.clone();
         tasks.spawn(async move {
             let permit = connecting.acquire_owned().await;
-            let client = Client::connect_with(address, &id, &token, tls.as_ref()).await?;
+            let client = Client::connect_with(address, &id, &token, tls.as_ref(), VERSION).await?;
             drop(permit);
             drive(client, &id, &payments, &gateway, duration).await
         });
@@ -233,6 +233,16 @@ impl Connection<'_> {
                 self.tally.settled += 1;
                 if let Some(sent) = self.sent_ns.remove(&client_ref) {
                     let _ = self.settled_ns.record(now_ns.saturating_sub(sent).max(1));
+                }
+            }
+            // Version 2: accepted and settled on arrival, one notice.
+            Notice::AcceptedSettled { client_ref, .. } => {
+                self.tally.accepted += 1;
+                self.tally.settled += 1;
+                if let Some(sent) = self.sent_ns.remove(&client_ref) {
+                    let waited_ns = now_ns.saturating_sub(sent).max(1);
+                    let _ = self.accepted_ns.record(waited_ns);
+                    let _ = self.settled_ns.record(waited_ns);
                 }
             }
             Notice::Goodbye { accepted, rejected } => return Ok(Some((accepted, rejected))),

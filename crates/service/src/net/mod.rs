@@ -363,19 +363,7 @@ pub fn spawn(setup: ServeSetup, listen: SocketAddr) -> Result<Server, ServeError
         let (edge, ended) = (edge.clone(), ended.clone());
         std::thread::Builder::new()
             .name("clearsim-engine".into())
-            .spawn(move || {
-                let mut ended = Ended {
-                    edge: &edge,
-                    ended,
-                    closed: false,
-                };
-                let result = engine_loop(service, &edge);
-                match &result {
-                    Ok(_) => ended.closed = true,
-                    Err(e) => tracing::error!(error = %e, "the engine thread stopped"),
-                }
-                result
-            })
+            .spawn(move || run_engine(service, &edge, ended))
             .map_err(ServeError::Runtime)?
     };
     let _ = edge.engine.set(engine.thread().clone());
@@ -516,6 +504,25 @@ impl Drop for Ended<'_> {
         self.edge.engine_ended(self.closed);
         self.ended.notify_one();
     }
+}
+
+/// The engine thread's body: the loop, and whoever waits told how it ended.
+fn run_engine(
+    service: Service,
+    edge: &server::Edge,
+    ended: Arc<tokio::sync::Notify>,
+) -> Result<Served, ServeError> {
+    let mut ended = Ended {
+        edge,
+        ended,
+        closed: false,
+    };
+    let result = engine_loop(service, edge);
+    match &result {
+        Ok(_) => ended.closed = true,
+        Err(e) => tracing::error!(error = %e, "the engine thread stopped"),
+    }
+    result
 }
 
 impl Server {

@@ -126,6 +126,9 @@ impl Rings {
 /// One connection as both sides see it.
 pub struct Conn {
     pub participant: u32,
+    /// The protocol version its HELLO named: from 2, a payment that
+    /// settles on arrival is answered with one notice.
+    pub version: u16,
     outbound: Rings,
     /// The connection's own last word (an ERROR before it closes), written
     /// after what the engine queued: its task is not the queue's producer.
@@ -142,9 +145,10 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(participant: u32, outbound_limit: usize) -> Conn {
+    pub fn new(participant: u32, outbound_limit: usize, version: u16) -> Conn {
         Conn {
             participant,
+            version,
             outbound: Rings::new(outbound_limit),
             local: ArrayQueue::new(1),
             notify: tokio::sync::Notify::new(),
@@ -208,7 +212,9 @@ impl Conn {
     /// Counts an answer to one of its instructions: no longer in flight.
     pub(super) fn count_answer(&self, notice: &Notice) {
         match notice {
-            Notice::Accepted { .. } => self.accepted.fetch_add(1, Ordering::Relaxed),
+            Notice::Accepted { .. } | Notice::AcceptedSettled { .. } => {
+                self.accepted.fetch_add(1, Ordering::Relaxed)
+            }
             _ => self.rejected.fetch_add(1, Ordering::Relaxed),
         };
         self.in_flight.fetch_sub(1, Ordering::AcqRel);

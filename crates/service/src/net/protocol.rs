@@ -1,4 +1,6 @@
-//! The wire protocol of `clearsim serve`, version 1 (docs/protocol.md).
+//! The wire protocol of `clearsim serve`, versions 1 and 2
+//! (docs/protocol.md). Version 2 adds one notice, ACCEPTED_SETTLED, for a
+//! payment that settles on arrival; everything else is version 1's.
 //!
 //! A frame is `length: u32` (little-endian: the bytes that follow it, at
 //! most [`MAX_FRAME_BYTES`]), `type: u8`, then the type's fixed fields,
@@ -7,8 +9,11 @@
 //! whose length, type or fields are wrong is a [`ProtocolError`], and the
 //! service closes that connection after an ERROR frame.
 
-/// The protocol version this build speaks.
-pub const VERSION: u16 = 1;
+/// The newest protocol version this build speaks.
+pub const VERSION: u16 = 2;
+/// The oldest it still speaks: a bank's HELLO names either, and the
+/// service answers in the version the bank named.
+pub const OLDEST_VERSION: u16 = 1;
 /// The largest frame body (type and fields): HELLO with a 64-byte id and a
 /// 64-byte token is the longest.
 pub const MAX_FRAME_BYTES: usize = 160;
@@ -31,6 +36,7 @@ mod kind {
     pub const CREDIT: u8 = 0x45;
     pub const BALANCE: u8 = 0x46;
     pub const GOODBYE: u8 = 0x47;
+    pub const ACCEPTED_SETTLED: u8 = 0x48;
     pub const ERROR: u8 = 0x4F;
 }
 
@@ -88,6 +94,13 @@ pub enum Notice {
     /// Pushed to the sender when its payment settles (engine time, ms of
     /// the business day).
     Settled {
+        client_ref: u64,
+        seq: u64,
+        at_ms: u32,
+    },
+    /// Version 2: the answer to a SUBMIT that settled on arrival, in
+    /// place of its ACCEPTED and its SETTLED.
+    AcceptedSettled {
         client_ref: u64,
         seq: u64,
         at_ms: u32,
@@ -335,18 +348,6 @@ impl Request {
 impl Notice {
     pub fn encode(&self, out: &mut Vec<u8>) {
         frame(out, |b| match self {
-            Notice::Welcome {
-                version,
-                participant,
-                participants,
-                next_seq,
-            } => {
-                b.push(kind::WELCOME);
-                b.extend_from_slice(&version.to_le_bytes());
-                b.extend_from_slice(&participant.to_le_bytes());
-                b.extend_from_slice(&participants.to_le_bytes());
-                b.extend_from_slice(&next_seq.to_le_bytes());
-            }
             Notice::Accepted { client_ref, seq } => {
                 b.push(kind::ACCEPTED);
                 b.extend_from_slice(&client_ref.to_le_bytes());
@@ -361,8 +362,16 @@ impl Notice {
                 client_ref,
                 seq,
                 at_ms,
+            }
+            | Notice::AcceptedSettled {
+                client_ref,
+                seq,
+                at_ms,
             } => {
-                b.push(kind::SETTLED);
+                b.push(match self {
+                    Notice::Settled { .. } => kind::SETTLED,
+                    _ => kind::ACCEPTED_SETTLED,
+                });
                 b.extend_from_slice(&client_ref.to_le_bytes());
                 b.extend_from_slice(&seq.to_le_bytes());
                 b.extend_from_slice(&at_ms.to_le_bytes());
@@ -378,6 +387,25 @@ impl Notice {
                 b.extend_from_slice(&sender.to_le_bytes());
                 b.extend_from_slice(&amount_fen.to_le_bytes());
                 b.extend_from_slice(&at_ms.to_le_bytes());
+            }
+            _ => self.encode_session(b),
+        });
+    }
+
+    /// The notices about the connection rather than a payment.
+    fn encode_session(&self, b: &mut Vec<u8>) {
+        match self {
+            Notice::Welcome {
+                version,
+                participant,
+                participants,
+                next_seq,
+            } => {
+                b.push(kind::WELCOME);
+                b.extend_from_slice(&version.to_le_bytes());
+                b.extend_from_slice(&participant.to_le_bytes());
+                b.extend_from_slice(&participants.to_le_bytes());
+                b.extend_from_slice(&next_seq.to_le_bytes());
             }
             Notice::Balance {
                 query_ref,
@@ -403,7 +431,12 @@ impl Notice {
                 b.extend_from_slice(&(*code as u16).to_le_bytes());
                 put_str(b, message.as_bytes(), MAX_MESSAGE_BYTES);
             }
-        });
+            Notice::Accepted { .. }
+            | Notice::Rejected { .. }
+            | Notice::Settled { .. }
+            | Notice::AcceptedSettled { .. }
+            | Notice::Credit { .. } => unreachable!("encoded by Notice::encode"),
+        }
     }
 
     /// The first whole frame of `buf` (see [`Request::decode`]).
@@ -427,6 +460,11 @@ impl Notice {
                 reason: Reason::from_u16(f.u16()?).ok_or(f.bad("unknown reason"))?,
             },
             kind::SETTLED => Notice::Settled {
+                client_ref: f.u64()?,
+                seq: f.u64()?,
+                at_ms: f.u32()?,
+            },
+            kind::ACCEPTED_SETTLED => Notice::AcceptedSettled {
                 client_ref: f.u64()?,
                 seq: f.u64()?,
                 at_ms: f.u32()?,
@@ -697,6 +735,11 @@ mod tests {
                 reason: Reason::QueueFull,
             },
             Notice::Settled {
+                client_ref: 1,
+                seq: 2,
+                at_ms: 3,
+            },
+            Notice::AcceptedSettled {
                 client_ref: 1,
                 seq: 2,
                 at_ms: 3,

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use super::outbound::Conn;
 use super::protocol::{
-    ErrorCode, FrameBuf, Notice, ProtocolError, Reason, Request, Submit, VERSION,
+    ErrorCode, FrameBuf, Notice, OLDEST_VERSION, ProtocolError, Reason, Request, Submit, VERSION,
 };
 use super::service::Command;
 use super::tokens::Tokens;
@@ -546,7 +546,7 @@ async fn serve_authenticated<R, W>(
     edge.send(Command::Open(conn.clone())).await;
     let mut out = Vec::new();
     Notice::Welcome {
-        version: VERSION,
+        version: conn.version,
         participant: conn.participant,
         participants: edge.ids.len() as u32,
         next_seq: edge.next_seq,
@@ -613,16 +613,16 @@ fn authenticate(edge: &Edge, request: Request) -> Result<Conn, (ErrorCode, &'sta
     else {
         return Err((ErrorCode::NotAuthenticated, "the first frame must be HELLO"));
     };
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err((
             ErrorCode::UnsupportedVersion,
-            "this service speaks version 1",
+            "this service speaks versions 1 and 2",
         ));
     }
     let index = edge.ids.iter().position(|id| *id == participant);
     match index {
         Some(p) if edge.tokens.admits(p as u32, &token) => {
-            Ok(Conn::new(p as u32, edge.limits.outbound))
+            Ok(Conn::new(p as u32, edge.limits.outbound, version))
         }
         // One answer for an unknown id and a wrong token.
         _ => Err((
@@ -657,8 +657,17 @@ async fn read_requests<R: AsyncRead + Unpin>(
     edge: &Edge,
 ) -> bool {
     loop {
-        let read = tokio::time::timeout(edge.limits.idle, read_request(reader, &mut frames));
-        let request = match read.await {
+        // A request already read needs no timer: the idle timeout is armed
+        // (a clock read and a timer entry) only to wait on the socket, not
+        // for each of the many frames one read brings.
+        let read = match frames.next(Request::decode) {
+            Ok(Some(request)) => Ok(Ok(Some(request))),
+            Ok(None) => {
+                tokio::time::timeout(edge.limits.idle, read_request(reader, &mut frames)).await
+            }
+            Err(e) => Ok(Err(e)),
+        };
+        let request = match read {
             Err(_) => {
                 tracing::info!(participant = conn.participant, "idle, closing");
                 conn.push_local(Notice::Error {

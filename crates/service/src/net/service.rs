@@ -276,7 +276,7 @@ impl Service {
     fn advance_to(&mut self, now: SimTime) -> Result<(), EngineError> {
         let mut events = std::mem::take(&mut self.events);
         self.settler.advance(now, |e| events.push(e))?;
-        self.deliver(&mut events);
+        self.deliver(&mut events, None);
         self.events = events;
         Ok(())
     }
@@ -319,7 +319,7 @@ impl Service {
         // The day-end runs' settlements, at their own instants; what
         // stays queued stays counted as queued.
         events.retain(|e| e.outcome == Outcome::Settled);
-        self.deliver(&mut events);
+        self.deliver(&mut events, None);
         self.events = events;
         self.day_closed = true;
         Ok(())
@@ -404,39 +404,62 @@ impl Service {
         // for a recovered record.
         let taken = self.budget.take(arrival.sender, submit.amount_fen);
         clearsim_core::invariant!(taken, "an admitted amount fits the sender's budget");
-        if journal {
+        // Records only for a journal to write (none without `--journal`).
+        if journal && self.link.is_some() {
             Record::of(seq, arrival.sender, self.settler.now(), &submit)
                 .encode(&mut self.batch.records);
         }
+        // A version 2 bank hears of a payment that settled on arrival once
+        // (ACCEPTED_SETTLED, sent with the settlements below).
+        let at_once = arrival.conn.as_ref().is_some_and(|conn| conn.version >= 2)
+            && events
+                .iter()
+                .any(|e| e.outcome == Outcome::Settled && e.ticket.seq == seq);
         if let Some(conn) = &arrival.conn {
             let client_ref = submit.client_ref;
-            self.answer(conn, Notice::Accepted { client_ref, seq });
+            if at_once {
+                self.counts.accepted += 1;
+                conn.count_answer(&Notice::Accepted { client_ref, seq });
+            } else {
+                self.answer(conn, Notice::Accepted { client_ref, seq });
+            }
         }
         // What settled with it, itself included (a payment that queues has
         // its notices when it settles).
-        self.deliver(&mut events);
+        self.deliver(&mut events, at_once.then_some(seq));
         self.events = events;
         Ok(true)
     }
 
-    /// Sends the notices of the settlements among `events` (drained).
-    fn deliver(&mut self, events: &mut Vec<Event<Held>>) {
+    /// Sends the notices of the settlements among `events` (drained);
+    /// `answered_seq`'s sender hears it as the answer to its SUBMIT.
+    fn deliver(&mut self, events: &mut Vec<Event<Held>>, answered_seq: Option<u64>) {
         let at_ms = self.settler.now().ms();
         for event in events.drain(..) {
             if event.outcome == Outcome::Settled {
-                self.settled(&event.ticket, at_ms);
+                let answer = answered_seq == Some(event.ticket.seq);
+                self.settled(&event.ticket, at_ms, answer);
             }
         }
     }
 
-    fn settled(&mut self, held: &Held, at_ms: u32) {
+    fn settled(&mut self, held: &Held, at_ms: u32, answer: bool) {
         let seq = held.seq;
         self.counts.settled += 1;
         self.settled_fen = self.settled_fen.saturating_add(held.amount_fen);
-        let settled = Notice::Settled {
-            client_ref: held.client_ref,
-            seq,
-            at_ms,
+        let client_ref = held.client_ref;
+        let settled = if answer {
+            Notice::AcceptedSettled {
+                client_ref,
+                seq,
+                at_ms,
+            }
+        } else {
+            Notice::Settled {
+                client_ref,
+                seq,
+                at_ms,
+            }
         };
         match &held.conn {
             Some(conn) => self.batch.tell_timed(conn, settled, held.accepted_ns),

@@ -171,6 +171,7 @@ fn the_dashboard_updates_while_load_runs_and_metrics_are_prometheus_text() {
         tokens,
         connections: 8,
         load: clearsim_service::live::Load::OpenLoop { rate_per_s: 20_000 },
+        window: clearsim_service::net::load::WINDOW,
         duration: Duration::from_secs(12),
         payments: clearsim_service::net::load::payments_of(&scenario, &city, 2005),
         tls: None,

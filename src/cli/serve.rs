@@ -141,6 +141,11 @@ pub struct LoadArgs {
     /// connections (open loop).
     #[arg(long, default_value = "max", value_parser = super::live::parse_rate)]
     rate: Load,
+    /// Closed loop: SUBMITs each connection keeps awaiting an answer (1 to
+    /// 4,096, the service's default --max-in-flight).
+    #[arg(long, default_value_t = clearsim_service::net::load::WINDOW,
+          value_parser = clap::value_parser!(u64).range(1..=clearsim_service::net::load::MAX_WINDOW))]
+    window: u64,
     /// How long the gateways send (at most 1h).
     #[arg(long, default_value = "10s", value_parser = super::live::parse_run_duration)]
     duration: Duration,
@@ -438,6 +443,7 @@ pub fn load_command(args: &LoadArgs) -> Result<(), Failure> {
         tokens,
         connections: args.connections.map_or(sending, |n| n as usize),
         load: args.rate,
+        window: args.window,
         duration: args.duration,
         payments: senders,
         tls: match &args.tls_ca {

@@ -4,7 +4,7 @@
 //! One connection per gateway (`connections`, spread over the banks that
 //! send in the stream, round robin). Each sends its banks' payments of the
 //! scenario's first day, in order, again and again until the duration
-//! ends: closed loop (at most [`WINDOW`] awaiting ACCEPTED), or open loop
+//! ends: closed loop (at most `window` awaiting an answer), or open loop
 //! (its share of the rate, evenly spaced, latency measured from the
 //! intended send time so that queueing cannot hide). Latencies: submit →
 //! ACCEPTED and submit → SETTLED, in HDR histograms. At the end each
@@ -22,8 +22,11 @@ use super::protocol::{Notice, Request, Submit, VERSION};
 use super::tokens::Tokens;
 use crate::live::Load;
 
-/// Instructions a closed-loop connection keeps awaiting ACCEPTED.
+/// Instructions a closed-loop connection keeps awaiting an answer, by
+/// default, and at most (the service's default `--max-in-flight`: beyond
+/// it a connection's SUBMITs are refused, REJECTED 5).
 pub const WINDOW: u64 = 512;
+pub const MAX_WINDOW: u64 = 4096;
 /// Limits on what a user may ask.
 pub const MAX_CONNECTIONS: usize = 10_000;
 
@@ -34,6 +37,9 @@ pub struct LoadSetup {
     pub tokens: Tokens,
     pub connections: usize,
     pub load: Load,
+    /// Closed loop: instructions each connection keeps awaiting an answer
+    /// (1 to [`MAX_WINDOW`]).
+    pub window: u64,
     pub duration: Duration,
     /// Per participant, its payments of the day: (receiver, amount, priority).
     pub payments: Vec<Vec<(u32, i64, u8)>>,
@@ -81,6 +87,8 @@ struct Gateway {
     participant: u32,
     /// Payments per second for this connection (open loop).
     rate_per_s: Option<f64>,
+    /// Closed loop: instructions kept awaiting an answer.
+    window: u64,
 }
 
 #[derive(Default)]
@@ -111,6 +119,7 @@ pub async fn run(setup: &LoadSetup) -> Result<LoadReport, LoadError> {
                 Load::ClosedLoop => None,
                 Load::OpenLoop { rate_per_s } => Some(rate_per_s as f64 / connections as f64),
             },
+            window: setup.window.clamp(1, MAX_WINDOW),
         })
         .collect();
     let started = Instant::now();
@@ -165,6 +174,7 @@ type Measured = (Tally, Histogram<u64>, Histogram<u64>);
 struct Connection<'a> {
     payments: &'a [(u32, i64, u8)],
     rate_per_s: Option<f64>,
+    window: u64,
     duration: Duration,
     start: Instant,
     /// Send (or intended send) times by client reference, ns since
@@ -197,7 +207,7 @@ impl Connection<'_> {
             let stamp_ns = match self.intended(k) {
                 Some(at) if at >= self.duration || at > now => return,
                 Some(at) => at.as_nanos() as u64,
-                None if k - (self.tally.accepted + self.tally.rejected) >= WINDOW => return,
+                None if k - (self.tally.accepted + self.tally.rejected) >= self.window => return,
                 None => now.as_nanos() as u64,
             };
             let (receiver, amount_fen, priority) =
@@ -272,6 +282,7 @@ async fn drive(
     let mut c = Connection {
         payments,
         rate_per_s: gateway.rate_per_s,
+        window: gateway.window,
         duration,
         start: Instant::now(),
         sent_ns: Default::default(),

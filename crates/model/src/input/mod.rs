@@ -6,6 +6,7 @@ mod csvtable;
 mod error;
 pub use csvtable::{Input, TextColumn, TextColumns};
 pub mod mapped;
+pub mod parquet;
 
 /// Refuses a path that is not a regular file — a FIFO (opening it would
 /// wait for a writer for ever), a device (`/dev/zero` never ends), a
@@ -225,6 +226,19 @@ impl Day {
         day_end: SimTime,
         release: &dyn Fn(usize),
     ) -> Result<Day, InputError> {
+        // A Parquet file is read as text columns: the same parser after.
+        let participants_parquet = parquet_text(participants_name, &participants_input)?;
+        let payments_parquet = parquet_text(payments_name, &payments_input)?;
+        let participants_columns = participants_parquet
+            .as_ref()
+            .map(parquet::ParquetText::columns);
+        let payments_columns = payments_parquet.as_ref().map(parquet::ParquetText::columns);
+        let participants_input = participants_columns
+            .as_ref()
+            .map_or(participants_input, Input::Columns);
+        let payments_input = payments_columns
+            .as_ref()
+            .map_or(payments_input, Input::Columns);
         let participants = parse_participants_input(participants_name, participants_input)?;
         let opening_total_fen: i64 = participants.opening_fen.iter().sum();
         let payments = parse_payments(
@@ -842,6 +856,15 @@ fn lookup(
         .get(id)
         .copied()
         .ok_or_else(|| row.error(field, format!("unknown participant {}", shown(id))))
+}
+
+/// The text columns of a file that is Parquet (by its magic), else
+/// `None`: it is read as CSV.
+fn parquet_text(name: &str, input: &Input<'_>) -> Result<Option<parquet::ParquetText>, InputError> {
+    match input {
+        Input::Csv(bytes) if parquet::is_parquet(bytes) => parquet::read(name, bytes).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// True for a calendar date `YYYY-MM-DD` (years 1000–9999, leap years

@@ -30,6 +30,7 @@ from ._progress import Bar
 __all__ = [
     "InputError",
     "InternalError",
+    "Days",
     "Replay",
     "Scenario",
     "Study",
@@ -43,6 +44,7 @@ __all__ = [
     "plan",
     "read_summary",
     "replay",
+    "replay_days",
     "run",
     "sweep",
 ]
@@ -141,11 +143,32 @@ def replay(
     each payment by its instrument through a scenario config's channels
     instead. ``day_end`` defaults to 17:00 (or the config's).
     """
+    options = _replay_options(
+        strategy, gridlock_every, cycles, channels, day_end, unwind, guarantee_fund, max_position_pct, limits
+    )
+    first = _tables.to_native(participants, "participants")
+    second = _tables.to_native(payments, "payments")
+    with Bar("replay", progress) as bar:
+        return Replay(_native.replay(first, second, options, bar))
+
+
+def _replay_options(
+    strategy: Optional[str],
+    gridlock_every: Any,
+    cycles: Any,
+    channels: Optional[PathLike],
+    day_end: Any,
+    unwind: Optional[str],
+    guarantee_fund: Any,
+    max_position_pct: Optional[int],
+    limits: Optional[PathLike],
+) -> dict:
+    """A replay's keyword arguments as the command line's flags take them."""
     if channels is not None and strategy == "rtgs":
         strategy = None  # the default: the channels decide
     if cycles is not None and not isinstance(cycles, str):
         cycles = ",".join(cycles)
-    options = {
+    return {
         "strategy": strategy,
         "gridlock_every": _duration(gridlock_every),
         "cycles": cycles,
@@ -156,10 +179,95 @@ def replay(
         "max_position_pct": max_position_pct,
         "limits": os.fspath(limits) if limits is not None else None,
     }
+
+
+#: Columns of a dated replay's tables that stay text.
+_DAYS_TEXT = ("date", "id", "status", "settle", "settle_date")
+
+
+class Days:
+    """Several business days replayed (a table with a ``date`` column):
+    the tables ``clearsim replay`` writes for a dated file, and its
+    summary."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+        self._tables = dict(native.tables())
+        self._frames: dict = {}
+        #: ``summary.json`` as the command line writes it.
+        self.json: str = native.summary_json()
+        #: The summary (schema ``clearsim.replay-days.v1``, docs/schemas.md).
+        self.summary: dict = json.loads(self.json)
+
+    def _frame(self, name: str) -> Any:
+        if name not in self._frames:
+            self._frames[name] = _tables.csv_frame(self._tables[f"{name}.csv"], _DAYS_TEXT)
+        return self._frames[name]
+
+    @property
+    def settlements(self) -> Any:
+        """Per payment, in file order: ``date``, ``id``, ``status``,
+        ``settle``, ``delay_ms`` (and ``settle_date`` with
+        ``carry_queue``), as settlements.csv (a pandas DataFrame)."""
+        return self._frame("settlements")
+
+    @property
+    def balances(self) -> Any:
+        """Per day and participant: openings, closings, lowest balance."""
+        return self._frame("balances")
+
+    @property
+    def days(self) -> Any:
+        """One row of figures per business day (days.csv)."""
+        return self._frame("days")
+
+    def report(self, path: PathLike) -> pathlib.Path:
+        """Writes the output set ``clearsim replay --out PATH`` writes for
+        a dated file, published whole; returns the directory."""
+        self._native.write(os.fspath(path))
+        return pathlib.Path(path)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return f"<clearsim.Days {len(s.get('days', []))} business days>"
+
+
+def replay_days(
+    participants: _tables.TableLike,
+    payments: _tables.TableLike,
+    strategy: Optional[str] = "rtgs",
+    gridlock_every: Union[None, str, int, datetime.timedelta] = None,
+    cycles: Union[None, str, Sequence[str]] = None,
+    channels: Optional[PathLike] = None,
+    day_end: Union[None, str, datetime.time] = None,
+    *,
+    carry_balances: bool = False,
+    carry_queue: bool = False,
+    openings: Optional[PathLike] = None,
+    unwind: Optional[str] = None,
+    guarantee_fund: Union[None, str, int] = None,
+    max_position_pct: Optional[int] = None,
+    limits: Optional[PathLike] = None,
+    progress: bool = False,
+) -> Days:
+    """Replays several business days, as ``clearsim replay`` does a file
+    with a ``date`` column (``YYYY-MM-DD`` text or a date column): each
+    date is a day, in date order (docs/semantics.md §11).
+
+    ``carry_balances`` opens each day with the previous day's closing
+    balances; ``carry_queue`` keeps a day's unsettled payments queued into
+    the next; ``openings`` (a CSV file ``date,id,opening_balance,
+    credit_limit``) sets openings for the dates and banks it lists. The
+    other arguments are :func:`replay`'s.
+    """
+    options = _replay_options(
+        strategy, gridlock_every, cycles, channels, day_end, unwind, guarantee_fund, max_position_pct, limits
+    )
+    carry = (carry_balances, carry_queue, os.fspath(openings) if openings is not None else None)
     first = _tables.to_native(participants, "participants")
     second = _tables.to_native(payments, "payments")
-    with Bar("replay", progress) as bar:
-        return Replay(_native.replay(first, second, options, bar))
+    with Bar("replay_days", progress) as bar:
+        return Days(_native.replay_days(first, second, options, carry, bar))
 
 
 @dataclasses.dataclass(frozen=True)

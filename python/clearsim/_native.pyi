@@ -33,6 +33,18 @@ def replay(
     options: Optional[dict[str, Any]] = None,
     progress: _Progress = None,
 ) -> NativeReplay: ...
+class NativeDays:
+    def summary_json(self) -> str: ...
+    def tables(self) -> list[tuple[str, bytes]]: ...
+    def write(self, out: str) -> None: ...
+
+def replay_days(
+    participants: _Table,
+    payments: _Table,
+    options: Optional[dict[str, Any]] = None,
+    carry: tuple[bool, bool, Optional[str]] = (False, False, None),
+    progress: _Progress = None,
+) -> NativeDays: ...
 def study(
     kind: str,
     config: str,

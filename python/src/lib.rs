@@ -5,6 +5,7 @@
 //! command line saves, byte for byte.
 
 mod control;
+mod days;
 mod replay;
 mod study;
 
@@ -40,6 +41,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<replay::NativeReplay>()?;
     m.add_function(wrap_pyfunction!(replay::replay, m)?)?;
+    m.add_class::<days::NativeDays>()?;
+    m.add_function(wrap_pyfunction!(days::replay_days, m)?)?;
     m.add_function(wrap_pyfunction!(study::study, m)?)?;
     m.add_function(wrap_pyfunction!(study::plan, m)?)?;
     m.add_function(wrap_pyfunction!(study::optimise, m)?)?;

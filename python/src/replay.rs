@@ -18,7 +18,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 /// A table as Python hands it over: a path, or text columns in Arrow's
 /// large-string layout (copied once here, so that the job owns them).
-enum Table {
+pub(crate) enum Table {
     Path(PathBuf),
     Columns {
         name: String,
@@ -32,7 +32,7 @@ enum Table {
 impl Table {
     /// `str` or `os.PathLike`: a path; else `(name, names, [(offsets,
     /// data)], rows)`, offsets and data objects with the buffer protocol.
-    fn from_python(object: &Bound<'_, PyAny>) -> PyResult<Table> {
+    pub(crate) fn from_python(object: &Bound<'_, PyAny>) -> PyResult<Table> {
         if let Ok(path) = object.extract::<PathBuf>() {
             return Ok(Table::Path(path));
         }
@@ -58,7 +58,7 @@ impl Table {
     }
 
     /// How messages name it.
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Table::Path(path) => path.display().to_string(),
             Table::Columns { name, .. } => name.clone(),
@@ -77,13 +77,13 @@ fn bytes_of(py: Python<'_>, object: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 /// The bytes of a path table, or the columns' view of a column table.
-enum Loaded<'a> {
+pub(crate) enum Loaded<'a> {
     Bytes(Vec<u8>),
     Columns(TextColumns<'a>),
 }
 
 impl Loaded<'_> {
-    fn load(table: &Table) -> Result<Loaded<'_>, JobError> {
+    pub(crate) fn load(table: &Table) -> Result<Loaded<'_>, JobError> {
         Ok(match table {
             Table::Path(path) => Loaded::Bytes(
                 clearsim_model::input::read_regular(path)
@@ -105,7 +105,7 @@ impl Loaded<'_> {
         })
     }
 
-    fn input(&self) -> Input<'_> {
+    pub(crate) fn input(&self) -> Input<'_> {
         match self {
             Loaded::Bytes(bytes) => Input::Csv(bytes),
             Loaded::Columns(columns) => Input::Columns(columns),
@@ -115,7 +115,7 @@ impl Loaded<'_> {
 
 /// How the day settles, from the keyword arguments of `clearsim.replay`
 /// (each as the command line's flag takes it, as text).
-fn settlement(options: Option<&Bound<'_, PyDict>>) -> PyResult<Settlement> {
+pub(crate) fn settlement(options: Option<&Bound<'_, PyDict>>) -> PyResult<Settlement> {
     let mut settlement = Settlement::default();
     let Some(options) = options else {
         return Ok(settlement);
@@ -196,7 +196,7 @@ fn replay_job(
     };
     if day.is_dated() {
         return Err(JobError::user(format!(
-            "{}: a `date` column holds several business days, which `clearsim replay` replays (docs/semantics.md §11); clearsim.replay takes one day: select one date's rows",
+            "{}: a `date` column holds several business days, which `clearsim replay` replays (docs/semantics.md §11); clearsim.replay takes one day: use clearsim.replay_days, or select one date's rows",
             files.1
         )));
     }

@@ -151,3 +151,45 @@ def test_a_dated_table_is_refused_not_merged_into_one_day(day):
     dated = day.payments.assign(date="2026-01-05")
     with pytest.raises(clearsim.InputError, match="several business days"):
         clearsim.replay(day.participants, dated)
+
+
+def _two_days(day):
+    """The day twice, as 2026-01-05 and 2026-01-06 (ids made unique)."""
+    first = day.payments.assign(date="2026-01-05")
+    second = day.payments.assign(date="2026-01-06", id="b" + day.payments["id"])
+    return pd.concat([second, first], ignore_index=True)
+
+
+def test_replay_days_matches_the_command_line_file_by_file(cli, day, tmp_path):
+    month = _two_days(day)
+    participants, payments = tmp_path / "participants.csv", tmp_path / "month.csv"
+    day.participants.to_csv(participants, index=False)
+    month.to_csv(payments, index=False)
+    out = tmp_path / "cli"
+    subprocess.run(
+        [cli, "replay", "--participants", participants, "--payments", payments,
+         "--carry-balances", "--carry-queue", "--out", out, "-q"],
+        check=True,
+    )
+    days = clearsim.replay_days(participants, payments, carry_balances=True, carry_queue=True)
+    assert days.json == (out / "summary.json").read_text()
+    assert [d["date"] for d in days.summary["days"]] == ["2026-01-05", "2026-01-06"]
+    for name in ("settlements", "balances", "days"):
+        assert days._tables[f"{name}.csv"] == (out / f"{name}.csv").read_bytes()
+    # From DataFrames (a date column of dates too): the same tables.
+    typed = month.assign(date=pd.to_datetime(month["date"]).dt.date)
+    framed = clearsim.replay_days(day.participants, typed, carry_balances=True, carry_queue=True)
+    assert framed.settlements.equals(days.settlements)
+    assert framed.days.equals(days.days)
+    # Every payment is accounted for on its last day: settled + unsettled.
+    settled = (days.settlements["status"] == "settled").sum()
+    unsettled = (days.settlements["status"] == "unsettled").sum()
+    assert settled + unsettled == len(month)
+    written = days.report(tmp_path / "py")
+    assert (written / "report.html").exists()
+    assert (written / "settlements.csv").read_bytes() == (out / "settlements.csv").read_bytes()
+
+
+def test_replay_days_needs_a_date_column(day):
+    with pytest.raises(clearsim.InputError, match="no `date` column"):
+        clearsim.replay_days(day.participants, day.payments)

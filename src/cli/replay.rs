@@ -238,24 +238,17 @@ fn run_days(
         queue: args.carry_queue,
     };
     let files = (participants_file.as_str(), payments_file.as_str());
-    let outcomes = clearsim_jobs::days::replay_days(whole, settlement, carry, files)?;
     let openings_file = args.openings.as_ref().map(|p| p.display().to_string());
-    let strategy = outcomes
-        .first()
-        .map(|d| d.summary.strategy.clone())
-        .unwrap_or_default();
-    let run = report::days::DaysRun {
-        strategy: &strategy,
-        participants_file: &participants_file,
-        payments_file: &payments_file,
-        openings_file: openings_file.as_deref(),
-        carry_balances: args.carry_balances,
-        carry_queue: args.carry_queue,
-    };
-    clearsim_jobs::days::publish(set, whole, &run, &outcomes)?;
+    let replayed = clearsim_jobs::days::DaysReplayed::replay(
+        whole,
+        settlement,
+        carry,
+        files,
+        openings_file.as_deref(),
+    )?;
+    replayed.publish(set, whole)?;
     if !args.quiet {
-        let document = report::days::document(&run, &outcomes);
-        print!("{}", document.markdown());
+        print!("{}", replayed.document().markdown());
         println!("\nresults in {}", args.out.display());
     }
     Ok(())

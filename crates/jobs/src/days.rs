@@ -109,23 +109,97 @@ fn check_sums(whole: &Day, date: &str, rows: &[u32], opening_fen: &[i64]) -> Res
     }
 }
 
-/// Publishes a dated replay's output set: settlements.csv,
-/// balances.csv, days.csv, summary.json and the report.
-pub fn publish(
-    set: OutputSet,
-    whole: &Day,
-    run: &DaysRun<'_>,
-    outcomes: &[DayOutcome],
-) -> Result<(), JobError> {
-    let json = days::summary_json(whole, run, outcomes).map_err(JobError::of)?;
-    let document = days::document(run, outcomes);
-    crate::replay::stream_file(&set, "settlements.csv", |file| {
-        Ok(days::write_settlements_csv(file, whole, run, outcomes)?)
-    })?;
-    let mut files = vec![
-        ("balances.csv", days::balances_csv(whole, outcomes)),
-        ("days.csv", days::days_csv(outcomes)),
-    ];
-    files.extend(document.files());
-    publish_files(set, &json, &files)
+/// A dated file replayed: its days' outcomes and what produced them,
+/// for the output set (the command line) or in-memory tables (Python).
+pub struct DaysReplayed {
+    pub outcomes: Vec<DayOutcome>,
+    pub strategy: String,
+    pub participants_file: String,
+    pub payments_file: String,
+    pub openings_file: Option<String>,
+    pub carry_balances: bool,
+    pub carry_queue: bool,
+}
+
+impl DaysReplayed {
+    /// Replays every day of `whole` ([`replay_days`]), named by `files`
+    /// and the openings file, if any, in its outputs.
+    pub fn replay(
+        whole: &Day,
+        settlement: &Settlement,
+        carry: Carry<'_>,
+        files: (&str, &str),
+        openings_file: Option<&str>,
+    ) -> Result<DaysReplayed, JobError> {
+        let outcomes = replay_days(whole, settlement, carry, files)?;
+        let strategy = outcomes
+            .first()
+            .map(|d| d.summary.strategy.clone())
+            .unwrap_or_default();
+        Ok(DaysReplayed {
+            outcomes,
+            strategy,
+            participants_file: files.0.to_string(),
+            payments_file: files.1.to_string(),
+            openings_file: openings_file.map(str::to_string),
+            carry_balances: carry.balances,
+            carry_queue: carry.queue,
+        })
+    }
+
+    /// How the days were replayed, as the report says it.
+    pub fn run(&self) -> DaysRun<'_> {
+        DaysRun {
+            strategy: &self.strategy,
+            participants_file: &self.participants_file,
+            payments_file: &self.payments_file,
+            openings_file: self.openings_file.as_deref(),
+            carry_balances: self.carry_balances,
+            carry_queue: self.carry_queue,
+        }
+    }
+
+    /// summary.json (schema `clearsim.replay-days.v1`).
+    pub fn summary_json(&self, whole: &Day) -> Result<Vec<u8>, JobError> {
+        days::summary_json(whole, &self.run(), &self.outcomes).map_err(JobError::of)
+    }
+
+    /// The report: report.md and report.html with the per-day charts.
+    pub fn document(&self) -> clearsim_report::document::Document {
+        days::document(&self.run(), &self.outcomes)
+    }
+
+    /// settlements.csv, balances.csv and days.csv, in memory.
+    pub fn tables(&self, whole: &Day) -> Result<Vec<(&'static str, Vec<u8>)>, JobError> {
+        let settlements =
+            days::write_settlements_csv(Vec::new(), whole, &self.run(), &self.outcomes)
+                // A Vec takes every write: an error here is a bug.
+                .map_err(|e| JobError::Bug(format!("settlements.csv in memory: {e}")))?;
+        Ok(vec![
+            ("settlements.csv", settlements),
+            ("balances.csv", days::balances_csv(whole, &self.outcomes)),
+            ("days.csv", days::days_csv(&self.outcomes)),
+        ])
+    }
+
+    /// Publishes the output set: settlements.csv (streamed),
+    /// balances.csv, days.csv, summary.json and the report.
+    pub fn publish(&self, set: OutputSet, whole: &Day) -> Result<(), JobError> {
+        let json = self.summary_json(whole)?;
+        let run = self.run();
+        crate::replay::stream_file(&set, "settlements.csv", |file| {
+            Ok(days::write_settlements_csv(
+                file,
+                whole,
+                &run,
+                &self.outcomes,
+            )?)
+        })?;
+        let mut files = vec![
+            ("balances.csv", days::balances_csv(whole, &self.outcomes)),
+            ("days.csv", days::days_csv(&self.outcomes)),
+        ];
+        files.extend(self.document().files());
+        publish_files(set, &json, &files)
+    }
 }

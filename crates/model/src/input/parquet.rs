@@ -66,11 +66,53 @@ impl ParquetText {
 
 /// Reads the Parquet file `bytes` (named `name` in errors) as text
 /// columns: every column of its schema, every row group in order.
+///
+/// The Parquet reader is another crate's, and asserts some of what a file
+/// claims instead of refusing it: the claims it asserts are checked here
+/// first, and a panic it still raises on a malformed file is caught and
+/// refused as that file's fault (the file is the only input).
 pub fn read(name: &str, bytes: &[u8]) -> Result<ParquetText, InputError> {
+    let read = std::panic::catch_unwind(|| read_checked(name, bytes));
+    read.unwrap_or_else(|_| {
+        Err(InputError::file(
+            name,
+            "not a readable Parquet file: the reader failed on its metadata or pages",
+        ))
+    })
+}
+
+/// Every column chunk lies inside the file (the reader asserts it).
+fn check_chunks(
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    file_bytes: usize,
+) -> Result<(), String> {
+    for (g, group) in metadata.row_groups().iter().enumerate() {
+        for chunk in group.columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            let inside = start >= 0
+                && chunk.compressed_size() >= 0
+                && start
+                    .checked_add(chunk.compressed_size())
+                    .is_some_and(|end| end as u64 <= file_bytes as u64);
+            if !inside {
+                return Err(format!(
+                    "row group {g}: a column chunk claims bytes outside the file"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_checked(name: &str, bytes: &[u8]) -> Result<ParquetText, InputError> {
     let bad = |message: String| InputError::file(name, message);
     let reader = SerializedFileReader::new(Bytes::copy_from_slice(bytes))
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
     let metadata = reader.metadata();
+    check_chunks(metadata, bytes.len())
+        .map_err(|why| bad(format!("not a readable Parquet file: {why}")))?;
     let schema = metadata.file_metadata().schema_descr();
     let rows = metadata.file_metadata().num_rows();
     if !(0..=MAX_ROWS).contains(&rows) {
@@ -330,6 +372,17 @@ mod tests {
         assert_eq!(time_text(34_200_000_500, 1_000_000), "09:30:00.000500");
         assert_eq!(time_text(86_399_999_000_000, 1_000_000_000), "23:59:59.999");
         assert_eq!(time_text(-1, 1_000), "-1");
+    }
+
+    /// Found by the `replay_parquet` fuzz target: a column chunk with a
+    /// negative offset made the reader panic (an assertion of its own).
+    #[test]
+    fn a_chunk_outside_the_file_is_refused_not_a_panic() {
+        let bytes = include_bytes!("testdata/chunk-outside-file.parquet");
+        let error = read("fuzzed.parquet", bytes).err().expect("refused");
+        let said = error.to_string();
+        assert!(said.contains("fuzzed.parquet"), "{said}");
+        assert!(said.contains("not a readable Parquet file"), "{said}");
     }
 
     #[test]

@@ -407,3 +407,65 @@ instruments = ["transfer"]
     assert_eq!(limited.closing_fen, unlimited.closing_fen);
     assert!(limited.channels[0].counts.settled > 0);
 }
+
+/// `run --network` and `compare --network` report the network of the
+/// stream's day 1 at the first replication's seed: byte for byte the
+/// network `replay --network` finds in the day `generate` writes (the
+/// same stream), and the same for a compare of two designs (common
+/// random numbers: the designs share the flows).
+#[test]
+fn run_and_compare_report_the_network_of_the_generated_day() {
+    let dir = tempfile::tempdir().expect("dir");
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let config = "configs/chengdu-2005.toml";
+    let volume = ["--volume", "0.02", "--seed", "7"];
+    let ok = |args: &[&str]| {
+        let output = clearsim(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let run_out = at("run");
+    ok(&[
+        &["run", config, "--network", "-q", "--out", &run_out],
+        &volume[..],
+    ]
+    .concat());
+    let compare_out = at("compare");
+    ok(&[
+        &["compare", config, "--network", "-q", "--out", &compare_out],
+        &volume[..],
+        &["--strategies", "rtgs; dns:hourly", "--replications", "2"],
+    ]
+    .concat());
+    let day = at("day");
+    ok(&[&["generate", config, "-q", "--out", &day], &volume[..]].concat());
+    let replayed = at("replayed");
+    let (participants, payments) = (
+        format!("{day}/participants.csv"),
+        format!("{day}/payments.csv"),
+    );
+    ok(&[
+        "replay",
+        "--participants",
+        &participants,
+        "--payments",
+        &payments,
+        "--network",
+        "-q",
+        "--out",
+        &replayed,
+    ]);
+    let read = |dir: &str, file: &str| std::fs::read(Path::new(dir).join(file)).expect(file);
+    for file in ["network.csv", "flows.csv"] {
+        assert_eq!(read(&run_out, file), read(&replayed, file), "{file}");
+        assert_eq!(read(&compare_out, file), read(&replayed, file), "{file}");
+    }
+    let page = String::from_utf8(read(&compare_out, "network.md")).expect("utf-8");
+    assert!(
+        page.contains("seed 7 (the study's first replication)"),
+        "{page}"
+    );
+}

@@ -33,6 +33,11 @@ pub struct RunArgs {
     /// (one replication only).
     #[arg(long)]
     settlements: bool,
+    /// Also write the payment network of day 1 of the first replication:
+    /// network.csv (per bank: degrees, strengths, centrality, core),
+    /// flows.csv (bilateral flows) and network.md / network.html.
+    #[arg(long)]
+    network: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     quiet: bool,
@@ -94,6 +99,10 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             "settlements.parquet",
             log.parquet().map_err(|e| Failure::Internal(anyhow!(e)))?,
         ));
+    }
+    if args.network {
+        let first_seed = summary.seeds.first().copied().unwrap_or_default();
+        files.extend(clearsim_jobs::study::network_files(source, first_seed)?);
     }
     publish(set, json, files)?;
     if !args.quiet {

@@ -30,6 +30,11 @@ pub struct CompareArgs {
     /// Output directory (default: out/<scenario>-compare).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write the payment network of the compared stream (day 1 of
+    /// the first replication, the same for every design): network.csv,
+    /// flows.csv and network.md / network.html.
+    #[arg(long)]
+    network: bool,
     /// No progress bar, no table.
     #[arg(long, short)]
     quiet: bool,
@@ -178,7 +183,12 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
     let summary = outcome.summary;
     let designs = &summary.designs;
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
-    publish(set, json, report::compare::compare_files(&summary))?;
+    let mut files = report::compare::compare_files(&summary);
+    if args.network {
+        let first_seed = summary.seeds.first().copied().unwrap_or_default();
+        files.extend(jobs::network_files(source, first_seed)?);
+    }
+    publish(set, json, files)?;
     if !args.quiet {
         for line in report::context_lines(
             &summary.study,

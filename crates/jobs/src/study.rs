@@ -84,6 +84,42 @@ pub fn run(
     })
 }
 
+/// The payment network of a study's stream: every customer payment of
+/// day 1 drawn with `seed` (the study's first replication), as network.csv,
+/// flows.csv and network.md/html. The stream depends on the scenario,
+/// the seed and the day only, so it is the network of every design a
+/// compare pairs: the day's flows, submitted, not what settled.
+pub fn network_files(
+    source: Source<'_>,
+    seed: u64,
+) -> Result<clearsim_report::ReportFiles, JobError> {
+    let (config, city) = load_with_city(source.path, source.text, source.overrides)?;
+    let scenario = &config.scenario;
+    let model = clearsim_model::run::stream_model(scenario, &city);
+    let stream = model.day(seed, 0, scenario.volume_of_day(0));
+    let network = clearsim_model::metrics::network::Network::of(
+        city.len(),
+        stream.map(|p| (p.sender, p.receiver, p.amount_fen)),
+    );
+    let banks = clearsim_report::network::Banks {
+        ids: &city.ids,
+        names: &city.names,
+    };
+    let context = vec![
+        format!(
+            "The network of every customer payment of day 1 of {}, seed {seed} (the study's first replication), as the stream draws it: the same for every design compared (common random numbers). The day's flows, submitted, not a balance.",
+            scenario.name
+        ),
+        format!(
+            "clearsim {}. Definitions: docs/semantics.md#network-figures.",
+            env!("CARGO_PKG_VERSION")
+        ),
+    ];
+    Ok(clearsim_report::network::network_files(
+        &banks, &network, context,
+    ))
+}
+
 /// `compare`: the designs of `list` (`flag` names it in messages) on
 /// common streams, paired against the first.
 pub fn compare(

@@ -385,6 +385,18 @@ mod tests {
         assert!(said.contains("not a readable Parquet file"), "{said}");
     }
 
+    /// Found by the fuzz target: a page the reader's bit unpacking
+    /// indexes past (a panic inside the reader, caught and refused).
+    #[test]
+    fn a_page_the_reader_fails_on_is_refused_not_a_panic() {
+        let bytes = include_bytes!("testdata/bad-page.parquet");
+        let error = read("fuzzed.parquet", bytes).err().expect("refused");
+        assert!(
+            error.to_string().contains("not a readable Parquet file"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn only_parquet_files_are_taken_for_parquet() {
         assert!(!is_parquet(b"id,opening_balance\n"));

@@ -83,6 +83,96 @@ fn critical_ranks_each_default_as_compare_measures_it() {
     );
     assert_eq!(alone, ranked);
     assert_eq!(means[0], ranked);
+    // Participants touched: a count of the other 49, never negative.
+    for row in &rows {
+        let touched: f64 = row[8].parse().expect("touched");
+        assert!((0.0..=49.0).contains(&touched), "{row:?}");
+    }
+    let top_touched: f64 = rows[0][8].parse().expect("touched");
+    assert!(
+        top_touched > 0.0,
+        "the most harmful default touches someone"
+    );
     let page = std::fs::read_to_string(out.join("critical.html")).expect("page");
     assert!(page.contains("whose default hurts the others most") && page.contains("<svg"));
+    assert!(page.contains("participants touched"));
+}
+
+/// Participants touched, recomputed naively from the files: the day as
+/// `generate` writes it, and each payment's outcome with and without the
+/// default (`run --settlements`); a participant is touched when the value
+/// it was to pay or be paid, among payments not involving the defaulter,
+/// left unsettled is larger with the default. It must equal the paired
+/// record of `compare --default`, same seed.
+#[test]
+fn participants_touched_is_what_the_settlements_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let config = "configs/netting-compare.toml";
+    let (defaulter, when) = ("B29", "B29@10:00");
+    let common = [config, "--volume", "0.05", "-q"];
+    let day = at("day");
+    clearsim(&[&["generate"], &common[..], &["--out", &day]].concat());
+    let baseline = at("baseline");
+    clearsim(
+        &[
+            &["run"],
+            &common[..],
+            &["--settlements", "--out", &baseline],
+        ]
+        .concat(),
+    );
+    let shocked = at("shocked");
+    let with_default = ["--settlements", "--default", when, "--out", &shocked];
+    clearsim(&[&["run"], &common[..], &with_default[..]].concat());
+    let compared = at("compared");
+    let compare = [
+        "--strategies",
+        "design",
+        "--default",
+        when,
+        "--out",
+        &compared,
+    ];
+    clearsim(&[&["compare"], &common[..], &compare[..]].concat());
+    let lines = |path: String| -> Vec<Vec<String>> {
+        std::fs::read_to_string(path)
+            .expect("read")
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    // id,submit,sender,receiver,amount,…
+    let payments = lines(format!("{day}/payments.csv"));
+    // day,id,status,…: one day, in the same order.
+    let unsettled_by_party = |settlements: &str| {
+        let outcomes = lines(format!("{settlements}/settlements.csv"));
+        assert_eq!(outcomes.len(), payments.len());
+        let mut by_party = std::collections::BTreeMap::<String, i64>::new();
+        for (payment, outcome) in payments.iter().zip(&outcomes) {
+            assert_eq!(payment[0], outcome[1], "the same payment");
+            let (sender, receiver) = (&payment[2], &payment[3]);
+            if outcome[2] != "unsettled" || sender == defaulter || receiver == defaulter {
+                continue;
+            }
+            let amount: i64 = payment[4].parse().expect("amount");
+            for party in [sender, receiver] {
+                *by_party.entry(party.clone()).or_default() += amount;
+            }
+        }
+        by_party
+    };
+    let (with, without) = (unsettled_by_party(&shocked), unsettled_by_party(&baseline));
+    let touched = with
+        .iter()
+        .filter(|(id, value)| **value > without.get(*id).copied().unwrap_or(0))
+        .count();
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{compared}/summary.json")).expect("summary"),
+    )
+    .expect("json");
+    let recorded = &summary["replications"][0]["designs"][0]["shock"]["participants_touched"];
+    assert_eq!(recorded.as_u64(), Some(touched as u64));
+    assert!(touched > 0, "this default touches someone");
 }

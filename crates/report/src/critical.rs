@@ -20,6 +20,8 @@ pub struct Ranked {
     pub id: String,
     pub value_fen: Estimate,
     pub payments: Estimate,
+    /// Other participants left more unsettled than without the default.
+    pub touched: Estimate,
 }
 
 /// The participants, most harmful default first (ties by id).
@@ -47,6 +49,7 @@ pub fn ranking(summary: &CompareSummary) -> Vec<Ranked> {
                 .to_string(),
             value_fen: find(design, "knock_on_unsettled_value_fen"),
             payments: find(design, "knock_on_unsettled_payments"),
+            touched: find(design, "knock_on_participants_touched"),
         })
         .collect();
     ranked.sort_by(|a, b| {
@@ -102,6 +105,9 @@ fn csv(ranked: &[Ranked]) -> Vec<u8> {
             "knock_on_unsettled_payments_mean",
             "payments_ci95_low",
             "payments_ci95_high",
+            "participants_touched_mean",
+            "touched_ci95_low",
+            "touched_ci95_high",
             "replications",
         ])?;
         for (rank, r) in ranked.iter().enumerate() {
@@ -113,6 +119,10 @@ fn csv(ranked: &[Ranked]) -> Vec<u8> {
             out.text(high)?;
             let (low, high) = interval(&r.payments);
             out.text(r.payments.mean.to_string())?;
+            out.text(low)?;
+            out.text(high)?;
+            let (low, high) = interval(&r.touched);
+            out.text(r.touched.mean.to_string())?;
             out.text(low)?;
             out.text(high)?;
             out.int(r.value_fen.n)?;
@@ -131,7 +141,7 @@ fn document(ranked: &[Ranked], context: Vec<String>) -> Document {
         context,
     );
     doc.note(
-        "Knock-on: the value (and count) of payments between the other participants left unsettled by the default, minus the same in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications. A negative knock-on: the others settled more among themselves without the defaulter (it stopped draining liquidity from them, and the payments it owed them were owed to it too).",
+        "Knock-on: the value (and count) of payments between the other participants left unsettled by the default, minus the same in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications. Participants touched: how many of the others were left more value unsettled with the rest (to pay or to be paid) than in that run without the default. A negative knock-on: the others settled more among themselves without the defaulter (it stopped draining liquidity from them, and the payments it owed them were owed to it too).",
     );
     let yuan_of = |fen: f64| yuan(fen.round() as i64);
     let mut table = Table::new(&[
@@ -140,6 +150,8 @@ fn document(ranked: &[Ranked], context: Vec<String>) -> Document {
         "knock-on value (yuan)",
         "95 % CI (yuan)",
         "knock-on payments",
+        "95 % CI",
+        "participants touched",
         "95 % CI",
     ]);
     for (rank, r) in ranked.iter().enumerate() {
@@ -155,6 +167,8 @@ fn document(ranked: &[Ranked], context: Vec<String>) -> Document {
             ci(&r.value_fen, &yuan_of),
             format!("{:.1}", r.payments.mean),
             ci(&r.payments, &|v| format!("{v:.1}")),
+            format!("{:.1}", r.touched.mean),
+            ci(&r.touched, &|v| format!("{v:.1}")),
         ]);
     }
     doc.table(table);

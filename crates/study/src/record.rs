@@ -53,6 +53,9 @@ pub struct ShockEffect {
     /// The delay indicator over all payments, in each run.
     pub delay_indicator_shocked: f64,
     pub delay_indicator_baseline: f64,
+    /// Participants no shock struck that were left more value unsettled
+    /// with the others (to pay or to be paid) than in the baseline.
+    pub participants_touched: u32,
 }
 
 impl ShockEffect {
@@ -75,6 +78,17 @@ fn summed_costs(days: &[Vec<CostBreakdown>]) -> Vec<CostBreakdown> {
         }
     }
     out
+}
+
+/// How many participants were left more value unsettled in the shocked
+/// run than in its baseline (those struck count 0 in both).
+fn touched(shocked_fen: &[i64], baseline_fen: &[i64]) -> u32 {
+    let more = shocked_fen
+        .iter()
+        .zip(baseline_fen)
+        .filter(|(shocked, baseline)| shocked > baseline)
+        .count();
+    u32::try_from(more).unwrap_or(u32::MAX)
 }
 
 /// Every channel of a record pooled into one flow.
@@ -102,6 +116,10 @@ impl RunRecord {
                     unsettled_value_baseline_fen: all_base.counts.unsettled_value_fen,
                     delay_indicator_shocked: all.delay_indicator,
                     delay_indicator_baseline: all_base.delay_indicator,
+                    participants_touched: touched(
+                        &result.untouched_by_participant_fen,
+                        &base.untouched_by_participant_fen,
+                    ),
                 })
             }
         };

@@ -192,6 +192,7 @@ pub fn days_of(metric: &str) -> &'static str {
         "overnight_borrowed_fen"
         | "knock_on_unsettled_value_fen"
         | "knock_on_unsettled_payments"
+        | "knock_on_participants_touched"
         | "shock_unsettled_value_difference_fen" => "total",
         _ => "pooled",
     }
@@ -296,6 +297,10 @@ fn record_figures(
             shock.knock_on_payments() as f64,
         ));
         out.push(all(
+            "knock_on_participants_touched",
+            f64::from(shock.participants_touched),
+        ));
+        out.push(all(
             "shock_unsettled_value_difference_fen",
             (shock.unsettled_value_shocked_fen - shock.unsettled_value_baseline_fen) as f64,
         ));
@@ -342,7 +347,9 @@ fn estimates(
 /// Where a figure can lie (see `Range`): differences and knock-ons may
 /// take either sign.
 fn figure_range(metric: &str, differences: bool) -> Range {
-    if differences || metric.contains("difference") || metric.starts_with("knock_on") {
+    if metric == "knock_on_participants_touched" && !differences {
+        Range::NonNegative
+    } else if differences || metric.contains("difference") || metric.starts_with("knock_on") {
         Range::Any
     } else if metric.ends_with("_share") || metric == "delay_indicator" || metric == "netting_ratio"
     {

@@ -120,6 +120,9 @@ pub struct RunResult {
     pub events: Vec<EventCounts>,
     /// Left unsettled between participants no shock struck.
     pub untouched: Untouched,
+    /// Per participant, the value of those payments it was to pay or be
+    /// paid (summed over days; empty when no participant is struck).
+    pub untouched_by_participant_fen: Vec<i64>,
     /// Paid by guarantee funds; taken by liquidity shocks.
     pub guarantee_fund_used_fen: i64,
     pub withdrawn_fen: i64,
@@ -221,6 +224,13 @@ fn run_from<O: Observer>(
     let knock_on = KnockOn {
         struck: &struck,
         untouched: Untouched::default(),
+        // Kept for a shocked run and for its baseline, which strikes the
+        // same participants (without the shock): never otherwise.
+        by_participant_fen: if struck.contains(&true) {
+            vec![0; city.len()]
+        } else {
+            Vec::new()
+        },
     };
     let bank = behaviour::BankSide::new(
         setup::desk(scenario, city),
@@ -388,6 +398,7 @@ fn result<O: Observer>(sink: RunSink<'_, O>, totals: Totals) -> RunResult {
         overnight_cost_fen: totals.overnight_cost_fen,
         events: totals.events,
         untouched: sink.knock_on.untouched,
+        untouched_by_participant_fen: sink.knock_on.by_participant_fen,
         guarantee_fund_used_fen: totals.injected_fen,
         withdrawn_fen: totals.withdrawn_fen,
         day1_lower_fen: totals.day1_lower_fen,

@@ -32,6 +32,10 @@ pub struct KnockOn<'a> {
     /// its baseline, so that the two count the same payments).
     pub struck: &'a [bool],
     pub untouched: Untouched,
+    /// Per participant, the value of those payments it was to pay or be
+    /// paid (so that a shocked run and its baseline tell which
+    /// participants the shock touched). Empty when nothing is struck.
+    pub by_participant_fen: Vec<i64>,
 }
 
 impl KnockOn<'_> {
@@ -39,6 +43,11 @@ impl KnockOn<'_> {
         if !self.struck[payment.sender as usize] && !self.struck[payment.receiver as usize] {
             self.untouched.unsettled += 1;
             self.untouched.unsettled_value_fen += payment.amount_fen;
+            for party in [payment.sender, payment.receiver] {
+                if let Some(value) = self.by_participant_fen.get_mut(party as usize) {
+                    *value = value.saturating_add(payment.amount_fen);
+                }
+            }
         }
     }
 }

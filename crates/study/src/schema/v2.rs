@@ -428,6 +428,10 @@ pub struct ShockEffect {
     /// The delay indicator over all payments, in each run.
     pub delay_indicator_shocked: f64,
     pub delay_indicator_baseline: f64,
+    /// Participants left more unsettled with the others than in the
+    /// baseline (absent from summaries written before it was counted).
+    #[serde(default)]
+    pub participants_touched: u32,
 }
 
 /// One seed of a compare: every design, in the order listed.
@@ -492,7 +496,7 @@ twins!(SweepBounds <=> crate::summary::SweepBounds { design, lower_fen, upper_fe
 twins!(SweepPoint <=> crate::summary::SweepPoint { level, cells });
 twins!(SweepStat <=> crate::summary::SweepStat { design, liquidity_fen, delay_indicator, unsettled_value_fen, settled_value_share, liquidity_used_fen });
 twins!(RunRecord <=> crate::record::RunRecord { seed, channels, instruments, days, events, liquidity_used_fen, closing_fen, overnight_borrowed_fen, overnight_cost_fen, moved_fen, guarantee_fund_used_fen, withdrawn_fen, shock, costs, delay_split });
-twins!(ShockEffect <=> crate::record::ShockEffect { untouched_shocked, untouched_baseline, unsettled_value_shocked_fen, unsettled_value_baseline_fen, delay_indicator_shocked, delay_indicator_baseline });
+twins!(ShockEffect <=> crate::record::ShockEffect { untouched_shocked, untouched_baseline, unsettled_value_shocked_fen, unsettled_value_baseline_fen, delay_indicator_shocked, delay_indicator_baseline, participants_touched });
 twins!(CompareRecord <=> crate::record::CompareRecord { seed, designs });
 twins!(SweepRecord <=> crate::record::SweepRecord { seed, lower_fen, upper_fen, own_opening_fen, points });
 twins!(SweepCell <=> crate::record::SweepCell { liquidity_fen, payments, settled, value_fen, unsettled_value_fen, delay_indicator, liquidity_used_fen });

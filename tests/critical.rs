@@ -176,3 +176,61 @@ fn participants_touched_is_what_the_settlements_show() {
     assert_eq!(recorded.as_u64(), Some(touched as u64));
     assert!(touched > 0, "this default touches someone");
 }
+
+/// `--liquidity PCT`: each participant loses PCT % of its opening balance
+/// (rounded down to the fen) at `--at` instead of defaulting; the same
+/// ranking and report, named for the shock. A share outside (0, 100] is
+/// refused with exit 2.
+#[test]
+fn a_liquidity_shock_in_turn_ranks_the_banks_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("liquidity");
+    let config = "configs/netting-compare.toml";
+    let common = [config, "--volume", "0.05", "-q"];
+    let out_text = out.to_str().expect("utf-8");
+    let args = [
+        &["critical"],
+        &common[..],
+        &["--at", "10:00", "--liquidity", "50"],
+    ]
+    .concat();
+    clearsim(&[&args[..], &["--out", out_text]].concat());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("read"))
+            .expect("json");
+    let designs = summary["designs"].as_array().expect("designs");
+    assert_eq!(designs.len(), 50);
+    // The amounts are half of each opening balance, as generate writes it.
+    let day = dir.path().join("day");
+    clearsim(
+        &[
+            &["generate"],
+            &common[..],
+            &["--out", day.to_str().expect("utf-8")],
+        ]
+        .concat(),
+    );
+    let participants = std::fs::read_to_string(day.join("participants.csv")).expect("read");
+    for line in participants.lines().skip(1).take(5) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let opening: i64 = fields[3].parse().expect("opening");
+        let label = format!("liquidity:{}@10:00:00.000={}fen", fields[0], opening / 2);
+        assert!(
+            designs.iter().any(|d| d == label.as_str()),
+            "{label} in {designs:?}"
+        );
+    }
+    let page = std::fs::read_to_string(out.join("critical.html")).expect("page");
+    assert!(page.contains("whose liquidity shock hurts the others most"));
+    assert!(page.contains("losing 50 % of its opening balance at 10:00:00.000"));
+    for bad in ["0", "150", "-5"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["critical", config, &format!("--liquidity={bad}"), "--out"])
+            .arg(dir.path().join(format!("bad{bad}")))
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "--liquidity {bad}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("--liquidity"));
+    }
+}

@@ -534,6 +534,7 @@ def critical(
     scenario: Union[Scenario, PathLike],
     *,
     at: Union[str, datetime.time] = "00:00",
+    liquidity: Optional[float] = None,
     replications: int = 1,
     days: Optional[int] = None,
     seed: Optional[int] = None,
@@ -543,12 +544,14 @@ def critical(
     progress: bool = True,
 ) -> Study:
     """``clearsim critical``: each participant of the city defaulting in
-    turn at ``at`` (default 00:00, the whole day), paired with the same
-    seeds' runs without it, ranked by the value it leaves unsettled between
-    the others (``ranking``; the compare's tables too)."""
+    turn at ``at`` (default 00:00, the whole day) — or, with
+    ``liquidity=PCT``, losing PCT % of its opening balance then — paired
+    with the same seeds' runs without it, ranked by the value it leaves
+    unsettled between the others, with the participants it touches
+    (``ranking``; the compare's tables too)."""
     s = _overridden(scenario, days=days, seed=seed, volume=volume)
     return _study(
-        "critical", s, progress, at=_clock(at), replications=replications,
+        "critical", s, progress, at=_clock(at), shock_pct=liquidity, replications=replications,
         shard=shard, threads=threads, **s._native_args(),
     )
 

@@ -132,8 +132,9 @@ struct Request {
     designs: Option<String>,
     /// A sweep's liquidity range and steps.
     liquidity: (f64, f64, u32),
-    /// When each participant defaults in a critical study.
+    /// When each participant is struck in a critical study, and how.
     at: clearsim_core::time::SimTime,
+    turn: jobs::Turn,
     replications: (u32, Option<Shard>, usize),
 }
 
@@ -163,8 +164,12 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
                 saved(&Summary::Sweep(Box::new(summary)), Vec::new())
             }
             "critical" => {
-                let summary = jobs::critical(source, request.at, replications)?.summary;
-                let context = clearsim_report::critical::context(&summary, &request.at.to_string());
+                let summary =
+                    jobs::critical(source, request.at, request.turn, replications)?.summary;
+                let context = clearsim_report::critical::context(
+                    &summary,
+                    &request.turn.describe(request.at),
+                );
                 let files = clearsim_report::critical::critical_files(&summary, context);
                 let mut saved = saved(&Summary::Compare(Box::new(summary)), Vec::new())?;
                 saved.2.extend(owned(files));
@@ -178,7 +183,7 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
 /// Runs a study (`run`, `compare` or `sweep`); returns its summary.json,
 /// its notes and its report files.
 #[pyfunction]
-#[pyo3(signature = (kind, config, text=None, *, seed=None, days=None, volume=None, shocks=Vec::new(), designs=None, liquidity=(0.0, 1.0, 11), at="00:00".to_string(), replications=1, shard=None, threads=None, progress=None))]
+#[pyo3(signature = (kind, config, text=None, *, seed=None, days=None, volume=None, shocks=Vec::new(), designs=None, liquidity=(0.0, 1.0, 11), at="00:00".to_string(), shock_pct=None, replications=1, shard=None, threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn study(
     py: Python<'_>,
@@ -192,6 +197,7 @@ pub fn study(
     designs: Option<String>,
     liquidity: (f64, f64, u32),
     at: String,
+    shock_pct: Option<f64>,
     replications: u32,
     shard: Option<String>,
     threads: Option<usize>,
@@ -209,6 +215,10 @@ pub fn study(
                 "at: `{at}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"
             ))
         })?,
+        turn: match shock_pct {
+            None => jobs::Turn::Default,
+            Some(pct) => jobs::Turn::Liquidity { pct },
+        },
         replications: (
             replications,
             self::shard(shard.as_deref())?,

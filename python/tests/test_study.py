@@ -170,3 +170,15 @@ def test_critical_is_the_command_lines(cli, tmp_path):
     assert means == sorted(means, reverse=True)
     with pytest.raises(clearsim.InputError, match="at: "):
         clearsim.critical(config, at="25:00", progress=False)
+    assert (ranking["participants_touched_mean"] >= 0).all()
+
+
+def test_critical_liquidity_shock_is_the_command_lines(cli, tmp_path):
+    config = CONFIGS / "netting-compare.toml"
+    study = clearsim.critical(config, at="10:00", liquidity=50, volume=0.05, progress=False)
+    assert study.json == cli_summary(
+        cli, tmp_path, "critical", config, "--at", "10:00", "--liquidity", 50, "--volume", 0.05
+    )
+    assert all(d.startswith("liquidity:") for d in study.summary["designs"])
+    with pytest.raises(clearsim.InputError, match="--liquidity"):
+        clearsim.critical(config, liquidity=0, progress=False)

@@ -72,6 +72,10 @@ pub struct CriticalArgs {
     /// (default 00:00: the whole day).
     #[arg(long, value_name = "HH:MM", default_value = "00:00", value_parser = super::replay::parse_time_arg)]
     at: clearsim_core::time::SimTime,
+    /// Instead of a default, each participant loses PCT % of its opening
+    /// balance at --at (a liquidity shock in turn; above 0, at most 100).
+    #[arg(long, value_name = "PCT")]
+    liquidity: Option<f64>,
     /// Output directory (default: out/<scenario>-critical).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -91,20 +95,15 @@ pub fn critical_command(args: &CriticalArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-critical")));
     let set = output_set(&out)?;
+    let turn = match args.liquidity {
+        None => jobs::Turn::Default,
+        Some(pct) => jobs::Turn::Liquidity { pct },
+    };
     let outcome = with_replications(args.quiet, args.replication.asked(), |replications| {
-        jobs::critical(source, args.at, replications)
+        jobs::critical(source, args.at, turn, replications)
     })?;
     let summary = outcome.summary;
-    let context = report::context_lines(
-        &summary.study,
-        &summary.seeds,
-        summary.partial.as_ref(),
-        &format!(
-            "each of {} participants defaulting at {}",
-            summary.designs.len(),
-            args.at
-        ),
-    );
+    let context = report::critical::context(&summary, &turn.describe(args.at));
     let json = report::to_json(&summary).map_err(|e| Failure::Internal(e.into()))?;
     let mut files = report::compare::compare_files(&summary);
     files.extend(report::critical::critical_files(&summary, context));

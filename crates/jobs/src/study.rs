@@ -367,20 +367,43 @@ fn optimise_context(report: &optimise::OptimiseReport, path: &Path, seed: u64) -
     ]
 }
 
-/// `critical`: each participant of the city (not the banks outside it)
-/// defaulting in turn at `at`, on common streams, each run paired with
-/// the same seed's run without the default. The summary is a compare's,
-/// one design a participant (`default:ID@HH:MM`).
+/// What strikes each participant in turn in a critical study.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Turn {
+    /// It defaults (stops paying) at the instant.
+    Default,
+    /// It loses this share (%, above 0, at most 100) of its opening
+    /// balance at the instant: the money leaves its account, up to its
+    /// balance.
+    Liquidity { pct: f64 },
+}
+
+impl Turn {
+    /// What each participant undergoes, for the report's context line.
+    pub fn describe(self, at: clearsim_core::time::SimTime) -> String {
+        match self {
+            Turn::Default => format!("defaulting at {at}"),
+            Turn::Liquidity { pct } => {
+                format!("losing {pct} % of its opening balance at {at} (a liquidity shock)")
+            }
+        }
+    }
+}
+
+/// `critical`: each city participant struck in turn at `at` (a default,
+/// or a liquidity shock), one design of a compare paired with the same
+/// seeds' runs without it.
 pub fn critical(
     source: Source<'_>,
     at: clearsim_core::time::SimTime,
+    turn: Turn,
     replications: &Replications<'_>,
 ) -> Result<Outcome<CompareSummary>, JobError> {
     let (config, city) = load_with_city(source.path, source.text, source.overrides)?;
     let scenario = &config.scenario;
     if !scenario.shocks.is_empty() {
         return Err(JobError::user(
-            "critical: each participant's default is measured against a run without it; give no other shock",
+            "critical: each participant's shock is measured against a run without it; give no other shock",
         ));
     }
     if at > scenario.day_end {
@@ -389,14 +412,19 @@ pub fn critical(
             scenario.day_end
         )));
     }
+    if let Turn::Liquidity { pct } = turn
+        && !(pct > 0.0 && pct <= 100.0)
+    {
+        return Err(JobError::user(format!(
+            "--liquidity {pct}: a share of the opening balance above 0 and at most 100 (%)"
+        )));
+    }
     let mut labelled = Vec::new();
     for (i, id) in city.ids.iter().enumerate() {
         if city.categories[i] == clearsim_model::replay::OUTSIDE_CATEGORY {
             continue;
         }
-        let label = format!("default:{id}@{at}");
-        let shock = clearsim_model::config::Shock::parse(&label)
-            .map_err(|e| JobError::Bug(format!("{label}: {e}")))?;
+        let (label, shock) = struck_by(turn, id, at, city.opening_fen[i]);
         let mut variant = scenario.clone();
         variant.shocks.push(shock);
         labelled.push((label, variant));
@@ -412,4 +440,36 @@ pub fn critical(
         summary,
         notes: Vec::new(),
     })
+}
+
+/// One participant's shock and its design label: `default:ID@T`, or
+/// `liquidity:ID@T=Nfen` with N its share of `opening_fen` (rounded down).
+fn struck_by(
+    turn: Turn,
+    id: &str,
+    at: clearsim_core::time::SimTime,
+    opening_fen: i64,
+) -> (String, clearsim_model::config::Shock) {
+    use clearsim_model::config::Shock;
+    match turn {
+        Turn::Default => (
+            format!("default:{id}@{at}"),
+            Shock::Default {
+                participant: id.to_string(),
+                at,
+            },
+        ),
+        Turn::Liquidity { pct } => {
+            // pct ≤ 100: the share fits wherever the opening does.
+            let amount_fen = (opening_fen.max(0) as f64 * pct / 100.0).floor() as i64;
+            (
+                format!("liquidity:{id}@{at}={amount_fen}fen"),
+                Shock::Liquidity {
+                    participant: id.to_string(),
+                    at,
+                    amount_fen,
+                },
+            )
+        }
+    }
 }

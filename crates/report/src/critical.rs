@@ -42,9 +42,10 @@ pub fn ranking(summary: &CompareSummary) -> Vec<Ranked> {
         .designs
         .iter()
         .map(|design| Ranked {
+            // `default:ID@T` or `liquidity:ID@T=AMOUNT`.
             id: design
-                .strip_prefix("default:")
-                .and_then(|rest| rest.split('@').next())
+                .split_once(':')
+                .and_then(|(_, rest)| rest.split('@').next())
                 .unwrap_or(design)
                 .to_string(),
             value_fen: find(design, "knock_on_unsettled_value_fen"),
@@ -61,23 +62,29 @@ pub fn ranking(summary: &CompareSummary) -> Vec<Ranked> {
     ranked
 }
 
-/// The lines that say what a critical study ran.
-pub fn context(summary: &CompareSummary, at: &str) -> Vec<String> {
+/// The lines that say what a critical study ran; `turn` says what struck
+/// each participant ("defaulting at 10:00:00.000").
+pub fn context(summary: &CompareSummary, turn: &str) -> Vec<String> {
     crate::context_lines(
         &summary.study,
         &summary.seeds,
         summary.partial.as_ref(),
-        &format!(
-            "each of {} participants defaulting at {at}",
-            summary.designs.len()
-        ),
+        &format!("each of {} participants {turn}", summary.designs.len()),
     )
+}
+
+/// "default" or "liquidity shock": what the designs struck.
+fn shock_name(summary: &CompareSummary) -> &'static str {
+    match summary.designs.first() {
+        Some(design) if design.starts_with("liquidity:") => "liquidity shock",
+        _ => "default",
+    }
 }
 
 /// critical.csv, critical.md and critical.html.
 pub fn critical_files(summary: &CompareSummary, context: Vec<String>) -> ReportFiles {
     let ranked = ranking(summary);
-    let doc = document(&ranked, context);
+    let doc = document(&ranked, context, shock_name(summary));
     vec![
         ("critical.csv", csv(&ranked)),
         ("critical.md", doc.markdown().into_bytes()),
@@ -135,18 +142,18 @@ fn csv(ranked: &[Ranked]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn document(ranked: &[Ranked], context: Vec<String>) -> Document {
+fn document(ranked: &[Ranked], context: Vec<String>, shock: &str) -> Document {
     let mut doc = Document::new(
-        "clearsim critical: whose default hurts the others most",
+        &format!("clearsim critical: whose {shock} hurts the others most"),
         context,
     );
-    doc.note(
-        "Knock-on: the value (and count) of payments between the other participants left unsettled by the default, minus the same in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications. Participants touched: how many of the others were left more value unsettled with the rest (to pay or to be paid) than in that run without the default. A negative knock-on: the others settled more among themselves without the defaulter (it stopped draining liquidity from them, and the payments it owed them were owed to it too).",
-    );
+    doc.note(&format!(
+        "Knock-on: the value (and count) of payments between the other participants left unsettled by the {shock}, minus the same in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications. Participants touched: how many of the others were left more value unsettled with the rest (to pay or to be paid) than in that run without the {shock}. A negative knock-on: the others settled more among themselves with the {shock} than without it (a defaulter stops draining liquidity from them, and the payments it owed them were owed to it too)."
+    ));
     let yuan_of = |fen: f64| yuan(fen.round() as i64);
     let mut table = Table::new(&[
         "rank",
-        "defaulting bank",
+        "bank struck",
         "knock-on value (yuan)",
         "95 % CI (yuan)",
         "knock-on payments",
@@ -183,7 +190,7 @@ fn document(ranked: &[Ranked], context: Vec<String>) -> Document {
     }
     doc.chart(Chart::Dots(Dots {
         title: format!(
-            "Knock-on of each default: value left unsettled between the others (the {} most harmful with a positive knock-on)",
+            "Knock-on of each {shock}: value left unsettled between the others (the {} most harmful with a positive knock-on)",
             shown.len()
         ),
         x_label: "knock-on value, mean over replications (yuan, per replication)".into(),

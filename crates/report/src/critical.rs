@@ -144,10 +144,10 @@ fn csv(ranked: &[Ranked]) -> Vec<u8> {
 
 fn document(ranked: &[Ranked], context: Vec<String>, shock: &str) -> Document {
     let mut doc = Document::new(
-        &format!("clearsim critical: whose {shock} hurts the others most"),
+        format!("clearsim critical: whose {shock} hurts the others most"),
         context,
     );
-    doc.note(&format!(
+    doc.note(format!(
         "Knock-on: the value (and count) of payments between the other participants left unsettled by the {shock}, minus the same in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications. Participants touched: how many of the others were left more value unsettled with the rest (to pay or to be paid) than in that run without the {shock}. A negative knock-on: the others settled more among themselves with the {shock} than without it (a defaulter stops draining liquidity from them, and the payments it owed them were owed to it too)."
     ));
     let yuan_of = |fen: f64| yuan(fen.round() as i64);

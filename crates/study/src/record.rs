@@ -54,8 +54,9 @@ pub struct ShockEffect {
     pub delay_indicator_shocked: f64,
     pub delay_indicator_baseline: f64,
     /// Participants no shock struck that were left more value unsettled
-    /// with the others (to pay or to be paid) than in the baseline.
-    pub participants_touched: u32,
+    /// with the others (to pay or to be paid) than in the baseline
+    /// (`None` in a summary written before it was counted).
+    pub participants_touched: Option<u32>,
 }
 
 impl ShockEffect {
@@ -116,10 +117,10 @@ impl RunRecord {
                     unsettled_value_baseline_fen: all_base.counts.unsettled_value_fen,
                     delay_indicator_shocked: all.delay_indicator,
                     delay_indicator_baseline: all_base.delay_indicator,
-                    participants_touched: touched(
+                    participants_touched: Some(touched(
                         &result.untouched_by_participant_fen,
                         &base.untouched_by_participant_fen,
-                    ),
+                    )),
                 })
             }
         };

@@ -296,10 +296,9 @@ fn record_figures(
             "knock_on_unsettled_payments",
             shock.knock_on_payments() as f64,
         ));
-        out.push(all(
-            "knock_on_participants_touched",
-            f64::from(shock.participants_touched),
-        ));
+        if let Some(touched) = shock.participants_touched {
+            out.push(all("knock_on_participants_touched", f64::from(touched)));
+        }
         out.push(all(
             "shock_unsettled_value_difference_fen",
             (shock.unsettled_value_shocked_fen - shock.unsettled_value_baseline_fen) as f64,

@@ -429,9 +429,10 @@ pub struct ShockEffect {
     pub delay_indicator_shocked: f64,
     pub delay_indicator_baseline: f64,
     /// Participants left more unsettled with the others than in the
-    /// baseline (absent from summaries written before it was counted).
-    #[serde(default)]
-    pub participants_touched: u32,
+    /// baseline; absent (not counted) in summaries written before it was,
+    /// which must read and write back to the same bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participants_touched: Option<u32>,
 }
 
 /// One seed of a compare: every design, in the order listed.

@@ -277,6 +277,28 @@ fn floats_and_bad_rows_in_parquet_are_refused_with_exit_2() {
         &replay(d, "p.parquet", "floats.parquet", "o1"),
         &["floats.parquet", "column 'amount'", "floating-point"],
     );
+    // A column the replay does not read is ignored, whatever its type, as
+    // in a CSV file.
+    write_parquet(
+        &d.join("extra.parquet"),
+        &schema.replace(
+            "REQUIRED DOUBLE amount;",
+            "REQUIRED INT64 amount; REQUIRED DOUBLE fx_rate;",
+        ),
+        &[
+            text(&["p1"]),
+            text(&["09:00:00"]),
+            text(&["A"]),
+            text(&["B"]),
+            Values::I64(vec![Some(70)]),
+            Values::F64(vec![6.9]),
+        ],
+    );
+    ok(&replay(d, "p.parquet", "extra.parquet", "extra"));
+    assert_eq!(
+        read(d.join("extra/settlements.csv")),
+        "id,status,settle,delay_ms\np1,settled,09:00:00.000,0\n"
+    );
     write_parquet(
         &d.join("negative.parquet"),
         &schema.replace("REQUIRED DOUBLE amount", "REQUIRED INT64 amount"),

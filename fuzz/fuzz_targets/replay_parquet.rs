@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     // unwinds out of this closure, and libFuzzer reports it as a crash.
     static QUIET: std::sync::Once = std::sync::Once::new();
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
-    let Ok(text) = parquet::read("payments.parquet", data) else {
+    let Ok(text) = parquet::read("payments.parquet", data, None) else {
         return;
     };
     let columns = text.columns();

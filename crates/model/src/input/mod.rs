@@ -227,8 +227,10 @@ impl Day {
         release: &dyn Fn(usize),
     ) -> Result<Day, InputError> {
         // A Parquet file is read as text columns: the same parser after.
-        let participants_parquet = parquet_text(participants_name, &participants_input)?;
-        let payments_parquet = parquet_text(payments_name, &payments_input)?;
+        let participants_parquet =
+            parquet_text(participants_name, &participants_input, &PARTICIPANT_COLUMNS)?;
+        let payment_columns = [&PAYMENT_COLUMNS[..], &PAYMENT_OPTIONAL_COLUMNS[..]].concat();
+        let payments_parquet = parquet_text(payments_name, &payments_input, &payment_columns)?;
         let participants_columns = participants_parquet
             .as_ref()
             .map(parquet::ParquetText::columns);
@@ -403,7 +405,7 @@ pub fn parse_participants(name: &str, bytes: &[u8]) -> Result<Participants, Inpu
 fn parse_participants_input(name: &str, input: Input<'_>) -> Result<Participants, InputError> {
     let mut table = Table::open_input(name, input)?;
     let [id_col, name_col, category_col, opening_col, credit_col] =
-        table.require(["id", "name", "category", "opening_balance", "credit_limit"])?;
+        table.require(PARTICIPANT_COLUMNS)?;
     let mut out = Participants::default();
     // Ids seen so far, as indices into `out.ids` (no copy of each id).
     let mut seen: hashbrown::HashTable<u32> = hashbrown::HashTable::new();
@@ -470,11 +472,12 @@ fn parse_payments(
 ) -> Result<Payments, InputError> {
     let mut table = Table::open_input(name, input)?;
     let [id_col, submit_col, sender_col, receiver_col, amount_col] =
-        table.require(["id", "submit", "sender", "receiver", "amount"])?;
-    let priority_col = table.optional("priority");
-    let instrument_col = table.optional("instrument");
-    let order_time_col = table.optional("order_time");
-    let date_col = table.optional("date");
+        table.require(PAYMENT_COLUMNS)?;
+    let [priority, instrument, order_time, date] = PAYMENT_OPTIONAL_COLUMNS;
+    let priority_col = table.optional(priority);
+    let instrument_col = table.optional(instrument);
+    let order_time_col = table.optional(order_time);
+    let date_col = table.optional(date);
     let index = participants.index();
     let mut out = match input {
         Input::Csv(bytes) => Payments::with_capacity(row_bound(bytes, release), bytes.len()),
@@ -858,11 +861,27 @@ fn lookup(
         .ok_or_else(|| row.error(field, format!("unknown participant {}", shown(id))))
 }
 
+/// The columns of participants.csv, all required.
+const PARTICIPANT_COLUMNS: [&str; 5] =
+    ["id", "name", "category", "opening_balance", "credit_limit"];
+/// The required columns of payments.csv, and the optional ones; others
+/// are ignored.
+const PAYMENT_COLUMNS: [&str; 5] = ["id", "submit", "sender", "receiver", "amount"];
+const PAYMENT_OPTIONAL_COLUMNS: [&str; 4] = ["priority", "instrument", "order_time", "date"];
+
 /// The text columns of a file that is Parquet (by its magic), else
-/// `None`: it is read as CSV.
-fn parquet_text(name: &str, input: &Input<'_>) -> Result<Option<parquet::ParquetText>, InputError> {
+/// `None`: it is read as CSV. Only the columns the table's parser reads
+/// are converted (`columns`): the others are ignored, as in a CSV file,
+/// whatever their type.
+fn parquet_text(
+    name: &str,
+    input: &Input<'_>,
+    columns: &[&str],
+) -> Result<Option<parquet::ParquetText>, InputError> {
     match input {
-        Input::Csv(bytes) if parquet::is_parquet(bytes) => parquet::read(name, bytes).map(Some),
+        Input::Csv(bytes) if parquet::is_parquet(bytes) => {
+            parquet::read(name, bytes, Some(columns)).map(Some)
+        }
         _ => Ok(None),
     }
 }

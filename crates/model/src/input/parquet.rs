@@ -65,14 +65,16 @@ impl ParquetText {
 }
 
 /// Reads the Parquet file `bytes` (named `name` in errors) as text
-/// columns: every column of its schema, every row group in order.
+/// columns: each top-level column of its schema that `wanted` names (all
+/// with `None`; the others are neither read nor checked), every row group
+/// in order.
 ///
 /// The Parquet reader is another crate's, and asserts some of what a file
 /// claims instead of refusing it: the claims it asserts are checked here
 /// first, and a panic it still raises on a malformed file is caught and
 /// refused as that file's fault (the file is the only input).
-pub fn read(name: &str, bytes: &[u8]) -> Result<ParquetText, InputError> {
-    let read = std::panic::catch_unwind(|| read_checked(name, bytes));
+pub fn read(name: &str, bytes: &[u8], wanted: Option<&[&str]>) -> Result<ParquetText, InputError> {
+    let read = std::panic::catch_unwind(|| read_checked(name, bytes, wanted));
     read.unwrap_or_else(|_| {
         Err(InputError::file(
             name,
@@ -106,7 +108,11 @@ fn check_chunks(
     Ok(())
 }
 
-fn read_checked(name: &str, bytes: &[u8]) -> Result<ParquetText, InputError> {
+fn read_checked(
+    name: &str,
+    bytes: &[u8],
+    wanted: Option<&[&str]>,
+) -> Result<ParquetText, InputError> {
     let bad = |message: String| InputError::file(name, message);
     let reader = SerializedFileReader::new(Bytes::copy_from_slice(bytes))
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
@@ -126,8 +132,17 @@ fn read_checked(name: &str, bytes: &[u8]) -> Result<ParquetText, InputError> {
         data: Vec::new(),
         rows: rows as usize,
     };
-    for column in schema.columns() {
-        check_column(column).map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
+    // The leaf columns read: a nested column's leaves are named by its
+    // path, so a wanted name is only ever a flat, top-level column.
+    let read: Vec<usize> = (0..schema.num_columns())
+        .filter(|&c| {
+            let path = schema.column(c).path().string();
+            wanted.is_none_or(|names| names.contains(&path.as_str()))
+        })
+        .collect();
+    for &c in &read {
+        let column = schema.column(c);
+        check_column(&column).map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
         text.names.push(column.name().to_string());
         text.offsets.push(vec![0]);
         text.data.push(Vec::new());
@@ -136,12 +151,13 @@ fn read_checked(name: &str, bytes: &[u8]) -> Result<ParquetText, InputError> {
         let row_group = reader
             .get_row_group(group)
             .map_err(|e| bad(format!("row group {group}: {e}")))?;
-        for (c, column) in schema.columns().iter().enumerate() {
+        for (k, &c) in read.iter().enumerate() {
+            let column = schema.column(c);
             let reader = row_group
                 .get_column_reader(c)
                 .map_err(|e| bad(format!("column '{}': {e}", column.name())))?;
-            let (offsets, data) = (&mut text.offsets[c], &mut text.data[c]);
-            read_column(reader, column, offsets, data)
+            let (offsets, data) = (&mut text.offsets[k], &mut text.data[k]);
+            read_column(reader, &column, offsets, data)
                 .map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
         }
     }
@@ -379,7 +395,7 @@ mod tests {
     #[test]
     fn a_chunk_outside_the_file_is_refused_not_a_panic() {
         let bytes = include_bytes!("testdata/chunk-outside-file.parquet");
-        let error = read("fuzzed.parquet", bytes).err().expect("refused");
+        let error = read("fuzzed.parquet", bytes, None).err().expect("refused");
         let said = error.to_string();
         assert!(said.contains("fuzzed.parquet"), "{said}");
         assert!(said.contains("not a readable Parquet file"), "{said}");
@@ -390,7 +406,7 @@ mod tests {
     #[test]
     fn a_page_the_reader_fails_on_is_refused_not_a_panic() {
         let bytes = include_bytes!("testdata/bad-page.parquet");
-        let error = read("fuzzed.parquet", bytes).err().expect("refused");
+        let error = read("fuzzed.parquet", bytes, None).err().expect("refused");
         assert!(
             error.to_string().contains("not a readable Parquet file"),
             "{error}"
@@ -402,7 +418,7 @@ mod tests {
         assert!(!is_parquet(b"id,opening_balance\n"));
         assert!(!is_parquet(b"PAR1"));
         assert!(is_parquet(b"PAR1 whatever PAR1"));
-        let error = read("x.parquet", b"PAR1 not really PAR1")
+        let error = read("x.parquet", b"PAR1 not really PAR1", None)
             .err()
             .expect("refused");
         assert!(error.to_string().contains("x.parquet"), "{error}");

@@ -392,3 +392,37 @@ fn the_network_of_a_day_adds_up_to_its_payments() {
     let page = read(out.join("network.html"));
     assert!(page.contains("Bilateral flows of the day") && page.contains("<svg"));
 }
+
+/// `--network` on a dated file: the network of all its days together,
+/// named as such. By hand: A pays B 70 and 40 on the 5th and 100 on the
+/// 6th, B pays A 50 on the 6th: flows A→B 3 payments, 210; B→A 1, 50.
+#[test]
+fn the_network_of_a_dated_file_spans_its_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let payments = "date,id,submit,sender,receiver,amount\n\
+                    2026-01-06,p3,09:00:00,B,A,50\n\
+                    2026-01-05,p1,09:00:00,A,B,70\n\
+                    2026-01-05,p2,09:30:00,A,B,40\n\
+                    2026-01-06,p4,10:00:00,A,B,100\n";
+    std::fs::write(dir.path().join("x.csv"), payments).expect("write");
+    let output = replay(dir.path(), "x.csv", &["--network", "--out", "net"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let flows = read(dir.path().join("net/flows.csv"));
+    assert!(flows.contains("A,B,3,210"), "{flows}");
+    assert!(flows.contains("B,A,1,50"), "{flows}");
+    let page = read(dir.path().join("net/network.md"));
+    assert!(
+        page.contains("the payment network of the 2 business days"),
+        "{page}"
+    );
+    assert!(
+        page.contains("the flows of its 2 business days together"),
+        "{page}"
+    );
+    assert!(dir.path().join("net/days.csv").exists());
+}

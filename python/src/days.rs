@@ -137,7 +137,7 @@ impl NativeDays {
         let inner = Arc::clone(&self.inner);
         crate::control::run(py, None, move |_| {
             let set = job::output_set(&out)?;
-            inner.days.publish(set, &inner.whole)
+            inner.days.publish(set, &inner.whole, Vec::new())
         })
     }
 }

@@ -81,10 +81,11 @@ pub struct ReplayArgs {
     /// delay running across the night, instead of being rejected.
     #[arg(long)]
     carry_queue: bool,
-    /// Also write the day's payment network: network.csv (per bank:
-    /// degrees, strengths, centrality, k-core), flows.csv (bilateral
-    /// flows) and network.md / network.html (figures, the most central
-    /// banks, the flow matrix as a heatmap).
+    /// Also write the day's payment network (of a file of several days,
+    /// all its days together): network.csv (per bank: degrees, strengths,
+    /// centrality, k-core), flows.csv (bilateral flows) and network.md /
+    /// network.html (figures, the most central banks, the flow matrix as
+    /// a heatmap).
     #[arg(long)]
     network: bool,
     /// Print nothing on success.
@@ -246,7 +247,13 @@ fn run_days(
         files,
         openings_file.as_deref(),
     )?;
-    replayed.publish(set, whole)?;
+    // The network of every payment of the file, all its days together.
+    let network = if args.network {
+        replay::network_files(whole, files)
+    } else {
+        Vec::new()
+    };
+    replayed.publish(set, whole, network)?;
     if !args.quiet {
         print!("{}", replayed.document().markdown());
         println!("\nresults in {}", args.out.display());

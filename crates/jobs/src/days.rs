@@ -183,8 +183,14 @@ impl DaysReplayed {
     }
 
     /// Publishes the output set: settlements.csv (streamed),
-    /// balances.csv, days.csv, summary.json and the report.
-    pub fn publish(&self, set: OutputSet, whole: &Day) -> Result<(), JobError> {
+    /// balances.csv, days.csv, summary.json, the report, and `extra`
+    /// files (the network of the file's flows, when asked).
+    pub fn publish(
+        &self,
+        set: OutputSet,
+        whole: &Day,
+        extra: clearsim_report::ReportFiles,
+    ) -> Result<(), JobError> {
         let json = self.summary_json(whole)?;
         let run = self.run();
         crate::replay::stream_file(&set, "settlements.csv", |file| {
@@ -200,6 +206,7 @@ impl DaysReplayed {
             ("days.csv", days::days_csv(&self.outcomes)),
         ];
         files.extend(self.document().files());
+        files.extend(extra);
         publish_files(set, &json, &files)
     }
 }

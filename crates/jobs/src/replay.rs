@@ -278,7 +278,8 @@ pub fn publish_files<N: AsRef<str>>(
 }
 
 /// The day's payment network (`replay --network`): network.csv,
-/// flows.csv, network.md and network.html, of every payment submitted.
+/// flows.csv, network.md and network.html, of every payment submitted;
+/// of a dated file, every payment of all its days together.
 pub fn network_files(day: &Day, files: (&str, &str)) -> clearsim_report::ReportFiles {
     let payments = &day.payments;
     let network = clearsim_model::metrics::network::Network::of(
@@ -291,13 +292,23 @@ pub fn network_files(day: &Day, files: (&str, &str)) -> clearsim_report::ReportF
             )
         }),
     );
+    let days = if day.is_dated() {
+        day.payments.dates.len()
+    } else {
+        1
+    };
     let banks = clearsim_report::network::Banks {
         ids: &day.participants.ids,
         names: &day.participants.names,
+        days,
+    };
+    let flows = match days {
+        1 => "the day's flows".to_string(),
+        n => format!("the flows of its {n} business days together"),
     };
     let context = vec![
         format!(
-            "The network of every payment submitted in {} among the participants of {} (settled or not): the day's flows, not a balance.",
+            "The network of every payment submitted in {} among the participants of {} (settled or not): {flows}, not a balance.",
             files.1, files.0
         ),
         format!(

@@ -104,6 +104,7 @@ pub fn network_files(
     let banks = clearsim_report::network::Banks {
         ids: &city.ids,
         names: &city.names,
+        days: 1,
     };
     let context = vec![
         format!(

@@ -20,6 +20,26 @@ pub const HEATMAP_BANKS: usize = 30;
 pub struct Banks<'a> {
     pub ids: &'a [String],
     pub names: &'a [String],
+    /// Business days the flows span: 1 (a day), or a dated file's days.
+    pub days: usize,
+}
+
+impl Banks<'_> {
+    /// "the day", or "the N business days".
+    fn period(&self) -> String {
+        match self.days {
+            1 => "the day".into(),
+            n => format!("the {n} business days"),
+        }
+    }
+
+    /// "the day's", or "the N business days'".
+    fn period_of(&self) -> String {
+        match self.days {
+            1 => "the day's".into(),
+            n => format!("the {n} business days'"),
+        }
+    }
 }
 
 /// network.csv, flows.csv, network.md and network.html.
@@ -88,7 +108,10 @@ fn flows_csv(banks: &Banks<'_>, network: &Network) -> Vec<u8> {
 }
 
 fn document(banks: &Banks<'_>, network: &Network, context: Vec<String>) -> Document {
-    let mut doc = Document::new("clearsim: the payment network of the day", context);
+    let mut doc = Document::new(
+        format!("clearsim: the payment network of {}", banks.period()),
+        context,
+    );
     let n = network.active;
     let links = network.flows.len();
     let density = if n > 1 {
@@ -97,7 +120,8 @@ fn document(banks: &Banks<'_>, network: &Network, context: Vec<String>) -> Docum
         0.0
     };
     let core = network.core.iter().filter(|&&c| c).count();
-    let mut figures = Table::new(&["figure (the day)", "value"]);
+    let period = format!("figure ({})", banks.period());
+    let mut figures = Table::new(&[period.as_str(), "value"]);
     for (figure, value) in [
         ("banks that paid or were paid", n.to_string()),
         ("links (ordered pairs with a payment)", links.to_string()),
@@ -125,9 +149,10 @@ fn document(banks: &Banks<'_>, network: &Network, context: Vec<String>) -> Docum
     }
     doc.table(figures);
     doc.heading("The most central banks");
-    doc.note(
-        "Eigenvector centrality of the value-weighted flows, 1 for the most central: a bank is central when central banks pay it. Strengths are the day's values paid and received.",
-    );
+    doc.note(format!(
+        "Eigenvector centrality of the value-weighted flows, 1 for the most central: a bank is central when central banks pay it. Strengths are {} values paid and received.",
+        banks.period_of()
+    ));
     doc.table(central_table(banks, network));
     doc.chart(heatmap(banks, network));
     doc
@@ -193,8 +218,8 @@ fn heatmap(banks: &Banks<'_>, network: &Network) -> Chart {
         "every bank".to_string()
     };
     Chart::Heatmap(Heatmap {
-        title: format!("Bilateral flows of the day among {shown}"),
-        axes: "payer (row) → payee (column), the day's value".into(),
+        title: format!("Bilateral flows of {} among {shown}", banks.period()),
+        axes: format!("payer (row) → payee (column), {} value", banks.period_of()),
         labels: order.iter().map(|&i| banks.ids[i].clone()).collect(),
         cells_fen: cells,
     })

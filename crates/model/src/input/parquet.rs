@@ -30,9 +30,16 @@ use super::{InputError, TextColumn, TextColumns};
 const MAGIC: &[u8; 4] = b"PAR1";
 /// Values read from a column chunk at a time.
 const CHUNK: usize = 8192;
-/// A table's rows at most: past it a file is refused before it is read
-/// (the replay's own limits are lower; this bounds the text built here).
-const MAX_ROWS: i64 = 1 << 31;
+/// A table's rows at most: past it a file is refused before it is read.
+const MAX_ROWS: u64 = 1 << 28;
+/// Rows a file may claim per byte of its own: real files take a byte or
+/// more per row (this day's: 18), and run-length encoding can otherwise
+/// make a kilobyte claim millions of rows (a decompression bomb).
+const ROWS_PER_BYTE: u64 = 1024;
+/// Text the columns may expand to, per byte of the file, and at least:
+/// the same defence for long dictionary values repeated.
+const TEXT_PER_BYTE: u64 = 64;
+const MIN_TEXT_BYTES: u64 = 1 << 28;
 
 /// Whether `bytes` are a Parquet file (its magic at both ends).
 pub fn is_parquet(bytes: &[u8]) -> bool {
@@ -120,10 +127,12 @@ fn read_checked(
     check_chunks(metadata, bytes.len())
         .map_err(|why| bad(format!("not a readable Parquet file: {why}")))?;
     let schema = metadata.file_metadata().schema_descr();
-    let rows = metadata.file_metadata().num_rows();
-    if !(0..=MAX_ROWS).contains(&rows) {
+    let file_bytes = bytes.len() as u64;
+    let rows = u64::try_from(metadata.file_metadata().num_rows()).unwrap_or(u64::MAX);
+    let most = MAX_ROWS.min(ROWS_PER_BYTE.saturating_mul(file_bytes).max(1 << 16));
+    if rows > most {
         return Err(bad(format!(
-            "{rows} rows: at most {MAX_ROWS} are read from a Parquet file"
+            "claims {rows} rows: at most {most} are read from a Parquet file of {file_bytes} bytes ({MAX_ROWS} in all, {ROWS_PER_BYTE} a byte)"
         )));
     }
     let mut text = ParquetText {
@@ -132,6 +141,7 @@ fn read_checked(
         data: Vec::new(),
         rows: rows as usize,
     };
+    let mut budget = TEXT_PER_BYTE.saturating_mul(file_bytes).max(MIN_TEXT_BYTES);
     // The leaf columns read: a nested column's leaves are named by its
     // path, so a wanted name is only ever a flat, top-level column.
     let read: Vec<usize> = (0..schema.num_columns())
@@ -151,13 +161,25 @@ fn read_checked(
         let row_group = reader
             .get_row_group(group)
             .map_err(|e| bad(format!("row group {group}: {e}")))?;
+        // Each column reads the rows the group claims, no more: a page
+        // holding more values than that is not read past them.
+        let group_rows = u64::try_from(row_group.metadata().num_rows()).unwrap_or(u64::MAX);
         for (k, &c) in read.iter().enumerate() {
             let column = schema.column(c);
+            let pages = row_group
+                .get_column_page_reader(c)
+                .map_err(|e| bad(format!("column '{}': {e}", column.name())))?;
+            check_pages(pages, group_rows)
+                .map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
             let reader = row_group
                 .get_column_reader(c)
                 .map_err(|e| bad(format!("column '{}': {e}", column.name())))?;
-            let (offsets, data) = (&mut text.offsets[k], &mut text.data[k]);
-            read_column(reader, &column, offsets, data)
+            let out = &mut Out {
+                offsets: &mut text.offsets[k],
+                data: &mut text.data[k],
+                budget: &mut budget,
+            };
+            read_column(reader, &column, out, group_rows)
                 .map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
         }
     }
@@ -231,16 +253,41 @@ fn form_of(column: &ColumnDescriptor) -> Form {
     }
 }
 
-/// Appends one column chunk's values to `offsets`/`data`.
+/// Every page of a column chunk claims no more values than its bytes
+/// and its row group's `rows` can hold, before the reader decodes any:
+/// the reader sizes its buffers by those claims (a 1.6 KB file claiming a
+/// dictionary of hundreds of millions of values took 8.5 GB, found by the
+/// fuzz target). A flat column's data page holds a value or a null per
+/// row; a dictionary's plain values take at least a bit each.
+fn check_pages(pages: Box<dyn parquet::column::page::PageReader>, rows: u64) -> Result<(), String> {
+    use parquet::column::page::Page;
+    for page in pages {
+        let (num_values, most) = match page.map_err(|e| e.to_string())? {
+            Page::DictionaryPage {
+                buf, num_values, ..
+            } => (num_values, 8 * buf.len() as u64 + 8),
+            Page::DataPage { num_values, .. } | Page::DataPageV2 { num_values, .. } => {
+                (num_values, rows)
+            }
+        };
+        if u64::from(num_values) > most {
+            return Err(format!(
+                "a page claims {num_values} values where at most {most} fit"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Appends one column chunk's `rows` values to `out`.
 fn read_column(
     reader: ColumnReader,
     column: &ColumnDescriptor,
-    offsets: &mut Vec<i64>,
-    data: &mut Vec<u8>,
+    out: &mut Out<'_>,
+    rows: u64,
 ) -> Result<(), String> {
     let form = form_of(column);
-    let max_def = column.max_def_level();
-    let out = &mut Out { offsets, data };
+    let max_def = (column.max_def_level(), rows);
     match reader {
         ColumnReader::BoolColumnReader(r) => chunks(r, max_def, out, |out, v: &bool| {
             out.text(if *v { b"true" } else { b"false" });
@@ -270,26 +317,30 @@ fn read_column(
     }
 }
 
-/// Reads a column chunk [`CHUNK`] values at a time: each value through
-/// `write`, each null as an empty field (as in a CSV file).
+/// Reads a column chunk's `rows` records [`CHUNK`] at a time (given with
+/// the column's highest definition level): each value through `write`,
+/// each null as an empty field (as in a CSV file).
 fn chunks<T: DataType>(
     mut reader: ColumnReaderImpl<T>,
-    max_def: i16,
+    (max_def, rows): (i16, u64),
     out: &mut Out<'_>,
     write: impl Fn(&mut Out<'_>, &T::T),
 ) -> Result<(), String> {
     let mut values: Vec<T::T> = Vec::with_capacity(CHUNK);
     let mut defs: Vec<i16> = Vec::with_capacity(CHUNK);
-    // Bounded: each turn reads at least one record, or ends.
-    loop {
+    let mut left = rows;
+    // Bounded: each turn reads at least one of the `rows` records, or ends.
+    while left > 0 {
         values.clear();
         defs.clear();
+        let asked = CHUNK.min(usize::try_from(left).unwrap_or(CHUNK));
         let (records, _, _) = reader
-            .read_records(CHUNK, Some(&mut defs), None, &mut values)
+            .read_records(asked, Some(&mut defs), None, &mut values)
             .map_err(|e| e.to_string())?;
         if records == 0 {
-            return Ok(());
+            return Err(format!("{left} fewer values than its row group's rows"));
         }
+        left = left.saturating_sub(records as u64);
         let mut next = values.iter();
         for r in 0..records {
             if max_def > 0 && defs.get(r).is_none_or(|&d| d < max_def) {
@@ -301,18 +352,34 @@ fn chunks<T: DataType>(
             };
             write(out, value);
         }
+        if *out.budget == 0 {
+            return Err(format!(
+                "its text passes {TEXT_PER_BYTE} bytes per byte of the file (at least {MIN_TEXT_BYTES} bytes): not a table the replay reads"
+            ));
+        }
     }
+    Ok(())
 }
 
-/// The text being built for one column.
+/// The text being built for one column, and what every column together
+/// may still take.
 struct Out<'a> {
     offsets: &'a mut Vec<i64>,
     data: &'a mut Vec<u8>,
+    budget: &'a mut u64,
 }
 
 impl Out<'_> {
+    /// A cell; past the budget, an empty one (the chunk then refuses the
+    /// file: the text never grows past the budget).
     fn text(&mut self, bytes: &[u8]) {
-        self.data.extend_from_slice(bytes);
+        let cost = bytes.len() as u64 + 8;
+        if *self.budget > cost {
+            *self.budget -= cost;
+            self.data.extend_from_slice(bytes);
+        } else {
+            *self.budget = 0;
+        }
         self.offsets.push(self.data.len() as i64);
     }
 
@@ -402,15 +469,24 @@ mod tests {
     }
 
     /// Found by the fuzz target: a page the reader's bit unpacking
-    /// indexes past (a panic inside the reader, caught and refused).
+    /// indexes past (a panic inside the reader, caught and refused; now
+    /// refused before, by the pages' check).
     #[test]
     fn a_page_the_reader_fails_on_is_refused_not_a_panic() {
         let bytes = include_bytes!("testdata/bad-page.parquet");
         let error = read("fuzzed.parquet", bytes, None).err().expect("refused");
-        assert!(
-            error.to_string().contains("not a readable Parquet file"),
-            "{error}"
-        );
+        // Refused by the pages' check now, before the reader decodes it.
+        assert!(error.to_string().contains("fuzzed.parquet"), "{error}");
+    }
+
+    /// Found by the fuzz target in CI: a file claiming two rows whose
+    /// pages run-length encode millions of values (8.5 GB read before the
+    /// reader failed). Only the rows a row group claims are read.
+    #[test]
+    fn pages_with_more_values_than_rows_are_not_read_past_them() {
+        let bytes = include_bytes!("testdata/more-values-than-rows.parquet");
+        let error = read("bomb.parquet", bytes, None).err().expect("refused");
+        assert!(error.to_string().contains("bomb.parquet"), "{error}");
     }
 
     #[test]

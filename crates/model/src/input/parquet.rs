@@ -19,6 +19,7 @@
 
 use bytes::Bytes;
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::column::page::{Page, PageMetadata, PageReader};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::DataType;
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -169,11 +170,12 @@ fn read_checked(
             let pages = row_group
                 .get_column_page_reader(c)
                 .map_err(|e| bad(format!("column '{}': {e}", column.name())))?;
-            check_pages(pages, group_rows)
-                .map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
-            let reader = row_group
-                .get_column_reader(c)
-                .map_err(|e| bad(format!("column '{}': {e}", column.name())))?;
+            let pages = CheckedPages {
+                inner: pages,
+                rows: group_rows,
+            };
+            let reader =
+                parquet::column::reader::get_column_reader(column.clone(), Box::new(pages));
             let out = &mut Out {
                 offsets: &mut text.offsets[k],
                 data: &mut text.data[k],
@@ -253,21 +255,26 @@ fn form_of(column: &ColumnDescriptor) -> Form {
     }
 }
 
-/// Every page of a column chunk claims no more values than its bytes
-/// and its row group's `rows` can hold, before the reader decodes any:
-/// the reader sizes its buffers by those claims (a 1.6 KB file claiming a
-/// dictionary of hundreds of millions of values took 8.5 GB, found by the
-/// fuzz target). A flat column's data page holds a value or a null per
-/// row; a dictionary's plain values take at least a bit each.
-fn check_pages(pages: Box<dyn parquet::column::page::PageReader>, rows: u64) -> Result<(), String> {
-    use parquet::column::page::Page;
-    for page in pages {
-        let (num_values, most) = match page.map_err(|e| e.to_string())? {
+/// A column chunk's pages, each checked as the reader takes it and
+/// before it decodes it: a page claims no more values than its bytes and
+/// its row group's `rows` can hold. The reader sizes its buffers by those
+/// claims (a 1.6 KB file claiming a dictionary of hundreds of millions of
+/// values took 8.5 GB, found by the fuzz target). A flat column's data
+/// page holds a value or a null per row; a dictionary's plain values take
+/// at least a bit each.
+struct CheckedPages {
+    inner: Box<dyn PageReader>,
+    rows: u64,
+}
+
+impl CheckedPages {
+    fn check(&self, page: &Page) -> Result<(), String> {
+        let (num_values, most) = match page {
             Page::DictionaryPage {
                 buf, num_values, ..
-            } => (num_values, 8 * buf.len() as u64 + 8),
+            } => (*num_values, 8 * buf.len() as u64 + 8),
             Page::DataPage { num_values, .. } | Page::DataPageV2 { num_values, .. } => {
-                (num_values, rows)
+                (*num_values, self.rows)
             }
         };
         if u64::from(num_values) > most {
@@ -275,8 +282,35 @@ fn check_pages(pages: Box<dyn parquet::column::page::PageReader>, rows: u64) -> 
                 "a page claims {num_values} values where at most {most} fit"
             ));
         }
+        Ok(())
     }
-    Ok(())
+}
+
+impl PageReader for CheckedPages {
+    fn get_next_page(&mut self) -> parquet::errors::Result<Option<Page>> {
+        let page = self.inner.get_next_page()?;
+        if let Some(page) = &page {
+            self.check(page)
+                .map_err(parquet::errors::ParquetError::General)?;
+        }
+        Ok(page)
+    }
+
+    fn peek_next_page(&mut self) -> parquet::errors::Result<Option<PageMetadata>> {
+        self.inner.peek_next_page()
+    }
+
+    fn skip_next_page(&mut self) -> parquet::errors::Result<()> {
+        self.inner.skip_next_page()
+    }
+}
+
+impl Iterator for CheckedPages {
+    type Item = parquet::errors::Result<Page>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.get_next_page().transpose()
+    }
 }
 
 /// Appends one column chunk's `rows` values to `out`.

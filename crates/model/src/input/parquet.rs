@@ -185,17 +185,25 @@ fn read_checked(
                 .map_err(|why| bad(format!("column '{}': {why}", column.name())))?;
         }
     }
-    for (c, offsets) in text.offsets.iter().enumerate() {
-        if offsets.len() != text.rows + 1 {
-            return Err(bad(format!(
-                "column '{}' holds {} values for {} rows",
-                text.names[c],
-                offsets.len() - 1,
-                text.rows
-            )));
-        }
-    }
+    text.check_lengths().map_err(bad)?;
     Ok(text)
+}
+
+impl ParquetText {
+    /// Every column holds one value a row.
+    fn check_lengths(&self) -> Result<(), String> {
+        for (c, offsets) in self.offsets.iter().enumerate() {
+            if offsets.len() != self.rows + 1 {
+                return Err(format!(
+                    "column '{}' holds {} values for {} rows",
+                    self.names[c],
+                    offsets.len() - 1,
+                    self.rows
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A flat column of a type that has a text form.

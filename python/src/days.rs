@@ -12,7 +12,7 @@ use clearsim_model::input::Day;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::replay::{Loaded, Table, settlement};
+use crate::replay::{Table, parse_tables, settlement};
 
 /// The dated file and its days, kept for its tables and report.
 struct Replayed {
@@ -28,20 +28,7 @@ fn days_job(
     options: &job::Settlement,
     carry: (bool, bool, Option<PathBuf>),
 ) -> Result<Replayed, JobError> {
-    let files = (participants.name(), payments.name());
-    let whole = {
-        let (first, second) = (Loaded::load(participants)?, Loaded::load(payments)?);
-        let day_end = options.day_end()?;
-        Day::parse_inputs(
-            &files.0,
-            first.input(),
-            &files.1,
-            second.input(),
-            day_end,
-            &|_| {},
-        )
-        .map_err(JobError::of)?
-    };
+    let (whole, files) = parse_tables(participants, payments, options)?;
     if !whole.is_dated() {
         return Err(JobError::user(format!(
             "{}: no `date` column: one business day, which clearsim.replay replays",

@@ -58,7 +58,7 @@ impl Table {
     }
 
     /// How messages name it.
-    pub(crate) fn name(&self) -> String {
+    fn name(&self) -> String {
         match self {
             Table::Path(path) => path.display().to_string(),
             Table::Columns { name, .. } => name.clone(),
@@ -77,13 +77,13 @@ fn bytes_of(py: Python<'_>, object: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 }
 
 /// The bytes of a path table, or the columns' view of a column table.
-pub(crate) enum Loaded<'a> {
+enum Loaded<'a> {
     Bytes(Vec<u8>),
     Columns(TextColumns<'a>),
 }
 
 impl Loaded<'_> {
-    pub(crate) fn load(table: &Table) -> Result<Loaded<'_>, JobError> {
+    fn load(table: &Table) -> Result<Loaded<'_>, JobError> {
         Ok(match table {
             Table::Path(path) => Loaded::Bytes(
                 clearsim_model::input::read_regular(path)
@@ -105,7 +105,7 @@ impl Loaded<'_> {
         })
     }
 
-    pub(crate) fn input(&self) -> Input<'_> {
+    fn input(&self) -> Input<'_> {
         match self {
             Loaded::Bytes(bytes) => Input::Csv(bytes),
             Loaded::Columns(columns) => Input::Columns(columns),
@@ -180,20 +180,7 @@ fn replay_job(
     payments: &Table,
     settlement: &Settlement,
 ) -> Result<Replayed, JobError> {
-    let day_end: SimTime = settlement.day_end()?;
-    let files = (participants.name(), payments.name());
-    let day = {
-        let (first, second) = (Loaded::load(participants)?, Loaded::load(payments)?);
-        Day::parse_inputs(
-            &files.0,
-            first.input(),
-            &files.1,
-            second.input(),
-            day_end,
-            &|_| {},
-        )
-        .map_err(JobError::of)?
-    };
+    let (day, files) = parse_tables(participants, payments, settlement)?;
     if day.is_dated() {
         return Err(JobError::user(format!(
             "{}: a `date` column holds several business days, which `clearsim replay` replays (docs/semantics.md §11); clearsim.replay takes one day: use clearsim.replay_days, or select one date's rows",
@@ -211,6 +198,28 @@ fn replay_job(
         summary,
         files,
     })
+}
+
+/// The two tables parsed as the command line parses its files, up to
+/// `settlement`'s day end; with their names for messages and summaries.
+pub(crate) fn parse_tables(
+    participants: &Table,
+    payments: &Table,
+    settlement: &Settlement,
+) -> Result<(Day, (String, String)), JobError> {
+    let day_end: SimTime = settlement.day_end()?;
+    let files = (participants.name(), payments.name());
+    let (first, second) = (Loaded::load(participants)?, Loaded::load(payments)?);
+    let day = Day::parse_inputs(
+        &files.0,
+        first.input(),
+        &files.1,
+        second.input(),
+        day_end,
+        &|_| {},
+    )
+    .map_err(JobError::of)?;
+    Ok((day, files))
 }
 
 /// Replays one day (see `clearsim.replay`).

@@ -306,15 +306,9 @@ pub fn network_files(day: &Day, files: (&str, &str)) -> clearsim_report::ReportF
         1 => "the day's flows".to_string(),
         n => format!("the flows of its {n} business days together"),
     };
-    let context = vec![
-        format!(
-            "The network of every payment submitted in {} among the participants of {} (settled or not): {flows}, not a balance.",
-            files.1, files.0
-        ),
-        format!(
-            "clearsim {}. Definitions: docs/semantics.md#network-figures.",
-            env!("CARGO_PKG_VERSION")
-        ),
-    ];
-    clearsim_report::network::network_files(&banks, &network, context)
+    let what = format!(
+        "The network of every payment submitted in {} among the participants of {} (settled or not): {flows}, not a balance.",
+        files.1, files.0
+    );
+    clearsim_report::network::network_files(&banks, &network, what)
 }

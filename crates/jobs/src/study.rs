@@ -106,18 +106,12 @@ pub fn network_files(
         names: &city.names,
         days: 1,
     };
-    let context = vec![
-        format!(
-            "The network of every customer payment of day 1 of {}, seed {seed} (the study's first replication), as the stream draws it: the same for every design compared (common random numbers). The day's flows, submitted, not a balance.",
-            scenario.name
-        ),
-        format!(
-            "clearsim {}. Definitions: docs/semantics.md#network-figures.",
-            env!("CARGO_PKG_VERSION")
-        ),
-    ];
+    let what = format!(
+        "The network of every customer payment of day 1 of {}, seed {seed} (the study's first replication), as the stream draws it: the same for every design compared (common random numbers). The day's flows, submitted, not a balance.",
+        scenario.name
+    );
     Ok(clearsim_report::network::network_files(
-        &banks, &network, context,
+        &banks, &network, what,
     ))
 }
 

@@ -42,8 +42,16 @@ impl Banks<'_> {
     }
 }
 
-/// network.csv, flows.csv, network.md and network.html.
-pub fn network_files(banks: &Banks<'_>, network: &Network, context: Vec<String>) -> ReportFiles {
+/// network.csv, flows.csv, network.md and network.html; `what` says
+/// whose flows they are (the version and definitions line follows it).
+pub fn network_files(banks: &Banks<'_>, network: &Network, what: String) -> ReportFiles {
+    let context = vec![
+        what,
+        format!(
+            "clearsim {}. Definitions: docs/semantics.md#network-figures.",
+            env!("CARGO_PKG_VERSION")
+        ),
+    ];
     let doc = document(banks, network, context);
     vec![
         ("network.csv", network_csv(banks, network)),

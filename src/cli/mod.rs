@@ -3,6 +3,7 @@
 
 mod args;
 mod bench;
+mod fit;
 mod live;
 mod optimise;
 mod plan;
@@ -57,6 +58,10 @@ enum Command {
     /// it leaves unsettled between the others (paired with the same seeds'
     /// runs without it, 95 % intervals).
     Critical(study::CriticalArgs),
+    /// A scenario fitted to real payments (a replay day or days): its
+    /// banks, arrival profiles, amount laws and who pays whom, with a
+    /// report of each fit and the fitted scenario's synthetic days.
+    Fit(fit::FitArgs),
     /// Rebuild report.md, CSV tables and report.html from a saved summary.json.
     Report(study::ReportArgs),
     /// Pool runs or compares of the same study (e.g. several seeds) into one.
@@ -179,6 +184,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => study::compare_command(&args),
         Command::Sweep(args) => study::sweep_command(&args),
         Command::Critical(args) => study::critical_command(&args),
+        Command::Fit(args) => fit::fit_command(&args),
         Command::Report(args) => study::report_command(&args),
         Command::Merge(args) => study::merge_command(&args),
         Command::Live(args) => live::live_command(&args),

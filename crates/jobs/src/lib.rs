@@ -6,6 +6,7 @@
 
 pub mod days;
 mod error;
+pub mod fit;
 pub mod generate;
 pub mod replay;
 pub mod scenario;

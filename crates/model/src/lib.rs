@@ -62,6 +62,7 @@
 pub mod bank;
 pub mod config;
 pub mod csvout;
+pub mod fit;
 pub mod input;
 pub mod metrics;
 pub mod replay;

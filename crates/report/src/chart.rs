@@ -90,6 +90,9 @@ pub enum Axis {
     LogDuration,
     /// Fen, ticked at 1-2-5 steps in yuan (k, M, bn).
     Money,
+    /// Fen on a log scale (amounts that span decades), ticked at each
+    /// power of ten in yuan.
+    LogMoney,
     /// A plain number, ticked at 1-2-5 steps.
     Number,
     /// A count (rounds, days): whole-number ticks only.
@@ -105,6 +108,7 @@ impl Axis {
         match self {
             Axis::LogDuration if v < 1.0 => ZERO_ON_LOG,
             Axis::LogDuration => v.log10(),
+            Axis::LogMoney => v.max(1.0).log10(),
             Axis::Percentile => (1.0 / (1.0 - v.min(0.99999))).log10(),
             _ => v,
         }
@@ -148,6 +152,14 @@ impl Axis {
                     (q, label)
                 })
                 .collect(),
+            Axis::LogMoney => {
+                let (from, to) = (low.max(1.0).log10().floor(), high.max(1.0).log10().ceil());
+                (from as i32..=to as i32)
+                    .map(|e| 10f64.powi(e))
+                    .filter(|v| *v >= low * 0.999 && *v <= high * 1.001)
+                    .map(|v| (v, money_short(v)))
+                    .collect()
+            }
             Axis::Money => nice_ticks(low, high)
                 .into_iter()
                 .map(|v| (v, money_short(v)))
@@ -266,6 +278,14 @@ fn range(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     low.is_finite().then_some((low, high))
 }
 
+/// A log axis's range: whole decades around `[low, high]` (fen, at least
+/// 1 fen).
+fn decades(low: f64, high: f64) -> (f64, f64) {
+    let low = 10f64.powf(low.max(1.0).log10().floor());
+    let high = 10f64.powf(high.max(1.0).log10().ceil());
+    (low, if high > low { high } else { low * 10.0 })
+}
+
 /// Where a line chart's values fall: the axes' ranges (values, not
 /// mapped) and the scales from values to pixels.
 struct Plot {
@@ -298,10 +318,12 @@ impl Plot {
         let x_range = match chart.x {
             Axis::Percentile => (0.0, 0.9999),
             Axis::LogDuration => (x_low.max(1.0), x_high.max(x_low.max(1.0) * 10.0)),
+            Axis::LogMoney => decades(x_low, x_high),
             _ if x_high <= x_low => (x_low, x_low + 1.0),
             _ => (x_low, x_high),
         };
         let y_range = match chart.y {
+            Axis::LogMoney => decades(y_low, y_high),
             Axis::LogDuration => {
                 if y_low < 1.0 {
                     (0.0, y_high.max(10.0))

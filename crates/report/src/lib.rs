@@ -9,6 +9,7 @@ pub mod compare;
 pub mod critical;
 pub mod days;
 pub mod document;
+pub mod fit;
 pub mod network;
 pub mod optimise;
 pub mod parquet;

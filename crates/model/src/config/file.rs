@@ -76,6 +76,10 @@ pub(super) struct ParticipantsFile {
     pub(super) size_exponent: f64,
     #[serde(default = "unit")]
     pub(super) within_category_exponent: f64,
+    /// A roster's categories written in the scenario itself (what `fit`
+    /// writes: one file that `run` takes).
+    #[serde(default)]
+    pub(super) category: Vec<RosterCategory>,
 }
 
 pub(super) fn unit() -> f64 {
@@ -261,7 +265,7 @@ pub(super) struct RosterTargets {
     pub(super) _rest: toml::Table,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RosterCategory {
     pub(super) id: String,

@@ -58,6 +58,51 @@ fn check_roster_ids(path: &Path, categories: &[Category], total: u64) -> Result<
     Ok(())
 }
 
+/// A roster's categories, checked: counts and shares positive, ids by
+/// replay's rule and unique, 2 to MAX_PARTICIPANTS participants in all.
+/// `field` prefixes field names in messages (`participants.` inline).
+fn categories_of(
+    path: &Path,
+    field: &str,
+    file: Vec<super::file::RosterCategory>,
+) -> Result<Vec<Category>, ConfigError> {
+    let mut categories = Vec::with_capacity(file.len());
+    for category in file {
+        if category.count == 0
+            || !(category.deposit_share.is_finite() && category.deposit_share > 0.0)
+        {
+            return Err(error(
+                path,
+                format!(
+                    "{field}category {}: count and deposit_share must be positive",
+                    category.id
+                ),
+            ));
+        }
+        categories.push(Category {
+            id: category.id,
+            name: category.name,
+            count: category.count,
+            deposit_share: category.deposit_share,
+            members: category.members,
+        });
+    }
+    let total: u64 = categories.iter().map(|c| u64::from(c.count)).sum();
+    check_roster_ids(path, &categories, total)?;
+    if total > u64::from(MAX_PARTICIPANTS) {
+        return Err(error(
+            path,
+            format!(
+                "{field}category[].count: {total} participants in all, at most {MAX_PARTICIPANTS}"
+            ),
+        ));
+    }
+    if total < 2 {
+        return Err(error(path, "the roster needs at least two participants"));
+    }
+    Ok(categories)
+}
+
 /// A population from a roster file (categories of named banks), with the
 /// roster's deposit growth and deposits.
 fn roster_population(
@@ -79,41 +124,7 @@ fn roster_population(
     })?;
     let file: RosterFile = toml::from_str(&text).map_err(|e| error(roster_path, e.to_string()))?;
     let _ = &file.source;
-    let mut categories = Vec::new();
-    for category in file.category {
-        if category.count == 0
-            || !(category.deposit_share.is_finite() && category.deposit_share > 0.0)
-        {
-            return Err(error(
-                roster_path,
-                format!(
-                    "category {}: count and deposit_share must be positive",
-                    category.id
-                ),
-            ));
-        }
-        categories.push(Category {
-            id: category.id,
-            name: category.name,
-            count: category.count,
-            deposit_share: category.deposit_share,
-            members: category.members,
-        });
-    }
-    let total: u64 = categories.iter().map(|c| u64::from(c.count)).sum();
-    check_roster_ids(roster_path, &categories, total)?;
-    if total > u64::from(MAX_PARTICIPANTS) {
-        return Err(error(
-            roster_path,
-            format!("category[].count: {total} participants in all, at most {MAX_PARTICIPANTS}"),
-        ));
-    }
-    if total < 2 {
-        return Err(error(
-            roster_path,
-            "the roster needs at least two participants",
-        ));
-    }
+    let categories = categories_of(roster_path, "", file.category)?;
     let growth = file
         .targets_2010
         .deposits_growth_pct_per_year
@@ -148,7 +159,20 @@ pub(super) fn population(
             ));
         }
     }
+    let inline = !spec.category.is_empty();
     match (&spec.roster, spec.n) {
+        (None, None) if inline => Ok((
+            Population::Roster {
+                categories: categories_of(path, "participants.", spec.category.clone())?,
+                within_category_exponent: spec.within_category_exponent,
+            },
+            0.0,
+            None,
+        )),
+        _ if inline => Err(error(
+            path,
+            "participants: give exactly one of `roster`, `n` or `[[participants.category]]`",
+        )),
         (Some(roster), None) => roster_population(path, &base.join(roster), spec),
         (None, Some(n)) if (2..=MAX_PARTICIPANTS).contains(&n) => Ok((
             Population::Synthetic {

@@ -45,43 +45,21 @@ impl PairScale {
                 factor: vec![1.0; size.len()],
             };
         }
-        let w = gravity_weights(size, instrument.concentration);
+        let cross_city = instrument.cross_city.is_some();
+        let mean = mean_pair_factor(size, instrument.concentration, elasticity, cross_city);
         let h = gravity_weights(size, elasticity);
-        if instrument.cross_city.is_some() {
-            return PairScale::cross_city(&w, &h, size);
-        }
-        let total: f64 = w.iter().sum();
-        // Σ over j ≠ i of w(j)·h(min(i, j)), for each i, by sorted sums.
-        let within = min_weighted_sums(&w, &h);
-        let pairs: f64 = w.iter().zip(&within).map(|(wi, s)| wi * s).sum();
-        let weight: f64 = w.iter().map(|wi| wi * (total - wi)).sum();
-        let mean = pairs / weight;
-        let mean = if mean > 0.0 && mean.is_finite() {
-            mean
-        } else {
-            1.0
-        };
-        PairScale {
-            factor: h.iter().map(|x| x / mean).collect(),
-        }
-    }
-
-    /// A cross-city payment has one city bank: the factor is its own,
-    /// h(i)/E with E the mean of h over banks drawn by gravity; the banks
-    /// outside (size 0) never make the amount smaller.
-    fn cross_city(w: &[f64], h: &[f64], size: &[f64]) -> PairScale {
-        let total: f64 = w.iter().sum();
-        let mean = w.iter().zip(h).map(|(w, h)| w * h).sum::<f64>() / total;
-        let mean = if mean > 0.0 && mean.is_finite() {
-            mean
-        } else {
-            1.0
-        };
         PairScale {
             factor: h
                 .iter()
                 .zip(size)
-                .map(|(h, &s)| if s <= 0.0 { f64::INFINITY } else { h / mean })
+                .map(|(h, &s)| {
+                    if cross_city && s <= 0.0 {
+                        // The banks outside never make the amount smaller.
+                        f64::INFINITY
+                    } else {
+                        h / mean
+                    }
+                })
                 .collect(),
         }
     }
@@ -109,6 +87,37 @@ impl PairScale {
                 if others > 0.0 { sum / others } else { 1.0 }
             })
             .collect()
+    }
+}
+
+/// E, the mean of h(min(size_i, size_j)) = (min/largest)^elasticity over
+/// the pairs the stream draws: by gravity of exponent `concentration`,
+/// i ≠ j; cross-city, one city bank drawn by gravity, whose own h counts
+/// (the banks outside, of size 0, never make an amount smaller). 1 when
+/// it is not a positive number. `fit` divides observed amounts by h/E
+/// with the same E the stream multiplies by.
+pub fn mean_pair_factor(
+    size: &[f64],
+    concentration: f64,
+    elasticity: f64,
+    cross_city: bool,
+) -> f64 {
+    let w = gravity_weights(size, concentration);
+    let h = gravity_weights(size, elasticity);
+    let total: f64 = w.iter().sum();
+    let mean = if cross_city {
+        w.iter().zip(&h).map(|(w, h)| w * h).sum::<f64>() / total
+    } else {
+        // Σ over j ≠ i of w(j)·h(min(i, j)), for each i, by sorted sums.
+        let within = min_weighted_sums(&w, &h);
+        let pairs: f64 = w.iter().zip(&within).map(|(wi, s)| wi * s).sum();
+        let weight: f64 = w.iter().map(|wi| wi * (total - wi)).sum();
+        pairs / weight
+    };
+    if mean > 0.0 && mean.is_finite() {
+        mean
+    } else {
+        1.0
     }
 }
 

@@ -18,8 +18,8 @@ const SKETCH: usize = 20_000;
 const MIN_TAIL: usize = 30;
 /// Expectation–maximisation stops after this many rounds, or when the
 /// log-likelihood gains less than `TOLERANCE` per amount.
-const MAX_ROUNDS: usize = 500;
-const TOLERANCE: f64 = 1e-10;
+const MAX_ROUNDS: usize = 300;
+const TOLERANCE: f64 = 1e-9;
 
 /// A fitted amount law, in the units of the amounts given (fen).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -312,29 +312,29 @@ fn truncated_alpha(tail: f64, excess: f64, span: f64) -> f64 {
     0.5 * (low + high)
 }
 
-/// ln of the body's density at ln x = l (density of x, so − l).
-fn ln_body(law: &Law, l: f64) -> f64 {
-    let sigma = law.sigma.max(1e-9);
-    let z = (l - law.mu) / sigma;
-    -0.5 * z * z - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - l
-}
-
 /// The E step: each tail-region amount's responsibility of the tail; the
 /// log-likelihood of every amount under `law`.
 fn expect(law: &Law, logs: &[f64], ln_u: f64, below: &Below, out: &mut [f64]) -> f64 {
     let (p, alpha) = (law.tail_share, law.alpha);
-    let ln_kept = law.kept().ln();
+    let sigma = law.sigma.max(1e-9);
+    // Per-amount constants, taken once: ln of the weights and normalisers.
+    let body_constant = (1.0 - p).ln() - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let tail_constant = p.ln() + alpha.ln() + alpha * ln_u - law.kept().ln();
     let mut likelihood = 0.0;
     for (l, r) in logs.iter().zip(out.iter_mut()) {
-        let body = (1.0 - p).ln() + ln_body(law, *l);
-        let tail = p.ln() + alpha.ln() + alpha * ln_u - (alpha + 1.0) * l - ln_kept;
-        let top = body.max(tail);
-        let total = top + ((body - top).exp() + (tail - top).exp()).ln();
-        *r = (tail - total).exp();
-        likelihood += total;
+        let z = (l - law.mu) / sigma;
+        let body = body_constant - 0.5 * z * z - l;
+        let tail = tail_constant - (alpha + 1.0) * l;
+        // ln(e^body + e^tail) and the tail's share, with one exp.
+        let e = (-(body - tail).abs()).exp();
+        *r = if tail >= body {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        likelihood += body.max(tail) + e.ln_1p();
     }
     // The amounts below the threshold: the body's, all of them.
-    let sigma = law.sigma.max(1e-9);
     let squares = below.squares - 2.0 * law.mu * below.sum + below.count * law.mu * law.mu;
     likelihood += below.count
         * ((1.0 - p).ln() - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln())

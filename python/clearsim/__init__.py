@@ -31,6 +31,7 @@ __all__ = [
     "InputError",
     "InternalError",
     "Days",
+    "Fit",
     "Replay",
     "Scenario",
     "Study",
@@ -38,6 +39,7 @@ __all__ = [
     "__version__",
     "compare",
     "critical",
+    "fit",
     "generate",
     "merge",
     "optimise",
@@ -268,6 +270,70 @@ def replay_days(
     second = _tables.to_native(payments, "payments")
     with Bar("replay_days", progress) as bar:
         return Days(_native.replay_days(first, second, options, carry, bar))
+
+
+class Fit:
+    """A scenario fitted to payments (:func:`fit`): its TOML, the fitted
+    laws and the twin's days, as ``clearsim fit`` writes them."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+        self._tables = dict(native.tables())
+        #: scenario.toml: a scenario ``clearsim run`` (and
+        #: :meth:`Scenario.from_toml`) takes.
+        self.toml: str = native.scenario_toml()
+
+    @property
+    def laws(self) -> Any:
+        """Per instrument, the fitted laws and their Kolmogorov–Smirnov
+        distances, as fit.csv (a pandas DataFrame)."""
+        return _tables.csv_frame(self._tables["fit.csv"], ("instrument", "cross_city"))
+
+    @property
+    def twin(self) -> Any:
+        """Per business day under rtgs, the real days and the fitted
+        scenario's synthetic ones, as twin.csv (a pandas DataFrame)."""
+        return _tables.csv_frame(self._tables["twin.csv"], ("days",))
+
+    def scenario(self, **overrides: Any) -> "Scenario":
+        """The fitted scenario, with a study's overrides (``volume=2``: what
+        doubled volumes would do)."""
+        return Scenario.from_toml(self.toml, **overrides)
+
+    def write(self, out: PathLike) -> None:
+        """Writes scenario.toml, fit.csv, twin.csv, fit.md and fit.html to
+        ``out``, replaced as a whole."""
+        self._native.write(os.fspath(out))
+
+    def _repr_html_(self) -> str:
+        return self._tables["fit.html"].decode("utf-8")
+
+    def __repr__(self) -> str:
+        return f"<clearsim.Fit {len(self.laws)} instruments>"
+
+
+def fit(
+    participants: _tables.TableLike,
+    payments: _tables.TableLike,
+    *,
+    instrument_column: bool = False,
+    day_end: Union[None, str, datetime.time] = None,
+    name: str = "fitted",
+    twin_days: int = 5,
+    progress: bool = False,
+) -> Fit:
+    """``clearsim fit``: a scenario fitted to a day (or, with a ``date``
+    column, days) of payments — bank sizes, and per instrument the arrival
+    profile, amount law, gravity exponent and size elasticity — with its
+    report: each law against the data, and the real days beside
+    ``twin_days`` synthetic days of the fitted scenario under rtgs.
+    ``instrument_column``: each value of the ``instrument`` column is an
+    instrument of its own (default: every payment one)."""
+    options = _replay_options(None, None, None, None, day_end, None, None, None, None)
+    first = _tables.to_native(participants, "participants")
+    second = _tables.to_native(payments, "payments")
+    with Bar("fit", progress) as bar:
+        return Fit(_native.fit(first, second, options, (instrument_column, name, twin_days), bar))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -551,7 +617,8 @@ def critical(
     (``ranking``; the compare's tables too)."""
     s = _overridden(scenario, days=days, seed=seed, volume=volume)
     return _study(
-        "critical", s, progress, at=_clock(at), shock_pct=liquidity, replications=replications,
+        "critical",
+    "fit", s, progress, at=_clock(at), shock_pct=liquidity, replications=replications,
         shard=shard, threads=threads, **s._native_args(),
     )
 

@@ -45,6 +45,18 @@ def replay_days(
     carry: tuple[bool, bool, Optional[str]] = (False, False, None),
     progress: _Progress = None,
 ) -> NativeDays: ...
+class NativeFit:
+    def scenario_toml(self) -> str: ...
+    def tables(self) -> list[tuple[str, bytes]]: ...
+    def write(self, out: str) -> None: ...
+
+def fit(
+    participants: _Table,
+    payments: _Table,
+    options: Optional[dict[str, Any]] = None,
+    fit: tuple[bool, str, int] = (False, "fitted", 5),
+    progress: _Progress = None,
+) -> NativeFit: ...
 def study(
     kind: str,
     config: str,

@@ -6,6 +6,7 @@
 
 mod control;
 mod days;
+mod fit;
 mod replay;
 mod study;
 
@@ -43,6 +44,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(replay::replay, m)?)?;
     m.add_class::<days::NativeDays>()?;
     m.add_function(wrap_pyfunction!(days::replay_days, m)?)?;
+    m.add_class::<fit::NativeFit>()?;
+    m.add_function(wrap_pyfunction!(fit::fit, m)?)?;
     m.add_function(wrap_pyfunction!(study::study, m)?)?;
     m.add_function(wrap_pyfunction!(study::plan, m)?)?;
     m.add_function(wrap_pyfunction!(study::optimise, m)?)?;

@@ -69,7 +69,6 @@ pub fn fit_command(args: &FitArgs) -> Result<(), Failure> {
     .map_err(|e| Failure::BadInput(e.into()))?;
     let inputs = FitInputs {
         day: &day,
-        participants_csv: &participants,
         names: (&names.0, &names.1),
         by_instrument: args.instrument_column,
         name: &args.name,

@@ -26,9 +26,8 @@ pub struct FitOutcome {
 
 /// What a fit reads and asks.
 pub struct FitInputs<'a> {
-    /// The replay files, and their names in messages.
+    /// The day (or days) as parsed, and its files' names in messages.
     pub day: &'a Day,
-    pub participants_csv: &'a [u8],
     pub names: (&'a str, &'a str),
     /// Each value of the `instrument` column an instrument of its own.
     pub by_instrument: bool,
@@ -82,6 +81,17 @@ fn twin(inputs: &FitInputs<'_>, fitted: &Fitted, scenario: &Scenario) -> Result<
     city.check()
         .map_err(|e| JobError::Bug(format!("the fitted scenario: {e}")))?;
     let fitted_participants = crate::generate::participants_csv(&city);
+    let people = &day.participants;
+    let observed_participants =
+        clearsim_model::csvout::participants_csv((0..people.len()).map(|i| {
+            clearsim_model::csvout::ParticipantRow {
+                id: &people.ids[i],
+                name: &people.names[i],
+                category: &people.categories[i],
+                opening_fen: people.opening_fen[i],
+                credit_limit_fen: people.credit_limit_fen[i],
+            }
+        }));
     let model = clearsim_model::run::stream_model(scenario, &city);
     let mut twin = Twin {
         real,
@@ -94,7 +104,7 @@ fn twin(inputs: &FitInputs<'_>, fitted: &Fitted, scenario: &Scenario) -> Result<
         crate::generate::write_payments(&mut payments, &city, scenario, model.day(seed, 0, 1.0))
             .map_err(|e| JobError::Bug(format!("a synthetic day in memory: {e}")))?;
         let as_run = synthetic(&fitted_participants, &payments, day.day_end)?;
-        let at_observed = synthetic(inputs.participants_csv, &payments, day.day_end)?;
+        let at_observed = synthetic(&observed_participants, &payments, day.day_end)?;
         if seed == 1 {
             twin.sample = sample(fitted, &as_run);
         }

@@ -1,0 +1,61 @@
+"""clearsim.fit: the command line's fit from DataFrames or files, file
+for file; a fitted scenario Python can run and scale; bad input raises
+InputError naming what is wrong."""
+
+import subprocess
+
+import pytest
+
+import clearsim
+
+
+def test_fit_matches_the_command_line_file_by_file(cli, day, day_files, tmp_path):
+    fitted = clearsim.fit(day.participants, day.payments, instrument_column=True, twin_days=2)
+    out = tmp_path / "fit"
+    participants, payments = day_files
+    subprocess.run(
+        [cli, "fit", "--participants", participants, "--payments", payments,
+         "--instrument-column", "--twin-days", "2", "--out", out, "-q"],
+        check=True,
+    )
+    assert fitted.toml == (out / "scenario.toml").read_text()
+    for name in ("fit.csv", "twin.csv"):
+        assert fitted._tables[name] == (out / name).read_bytes(), name
+    # Files or DataFrames: the same fit.
+    from_files = clearsim.fit(str(participants), str(payments), instrument_column=True, twin_days=2)
+    assert from_files.toml == fitted.toml
+    written = tmp_path / "written"
+    fitted.write(written)
+    assert (written / "scenario.toml").read_text() == fitted.toml
+
+
+def test_fitted_laws_twin_and_a_scaled_run(day):
+    fitted = clearsim.fit(day.participants, day.payments, instrument_column=True, twin_days=2)
+    laws = fitted.laws
+    assert set(laws["instrument"]) == set(day.payments["instrument"])
+    # Each law within the 95 % Kolmogorov–Smirnov bound of its sample
+    # (1.36/√n; a law fitted to the sample comes closer still).
+    assert (laws["ks_law"] < 1.36 / laws["payments"] ** 0.5).all(), laws[["instrument", "payments", "ks_law"]]
+    twin = fitted.twin
+    assert list(twin["days"].unique()) == ["real", "twin_at_observed_openings", "twin_as_run"]
+    # The twin's days carry about as many payments as the real one.
+    real = twin.loc[twin["days"] == "real", "payments"].iloc[0]
+    synthetic = twin.loc[twin["days"] == "twin_as_run", "payments"].mean()
+    assert abs(synthetic / real - 1) < 0.05
+    # What if volume doubled: the fitted scenario, scaled, runs.
+    doubled = fitted.scenario(volume=2.0)
+    study = clearsim.run(doubled, progress=False)
+    per_day = study.per_day
+    assert len(per_day) == 1
+    assert "<figure" in fitted._repr_html_()
+
+
+def test_bad_fits_raise_input_errors(day):
+    with pytest.raises(clearsim.InputError, match="twin-days: 0 is not 1 to 100"):
+        clearsim.fit(day.participants, day.payments, twin_days=0)
+    outside = day.payments[day.payments["instrument"].str.startswith("cross-city")]
+    mixed = day.payments.copy()
+    with pytest.raises(clearsim.InputError, match="mixes payments within the city"):
+        # Every payment one instrument: within the city and across it.
+        clearsim.fit(day.participants, mixed)
+    assert len(outside) > 0

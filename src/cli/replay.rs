@@ -71,6 +71,13 @@ pub struct ReplayArgs {
     /// lists.
     #[arg(long, value_name = "FILE")]
     openings: Option<PathBuf>,
+    /// Also replay the day with participant B merged into A (one account,
+    /// the two's openings and credit limits summed; payments between them
+    /// internalised) and write merger.csv / merger.md / merger.html: the
+    /// liquidity needed, the delay and the internalised flows, beside the
+    /// day as it settled. One business day (no `date` column).
+    #[arg(long, value_name = "A,B")]
+    merge: Option<String>,
     /// A payments file with a `date` column: each day after the first opens
     /// with the previous day's closing balances (`--openings` still wins
     /// for what it lists).
@@ -173,6 +180,12 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     .map_err(|e| Failure::BadInput(e.into()))?;
     drop((participants_bytes, payments));
     if day.is_dated() {
+        if args.merge.is_some() {
+            return Err(super::bad_input(format!(
+                "{}: --merge compares one business day with its merger; this file has a `date` column (several days): replay one date's rows",
+                args.payments.display()
+            )));
+        }
         return run_days(args, set, &day, &settlement);
     }
     if args.openings.is_some() || args.carry_balances || args.carry_queue {
@@ -192,12 +205,22 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         parquet: args.format.parquet(),
     };
     let files = (participants_file.as_str(), payments_file.as_str());
-    let network = if args.network {
+    let mut extra = if args.network {
         replay::network_files(&day, files)
     } else {
         Vec::new()
     };
-    let summary_file = replay::publish(set, (&day, &route, &replayed), files, formats, network)?;
+    if let Some(text) = &args.merge {
+        let pair = clearsim_jobs::merge::pair(&day, text)?;
+        let merger =
+            clearsim_jobs::merge::merger(&day, &settlement, &payments_file, pair, &replayed)?;
+        let context = vec![
+            format!("{} and {}, {}", files.0, files.1, route.described),
+            format!("clearsim {}", env!("CARGO_PKG_VERSION")),
+        ];
+        extra.extend(report::merger::merger_files(&merger, context));
+    }
+    let summary_file = replay::publish(set, (&day, &route, &replayed), files, formats, extra)?;
     if !args.quiet {
         print_summary(&summary_file, &args.out, elapsed);
     }

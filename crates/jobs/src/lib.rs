@@ -8,6 +8,7 @@ pub mod days;
 mod error;
 pub mod fit;
 pub mod generate;
+pub mod merge;
 pub mod replay;
 pub mod scenario;
 pub mod study;

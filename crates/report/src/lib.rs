@@ -10,6 +10,7 @@ pub mod critical;
 pub mod days;
 pub mod document;
 pub mod fit;
+pub mod merger;
 pub mod network;
 pub mod optimise;
 pub mod parquet;

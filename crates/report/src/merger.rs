@@ -1,0 +1,145 @@
+//! `replay --merge A,B`: the day as it settled, beside the same payments
+//! with two participants merged into one account — the liquidity it
+//! needs, the delay, and the flows between the two that no longer pass
+//! through the system (internalised).
+
+use clearsim_core::format::{millis, yuan};
+use clearsim_model::csvout::CsvOut;
+
+use crate::ReportFiles;
+use crate::document::Document;
+use crate::table::Table;
+
+/// One side's figures, per the day (fen, ms, counts).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Side {
+    /// Every payment of the file: settled + unsettled + carried +
+    /// internalised.
+    pub payments: u64,
+    pub value_fen: i64,
+    pub settled: u64,
+    pub settled_value_fen: i64,
+    pub unsettled: u64,
+    pub unsettled_value_fen: i64,
+    pub carried: u64,
+    pub carried_value_fen: i64,
+    /// Payments between the merged two: book entries of one bank.
+    pub internalised: u64,
+    pub internalised_value_fen: i64,
+    pub lower_bound_fen: i64,
+    pub upper_bound_fen: i64,
+    pub liquidity_used_fen: i64,
+    pub delay_ms_mean: u64,
+    pub delay_ms_p99: u64,
+    pub delay_ms_max: u64,
+    pub delay_indicator: f64,
+}
+
+/// The merger and its baseline, and what they are.
+pub struct Merger {
+    /// (surviving id, merged id).
+    pub pair: (String, String),
+    pub baseline: Side,
+    pub merged: Side,
+}
+
+/// merger.csv, merger.md and merger.html.
+pub fn merger_files(merger: &Merger, context: Vec<String>) -> ReportFiles {
+    let doc = document(merger, context);
+    vec![
+        ("merger.csv", csv(merger)),
+        ("merger.md", doc.markdown().into_bytes()),
+        ("merger.html", doc.html().into_bytes()),
+    ]
+}
+
+/// A figure of merger.csv: its name, unit and how a side holds it.
+type Figure = (&'static str, &'static str, fn(&Side) -> f64);
+
+/// (figure, unit, baseline, merged) in the report's order.
+fn figures(m: &Merger) -> Vec<(&'static str, &'static str, f64, f64)> {
+    let (b, a) = (&m.baseline, &m.merged);
+    let pair = |of: fn(&Side) -> f64| (of(b), of(a));
+    let rows: [Figure; 17] = [
+        ("payments", "count", |s| s.payments as f64),
+        ("value", "fen", |s| s.value_fen as f64),
+        ("settled", "count", |s| s.settled as f64),
+        ("settled_value", "fen", |s| s.settled_value_fen as f64),
+        ("unsettled", "count", |s| s.unsettled as f64),
+        ("unsettled_value", "fen", |s| s.unsettled_value_fen as f64),
+        ("carried", "count", |s| s.carried as f64),
+        ("carried_value", "fen", |s| s.carried_value_fen as f64),
+        ("internalised", "count", |s| s.internalised as f64),
+        ("internalised_value", "fen", |s| {
+            s.internalised_value_fen as f64
+        }),
+        ("lower_bound", "fen", |s| s.lower_bound_fen as f64),
+        ("upper_bound", "fen", |s| s.upper_bound_fen as f64),
+        ("liquidity_used", "fen", |s| s.liquidity_used_fen as f64),
+        ("delay_mean", "ms", |s| s.delay_ms_mean as f64),
+        ("delay_p99", "ms", |s| s.delay_ms_p99 as f64),
+        ("delay_max", "ms", |s| s.delay_ms_max as f64),
+        ("delay_indicator", "share", |s| s.delay_indicator),
+    ];
+    rows.iter()
+        .map(|&(name, unit, of)| {
+            let (x, y) = pair(of);
+            (name, unit, x, y)
+        })
+        .collect()
+}
+
+fn csv(merger: &Merger) -> Vec<u8> {
+    let mut out = CsvOut::new(Vec::new());
+    let mut write = || -> std::io::Result<()> {
+        out.row(["figure", "unit", "baseline", "merged", "change"])?;
+        for (name, unit, before, after) in figures(merger) {
+            out.text(name)?;
+            out.text(unit)?;
+            for v in [before, after, after - before] {
+                out.text(v.to_string())?;
+            }
+            out.end()?;
+        }
+        Ok(())
+    };
+    // Writing to a vector cannot fail.
+    let _ = write();
+    out.into_bytes()
+}
+
+fn shown(unit: &str, v: f64) -> String {
+    match unit {
+        "fen" => yuan(v.round() as i64),
+        "ms" if v >= 0.0 => millis(v.round() as u64),
+        "ms" => format!("−{}", millis((-v).round() as u64)),
+        "share" => format!("{v:.4}"),
+        _ => format!("{v:.0}"),
+    }
+}
+
+fn document(merger: &Merger, context: Vec<String>) -> Document {
+    let (into, from) = &merger.pair;
+    let mut doc = Document::new(
+        format!("clearsim merger: {from} merged into {into}, against the day as it settled"),
+        context,
+    );
+    doc.note(format!(
+        "The same payments twice, on the same day: as they settled, and with `{from}` and `{into}` one account (`{into}`, its opening balance and credit limit the two's sums). A payment between the two is then a book entry of one bank: internalised, it never enters the system. Every payment is counted once on each side: payments = settled + unsettled + carried + internalised, by count and by value (yuan, fen in merger.csv). The liquidity bounds are the system's, over its city participants: what it needs to settle everything by day end (lower) and on arrival (upper). The delays are those of the payments that pass through the system (an internalised one is paid at once, on the merged bank's books)."
+    ));
+    let mut table = Table::new(&["per day", "as it settled", "merged", "change"]);
+    for (name, unit, before, after) in figures(merger) {
+        let label = match unit {
+            "fen" => format!("{} (yuan)", name.replace('_', " ")),
+            _ => name.replace('_', " "),
+        };
+        table.rows.push(vec![
+            label,
+            shown(unit, before),
+            shown(unit, after),
+            shown(unit, after - before),
+        ]);
+    }
+    doc.table(table);
+    doc
+}

@@ -1,0 +1,119 @@
+//! `replay --merge A,B`: a hand-computed day and its merger, every
+//! payment accounted for on both sides, and the refusals.
+
+use std::collections::HashMap;
+use std::process::Command;
+
+const PARTICIPANTS: &str = "id,name,category,opening_balance,credit_limit\n\
+A,Bank A,bank,100,0\nB,Bank B,bank,0,0\nC,Bank C,bank,0,0\n";
+/// A pays B 50, B pays C 50, C pays A 30, B pays A 20 (fen).
+const PAYMENTS: &str = "id,submit,sender,receiver,amount\n\
+p1,09:00:00,A,B,50\np2,09:01:00,B,C,50\np3,09:02:00,C,A,30\np4,09:03:00,B,A,20\n";
+
+fn replay(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let (participants, payments) = (dir.join("p.csv"), dir.join("x.csv"));
+    std::fs::write(&participants, PARTICIPANTS).expect("write");
+    std::fs::write(&payments, PAYMENTS).expect("write");
+    let mut args = vec![
+        "replay".to_string(),
+        "--participants".into(),
+        participants.display().to_string(),
+        "--payments".into(),
+        payments.display().to_string(),
+        "--format".into(),
+        "csv".into(),
+        "-q".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Command::new(env!("CARGO_BIN_EXE_clearsim"))
+        .args(&args)
+        .output()
+        .expect("runs")
+}
+
+/// merger.csv as figure → (baseline, merged).
+fn figures(path: &std::path::Path) -> HashMap<String, (f64, f64)> {
+    let text = std::fs::read_to_string(path).expect("merger.csv");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (
+                f[0].to_string(),
+                (f[2].parse().unwrap(), f[3].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_merger_internalises_the_pair_and_accounts_for_every_payment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    let output = replay(
+        dir.path(),
+        &["--merge", "A,B", "--out", out.to_str().unwrap()],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let f = figures(&out.join("merger.csv"));
+    // As it settled: p4 waits for B's money, which went to C (unsettled).
+    assert_eq!(f["settled"].0, 3.0);
+    assert_eq!(f["settled_value"].0, 130.0);
+    assert_eq!(f["unsettled"].0, 1.0);
+    assert_eq!(f["unsettled_value"].0, 20.0);
+    assert_eq!(f["internalised"].0, 0.0);
+    // Merged: p1 and p4 are book entries of A; p2 (now A→C) and p3 settle.
+    assert_eq!(f["internalised"].1, 2.0);
+    assert_eq!(f["internalised_value"].1, 70.0);
+    assert_eq!(f["settled"].1, 2.0);
+    assert_eq!(f["settled_value"].1, 80.0);
+    assert_eq!(f["unsettled"].1, 0.0);
+    for side in [|p: (f64, f64)| p.0, |p: (f64, f64)| p.1] {
+        let count = ["settled", "unsettled", "carried", "internalised"]
+            .iter()
+            .map(|k| side(f[*k]))
+            .sum::<f64>();
+        assert_eq!(count, side(f["payments"]), "every payment counted once");
+        let value = [
+            "settled_value",
+            "unsettled_value",
+            "carried_value",
+            "internalised_value",
+        ]
+        .iter()
+        .map(|k| side(f[*k]))
+        .sum::<f64>();
+        assert_eq!(value, side(f["value"]));
+    }
+    assert_eq!(f["payments"], (4.0, 4.0));
+    assert_eq!(f["value"], (150.0, 150.0));
+    // The replay's own outputs are the day's as it settled, unchanged.
+    let summary = std::fs::read_to_string(out.join("summary.json")).expect("summary");
+    assert!(summary.contains("\"unsettled\": 1"), "{summary}");
+    let html = std::fs::read_to_string(out.join("merger.html")).expect("html");
+    assert!(html.contains("B merged into A"));
+}
+
+#[test]
+fn bad_mergers_are_refused_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    for (merge, says) in [
+        ("A,A", "two different participants"),
+        ("A,Z", "`Z` is not a participant"),
+        ("A", "expected two participant ids"),
+    ] {
+        let output = replay(
+            dir.path(),
+            &["--merge", merge, "--out", out.to_str().unwrap()],
+        );
+        assert_eq!(output.status.code(), Some(2), "{merge}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{merge}: {stderr}");
+        assert!(!out.exists(), "nothing published");
+    }
+}

@@ -617,8 +617,7 @@ def critical(
     (``ranking``; the compare's tables too)."""
     s = _overridden(scenario, days=days, seed=seed, volume=volume)
     return _study(
-        "critical",
-    "fit", s, progress, at=_clock(at), shock_pct=liquidity, replications=replications,
+        "critical", s, progress, at=_clock(at), shock_pct=liquidity, replications=replications,
         shard=shard, threads=threads, **s._native_args(),
     )
 

@@ -2,8 +2,11 @@
 //! back its parameters) and twin (the fitted scenario's days settle as
 //! the known scenario's do), with the tolerances docs/model.md states.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
+
+use common::cli::{ok, refused};
 
 /// A known scenario: Zipf sizes of exponent 1, one instrument with a
 /// Pareto tail and a two-step profile, one more concentrated whose
@@ -40,17 +43,9 @@ strategy = "rtgs"
 instruments = ["a", "b"]
 "#;
 
-fn clearsim(args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+/// Runs clearsim and asserts it succeeded.
+fn clearsim(args: &[&str]) {
+    ok(&common::cli::clearsim(args));
 }
 
 /// Rows of a CSV file as maps from column to text.
@@ -278,24 +273,17 @@ fn fit_refuses_what_it_cannot_fit_with_exit_2() {
             payments.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        Command::new(env!("CARGO_BIN_EXE_clearsim"))
-            .args(&args)
-            .output()
-            .expect("runs")
+        common::cli::clearsim(&args)
     };
     let out = dir.path().join("out");
     let output = run(&["--out", out.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("x.csv: instrument `payments` mixes payments within the city"),
-        "{stderr}"
+    refused(
+        &output,
+        &["x.csv: instrument `payments` mixes payments within the city"],
     );
     assert!(!out.exists(), "nothing published");
     let output = run(&["--twin-days", "0", "--out", out.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--twin-days: 0 is not 1 to 100"));
+    refused(&output, &["--twin-days: 0 is not 1 to 100"]);
     // The output may not be an input.
-    let output = run(&["--out", payments.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
+    refused(&run(&["--out", payments.to_str().unwrap()]), &["--out"]);
 }

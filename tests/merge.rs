@@ -1,8 +1,11 @@
 //! `replay --merge A,B`: a hand-computed day and its merger, every
 //! payment accounted for on both sides, and the refusals.
 
+mod common;
+
 use std::collections::HashMap;
-use std::process::Command;
+
+use common::cli::{ok, refused};
 
 const PARTICIPANTS: &str = "id,name,category,opening_balance,credit_limit\n\
 A,Bank A,bank,100,0\nB,Bank B,bank,0,0\nC,Bank C,bank,0,0\n";
@@ -14,21 +17,22 @@ fn replay(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     let (participants, payments) = (dir.join("p.csv"), dir.join("x.csv"));
     std::fs::write(&participants, PARTICIPANTS).expect("write");
     std::fs::write(&payments, PAYMENTS).expect("write");
-    let mut args = vec![
-        "replay".to_string(),
-        "--participants".into(),
+    let (participants, payments) = (
         participants.display().to_string(),
-        "--payments".into(),
         payments.display().to_string(),
-        "--format".into(),
-        "csv".into(),
-        "-q".into(),
+    );
+    let mut args = vec![
+        "replay",
+        "--participants",
+        &participants,
+        "--payments",
+        &payments,
+        "--format",
+        "csv",
+        "-q",
     ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(&args)
-        .output()
-        .expect("runs")
+    args.extend_from_slice(extra);
+    common::cli::clearsim(&args)
 }
 
 /// merger.csv as figure → (baseline, merged).
@@ -50,15 +54,10 @@ fn figures(path: &std::path::Path) -> HashMap<String, (f64, f64)> {
 fn a_merger_internalises_the_pair_and_accounts_for_every_payment() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let output = replay(
+    ok(&replay(
         dir.path(),
         &["--merge", "A,B", "--out", out.to_str().unwrap()],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ));
     let f = figures(&out.join("merger.csv"));
     // As it settled: p4 waits for B's money, which went to C (unsettled).
     assert_eq!(f["settled"].0, 3.0);
@@ -111,9 +110,7 @@ fn bad_mergers_are_refused_with_exit_2() {
             dir.path(),
             &["--merge", merge, "--out", out.to_str().unwrap()],
         );
-        assert_eq!(output.status.code(), Some(2), "{merge}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(says), "{merge}: {stderr}");
+        refused(&output, &[says]);
         assert!(!out.exists(), "nothing published");
     }
 }

@@ -92,6 +92,16 @@ class Replay:
             self._settlements = _tables.from_native(self._native.settlements())
         return self._settlements
 
+    def merger(self, into: str, merged: str) -> Any:
+        """The day beside the same payments with ``merged`` merged into
+        ``into`` (one account, the two's openings and limits summed,
+        payments between them internalised), settled the same way — as
+        merger.csv of ``clearsim replay --merge INTO,MERGED`` (a pandas
+        DataFrame: ``figure``, ``unit``, ``baseline``, ``merged``,
+        ``change``; payments = settled + unsettled + carried + internalised
+        on each side)."""
+        return _tables.csv_frame(self._native.merger(f"{into},{merged}"), ("figure", "unit"))
+
     @property
     def balances(self) -> pa.Table:
         """Per participant: ``id``, ``opening_balance_fen``,

@@ -173,6 +173,8 @@ struct Replayed {
     replay: Replay,
     summary: ReplaySummary,
     files: (String, String),
+    /// How the day settled: a merger is settled the same way.
+    settlement: Settlement,
 }
 
 fn replay_job(
@@ -197,6 +199,7 @@ fn replay_job(
         replay,
         summary,
         files,
+        settlement: settlement.clone(),
     })
 }
 
@@ -265,6 +268,24 @@ type Column = (
 
 #[pymethods]
 impl NativeReplay {
+    /// merger.csv of `replay --merge A,B`: the day beside the same
+    /// payments with B merged into A, settled the same way.
+    fn merger<'py>(&self, py: Python<'py>, pair: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let r = &*self.inner;
+        let merged = (|| {
+            let indexes = clearsim_jobs::merge::pair(&r.day, pair)?;
+            clearsim_jobs::merge::merger(&r.day, &r.settlement, &r.files.1, indexes, &r.replay)
+        })()
+        .map_err(crate::raised)?;
+        let files = clearsim_report::merger::merger_files(&merged, Vec::new());
+        let csv = files
+            .into_iter()
+            .find(|(name, _)| *name == "merger.csv")
+            .map(|(_, bytes)| bytes)
+            .unwrap_or_default();
+        Ok(PyBytes::new(py, &csv))
+    }
+
     /// `summary.json` as the command line writes it.
     fn summary_json(&self) -> PyResult<String> {
         let bytes = clearsim_report::to_json(&self.inner.summary)

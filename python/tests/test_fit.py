@@ -4,6 +4,7 @@ InputError naming what is wrong."""
 
 import subprocess
 
+import pandas as pd
 import pytest
 
 import clearsim
@@ -59,3 +60,24 @@ def test_bad_fits_raise_input_errors(day):
         # Every payment one instrument: within the city and across it.
         clearsim.fit(day.participants, mixed)
     assert len(outside) > 0
+
+
+def test_merger_is_the_command_lines(cli, day, day_files, tmp_path):
+    replayed = clearsim.replay(day.participants, day.payments)
+    merger = replayed.merger("ICBC", "ABC")
+    participants, payments = day_files
+    out = tmp_path / "merger"
+    subprocess.run(
+        [cli, "replay", "--participants", participants, "--payments", payments,
+         "--merge", "ICBC,ABC", "--format", "csv", "--out", out, "-q"],
+        check=True,
+    )
+    written = pd.read_csv(out / "merger.csv", dtype={"figure": str, "unit": str})
+    pd.testing.assert_frame_equal(merger, written, check_dtype=False)
+    rows = merger.set_index("figure")
+    for side in ("baseline", "merged"):
+        parts = rows.loc[["settled", "unsettled", "carried", "internalised"], side].sum()
+        assert parts == rows.loc["payments", side]
+    assert rows.loc["internalised", "merged"] > 0
+    with pytest.raises(clearsim.InputError, match="two different participants"):
+        replayed.merger("ICBC", "ICBC")

@@ -194,8 +194,9 @@ pub fn context(inputs: &FitInputs<'_>, fitted: &Fitted) -> Vec<String> {
     let payments: u64 = fitted.instruments.iter().map(|i| i.payments).sum();
     vec![
         format!(
-            "Fitted to {} ({payments} payments, {} business day(s)) and {} ({} of the city's banks{})",
+            "Fitted to {} ({} payments, {} business day(s)) and {} ({} of the city's banks{})",
             inputs.names.1,
+            clearsim_core::format::grouped(i128::from(payments)),
             fitted.days,
             inputs.names.0,
             fitted.banks.len(),

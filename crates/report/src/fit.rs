@@ -1,7 +1,7 @@
 //! `fit`'s report: each fitted law against the data it was fitted to, and
 //! the real day(s) beside the fitted scenario's synthetic days.
 
-use clearsim_core::format::{millis, yuan};
+use clearsim_core::format::{grouped, millis, yuan};
 use clearsim_model::csvout::CsvOut;
 use clearsim_model::fit::{Fitted, Instrument, law};
 
@@ -238,7 +238,7 @@ fn laws_table(fitted: &Fitted, twin: &Twin) -> Table {
         };
         table.rows.push(vec![
             name,
-            format!("{:.0}", i.daily_count),
+            grouped(i.daily_count.round() as i128),
             yuan(i.law.median().round() as i64),
             format!(
                 "{:.3}{}",
@@ -290,7 +290,7 @@ type Figure = (&'static str, fn(&DayFigures) -> f64, fn(f64) -> String);
 fn twin_table(twin: &Twin, days: usize) -> Table {
     let money: fn(f64) -> String = |v| yuan(v.round() as i64);
     let ms: fn(f64) -> String = |v| millis(v.round() as u64);
-    let count: fn(f64) -> String = |v| format!("{v:.0}");
+    let count: fn(f64) -> String = |v| grouped(v.round() as i128);
     let share: fn(f64) -> String = |v| format!("{v:.3}");
     let figures: [Figure; 10] = [
         ("payments", |d| d.payments, count),

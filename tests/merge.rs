@@ -114,3 +114,71 @@ fn bad_mergers_are_refused_with_exit_2() {
         assert!(!out.exists(), "nothing published");
     }
 }
+
+#[test]
+fn a_merger_of_several_days_is_each_days_merger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let one = dir.path().join("one");
+    ok(&replay(
+        dir.path(),
+        &["--merge", "A,B", "--out", one.to_str().unwrap()],
+    ));
+    let single = figures(&one.join("merger.csv"));
+    // The same day twice, on two dates, in one file.
+    let mut dated = String::from("date,id,submit,sender,receiver,amount\n");
+    for date in ["2026-01-05", "2026-01-06"] {
+        for line in PAYMENTS.lines().skip(1) {
+            dated.push_str(&format!("{date},{date}-{line}\n"));
+        }
+    }
+    let (participants, payments) = (dir.path().join("p.csv"), dir.path().join("month.csv"));
+    std::fs::write(&payments, dated).expect("write");
+    let days = dir.path().join("days");
+    let args = |extra: &[&str], out: &std::path::Path| {
+        let mut args = vec![
+            "replay".to_string(),
+            "--participants".into(),
+            participants.display().to_string(),
+            "--payments".into(),
+            payments.display().to_string(),
+            "--merge".into(),
+            "A,B".into(),
+            "--out".into(),
+            out.display().to_string(),
+            "-q".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let run = |extra: &[&str], out: &std::path::Path| {
+        let args = args(extra, out);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::cli::clearsim(&args)
+    };
+    ok(&run(&[], &days));
+    let text = std::fs::read_to_string(days.join("merger.csv")).expect("merger.csv");
+    let mut rows: HashMap<(String, String), (f64, f64)> = HashMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let pair = (f[3].parse().unwrap(), f[4].parse().unwrap());
+        rows.insert((f[0].to_string(), f[1].to_string()), pair);
+    }
+    for date in ["2026-01-05", "2026-01-06"] {
+        for (figure, value) in &single {
+            assert_eq!(
+                rows[&(date.to_string(), figure.clone())],
+                *value,
+                "{date} {figure}"
+            );
+        }
+    }
+    assert_eq!(rows[&("all".into(), "internalised".into())], (0.0, 4.0));
+    assert_eq!(rows[&("all".into(), "payments".into())], (8.0, 8.0));
+    assert!(!rows.contains_key(&("all".into(), "lower_bound".into())));
+    // Carried queues would count a payment on two days: refused.
+    let refused_out = dir.path().join("refused");
+    refused(
+        &run(&["--carry-queue"], &refused_out),
+        &["not with --carry-queue or --openings"],
+    );
+}

@@ -75,7 +75,8 @@ pub struct ReplayArgs {
     /// the two's openings and credit limits summed; payments between them
     /// internalised) and write merger.csv / merger.md / merger.html: the
     /// liquidity needed, the delay and the internalised flows, beside the
-    /// day as it settled. One business day (no `date` column).
+    /// day as it settled; of a file of several days, day by day (with
+    /// --carry-balances or alone).
     #[arg(long, value_name = "A,B")]
     merge: Option<String>,
     /// A payments file with a `date` column: each day after the first opens
@@ -180,12 +181,6 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     .map_err(|e| Failure::BadInput(e.into()))?;
     drop((participants_bytes, payments));
     if day.is_dated() {
-        if args.merge.is_some() {
-            return Err(super::bad_input(format!(
-                "{}: --merge compares one business day with its merger; this file has a `date` column (several days): replay one date's rows",
-                args.payments.display()
-            )));
-        }
         return run_days(args, set, &day, &settlement);
     }
     if args.openings.is_some() || args.carry_balances || args.carry_queue {
@@ -271,12 +266,27 @@ fn run_days(
         openings_file.as_deref(),
     )?;
     // The network of every payment of the file, all its days together.
-    let network = if args.network {
+    let mut extra = if args.network {
         replay::network_files(whole, files)
     } else {
         Vec::new()
     };
-    replayed.publish(set, whole, network)?;
+    if let Some(text) = &args.merge {
+        let pair = clearsim_jobs::merge::pair(whole, text)?;
+        let days =
+            clearsim_jobs::merge::merger_days(whole, settlement, carry, files, pair, &replayed)?;
+        let people = &whole.participants;
+        let merger = report::merger::MergerDays {
+            pair: (people.ids[pair.0].clone(), people.ids[pair.1].clone()),
+            days,
+        };
+        let context = vec![
+            format!("{} and {}, {}", files.0, files.1, replayed.strategy),
+            format!("clearsim {}", env!("CARGO_PKG_VERSION")),
+        ];
+        extra.extend(report::merger::merger_days_files(&merger, context));
+    }
+    replayed.publish(set, whole, extra)?;
     if !args.quiet {
         print!("{}", replayed.document().markdown());
         println!("\nresults in {}", args.out.display());

@@ -76,6 +76,11 @@ fn merged_day(day: &Day, (into, from): (usize, usize)) -> Result<(Day, u64, i64)
         }
     }
     let mut merged = day.one_day(&rows, 0, people);
+    if day.is_dated() {
+        // Each kept row keeps its business day.
+        merged.payments.date = rows.iter().map(|&r| payments.date[r as usize]).collect();
+        merged.payments.dates.clone_from(&payments.dates);
+    }
     let to_into = |p: &mut u32| {
         if *p as usize == from {
             *p = into as u32;
@@ -136,4 +141,76 @@ pub fn merger(
         baseline: before,
         merged: after,
     })
+}
+
+/// A dated file's merger, day by day: the days as they settled
+/// (`baseline`, replayed with `carry`) beside the merged file's days,
+/// replayed the same way; per date, (date, as settled, merged). Balances
+/// may be carried; carried queues and openings.csv are refused (a
+/// payment carried overnight, or an opening listed for the merged
+/// participant, would be counted twice or lost).
+pub fn merger_days(
+    whole: &Day,
+    settlement: &Settlement,
+    carry: crate::days::Carry<'_>,
+    files: (&str, &str),
+    (into, from): (usize, usize),
+    baseline: &crate::days::DaysReplayed,
+) -> Result<Vec<(String, Side, Side)>, JobError> {
+    if carry.queue || carry.openings.is_some() {
+        return Err(JobError::user(
+            "--merge of several business days: with --carry-balances or alone, not with --carry-queue or --openings",
+        ));
+    }
+    let (merged_whole, _, _) = merged_day(whole, (into, from))?;
+    let merged = crate::days::DaysReplayed::replay(&merged_whole, settlement, carry, files, None)?;
+    let internal = internalised_by_date(whole, (into, from));
+    let same_days = merged.outcomes.len() == baseline.outcomes.len()
+        && merged
+            .outcomes
+            .iter()
+            .zip(&baseline.outcomes)
+            .all(|(a, b)| a.date == b.date);
+    if !same_days {
+        return Err(JobError::user(
+            "--merge: on some business day every payment is between the two merged participants; that day would be empty",
+        ));
+    }
+    let mut out = Vec::with_capacity(baseline.outcomes.len());
+    for (before, after) in baseline.outcomes.iter().zip(&merged.outcomes) {
+        let figures =
+            |o: &clearsim_report::days::DayOutcome| o.summary.as_run.clone().unwrap_or_default();
+        let mut merged_side = side(&after.replay, &figures(after));
+        let (count, value) = internal.get(&before.date).copied().unwrap_or((0, 0));
+        merged_side.payments += count;
+        merged_side.value_fen += value;
+        merged_side.internalised = count;
+        merged_side.internalised_value_fen = value;
+        out.push((
+            before.date.clone(),
+            side(&before.replay, &figures(before)),
+            merged_side,
+        ));
+    }
+    Ok(out)
+}
+
+/// Per date, the payments between the two (count, value).
+fn internalised_by_date(
+    whole: &Day,
+    (into, from): (usize, usize),
+) -> std::collections::HashMap<String, (u64, i64)> {
+    let payments = &whole.payments;
+    let pair = |p: u32| p as usize == into || p as usize == from;
+    let mut by_date = std::collections::HashMap::new();
+    for r in 0..payments.len() {
+        if pair(payments.sender[r]) && pair(payments.receiver[r]) {
+            let date = payments.dates[usize::from(payments.date[r])].clone();
+            let entry: &mut (u64, i64) = by_date.entry(date).or_default();
+            entry.0 += 1;
+            // Never saturates: the file's amounts sum within i64.
+            entry.1 = entry.1.saturating_add(payments.amount_fen[r]);
+        }
+    }
+    by_date
 }

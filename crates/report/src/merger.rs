@@ -3,7 +3,7 @@
 //! needs, the delay, and the flows between the two that no longer pass
 //! through the system (internalised).
 
-use clearsim_core::format::{millis, yuan};
+use clearsim_core::format::{grouped, millis, money_short, yuan};
 use clearsim_model::csvout::CsvOut;
 
 use crate::ReportFiles;
@@ -140,6 +140,143 @@ fn document(merger: &Merger, context: Vec<String>) -> Document {
             shown(unit, after - before),
         ]);
     }
+    doc.table(table);
+    doc
+}
+
+/// A dated file's merger: per business day, (date, as settled, merged).
+pub struct MergerDays {
+    pub pair: (String, String),
+    pub days: Vec<(String, Side, Side)>,
+}
+
+/// merger.csv (a `date` column; the rows of `all`: totals over the days
+/// of the counts and values), merger.md and merger.html (a row per day).
+pub fn merger_days_files(merger: &MergerDays, context: Vec<String>) -> ReportFiles {
+    let doc = days_document(merger, context);
+    vec![
+        ("merger.csv", days_csv(merger)),
+        ("merger.md", doc.markdown().into_bytes()),
+        ("merger.html", doc.html().into_bytes()),
+    ]
+}
+
+/// The counts and values over every day, as one side (the other figures
+/// are per day and have no total).
+fn totals(days: &[(String, Side, Side)], of: fn(&(String, Side, Side)) -> &Side) -> Side {
+    let mut total = Side::default();
+    for day in days {
+        let s = of(day);
+        total.payments += s.payments;
+        total.value_fen = total.value_fen.saturating_add(s.value_fen);
+        total.settled += s.settled;
+        total.settled_value_fen = total.settled_value_fen.saturating_add(s.settled_value_fen);
+        total.unsettled += s.unsettled;
+        total.unsettled_value_fen = total
+            .unsettled_value_fen
+            .saturating_add(s.unsettled_value_fen);
+        total.carried += s.carried;
+        total.carried_value_fen = total.carried_value_fen.saturating_add(s.carried_value_fen);
+        total.internalised += s.internalised;
+        total.internalised_value_fen = total
+            .internalised_value_fen
+            .saturating_add(s.internalised_value_fen);
+    }
+    total
+}
+
+/// Figures with a total over days: counts and values.
+const TOTALLED: usize = 10;
+
+fn days_csv(merger: &MergerDays) -> Vec<u8> {
+    let mut out = CsvOut::new(Vec::new());
+    let mut write = || -> std::io::Result<()> {
+        out.row(["date", "figure", "unit", "baseline", "merged", "change"])?;
+        let all = Merger {
+            pair: merger.pair.clone(),
+            baseline: totals(&merger.days, |d| &d.1),
+            merged: totals(&merger.days, |d| &d.2),
+        };
+        let per_day = merger.days.iter().map(|(date, before, after)| {
+            let one = Merger {
+                pair: merger.pair.clone(),
+                baseline: before.clone(),
+                merged: after.clone(),
+            };
+            (date.clone(), figures(&one))
+        });
+        let total = ("all".to_string(), figures(&all)[..TOTALLED].to_vec());
+        for (date, rows) in per_day.chain([total]) {
+            for (name, unit, before, after) in rows {
+                out.text(&date)?;
+                out.text(name)?;
+                out.text(unit)?;
+                for v in [before, after, after - before] {
+                    out.text(v.to_string())?;
+                }
+                out.end()?;
+            }
+        }
+        Ok(())
+    };
+    // Writing to a vector cannot fail.
+    let _ = write();
+    out.into_bytes()
+}
+
+fn days_document(merger: &MergerDays, context: Vec<String>) -> Document {
+    let (into, from) = &merger.pair;
+    let mut doc = Document::new(
+        format!(
+            "clearsim merger: {from} merged into {into}, day by day against the days as they settled"
+        ),
+        context,
+    );
+    doc.note(format!(
+        "Each business day's payments twice: as they settled, and with `{from}` and `{into}` one account (`{into}`, the two's openings and credit limits summed). Payments between the two are internalised: book entries of one bank, outside the system. Per business day, each cell as settled → merged; the last row totals the counts and values over the days (bounds and delays have no total). On each side, payments = settled + unsettled + carried + internalised (merger.csv has every figure)."
+    ));
+    let mut table = Table::new(&[
+        "business day",
+        "payments",
+        "internalised",
+        "internalised (yuan)",
+        "lower bound (yuan)",
+        "upper bound (yuan)",
+        "delay, mean",
+        "unsettled (yuan)",
+    ]);
+    // As settled → merged, in short money (merger.csv has every fen).
+    let money = |a: i64, b: i64| format!("{} → {}", money_short(a as f64), money_short(b as f64));
+    for (date, before, after) in &merger.days {
+        table.rows.push(vec![
+            date.clone(),
+            grouped(i128::from(before.payments)),
+            grouped(i128::from(after.internalised)),
+            money_short(after.internalised_value_fen as f64),
+            money(before.lower_bound_fen, after.lower_bound_fen),
+            money(before.upper_bound_fen, after.upper_bound_fen),
+            format!(
+                "{} → {}",
+                millis(before.delay_ms_mean),
+                millis(after.delay_ms_mean)
+            ),
+            money(before.unsettled_value_fen, after.unsettled_value_fen),
+        ]);
+    }
+    let (before, after) = (
+        totals(&merger.days, |d| &d.1),
+        totals(&merger.days, |d| &d.2),
+    );
+    table.rows.push(vec![
+        format!("all {} days (total)", merger.days.len()),
+        grouped(i128::from(before.payments)),
+        grouped(i128::from(after.internalised)),
+        money_short(after.internalised_value_fen as f64),
+        "—".into(),
+        "—".into(),
+        "—".into(),
+        money(before.unsettled_value_fen, after.unsettled_value_fen),
+    ]);
     doc.table(table);
     doc
 }

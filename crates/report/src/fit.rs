@@ -354,9 +354,10 @@ fn qq_chart(instrument: &Instrument) -> Chart {
         x_label: "observed amount, without its pair factor (yuan)".into(),
         y: Axis::LogMoney,
         y_label: "fitted law's amount (yuan)".into(),
+        // The diagonal first, so that the quantiles are drawn over it.
         series: vec![
-            Series::line("quantiles", points),
-            Series::line("y = x", vec![(low, low), (high, high)]),
+            Series::line("y = x (a perfect fit)", vec![(low, low), (high, high)]),
+            Series::line("quantiles, observed against fitted", points),
         ],
     })
 }

@@ -41,9 +41,10 @@ pub fn pair(day: &Day, text: &str) -> Result<(usize, usize), JobError> {
 }
 
 /// The day merged: `from`'s account empty and unused, `into` with both
-/// openings and limits; the payments between the two left out (and
-/// counted: internalised), the others with `from` replaced by `into`.
-fn merged_day(day: &Day, (into, from): (usize, usize)) -> Result<(Day, u64, i64), JobError> {
+/// openings and limits; the payments between the two left out (their
+/// rows returned: internalised), the others with `from` replaced by
+/// `into`.
+fn merged_day(day: &Day, (into, from): (usize, usize)) -> Result<(Day, Vec<u32>), JobError> {
     let mut people = day.participants.clone();
     let sum = |a: i64, b: i64, what: &str| {
         a.checked_add(b)
@@ -63,18 +64,8 @@ fn merged_day(day: &Day, (into, from): (usize, usize)) -> Result<(Day, u64, i64)
     people.credit_limit_fen[from] = 0;
     let payments = &day.payments;
     let pair = |p: u32| p as usize == into || p as usize == from;
-    let (mut internal, mut internal_fen) = (0u64, 0i64);
-    let mut rows = Vec::with_capacity(payments.len());
-    for r in 0..payments.len() {
-        if pair(payments.sender[r]) && pair(payments.receiver[r]) {
-            internal += 1;
-            // Never saturates: a day's amounts sum within i64 (the
-            // parser's check).
-            internal_fen = internal_fen.saturating_add(payments.amount_fen[r]);
-        } else {
-            rows.push(r as u32);
-        }
-    }
+    let (internal, rows): (Vec<u32>, Vec<u32>) = (0..payments.len() as u32)
+        .partition(|&r| pair(payments.sender[r as usize]) && pair(payments.receiver[r as usize]));
     let mut merged = day.one_day(&rows, 0, people);
     if day.is_dated() {
         // Each kept row keeps its business day.
@@ -88,31 +79,34 @@ fn merged_day(day: &Day, (into, from): (usize, usize)) -> Result<(Day, u64, i64)
     };
     merged.payments.sender.iter_mut().for_each(to_into);
     merged.payments.receiver.iter_mut().for_each(to_into);
-    Ok((merged, internal, internal_fen))
+    Ok((merged, internal))
 }
 
 /// One side's figures from its replay.
-fn side(replay: &Replay, figures: &clearsim_model::replay::RunFigures) -> Side {
+fn side(replay: &Replay, figures: clearsim_model::replay::RunFigures) -> Side {
     let s = &replay.summary;
     Side {
         payments: s.payments,
         value_fen: s.value,
-        settled: figures.settled,
-        settled_value_fen: figures.settled_value_fen,
-        unsettled: figures.unsettled,
-        unsettled_value_fen: figures.unsettled_value_fen,
-        carried: figures.carried,
-        carried_value_fen: figures.carried_value_fen,
-        internalised: 0,
-        internalised_value_fen: 0,
-        lower_bound_fen: figures.lower_bound_fen,
-        upper_bound_fen: figures.upper_bound_fen,
-        liquidity_used_fen: figures.liquidity_used_fen,
-        delay_ms_mean: s.delay_ms.mean,
-        delay_ms_p99: s.delay_ms.p99,
-        delay_ms_max: s.delay_ms.max,
+        run: figures,
+        delay_ms: s.delay_ms.clone(),
         delay_indicator: s.delay_indicator,
+        ..Side::default()
     }
+}
+
+/// `side` with the internalised payments counted in: `rows` of `day`.
+fn with_internalised(mut side: Side, day: &Day, rows: &[u32]) -> Side {
+    for &r in rows {
+        side.internalised += 1;
+        // Never saturates: a file's amounts sum within i64 (the parser's
+        // check).
+        let fen = day.payments.amount_fen[r as usize];
+        side.internalised_value_fen = side.internalised_value_fen.saturating_add(fen);
+    }
+    side.payments += side.internalised;
+    side.value_fen = side.value_fen.saturating_add(side.internalised_value_fen);
+    side
 }
 
 /// The day as it settles (`replay`, `baseline`) beside the day merged,
@@ -126,15 +120,12 @@ pub fn merger(
     baseline: &Replay,
 ) -> Result<Merger, JobError> {
     let route = settlement.route(day, payments_file)?;
-    let before = side(baseline, &as_run(day, &route, baseline));
-    let (merged_day, internal, internal_fen) = merged_day(day, (into, from))?;
+    let before = side(baseline, as_run(day, &route, baseline));
+    let (merged_day, internal) = merged_day(day, (into, from))?;
     let merged_route = settlement.route(&merged_day, payments_file)?;
     let replay = settle(&merged_day, &merged_route)?;
-    let mut after = side(&replay, &as_run(&merged_day, &merged_route, &replay));
-    after.payments += internal;
-    after.value_fen += internal_fen;
-    after.internalised = internal;
-    after.internalised_value_fen = internal_fen;
+    let after = side(&replay, as_run(&merged_day, &merged_route, &replay));
+    let after = with_internalised(after, day, &internal);
     let people = &day.participants;
     Ok(Merger {
         pair: (people.ids[into].clone(), people.ids[from].clone()),
@@ -162,9 +153,8 @@ pub fn merger_days(
             "--merge of several business days: with --carry-balances or alone, not with --carry-queue or --openings",
         ));
     }
-    let (merged_whole, _, _) = merged_day(whole, (into, from))?;
+    let (merged_whole, internal) = merged_day(whole, (into, from))?;
     let merged = crate::days::DaysReplayed::replay(&merged_whole, settlement, carry, files, None)?;
-    let internal = internalised_by_date(whole, (into, from));
     let same_days = merged.outcomes.len() == baseline.outcomes.len()
         && merged
             .outcomes
@@ -176,41 +166,23 @@ pub fn merger_days(
             "--merge: on some business day every payment is between the two merged participants; that day would be empty",
         ));
     }
+    // The internalised rows of each date (by its index in the file).
+    let mut by_date: Vec<Vec<u32>> = vec![Vec::new(); whole.payments.dates.len()];
+    for &r in &internal {
+        by_date[usize::from(whole.payments.date[r as usize])].push(r);
+    }
+    let figures =
+        |o: &clearsim_report::days::DayOutcome| o.summary.as_run.clone().unwrap_or_default();
     let mut out = Vec::with_capacity(baseline.outcomes.len());
     for (before, after) in baseline.outcomes.iter().zip(&merged.outcomes) {
-        let figures =
-            |o: &clearsim_report::days::DayOutcome| o.summary.as_run.clone().unwrap_or_default();
-        let mut merged_side = side(&after.replay, &figures(after));
-        let (count, value) = internal.get(&before.date).copied().unwrap_or((0, 0));
-        merged_side.payments += count;
-        merged_side.value_fen += value;
-        merged_side.internalised = count;
-        merged_side.internalised_value_fen = value;
+        let date = whole.payments.dates.iter().position(|d| *d == before.date);
+        let today = date.map_or(&[][..], |d| by_date[d].as_slice());
+        let merged_side = with_internalised(side(&after.replay, figures(after)), whole, today);
         out.push((
             before.date.clone(),
-            side(&before.replay, &figures(before)),
+            side(&before.replay, figures(before)),
             merged_side,
         ));
     }
     Ok(out)
-}
-
-/// Per date, the payments between the two (count, value).
-fn internalised_by_date(
-    whole: &Day,
-    (into, from): (usize, usize),
-) -> std::collections::HashMap<String, (u64, i64)> {
-    let payments = &whole.payments;
-    let pair = |p: u32| p as usize == into || p as usize == from;
-    let mut by_date = std::collections::HashMap::new();
-    for r in 0..payments.len() {
-        if pair(payments.sender[r]) && pair(payments.receiver[r]) {
-            let date = payments.dates[usize::from(payments.date[r])].clone();
-            let entry: &mut (u64, i64) = by_date.entry(date).or_default();
-            entry.0 += 1;
-            // Never saturates: the file's amounts sum within i64.
-            entry.1 = entry.1.saturating_add(payments.amount_fen[r]);
-        }
-    }
-    by_date
 }

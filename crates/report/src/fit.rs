@@ -44,9 +44,13 @@ pub struct Twin {
 
 /// scenario.toml's neighbours: fit.csv, twin.csv, fit.md and fit.html.
 pub fn fit_files(fitted: &Fitted, twin: &Twin, context: Vec<String>) -> ReportFiles {
-    let doc = document(fitted, twin, context);
+    // Each instrument's twin distances, once for the table and the CSV.
+    let ks: Vec<(f64, f64)> = (0..fitted.instruments.len())
+        .map(|k| twin_ks(fitted, twin, k))
+        .collect();
+    let doc = document(fitted, twin, &ks, context);
     vec![
-        ("fit.csv", csv(fitted, twin)),
+        ("fit.csv", csv(fitted, &ks)),
         ("twin.csv", twin_csv(twin)),
         ("fit.md", doc.markdown().into_bytes()),
         ("fit.html", doc.html().into_bytes()),
@@ -55,25 +59,20 @@ pub fn fit_files(fitted: &Fitted, twin: &Twin, context: Vec<String>) -> ReportFi
 
 /// (KS of amounts, KS of arrival times) of instrument `k`'s synthetic day
 /// against the data (per day of it: the shapes, not the counts).
-pub fn twin_ks(fitted: &Fitted, twin: &Twin, k: usize) -> (f64, f64) {
+fn twin_ks(fitted: &Fitted, twin: &Twin, k: usize) -> (f64, f64) {
     let instrument = &fitted.instruments[k];
     let Some((amounts, submits)) = twin.sample.get(k) else {
         return (1.0, 1.0);
     };
-    let real: Vec<f64> = real_amounts(instrument);
     let times = |t: &[u32]| t.iter().map(|&ms| f64::from(ms)).collect::<Vec<f64>>();
     (
-        law::ks_two_sample(&real, amounts),
+        // The amounts as the file has them, pair factor and all.
+        law::ks_two_sample(&instrument.observed_fen, amounts),
         law::ks_two_sample(&times(&instrument.submits_ms), &times(submits)),
     )
 }
 
-/// The observed amounts with their pair factor back: as the file has them.
-fn real_amounts(instrument: &Instrument) -> Vec<f64> {
-    instrument.observed_fen.clone()
-}
-
-fn csv(fitted: &Fitted, twin: &Twin) -> Vec<u8> {
+fn csv(fitted: &Fitted, ks: &[(f64, f64)]) -> Vec<u8> {
     let mut out = CsvOut::new(Vec::new());
     let mut write = || -> std::io::Result<()> {
         out.row([
@@ -94,7 +93,7 @@ fn csv(fitted: &Fitted, twin: &Twin) -> Vec<u8> {
             "at_bound",
         ])?;
         for (k, i) in fitted.instruments.iter().enumerate() {
-            let (amounts, arrivals) = twin_ks(fitted, twin, k);
+            let (amounts, arrivals) = ks[k];
             out.text(&i.name)?;
             out.int(i.payments)?;
             out.text(i.daily_count.to_string())?;
@@ -182,13 +181,13 @@ fn crossing(instrument: &Instrument) -> &'static str {
     }
 }
 
-fn document(fitted: &Fitted, twin: &Twin, context: Vec<String>) -> Document {
+fn document(fitted: &Fitted, twin: &Twin, ks: &[(f64, f64)], context: Vec<String>) -> Document {
     let mut doc = Document::new("clearsim fit: a scenario fitted to real payments", context);
     doc.note(
         "scenario.toml is a scenario `clearsim run` takes: its banks, their sizes from the payments they send and receive, and per instrument the arrival profile, the amount law (log-normal body, Pareto tail), the gravity exponent of who pays whom and the size elasticity of amounts, each estimated from the payments given (docs/model.md, \"A scenario fitted to data\"). `clearsim run scenario.toml --volume 2` asks what doubled volumes would do.",
     );
     doc.heading("The fitted laws");
-    doc.table(laws_table(fitted, twin));
+    doc.table(laws_table(fitted, ks));
     doc.note(
         "KS: the Kolmogorov–Smirnov distance, the largest gap between two distribution functions (0: the same; 1: apart). Law: the fitted amount law against the amounts without their pair factor. Twin: the first synthetic day of the fitted scenario against the data, amounts as paid and arrival times of day. A tail share of 0: the body alone fitted best. Bound: α or σ at the edge of the model's range.",
     );
@@ -214,7 +213,7 @@ fn document(fitted: &Fitted, twin: &Twin, context: Vec<String>) -> Document {
     doc
 }
 
-fn laws_table(fitted: &Fitted, twin: &Twin) -> Table {
+fn laws_table(fitted: &Fitted, ks: &[(f64, f64)]) -> Table {
     let mut table = Table::new(&[
         "instrument",
         "payments a day",
@@ -230,7 +229,7 @@ fn laws_table(fitted: &Fitted, twin: &Twin) -> Table {
         "KS twin arrivals",
     ]);
     for (k, i) in fitted.instruments.iter().enumerate() {
-        let (amounts, arrivals) = twin_ks(fitted, twin, k);
+        let (amounts, arrivals) = ks[k];
         let tail = i.law.tail_share > 0.0;
         let name = match crossing(i) {
             "" => i.name.clone(),

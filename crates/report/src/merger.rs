@@ -5,33 +5,29 @@
 
 use clearsim_core::format::{grouped, millis, money_short, yuan};
 use clearsim_model::csvout::CsvOut;
+use clearsim_model::metrics::DelayStats;
+use clearsim_model::replay::RunFigures;
 
 use crate::ReportFiles;
 use crate::document::Document;
 use crate::table::Table;
 
-/// One side's figures, per the day (fen, ms, counts).
+/// One side's figures, per the day: the replay's own (as `run` states
+/// them, and its delays), with the file's payments and the internalised
+/// ones beside.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Side {
     /// Every payment of the file: settled + unsettled + carried +
     /// internalised.
     pub payments: u64,
     pub value_fen: i64,
-    pub settled: u64,
-    pub settled_value_fen: i64,
-    pub unsettled: u64,
-    pub unsettled_value_fen: i64,
-    pub carried: u64,
-    pub carried_value_fen: i64,
     /// Payments between the merged two: book entries of one bank.
     pub internalised: u64,
     pub internalised_value_fen: i64,
-    pub lower_bound_fen: i64,
-    pub upper_bound_fen: i64,
-    pub liquidity_used_fen: i64,
-    pub delay_ms_mean: u64,
-    pub delay_ms_p99: u64,
-    pub delay_ms_max: u64,
+    /// What passed through the system: settled, unsettled and carried,
+    /// the liquidity bounds and liquidity used.
+    pub run: RunFigures,
+    pub delay_ms: DelayStats,
     pub delay_indicator: f64,
 }
 
@@ -57,55 +53,70 @@ pub fn merger_files(merger: &Merger, context: Vec<String>) -> ReportFiles {
 type Figure = (&'static str, &'static str, fn(&Side) -> f64);
 
 /// (figure, unit, baseline, merged) in the report's order.
-fn figures(m: &Merger) -> Vec<(&'static str, &'static str, f64, f64)> {
-    let (b, a) = (&m.baseline, &m.merged);
-    let pair = |of: fn(&Side) -> f64| (of(b), of(a));
+fn figures(before: &Side, after: &Side) -> Vec<(&'static str, &'static str, f64, f64)> {
     let rows: [Figure; 17] = [
         ("payments", "count", |s| s.payments as f64),
         ("value", "fen", |s| s.value_fen as f64),
-        ("settled", "count", |s| s.settled as f64),
-        ("settled_value", "fen", |s| s.settled_value_fen as f64),
-        ("unsettled", "count", |s| s.unsettled as f64),
-        ("unsettled_value", "fen", |s| s.unsettled_value_fen as f64),
-        ("carried", "count", |s| s.carried as f64),
-        ("carried_value", "fen", |s| s.carried_value_fen as f64),
+        ("settled", "count", |s| s.run.settled as f64),
+        ("settled_value", "fen", |s| s.run.settled_value_fen as f64),
+        ("unsettled", "count", |s| s.run.unsettled as f64),
+        ("unsettled_value", "fen", |s| {
+            s.run.unsettled_value_fen as f64
+        }),
+        ("carried", "count", |s| s.run.carried as f64),
+        ("carried_value", "fen", |s| s.run.carried_value_fen as f64),
         ("internalised", "count", |s| s.internalised as f64),
         ("internalised_value", "fen", |s| {
             s.internalised_value_fen as f64
         }),
-        ("lower_bound", "fen", |s| s.lower_bound_fen as f64),
-        ("upper_bound", "fen", |s| s.upper_bound_fen as f64),
-        ("liquidity_used", "fen", |s| s.liquidity_used_fen as f64),
-        ("delay_mean", "ms", |s| s.delay_ms_mean as f64),
-        ("delay_p99", "ms", |s| s.delay_ms_p99 as f64),
-        ("delay_max", "ms", |s| s.delay_ms_max as f64),
+        ("lower_bound", "fen", |s| s.run.lower_bound_fen as f64),
+        ("upper_bound", "fen", |s| s.run.upper_bound_fen as f64),
+        ("liquidity_used", "fen", |s| s.run.liquidity_used_fen as f64),
+        ("delay_mean", "ms", |s| s.delay_ms.mean as f64),
+        ("delay_p99", "ms", |s| s.delay_ms.p99 as f64),
+        ("delay_max", "ms", |s| s.delay_ms.max as f64),
         ("delay_indicator", "share", |s| s.delay_indicator),
     ];
     rows.iter()
-        .map(|&(name, unit, of)| {
-            let (x, y) = pair(of);
-            (name, unit, x, y)
-        })
+        .map(|&(name, unit, of)| (name, unit, of(before), of(after)))
         .collect()
 }
 
-fn csv(merger: &Merger) -> Vec<u8> {
+/// merger.csv: a row per figure (`header` names the columns, `date`
+/// leads each row when given), or per date and figure.
+fn write_csv<'a>(
+    header: &[&str],
+    rows: impl Iterator<Item = (Option<&'a str>, Vec<(&'static str, &'static str, f64, f64)>)>,
+) -> Vec<u8> {
     let mut out = CsvOut::new(Vec::new());
-    let mut write = || -> std::io::Result<()> {
-        out.row(["figure", "unit", "baseline", "merged", "change"])?;
-        for (name, unit, before, after) in figures(merger) {
-            out.text(name)?;
-            out.text(unit)?;
-            for v in [before, after, after - before] {
-                out.text(v.to_string())?;
+    let write = || -> std::io::Result<()> {
+        out.row(header)?;
+        for (date, figures) in rows {
+            for (name, unit, before, after) in figures {
+                if let Some(date) = date {
+                    out.text(date)?;
+                }
+                out.text(name)?;
+                out.text(unit)?;
+                for v in [before, after, after - before] {
+                    out.text(v.to_string())?;
+                }
+                out.end()?;
             }
-            out.end()?;
         }
         Ok(())
     };
     // Writing to a vector cannot fail.
     let _ = write();
     out.into_bytes()
+}
+
+fn csv(merger: &Merger) -> Vec<u8> {
+    let rows = figures(&merger.baseline, &merger.merged);
+    write_csv(
+        &["figure", "unit", "baseline", "merged", "change"],
+        std::iter::once((None, rows)),
+    )
 }
 
 fn shown(unit: &str, v: f64) -> String {
@@ -128,7 +139,7 @@ fn document(merger: &Merger, context: Vec<String>) -> Document {
         "The same payments twice, on the same day: as they settled, and with `{from}` and `{into}` one account (`{into}`, its opening balance and credit limit the two's sums). A payment between the two is then a book entry of one bank: internalised, it never enters the system. Every payment is counted once on each side: payments = settled + unsettled + carried + internalised, by count and by value (yuan, fen in merger.csv). The liquidity bounds are the system's, over its city participants: what it needs to settle everything by day end (lower) and on arrival (upper). The delays are those of the payments that pass through the system (an internalised one is paid at once, on the merged bank's books)."
     ));
     let mut table = Table::new(&["per day", "as it settled", "merged", "change"]);
-    for (name, unit, before, after) in figures(merger) {
+    for (name, unit, before, after) in figures(&merger.baseline, &merger.merged) {
         let label = match unit {
             "fen" => format!("{} (yuan)", name.replace('_', " ")),
             _ => name.replace('_', " "),
@@ -165,22 +176,22 @@ pub fn merger_days_files(merger: &MergerDays, context: Vec<String>) -> ReportFil
 /// are per day and have no total).
 fn totals(days: &[(String, Side, Side)], of: fn(&(String, Side, Side)) -> &Side) -> Side {
     let mut total = Side::default();
+    let add = |sum: &mut i64, fen: i64| *sum = sum.saturating_add(fen);
     for day in days {
         let s = of(day);
         total.payments += s.payments;
-        total.value_fen = total.value_fen.saturating_add(s.value_fen);
-        total.settled += s.settled;
-        total.settled_value_fen = total.settled_value_fen.saturating_add(s.settled_value_fen);
-        total.unsettled += s.unsettled;
-        total.unsettled_value_fen = total
-            .unsettled_value_fen
-            .saturating_add(s.unsettled_value_fen);
-        total.carried += s.carried;
-        total.carried_value_fen = total.carried_value_fen.saturating_add(s.carried_value_fen);
+        add(&mut total.value_fen, s.value_fen);
+        total.run.settled += s.run.settled;
+        add(&mut total.run.settled_value_fen, s.run.settled_value_fen);
+        total.run.unsettled += s.run.unsettled;
+        add(
+            &mut total.run.unsettled_value_fen,
+            s.run.unsettled_value_fen,
+        );
+        total.run.carried += s.run.carried;
+        add(&mut total.run.carried_value_fen, s.run.carried_value_fen);
         total.internalised += s.internalised;
-        total.internalised_value_fen = total
-            .internalised_value_fen
-            .saturating_add(s.internalised_value_fen);
+        add(&mut total.internalised_value_fen, s.internalised_value_fen);
     }
     total
 }
@@ -189,39 +200,19 @@ fn totals(days: &[(String, Side, Side)], of: fn(&(String, Side, Side)) -> &Side)
 const TOTALLED: usize = 10;
 
 fn days_csv(merger: &MergerDays) -> Vec<u8> {
-    let mut out = CsvOut::new(Vec::new());
-    let mut write = || -> std::io::Result<()> {
-        out.row(["date", "figure", "unit", "baseline", "merged", "change"])?;
-        let all = Merger {
-            pair: merger.pair.clone(),
-            baseline: totals(&merger.days, |d| &d.1),
-            merged: totals(&merger.days, |d| &d.2),
-        };
-        let per_day = merger.days.iter().map(|(date, before, after)| {
-            let one = Merger {
-                pair: merger.pair.clone(),
-                baseline: before.clone(),
-                merged: after.clone(),
-            };
-            (date.clone(), figures(&one))
-        });
-        let total = ("all".to_string(), figures(&all)[..TOTALLED].to_vec());
-        for (date, rows) in per_day.chain([total]) {
-            for (name, unit, before, after) in rows {
-                out.text(&date)?;
-                out.text(name)?;
-                out.text(unit)?;
-                for v in [before, after, after - before] {
-                    out.text(v.to_string())?;
-                }
-                out.end()?;
-            }
-        }
-        Ok(())
-    };
-    // Writing to a vector cannot fail.
-    let _ = write();
-    out.into_bytes()
+    let (before, after) = (
+        totals(&merger.days, |d| &d.1),
+        totals(&merger.days, |d| &d.2),
+    );
+    let per_day = merger
+        .days
+        .iter()
+        .map(|(date, before, after)| (Some(date.as_str()), figures(before, after)));
+    let all = (Some("all"), figures(&before, &after)[..TOTALLED].to_vec());
+    write_csv(
+        &["date", "figure", "unit", "baseline", "merged", "change"],
+        per_day.chain([all]),
+    )
 }
 
 fn days_document(merger: &MergerDays, context: Vec<String>) -> Document {
@@ -253,14 +244,17 @@ fn days_document(merger: &MergerDays, context: Vec<String>) -> Document {
             grouped(i128::from(before.payments)),
             grouped(i128::from(after.internalised)),
             money_short(after.internalised_value_fen as f64),
-            money(before.lower_bound_fen, after.lower_bound_fen),
-            money(before.upper_bound_fen, after.upper_bound_fen),
+            money(before.run.lower_bound_fen, after.run.lower_bound_fen),
+            money(before.run.upper_bound_fen, after.run.upper_bound_fen),
             format!(
                 "{} → {}",
-                millis(before.delay_ms_mean),
-                millis(after.delay_ms_mean)
+                millis(before.delay_ms.mean),
+                millis(after.delay_ms.mean)
             ),
-            money(before.unsettled_value_fen, after.unsettled_value_fen),
+            money(
+                before.run.unsettled_value_fen,
+                after.run.unsettled_value_fen,
+            ),
         ]);
     }
     let (before, after) = (
@@ -275,7 +269,10 @@ fn days_document(merger: &MergerDays, context: Vec<String>) -> Document {
         "—".into(),
         "—".into(),
         "—".into(),
-        money(before.unsettled_value_fen, after.unsettled_value_fen),
+        money(
+            before.run.unsettled_value_fen,
+            after.run.unsettled_value_fen,
+        ),
     ]);
     doc.table(table);
     doc

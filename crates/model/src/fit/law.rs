@@ -143,6 +143,27 @@ struct Below {
     squares: f64,
 }
 
+impl Below {
+    /// The statistics of `amounts`.
+    fn of(amounts: &[f64]) -> Below {
+        let mut below = Below::default();
+        for &x in amounts {
+            let l = x.ln();
+            below.count += 1.0;
+            below.sum += l;
+            below.squares += l * l;
+        }
+        below
+    }
+
+    /// The mean of ln x and its variance (unfloored; of none, 0 and 0).
+    fn mean_variance(&self) -> (f64, f64) {
+        let count = self.count.max(1.0);
+        let mean = self.sum / count;
+        (mean, self.squares / count - mean * mean)
+    }
+}
+
 /// The law fitted to `sorted` amounts (ascending, positive, at least 2):
 /// the threshold chosen on a sketch of them, then every amount.
 pub fn fit(sorted: &[f64]) -> Law {
@@ -215,16 +236,8 @@ fn thresholds(sorted: &[f64]) -> Vec<usize> {
 
 /// The log-normal alone, by maximum likelihood.
 fn body_only(sorted: &[f64]) -> Law {
-    let mut below = Below::default();
-    for &x in sorted {
-        let l = x.ln();
-        below.count += 1.0;
-        below.sum += l;
-        below.squares += l * l;
-    }
-    let mu = below.sum / below.count;
-    let variance = (below.squares / below.count - mu * mu).max(0.0);
-    let sigma = variance.sqrt();
+    let (mu, variance) = Below::of(sorted).mean_variance();
+    let sigma = variance.max(0.0).sqrt();
     Law {
         mu,
         sigma: sigma.min(SIGMA_MAX),
@@ -244,22 +257,14 @@ fn fit_at(sorted: &[f64], start: usize, truncated: bool) -> Law {
     let n = sorted.len() as f64;
     let u = sorted[start];
     let (below_part, tail_part) = sorted.split_at(start);
-    let mut below = Below::default();
-    for &x in below_part {
-        let l = x.ln();
-        below.count += 1.0;
-        below.sum += l;
-        below.squares += l * l;
-    }
+    let below = Below::of(below_part);
+    let (mu, variance) = below.mean_variance();
     let logs: Vec<f64> = tail_part.iter().map(|x| x.ln()).collect();
     let ln_u = u.ln();
     let excess: f64 = logs.iter().map(|l| l - ln_u).sum::<f64>();
     let mut law = Law {
-        mu: below.sum / below.count.max(1.0),
-        sigma: ((below.squares / below.count.max(1.0))
-            - (below.sum / below.count.max(1.0)).powi(2))
-        .max(1e-6)
-        .sqrt(),
+        mu,
+        sigma: variance.max(1e-6).sqrt(),
         tail_share: logs.len() as f64 / n,
         tail_min: u,
         alpha: (logs.len() as f64 / excess.max(1e-12)).clamp(ALPHA_MIN, ALPHA_MAX),

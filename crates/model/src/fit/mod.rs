@@ -199,15 +199,7 @@ fn instrument_rows(day: &Day, by_instrument: bool) -> Vec<(String, Vec<u32>)> {
 /// Each city bank's share of the payments it sends or receives (payments
 /// with the outside count for the city bank alone).
 fn observed_sizes(day: &Day, position: &[usize], banks: usize) -> Vec<f64> {
-    let payments = &day.payments;
-    let mut flow = vec![0.0f64; banks];
-    for r in 0..payments.len() {
-        for p in [payments.sender[r], payments.receiver[r]] {
-            if let Some(f) = flow.get_mut(position[p as usize]) {
-                *f += 1.0;
-            }
-        }
-    }
+    let flow = network::appearances_in(day, position, banks, 0..day.payments.len());
     let total: f64 = flow.iter().sum();
     flow.iter()
         .map(|f| if total > 0.0 { f / total } else { 0.0 })

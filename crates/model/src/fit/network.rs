@@ -99,11 +99,27 @@ fn within_exponent(groups: &[Vec<usize>], sizes: &[f64]) -> f64 {
 
 /// How often each city bank sends or receives one of `rows`' payments.
 pub(super) fn appearances(sized: &Sized<'_>, rows: &[u32]) -> Vec<f64> {
-    let payments = &sized.day.payments;
-    let mut counts = vec![0.0; sized.sizes.len()];
-    for &r in rows {
-        for p in [payments.sender[r as usize], payments.receiver[r as usize]] {
-            if let Some(c) = counts.get_mut(sized.position[p as usize]) {
+    appearances_in(
+        sized.day,
+        sized.position,
+        sized.sizes.len(),
+        rows.iter().map(|&r| r as usize),
+    )
+}
+
+/// How often each of the `banks` city banks (`position`: each
+/// participant's index among them) sends or receives a payment of `rows`.
+pub(super) fn appearances_in(
+    day: &Day,
+    position: &[usize],
+    banks: usize,
+    rows: impl Iterator<Item = usize>,
+) -> Vec<f64> {
+    let payments = &day.payments;
+    let mut counts = vec![0.0; banks];
+    for r in rows {
+        for p in [payments.sender[r], payments.receiver[r]] {
+            if let Some(c) = counts.get_mut(position[p as usize]) {
                 *c += 1.0;
             }
         }
@@ -116,8 +132,7 @@ pub(super) fn appearances(sized: &Sized<'_>, rows: &[u32]) -> Vec<f64> {
 /// receivers so), given how often each did; the log-likelihood is concave
 /// in c, so a golden-section search over [0, MAX_EXPONENT] finds it.
 pub(super) fn concentration(sizes: &[f64], counts: &[f64]) -> f64 {
-    let largest = sizes.iter().copied().fold(0.0, f64::max);
-    let logs: Vec<f64> = sizes.iter().map(|s| (s / largest).ln()).collect();
+    let logs = log_sizes(sizes);
     let total: f64 = counts.iter().sum();
     let likelihood = |c: f64| {
         let weighted: f64 = counts.iter().zip(&logs).map(|(n, l)| n * c * l).sum();

@@ -1,5 +1,10 @@
 //! `replay --merge A,B`: a hand-computed day and its merger, every
-//! payment accounted for on both sides, and the refusals.
+//! payment accounted for on both sides, and the refusals; `critical
+//! --merge` on a config, each seed's day as `replay --merge` has it.
+
+// A test reads as one story, setup to assertions: the 70-line limit is
+// for the product's code.
+#![allow(clippy::too_many_lines)]
 
 mod common;
 
@@ -180,5 +185,157 @@ fn a_merger_of_several_days_is_each_days_merger() {
     refused(
         &run(&["--carry-queue"], &refused_out),
         &["not with --carry-queue or --openings"],
+    );
+}
+
+/// merger.csv of `critical --merge` (seed, figure, unit, baseline,
+/// merged, change) as (seed, figure) → (baseline, merged).
+fn seeded_figures(path: &std::path::Path) -> HashMap<(String, String), (f64, f64)> {
+    let text = std::fs::read_to_string(path).expect("merger.csv");
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (
+                (f[0].to_string(), f[1].to_string()),
+                (f[3].parse().unwrap(), f[4].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_merger_on_a_config_is_each_seeds_replayed_merger_with_intervals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    let config = "configs/netting-compare.toml";
+    let common = ["--volume", "0.05", "-q"];
+    let mut args = vec!["critical", config, "--merge", "B01,B02"];
+    args.extend(common);
+    let out = d("study");
+    args.extend(["--replications", "3", "--out", &out]);
+    ok(&common::cli::clearsim(&args));
+    let study = seeded_figures(&dir.path().join("study/merger.csv"));
+    // Each seed's row is `replay --merge` of the day `generate` writes for
+    // that seed, through the config's channels.
+    for seed in ["42", "43", "44"] {
+        let (day, replayed) = (d(&format!("day{seed}")), d(&format!("replay{seed}")));
+        let mut generate = vec!["generate", config, "--seed", seed, "--out", &day];
+        generate.extend(common);
+        ok(&common::cli::clearsim(&generate));
+        let (participants, payments) = (
+            format!("{day}/participants.csv"),
+            format!("{day}/payments.csv"),
+        );
+        ok(&common::cli::clearsim(&[
+            "replay",
+            "--participants",
+            &participants,
+            "--payments",
+            &payments,
+            "--channels",
+            config,
+            "--merge",
+            "B01,B02",
+            "--format",
+            "csv",
+            "-q",
+            "--out",
+            &replayed,
+        ]));
+        let alone = figures(&dir.path().join(format!("replay{seed}/merger.csv")));
+        assert!(alone.len() == 17, "every figure: {alone:?}");
+        for (figure, values) in &alone {
+            assert_eq!(
+                study[&(seed.to_string(), figure.clone())],
+                *values,
+                "{seed} {figure}"
+            );
+        }
+        let of = |f: &str| study[&(seed.to_string(), f.to_string())];
+        // Every payment on both sides, by count and value.
+        for (whole, parts) in [
+            (
+                "payments",
+                ["settled", "unsettled", "carried", "internalised"],
+            ),
+            (
+                "value",
+                [
+                    "settled_value",
+                    "unsettled_value",
+                    "carried_value",
+                    "internalised_value",
+                ],
+            ),
+        ] {
+            let sum = |side: fn((f64, f64)) -> f64| parts.iter().map(|p| side(of(p))).sum::<f64>();
+            assert_eq!(of(whole), (sum(|v| v.0), sum(|v| v.1)), "{seed} {whole}");
+        }
+        assert!(of("internalised").1 > 0.0, "B01 and B02 pay each other");
+    }
+    // The estimates: the change is the mean of the seeds' changes, with
+    // an interval around it.
+    let estimates = std::fs::read_to_string(dir.path().join("study/merger-estimates.csv"))
+        .expect("merger-estimates.csv");
+    let row: Vec<&str> = estimates
+        .lines()
+        .find(|l| l.starts_with("lower_bound,"))
+        .expect("lower_bound")
+        .split(',')
+        .collect();
+    let changes: Vec<f64> = ["42", "43", "44"]
+        .iter()
+        .map(|s| {
+            let (before, after) = study[&(s.to_string(), "lower_bound".to_string())];
+            after - before
+        })
+        .collect();
+    let mean: f64 = changes.iter().sum::<f64>() / 3.0;
+    let (change, low, high): (f64, f64, f64) = (
+        row[8].parse().unwrap(),
+        row[9].parse().unwrap(),
+        row[10].parse().unwrap(),
+    );
+    assert!(
+        (change - mean).abs() <= 1e-6 * mean.abs().max(1.0),
+        "{change} {mean}"
+    );
+    assert!(low <= change && change <= high && row[11] == "3", "{row:?}");
+    let html = std::fs::read_to_string(dir.path().join("study/merger.html")).expect("html");
+    assert!(html.contains("B02 merged into B01") && html.contains("<svg"));
+}
+
+#[test]
+fn bad_mergers_on_a_config_are_refused_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("o").display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "critical",
+            "configs/netting-compare.toml",
+            "--volume",
+            "0.05",
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["-q", "--out", &out]);
+        common::cli::clearsim(&args)
+    };
+    refused(
+        &run(&["--merge", "B01,NOPE"]),
+        &["`NOPE` is not a participant"],
+    );
+    refused(
+        &run(&["--merge", "B01,B01"]),
+        &["two different participants"],
+    );
+    refused(&run(&["--merge", "B01"]), &["expected two participant ids"]);
+    refused(
+        &run(&["--merge", "B01,B02", "--shock", "default:B03@10:00"]),
+        &["give no shock"],
+    );
+    refused(
+        &run(&["--merge", "B01,B02", "--liquidity", "50"]),
+        &["cannot be used with"],
     );
 }

@@ -611,6 +611,7 @@ def critical(
     *,
     at: Union[str, datetime.time] = "00:00",
     liquidity: Optional[float] = None,
+    merge: Optional[str] = None,
     replications: int = 1,
     days: Optional[int] = None,
     seed: Optional[int] = None,
@@ -624,10 +625,17 @@ def critical(
     ``liquidity=PCT``, losing PCT % of its opening balance then — paired
     with the same seeds' runs without it, ranked by the value it leaves
     unsettled between the others, with the participants it touches
-    (``ranking``; the compare's tables too)."""
+    (``ranking``; the compare's tables too).
+
+    With ``merge="A,B"`` instead: ``B`` merged into ``A`` (one account,
+    openings and limits summed, payments between the two internalised),
+    day 1 of each replication against the same payments unmerged; tables
+    ``merger`` (per seed) and ``merger-estimates`` (means and paired 95 %
+    intervals)."""
     s = _overridden(scenario, days=days, seed=seed, volume=volume)
     return _study(
-        "critical", s, progress, at=_clock(at), shock_pct=liquidity, replications=replications,
+        "critical", s, progress, at=_clock(at), shock_pct=liquidity, merge=merge,
+        replications=replications,
         shard=shard, threads=threads, **s._native_args(),
     )
 

@@ -71,6 +71,7 @@ def study(
     liquidity: tuple[float, float, int] = (0.0, 1.0, 11),
     at: str = "00:00",
     shock_pct: Optional[float] = None,
+    merge: Optional[str] = None,
     replications: int = 1,
     shard: Optional[str] = None,
     threads: Optional[int] = None,

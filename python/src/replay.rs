@@ -274,7 +274,12 @@ impl NativeReplay {
         let r = &*self.inner;
         let merged = (|| {
             let indexes = clearsim_jobs::merge::pair(&r.day, pair)?;
-            clearsim_jobs::merge::merger(&r.day, &r.settlement, &r.files.1, indexes, &r.replay)
+            clearsim_jobs::merge::merger(
+                &r.day,
+                &|d| r.settlement.route(d, &r.files.1),
+                indexes,
+                &r.replay,
+            )
         })()
         .map_err(crate::raised)?;
         let files = clearsim_report::merger::merger_files(&merged, Vec::new());

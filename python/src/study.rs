@@ -135,6 +135,8 @@ struct Request {
     /// When each participant is struck in a critical study, and how.
     at: clearsim_core::time::SimTime,
     turn: jobs::Turn,
+    /// `A,B`: a merger study instead of each participant struck.
+    merge: Option<String>,
     replications: (u32, Option<Shard>, usize),
 }
 
@@ -163,6 +165,17 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
                 let summary = jobs::sweep(source, designs, "designs", levels, replications)?;
                 saved(&Summary::Sweep(Box::new(summary)), Vec::new())
             }
+            "critical" if request.merge.is_some() => {
+                let pair = request.merge.as_deref().unwrap_or_default();
+                let study = clearsim_jobs::merge::merger_study(source, pair, replications)?;
+                let config = request.config.path.display().to_string();
+                let json = clearsim_report::merger::merger_study_json(&study, &config)
+                    .map_err(JobError::of)?;
+                let json = String::from_utf8(json).map_err(|e| JobError::Bug(e.to_string()))?;
+                let context = clearsim_report::merger::study_context(&study, &config);
+                let files = clearsim_report::merger::merger_study_files(&study, context);
+                Ok((json, Vec::new(), owned(files)))
+            }
             "critical" => {
                 let summary =
                     jobs::critical(source, request.at, request.turn, replications)?.summary;
@@ -183,7 +196,7 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
 /// Runs a study (`run`, `compare` or `sweep`); returns its summary.json,
 /// its notes and its report files.
 #[pyfunction]
-#[pyo3(signature = (kind, config, text=None, *, seed=None, days=None, volume=None, shocks=Vec::new(), designs=None, liquidity=(0.0, 1.0, 11), at="00:00".to_string(), shock_pct=None, replications=1, shard=None, threads=None, progress=None))]
+#[pyo3(signature = (kind, config, text=None, *, seed=None, days=None, volume=None, shocks=Vec::new(), designs=None, liquidity=(0.0, 1.0, 11), at="00:00".to_string(), shock_pct=None, merge=None, replications=1, shard=None, threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn study(
     py: Python<'_>,
@@ -198,6 +211,7 @@ pub fn study(
     liquidity: (f64, f64, u32),
     at: String,
     shock_pct: Option<f64>,
+    merge: Option<String>,
     replications: u32,
     shard: Option<String>,
     threads: Option<usize>,
@@ -205,6 +219,7 @@ pub fn study(
 ) -> PyResult<Saved> {
     check_replications(replications)?;
     let request = Request {
+        merge,
         kind,
         config: Config { path: config, text },
         overrides: overrides(seed, days, volume, shocks)?,
@@ -377,10 +392,13 @@ pub fn generate(
         let scenario = &loaded.scenario;
         let city = clearsim_model::workload::city::build_city(scenario);
         let model = clearsim_model::run::stream_model(scenario, &city);
-        let stream = model.day(loaded.seed, day - 1, scenario.volume_of_day(day - 1));
-        let mut payments = Vec::new();
-        clearsim_jobs::generate::write_payments(&mut payments, &city, scenario, stream)
-            .map_err(|e| JobError::Bug(format!("writing to memory: {e}")))?;
+        let payments = clearsim_jobs::generate::day_payments_csv(
+            &city,
+            scenario,
+            &model,
+            loaded.seed,
+            day - 1,
+        )?;
         Ok((clearsim_jobs::generate::participants_csv(&city), payments))
     })
 }

@@ -173,6 +173,22 @@ def test_critical_is_the_command_lines(cli, tmp_path):
     assert (ranking["participants_touched_mean"] >= 0).all()
 
 
+def test_critical_merger_is_the_command_lines(cli, tmp_path):
+    config = CONFIGS / "netting-compare.toml"
+    study = clearsim.critical(config, merge="B01,B02", volume=0.05, replications=3, progress=False)
+    assert study.json == cli_summary(
+        cli, tmp_path, "critical", config, "--merge", "B01,B02", "--volume", 0.05, "--replications", 3
+    )
+    per_seed = study.table("merger")
+    assert sorted(set(per_seed["seed"])) == [42, 43, 44]
+    estimates = study.table("merger-estimates").set_index("figure")
+    internalised = per_seed[per_seed["figure"] == "internalised"]["merged"]
+    assert estimates.loc["internalised", "merged_mean"] == pytest.approx(internalised.mean())
+    assert (estimates["replications"] == 3).all()
+    with pytest.raises(clearsim.InputError, match="not a participant"):
+        clearsim.critical(config, merge="B01,NOPE", progress=False)
+
+
 def test_critical_liquidity_shock_is_the_command_lines(cli, tmp_path):
     config = CONFIGS / "netting-compare.toml"
     study = clearsim.critical(config, at="10:00", liquidity=50, volume=0.05, progress=False)

@@ -207,8 +207,12 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     };
     if let Some(text) = &args.merge {
         let pair = clearsim_jobs::merge::pair(&day, text)?;
-        let merger =
-            clearsim_jobs::merge::merger(&day, &settlement, &payments_file, pair, &replayed)?;
+        let merger = clearsim_jobs::merge::merger(
+            &day,
+            &|d| settlement.route(d, &payments_file),
+            pair,
+            &replayed,
+        )?;
         let context = vec![
             format!("{} and {}, {}", files.0, files.1, route.described),
             format!("clearsim {}", env!("CARGO_PKG_VERSION")),

@@ -76,7 +76,15 @@ pub struct CriticalArgs {
     /// balance at --at (a liquidity shock in turn; above 0, at most 100).
     #[arg(long, value_name = "PCT")]
     liquidity: Option<f64>,
-    /// Output directory (default: out/<scenario>-critical).
+    /// Instead of striking each participant, merge B into A (one
+    /// account, openings and limits summed; payments between the two
+    /// internalised) and compare day 1 of each replication with the same
+    /// payments unmerged: merger.csv, merger-estimates.csv, merger.md /
+    /// merger.html.
+    #[arg(long, value_name = "A,B", conflicts_with_all = ["liquidity", "at"])]
+    merge: Option<String>,
+    /// Output directory (default: out/<scenario>-critical, or
+    /// out/<scenario>-merger with --merge).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// No progress bar, no table.
@@ -90,11 +98,19 @@ pub fn critical_command(args: &CriticalArgs) -> Result<(), Failure> {
     let overrides = args.scenario.overrides();
     let source = args.scenario.source(&overrides);
     let name = scenario::load(source.path, None, &overrides)?.scenario.name;
+    let kind = if args.merge.is_some() {
+        "merger"
+    } else {
+        "critical"
+    };
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-critical")));
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-{kind}")));
     let set = output_set(&out)?;
+    if let Some(pair) = &args.merge {
+        return merger_command(args, pair, source, (set, &out));
+    }
     let turn = match args.liquidity {
         None => jobs::Turn::Default,
         Some(pct) => jobs::Turn::Liquidity { pct },
@@ -122,6 +138,32 @@ pub fn critical_command(args: &CriticalArgs) -> Result<(), Failure> {
             );
         }
         println!("ranking in {}", out.join("critical.html").display());
+    }
+    Ok(())
+}
+
+/// `critical --merge A,B`: the merger against the same payments unmerged,
+/// day 1 of each replication.
+fn merger_command(
+    args: &CriticalArgs,
+    pair: &str,
+    source: jobs::Source<'_>,
+    (set, out): (clearsim_outset::OutputSet, &Path),
+) -> Result<(), Failure> {
+    let study = with_replications(args.quiet, args.replication.asked(), |replications| {
+        clearsim_jobs::merge::merger_study(source, pair, replications)
+    })?;
+    let config = source.path.display().to_string();
+    let json = report::merger::merger_study_json(&study, &config)
+        .map_err(|e| Failure::Internal(e.into()))?;
+    let context = report::merger::study_context(&study, &config);
+    publish(
+        set,
+        json,
+        report::merger::merger_study_files(&study, context),
+    )?;
+    if !args.quiet {
+        println!("merger in {}", out.join("merger.html").display());
     }
     Ok(())
 }

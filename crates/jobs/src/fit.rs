@@ -100,11 +100,10 @@ fn twin(inputs: &FitInputs<'_>, fitted: &Fitted, scenario: &Scenario) -> Result<
         sample: Vec::new(),
     };
     for seed in 1..=u64::from(inputs.twin_days) {
-        let mut payments = Vec::new();
-        crate::generate::write_payments(&mut payments, &city, scenario, model.day(seed, 0, 1.0))
-            .map_err(|e| JobError::Bug(format!("a synthetic day in memory: {e}")))?;
-        let as_run = synthetic(&fitted_participants, &payments, day.day_end)?;
-        let at_observed = synthetic(&observed_participants, &payments, day.day_end)?;
+        let payments = crate::generate::day_payments_csv(&city, scenario, &model, seed, 0)?;
+        let as_run = crate::generate::parse_day(&fitted_participants, &payments, day.day_end)?;
+        let at_observed =
+            crate::generate::parse_day(&observed_participants, &payments, day.day_end)?;
         if seed == 1 {
             twin.sample = sample(fitted, &as_run);
         }
@@ -112,22 +111,6 @@ fn twin(inputs: &FitInputs<'_>, fitted: &Fitted, scenario: &Scenario) -> Result<
         twin.at_observed.push(figures(&at_observed)?);
     }
     Ok(twin)
-}
-
-/// A synthetic day read as replay reads files: the one parser.
-fn synthetic(
-    participants: &[u8],
-    payments: &[u8],
-    day_end: clearsim_core::time::SimTime,
-) -> Result<Day, JobError> {
-    Day::parse(
-        "synthetic participants",
-        participants,
-        "synthetic payments",
-        payments,
-        day_end,
-    )
-    .map_err(|e| JobError::Bug(format!("the fitted scenario's day does not replay: {e}")))
 }
 
 /// Per fitted instrument, the synthetic day's sorted amounts and submit

@@ -48,3 +48,37 @@ pub fn write_payments(
     out.finish()?;
     Ok(count)
 }
+
+/// payments.csv of day `day` (0-based) of `seed`'s customer stream, in
+/// memory: the file `generate --day day+1 --seed seed` writes.
+pub fn day_payments_csv(
+    city: &City,
+    scenario: &Scenario,
+    model: &clearsim_model::workload::stream::StreamModel,
+    seed: u64,
+    day: u32,
+) -> Result<Vec<u8>, crate::JobError> {
+    let stream = model.day(seed, day, scenario.volume_of_day(day));
+    let mut payments = Vec::new();
+    write_payments(&mut payments, city, scenario, stream)
+        // A Vec takes every write: an error here is a bug.
+        .map_err(|e| crate::JobError::Bug(format!("a generated day in memory: {e}")))?;
+    Ok(payments)
+}
+
+/// A generated day read as `replay` reads files (the one parser). The
+/// files are ours: a refusal is a bug.
+pub fn parse_day(
+    participants_csv: &[u8],
+    payments_csv: &[u8],
+    day_end: clearsim_core::time::SimTime,
+) -> Result<clearsim_model::input::Day, crate::JobError> {
+    clearsim_model::input::Day::parse(
+        "generated participants",
+        participants_csv,
+        "generated payments",
+        payments_csv,
+        day_end,
+    )
+    .map_err(|e| crate::JobError::Bug(format!("a generated day does not replay: {e}")))
+}

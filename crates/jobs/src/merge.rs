@@ -4,8 +4,8 @@
 //! both settled the same way.
 
 use clearsim_model::input::Day;
-use clearsim_model::replay::{OUTSIDE_CATEGORY, Replay};
-use clearsim_report::merger::{Merger, Side};
+use clearsim_model::replay::{OUTSIDE_CATEGORY, Replay, Route};
+use clearsim_report::merger::{Merger, MergerStudy, Side};
 
 use crate::JobError;
 use crate::replay::{Settlement, as_run, settle};
@@ -13,13 +13,16 @@ use crate::replay::{Settlement, as_run, settle};
 /// The two participants of `--merge A,B` (indexes): `B` merges into `A`.
 pub fn pair(day: &Day, text: &str) -> Result<(usize, usize), JobError> {
     let people = &day.participants;
+    pair_of(&people.ids, &people.categories, text)
+}
+
+/// [`pair`] among participants `ids` of `categories`.
+fn pair_of(ids: &[String], categories: &[String], text: &str) -> Result<(usize, usize), JobError> {
     let (a, b) = text.split_once(',').ok_or_else(|| {
         JobError::user(format!("--merge {text}: expected two participant ids, A,B"))
     })?;
     let index = |id: &str| {
-        people
-            .ids
-            .iter()
+        ids.iter()
             .position(|known| known == id)
             .ok_or_else(|| JobError::user(format!("--merge {text}: `{id}` is not a participant")))
     };
@@ -30,10 +33,10 @@ pub fn pair(day: &Day, text: &str) -> Result<(usize, usize), JobError> {
         )));
     }
     for p in [into, from] {
-        if people.categories[p] == OUTSIDE_CATEGORY {
+        if categories[p] == OUTSIDE_CATEGORY {
             return Err(JobError::user(format!(
                 "--merge {text}: `{}` stands for the banks outside the city, not a bank to merge",
-                people.ids[p]
+                ids[p]
             )));
         }
     }
@@ -110,19 +113,17 @@ fn with_internalised(mut side: Side, day: &Day, rows: &[u32]) -> Side {
 }
 
 /// The day as it settles (`replay`, `baseline`) beside the day merged,
-/// settled the same way; the internalised payments are counted in the
+/// settled the same way (`route` routes a day through the settlement); the internalised payments are counted in the
 /// merged side's payments, once.
 pub fn merger(
     day: &Day,
-    settlement: &Settlement,
-    payments_file: &str,
+    route: &dyn Fn(&Day) -> Result<Route, JobError>,
     (into, from): (usize, usize),
     baseline: &Replay,
 ) -> Result<Merger, JobError> {
-    let route = settlement.route(day, payments_file)?;
-    let before = side(baseline, as_run(day, &route, baseline));
+    let before = side(baseline, as_run(day, &route(day)?, baseline));
     let (merged_day, internal) = merged_day(day, (into, from))?;
-    let merged_route = settlement.route(&merged_day, payments_file)?;
+    let merged_route = route(&merged_day)?;
     let replay = settle(&merged_day, &merged_route)?;
     let after = side(&replay, as_run(&merged_day, &merged_route, &replay));
     let after = with_internalised(after, day, &internal);
@@ -185,4 +186,112 @@ pub fn merger_days(
         ));
     }
     Ok(out)
+}
+
+/// `critical --merge A,B CONFIG`: over the study's replications, day 1 of
+/// each seed's customer stream (the payments `generate` writes) as it
+/// settles through the scenario's channels beside the same payments with
+/// `B` merged into `A`: a paired comparison, the stream the same on both
+/// sides.
+pub fn merger_study(
+    source: crate::study::Source<'_>,
+    text: &str,
+    replications: &crate::study::Replications<'_>,
+) -> Result<MergerStudy, JobError> {
+    let (config, city) =
+        crate::scenario::load_with_city(source.path, source.text, source.overrides)?;
+    let scenario = &config.scenario;
+    if !scenario.shocks.is_empty() {
+        return Err(JobError::user(
+            "critical --merge: the merger is measured against the same payments without it; give no shock",
+        ));
+    }
+    if !scenario.policies.is_empty() {
+        return Err(JobError::user(format!(
+            "critical --merge: {} has [[policy]] entries: banks deciding when their payments go is a run's behaviour, and a merger replays the customer stream through the channels",
+            source.path.display()
+        )));
+    }
+    let pair = pair_of(&city.ids, &city.categories, text)?;
+    let experiment = MergerExperiment {
+        scenario,
+        city: &city,
+        config: source.path.display().to_string(),
+        participants_csv: crate::generate::participants_csv(&city),
+        model: clearsim_model::run::stream_model(scenario, &city),
+        pair,
+    };
+    crate::study::execute(&experiment, config.seed, replications)
+}
+
+struct MergerExperiment<'a> {
+    scenario: &'a clearsim_model::config::Scenario,
+    city: &'a clearsim_model::workload::city::City,
+    /// The config's name in messages.
+    config: String,
+    participants_csv: Vec<u8>,
+    model: clearsim_model::workload::stream::StreamModel,
+    pair: (usize, usize),
+}
+
+impl MergerExperiment<'_> {
+    /// Seed `seed`'s day 1, as it settles and merged.
+    fn one(&self, seed: u64) -> Result<(u64, Side, Side), JobError> {
+        let payments =
+            crate::generate::day_payments_csv(self.city, self.scenario, &self.model, seed, 0)?;
+        let day =
+            crate::generate::parse_day(&self.participants_csv, &payments, self.scenario.day_end)?;
+        let route = |d: &Day| {
+            Route::channels(self.scenario, &self.config, d, "the generated day")
+                .map_err(JobError::of)
+        };
+        let baseline = settle(&day, &route(&day)?)?;
+        let merger = merger(&day, &route, self.pair, &baseline)?;
+        Ok((seed, merger.baseline, merger.merged))
+    }
+}
+
+impl clearsim_study::Experiment for MergerExperiment<'_> {
+    type Record = (u64, Side, Side);
+    type Summary = MergerStudy;
+
+    fn jobs(&self, seeds: usize) -> usize {
+        seeds
+    }
+
+    /// Its report draws no summary a shard could merge.
+    fn shards(&self) -> bool {
+        false
+    }
+
+    fn records(
+        &self,
+        seeds: &[u64],
+        runner: &clearsim_study::Runner<'_>,
+    ) -> Result<Vec<Self::Record>, clearsim_study::StudyError> {
+        use clearsim_study::StudyError;
+        let done = runner.map(seeds, |&seed| self.one(seed))?;
+        done.into_iter()
+            .map(|record| {
+                record.map_err(|e| match e {
+                    JobError::User(message) => StudyError::Request(message),
+                    JobError::Bug(message) => StudyError::Bug(message),
+                    JobError::Interrupted => StudyError::Interrupted,
+                })
+            })
+            .collect()
+    }
+
+    fn summarise(
+        &self,
+        records: Vec<Self::Record>,
+        _partial: Option<clearsim_study::summary::Partial>,
+    ) -> Result<MergerStudy, clearsim_study::StudyError> {
+        let people = &self.city.ids;
+        Ok(MergerStudy {
+            scenario: self.scenario.name.clone(),
+            pair: (people[self.pair.0].clone(), people[self.pair.1].clone()),
+            replications: records,
+        })
+    }
 }

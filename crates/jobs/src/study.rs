@@ -46,7 +46,7 @@ pub struct Outcome<S> {
     pub notes: Vec<String>,
 }
 
-fn execute<E: Experiment>(
+pub(crate) fn execute<E: Experiment>(
     experiment: &E,
     first_seed: u64,
     replications: &Replications<'_>,

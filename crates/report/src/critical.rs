@@ -85,11 +85,10 @@ fn shock_name(summary: &CompareSummary) -> &'static str {
 pub fn critical_files(summary: &CompareSummary, context: Vec<String>) -> ReportFiles {
     let ranked = ranking(summary);
     let doc = document(&ranked, context, shock_name(summary));
-    vec![
-        ("critical.csv", csv(&ranked)),
-        ("critical.md", doc.markdown().into_bytes()),
-        ("critical.html", doc.html().into_bytes()),
-    ]
+    vec![("critical.csv", csv(&ranked))]
+        .into_iter()
+        .chain(doc.files_as("critical.md", "critical.html"))
+        .collect()
 }
 
 fn interval(estimate: &Estimate) -> (String, String) {

@@ -56,15 +56,27 @@ impl Document {
 
     /// `report.md` and `report.html`.
     pub fn files(&self) -> [(&'static str, Vec<u8>); 2] {
+        self.files_as("report.md", "report.html")
+    }
+
+    /// The markdown file `md` and the html file `html`, the markdown
+    /// naming `html` where a chart is.
+    pub fn files_as(&self, md: &'static str, html: &'static str) -> [(&'static str, Vec<u8>); 2] {
         [
-            ("report.md", self.markdown().into_bytes()),
-            ("report.html", self.html().into_bytes()),
+            (md, self.markdown_beside(html).into_bytes()),
+            (html, self.html().into_bytes()),
         ]
     }
 
-    /// GitHub-flavoured markdown: context lines as hard breaks, the
-    /// headline in bold, each block a paragraph of its own.
+    /// The markdown of report.md.
     pub fn markdown(&self) -> String {
+        self.markdown_beside("report.html")
+    }
+
+    /// GitHub-flavoured markdown: context lines as hard breaks, the
+    /// headline in bold, each block a paragraph of its own; a chart named
+    /// with the `html` file that draws it.
+    fn markdown_beside(&self, html: &str) -> String {
         let mut out = format!("# {}\n\n", self.title);
         for line in &self.context {
             out += &format!("{line}  \n");
@@ -78,7 +90,7 @@ impl Document {
                 Block::Heading(text) => format!("## {text}\n"),
                 Block::Note(text) => format!("{text}\n"),
                 Block::Table(table) => table.markdown(),
-                Block::Chart(chart) => format!("*Chart in report.html: {}.*\n", chart.title()),
+                Block::Chart(chart) => format!("*Chart in {html}: {}.*\n", chart.title()),
             };
         }
         out

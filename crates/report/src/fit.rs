@@ -49,12 +49,10 @@ pub fn fit_files(fitted: &Fitted, twin: &Twin, context: Vec<String>) -> ReportFi
         .map(|k| twin_ks(fitted, twin, k))
         .collect();
     let doc = document(fitted, twin, &ks, context);
-    vec![
-        ("fit.csv", csv(fitted, &ks)),
-        ("twin.csv", twin_csv(twin)),
-        ("fit.md", doc.markdown().into_bytes()),
-        ("fit.html", doc.html().into_bytes()),
-    ]
+    vec![("fit.csv", csv(fitted, &ks)), ("twin.csv", twin_csv(twin))]
+        .into_iter()
+        .chain(doc.files_as("fit.md", "fit.html"))
+        .collect()
 }
 
 /// (KS of amounts, KS of arrival times) of instrument `k`'s synthetic day

@@ -6,9 +6,11 @@
 use clearsim_core::format::{grouped, millis, money_short, yuan};
 use clearsim_model::csvout::CsvOut;
 use clearsim_model::metrics::DelayStats;
+use clearsim_model::metrics::estimate::{Estimate, Range, estimate, estimate_within};
 use clearsim_model::replay::RunFigures;
 
 use crate::ReportFiles;
+use crate::chart::{Chart, Dots};
 use crate::document::Document;
 use crate::table::Table;
 
@@ -42,11 +44,10 @@ pub struct Merger {
 /// merger.csv, merger.md and merger.html.
 pub fn merger_files(merger: &Merger, context: Vec<String>) -> ReportFiles {
     let doc = document(merger, context);
-    vec![
-        ("merger.csv", csv(merger)),
-        ("merger.md", doc.markdown().into_bytes()),
-        ("merger.html", doc.html().into_bytes()),
-    ]
+    vec![("merger.csv", csv(merger))]
+        .into_iter()
+        .chain(doc.files_as("merger.md", "merger.html"))
+        .collect()
 }
 
 /// A figure of merger.csv: its name, unit and how a side holds it.
@@ -125,7 +126,8 @@ fn shown(unit: &str, v: f64) -> String {
         "ms" if v >= 0.0 => millis(v.round() as u64),
         "ms" => format!("−{}", millis((-v).round() as u64)),
         "share" => format!("{v:.4}"),
-        _ => format!("{v:.0}"),
+        // Counts: a mean over replications rounds to a whole payment.
+        _ => grouped(v.round() as i128),
     }
 }
 
@@ -165,11 +167,10 @@ pub struct MergerDays {
 /// of the counts and values), merger.md and merger.html (a row per day).
 pub fn merger_days_files(merger: &MergerDays, context: Vec<String>) -> ReportFiles {
     let doc = days_document(merger, context);
-    vec![
-        ("merger.csv", days_csv(merger)),
-        ("merger.md", doc.markdown().into_bytes()),
-        ("merger.html", doc.html().into_bytes()),
-    ]
+    vec![("merger.csv", days_csv(merger))]
+        .into_iter()
+        .chain(doc.files_as("merger.md", "merger.html"))
+        .collect()
 }
 
 /// The counts and values over every day, as one side (the other figures
@@ -276,4 +277,232 @@ fn days_document(merger: &MergerDays, context: Vec<String>) -> Document {
     ]);
     doc.table(table);
     doc
+}
+
+/// `critical --merge A,B CONFIG`: per replication (its seed), the first
+/// business day of the scenario's customer stream as it settles beside
+/// the same payments merged.
+pub struct MergerStudy {
+    /// The scenario's name.
+    pub scenario: String,
+    pub pair: (String, String),
+    /// (seed, as settled, merged), in seed order.
+    pub replications: Vec<(u64, Side, Side)>,
+}
+
+/// A figure's three estimates over replications: as settled, merged, and
+/// the paired change (merged − as settled, seed by seed).
+struct Estimated {
+    name: &'static str,
+    unit: &'static str,
+    baseline: Estimate,
+    merged: Estimate,
+    change: Estimate,
+}
+
+fn estimated(study: &MergerStudy) -> Vec<Estimated> {
+    let per_seed: Vec<_> = study
+        .replications
+        .iter()
+        .map(|(_, before, after)| figures(before, after))
+        .collect();
+    let Some(first) = per_seed.first() else {
+        return Vec::new();
+    };
+    (0..first.len())
+        .map(|k| {
+            let column = |of: fn(f64, f64) -> f64| -> Vec<f64> {
+                per_seed.iter().map(|f| of(f[k].2, f[k].3)).collect()
+            };
+            Estimated {
+                name: first[k].0,
+                unit: first[k].1,
+                baseline: estimate_within(&column(|b, _| b), Range::NonNegative),
+                merged: estimate_within(&column(|_, m| m), Range::NonNegative),
+                change: estimate(&column(|b, m| m - b)),
+            }
+        })
+        .collect()
+}
+
+/// What a merger study is, for its report's context: the scenario of
+/// `config`, the replications and their first seed.
+pub fn study_context(study: &MergerStudy, config: &str) -> Vec<String> {
+    vec![format!(
+        "{} ({config}): day 1 of {} replication(s), seeds {}…; clearsim {}. Definitions of every figure: {}.",
+        study.scenario,
+        study.replications.len(),
+        study.replications.first().map_or(0, |r| r.0),
+        env!("CARGO_PKG_VERSION"),
+        crate::GLOSSARY
+    )]
+}
+
+/// merger.csv (a row per seed and figure), merger-estimates.csv (a row
+/// per figure: means and 95 % intervals over the replications),
+/// merger.md and merger.html.
+pub fn merger_study_files(study: &MergerStudy, context: Vec<String>) -> ReportFiles {
+    let estimates = estimated(study);
+    let doc = study_document(study, &estimates, context);
+    let seeds: Vec<String> = study
+        .replications
+        .iter()
+        .map(|(seed, ..)| seed.to_string())
+        .collect();
+    let rows = seeds
+        .iter()
+        .zip(&study.replications)
+        .map(|(seed, (_, before, after))| (Some(seed.as_str()), figures(before, after)));
+    vec![
+        (
+            "merger.csv",
+            write_csv(
+                &["seed", "figure", "unit", "baseline", "merged", "change"],
+                rows,
+            ),
+        ),
+        ("merger-estimates.csv", estimates_csv(&estimates)),
+    ]
+    .into_iter()
+    .chain(doc.files_as("merger.md", "merger.html"))
+    .collect()
+}
+
+fn estimates_csv(estimates: &[Estimated]) -> Vec<u8> {
+    let mut out = CsvOut::new(Vec::new());
+    let mut write = || -> std::io::Result<()> {
+        out.row([
+            "figure",
+            "unit",
+            "baseline_mean",
+            "baseline_ci95_low",
+            "baseline_ci95_high",
+            "merged_mean",
+            "merged_ci95_low",
+            "merged_ci95_high",
+            "change_mean",
+            "change_ci95_low",
+            "change_ci95_high",
+            "replications",
+        ])?;
+        for e in estimates {
+            out.text(e.name)?;
+            out.text(e.unit)?;
+            for estimate in [&e.baseline, &e.merged, &e.change] {
+                out.text(estimate.mean.to_string())?;
+                let [low, high] = estimate
+                    .ci95
+                    .map_or([String::new(), String::new()], |c| c.map(|v| v.to_string()));
+                out.text(low)?;
+                out.text(high)?;
+            }
+            out.int(e.change.n)?;
+            out.end()?;
+        }
+        Ok(())
+    };
+    // Writing to a vector cannot fail.
+    let _ = write();
+    out.into_bytes()
+}
+
+/// The figures charted side by side: the money a merger moves.
+const CHARTED_FIGURES: [&str; 5] = [
+    "lower_bound",
+    "upper_bound",
+    "liquidity_used",
+    "unsettled_value",
+    "internalised_value",
+];
+
+fn study_document(study: &MergerStudy, estimates: &[Estimated], context: Vec<String>) -> Document {
+    let (into, from) = &study.pair;
+    let n = study.replications.len();
+    let mut doc = Document::new(
+        format!(
+            "clearsim merger: {from} merged into {into}, on {n} replication(s) of the scenario's day 1"
+        ),
+        context,
+    );
+    doc.note(format!(
+        "Each replication's day 1 of the customer stream (its seed's: the payments `generate --seed` writes) settled twice through the scenario's channels: as it is, and with `{from}` and `{into}` one account (`{into}`, the two's openings and credit limits summed). Payments between the two are internalised: book entries of one bank, outside the system. Every figure is per day (day 1 of a replication): the mean over the {n} replication(s), and the change as the mean of the seed-by-seed differences (paired: both sides settle the same payments) with its 95 % interval (Student's t; none for one replication). On each side, payments = settled + unsettled + carried + internalised, by count and value; merger.csv has every seed, merger-estimates.csv every interval. Cheques returned unpaid and banks' own release policies are a run's reactions, not part of the customer stream: they are not in the replay."
+    ));
+    let mut table = Table::new(&[
+        "per day, mean over replications",
+        "as it settled",
+        "merged",
+        "change",
+        "change, 95 % CI",
+    ]);
+    for e in estimates {
+        let label = match e.unit {
+            "fen" => format!("{} (yuan)", e.name.replace('_', " ")),
+            _ => e.name.replace('_', " "),
+        };
+        let ci = e.change.ci95.map_or("—".into(), |[low, high]| {
+            format!("{} … {}", shown(e.unit, low), shown(e.unit, high))
+        });
+        table.rows.push(vec![
+            label,
+            shown(e.unit, e.baseline.mean),
+            shown(e.unit, e.merged.mean),
+            shown(e.unit, e.change.mean),
+            ci,
+        ]);
+    }
+    doc.table(table);
+    let charted: Vec<&Estimated> = CHARTED_FIGURES
+        .iter()
+        .filter_map(|name| estimates.iter().find(|e| e.name == *name))
+        .collect();
+    let fen = |of: fn(&Estimated) -> f64| -> Vec<i64> {
+        charted.iter().map(|e| of(e).round() as i64).collect()
+    };
+    doc.chart(Chart::Dots(Dots {
+        title: format!("What merging {from} into {into} changes: the system's liquidity and what stays unsettled"),
+        x_label: "yuan per day, mean over replications".into(),
+        labels: charted.iter().map(|e| e.name.replace('_', " ")).collect(),
+        series: vec![
+            ("as it settled".into(), fen(|e| e.baseline.mean)),
+            ("merged".into(), fen(|e| e.merged.mean)),
+        ],
+    }));
+    doc
+}
+
+/// Schema of a merger study's summary.json.
+pub const STUDY_SCHEMA: &str = "clearsim.merger-study.v1";
+
+/// summary.json of a merger study: what was merged, in which scenario,
+/// over which seeds, and every figure's estimates (per day: day 1 of a
+/// replication).
+pub fn merger_study_json(study: &MergerStudy, config: &str) -> Result<Vec<u8>, crate::ReportError> {
+    use serde_json::json;
+    let interval = |e: &Estimate| json!({"mean": e.mean, "ci95": e.ci95});
+    let figures: Vec<serde_json::Value> = estimated(study)
+        .iter()
+        .map(|e| {
+            json!({
+                "figure": e.name,
+                "unit": e.unit,
+                "baseline": interval(&e.baseline),
+                "merged": interval(&e.merged),
+                "change": interval(&e.change),
+            })
+        })
+        .collect();
+    let document = json!({
+        "schema": STUDY_SCHEMA,
+        "clearsim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": study.scenario,
+        "config": config,
+        "into": study.pair.0,
+        "merged": study.pair.1,
+        "per": "day 1 of each replication",
+        "seeds": study.replications.iter().map(|(seed, ..)| *seed).collect::<Vec<u64>>(),
+        "figures": figures,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&document).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }

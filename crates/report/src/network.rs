@@ -56,9 +56,10 @@ pub fn network_files(banks: &Banks<'_>, network: &Network, what: String) -> Repo
     vec![
         ("network.csv", network_csv(banks, network)),
         ("flows.csv", flows_csv(banks, network)),
-        ("network.md", doc.markdown().into_bytes()),
-        ("network.html", doc.html().into_bytes()),
     ]
+    .into_iter()
+    .chain(doc.files_as("network.md", "network.html"))
+    .collect()
 }
 
 fn network_csv(banks: &Banks<'_>, network: &Network) -> Vec<u8> {

@@ -426,3 +426,91 @@ fn the_network_of_a_dated_file_spans_its_days() {
     );
     assert!(dir.path().join("net/days.csv").exists());
 }
+
+/// A file in date order is settled day by day while it is read (each
+/// day's settlements written as soon as it is replayed); the outputs are
+/// those of the same file replayed whole (here: with an openings.csv that
+/// lists nothing, which needs the whole file first), byte for byte but
+/// the openings file's name, with or without carried balances. A bad row
+/// or a duplicate id after days already settled still refuses the file.
+#[test]
+fn a_file_in_date_order_streams_to_the_same_outputs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut month = String::from("date,id,submit,sender,receiver,amount,instrument\n");
+    for (d, date) in ["2026-02-02", "2026-02-03", "2026-02-04"]
+        .iter()
+        .enumerate()
+    {
+        for i in 0..40 {
+            let (from, to) = if i % 3 == 0 { ("B", "A") } else { ("A", "B") };
+            // The third day brings an instrument the first two lack.
+            let instrument = if d == 2 && i % 2 == 0 {
+                "card"
+            } else {
+                "cheque"
+            };
+            month += &format!(
+                "{date},{date}-{i},{:02}:{:02}:00,{from},{to},{},{instrument}\n",
+                9 + i / 10,
+                i % 60,
+                7 + 3 * i + 11 * d
+            );
+        }
+    }
+    std::fs::write(dir.path().join("month.csv"), &month).expect("write");
+    // The same without the instrument column: one unnamed instrument.
+    let plain: String = month
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once(',').expect("a field").0))
+        .collect();
+    std::fs::write(dir.path().join("plain.csv"), &plain).expect("write");
+    std::fs::write(
+        dir.path().join("none.csv"),
+        "date,id,opening_balance,credit_limit\n",
+    )
+    .expect("write");
+    for (file, carry) in [
+        ("month.csv", &[][..]),
+        ("month.csv", &["--carry-balances"][..]),
+        ("plain.csv", &[][..]),
+    ] {
+        let mut streamed = vec!["--out", "streamed"];
+        streamed.extend(carry);
+        let output = replay(dir.path(), file, &streamed);
+        assert!(output.status.success(), "{output:?}");
+        let mut whole = vec!["--out", "whole", "--openings", "none.csv"];
+        whole.extend(carry);
+        let output = replay(dir.path(), file, &whole);
+        assert!(output.status.success(), "{output:?}");
+        for file in ["settlements.csv", "balances.csv", "days.csv", "report.md"] {
+            assert_eq!(
+                read(dir.path().join("streamed").join(file)),
+                read(dir.path().join("whole").join(file)).replace(" (openings from none.csv)", ""),
+                "{file} {carry:?}"
+            );
+        }
+        let json = |out: &str| -> serde_json::Value {
+            let mut v: serde_json::Value =
+                serde_json::from_str(&read(dir.path().join(out).join("summary.json")))
+                    .expect("json");
+            v["openings_file"] = serde_json::Value::Null;
+            v
+        };
+        assert_eq!(json("streamed"), json("whole"), "{carry:?}");
+        for out in ["streamed", "whole"] {
+            std::fs::remove_dir_all(dir.path().join(out)).expect("rm");
+        }
+    }
+    // Refused after two days were settled: exit 2, nothing published.
+    let late_bad_amount = format!("{month}2026-02-04,late,10:00:00,A,B,-5,cheque\n");
+    std::fs::write(dir.path().join("bad.csv"), late_bad_amount).expect("write");
+    let output = replay(dir.path(), "bad.csv", &["--out", "bad"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("amount"));
+    let duplicate = format!("{month}2026-02-04,2026-02-02-1,16:00:00,A,B,5,cheque\n");
+    std::fs::write(dir.path().join("dup.csv"), duplicate).expect("write");
+    let output = replay(dir.path(), "dup.csv", &["--out", "bad"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2026-02-02-1"));
+    assert!(!dir.path().join("bad").exists());
+}

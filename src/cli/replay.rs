@@ -11,6 +11,7 @@ use clearsim_core::strategy::{Unwind, options};
 use clearsim_core::time::{SimTime, parse_duration_ms};
 use clearsim_jobs::replay::{self, Settlement};
 use clearsim_model::input::Day;
+use clearsim_model::input::Input;
 use clearsim_report as report;
 
 #[derive(Args, Debug)]
@@ -164,24 +165,19 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     inputs.extend(args.openings.as_deref().map(|o| ("--openings", o)));
     super::args::refuse_outputs_over_inputs(&[("--out", &args.out)], &inputs)?;
     let set = super::args::output_set(&args.out)?;
-    let day_end = settlement.day_end()?;
-    let participants_bytes = read(&args.participants)?;
-    // Mapped, and released as the parse moves on: never held whole.
-    let payments = clearsim_model::input::mapped::Mapped::open(&args.payments)
-        .with_context(|| format!("{}: cannot read", args.payments.display()))
-        .map_err(Failure::BadInput)?;
-    let day = Day::parse_releasing(
-        &args.participants.display().to_string(),
-        &participants_bytes,
-        &args.payments.display().to_string(),
-        payments.bytes(),
-        day_end,
-        &|upto| payments.release(upto),
-    )
-    .map_err(|e| Failure::BadInput(e.into()))?;
-    drop((participants_bytes, payments));
+    let (participants_file, payments_file) = (
+        args.participants.display().to_string(),
+        args.payments.display().to_string(),
+    );
+    let streamed = read_inputs(
+        args,
+        &settlement,
+        &set,
+        (&participants_file, &payments_file),
+    )?;
+    let day = streamed.whole;
     if day.is_dated() {
-        return run_days(args, set, &day, &settlement);
+        return run_days(args, set, &day, &settlement, streamed.days);
     }
     if args.openings.is_some() || args.carry_balances || args.carry_queue {
         return Err(super::bad_input(format!(
@@ -189,12 +185,10 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
             args.payments.display()
         )));
     }
-    let payments_file = args.payments.display().to_string();
     let route = settlement.route(&day, &payments_file)?;
     let started = std::time::Instant::now();
     let replayed = replay::settle(&day, &route)?;
     let elapsed = started.elapsed();
-    let participants_file = args.participants.display().to_string();
     let formats = replay::Formats {
         csv: args.format.csv(),
         parquet: args.format.parquet(),
@@ -226,6 +220,44 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Parses the two files; a dated file's days are settled and written
+/// as it is read ([`clearsim_jobs::days::stream`]).
+fn read_inputs(
+    args: &ReplayArgs,
+    settlement: &Settlement,
+    set: &clearsim_outset::OutputSet,
+    (participants_file, payments_file): (&str, &str),
+) -> Result<clearsim_jobs::days::Streamed, Failure> {
+    let day_end = settlement.day_end()?;
+    let participants_bytes = read(&args.participants)?;
+    // Mapped, and released as the parse moves on: never held whole.
+    let payments = clearsim_model::input::mapped::Mapped::open(&args.payments)
+        .with_context(|| format!("{}: cannot read", args.payments.display()))
+        .map_err(Failure::BadInput)?;
+    // A dated file's days are settled and written while the rest of it is
+    // read, unless a day needs the whole file first (carried queues,
+    // openings.csv) or no CSV is written.
+    let streams = !args.carry_queue && args.openings.is_none() && args.format != Format::Parquet;
+    let streamed = clearsim_jobs::days::stream(
+        |on_cut| {
+            Day::parse_inputs_by_day(
+                (participants_file, Input::Csv(&participants_bytes)),
+                (payments_file, Input::Csv(payments.bytes())),
+                day_end,
+                &|upto| payments.release(upto),
+                streams.then_some(on_cut),
+            )
+        },
+        &clearsim_jobs::days::Streaming {
+            settlement,
+            carry_balances: args.carry_balances,
+            files: (participants_file, payments_file),
+            set,
+        },
+    )?;
+    Ok(streamed)
+}
+
 /// A file of several business days (a `date` column): each replayed in
 /// date order, its openings carried as the flags say.
 fn run_days(
@@ -233,6 +265,7 @@ fn run_days(
     set: clearsim_outset::OutputSet,
     whole: &Day,
     settlement: &Settlement,
+    streamed: Option<clearsim_jobs::days::DaysReplayed>,
 ) -> Result<(), Failure> {
     if args.format == Format::Parquet {
         return Err(super::bad_input(
@@ -262,13 +295,16 @@ fn run_days(
     };
     let files = (participants_file.as_str(), payments_file.as_str());
     let openings_file = args.openings.as_ref().map(|p| p.display().to_string());
-    let replayed = clearsim_jobs::days::DaysReplayed::replay(
-        whole,
-        settlement,
-        carry,
-        files,
-        openings_file.as_deref(),
-    )?;
+    let replayed = match streamed {
+        Some(replayed) => replayed,
+        None => clearsim_jobs::days::DaysReplayed::replay(
+            whole,
+            settlement,
+            carry,
+            files,
+            openings_file.as_deref(),
+        )?,
+    };
     // The network of every payment of the file, all its days together.
     let mut extra = if args.network {
         replay::network_files(whole, files)

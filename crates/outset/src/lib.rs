@@ -152,6 +152,14 @@ impl OutputSet {
         })
     }
 
+    /// Removes a file staged in the set (one begun, then not wanted).
+    pub fn remove(&self, name: &str) -> Result<(), OutputError> {
+        match fs::remove_file(self.staging.join(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_at(&self.target.join(name))(e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Publishes the set: the marker goes in last, then the staging
     /// directory replaces the target.
     pub fn commit(mut self) -> Result<(), OutputError> {

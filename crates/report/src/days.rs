@@ -22,7 +22,7 @@ pub const DAYS_SCHEMA: &str = "clearsim.replay-days.v1";
 /// participants' openings and limits, its outcome and its summary.
 pub struct DayOutcome {
     pub date: String,
-    pub rows: Vec<u32>,
+    pub rows: DayRows,
     /// Payments of earlier days that arrived queued at 00:00.
     pub carried: usize,
     /// Payments unsettled at the day's end that stay queued into the next
@@ -32,6 +32,24 @@ pub struct DayOutcome {
     pub credit_limit_fen: Vec<i64>,
     pub replay: Replay,
     pub summary: ReplaySummary,
+}
+
+/// A day's rows of the file, in the day's order.
+pub enum DayRows {
+    /// Any rows (the first ones carried from earlier days).
+    Listed(Vec<u32>),
+    /// The rows of a day read whole in a file in date order: a span.
+    Span(std::ops::Range<u32>),
+}
+
+impl DayRows {
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let (listed, span) = match self {
+            DayRows::Listed(rows) => (&rows[..], 0..0),
+            DayRows::Span(span) => (&[][..], span.clone()),
+        };
+        listed.iter().copied().chain(span)
+    }
 }
 
 /// What a dated replay ran, for its summary and report.
@@ -49,7 +67,7 @@ pub struct DaysRun<'a> {
 fn final_places(whole: &Day, days: &[DayOutcome]) -> Vec<(u32, u32)> {
     let mut place = vec![(0u32, 0u32); whole.payments.len()];
     for (d, day) in days.iter().enumerate() {
-        for (i, &row) in day.rows.iter().enumerate() {
+        for (i, row) in day.rows.iter().enumerate() {
             place[row as usize] = (d as u32, i as u32);
         }
     }
@@ -77,7 +95,7 @@ pub fn write_settlements_csv<W: std::io::Write>(
     if run.carry_queue {
         out.row(["date", "id", "status", "settle_date", "settle", "delay_ms"])?;
     } else {
-        out.row(["date", "id", "status", "settle", "delay_ms"])?;
+        write_settlements_header(&mut out)?;
     }
     let unsettled: &[&str] = if run.carry_queue {
         &["unsettled", "", "", ""]
@@ -104,6 +122,38 @@ pub fn write_settlements_csv<W: std::io::Write>(
         out.end()?;
     }
     out.finish()
+}
+
+/// The header of settlements.csv without `--carry-queue`, as
+/// [`write_settlements_csv`] writes it.
+pub fn write_settlements_header<W: std::io::Write>(out: &mut CsvOut<W>) -> std::io::Result<()> {
+    out.row(["date", "id", "status", "settle", "delay_ms"])
+}
+
+/// One day's rows of settlements.csv without `--carry-queue`, when its
+/// rows follow the days before it in the file (a file in date order): the
+/// rows [`write_settlements_csv`] writes for them, as soon as the day is
+/// replayed. `day` is the day as replayed, `settle` its outcome.
+pub fn write_day_settlements<W: std::io::Write>(
+    out: &mut CsvOut<W>,
+    date: &str,
+    day: &Day,
+    settle: &[u32],
+) -> std::io::Result<()> {
+    let payments = &day.payments;
+    for (row, &at) in settle.iter().enumerate() {
+        out.text(date)?;
+        out.text(payments.id(row))?;
+        if at == UNSETTLED {
+            out.row(["unsettled", "", ""])?;
+            continue;
+        }
+        out.text("settled")?;
+        out.time(SimTime(at))?;
+        out.int(i64::from(at) - i64::from(payments.submit[row].ms()))?;
+        out.end()?;
+    }
+    Ok(())
 }
 
 /// balances.csv: `date,id,opening_balance,closing_balance,min_balance`,

@@ -89,9 +89,25 @@ impl<'a> PlainReader<'a> {
     }
 
     /// True when the plain reader reads `bytes` exactly as the csv crate would.
-    fn suits(bytes: &[u8]) -> bool {
-        memchr::memchr(b'"', bytes).is_none()
-            && memchr::memchr_iter(b'\r', bytes).all(|at| bytes.get(at + 1) == Some(&b'\n'))
+    /// Whether a file can be read plainly (no quotes, no bare `\r`), a
+    /// mapping's pages released behind the scan (`release(n)`: the first
+    /// `n` bytes), so that a file is never held whole by it.
+    fn suits_releasing(bytes: &[u8], release: &dyn Fn(usize)) -> bool {
+        let step = super::mapped::RELEASE_EVERY_BYTES;
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = (start + step).min(bytes.len());
+            let chunk = &bytes[start..end];
+            let plain = memchr::memchr(b'"', chunk).is_none()
+                && memchr::memchr_iter(b'\r', chunk)
+                    .all(|at| bytes.get(start + at + 1) == Some(&b'\n'));
+            release(start);
+            if !plain {
+                return false;
+            }
+            start = end;
+        }
+        true
     }
 
     /// Advances to the next non-empty line; false at the end of the file.
@@ -155,7 +171,7 @@ impl<'a> Table<'a> {
     /// Reads the header. An empty file (or one with only a byte-order mark or
     /// blank lines) is an error.
     pub fn open(name: &'a str, bytes: &'a [u8]) -> Result<Table<'a>, InputError> {
-        Table::open_with(name, bytes, true)
+        Table::open_with(name, bytes, true, &|_| {})
     }
 
     /// A table of columns; `name` names it in messages, as a file's path.
@@ -191,8 +207,18 @@ impl<'a> Table<'a> {
 
     /// A table from either form.
     pub fn open_input(name: &'a str, input: Input<'a>) -> Result<Table<'a>, InputError> {
+        Table::open_input_releasing(name, input, &|_| {})
+    }
+
+    /// [`Table::open_input`], `release` told how far the first look at a
+    /// file has gone (see [`super::mapped::Mapped::release`]).
+    pub fn open_input_releasing(
+        name: &'a str,
+        input: Input<'a>,
+        release: &dyn Fn(usize),
+    ) -> Result<Table<'a>, InputError> {
         match input {
-            Input::Csv(bytes) => Table::open(name, bytes),
+            Input::Csv(bytes) => Table::open_with(name, bytes, true, release),
             Input::Columns(columns) => Table::open_columns(name, columns),
         }
     }
@@ -201,9 +227,10 @@ impl<'a> Table<'a> {
         name: &'a str,
         bytes: &'a [u8],
         allow_plain: bool,
+        release: &dyn Fn(usize),
     ) -> Result<Table<'a>, InputError> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut reader = if allow_plain && PlainReader::suits(bytes) {
+        let mut reader = if allow_plain && PlainReader::suits_releasing(bytes, release) {
             Reader::Plain(PlainReader::new(bytes))
         } else {
             let reader = csv::ReaderBuilder::new()
@@ -536,7 +563,7 @@ mod tests {
     }
 
     fn rows_with(bytes: &[u8], allow_plain: bool) -> Result<Vec<Vec<Vec<u8>>>, InputError> {
-        let mut table = Table::open_with("t.csv", bytes, allow_plain)?;
+        let mut table = Table::open_with("t.csv", bytes, allow_plain, &|_| {})?;
         let width = table.header.len();
         let mut out = vec![table.header.iter().map(|h| h.as_bytes().to_vec()).collect()];
         while let Some(row) = table.next_row()? {
@@ -566,7 +593,7 @@ mod tests {
     #[test]
     fn plain_and_csv_readers_agree() {
         let plain = b"a,b\n1,2\n\n3,\r\n,4\n".as_slice();
-        assert!(PlainReader::suits(plain));
+        assert!(PlainReader::suits_releasing(plain, &|_| {}));
         let expected = vec![
             vec![b"a".to_vec(), b"b".to_vec()],
             vec![b"1".to_vec(), b"2".to_vec()],
@@ -575,7 +602,7 @@ mod tests {
         ];
         assert_eq!(rows(plain).expect("plain"), expected);
         let quoted = b"a,b\n\"1\",2\n\n3,\r\n,\"4\"\n".as_slice();
-        assert!(!PlainReader::suits(quoted));
+        assert!(!PlainReader::suits_releasing(quoted, &|_| {}));
         assert_eq!(rows(quoted).expect("csv"), expected);
         let short = rows(b"a,b\n1\n").expect_err("short row");
         assert_eq!((short.row, short.line), (Some(1), Some(2)));

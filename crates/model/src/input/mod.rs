@@ -120,9 +120,12 @@ impl Payments {
         self.submit.len()
     }
 
+    /// Columns for `rows` rows and `id_bytes` bytes of ids, allocated
+    /// once: a reserve the ids never outgrow costs no memory until used,
+    /// where regrowth would hold two copies at once.
     fn with_capacity(rows: usize, id_bytes: usize) -> Payments {
         Payments {
-            id_bytes: Vec::with_capacity(id_bytes / 4),
+            id_bytes: Vec::with_capacity(id_bytes),
             id_end: Vec::with_capacity(rows),
             submit: Vec::with_capacity(rows),
             sender: Vec::with_capacity(rows),
@@ -226,6 +229,27 @@ impl Day {
         day_end: SimTime,
         release: &dyn Fn(usize),
     ) -> Result<Day, InputError> {
+        Day::parse_inputs_by_day(
+            (participants_name, participants_input),
+            (payments_name, payments_input),
+            day_end,
+            release,
+            None,
+        )
+    }
+
+    /// [`Day::parse_inputs`], handing on (`on_cut`) the participants, then
+    /// each business day of a dated file as soon as its last row is read,
+    /// while the dates come in increasing order ([`Cut`]). The parse and
+    /// its result are the same with or without `on_cut`: a day handed on
+    /// is only final if the whole parse succeeds.
+    pub fn parse_inputs_by_day(
+        (participants_name, participants_input): (&str, Input<'_>),
+        (payments_name, payments_input): (&str, Input<'_>),
+        day_end: SimTime,
+        release: &dyn Fn(usize),
+        on_cut: Option<&mut dyn FnMut(Cut)>,
+    ) -> Result<Day, InputError> {
         // A Parquet file is read as text columns: the same parser after.
         let participants_parquet =
             parquet_text(participants_name, &participants_input, &PARTICIPANT_COLUMNS)?;
@@ -243,13 +267,21 @@ impl Day {
             .map_or(payments_input, Input::Columns);
         let participants = parse_participants_input(participants_name, participants_input)?;
         let opening_total_fen: i64 = participants.opening_fen.iter().sum();
+        let mut cuts = DayCuts {
+            on_cut,
+            start: 0,
+            last: None,
+        };
+        if let Some(on_cut) = &mut cuts.on_cut {
+            on_cut(Cut::Participants(participants.clone()));
+        }
         let payments = parse_payments(
             payments_name,
             payments_input,
-            &participants,
-            opening_total_fen,
+            (&participants, opening_total_fen),
             day_end,
             release,
+            &mut cuts,
         )?;
         Ok(Day {
             participants,
@@ -286,11 +318,24 @@ impl Day {
     /// the day's own, in the order given. The instruments keep the whole
     /// file's numbering, so that a route of the whole file fits every day.
     pub fn one_day(&self, rows: &[u32], carried: usize, participants: Participants) -> Day {
-        let all = &self.payments;
-        let id_bytes: usize = rows.iter().map(|&r| all.id(r as usize).len()).sum();
-        let mut payments = Payments::with_capacity(rows.len(), 4 * id_bytes);
-        for (at, &row) in rows.iter().enumerate() {
-            let r = row as usize;
+        Day {
+            participants,
+            payments: self
+                .payments
+                .copied(rows.iter().map(|&r| r as usize), carried),
+            day_end: self.day_end,
+        }
+    }
+}
+
+impl Payments {
+    /// `rows` (in the order given) as a day's own payments, undated (see
+    /// [`Day::one_day`]): the first `carried` arrive at 00:00:00.000.
+    fn copied(&self, rows: impl Iterator<Item = usize> + Clone, carried: usize) -> Payments {
+        let all = self;
+        let id_bytes: usize = rows.clone().map(|r| all.id(r).len()).sum();
+        let mut payments = Payments::with_capacity(rows.clone().count(), id_bytes);
+        for (at, r) in rows.enumerate() {
             let overnight = at < carried;
             // Within the whole file's id bytes, so within the limit.
             let pushed = payments.push_id(all.id(r));
@@ -313,12 +358,12 @@ impl Day {
             }
         }
         payments.instruments = all.instruments.clone();
-        payments.order = processing_order(&payments.submit);
-        Day {
-            participants,
-            payments,
-            day_end: self.day_end,
+        if payments.instruments.is_empty() {
+            // Cut from a file still being read: as the parse ends it.
+            payments.instruments.push(String::new());
         }
+        payments.order = processing_order(&payments.submit);
+        payments
     }
 }
 
@@ -465,12 +510,12 @@ fn parse_participants_input(name: &str, input: Input<'_>) -> Result<Participants
 fn parse_payments(
     name: &str,
     input: Input<'_>,
-    participants: &Participants,
-    opening_total_fen: i64,
+    (participants, opening_total_fen): (&Participants, i64),
     day_end: SimTime,
     release: &dyn Fn(usize),
+    cuts: &mut DayCuts<'_>,
 ) -> Result<Payments, InputError> {
-    let mut table = Table::open_input(name, input)?;
+    let mut table = Table::open_input_releasing(name, input, release)?;
     let [id_col, submit_col, sender_col, receiver_col, amount_col] =
         table.require(PAYMENT_COLUMNS)?;
     let [priority, instrument, order_time, date] = PAYMENT_OPTIONAL_COLUMNS;
@@ -480,9 +525,14 @@ fn parse_payments(
     let date_col = table.optional(date);
     let index = participants.index();
     let mut out = match input {
+        // A file's ids are some of its bytes.
         Input::Csv(bytes) => Payments::with_capacity(row_bound(bytes, release), bytes.len()),
-        Input::Columns(columns) => Payments::with_capacity(columns.rows, 4 * id_bytes(columns)),
+        Input::Columns(columns) => Payments::with_capacity(columns.rows, id_bytes(columns)),
     };
+    if date_col.is_some() {
+        // Sized once, as the other columns: no regrowth of a month's column.
+        out.date.reserve_exact(out.submit.capacity());
+    }
     let columns = PaymentColumns {
         id_col,
         submit_col,
@@ -500,7 +550,7 @@ fn parse_payments(
         &index,
         (opening_total_fen, day_end),
         &mut out,
-        release,
+        (release, cuts),
     );
     release(usize::MAX);
     // Ids are checked for duplicates after the pass, over the rows it read,
@@ -519,6 +569,7 @@ fn parse_payments(
         ));
     }
     if out.instruments.is_empty() {
+        // A file without an instrument column: one unnamed instrument.
         out.instruments.push(String::new());
     }
     // A dated file's days each have their own order (`Day::one_day`);
@@ -527,6 +578,79 @@ fn parse_payments(
         out.order = processing_order(&out.submit);
     }
     Ok(out)
+}
+
+/// What a parse by day hands on ([`Day::parse_inputs_by_day`]).
+pub enum Cut {
+    /// The participants file, parsed: first, before any day.
+    Participants(Participants),
+    /// A business day whose last row has been read.
+    Day(Box<DayCut>),
+    /// A date came that is not after the day before it: no day follows
+    /// (the file is replayed in date order only once whole).
+    Unsorted,
+}
+
+/// One business day of a dated file, cut as the parse reads past it.
+pub struct DayCut {
+    pub date: String,
+    /// Its first row in the file (0-based): its rows are the next
+    /// `payments.len()`.
+    pub first_row: usize,
+    /// Its rows as a day's own payments ([`Day::one_day`] of them, with
+    /// the instruments seen so far).
+    pub payments: Payments,
+}
+
+/// Cuts a dated file into its days while its dates increase.
+struct DayCuts<'a> {
+    on_cut: Option<&'a mut dyn FnMut(Cut)>,
+    /// The first row of the day being read.
+    start: usize,
+    /// Its date, once a dated row has been read.
+    last: Option<u16>,
+}
+
+impl DayCuts<'_> {
+    /// Before the row of `date` is added at `out.date.len()`: the day
+    /// before it, if it has ended.
+    fn row(&mut self, out: &Payments, date: u16) {
+        let Some(on_cut) = &mut self.on_cut else {
+            return;
+        };
+        match self.last {
+            Some(last) if last == date => return,
+            // Dates are YYYY-MM-DD: text order is date order.
+            Some(last) if out.dates[usize::from(date)] <= out.dates[usize::from(last)] => {
+                on_cut(Cut::Unsorted);
+                self.on_cut = None;
+                return;
+            }
+            Some(_) => self.cut(out, out.date.len()),
+            None => {}
+        }
+        self.last = Some(date);
+    }
+
+    /// After the last row: the last day.
+    fn finish(&mut self, out: &Payments) {
+        if self.last.is_some() {
+            self.cut(out, out.date.len());
+        }
+    }
+
+    /// Hands on the day of rows `start..end`.
+    fn cut(&mut self, out: &Payments, end: usize) {
+        let (Some(on_cut), Some(last)) = (&mut self.on_cut, self.last) else {
+            return;
+        };
+        on_cut(Cut::Day(Box::new(DayCut {
+            date: out.dates[usize::from(last)].clone(),
+            first_row: self.start,
+            payments: out.copied(self.start..end, 0),
+        })));
+        self.start = end;
+    }
 }
 
 /// The most rows a file can hold: one pass to count lines sizes every
@@ -571,7 +695,7 @@ fn read_payment_rows(
     index: &HashMap<&[u8], u32>,
     (opening_total_fen, day_end): (i64, SimTime),
     out: &mut Payments,
-    release: &dyn Fn(usize),
+    (release, cuts): (&dyn Fn(usize), &mut DayCuts<'_>),
 ) -> Result<(), InputError> {
     let PaymentColumns {
         id_col,
@@ -593,6 +717,7 @@ fn read_payment_rows(
     loop {
         released = release_behind(table.consumed_bytes(), released, release);
         let Some(row) = table.next_row()? else {
+            cuts.finish(out);
             break;
         };
         let id = row.text(id_col, "id")?;
@@ -615,14 +740,7 @@ fn read_payment_rows(
         let priority = priority_col.map_or(Ok(0), |col| priority(&row, col))?;
         let instrument = match instrument_col {
             None => 0,
-            Some(col) => intern(
-                &mut instrument_index,
-                &mut out.instruments,
-                row.text(col, "instrument")?,
-            )
-            .ok_or_else(|| {
-                row.error("instrument", "more than 65,535 distinct instruments".into())
-            })?,
+            Some(col) => row_instrument(&row, col, &mut instrument_index, &mut out.instruments)?,
         };
         if !out.push_id(id) {
             return Err(row.error(
@@ -641,6 +759,7 @@ fn read_payment_rows(
         }
         if let Some(col) = date_col {
             let date = row_date(&row, col, &mut date_index, &mut out.dates)?;
+            cuts.row(out, date);
             out.date.push(date);
         }
     }
@@ -689,6 +808,17 @@ fn priority(row: &csvtable::Row<'_>, col: usize) -> Result<u8, InputError> {
             format!("must be an integer 0..=255, got {}", shown(row.field(col))),
         )
     })
+}
+
+/// A row's `instrument`, as an index into `instruments`.
+fn row_instrument(
+    row: &csvtable::Row<'_>,
+    col: usize,
+    index: &mut HashMap<Vec<u8>, u16>,
+    instruments: &mut Vec<String>,
+) -> Result<u16, InputError> {
+    intern(index, instruments, row.text(col, "instrument")?)
+        .ok_or_else(|| row.error("instrument", "more than 65,535 distinct instruments".into()))
 }
 
 /// A row's `date`: a calendar date, as an index into `dates`.
@@ -746,10 +876,51 @@ fn release_behind(consumed: usize, released: usize, release: &dyn Fn(usize)) -> 
 fn first_duplicate_id(payments: &Payments) -> Option<(usize, usize)> {
     use std::hash::BuildHasher;
     let hasher = foldhash::quality::FixedState::default();
+    let hash = |row: usize| (hasher.hash_one(payments.id(row)) >> 32) as u32;
+    // The hashes alone first (4 bytes a row, not 8: a month's file stays
+    // within its memory bound): those more than one row has.
+    let shared = {
+        let mut hashes: Vec<u32> = (0..payments.len()).map(hash).collect();
+        radix_sort_by(&mut hashes, |&h| h);
+        let mut shared: Vec<u32> = hashes
+            .windows(2)
+            .filter(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0])
+            .collect();
+        shared.dedup();
+        shared
+    };
+    if shared.is_empty() {
+        return None;
+    }
+    // Then the rows of those hashes, found again; a bitmap of their top
+    // bits passes over most rows without a search.
+    let mut top = vec![0u64; 1 << (SHARED_BITS - 6)];
+    let slot = |h: u32| {
+        let index = (h >> (32 - SHARED_BITS)) as usize;
+        (index >> 6, 1u64 << (index & 63))
+    };
+    for &h in &shared {
+        let (word, bit) = slot(h);
+        top[word] |= bit;
+    }
     let mut entries: Vec<(u32, u32)> = (0..payments.len())
-        .map(|row| ((hasher.hash_one(payments.id(row)) >> 32) as u32, row as u32))
+        .filter_map(|row| {
+            let h = hash(row);
+            let (word, bit) = slot(h);
+            (top[word] & bit != 0 && shared.binary_search(&h).is_ok()).then_some((h, row as u32))
+        })
         .collect();
-    radix_sort_by_hash(&mut entries);
+    radix_sort_by(&mut entries, |e| e.0);
+    first_in_groups(payments, &entries)
+}
+
+/// Bits of a hash in the bitmap of shared hashes (2^22 bits: 512 KiB).
+const SHARED_BITS: u32 = 22;
+
+/// The first duplicate among `entries` (hash, row), sorted by hash with
+/// rows ascending within a hash: `(first, duplicate)`.
+fn first_in_groups(payments: &Payments, entries: &[(u32, u32)]) -> Option<(usize, usize)> {
     let mut found: Option<(usize, usize)> = None;
     let mut group: Vec<u32> = Vec::new();
     let mut start = 0;
@@ -783,17 +954,17 @@ fn first_duplicate_id(payments: &Payments) -> Option<(usize, usize)> {
     found
 }
 
-/// Stable LSD radix sort by the 32-bit key: three passes of 11 bits.
-fn radix_sort_by_hash(entries: &mut Vec<(u32, u32)>) {
+/// Stable LSD radix sort by a 32-bit key: three passes of 11 bits.
+fn radix_sort_by<T: Copy + Default>(items: &mut Vec<T>, key: impl Fn(&T) -> u32) {
     const BITS: u32 = 11;
-    let mut scratch = vec![(0u32, 0u32); entries.len()];
+    let mut scratch = vec![T::default(); items.len()];
     let mut counts = vec![0usize; 1 << BITS];
     for pass in 0..32u32.div_ceil(BITS) {
         let shift = pass * BITS;
-        let digit = |key: u32| ((key >> shift) & ((1 << BITS) - 1)) as usize;
+        let digit = |item: &T| ((key(item) >> shift) & ((1 << BITS) - 1)) as usize;
         counts.fill(0);
-        for entry in entries.iter() {
-            counts[digit(entry.0)] += 1;
+        for item in items.iter() {
+            counts[digit(item)] += 1;
         }
         let mut offset = 0;
         for count in counts.iter_mut() {
@@ -801,12 +972,12 @@ fn radix_sort_by_hash(entries: &mut Vec<(u32, u32)>) {
             *count = offset;
             offset += here;
         }
-        for &entry in entries.iter() {
-            let slot = &mut counts[digit(entry.0)];
-            scratch[*slot] = entry;
+        for item in items.iter() {
+            let slot = &mut counts[digit(item)];
+            scratch[*slot] = *item;
             *slot += 1;
         }
-        std::mem::swap(entries, &mut scratch);
+        std::mem::swap(items, &mut scratch);
     }
 }
 

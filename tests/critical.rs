@@ -1,6 +1,10 @@
 //! `clearsim critical`: each participant defaulting in turn, ranked by the
 //! knock-on, each figure the one `compare --default` gives for that bank
-//! on the same seeds.
+//! on the same seeds; `replay --critical` by hand.
+
+// A test reads as one story, setup to assertions: the 70-line limit is
+// for the product's code.
+#![allow(clippy::too_many_lines)]
 
 use std::process::Command;
 
@@ -233,4 +237,118 @@ fn a_liquidity_shock_in_turn_ranks_the_banks_too() {
         assert_eq!(output.status.code(), Some(2), "--liquidity {bad}");
         assert!(String::from_utf8_lossy(&output.stderr).contains("--liquidity"));
     }
+}
+
+/// `replay --critical` by hand. A opens with 100, B and C with 0; A pays
+/// B 100 at 09:00, B pays C 100 at 09:30, C pays A 50 at 10:30.
+/// - A defaulting: B never receives, so B → C (100, between others) stays
+///   unsettled: knock-on 100 fen, 1 payment, B and C touched.
+/// - B defaulting: C never receives, so C → A (50) stays unsettled:
+///   knock-on 50, 1 payment, A and C touched.
+/// - C defaulting: A → B still settles: no knock-on.
+///
+/// Two dated days, the second without C → A: A's knock-on is 100 both
+/// days, B's 50 then 0 (mean 25, an interval over the two days).
+#[test]
+fn replay_critical_ranks_each_default_against_the_day_by_hand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(
+        dir.path().join("p.csv"),
+        "id,name,category,opening_balance,credit_limit\nA,A,bank,100,0\nB,B,bank,0,0\nC,C,bank,0,0\n",
+    )
+    .expect("write");
+    let day = "p1,09:00:00,A,B,100\np2,09:30:00,B,C,100\np3,10:30:00,C,A,50\n";
+    std::fs::write(
+        dir.path().join("x.csv"),
+        format!("id,submit,sender,receiver,amount\n{day}"),
+    )
+    .expect("write");
+    let rows = |out: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(dir.path().join(out).join("critical.csv"))
+            .expect("critical.csv")
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
+    };
+    let (p, x, out) = (d("p.csv"), d("x.csv"), d("one"));
+    clearsim(&[
+        "replay",
+        "--participants",
+        &p,
+        "--payments",
+        &x,
+        "--critical",
+        "-q",
+        "--out",
+        &out,
+    ]);
+    let ranked = rows("one");
+    let shown: Vec<(&str, &str, &str, &str)> = ranked
+        .iter()
+        .map(|r| (r[1].as_str(), r[2].as_str(), r[5].as_str(), r[8].as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("A", "100", "1", "2"),
+            ("B", "50", "1", "2"),
+            ("C", "0", "0", "0")
+        ]
+    );
+    assert!(
+        ranked.iter().all(|r| r[3].is_empty() && r[11] == "1"),
+        "one day: no interval"
+    );
+    // At 10:00 everything A and B owed has settled: no knock-on.
+    let late = d("late");
+    clearsim(&[
+        "replay",
+        "--participants",
+        &p,
+        "--payments",
+        &x,
+        "--critical",
+        "--critical-at",
+        "10:00",
+        "-q",
+        "--out",
+        &late,
+    ]);
+    assert!(rows("late").iter().all(|r| r[2] == "0"));
+    let second = "p4,09:00:00,A,B,100\np5,09:30:00,B,C,100\n";
+    let dated: String = day
+        .lines()
+        .map(|l| format!("2026-01-05,{l}\n"))
+        .chain(second.lines().map(|l| format!("2026-01-06,{l}\n")))
+        .collect();
+    std::fs::write(
+        dir.path().join("days.csv"),
+        format!("date,id,submit,sender,receiver,amount\n{dated}"),
+    )
+    .expect("write");
+    let (days, out) = (d("days.csv"), d("days"));
+    clearsim(&[
+        "replay",
+        "--participants",
+        &p,
+        "--payments",
+        &days,
+        "--critical",
+        "-q",
+        "--out",
+        &out,
+    ]);
+    let ranked = rows("days");
+    assert_eq!((ranked[0][1].as_str(), ranked[0][2].as_str()), ("A", "100"));
+    assert_eq!((ranked[1][1].as_str(), ranked[1][2].as_str()), ("B", "25"));
+    let (low, high): (f64, f64) = (ranked[1][3].parse().unwrap(), ranked[1][4].parse().unwrap());
+    assert!(
+        low < 25.0 && high > 25.0 && ranked[1][11] == "2",
+        "{:?}",
+        ranked[1]
+    );
+    let md = std::fs::read_to_string(dir.path().join("days/critical.md")).expect("md");
+    assert!(md.contains("per business day") && md.contains("Chart in critical.html"));
 }

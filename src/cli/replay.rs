@@ -80,6 +80,17 @@ pub struct ReplayArgs {
     /// --carry-balances or alone).
     #[arg(long, value_name = "A,B")]
     merge: Option<String>,
+    /// Also each city participant defaulting in turn at --critical-at,
+    /// against the day as it settled: critical.csv / critical.md /
+    /// critical.html rank them by the knock-on (value left unsettled
+    /// between the others); of a file of several days, per day, with the
+    /// mean and 95 % interval over the days.
+    #[arg(long)]
+    critical: bool,
+    /// When each participant defaults with --critical, HH:MM (default
+    /// 00:00: the whole day).
+    #[arg(long, value_name = "HH:MM", default_value = "00:00", value_parser = parse_time_arg, requires = "critical")]
+    critical_at: SimTime,
     /// A payments file with a `date` column: each day after the first opens
     /// with the previous day's closing balances (`--openings` still wins
     /// for what it lists).
@@ -213,6 +224,14 @@ pub fn run(args: &ReplayArgs) -> Result<(), Failure> {
         ];
         extra.extend(report::merger::merger_files(&merger, context));
     }
+    if args.critical {
+        let ranked = clearsim_jobs::critical::critical_days(
+            &[(&day, &route, &replayed.settle)],
+            args.critical_at,
+            clearsim_study::runner::cores(),
+        )?;
+        extra.extend(critical_files(args, &ranked, files, &route.described));
+    }
     let summary_file = replay::publish(set, (&day, &route, &replayed), files, formats, extra)?;
     if !args.quiet {
         print_summary(&summary_file, &args.out, elapsed);
@@ -256,6 +275,66 @@ fn read_inputs(
         },
     )?;
     Ok(streamed)
+}
+
+/// `--critical` of a dated file: each business day as it was replayed
+/// (its rows, openings and limits), each participant's default on it.
+fn critical_of_days(
+    args: &ReplayArgs,
+    whole: &Day,
+    settlement: &Settlement,
+    replayed: &clearsim_jobs::days::DaysReplayed,
+    files: (&str, &str),
+) -> Result<report::ReportFiles, Failure> {
+    let mut days = Vec::with_capacity(replayed.outcomes.len());
+    for outcome in &replayed.outcomes {
+        let mut participants = whole.participants.clone();
+        participants.opening_fen.clone_from(&outcome.opening_fen);
+        participants
+            .credit_limit_fen
+            .clone_from(&outcome.credit_limit_fen);
+        let rows: Vec<u32> = outcome.rows.iter().collect();
+        let day = whole.one_day(&rows, outcome.carried, participants);
+        let route = settlement.route(&day, files.1)?;
+        let settled = replay::settle(&day, &route)?;
+        days.push((day, route, settled.settle));
+    }
+    let borrowed: Vec<_> = days.iter().map(|(d, r, s)| (d, r, s.as_slice())).collect();
+    let ranked = clearsim_jobs::critical::critical_days(
+        &borrowed,
+        args.critical_at,
+        clearsim_study::runner::cores(),
+    )?;
+    let described = format!(
+        "{} business day(s) through {}",
+        days.len(),
+        replayed.strategy
+    );
+    Ok(critical_files(args, &ranked, files, &described))
+}
+
+/// critical.csv, critical.md and critical.html of a replay.
+fn critical_files(
+    args: &ReplayArgs,
+    ranked: &[report::critical::Ranked],
+    files: (&str, &str),
+    described: &str,
+) -> report::ReportFiles {
+    let context = vec![
+        format!("{} and {}, {described}", files.0, files.1),
+        format!(
+            "each of {} participants defaulting at {}; clearsim {}. Definitions of every figure: {}.",
+            ranked.len(),
+            args.critical_at,
+            env!("CARGO_PKG_VERSION"),
+            report::GLOSSARY
+        ),
+    ];
+    report::critical::ranked_files(
+        ranked,
+        context,
+        ("default", report::critical::BUSINESS_DAYS),
+    )
 }
 
 /// A file of several business days (a `date` column): each replayed in
@@ -325,6 +404,9 @@ fn run_days(
             format!("clearsim {}", env!("CARGO_PKG_VERSION")),
         ];
         extra.extend(report::merger::merger_days_files(&merger, context));
+    }
+    if args.critical {
+        extra.extend(critical_of_days(args, whole, settlement, &replayed, files)?);
     }
     replayed.publish(set, whole, extra)?;
     if !args.quiet {

@@ -4,6 +4,7 @@
 //! both call these, so that a job means the same, and fails with the same
 //! message, from either.
 
+pub mod critical;
 pub mod days;
 mod error;
 pub mod fit;

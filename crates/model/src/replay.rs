@@ -152,6 +152,16 @@ pub fn settle_channels(
     specs: &[ChannelSpec],
     channel_of: &[usize],
 ) -> Result<(Vec<u32>, Ledger), EngineError> {
+    settle_struck(day, (specs, channel_of), Vec::new())
+}
+
+/// [`settle_channels`] with the engine's `controls` (a participant's
+/// default at an instant, …) on the day.
+pub fn settle_struck(
+    day: &Day,
+    (specs, channel_of): (&[ChannelSpec], &[usize]),
+    controls: Vec<clearsim_core::engine::Timed<clearsim_core::engine::Control>>,
+) -> Result<(Vec<u32>, Ledger), EngineError> {
     let participants = &day.participants;
     let payments = &day.payments;
     let ledger = Ledger::new(&participants.opening_fen, &participants.credit_limit_fen);
@@ -178,7 +188,7 @@ pub fn settle_channels(
             .unwrap_or(usize::MAX);
         (channel, payment)
     });
-    let mut scheduler = Scheduler::new(engine, Vec::new())?;
+    let mut scheduler = Scheduler::new(engine, controls)?;
     scheduler.run_day(arrivals, &mut sink)?;
     let ledger = scheduler.engine().ledger().clone();
     Ok((sink.settle, ledger))

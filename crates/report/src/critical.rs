@@ -53,13 +53,18 @@ pub fn ranking(summary: &CompareSummary) -> Vec<Ranked> {
             touched: find(design, "knock_on_participants_touched"),
         })
         .collect();
+    rank(&mut ranked);
+    ranked
+}
+
+/// Most harmful first: by mean knock-on value, ties by id.
+pub fn rank(ranked: &mut [Ranked]) {
     ranked.sort_by(|a, b| {
         b.value_fen
             .mean
             .total_cmp(&a.value_fen.mean)
             .then_with(|| a.id.cmp(&b.id))
     });
-    ranked
 }
 
 /// The lines that say what a critical study ran; `turn` says what struck
@@ -84,8 +89,24 @@ fn shock_name(summary: &CompareSummary) -> &'static str {
 /// critical.csv, critical.md and critical.html.
 pub fn critical_files(summary: &CompareSummary, context: Vec<String>) -> ReportFiles {
     let ranked = ranking(summary);
-    let doc = document(&ranked, context, shock_name(summary));
-    vec![("critical.csv", csv(&ranked))]
+    ranked_files(&ranked, context, (shock_name(summary), REPLICATIONS))
+}
+
+/// What each figure is over, in a study: its replications.
+const REPLICATIONS: &str = "in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications";
+
+/// What each figure is over, in a replay: its business days.
+pub const BUSINESS_DAYS: &str = "in the same day as it settled without it; per business day, mean and 95 % interval over the file's days (none for one day: the replay of a day is exact)";
+
+/// critical.csv, critical.md and critical.html of `ranked` participants:
+/// struck by `shock` ("default"), each figure `per` what it says.
+pub fn ranked_files(
+    ranked: &[Ranked],
+    context: Vec<String>,
+    (shock, per): (&str, &str),
+) -> ReportFiles {
+    let doc = document(ranked, context, (shock, per));
+    vec![("critical.csv", csv(ranked))]
         .into_iter()
         .chain(doc.files_as("critical.md", "critical.html"))
         .collect()
@@ -141,13 +162,13 @@ fn csv(ranked: &[Ranked]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn document(ranked: &[Ranked], context: Vec<String>, shock: &str) -> Document {
+fn document(ranked: &[Ranked], context: Vec<String>, (shock, per): (&str, &str)) -> Document {
     let mut doc = Document::new(
         format!("clearsim critical: whose {shock} hurts the others most"),
         context,
     );
     doc.note(format!(
-        "Knock-on: the value (and count) of payments between the other participants left unsettled by the {shock}, minus the same in the same seed's run without it; per replication of the study's days, mean and 95 % interval over replications. Participants touched: how many of the others were left more value unsettled with the rest (to pay or to be paid) than in that run without the {shock}. A negative knock-on: the others settled more among themselves with the {shock} than without it (a defaulter stops draining liquidity from them, and the payments it owed them were owed to it too)."
+        "Knock-on: the value (and count) of payments between the other participants left unsettled by the {shock}, minus the same {per}. Participants touched: how many of the others were left more value unsettled with the rest (to pay or to be paid) than without the {shock}. A negative knock-on: the others settled more among themselves with the {shock} than without it (a defaulter stops draining liquidity from them, and the payments it owed them were owed to it too)."
     ));
     let yuan_of = |fen: f64| yuan(fen.round() as i64);
     let mut table = Table::new(&[

@@ -102,6 +102,15 @@ class Replay:
         on each side)."""
         return _tables.csv_frame(self._native.merger(f"{into},{merged}"), ("figure", "unit"))
 
+    def critical(self, at: Union[str, datetime.time] = "00:00") -> Any:
+        """Each city participant defaulting in turn at ``at`` (default
+        00:00: the whole day), against the day as it settled, ranked by
+        the knock-on — the value left unsettled between the others — as
+        critical.csv of ``clearsim replay --critical --critical-at AT`` (a
+        pandas DataFrame: ``rank``, ``id``, the knock-on value and
+        payments, the participants touched)."""
+        return _tables.csv_frame(self._native.critical(_clock(at)), ("id",))
+
     @property
     def balances(self) -> pa.Table:
         """Per participant: ``id``, ``opening_balance_fen``,

@@ -291,6 +291,38 @@ impl NativeReplay {
         Ok(PyBytes::new(py, &csv))
     }
 
+    /// critical.csv of `replay --critical --critical-at AT`: each city
+    /// participant defaulting in turn at `at`, ranked by its knock-on
+    /// against the day as it settled.
+    fn critical<'py>(&self, py: Python<'py>, at: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let at = clearsim_core::time::parse_clock(at).ok_or_else(|| {
+            crate::InputError::new_err(format!(
+                "at: `{at}` is not a time of day HH:MM, HH:MM:SS or HH:MM:SS.mmm"
+            ))
+        })?;
+        let inner = Arc::clone(&self.inner);
+        let csv = crate::control::run(py, None, move |_| {
+            let r = &*inner;
+            let route = r.settlement.route(&r.day, &r.files.1)?;
+            let ranked = clearsim_jobs::critical::critical_days(
+                &[(&r.day, &route, &r.replay.settle)],
+                at,
+                clearsim_study::runner::cores(),
+            )?;
+            let files = clearsim_report::critical::ranked_files(
+                &ranked,
+                Vec::new(),
+                ("default", clearsim_report::critical::BUSINESS_DAYS),
+            );
+            Ok(files
+                .into_iter()
+                .find(|(name, _)| *name == "critical.csv")
+                .map(|(_, bytes)| bytes)
+                .unwrap_or_default())
+        })?;
+        Ok(PyBytes::new(py, &csv))
+    }
+
     /// `summary.json` as the command line writes it.
     fn summary_json(&self) -> PyResult<String> {
         let bytes = clearsim_report::to_json(&self.inner.summary)

@@ -81,3 +81,31 @@ def test_merger_is_the_command_lines(cli, day, day_files, tmp_path):
     assert rows.loc["internalised", "merged"] > 0
     with pytest.raises(clearsim.InputError, match="two different participants"):
         replayed.merger("ICBC", "ICBC")
+
+
+def test_critical_is_the_command_lines(cli, day, day_files, tmp_path):
+    # Scarce openings, so that a default reaches the others.
+    scarce = day.participants.copy()
+    scarce["opening_balance"] //= 50
+    replayed = clearsim.replay(scarce, day.payments)
+    ranked = replayed.critical()
+    participants, payments = tmp_path / "scarce.csv", day_files[1]
+    scarce.to_csv(participants, index=False)
+    out = tmp_path / "critical"
+    subprocess.run(
+        [cli, "replay", "--participants", participants, "--payments", payments,
+         "--critical", "--format", "csv", "--out", out, "-q"],
+        check=True,
+    )
+    written = pd.read_csv(out / "critical.csv", dtype={"id": str})
+    # One day: no interval (empty cells, however each reader shows them).
+    intervals = [c for c in ranked.columns if "ci95" in c]
+    assert ranked[intervals].isna().all().all() and written[intervals].isna().all().all()
+    pd.testing.assert_frame_equal(
+        ranked.drop(columns=intervals), written.drop(columns=intervals), check_dtype=False
+    )
+    means = list(ranked["knock_on_unsettled_value_fen_mean"])
+    assert means == sorted(means, reverse=True) and means[0] > 0
+    assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    with pytest.raises(clearsim.InputError, match="at: "):
+        replayed.critical(at="25:00")

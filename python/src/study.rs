@@ -165,8 +165,7 @@ fn study_job(request: &Request, control: &Control) -> Result<Saved, JobError> {
                 let summary = jobs::sweep(source, designs, "designs", levels, replications)?;
                 saved(&Summary::Sweep(Box::new(summary)), Vec::new())
             }
-            "critical" if request.merge.is_some() => {
-                let pair = request.merge.as_deref().unwrap_or_default();
+            "critical" if let Some(pair) = &request.merge => {
                 let study = clearsim_jobs::merge::merger_study(source, pair, replications)?;
                 let config = request.config.path.display().to_string();
                 let json = clearsim_report::merger::merger_study_json(&study, &config)

@@ -269,6 +269,7 @@ fn read_inputs(
         },
         &clearsim_jobs::days::Streaming {
             settlement,
+            day_end,
             carry_balances: args.carry_balances,
             files: (participants_file, payments_file),
             set,
@@ -286,28 +287,16 @@ fn critical_of_days(
     replayed: &clearsim_jobs::days::DaysReplayed,
     files: (&str, &str),
 ) -> Result<report::ReportFiles, Failure> {
-    let mut days = Vec::with_capacity(replayed.outcomes.len());
-    for outcome in &replayed.outcomes {
-        let mut participants = whole.participants.clone();
-        participants.opening_fen.clone_from(&outcome.opening_fen);
-        participants
-            .credit_limit_fen
-            .clone_from(&outcome.credit_limit_fen);
-        let rows: Vec<u32> = outcome.rows.iter().collect();
-        let day = whole.one_day(&rows, outcome.carried, participants);
-        let route = settlement.route(&day, files.1)?;
-        let settled = replay::settle(&day, &route)?;
-        days.push((day, route, settled.settle));
-    }
-    let borrowed: Vec<_> = days.iter().map(|(d, r, s)| (d, r, s.as_slice())).collect();
-    let ranked = clearsim_jobs::critical::critical_days(
-        &borrowed,
+    let ranked = clearsim_jobs::critical::critical_of_days(
+        whole,
+        (settlement, files.1),
+        &replayed.outcomes,
         args.critical_at,
         clearsim_study::runner::cores(),
     )?;
     let described = format!(
         "{} business day(s) through {}",
-        days.len(),
+        replayed.outcomes.len(),
         replayed.strategy
     );
     Ok(critical_files(args, &ranked, files, &described))

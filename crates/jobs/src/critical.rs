@@ -121,3 +121,31 @@ pub fn critical_days(
     clearsim_report::critical::rank(&mut ranked);
     Ok(ranked)
 }
+
+/// [`critical_days`] of a dated file's business days, each as it was
+/// replayed (its rows, carried ones first, its openings and limits),
+/// through `settlement` (`payments_file` names the file in messages).
+pub fn critical_of_days(
+    whole: &Day,
+    (settlement, payments_file): (&crate::replay::Settlement, &str),
+    outcomes: &[clearsim_report::days::DayOutcome],
+    at: SimTime,
+    threads: usize,
+) -> Result<Vec<Ranked>, JobError> {
+    let mut days = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        let mut participants = whole.participants.clone();
+        participants.opening_fen.clone_from(&outcome.opening_fen);
+        participants
+            .credit_limit_fen
+            .clone_from(&outcome.credit_limit_fen);
+        let rows: Vec<u32> = outcome.rows.iter().collect();
+        let day = whole.one_day(&rows, outcome.carried, participants);
+        let route = settlement.route(&day, payments_file)?;
+        // A streamed day keeps no settle times: settled again.
+        let settled = crate::replay::settle(&day, &route)?;
+        days.push((day, route, settled.settle));
+    }
+    let borrowed: Vec<_> = days.iter().map(|(d, r, s)| (d, r, s.as_slice())).collect();
+    critical_days(&borrowed, at, threads)
+}

@@ -242,6 +242,8 @@ impl DaysReplayed {
 /// it, on a second thread, so that reading, settling and writing overlap.
 pub struct Streaming<'a> {
     pub settlement: &'a Settlement,
+    /// The day end the file is parsed with.
+    pub day_end: clearsim_core::time::SimTime,
     /// Openings carried from the day before, or not (carried queues and
     /// openings.csv take the whole file: [`replay_days`]).
     pub carry_balances: bool,
@@ -340,7 +342,7 @@ impl Consumed {
         let day = Day {
             participants,
             payments: cut.payments,
-            day_end: how.settlement.day_end()?,
+            day_end: how.day_end,
         };
         let route = how.settlement.route(&day, how.files.1)?;
         let replay = settle(&day, &route)?;
@@ -399,10 +401,12 @@ impl Consumed {
         }
         let streamed = self.settlements.take();
         if self.unsorted || self.outcomes.is_empty() {
-            drop(streamed);
-            how.set
-                .remove("settlements.csv")
-                .map_err(|e| JobError::user(format!("cannot write results: {e}")))?;
+            if let Some(begun) = streamed {
+                drop(begun);
+                how.set
+                    .remove("settlements.csv")
+                    .map_err(|e| JobError::user(format!("cannot write results: {e}")))?;
+            }
             return Ok(Streamed { whole, days: None });
         }
         if let Some(out) = streamed {

@@ -112,12 +112,18 @@ pub fn ranked_files(
         .collect()
 }
 
-fn interval(estimate: &Estimate) -> (String, String) {
-    estimate
+/// An estimate's three CSV fields: mean, ci95_low, ci95_high (empty
+/// without an interval).
+pub(crate) fn write_estimate<W: std::io::Write>(
+    out: &mut CsvOut<W>,
+    estimate: &Estimate,
+) -> std::io::Result<()> {
+    out.text(estimate.mean.to_string())?;
+    let [low, high] = estimate
         .ci95
-        .map_or((String::new(), String::new()), |[low, high]| {
-            (low.to_string(), high.to_string())
-        })
+        .map_or([String::new(), String::new()], |c| c.map(|v| v.to_string()));
+    out.text(low)?;
+    out.text(high)
 }
 
 fn csv(ranked: &[Ranked]) -> Vec<u8> {
@@ -140,18 +146,9 @@ fn csv(ranked: &[Ranked]) -> Vec<u8> {
         for (rank, r) in ranked.iter().enumerate() {
             out.int(rank + 1)?;
             out.text(&r.id)?;
-            let (low, high) = interval(&r.value_fen);
-            out.text(r.value_fen.mean.to_string())?;
-            out.text(low)?;
-            out.text(high)?;
-            let (low, high) = interval(&r.payments);
-            out.text(r.payments.mean.to_string())?;
-            out.text(low)?;
-            out.text(high)?;
-            let (low, high) = interval(&r.touched);
-            out.text(r.touched.mean.to_string())?;
-            out.text(low)?;
-            out.text(high)?;
+            for estimate in [&r.value_fen, &r.payments, &r.touched] {
+                write_estimate(&mut out, estimate)?;
+            }
             out.int(r.value_fen.n)?;
             out.end()?;
         }

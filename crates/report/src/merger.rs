@@ -389,12 +389,7 @@ fn estimates_csv(estimates: &[Estimated]) -> Vec<u8> {
             out.text(e.name)?;
             out.text(e.unit)?;
             for estimate in [&e.baseline, &e.merged, &e.change] {
-                out.text(estimate.mean.to_string())?;
-                let [low, high] = estimate
-                    .ci95
-                    .map_or([String::new(), String::new()], |c| c.map(|v| v.to_string()));
-                out.text(low)?;
-                out.text(high)?;
+                crate::critical::write_estimate(&mut out, estimate)?;
             }
             out.int(e.change.n)?;
             out.end()?;

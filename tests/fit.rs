@@ -287,3 +287,98 @@ fn fit_refuses_what_it_cannot_fit_with_exit_2() {
     // The output may not be an input.
     refused(&run(&["--out", payments.to_str().unwrap()]), &["--out"]);
 }
+
+/// Six banks whose payments run round a ring, B1 → B2 → … → B6 → B1, and
+/// back from B2 to B1: a network no gravity law draws. Amounts scale with
+/// the smaller bank's size.
+const RING: &str = r#"
+name = "ring"
+seed = 1
+days = 1
+
+[participants]
+n = 6
+size_exponent = 1.0
+
+[liquidity]
+opening_share = 0.05
+credit_share = 0.0
+
+[[instrument]]
+name = "t"
+daily_count = 60000
+profile = [{ from = "09:00", to = "16:00", weight = 1.0 }]
+amount = { median_yuan = 500, sigma = 0.8, size_elasticity = 0.7 }
+pairs = [
+  { from = "B1", to = "B2", weight = 4 }, { from = "B2", to = "B3", weight = 2 },
+  { from = "B3", to = "B4", weight = 1 }, { from = "B4", to = "B5", weight = 1 },
+  { from = "B5", to = "B6", weight = 1 }, { from = "B6", to = "B1", weight = 1 },
+  { from = "B2", to = "B1", weight = 2 },
+]
+
+[[channel]]
+name = "rtgs"
+strategy = "rtgs"
+instruments = ["t"]
+"#;
+
+#[test]
+fn observed_pairs_keep_who_pays_whom() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("ring.toml");
+    std::fs::write(&config, RING).expect("write");
+    let day = real_day(dir.path(), &config, 1);
+    let (participants, payments) = (day.join("participants.csv"), day.join("payments.csv"));
+    let fit_as = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--participants",
+            participants.to_str().unwrap(),
+            "--payments",
+            payments.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--out", out.to_str().unwrap(), "-q"]);
+        clearsim(&args);
+    };
+    let (pairs, gravity) = (dir.path().join("pairs"), dir.path().join("gravity"));
+    fit_as(&pairs, &["--observed-pairs"]);
+    fit_as(&gravity, &[]);
+    let scenario = std::fs::read_to_string(pairs.join("scenario.toml")).expect("scenario");
+    assert_eq!(scenario.matches("{ from = \"B").count(), 7, "{scenario}");
+    assert!(
+        !scenario.contains("\nconcentration ="),
+        "pairs, not gravity"
+    );
+    // Each pair weighs its payments of the day: B1 → B2 about 4/12.
+    let b1_b2: f64 = scenario
+        .lines()
+        .find_map(|l| l.strip_prefix("  { from = \"B1\", to = \"B2\", weight = "))
+        .and_then(|rest| rest.strip_suffix(" },"))
+        .expect("B1 → B2")
+        .parse()
+        .expect("a number");
+    close("B1 → B2 payments", b1_b2, 20_000.0, 600.0);
+    let twin = |dir: &Path, kind: &str| -> Vec<std::collections::HashMap<String, String>> {
+        rows(&dir.join("twin.csv"))
+            .into_iter()
+            .filter(|r| r["days"] == kind)
+            .collect()
+    };
+    let real = &twin(&pairs, "real")[0];
+    assert_eq!(real["links"], "7");
+    for day in twin(&pairs, "twin_as_run") {
+        // The twin pays along the seven links, no others, and its value
+        // (amounts scaled by the pairs' own mean factor) is the day's.
+        assert_eq!(day["links"], "7", "{day:?}");
+        let value = number(&day, "value_fen") / number(real, "value_fen");
+        assert!(
+            (value - 1.0).abs() < 0.05,
+            "value {value} of the real day's"
+        );
+    }
+    // By gravity every bank pays every other: 30 links.
+    for day in twin(&gravity, "twin_as_run") {
+        assert_eq!(day["links"], "30", "{day:?}");
+    }
+}

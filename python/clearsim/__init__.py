@@ -339,6 +339,7 @@ def fit(
     day_end: Union[None, str, datetime.time] = None,
     name: str = "fitted",
     twin_days: int = 5,
+    observed_pairs: bool = False,
     progress: bool = False,
 ) -> Fit:
     """``clearsim fit``: a scenario fitted to a day (or, with a ``date``
@@ -347,12 +348,14 @@ def fit(
     report: each law against the data, and the real days beside
     ``twin_days`` synthetic days of the fitted scenario under rtgs.
     ``instrument_column``: each value of the ``instrument`` column is an
-    instrument of its own (default: every payment one)."""
+    instrument of its own (default: every payment one).
+    ``observed_pairs``: who pays whom as the observed bilateral shares,
+    not by the fitted gravity exponent (``fit --observed-pairs``)."""
     options = _replay_options(None, None, None, None, day_end, None, None, None, None)
     first = _tables.to_native(participants, "participants")
     second = _tables.to_native(payments, "payments")
     with Bar("fit", progress) as bar:
-        return Fit(_native.fit(first, second, options, (instrument_column, name, twin_days), bar))
+        return Fit(_native.fit(first, second, options, (instrument_column, name, twin_days, observed_pairs), bar))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,26 +22,29 @@ struct Fitted {
 /// Fits a scenario to two tables (see `clearsim.fit`): `options` holds
 /// `day_end`; `fit` is (`instrument_column`, `name`, `twin_days`).
 #[pyfunction]
-#[pyo3(signature = (participants, payments, options=None, fit=(false, "fitted".to_string(), 5), progress=None))]
+#[pyo3(signature = (participants, payments, options=None, fit=(false, "fitted".to_string(), 5, false), progress=None))]
 pub fn fit(
     py: Python<'_>,
     participants: &Bound<'_, PyAny>,
     payments: &Bound<'_, PyAny>,
     options: Option<&Bound<'_, PyDict>>,
-    fit: (bool, String, u32),
+    fit: (bool, String, u32, bool),
     progress: Option<Py<PyAny>>,
 ) -> PyResult<NativeFit> {
     let options = settlement(options)?;
     let participants = Table::from_python(participants)?;
     let payments = Table::from_python(payments)?;
-    let (by_instrument, name, twin_days) = fit;
+    let (by_instrument, name, twin_days, observed_pairs) = fit;
     let fitted = crate::control::run(py, progress, move |control| {
         control.set_total(1);
         let (day, files) = parse_tables(&participants, &payments, &options)?;
         let inputs = FitInputs {
             day: &day,
             names: (&files.0, &files.1),
-            by_instrument,
+            options: clearsim_model::fit::Options {
+                by_instrument,
+                observed_pairs,
+            },
             name: &name,
             twin_days,
         };

@@ -30,6 +30,26 @@ def test_fit_matches_the_command_line_file_by_file(cli, day, day_files, tmp_path
     assert (written / "scenario.toml").read_text() == fitted.toml
 
 
+def test_observed_pairs_are_the_command_lines(cli, day, day_files, tmp_path):
+    fitted = clearsim.fit(day.participants, day.payments, instrument_column=True,
+                          twin_days=1, observed_pairs=True)
+    participants, payments = day_files
+    out = tmp_path / "fit"
+    subprocess.run(
+        [cli, "fit", "--participants", participants, "--payments", payments,
+         "--instrument-column", "--observed-pairs", "--twin-days", "1", "--out", out, "-q"],
+        check=True,
+    )
+    assert fitted.toml == (out / "scenario.toml").read_text()
+    laws = fitted.laws
+    # Within the city each instrument draws its observed pairs; across the
+    # boundary, gravity.
+    within = ~laws["instrument"].str.startswith("cross-city")
+    assert (laws.loc[within, "observed_pairs"] > 0).all(), laws[["instrument", "observed_pairs"]]
+    assert (laws.loc[~within, "observed_pairs"] == 0).all()
+    assert "pairs = [" in fitted.toml
+
+
 def test_fitted_laws_twin_and_a_scaled_run(day):
     fitted = clearsim.fit(day.participants, day.payments, instrument_column=True, twin_days=2)
     laws = fitted.laws

@@ -23,6 +23,11 @@ pub struct FitArgs {
     /// of its own (default: every payment one instrument, `payments`).
     #[arg(long)]
     instrument_column: bool,
+    /// Who pays whom as the observed bilateral shares (each sender–receiver
+    /// pair of the city's banks its payments per day), not by the fitted
+    /// gravity exponent over the banks' sizes.
+    #[arg(long)]
+    observed_pairs: bool,
     /// End of the business day, HH:MM[:SS] (default 17:00).
     #[arg(long, value_name = "HH:MM", value_parser = super::replay::parse_time_arg)]
     day_end: Option<SimTime>,
@@ -70,7 +75,10 @@ pub fn fit_command(args: &FitArgs) -> Result<(), Failure> {
     let inputs = FitInputs {
         day: &day,
         names: (&names.0, &names.1),
-        by_instrument: args.instrument_column,
+        options: clearsim_model::fit::Options {
+            by_instrument: args.instrument_column,
+            observed_pairs: args.observed_pairs,
+        },
         name: &args.name,
         twin_days: args.twin_days,
     };

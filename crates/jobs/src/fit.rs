@@ -29,8 +29,8 @@ pub struct FitInputs<'a> {
     /// The day (or days) as parsed, and its files' names in messages.
     pub day: &'a Day,
     pub names: (&'a str, &'a str),
-    /// Each value of the `instrument` column an instrument of its own.
-    pub by_instrument: bool,
+    /// Instruments by the `instrument` column; observed pairs.
+    pub options: fit::Options,
     /// The scenario's name.
     pub name: &'a str,
     /// Synthetic days (seeds 1, 2, …) in the twin.
@@ -45,8 +45,7 @@ pub fn fit(inputs: &FitInputs<'_>) -> Result<FitOutcome, JobError> {
             inputs.twin_days
         )));
     }
-    let fitted =
-        fit::fit(inputs.day, inputs.by_instrument, inputs.names.1).map_err(JobError::of)?;
+    let fitted = fit::fit(inputs.day, inputs.options, inputs.names.1).map_err(JobError::of)?;
     let first = fit::scenario_toml(&fitted, inputs.name, (1.0, 1.0));
     let shares = fit::liquidity_shares(&fitted, &load(&first)?.scenario);
     let scenario_toml = fit::scenario_toml(&fitted, inputs.name, shares);
@@ -190,12 +189,17 @@ pub fn context(inputs: &FitInputs<'_>, fitted: &Fitted) -> Vec<String> {
             }
         ),
         format!(
-            "{} instrument(s){}; twin: {} synthetic day(s), seeds 1 to {}",
+            "{} instrument(s){}; who pays whom {}; twin: {} synthetic day(s), seeds 1 to {}",
             fitted.instruments.len(),
-            if inputs.by_instrument {
+            if inputs.options.by_instrument {
                 " (the `instrument` column)"
             } else {
                 " (every payment one instrument)"
+            },
+            if inputs.options.observed_pairs {
+                "as the observed pairs (--observed-pairs)"
+            } else {
+                "by gravity"
             },
             inputs.twin_days,
             inputs.twin_days

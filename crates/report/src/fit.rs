@@ -89,6 +89,7 @@ fn csv(fitted: &Fitted, ks: &[(f64, f64)]) -> Vec<u8> {
             "ks_twin_amounts",
             "ks_twin_arrivals",
             "at_bound",
+            "observed_pairs",
         ])?;
         for (k, i) in fitted.instruments.iter().enumerate() {
             let (amounts, arrivals) = ks[k];
@@ -111,6 +112,7 @@ fn csv(fitted: &Fitted, ks: &[(f64, f64)]) -> Vec<u8> {
                 out.text(v.to_string())?;
             }
             out.text(if i.law.at_bound { "true" } else { "false" })?;
+            out.int(i.pairs.len() as u64)?;
             out.end()?;
         }
         Ok(())
@@ -254,7 +256,15 @@ fn laws_table(fitted: &Fitted, ks: &[(f64, f64)]) -> Table {
                 "—".into()
             },
             format!("{:.3}", i.size_elasticity),
-            format!("{:.3}", i.concentration),
+            if i.pairs.is_empty() {
+                format!("{:.3}", i.concentration)
+            } else {
+                format!(
+                    "{:.3}, not drawn: {} observed pairs",
+                    i.concentration,
+                    grouped(i.pairs.len() as i128)
+                )
+            },
             format!("{:.4}", i.ks_law),
             format!("{amounts:.4}"),
             format!("{arrivals:.4}"),

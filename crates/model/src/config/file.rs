@@ -161,8 +161,11 @@ pub(super) struct InstrumentFile {
     /// (small hand-made games: docs/equilibria.md).
     #[serde(default)]
     pub(super) fixed: Vec<behaviour::FixedFile>,
-    #[serde(default = "unit")]
-    pub(super) concentration: f64,
+    /// The gravity exponent (default 1); not with `pairs`.
+    pub(super) concentration: Option<f64>,
+    /// Observed bilateral shares instead of gravity.
+    #[serde(default)]
+    pub(super) pairs: Vec<super::pairs::PairFile>,
     pub(super) cutoff_bunching: Option<BunchingFile>,
     #[serde(default)]
     pub(super) dishonour_rate: f64,

@@ -4,7 +4,8 @@
 //! fingerprints (the `Debug` form of the scenario of schema v2, channels
 //! in that version's strategy variants). Summaries written by any version
 //! since then keep merging; a scenario's new fields enter it only where
-//! they are set (as `[costs]` and `[[policy]]` do).
+//! they are set (as `[costs]`, `[[policy]]` and an instrument's `pairs`
+//! do).
 
 use std::fmt;
 
@@ -19,6 +20,8 @@ pub fn fingerprint(scenario: &Scenario, days: u32) -> String {
     // Without `[costs]` or `[[policy]]` a scenario keeps the fingerprint it
     // had before those sections existed.
     let text = frozen.replace(", costs: None, policies: []", "");
+    // Likewise an instrument without observed `pairs`.
+    let text = text.replace(", pairs: [] }", " }");
     let hash = text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
     });

@@ -29,6 +29,7 @@ pub(super) fn instrument(
     let return_window_ms = return_window_ms(path, spec, &at)?;
     let cross_city = cross_city(path, spec, &at)?;
     let assumed = assumed(path, spec, &at)?;
+    let pairs = counterparties(path, spec, &at, ids)?;
     Ok(Instrument {
         name: spec.name.clone(),
         daily_count: spec.daily_count,
@@ -44,14 +45,43 @@ pub(super) fn instrument(
             tail_max_fen: amount.tail_max_yuan.map_or(f64::INFINITY, |y| y * 100.0),
             size_elasticity: amount.size_elasticity,
         },
-        concentration: spec.concentration,
+        concentration: spec.concentration.unwrap_or(1.0),
         cutoff_bunching,
         dishonour_rate: spec.dishonour_rate,
         return_window_ms,
         cross_city,
         fixed: behaviour::fixed(path, &at("fixed"), &spec.fixed, ids)?,
         assumed,
+        pairs,
     })
+}
+
+/// Observed pairs, when given, stand for the gravity law: not with a
+/// `concentration`, and only where the stream draws both sides among the
+/// city's banks (not cross-city, not `fixed`).
+fn counterparties(
+    path: &Path,
+    spec: &InstrumentFile,
+    at: At,
+    ids: &[String],
+) -> Result<Vec<super::Pair>, ConfigError> {
+    if spec.pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let clash = if spec.concentration.is_some() {
+        Some("`concentration` (the pairs say who pays whom)")
+    } else if spec.cross_city.is_some() {
+        Some("`cross_city` (its other side is the banks outside)")
+    } else if !spec.fixed.is_empty() {
+        Some("`fixed` payments (it draws none)")
+    } else {
+        None
+    };
+    if let Some(clash) = clash {
+        let message = format!("{}: not with {clash}", at("pairs"));
+        return Err(error(path, message));
+    }
+    super::pairs::pairs(path, &at("pairs"), &spec.pairs, ids)
 }
 
 /// Longest source note, in bytes.
@@ -240,8 +270,8 @@ fn ranges(
         ),
         (
             "concentration",
-            spec.concentration,
-            (0.0..=MAX_EXPONENT).contains(&spec.concentration),
+            spec.concentration.unwrap_or(1.0),
+            (0.0..=MAX_EXPONENT).contains(&spec.concentration.unwrap_or(1.0)),
         ),
         (
             "dishonour_rate",

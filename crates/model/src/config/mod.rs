@@ -21,11 +21,13 @@ mod file;
 mod fingerprint;
 mod instruments;
 mod limits;
+mod pairs;
 mod population;
 mod shocks;
 
 pub use fingerprint::fingerprint;
 pub use limits::{LimitAmount, LimitEntry, load_limits};
+pub use pairs::{MAX_PAIR_WEIGHT, MAX_PAIRS, Pair};
 pub use shocks::{Shock, check_shocks};
 
 pub use crate::bank::costs::CostModel;
@@ -196,6 +198,9 @@ pub struct Instrument {
     /// `Some(source note)` when its time in transit rests on a modelling
     /// choice (`assumed = true` in the config).
     pub assumed: Option<String>,
+    /// Who pays whom, pair by pair (sorted by sender, receiver); empty:
+    /// by gravity of exponent `concentration` over the banks' sizes.
+    pub pairs: Vec<Pair>,
 }
 
 /// Which way a cross-city instrument's payments go, and how long their

@@ -13,9 +13,10 @@ mod toml;
 pub use law::Law;
 pub use toml::{liquidity_shares, scenario_toml};
 
-use crate::config::OUTSIDE_ID;
+use crate::config::{OUTSIDE_ID, Pair};
 use crate::input::Day;
 use crate::replay::OUTSIDE_CATEGORY;
+use crate::workload::amounts::Counterparties;
 
 /// The width of the fitted arrival profile's steps.
 pub const PROFILE_STEP_MS: u32 = 30 * 60_000;
@@ -68,6 +69,10 @@ pub struct Instrument {
     pub crossing: Option<Crossing>,
     /// The gravity exponent: who pays, and is paid, ∝ size^concentration.
     pub concentration: f64,
+    /// When asked (and within the city): the observed pairs, each weighing
+    /// its payments per day, in place of gravity. Senders and receivers
+    /// are indexes into [`Fitted::banks`].
+    pub pairs: Vec<Pair>,
     /// Amounts scale with the smaller bank's size to this power.
     pub size_elasticity: f64,
     /// The mean pair factor E of the fitted sizes (the stream multiplies
@@ -103,11 +108,19 @@ pub struct Fitted {
     pub outside: bool,
 }
 
-/// The fit of `day` (one or several business days); `by_instrument`: each
-/// value of the `instrument` column is an instrument of its own, else
-/// every payment is one instrument, `payments`. `file` names the payments
-/// in messages.
-pub fn fit(day: &Day, by_instrument: bool, file: &str) -> Result<Fitted, FitError> {
+/// What a fit is asked to do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Each value of the `instrument` column is an instrument of its own,
+    /// else every payment is one instrument, `payments`.
+    pub by_instrument: bool,
+    /// Who pays whom as the observed bilateral shares, not by gravity.
+    pub observed_pairs: bool,
+}
+
+/// The fit of `day` (one or several business days), as `options` ask.
+/// `file` names the payments in messages.
+pub fn fit(day: &Day, options: Options, file: &str) -> Result<Fitted, FitError> {
     let people = &day.participants;
     let outside = outside_index(day)?;
     let city: Vec<usize> = (0..people.len()).filter(|&p| Some(p) != outside).collect();
@@ -116,7 +129,7 @@ pub fn fit(day: &Day, by_instrument: bool, file: &str) -> Result<Fitted, FitErro
             "{file}: a fit needs at least two of the city's banks"
         )));
     }
-    let groups = instrument_rows(day, by_instrument);
+    let groups = instrument_rows(day, options.by_instrument);
     if groups.iter().all(|(_, rows)| rows.is_empty()) {
         return Err(FitError(format!("{file}: no payments to fit")));
     }
@@ -135,7 +148,11 @@ pub fn fit(day: &Day, by_instrument: bool, file: &str) -> Result<Fitted, FitErro
             outside,
             sizes: &sizes,
         };
-        instruments.push(instrument(&sized, name, rows, days, file)?);
+        let mut fitted = instrument(&sized, name, rows, days, file)?;
+        if options.observed_pairs && fitted.crossing.is_none() {
+            with_observed_pairs(&sized, &mut fitted, rows, days, file)?;
+        }
+        instruments.push(fitted);
     }
     let banks = city
         .iter()
@@ -230,14 +247,11 @@ fn instrument(
     let elasticity = network::elasticity(sized, rows);
     let pair_mean = crate::workload::amounts::mean_pair_factor(
         sized.sizes,
-        concentration,
+        Counterparties::Gravity(concentration),
         elasticity,
         crossing.is_some(),
     );
-    let mut amounts = network::descaled_amounts(sized, rows, elasticity, pair_mean);
-    amounts.sort_by(f64::total_cmp);
-    let law = law::fit(&amounts);
-    let ks_law = law.ks_distance(&amounts);
+    let (law, ks_law, amounts) = amount_law(sized, rows, elasticity, pair_mean);
     let mut observed: Vec<f64> = rows
         .iter()
         .map(|&r| payments.amount_fen[r as usize] as f64)
@@ -255,6 +269,7 @@ fn instrument(
         priority: mode_priority(&payments.priority, rows),
         crossing,
         concentration,
+        pairs: Vec::new(),
         size_elasticity: elasticity,
         pair_mean,
         law,
@@ -264,6 +279,55 @@ fn instrument(
         observed_fen: observed,
         submits_ms: submits,
     })
+}
+
+/// The law of `rows`' amounts without their pair factor (of elasticity
+/// and mean E), its KS distance to them, and those amounts, sorted.
+fn amount_law(
+    sized: &Sized<'_>,
+    rows: &[u32],
+    elasticity: f64,
+    pair_mean: f64,
+) -> (Law, f64, Vec<f64>) {
+    let mut amounts = network::descaled_amounts(sized, rows, elasticity, pair_mean);
+    amounts.sort_by(f64::total_cmp);
+    let law = law::fit(&amounts);
+    let ks_law = law.ks_distance(&amounts);
+    (law, ks_law, amounts)
+}
+
+/// The instrument's pairs as observed, in place of gravity: its pair
+/// mean E, and so its law without the pair factor, follow them.
+fn with_observed_pairs(
+    sized: &Sized<'_>,
+    fitted: &mut Instrument,
+    rows: &[u32],
+    days: usize,
+    file: &str,
+) -> Result<(), FitError> {
+    fitted.pairs = network::observed_pairs(sized, rows, days);
+    if fitted.pairs.len() > crate::config::MAX_PAIRS {
+        return Err(FitError(format!(
+            "{file}: instrument `{}` has {} sender–receiver pairs, more than a scenario takes ({}); fit it by gravity (without --observed-pairs)",
+            fitted.name,
+            fitted.pairs.len(),
+            crate::config::MAX_PAIRS
+        )));
+    }
+    if fitted.size_elasticity == 0.0 {
+        return Ok(());
+    }
+    fitted.pair_mean = crate::workload::amounts::mean_pair_factor(
+        sized.sizes,
+        Counterparties::Pairs(&fitted.pairs),
+        fitted.size_elasticity,
+        false,
+    );
+    let (law, ks_law, amounts) = amount_law(sized, rows, fitted.size_elasticity, fitted.pair_mean);
+    fitted.law = law;
+    fitted.ks_law = ks_law;
+    fitted.amounts_fen = amounts;
+    Ok(())
 }
 
 /// Whether an instrument crosses the city's boundary: all its payments

@@ -3,6 +3,7 @@
 //! amounts scale with the smaller bank's size.
 
 use super::Sized;
+use crate::config::Pair;
 use crate::input::Day;
 
 /// Exponents are fitted within the scenario's range (docs/config.md).
@@ -214,6 +215,39 @@ pub(super) fn descaled_amounts(
             amount / factor
         })
         .collect()
+}
+
+/// Each sender–receiver pair of the city's banks among `rows`, weighing
+/// its payments per business day, sorted by (sender, receiver): the
+/// observed bilateral shares.
+pub(super) fn observed_pairs(sized: &Sized<'_>, rows: &[u32], days: usize) -> Vec<Pair> {
+    let payments = &sized.day.payments;
+    let banks = sized.sizes.len();
+    let mut keys: Vec<u64> = rows
+        .iter()
+        .filter_map(|&r| {
+            let s = *sized.position.get(payments.sender[r as usize] as usize)?;
+            let t = *sized.position.get(payments.receiver[r as usize] as usize)?;
+            (s < banks && t < banks && s != t).then_some(((s as u64) << 32) | t as u64)
+        })
+        .collect();
+    keys.sort_unstable();
+    let mut pairs: Vec<Pair> = Vec::new();
+    for key in keys {
+        let (sender, receiver) = ((key >> 32) as u32, key as u32);
+        match pairs.last_mut() {
+            Some(p) if (p.sender, p.receiver) == (sender, receiver) => p.weight += 1.0,
+            _ => pairs.push(Pair {
+                sender,
+                receiver,
+                weight: 1.0,
+            }),
+        }
+    }
+    for p in &mut pairs {
+        p.weight /= days as f64;
+    }
+    pairs
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub fn scenario_toml(fitted: &Fitted, name: &str, shares: (f64, f64)) -> String 
     header(&mut out, fitted, name, shares);
     participants(&mut out, fitted);
     for instrument in &fitted.instruments {
-        instrument_toml(&mut out, instrument);
+        instrument_toml(&mut out, instrument, &fitted.banks);
     }
     let names: Vec<String> = fitted.instruments.iter().map(|i| quoted(&i.name)).collect();
     let _ = write!(
@@ -139,7 +139,7 @@ fn categories(fitted: &Fitted) -> Vec<(&str, Vec<usize>)> {
     groups
 }
 
-fn instrument_toml(out: &mut String, instrument: &Instrument) {
+fn instrument_toml(out: &mut String, instrument: &Instrument, banks: &[super::Bank]) {
     let law = &instrument.law;
     let yuan = |fen: f64| (fen / 100.0).clamp(0.01, MAX_AMOUNT_YUAN);
     let tail = if law.tail_share > 0.0 {
@@ -171,13 +171,13 @@ fn instrument_toml(out: &mut String, instrument: &Instrument) {
     };
     let _ = write!(
         out,
-        "\n[[instrument]]\nname = {}\n# {} payments observed; KS distance of the amount law {:.4}.\ndaily_count = {}\npriority = {}\nconcentration = {}\n{crossing}amount = {{ median_yuan = {}, sigma = {}{tail}, size_elasticity = {} }}\nprofile = [\n",
+        "\n[[instrument]]\nname = {}\n# {} payments observed; KS distance of the amount law {:.4}.\ndaily_count = {}\npriority = {}\n{}{crossing}amount = {{ median_yuan = {}, sigma = {}{tail}, size_elasticity = {} }}\nprofile = [\n",
         quoted(&instrument.name),
         instrument.payments,
         instrument.ks_law,
         float(instrument.daily_count),
         instrument.priority,
-        float(instrument.concentration),
+        counterparties(instrument),
         float(yuan(law.median())),
         float(law.sigma),
         float(instrument.size_elasticity),
@@ -189,6 +189,36 @@ fn instrument_toml(out: &mut String, instrument: &Instrument) {
             clearsim_core::time::SimTime(from),
             clearsim_core::time::SimTime(to),
             float(rate)
+        );
+    }
+    out.push_str("]\n");
+    if !instrument.pairs.is_empty() {
+        pairs_toml(out, instrument, banks);
+    }
+}
+
+/// The gravity exponent, or (observed pairs) a comment saying who pays
+/// whom comes from `pairs`.
+fn counterparties(instrument: &Instrument) -> String {
+    if instrument.pairs.is_empty() {
+        return format!("concentration = {}\n", float(instrument.concentration));
+    }
+    format!(
+        "# Who pays whom: the {} observed pairs below (payments per day), not gravity\n# (its exponent would be {}).\n",
+        instrument.pairs.len(),
+        float(instrument.concentration)
+    )
+}
+
+fn pairs_toml(out: &mut String, instrument: &Instrument, banks: &[super::Bank]) {
+    out.push_str("pairs = [\n");
+    for p in &instrument.pairs {
+        let _ = writeln!(
+            out,
+            "  {{ from = {}, to = {}, weight = {} }},",
+            quoted(&banks[p.sender as usize].id),
+            quoted(&banks[p.receiver as usize].id),
+            float(p.weight)
         );
     }
     out.push_str("]\n");

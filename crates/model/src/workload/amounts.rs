@@ -3,7 +3,25 @@
 //! amount of an instrument's law. Shared by the stream, which draws from
 //! them, and the city, which sets liquidity from their expectations.
 
-use crate::config::Instrument;
+use crate::config::{Instrument, Pair};
+
+/// Who pays whom in an instrument's stream: by gravity of an exponent
+/// over the banks' sizes, or by observed pairs.
+#[derive(Clone, Copy, Debug)]
+pub enum Counterparties<'a> {
+    Gravity(f64),
+    Pairs(&'a [Pair]),
+}
+
+impl<'a> Counterparties<'a> {
+    pub fn of(instrument: &'a Instrument) -> Counterparties<'a> {
+        if instrument.pairs.is_empty() {
+            Counterparties::Gravity(instrument.concentration)
+        } else {
+            Counterparties::Pairs(&instrument.pairs)
+        }
+    }
+}
 
 /// Gravity weights size^c, computed on sizes relative to the largest so that
 /// no exponent can underflow them all to zero (the largest weighs 1). A
@@ -27,7 +45,7 @@ pub fn gravity_weights(size: &[f64], concentration: f64) -> Vec<f64> {
 /// Amounts scale with the size of the smaller bank of a payment: the law's
 /// draw times h(min(size_i, size_j))/E, with h(s) = (s/largest)^elasticity
 /// and E the mean of h(min) over sender–receiver pairs drawn as the stream
-/// draws them (gravity, i ≠ j), so the instrument's mean amount stays the
+/// draws them (gravity, i ≠ j, or the observed pairs), so the instrument's mean amount stays the
 /// law's. A small bank's customers make small payments whoever they pay,
 /// and i pays j as much as j pays i, on average. All 1 when the elasticity
 /// is 0.
@@ -46,7 +64,7 @@ impl PairScale {
             };
         }
         let cross_city = instrument.cross_city.is_some();
-        let mean = mean_pair_factor(size, instrument.concentration, elasticity, cross_city);
+        let mean = mean_pair_factor(size, Counterparties::of(instrument), elasticity, cross_city);
         let h = gravity_weights(size, elasticity);
         PairScale {
             factor: h
@@ -91,19 +109,23 @@ impl PairScale {
 }
 
 /// E, the mean of h(min(size_i, size_j)) = (min/largest)^elasticity over
-/// the pairs the stream draws: by gravity of exponent `concentration`,
-/// i ≠ j; cross-city, one city bank drawn by gravity, whose own h counts
-/// (the banks outside, of size 0, never make an amount smaller). 1 when
-/// it is not a positive number. `fit` divides observed amounts by h/E
-/// with the same E the stream multiplies by.
+/// the pairs the stream draws: by gravity, i ≠ j; cross-city, one city
+/// bank drawn by gravity, whose own h counts (the banks outside, of size
+/// 0, never make an amount smaller); or the observed pairs, each by its
+/// weight. 1 when it is not a positive number. `fit` divides observed
+/// amounts by h/E with the same E the stream multiplies by.
 pub fn mean_pair_factor(
     size: &[f64],
-    concentration: f64,
+    counterparties: Counterparties<'_>,
     elasticity: f64,
     cross_city: bool,
 ) -> f64 {
-    let w = gravity_weights(size, concentration);
     let h = gravity_weights(size, elasticity);
+    let concentration = match counterparties {
+        Counterparties::Gravity(concentration) => concentration,
+        Counterparties::Pairs(pairs) => return positive_or_one(mean_over_pairs(pairs, &h)),
+    };
+    let w = gravity_weights(size, concentration);
     let total: f64 = w.iter().sum();
     let mean = if cross_city {
         w.iter().zip(&h).map(|(w, h)| w * h).sum::<f64>() / total
@@ -114,6 +136,20 @@ pub fn mean_pair_factor(
         let weight: f64 = w.iter().map(|wi| wi * (total - wi)).sum();
         pairs / weight
     };
+    positive_or_one(mean)
+}
+
+/// Σ weight·h(min(sender, receiver)) / Σ weight over observed pairs.
+fn mean_over_pairs(pairs: &[Pair], h: &[f64]) -> f64 {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for p in pairs {
+        sum += p.weight * h[p.sender as usize].min(h[p.receiver as usize]);
+        weight += p.weight;
+    }
+    sum / weight
+}
+
+fn positive_or_one(mean: f64) -> f64 {
     if mean > 0.0 && mean.is_finite() {
         mean
     } else {

@@ -205,7 +205,7 @@ fn to_fen(value: f64) -> i64 {
 
 /// Expected value each participant pays out on the first day: Σ over
 /// instruments of count × mean amount × the participant's chance of being
-/// the sender (its gravity weight).
+/// the sender (its gravity weight, or its observed pairs' share).
 pub fn expected_daily_outflow_fen(scenario: &Scenario, size: &[f64]) -> Vec<f64> {
     expected_outflow_of(scenario, size, |_| true)
 }
@@ -224,8 +224,18 @@ pub fn expected_outflow_of(
         if !instrument.fixed.is_empty() {
             continue;
         }
-        let weights = gravity_weights(size, instrument.concentration);
         let scale = PairScale::new(size, instrument);
+        let value = instrument.daily_count * mean_amount_fen(instrument);
+        if !instrument.pairs.is_empty() {
+            // Each pair its share of the payments, at its own factor.
+            let total: f64 = instrument.pairs.iter().map(|p| p.weight).sum();
+            for p in &instrument.pairs {
+                let factor = scale.of(p.sender, p.receiver);
+                outflow[p.sender as usize] += value * p.weight * factor / total;
+            }
+            continue;
+        }
+        let weights = gravity_weights(size, instrument.concentration);
         let multipliers = match instrument.cross_city.map(|c| c.direction) {
             // Paid by the banks elsewhere: no outflow of the city's banks.
             Some(Direction::In) => continue,
@@ -233,7 +243,6 @@ pub fn expected_outflow_of(
             None => scale.mean_as_sender(&weights),
         };
         let total: f64 = weights.iter().sum();
-        let value = instrument.daily_count * mean_amount_fen(instrument);
         for ((out, weight), m) in outflow.iter_mut().zip(&weights).zip(&multipliers) {
             *out += value * weight * m / total;
         }

@@ -57,7 +57,7 @@ fn name_key(name: &str) -> u64 {
 #[derive(Clone, Debug)]
 struct InstrumentModel {
     name_key: u64,
-    counterparties: AliasTable,
+    counterparties: Draw,
     body_fen: QuantileTable,
     tail_share_bits: u64,
     tail_min_fen: f64,
@@ -81,6 +81,36 @@ struct InstrumentModel {
     segments: Vec<(f64, f64, f64)>,
     /// The same payments every day (the instrument draws none then).
     fixed: Vec<crate::config::behaviour::FixedPayment>,
+}
+
+/// How an instrument draws its sender and receiver.
+#[derive(Clone, Debug)]
+enum Draw {
+    /// Each side by gravity weights over the participants.
+    Gravity(AliasTable),
+    /// One of the observed pairs, by weight.
+    Pairs {
+        table: AliasTable,
+        pairs: Vec<(u32, u32)>,
+    },
+}
+
+impl Draw {
+    fn new(size: &[f64], instrument: &crate::config::Instrument) -> Draw {
+        if instrument.pairs.is_empty() {
+            let weights = super::amounts::gravity_weights(size, instrument.concentration);
+            return Draw::Gravity(AliasTable::new(&weights));
+        }
+        let weights: Vec<f64> = instrument.pairs.iter().map(|p| p.weight).collect();
+        Draw::Pairs {
+            table: AliasTable::new(&weights),
+            pairs: instrument
+                .pairs
+                .iter()
+                .map(|p| (p.sender, p.receiver))
+                .collect(),
+        }
+    }
 }
 
 /// Everything the generator needs that does not change from day to day.
@@ -107,12 +137,11 @@ impl StreamModel {
             .instruments
             .iter()
             .map(|instrument| {
-                let weights = super::amounts::gravity_weights(size, instrument.concentration);
                 let law = &instrument.amount;
                 let (median, sigma) = (law.median_fen, law.sigma);
                 InstrumentModel {
                     name_key: name_key(&instrument.name),
-                    counterparties: AliasTable::new(&weights),
+                    counterparties: Draw::new(size, instrument),
                     body_fen: QuantileTable::new(|u| {
                         median * libm::exp(sigma * normal_inverse_cdf(u))
                     }),
@@ -333,21 +362,25 @@ impl DayStream<'_> {
 /// Sender and receiver: by gravity among the city's banks, without
 /// self-payments (redraw; after a few tries take the next participant, which
 /// only matters when one bank dominates); or, cross-city, one city bank and
-/// the banks outside.
+/// the banks outside; or one observed pair (one draw).
 #[inline]
 fn draw_pair(model: &InstrumentModel, rng: &mut Pcg64Mcg) -> (u32, u32) {
-    let sender = model.counterparties.sample(rng.next_u64());
+    let gravity = match &model.counterparties {
+        Draw::Gravity(table) => table,
+        Draw::Pairs { table, pairs } => return pairs[table.sample(rng.next_u64()) as usize],
+    };
+    let sender = gravity.sample(rng.next_u64());
     match model.cross_city {
         Some(Direction::Out) => return (sender, model.banks),
         Some(Direction::In) => return (model.banks, sender),
         None => {}
     }
-    let mut receiver = model.counterparties.sample(rng.next_u64());
+    let mut receiver = gravity.sample(rng.next_u64());
     let mut tries = 0;
     while receiver == sender {
         tries += 1;
         receiver = if tries < 8 {
-            model.counterparties.sample(rng.next_u64())
+            gravity.sample(rng.next_u64())
         } else {
             (sender + 1) % model.banks.max(1)
         };

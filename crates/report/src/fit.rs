@@ -184,7 +184,7 @@ fn crossing(instrument: &Instrument) -> &'static str {
 fn document(fitted: &Fitted, twin: &Twin, ks: &[(f64, f64)], context: Vec<String>) -> Document {
     let mut doc = Document::new("clearsim fit: a scenario fitted to real payments", context);
     doc.note(
-        "scenario.toml is a scenario `clearsim run` takes: its banks, their sizes from the payments they send and receive, and per instrument the arrival profile, the amount law (log-normal body, Pareto tail), the gravity exponent of who pays whom and the size elasticity of amounts, each estimated from the payments given (docs/model.md, \"A scenario fitted to data\"). `clearsim run scenario.toml --volume 2` asks what doubled volumes would do.",
+        "scenario.toml is a scenario `clearsim run` takes: its banks, their sizes from the payments they send and receive, and per instrument the arrival profile, the amount law (log-normal body, Pareto tail), who pays whom (the gravity exponent over the banks' sizes, or with --observed-pairs the observed pairs) and the size elasticity of amounts, each estimated from the payments given (docs/model.md, \"A scenario fitted to data\"). `clearsim run scenario.toml --volume 2` asks what doubled volumes would do.",
     );
     doc.heading("The fitted laws");
     doc.table(laws_table(fitted, ks));
@@ -223,7 +223,7 @@ fn laws_table(fitted: &Fitted, ks: &[(f64, f64)]) -> Table {
         "tail from (yuan)",
         "α",
         "size elasticity",
-        "gravity exponent",
+        "who pays whom",
         "KS law",
         "KS twin amounts",
         "KS twin arrivals",
@@ -257,13 +257,9 @@ fn laws_table(fitted: &Fitted, ks: &[(f64, f64)]) -> Table {
             },
             format!("{:.3}", i.size_elasticity),
             if i.pairs.is_empty() {
-                format!("{:.3}", i.concentration)
+                format!("gravity {:.3}", i.concentration)
             } else {
-                format!(
-                    "{:.3}, not drawn: {} observed pairs",
-                    i.concentration,
-                    grouped(i.pairs.len() as i128)
-                )
+                format!("{} pairs", grouped(i.pairs.len() as i128))
             },
             format!("{:.4}", i.ks_law),
             format!("{amounts:.4}"),

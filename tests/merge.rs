@@ -326,6 +326,10 @@ fn bad_mergers_on_a_config_are_refused_with_exit_2() {
         &["`NOPE` is not a participant"],
     );
     refused(
+        &run(&["--merge", "B01,B02", "--shard", "1/2"]),
+        &["--shard: a merger study's intervals are drawn from all its seeds at once"],
+    );
+    refused(
         &run(&["--merge", "B01,B01"]),
         &["two different participants"],
     );

@@ -278,6 +278,12 @@ pub fn refuse_outputs_over_inputs(
     Ok(())
 }
 
+/// The output directory: `--out` as given, else `out/<default>` (the
+/// scenario's name and what the command makes of it).
+pub fn out_or(given: Option<&Path>, default: &str) -> std::path::PathBuf {
+    given.map_or_else(|| Path::new("out").join(default), Path::to_path_buf)
+}
+
 pub fn output_set(out: &Path) -> Result<OutputSet, Failure> {
     Ok(clearsim_jobs::replay::output_set(out)?)
 }

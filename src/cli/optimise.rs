@@ -72,10 +72,7 @@ pub fn optimise_command(args: &OptimiseArgs) -> Result<(), Failure> {
     let name = scenario::load(&args.config, None, &overrides)?
         .scenario
         .name;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out/optimise").join(name));
+    let dir = super::args::out_or(args.out.as_deref(), &format!("optimise/{name}"));
     let set = output_set(&dir)?;
     let game = Game {
         designs: &args.strategies,

@@ -70,10 +70,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let name = clearsim_jobs::scenario::load(source.path, None, &overrides)?
         .scenario
         .name;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(&name));
+    let out = super::args::out_or(args.out.as_deref(), &name);
     let set = output_set(&out)?;
     let started = Instant::now();
     let mut log = report::settlements::SettlementLog::default();

@@ -103,10 +103,7 @@ pub fn critical_command(args: &CriticalArgs) -> Result<(), Failure> {
     } else {
         "critical"
     };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-{kind}")));
+    let out = super::args::out_or(args.out.as_deref(), &format!("{name}-{kind}"));
     let set = output_set(&out)?;
     if let Some(pair) = &args.merge {
         return merger_command(args, pair, source, (set, &out));
@@ -202,10 +199,7 @@ pub fn compare_command(args: &CompareArgs) -> Result<(), Failure> {
     // The default directory is named after the scenario: read its name
     // first, so that a bad --out fails before the work.
     let name = scenario::load(source.path, None, &overrides)?.scenario.name;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-compare")));
+    let out = super::args::out_or(args.out.as_deref(), &format!("{name}-compare"));
     let set = output_set(&out)?;
     let started = std::time::Instant::now();
     let outcome = with_replications(args.quiet, args.replication.asked(), |replications| {
@@ -288,10 +282,7 @@ pub fn sweep_command(args: &SweepArgs) -> Result<(), Failure> {
     let name = scenario::load(source.path, None, &overrides)?.scenario.name;
     let (from, to) = args.liquidity;
     let levels = jobs::levels(from, to, args.steps)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{name}-sweep")));
+    let out = super::args::out_or(args.out.as_deref(), &format!("{name}-sweep"));
     let set = output_set(&out)?;
     let summary = with_replications(args.quiet, args.replication.asked(), |replications| {
         let list = args.strategies.as_deref();

@@ -259,9 +259,10 @@ impl clearsim_study::Experiment for MergerExperiment<'_> {
         seeds
     }
 
-    /// Its report draws no summary a shard could merge.
-    fn shards(&self) -> bool {
-        false
+    fn shards(&self) -> Result<(), &'static str> {
+        Err(
+            "a merger study's intervals are drawn from all its seeds at once, and `clearsim merge` does not combine merger studies",
+        )
     }
 
     fn records(

@@ -907,9 +907,8 @@ impl Experiment for OptimiseExperiment<'_> {
             .sum()
     }
 
-    /// The equilibrium is one search over every seed at once.
-    fn shards(&self) -> bool {
-        false
+    fn shards(&self) -> Result<(), &'static str> {
+        Err("the equilibrium is one search over every seed at once")
     }
 
     fn records(

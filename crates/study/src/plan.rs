@@ -111,10 +111,10 @@ impl Experiment for PlanExperiment<'_> {
         self.sides.iter().map(|s| s.jobs(seeds)).sum()
     }
 
-    /// Its report keeps no records (schema `clearsim.plan.v1`): shards
-    /// could not be merged.
-    fn shards(&self) -> bool {
-        false
+    fn shards(&self) -> Result<(), &'static str> {
+        Err(
+            "the plan's report keeps no per-seed records (schema clearsim.plan.v1), so its shards could not be merged",
+        )
     }
 
     fn records(&self, seeds: &[u64], runner: &Runner<'_>) -> Result<Vec<PlanRecord>, StudyError> {

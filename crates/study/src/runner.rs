@@ -26,10 +26,11 @@ pub trait Experiment: Sync {
     /// adaptive search grows its bar as it goes).
     fn jobs(&self, seeds: usize) -> usize;
 
-    /// Whether its seeds may be split over shards: a search that uses all
-    /// of them at once may not.
-    fn shards(&self) -> bool {
-        true
+    /// Whether its seeds may be split over shards (`Ok`), or why not: a
+    /// search that uses all of them at once may not, nor a report that
+    /// `clearsim merge` cannot put together from its shards.
+    fn shards(&self) -> Result<(), &'static str> {
+        Ok(())
     }
 
     /// The records of `seeds`, its jobs run through `runner`.
@@ -49,10 +50,12 @@ pub fn execute<E: Experiment>(
     seeds: &Seeds,
     runner: &Runner<'_>,
 ) -> Result<E::Summary, StudyError> {
-    if seeds.shard.is_some() && !experiment.shards() {
-        return Err(StudyError::Request(
-            "this experiment searches over all its seeds at once: it cannot be sharded".into(),
-        ));
+    if seeds.shard.is_some()
+        && let Err(why) = experiment.shards()
+    {
+        return Err(StudyError::Request(format!(
+            "--shard: {why}; run its replications in one process"
+        )));
     }
     let (mine, partial) = seeds.mine()?;
     let records = experiment.records(&mine, runner)?;

@@ -6,19 +6,14 @@
 // for the product's code.
 #![allow(clippy::too_many_lines)]
 
-use std::process::Command;
+mod common;
 
+use common::cli::{ok, refused};
+
+/// Runs clearsim and asserts it succeeded.
 fn clearsim(args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = common::cli::clearsim(args);
+    ok(&output);
     output
 }
 
@@ -228,14 +223,16 @@ fn a_liquidity_shock_in_turn_ranks_the_banks_too() {
     assert!(page.contains("whose liquidity shock hurts the others most"));
     assert!(page.contains("losing 50 % of its opening balance at 10:00:00.000"));
     for bad in ["0", "150", "-5"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_clearsim"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["critical", config, &format!("--liquidity={bad}"), "--out"])
-            .arg(dir.path().join(format!("bad{bad}")))
-            .output()
-            .expect("runs");
-        assert_eq!(output.status.code(), Some(2), "--liquidity {bad}");
-        assert!(String::from_utf8_lossy(&output.stderr).contains("--liquidity"));
+        let out = dir.path().join(format!("bad{bad}"));
+        let liquidity = format!("--liquidity={bad}");
+        let args = [
+            "critical",
+            config,
+            &liquidity,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        refused(&common::cli::clearsim(&args), &["--liquidity"]);
     }
 }
 

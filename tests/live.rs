@@ -2,9 +2,12 @@
 //! and the ledger's invariants hold after the run. (No speed is asserted
 //! here: speed lives in `clearsim bench` and `cargo bench --bench live`.)
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
+
+use common::cli::clearsim;
 
 use clearsim_core::strategy::ChannelSpec;
 use clearsim_model::config::{Config, Scenario};
@@ -113,14 +116,6 @@ fn live_mode_needs_a_gross_channel() {
     let mut setup = prepared.setup(1, Duration::from_millis(50), Load::ClosedLoop, 10, 20);
     setup.spec = ChannelSpec::bilateral(vec![]);
     assert!(matches!(live::run(&setup), Err(LiveError::NotGross(_))));
-}
-
-fn clearsim(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("runs")
 }
 
 #[test]

@@ -56,7 +56,7 @@ def fit(
     participants: _Table,
     payments: _Table,
     options: Optional[dict[str, Any]] = None,
-    fit: tuple[bool, str, int] = (False, "fitted", 5),
+    fit: tuple[bool, str, int, bool] = (False, "fitted", 5, False),
     progress: _Progress = None,
 ) -> NativeFit: ...
 def study(

@@ -269,18 +269,22 @@ fn replay_critical_ranks_each_default_against_the_day_by_hand() {
             .map(|l| l.split(',').map(String::from).collect())
             .collect()
     };
-    let (p, x, out) = (d("p.csv"), d("x.csv"), d("one"));
-    clearsim(&[
-        "replay",
-        "--participants",
-        &p,
-        "--payments",
-        &x,
-        "--critical",
-        "-q",
-        "--out",
-        &out,
-    ]);
+    // `replay --critical` of `payments` (a file in dir) into dir/`out`.
+    let critical = |payments: &str, out: &str, extra: &[&str]| {
+        let (p, x, out) = (d("p.csv"), d(payments), d(out));
+        let mut args = vec![
+            "replay",
+            "--participants",
+            &p,
+            "--payments",
+            &x,
+            "--critical",
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["-q", "--out", &out]);
+        clearsim(&args);
+    };
+    critical("x.csv", "one", &[]);
     let ranked = rows("one");
     let shown: Vec<(&str, &str, &str, &str)> = ranked
         .iter()
@@ -299,20 +303,7 @@ fn replay_critical_ranks_each_default_against_the_day_by_hand() {
         "one day: no interval"
     );
     // At 10:00 everything A and B owed has settled: no knock-on.
-    let late = d("late");
-    clearsim(&[
-        "replay",
-        "--participants",
-        &p,
-        "--payments",
-        &x,
-        "--critical",
-        "--critical-at",
-        "10:00",
-        "-q",
-        "--out",
-        &late,
-    ]);
+    critical("x.csv", "late", &["--critical-at", "10:00"]);
     assert!(rows("late").iter().all(|r| r[2] == "0"));
     let second = "p4,09:00:00,A,B,100\np5,09:30:00,B,C,100\n";
     let dated: String = day
@@ -325,18 +316,7 @@ fn replay_critical_ranks_each_default_against_the_day_by_hand() {
         format!("date,id,submit,sender,receiver,amount\n{dated}"),
     )
     .expect("write");
-    let (days, out) = (d("days.csv"), d("days"));
-    clearsim(&[
-        "replay",
-        "--participants",
-        &p,
-        "--payments",
-        &days,
-        "--critical",
-        "-q",
-        "--out",
-        &out,
-    ]);
+    critical("days.csv", "days", &[]);
     let ranked = rows("days");
     assert_eq!((ranked[0][1].as_str(), ranked[0][2].as_str()), ("A", "100"));
     assert_eq!((ranked[1][1].as_str(), ranked[1][2].as_str()), ("B", "25"));

@@ -85,17 +85,22 @@ fn real_day(dir: &Path, config: &Path, seed: u64) -> std::path::PathBuf {
 }
 
 fn fit(day: &Path, out: &Path) {
-    clearsim(&[
+    fit_with(day, out, &["--instrument-column"]);
+}
+
+/// `clearsim fit` of a generated day with `extra` flags.
+fn fit_with(day: &Path, out: &Path, extra: &[&str]) {
+    let (participants, payments) = (day.join("participants.csv"), day.join("payments.csv"));
+    let mut args = vec![
         "fit",
         "--participants",
-        day.join("participants.csv").to_str().unwrap(),
+        participants.to_str().unwrap(),
         "--payments",
-        day.join("payments.csv").to_str().unwrap(),
-        "--instrument-column",
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+        payments.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", out.to_str().unwrap(), "-q"]);
+    clearsim(&args);
 }
 
 fn close(what: &str, got: f64, want: f64, within: f64) {
@@ -328,22 +333,9 @@ fn observed_pairs_keep_who_pays_whom() {
     let config = dir.path().join("ring.toml");
     std::fs::write(&config, RING).expect("write");
     let day = real_day(dir.path(), &config, 1);
-    let (participants, payments) = (day.join("participants.csv"), day.join("payments.csv"));
-    let fit_as = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "fit",
-            "--participants",
-            participants.to_str().unwrap(),
-            "--payments",
-            payments.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        args.extend_from_slice(&["--out", out.to_str().unwrap(), "-q"]);
-        clearsim(&args);
-    };
     let (pairs, gravity) = (dir.path().join("pairs"), dir.path().join("gravity"));
-    fit_as(&pairs, &["--observed-pairs"]);
-    fit_as(&gravity, &[]);
+    fit_with(&day, &pairs, &["--observed-pairs"]);
+    fit_with(&day, &gravity, &[]);
     let scenario = std::fs::read_to_string(pairs.join("scenario.toml")).expect("scenario");
     assert_eq!(scenario.matches("{ from = \"B").count(), 7, "{scenario}");
     assert!(

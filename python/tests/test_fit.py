@@ -10,15 +10,21 @@ import pytest
 import clearsim
 
 
+def _cli_fit(cli, day_files, out, *flags):
+    """``clearsim fit`` of the day's files into ``out`` with ``flags``."""
+    participants, payments = day_files
+    subprocess.run(
+        [cli, "fit", "--participants", participants, "--payments", payments,
+         "--instrument-column", *flags, "--out", out, "-q"],
+        check=True,
+    )
+
+
 def test_fit_matches_the_command_line_file_by_file(cli, day, day_files, tmp_path):
     fitted = clearsim.fit(day.participants, day.payments, instrument_column=True, twin_days=2)
     out = tmp_path / "fit"
     participants, payments = day_files
-    subprocess.run(
-        [cli, "fit", "--participants", participants, "--payments", payments,
-         "--instrument-column", "--twin-days", "2", "--out", out, "-q"],
-        check=True,
-    )
+    _cli_fit(cli, day_files, out, "--twin-days", "2")
     assert fitted.toml == (out / "scenario.toml").read_text()
     for name in ("fit.csv", "twin.csv"):
         assert fitted._tables[name] == (out / name).read_bytes(), name
@@ -33,13 +39,8 @@ def test_fit_matches_the_command_line_file_by_file(cli, day, day_files, tmp_path
 def test_observed_pairs_are_the_command_lines(cli, day, day_files, tmp_path):
     fitted = clearsim.fit(day.participants, day.payments, instrument_column=True,
                           twin_days=1, observed_pairs=True)
-    participants, payments = day_files
     out = tmp_path / "fit"
-    subprocess.run(
-        [cli, "fit", "--participants", participants, "--payments", payments,
-         "--instrument-column", "--observed-pairs", "--twin-days", "1", "--out", out, "-q"],
-        check=True,
-    )
+    _cli_fit(cli, day_files, out, "--observed-pairs", "--twin-days", "1")
     assert fitted.toml == (out / "scenario.toml").read_text()
     laws = fitted.laws
     # Within the city each instrument draws its observed pairs; across the

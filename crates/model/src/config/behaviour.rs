@@ -279,12 +279,7 @@ pub(super) fn fixed(
             format!("{field}: at most {MAX_FIXED} payments"),
         ));
     }
-    let index = |i: usize, which: &str, id: &str| -> Result<u32, ConfigError> {
-        ids.iter()
-            .position(|known| known == id)
-            .map(|k| k as u32)
-            .ok_or_else(|| error(path, format!("{field}[{i}].{which}: no participant `{id}`")))
-    };
+    let roster = super::Roster::new(ids);
     let mut out = Vec::with_capacity(files.len());
     for (i, file) in files.iter().enumerate() {
         let at = parse_clock(&file.at).ok_or_else(|| {
@@ -293,13 +288,7 @@ pub(super) fn fixed(
                 format!("{field}[{i}].at: `{}` is not a time HH:MM", file.at),
             )
         })?;
-        let (sender, receiver) = (index(i, "from", &file.from)?, index(i, "to", &file.to)?);
-        if sender == receiver {
-            return Err(error(
-                path,
-                format!("{field}[{i}]: a bank does not pay itself"),
-            ));
-        }
+        let (sender, receiver) = roster.pair(path, (field, i), &file.from, &file.to)?;
         let amount_fen = clearsim_core::money::yuan_to_fen(file.amount_yuan)
             .filter(|&f| f > 0 && f <= (super::MAX_AMOUNT_YUAN * 100.0) as i64)
             .ok_or_else(|| {

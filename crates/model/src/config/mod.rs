@@ -382,6 +382,51 @@ impl Config {
     }
 }
 
+/// The roster's ids by name, for the fields that name a sender and a
+/// receiver (`fixed` payments, observed `pairs`).
+struct Roster<'a> {
+    ids: &'a [String],
+    position: std::collections::HashMap<&'a str, u32>,
+}
+
+impl<'a> Roster<'a> {
+    fn new(ids: &'a [String]) -> Roster<'a> {
+        let position = ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| (id.as_str(), k as u32))
+            .collect();
+        Roster { ids, position }
+    }
+
+    fn id(&self, participant: u32) -> &str {
+        &self.ids[participant as usize]
+    }
+
+    /// `from` and `to` of the entry `field[i]` (`instrument[0]
+    /// (t).fixed[3]`): two different banks of the city's roster.
+    fn pair(
+        &self,
+        path: &Path,
+        (field, i): (&str, usize),
+        from: &str,
+        to: &str,
+    ) -> Result<(u32, u32), ConfigError> {
+        let index = |which: &str, id: &str| {
+            self.position.get(id).copied().ok_or_else(|| {
+                let message = format!("{field}[{i}].{which}: no participant `{id}` in the city");
+                error(path, message)
+            })
+        };
+        let (sender, receiver) = (index("from", from)?, index("to", to)?);
+        if sender == receiver {
+            let message = format!("{field}[{i}]: a bank does not pay itself");
+            return Err(error(path, message));
+        }
+        Ok((sender, receiver))
+    }
+}
+
 fn time(path: &Path, field: &str, text: &str) -> Result<SimTime, ConfigError> {
     clearsim_core::time::parse_clock(text)
         .ok_or_else(|| error(path, format!("{field}: `{text}` is not a time HH:MM[:SS]")))

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{ConfigError, error};
+use super::{ConfigError, Roster, error};
 
 /// At most this many pairs per instrument (a thousand banks, each paying
 /// every other).
@@ -43,28 +43,10 @@ pub(super) fn pairs(
     if files.len() > MAX_PAIRS {
         return Err(error(path, format!("{field}: at most {MAX_PAIRS} pairs")));
     }
-    let position: std::collections::HashMap<&str, u32> = ids
-        .iter()
-        .enumerate()
-        .map(|(k, id)| (id.as_str(), k as u32))
-        .collect();
-    let index = |i: usize, which: &str, id: &str| -> Result<u32, ConfigError> {
-        position.get(id).copied().ok_or_else(|| {
-            error(
-                path,
-                format!("{field}[{i}].{which}: no participant `{id}` in the city"),
-            )
-        })
-    };
+    let roster = Roster::new(ids);
     let mut out = Vec::with_capacity(files.len());
     for (i, file) in files.iter().enumerate() {
-        let (sender, receiver) = (index(i, "from", &file.from)?, index(i, "to", &file.to)?);
-        if sender == receiver {
-            return Err(error(
-                path,
-                format!("{field}[{i}]: a bank does not pay itself"),
-            ));
-        }
+        let (sender, receiver) = roster.pair(path, (field, i), &file.from, &file.to)?;
         if !(file.weight.is_finite() && file.weight > 0.0 && file.weight <= MAX_PAIR_WEIGHT) {
             return Err(error(
                 path,
@@ -85,10 +67,7 @@ pub(super) fn pairs(
         .windows(2)
         .find(|w| (w[0].sender, w[0].receiver) == (w[1].sender, w[1].receiver))
     {
-        let (from, to) = (
-            &ids[twice[0].sender as usize],
-            &ids[twice[0].receiver as usize],
-        );
+        let (from, to) = (roster.id(twice[0].sender), roster.id(twice[0].receiver));
         return Err(error(
             path,
             format!("{field}: the pair `{from}` → `{to}` is given twice"),

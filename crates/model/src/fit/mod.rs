@@ -148,11 +148,8 @@ pub fn fit(day: &Day, options: Options, file: &str) -> Result<Fitted, FitError> 
             outside,
             sizes: &sizes,
         };
-        let mut fitted = instrument(&sized, name, rows, days, file)?;
-        if options.observed_pairs && fitted.crossing.is_none() {
-            with_observed_pairs(&sized, &mut fitted, rows, days, file)?;
-        }
-        instruments.push(fitted);
+        let group = (name.as_str(), rows.as_slice());
+        instruments.push(instrument(&sized, group, days, options, file)?);
     }
     let banks = city
         .iter()
@@ -233,11 +230,14 @@ struct Sized<'a> {
     sizes: &'a [f64],
 }
 
+/// One instrument's fit: its `(name, rows)`; with observed pairs when
+/// `options` ask and it stays within the city, whose pair mean E (and so
+/// the law without the pair factor) follows them.
 fn instrument(
     sized: &Sized<'_>,
-    name: &str,
-    rows: &[u32],
+    (name, rows): (&str, &[u32]),
     days: usize,
+    options: Options,
     file: &str,
 ) -> Result<Instrument, FitError> {
     let payments = &sized.day.payments;
@@ -245,13 +245,26 @@ fn instrument(
     let counts = network::appearances(sized, rows);
     let concentration = network::concentration(sized.sizes, &counts);
     let elasticity = network::elasticity(sized, rows);
+    let pairs = if options.observed_pairs && crossing.is_none() {
+        observed_pairs(sized, (name, rows), days, file)?
+    } else {
+        Vec::new()
+    };
+    let counterparties = if pairs.is_empty() {
+        Counterparties::Gravity(concentration)
+    } else {
+        Counterparties::Pairs(&pairs)
+    };
     let pair_mean = crate::workload::amounts::mean_pair_factor(
         sized.sizes,
-        Counterparties::Gravity(concentration),
+        counterparties,
         elasticity,
         crossing.is_some(),
     );
-    let (law, ks_law, amounts) = amount_law(sized, rows, elasticity, pair_mean);
+    let mut amounts = network::descaled_amounts(sized, rows, elasticity, pair_mean);
+    amounts.sort_by(f64::total_cmp);
+    let law = law::fit(&amounts);
+    let ks_law = law.ks_distance(&amounts);
     let mut observed: Vec<f64> = rows
         .iter()
         .map(|&r| payments.amount_fen[r as usize] as f64)
@@ -269,7 +282,7 @@ fn instrument(
         priority: mode_priority(&payments.priority, rows),
         crossing,
         concentration,
-        pairs: Vec::new(),
+        pairs,
         size_elasticity: elasticity,
         pair_mean,
         law,
@@ -281,53 +294,23 @@ fn instrument(
     })
 }
 
-/// The law of `rows`' amounts without their pair factor (of elasticity
-/// and mean E), its KS distance to them, and those amounts, sorted.
-fn amount_law(
+/// The instrument's sender–receiver pairs within the city, as observed
+/// (at most what a scenario takes).
+fn observed_pairs(
     sized: &Sized<'_>,
-    rows: &[u32],
-    elasticity: f64,
-    pair_mean: f64,
-) -> (Law, f64, Vec<f64>) {
-    let mut amounts = network::descaled_amounts(sized, rows, elasticity, pair_mean);
-    amounts.sort_by(f64::total_cmp);
-    let law = law::fit(&amounts);
-    let ks_law = law.ks_distance(&amounts);
-    (law, ks_law, amounts)
-}
-
-/// The instrument's pairs as observed, in place of gravity: its pair
-/// mean E, and so its law without the pair factor, follow them.
-fn with_observed_pairs(
-    sized: &Sized<'_>,
-    fitted: &mut Instrument,
-    rows: &[u32],
+    (name, rows): (&str, &[u32]),
     days: usize,
     file: &str,
-) -> Result<(), FitError> {
-    fitted.pairs = network::observed_pairs(sized, rows, days);
-    if fitted.pairs.len() > crate::config::MAX_PAIRS {
+) -> Result<Vec<Pair>, FitError> {
+    let pairs = network::observed_pairs(sized, rows, days);
+    if pairs.len() > crate::config::MAX_PAIRS {
         return Err(FitError(format!(
-            "{file}: instrument `{}` has {} sender–receiver pairs, more than a scenario takes ({}); fit it by gravity (without --observed-pairs)",
-            fitted.name,
-            fitted.pairs.len(),
+            "{file}: instrument `{name}` has {} sender–receiver pairs, more than a scenario takes ({}); fit it by gravity (without --observed-pairs)",
+            pairs.len(),
             crate::config::MAX_PAIRS
         )));
     }
-    if fitted.size_elasticity == 0.0 {
-        return Ok(());
-    }
-    fitted.pair_mean = crate::workload::amounts::mean_pair_factor(
-        sized.sizes,
-        Counterparties::Pairs(&fitted.pairs),
-        fitted.size_elasticity,
-        false,
-    );
-    let (law, ks_law, amounts) = amount_law(sized, rows, fitted.size_elasticity, fitted.pair_mean);
-    fitted.law = law;
-    fitted.ks_law = ks_law;
-    fitted.amounts_fen = amounts;
-    Ok(())
+    Ok(pairs)
 }
 
 /// Whether an instrument crosses the city's boundary: all its payments

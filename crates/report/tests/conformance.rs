@@ -360,6 +360,42 @@ proptest! {
     }
 }
 
+/// The release passes of bypass and balanced release, with no other
+/// strategy drawn: `chips` (release by candidates, maxima that bind
+/// often), bypass and bypass with limits (an arrival settling or queueing
+/// without a scan).
+fn arb_release_strategy() -> impl Strategy<Value = RefStrategy> {
+    prop_oneof![
+        3 => (1u32..25, 100i64..250).prop_map(|(every, max_pct)| RefStrategy::Chips {
+            every_ms: every * 1000,
+            max_pct
+        }),
+        1 => prop::option::of(1u32..25).prop_map(|g| RefStrategy::RtgsBypass {
+            gridlock_every_ms: g.map(|g| g * 1000)
+        }),
+        1 => (arb_limits(), prop::option::of(1u32..25)).prop_map(|(limits, g)| {
+            RefStrategy::RtgsBypassLimits {
+                gridlock_every_ms: g.map(|g| g * 1000),
+                limits,
+            }
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Release passes on crowded days: many payments per instant, long
+    /// queues, receivers at their maxima.
+    #[test]
+    fn release_passes_match_reference(day in arb_day_sized(12, 400), strategy in arb_release_strategy()) {
+        let strategy = fit_limits(strategy, day.opening.len());
+        let expected = reference(&day, &strategy);
+        let (got, _) = engine_outcome(&day, &strategy);
+        prop_assert_eq!(&got, &expected);
+    }
+}
+
 #[test]
 fn replay_is_deterministic_byte_for_byte() {
     let day = TestDay {

@@ -4,6 +4,7 @@
 //! or in offsetting sets found by a two-sided fixed point; what is left at
 //! day end goes to a final net settlement. See `docs/strategies.md`.
 
+use super::candidates::{self, Candidates};
 use super::lists::{Lists, Touched};
 use super::{Channel, Opt, Options, QueueRule, Rtgs, StrategyDef, StrategyError, Tail};
 use crate::format::millis;
@@ -78,11 +79,15 @@ fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Chann
     Ok(Channel::Rtgs(rtgs))
 }
 
-/// Bounds of the balanced-release channel, and its scratch space.
+/// Bounds of the balanced-release channel, its queues by amount, and its
+/// scratch space.
 #[derive(Debug)]
 pub(crate) struct Balanced {
     /// The most each participant's balance may reach through this channel.
     max_fen: Vec<i64>,
+    /// The queued payments by amount, and the candidates of the release
+    /// passes (see [`candidates`]).
+    pub(super) candidates: Candidates,
     set: OffsetSet,
 }
 
@@ -98,7 +103,7 @@ impl Balanced {
                 ),
             ));
         }
-        let max_fen = opening_fen
+        let max_fen: Vec<i64> = opening_fen
             .iter()
             .map(|&opening| {
                 let max = i128::from(opening.max(0)) * i128::from(max_position_pct) / 100;
@@ -106,6 +111,7 @@ impl Balanced {
             })
             .collect();
         Ok(Balanced {
+            candidates: Candidates::new(max_fen.len()),
             max_fen,
             set: OffsetSet::default(),
         })
@@ -114,8 +120,38 @@ impl Balanced {
     /// Whether crediting `amount_fen` keeps `receiver` within its maximum.
     #[inline]
     pub fn fits(&self, ledger: &Ledger, receiver: u32, amount_fen: i64) -> bool {
-        let i = receiver as usize;
-        i128::from(ledger.balances_fen()[i]) + i128::from(amount_fen) <= i128::from(self.max_fen[i])
+        candidates::fits(ledger, &self.max_fen, receiver, amount_fen)
+    }
+
+    /// After the gross settlement `sender` → `receiver` of `amount_fen`:
+    /// the receiver's payments it made affordable, and the payments to the
+    /// sender it made room for, become candidates; `mark` is called on
+    /// their senders.
+    #[inline]
+    pub fn settled(
+        &mut self,
+        ledger: &Ledger,
+        sender: u32,
+        receiver: u32,
+        amount_fen: i64,
+        mut mark: impl FnMut(u32),
+    ) {
+        self.candidates
+            .credited(ledger, &self.max_fen, receiver, amount_fen, &mut mark);
+        self.candidates
+            .room_grew(ledger, &self.max_fen, sender, Some(amount_fen), mark);
+    }
+
+    /// `participant`'s balance fell outside the channel (a withdrawal): the
+    /// payments to it that now fit and can be paid become candidates.
+    pub fn balance_fell(&mut self, ledger: &Ledger, participant: u32, mark: impl FnMut(u32)) {
+        self.candidates
+            .room_grew(ledger, &self.max_fen, participant, None, mark);
+    }
+
+    /// After net settlements: every releasable payment becomes a candidate.
+    pub fn flag_releasable(&mut self, ledger: &Ledger, mark: impl FnMut(u32)) {
+        self.candidates.flag_releasable(ledger, &self.max_fen, mark);
     }
 
     /// Finds the offsetting set among the queued payments (`head[i]` starts

@@ -51,6 +51,11 @@ impl Passes {
         }
     }
 
+    /// Whether no sender is marked: the last release drained.
+    pub(super) fn is_idle(&self) -> bool {
+        self.this_pass.is_empty() && self.next_pass.is_empty()
+    }
+
     /// The next sender to scan, starting a new pass when this one is done.
     pub(super) fn next(&mut self) -> Option<u32> {
         if self.this_pass.is_empty() {
@@ -80,15 +85,6 @@ pub(super) struct Candidate {
 const BLOCK: usize = 16;
 /// Marks a removed position: no amount is ever paid against it.
 const GONE: i64 = i64::MAX;
-/// Marks a parked position (see [`AmountIndex::park`]): above any amount
-/// parked, so the tree's minima pass it over; its amount waits in its
-/// receiver's heap.
-const PARKED: i64 = i64::MAX - 1;
-
-/// A parked payment, ordered by amount: (amount, stamp, slot, sender,
-/// priority).
-type ParkedEntry = Reverse<(i64, u64, u32, u32, u8)>;
-
 /// Each sender's queued payments, per priority level in queue order, with
 /// the minimum amount of every block of positions kept in a tree.
 ///
@@ -108,12 +104,6 @@ pub(super) struct AmountIndex {
     /// Per sender, the smallest queued amount (`GONE` for none): read on
     /// every credit, so kept flat rather than behind its levels.
     min_fen: Vec<i64>,
-    /// Per receiver, the payments parked until it has room for them,
-    /// smallest first (entries whose stamp no longer matches are stale).
-    parked: Vec<BinaryHeap<ParkedEntry>>,
-    /// Per slab slot: the stamp of its parking, 0 when not parked.
-    parked_stamp: Vec<u64>,
-    stamps: u64,
 }
 
 /// The payments of one (sender, priority): an append-only run of positions,
@@ -123,9 +113,7 @@ struct Level {
     priority: u8,
     slots: Vec<u32>,
     /// Per position, the payment's receiver, so that a scan can test a
-    /// candidate against maximum positions and limits without reading the
-    /// slab (payments to a receiver at its maximum are passed over many
-    /// times under `chips`).
+    /// candidate against the sender's limits without reading the slab.
     receivers: Vec<u32>,
     amounts_fen: Vec<i64>,
     /// Minimum per block, as an implicit binary tree over a power-of-two
@@ -141,9 +129,6 @@ impl AmountIndex {
             senders: (0..participants).map(|_| Vec::new()).collect(),
             position: Vec::new(),
             min_fen: vec![GONE; participants],
-            parked: (0..participants).map(|_| BinaryHeap::new()).collect(),
-            parked_stamp: Vec::new(),
-            stamps: 0,
         }
     }
 
@@ -177,7 +162,6 @@ impl AmountIndex {
         level.update(position);
         if self.position.len() <= slot as usize {
             self.position.resize(slot as usize + 1, 0);
-            self.parked_stamp.resize(slot as usize + 1, 0);
         }
         self.position[slot as usize] = position as u32;
         let min_fen = &mut self.min_fen[sender as usize];
@@ -187,7 +171,6 @@ impl AmountIndex {
     /// Takes a queued payment out of the index (before its slot is freed).
     pub(super) fn remove(&mut self, sender: u32, priority: u8, slot: u32) {
         let position = self.position[slot as usize] as usize;
-        self.parked_stamp[slot as usize] = 0;
         let level = self.level_mut(sender, priority);
         crate::invariant_eq!(level.slots[position], slot);
         level.amounts_fen[position] = GONE;
@@ -199,79 +182,6 @@ impl AmountIndex {
         }
         level.update(position);
         self.refresh_min(sender);
-    }
-
-    /// Takes `sender`'s payment at `position` of its `level`-th level out of
-    /// scans until [`unpark_fitting`](Self::unpark_fitting) finds its
-    /// receiver with room for it: the caller saw the receiver refuse it,
-    /// and a receiver's room grows only when its balance falls. Under
-    /// `chips` a payment to a receiver at its maximum would otherwise be
-    /// read again at every scan of its sender.
-    pub(super) fn park(&mut self, sender: u32, level: usize, position: usize) {
-        let level = &mut self.senders[sender as usize][level];
-        let amount_fen = level.amounts_fen[position];
-        if amount_fen >= PARKED {
-            return; // gone, parked, or too large to tell from the mark
-        }
-        let (slot, receiver, priority) = (
-            level.slots[position],
-            level.receivers[position],
-            level.priority,
-        );
-        level.amounts_fen[position] = PARKED;
-        level.update(position);
-        self.stamps += 1;
-        self.parked_stamp[slot as usize] = self.stamps;
-        self.parked[receiver as usize].push(Reverse((
-            amount_fen,
-            self.stamps,
-            slot,
-            sender,
-            priority,
-        )));
-        self.refresh_min(sender);
-    }
-
-    /// Puts back into scans every payment parked on `receiver` that
-    /// `fits(amount)` now accepts (`fits` must accept every amount below
-    /// one it accepts), and appends their senders and amounts to
-    /// `senders`.
-    pub(super) fn unpark_fitting(
-        &mut self,
-        receiver: u32,
-        fits: impl Fn(i64) -> bool,
-        senders: &mut Vec<(u32, i64)>,
-    ) {
-        // Bounded: every iteration pops an entry.
-        while let Some(&Reverse((amount_fen, stamp, slot, sender, priority))) =
-            self.parked[receiver as usize].peek()
-        {
-            let live = self.parked_stamp.get(slot as usize) == Some(&stamp);
-            if live && !fits(amount_fen) {
-                return;
-            }
-            self.parked[receiver as usize].pop();
-            if !live {
-                continue;
-            }
-            self.parked_stamp[slot as usize] = 0;
-            let position = self.position[slot as usize] as usize;
-            let level = self.level_mut(sender, priority);
-            crate::invariant!(
-                level.slots[position] == slot && level.amounts_fen[position] == PARKED,
-                "a parked payment is parked in its level"
-            );
-            level.amounts_fen[position] = amount_fen;
-            level.update(position);
-            let min_fen = &mut self.min_fen[sender as usize];
-            *min_fen = (*min_fen).min(amount_fen);
-            senders.push((sender, amount_fen));
-        }
-    }
-
-    /// Whether anything is parked on `receiver` (stale entries included).
-    pub(super) fn has_parked(&self, receiver: u32) -> bool {
-        !self.parked[receiver as usize].is_empty()
     }
 
     fn refresh_min(&mut self, sender: u32) {
@@ -389,9 +299,8 @@ impl Level {
     }
 
     /// Reads amounts in a row, and jumps over blocks whose minimum is out
-    /// of reach with the tree: the payments `fits` refuses (receivers at
-    /// their maximum) cost one comparison each, the others one descent per
-    /// block skipped.
+    /// of reach with the tree: the payments `fits` refuses (beyond a limit)
+    /// cost one comparison each, the others one descent per block skipped.
     fn first_within(
         &self,
         from: usize,
@@ -408,10 +317,7 @@ impl Level {
                 continue;
             }
             let amount_fen = self.amounts_fen[at];
-            if amount_fen <= max_fen
-                && amount_fen < PARKED
-                && fits(at, self.receivers[at], amount_fen)
-            {
+            if amount_fen <= max_fen && fits(at, self.receivers[at], amount_fen) {
                 return Some(at);
             }
             at += 1;

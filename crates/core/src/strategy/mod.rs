@@ -22,6 +22,7 @@
 mod balanced;
 mod bilateral;
 mod bypass;
+mod candidates;
 mod dns;
 mod limits;
 mod lists;

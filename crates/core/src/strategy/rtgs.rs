@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use super::balanced::Balanced;
 use super::bypass::{AmountIndex, Passes};
+use super::candidates::Queued as Candidate;
 use super::limits::LimitBook;
 use super::prefix::{PrefixResolver, Queued};
 use super::{Channel, Opt, Options, SenderLimits, Strategy, StrategyDef, StrategyError, Tail};
@@ -110,10 +111,10 @@ pub struct Rtgs {
     /// chasing the slab's links made `rtgs+gridlock:1m` several times
     /// faster. Kept only where queues change at their heads and tails.
     mirror: Option<Vec<VecDeque<Queued>>>,
-    /// Balanced release's scratch space: positions its receivers refused in
-    /// one scan (to park), senders whose parked payments fit again (to wake).
-    refused: Vec<usize>,
-    unparked: Vec<(u32, i64)>,
+    /// Balanced release's scratch space: one scan's candidates, one run's
+    /// offsetting set.
+    work: Vec<Candidate>,
+    kept: Vec<u32>,
     /// Payments ever queued: with the ledger's change count, the state a
     /// periodic run depends on.
     enqueued: u64,
@@ -218,16 +219,17 @@ impl Rtgs {
             balanced: None,
             bounded: false,
             mirror,
-            refused: Vec::new(),
-            unparked: Vec::new(),
+            work: Vec::new(),
+            kept: Vec::new(),
             enqueued: 0,
             released_at: None,
         }
     }
 
-    /// Turns the channel into CHIPS-style balanced release: bypass scanning
-    /// with maximum positions, offsetting sets at the periodic runs before
-    /// day end, and the final net settlement at the day-end run.
+    /// Turns the channel into CHIPS-style balanced release: bypass passes
+    /// over candidates (see `candidates.rs`; the amount index stays empty),
+    /// offsetting sets at the periodic runs before day end, and the final
+    /// net settlement at the day-end run.
     pub(crate) fn set_balanced(&mut self, balanced: Balanced) {
         self.bypass = Some(Bypass::new(self.head.len()));
         self.balanced = Some(Box::new(balanced));
@@ -258,6 +260,23 @@ impl Rtgs {
                 ))
     }
 
+    /// Under bypass, whether a scan reaching `payment` would settle it (the
+    /// test of the scans, which notes no margin).
+    #[inline]
+    fn eligible(&self, ledger: &Ledger, payment: &Payment) -> bool {
+        !ledger.is_frozen(payment.sender)
+            && ledger.available_fen(payment.sender) >= payment.amount_fen
+            && (!self.bounded
+                || within_bounds(
+                    self.limits.as_deref(),
+                    self.balanced.as_deref(),
+                    ledger,
+                    payment.sender,
+                    payment.receiver,
+                    payment.amount_fen,
+                ))
+    }
+
     /// Settles one payment gross and counts it against the limits.
     #[inline(always)]
     fn settle<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: &Payment) {
@@ -272,42 +291,25 @@ impl Rtgs {
         if let Some(limits) = self.limits.as_mut() {
             limits.record(payment.sender, payment.receiver, payment.amount_fen);
         }
-        // The sender's balance fell: payments parked on its maximum may fit.
-        self.unpark_fitting(ledger, payment.sender);
-    }
-
-    /// Balanced release: `participant`'s balance fell, so its room under
-    /// its maximum grew. The payments parked on it that fit now go back
-    /// into their senders' scans, and those senders that can pay them are
-    /// woken: each can settle one, so a full pass would scan it. Parking is why no other
-    /// refusal needs a wake: every payment a receiver refused is parked.
-    fn unpark_fitting(&mut self, ledger: &Ledger, participant: u32) {
-        let (Some(balanced), Some(bypass)) = (self.balanced.as_deref(), self.bypass.as_mut())
-        else {
-            return;
-        };
-        if !bypass.index.has_parked(participant) {
-            return;
+        if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
+            balanced.settled(
+                ledger,
+                payment.sender,
+                payment.receiver,
+                payment.amount_fen,
+                |sender| bypass.passes.mark(sender),
+            );
         }
-        let fits = |amount_fen| balanced.fits(ledger, participant, amount_fen);
-        bypass
-            .index
-            .unpark_fitting(participant, fits, &mut self.unparked);
-        for index in 0..self.unparked.len() {
-            let (sender, amount_fen) = self.unparked[index];
-            // A sender that cannot pay it now settles nothing more for it:
-            // the credit that lets it pay will wake it.
-            if ledger.available_fen(sender) >= amount_fen {
-                self.wake_if_queued(sender);
-            }
-        }
-        self.unparked.clear();
     }
 
     /// A balance fell outside the channel's settlements and runs (a
-    /// withdrawal): balanced release puts back what now fits under it.
+    /// withdrawal): under balanced release the payments that now fit under
+    /// it and can be paid become candidates, their senders marked for the
+    /// next release.
     pub fn balance_fell(&mut self, ledger: &Ledger, participant: u32) {
-        self.unpark_fitting(ledger, participant);
+        if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
+            balanced.balance_fell(ledger, participant, |sender| bypass.passes.mark(sender));
+        }
     }
 
     /// Payments waiting in the queues.
@@ -371,12 +373,42 @@ impl Rtgs {
     /// Bounded: every pass but the last settles at least one payment.
     fn drain_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         while let Some(sender) = self.bypass.as_mut().and_then(|b| b.passes.next()) {
-            self.scan_bypass(cx, sender);
+            if self.balanced.is_some() {
+                self.scan_candidates(cx, sender);
+            } else {
+                self.scan_bypass(cx, sender);
+            }
         }
     }
 
-    /// One sender's scan: in queue order, settle every payment affordable
-    /// when reached. Its balance only falls during its own scan, so the
+    /// Balanced release's scan of `sender`: its candidates in queue order,
+    /// each settled if releasable when reached. Nothing else it holds is
+    /// releasable, nor becomes so during its scan (see `candidates.rs`),
+    /// so this settles what a scan of its whole queue would.
+    fn scan_candidates<S: Sink>(&mut self, cx: &mut Ctx<S>, sender: u32) {
+        let Some(balanced) = self.balanced.as_mut() else {
+            return;
+        };
+        let mut work = std::mem::take(&mut self.work);
+        balanced.candidates.take_in_queue_order(sender, &mut work);
+        for queued in &work {
+            let ledger: &Ledger = cx.ledger;
+            let releasable = !ledger.is_frozen(sender)
+                && ledger.available_fen(sender) >= queued.amount_fen
+                && (self.balanced.as_deref())
+                    .is_some_and(|b| b.fits(ledger, queued.receiver, queued.amount_fen));
+            if releasable {
+                let payment = *cx.slab.get(queued.slot);
+                self.unlink(cx.slab, queued.slot);
+                self.settle(cx, &payment);
+            }
+        }
+        self.work = work;
+    }
+
+    /// One sender's scan (bypass without a maximum position): in queue
+    /// order, settle every payment affordable and within limits when
+    /// reached. Its balance only falls during its own scan, so the
     /// payments passed over between two it settles were all larger than
     /// what it had: the index jumps straight to the next one within reach
     /// (see [`AmountIndex`]). A defaulted sender, or one below its smallest
@@ -395,32 +427,16 @@ impl Rtgs {
             // Bounded: `from` moves past one queued payment per iteration.
             loop {
                 let available_fen = cx.ledger.available_fen(sender);
-                let ledger: &crate::ledger::Ledger = cx.ledger;
-                let bounded = self.bounded;
-                let (limits, balanced) = (self.limits.as_deref(), self.balanced.as_deref());
-                let refused = &mut self.refused;
+                let limits = self.limits.as_deref();
                 // Covered (within reach of a sender not in default): only
-                // limits or the receiver's maximum may hold a payment back.
-                // Under balanced release (no limits) a refusal is the
-                // receiver's maximum: the payment is parked below.
-                let fits = |position: usize, receiver: u32, amount_fen: i64| {
-                    let fits = !bounded
-                        || within_bounds(limits, balanced, ledger, sender, receiver, amount_fen);
-                    if !fits && balanced.is_some() {
-                        refused.push(position);
-                    }
-                    fits
+                // limits may hold a payment back.
+                let fits = |_: usize, receiver: u32, amount_fen: i64| {
+                    limits.is_none_or(|l| l.permits(sender, receiver, amount_fen))
                 };
                 let candidate = self.bypass.as_ref().and_then(|b| {
                     b.index
                         .first_within(sender, level, from, available_fen, fits)
                 });
-                if let Some(bypass) = self.bypass.as_mut() {
-                    for &position in &self.refused {
-                        bypass.index.park(sender, level, position);
-                    }
-                }
-                self.refused.clear();
                 let Some(candidate) = candidate else {
                     break;
                 };
@@ -483,6 +499,37 @@ impl Rtgs {
         self.drain(cx);
     }
 
+    /// A bypass arrival whose sender has a queue, or cannot pay it now.
+    /// Between releases nothing queued is releasable (every release drains
+    /// to that fixed point), so when no sender is marked the payment is the
+    /// only one that can settle: it does at once, as a scan of its sender
+    /// would, or joins the queue with nothing to scan. Marks left by a
+    /// withdrawal are drained here, as the scan of its sender would.
+    fn arrive_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>, payment: Payment) {
+        let eligible = self.eligible(cx.ledger, &payment);
+        let idle = self.bypass.as_ref().is_none_or(|b| b.passes.is_idle());
+        if idle && eligible {
+            self.settle_arrival(cx, &payment);
+            return;
+        }
+        let slot = cx.slab.insert(payment);
+        self.enqueue(cx.slab, slot);
+        let Some(bypass) = self.bypass.as_mut() else {
+            return;
+        };
+        if let Some(balanced) = self.balanced.as_mut() {
+            if eligible {
+                balanced.candidates.flag_one(payment.sender, slot);
+                bypass.passes.mark(payment.sender);
+            }
+        } else if !idle {
+            bypass.passes.mark(payment.sender);
+        }
+        if !idle || eligible {
+            self.drain(cx);
+        }
+    }
+
     /// Settles an arriving payment at once, then releases what it enables.
     /// Under bypass the release continues the pass at the sender's index, as
     /// a full pass would have reached it there: whoever it wakes with a
@@ -517,9 +564,12 @@ impl Rtgs {
         } else {
             slab.set_prev(next, before);
         }
-        if let Some(bypass) = self.bypass.as_mut() {
-            bypass.index.remove(payment.sender, payment.priority, at);
-        }
+        index_remove(
+            self.balanced.as_deref_mut(),
+            self.bypass.as_mut(),
+            &payment,
+            at,
+        );
         if let Some(mirror) = self.mirror.as_mut() {
             // Without bypass or offsetting sets, only heads leave a queue.
             let front = mirror[i].pop_front();
@@ -540,7 +590,9 @@ impl Rtgs {
         let i = payment.sender as usize;
         self.queued += 1;
         self.enqueued += 1;
-        if let Some(bypass) = self.bypass.as_mut() {
+        if let Some(balanced) = self.balanced.as_mut() {
+            balanced.candidates.insert(&payment, slot);
+        } else if let Some(bypass) = self.bypass.as_mut() {
             bypass.index.push(&payment, slot);
         }
         let queued = Queued {
@@ -597,18 +649,17 @@ impl Rtgs {
             return 0;
         };
         let set = balanced.find_set(cx.ledger, cx.slab, &self.head);
-        let mut settled = 0;
+        // The set's payments in queue order, senders in index order; they
+        // leave the queues (and `balanced`'s) once it is back in place.
+        let mut kept = std::mem::take(&mut self.kept);
+        kept.clear();
         for i in 0..self.head.len() {
             let mut at = self.head[i];
             while at != NIL {
-                let next = cx.slab.next(at);
                 if set.kept(at) {
-                    let payment = *cx.slab.get(at);
-                    self.unlink(cx.slab, at);
-                    settled += 1;
-                    cx.sink.settled(&payment, cx.now);
+                    kept.push(at);
                 }
-                at = next;
+                at = cx.slab.next(at);
             }
         }
         for (i, &net_fen) in set.net_fen().iter().enumerate() {
@@ -617,6 +668,13 @@ impl Rtgs {
             }
         }
         self.balanced = Some(balanced);
+        for &slot in &kept {
+            let payment = *cx.slab.get(slot);
+            self.unlink(cx.slab, slot);
+            cx.sink.settled(&payment, cx.now);
+        }
+        let settled = kept.len();
+        self.kept = kept;
         settled
     }
 
@@ -682,9 +740,12 @@ impl Rtgs {
             }
             for &slot in kept {
                 let payment = cx.slab.remove(slot);
-                if let Some(bypass) = self.bypass.as_mut() {
-                    bypass.index.remove(payment.sender, payment.priority, slot);
-                }
+                index_remove(
+                    self.balanced.as_deref_mut(),
+                    self.bypass.as_mut(),
+                    &payment,
+                    slot,
+                );
                 cx.sink.settled(&payment, cx.now);
                 if let Some(limits) = self.limits.as_mut() {
                     limits.record(payment.sender, payment.receiver, payment.amount_fen);
@@ -759,10 +820,14 @@ impl Strategy for Rtgs {
             return;
         }
         cx.ledger.note_wait(payment.sender);
+        if self.bypass.is_some() {
+            self.arrive_bypass(cx, payment);
+            return;
+        }
         let slot = cx.slab.insert(payment);
         self.enqueue(cx.slab, slot);
-        // Strict FIFO: only a new head can settle. Bypass: any new payment may.
-        if self.head[sender] == slot || self.bypass.is_some() {
+        // Strict FIFO: only a new head can settle.
+        if self.head[sender] == slot {
             self.wake_if_queued(payment.sender);
             self.drain(cx);
         }
@@ -784,13 +849,14 @@ impl Strategy for Rtgs {
         if self.queued == 0 || self.released_at == Some((cx.ledger.changes(), self.enqueued)) {
             return;
         }
-        // Net settlements (runs, other channels) may have lowered any
-        // balance: what fits under a maximum again is put back first.
-        for i in 0..self.head.len() {
-            self.unpark_fitting(cx.ledger, i as u32);
-        }
-        for i in 0..self.head.len() {
-            self.wake_if_queued(i as u32);
+        if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
+            // Net settlements (runs, other channels) may have moved any
+            // balance: whatever is releasable now is a candidate.
+            balanced.flag_releasable(cx.ledger, |sender| bypass.passes.mark(sender));
+        } else {
+            for i in 0..self.head.len() {
+                self.wake_if_queued(i as u32);
+            }
         }
         self.drain(cx);
         self.released_at = Some((cx.ledger.changes(), self.enqueued));
@@ -815,6 +881,24 @@ impl Strategy for Rtgs {
     /// otherwise; this answers for the fast path only.)
     fn settles_on_arrival(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
         self.head[payment.sender as usize] == NIL && self.can_settle(ledger, payment)
+    }
+}
+
+/// Takes a queued payment out of balanced release's queues by amount, or
+/// the bypass index.
+fn index_remove(
+    balanced: Option<&mut Balanced>,
+    bypass: Option<&mut Bypass>,
+    payment: &Payment,
+    slot: u32,
+) {
+    if let Some(balanced) = balanced {
+        let (sender, receiver) = (payment.sender, payment.receiver);
+        balanced
+            .candidates
+            .remove(sender, receiver, payment.amount_fen, slot);
+    } else if let Some(bypass) = bypass {
+        bypass.index.remove(payment.sender, payment.priority, slot);
     }
 }
 

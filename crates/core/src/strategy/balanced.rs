@@ -4,8 +4,8 @@
 //! or in offsetting sets found by a two-sided fixed point; what is left at
 //! day end goes to a final net settlement. See `docs/strategies.md`.
 
-use super::candidates::{self, Candidates};
 use super::lists::{Lists, Touched};
+use super::parking::{self, Parking, Release};
 use super::{Channel, Opt, Options, QueueRule, Rtgs, StrategyDef, StrategyError, Tail};
 use crate::format::millis;
 use crate::ledger::{Held, Ledger, NIL, Slab};
@@ -85,9 +85,8 @@ fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Chann
 pub(crate) struct Balanced {
     /// The most each participant's balance may reach through this channel.
     max_fen: Vec<i64>,
-    /// The queued payments by amount, and the candidates of the release
-    /// passes (see [`candidates`]).
-    pub(super) candidates: Candidates,
+    /// The payments parked on receivers' maxima (see [`parking`]).
+    pub(super) parking: Parking,
     set: OffsetSet,
 }
 
@@ -111,7 +110,7 @@ impl Balanced {
             })
             .collect();
         Ok(Balanced {
-            candidates: Candidates::new(max_fen.len()),
+            parking: Parking::new(max_fen.len()),
             max_fen,
             set: OffsetSet::default(),
         })
@@ -120,38 +119,35 @@ impl Balanced {
     /// Whether crediting `amount_fen` keeps `receiver` within its maximum.
     #[inline]
     pub fn fits(&self, ledger: &Ledger, receiver: u32, amount_fen: i64) -> bool {
-        candidates::fits(ledger, &self.max_fen, receiver, amount_fen)
+        parking::fits(ledger, &self.max_fen, receiver, amount_fen)
     }
 
-    /// After the gross settlement `sender` → `receiver` of `amount_fen`:
-    /// the receiver's payments it made affordable, and the payments to the
-    /// sender it made room for, become candidates; `mark` is called on
-    /// their senders.
+    /// `participant`'s balance fell by `amount_fen` (`None`: by an amount
+    /// not known here, or when any balance may have moved): the payments
+    /// parked on it that now fit are put back or wait on their senders
+    /// (see [`Parking::room_opened`]).
     #[inline]
-    pub fn settled(
+    pub(super) fn room_opened(
+        &mut self,
+        ledger: &Ledger,
+        participant: u32,
+        amount_fen: Option<i64>,
+        release: &mut impl Release,
+    ) {
+        self.parking
+            .room_opened(ledger, &self.max_fen, participant, amount_fen, release);
+    }
+
+    /// Before `sender`'s scan: its waiting payments that fit go back.
+    #[inline]
+    pub(super) fn put_back_waiting(
         &mut self,
         ledger: &Ledger,
         sender: u32,
-        receiver: u32,
-        amount_fen: i64,
-        mut mark: impl FnMut(u32),
+        release: &mut impl Release,
     ) {
-        self.candidates
-            .credited(ledger, &self.max_fen, receiver, amount_fen, &mut mark);
-        self.candidates
-            .room_grew(ledger, &self.max_fen, sender, Some(amount_fen), mark);
-    }
-
-    /// `participant`'s balance fell outside the channel (a withdrawal): the
-    /// payments to it that now fit and can be paid become candidates.
-    pub fn balance_fell(&mut self, ledger: &Ledger, participant: u32, mark: impl FnMut(u32)) {
-        self.candidates
-            .room_grew(ledger, &self.max_fen, participant, None, mark);
-    }
-
-    /// After net settlements: every releasable payment becomes a candidate.
-    pub fn flag_releasable(&mut self, ledger: &Ledger, mark: impl FnMut(u32)) {
-        self.candidates.flag_releasable(ledger, &self.max_fen, mark);
+        self.parking
+            .put_back_waiting(ledger, &self.max_fen, sender, release);
     }
 
     /// Finds the offsetting set among the queued payments (`head[i]` starts

@@ -73,6 +73,14 @@ impl Passes {
     }
 }
 
+/// A payment [`AmountIndex::park`] took out of scans.
+pub(super) struct Parked {
+    pub(super) slot: u32,
+    pub(super) sender: u32,
+    pub(super) receiver: u32,
+    pub(super) amount_fen: i64,
+}
+
 /// A queued payment within reach of a scan.
 pub(super) struct Candidate {
     pub(super) position: usize,
@@ -85,6 +93,9 @@ pub(super) struct Candidate {
 const BLOCK: usize = 16;
 /// Marks a removed position: no amount is ever paid against it.
 const GONE: i64 = i64::MAX;
+/// Marks a parked position (see [`AmountIndex::park`]): above any amount
+/// parked, so the tree's minima pass it over.
+const PARKED: i64 = i64::MAX - 1;
 /// Each sender's queued payments, per priority level in queue order, with
 /// the minimum amount of every block of positions kept in a tree.
 ///
@@ -113,7 +124,8 @@ struct Level {
     priority: u8,
     slots: Vec<u32>,
     /// Per position, the payment's receiver, so that a scan can test a
-    /// candidate against the sender's limits without reading the slab.
+    /// candidate against maximum positions and limits without reading the
+    /// slab.
     receivers: Vec<u32>,
     amounts_fen: Vec<i64>,
     /// Minimum per block, as an implicit binary tree over a power-of-two
@@ -182,6 +194,53 @@ impl AmountIndex {
         }
         level.update(position);
         self.refresh_min(sender);
+    }
+
+    /// Takes `sender`'s payment at `position` of its `level`-th level out of
+    /// scans until [`unpark`](Self::unpark) puts it back: under `chips` its
+    /// receiver refused it, and a payment to a receiver at its maximum
+    /// would otherwise be read again at every scan of its sender. Returns
+    /// it, or `None` if it cannot be marked (gone, parked already, or an
+    /// amount too large to tell from the mark: it stays in scans).
+    pub(super) fn park(&mut self, sender: u32, level: usize, position: usize) -> Option<Parked> {
+        let level = &mut self.senders[sender as usize][level];
+        let amount_fen = level.amounts_fen[position];
+        if amount_fen >= PARKED {
+            return None;
+        }
+        level.amounts_fen[position] = PARKED;
+        level.update(position);
+        let parked = Parked {
+            slot: level.slots[position],
+            sender,
+            receiver: level.receivers[position],
+            amount_fen,
+        };
+        self.refresh_min(sender);
+        Some(parked)
+    }
+
+    /// [`park`](Self::park) by slot: the queued `payment` in `slot`.
+    pub(super) fn park_slot(&mut self, payment: &Payment, slot: u32) -> Option<Parked> {
+        let levels = &self.senders[payment.sender as usize];
+        let level = levels.partition_point(|level| level.priority > payment.priority);
+        let position = self.position[slot as usize] as usize;
+        self.park(payment.sender, level, position)
+    }
+
+    /// Puts the parked payment in `slot` (of `sender`, `priority`,
+    /// `amount_fen`) back into scans.
+    pub(super) fn unpark(&mut self, slot: u32, sender: u32, priority: u8, amount_fen: i64) {
+        let position = self.position[slot as usize] as usize;
+        let level = self.level_mut(sender, priority);
+        crate::invariant!(
+            level.slots[position] == slot && level.amounts_fen[position] == PARKED,
+            "a parked payment is parked in its level"
+        );
+        level.amounts_fen[position] = amount_fen;
+        level.update(position);
+        let min_fen = &mut self.min_fen[sender as usize];
+        *min_fen = (*min_fen).min(amount_fen);
     }
 
     fn refresh_min(&mut self, sender: u32) {
@@ -299,8 +358,9 @@ impl Level {
     }
 
     /// Reads amounts in a row, and jumps over blocks whose minimum is out
-    /// of reach with the tree: the payments `fits` refuses (beyond a limit)
-    /// cost one comparison each, the others one descent per block skipped.
+    /// of reach with the tree: the payments `fits` refuses (beyond a limit,
+    /// or until parked a receiver's maximum) cost one comparison each, the
+    /// others one descent per block skipped.
     fn first_within(
         &self,
         from: usize,
@@ -317,7 +377,10 @@ impl Level {
                 continue;
             }
             let amount_fen = self.amounts_fen[at];
-            if amount_fen <= max_fen && fits(at, self.receivers[at], amount_fen) {
+            if amount_fen <= max_fen
+                && amount_fen < PARKED
+                && fits(at, self.receivers[at], amount_fen)
+            {
                 return Some(at);
             }
             at += 1;

@@ -22,11 +22,11 @@
 mod balanced;
 mod bilateral;
 mod bypass;
-mod candidates;
 mod dns;
 mod limits;
 mod lists;
 pub mod options;
+mod parking;
 mod pending;
 mod prefix;
 mod rtgs;

@@ -5,8 +5,8 @@ use std::collections::VecDeque;
 
 use super::balanced::Balanced;
 use super::bypass::{AmountIndex, Passes};
-use super::candidates::Queued as Candidate;
 use super::limits::LimitBook;
+use super::parking::Release;
 use super::prefix::{PrefixResolver, Queued};
 use super::{Channel, Opt, Options, SenderLimits, Strategy, StrategyDef, StrategyError, Tail};
 use crate::format::millis;
@@ -111,9 +111,9 @@ pub struct Rtgs {
     /// chasing the slab's links made `rtgs+gridlock:1m` several times
     /// faster. Kept only where queues change at their heads and tails.
     mirror: Option<Vec<VecDeque<Queued>>>,
-    /// Balanced release's scratch space: one scan's candidates, one run's
-    /// offsetting set.
-    work: Vec<Candidate>,
+    /// Balanced release's scratch space: positions its receivers refused in
+    /// one scan (to park), one run's offsetting set.
+    refused: Vec<usize>,
     kept: Vec<u32>,
     /// Payments ever queued: with the ledger's change count, the state a
     /// periodic run depends on.
@@ -172,6 +172,17 @@ impl Gridlock {
     }
 }
 
+/// Balanced release's parking puts payments back into the index and marks
+/// their senders.
+impl Release for Bypass {
+    fn unpark(&mut self, slot: u32, sender: u32, priority: u8, amount_fen: i64) {
+        self.index.unpark(slot, sender, priority, amount_fen);
+    }
+    fn mark(&mut self, sender: u32) {
+        self.passes.mark(sender);
+    }
+}
+
 impl Bypass {
     fn new(participants: usize) -> Bypass {
         Bypass {
@@ -219,17 +230,17 @@ impl Rtgs {
             balanced: None,
             bounded: false,
             mirror,
-            work: Vec::new(),
+            refused: Vec::new(),
             kept: Vec::new(),
             enqueued: 0,
             released_at: None,
         }
     }
 
-    /// Turns the channel into CHIPS-style balanced release: bypass passes
-    /// over candidates (see `candidates.rs`; the amount index stays empty),
-    /// offsetting sets at the periodic runs before day end, and the final
-    /// net settlement at the day-end run.
+    /// Turns the channel into CHIPS-style balanced release: bypass scanning
+    /// with maximum positions (payments a receiver refused parked, see
+    /// `parking.rs`), offsetting sets at the periodic runs before day end,
+    /// and the final net settlement at the day-end run.
     pub(crate) fn set_balanced(&mut self, balanced: Balanced) {
         self.bypass = Some(Bypass::new(self.head.len()));
         self.balanced = Some(Box::new(balanced));
@@ -291,24 +302,18 @@ impl Rtgs {
         if let Some(limits) = self.limits.as_mut() {
             limits.record(payment.sender, payment.receiver, payment.amount_fen);
         }
+        // The sender's balance fell: payments parked on its maximum may fit.
         if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
-            balanced.settled(
-                ledger,
-                payment.sender,
-                payment.receiver,
-                payment.amount_fen,
-                |sender| bypass.passes.mark(sender),
-            );
+            balanced.room_opened(ledger, payment.sender, Some(payment.amount_fen), bypass);
         }
     }
 
     /// A balance fell outside the channel's settlements and runs (a
-    /// withdrawal): under balanced release the payments that now fit under
-    /// it and can be paid become candidates, their senders marked for the
-    /// next release.
+    /// withdrawal): balanced release puts back what now fits under it, its
+    /// senders marked for the next release.
     pub fn balance_fell(&mut self, ledger: &Ledger, participant: u32) {
         if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
-            balanced.balance_fell(ledger, participant, |sender| bypass.passes.mark(sender));
+            balanced.room_opened(ledger, participant, None, bypass);
         }
     }
 
@@ -322,10 +327,13 @@ impl Rtgs {
     /// block nothing, so the mark would be wasted).
     #[inline]
     fn wake_credited(&mut self, ledger: &crate::ledger::Ledger, participant: u32) {
-        if let Some(bypass) = self.bypass.as_ref()
-            && ledger.available_fen(participant) < bypass.index.min_fen(participant)
-        {
-            return;
+        if let Some(bypass) = self.bypass.as_ref() {
+            let waiting_min_fen = (self.balanced.as_deref())
+                .map_or(i64::MAX, |b| b.parking.waiting_min_fen(participant));
+            let min_fen = bypass.index.min_fen(participant).min(waiting_min_fen);
+            if ledger.available_fen(participant) < min_fen {
+                return;
+            }
         }
         self.wake_if_queued(participant);
     }
@@ -373,53 +381,29 @@ impl Rtgs {
     /// Bounded: every pass but the last settles at least one payment.
     fn drain_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>) {
         while let Some(sender) = self.bypass.as_mut().and_then(|b| b.passes.next()) {
-            if self.balanced.is_some() {
-                self.scan_candidates(cx, sender);
-            } else {
-                self.scan_bypass(cx, sender);
-            }
+            self.scan_bypass(cx, sender);
         }
     }
 
-    /// Balanced release's scan of `sender`: its candidates in queue order,
-    /// each settled if releasable when reached. Nothing else it holds is
-    /// releasable, nor becomes so during its scan (see `candidates.rs`),
-    /// so this settles what a scan of its whole queue would.
-    fn scan_candidates<S: Sink>(&mut self, cx: &mut Ctx<S>, sender: u32) {
-        let Some(balanced) = self.balanced.as_mut() else {
-            return;
-        };
-        let mut work = std::mem::take(&mut self.work);
-        balanced.candidates.take_in_queue_order(sender, &mut work);
-        for queued in &work {
-            let ledger: &Ledger = cx.ledger;
-            let releasable = !ledger.is_frozen(sender)
-                && ledger.available_fen(sender) >= queued.amount_fen
-                && (self.balanced.as_deref())
-                    .is_some_and(|b| b.fits(ledger, queued.receiver, queued.amount_fen));
-            if releasable {
-                let payment = *cx.slab.get(queued.slot);
-                self.unlink(cx.slab, queued.slot);
-                self.settle(cx, &payment);
-            }
-        }
-        self.work = work;
-    }
-
-    /// One sender's scan (bypass without a maximum position): in queue
-    /// order, settle every payment affordable and within limits when
-    /// reached. Its balance only falls during its own scan, so the
-    /// payments passed over between two it settles were all larger than
-    /// what it had: the index jumps straight to the next one within reach
-    /// (see [`AmountIndex`]). A defaulted sender, or one below its smallest
-    /// queued amount, can pay nothing and block nothing: no scan.
+    /// One sender's scan: in queue order, settle every payment affordable
+    /// when reached (and within limits, or its receiver's maximum). Its
+    /// balance only falls during its own scan, so the payments passed over
+    /// between two it settles were all larger than what it had: the index
+    /// jumps straight to the next one within reach (see [`AmountIndex`]).
+    /// A defaulted sender, or one below its smallest queued amount, can
+    /// pay nothing and block nothing: no scan. Under balanced release the
+    /// payments waiting on it that fit come back first (see `parking.rs`).
     fn scan_bypass<S: Sink>(&mut self, cx: &mut Ctx<S>, sender: u32) {
+        if cx.ledger.is_frozen(sender) {
+            return;
+        }
+        if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
+            balanced.put_back_waiting(cx.ledger, sender, bypass);
+        }
         let Some(bypass) = self.bypass.as_ref() else {
             return;
         };
-        if cx.ledger.is_frozen(sender)
-            || cx.ledger.available_fen(sender) < bypass.index.min_fen(sender)
-        {
+        if cx.ledger.available_fen(sender) < bypass.index.min_fen(sender) {
             return;
         }
         for level in 0..bypass.index.levels(sender) {
@@ -427,16 +411,27 @@ impl Rtgs {
             // Bounded: `from` moves past one queued payment per iteration.
             loop {
                 let available_fen = cx.ledger.available_fen(sender);
-                let limits = self.limits.as_deref();
+                let ledger: &Ledger = cx.ledger;
+                let bounded = self.bounded;
+                let (limits, balanced) = (self.limits.as_deref(), self.balanced.as_deref());
+                let refused = &mut self.refused;
                 // Covered (within reach of a sender not in default): only
-                // limits may hold a payment back.
-                let fits = |_: usize, receiver: u32, amount_fen: i64| {
-                    limits.is_none_or(|l| l.permits(sender, receiver, amount_fen))
+                // limits or the receiver's maximum may hold a payment back.
+                // Under balanced release (no limits) a refusal is the
+                // receiver's maximum: the payment is parked below.
+                let fits = |position: usize, receiver: u32, amount_fen: i64| {
+                    let fits = !bounded
+                        || within_bounds(limits, balanced, ledger, sender, receiver, amount_fen);
+                    if !fits && balanced.is_some() {
+                        refused.push(position);
+                    }
+                    fits
                 };
                 let candidate = self.bypass.as_ref().and_then(|b| {
                     b.index
                         .first_within(sender, level, from, available_fen, fits)
                 });
+                self.park_refused(sender, level);
                 let Some(candidate) = candidate else {
                     break;
                 };
@@ -447,6 +442,19 @@ impl Rtgs {
                 self.wake_credited(cx.ledger, candidate.receiver);
             }
         }
+    }
+
+    /// Parks the payments of `sender`'s `level`-th level that a scan saw
+    /// refused by their receivers' maxima.
+    fn park_refused(&mut self, sender: u32, level: usize) {
+        if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
+            for &position in &self.refused {
+                if let Some(parked) = bypass.index.park(sender, level, position) {
+                    balanced.parking.parked(&parked);
+                }
+            }
+        }
+        self.refused.clear();
     }
 
     /// Offsetting on queue entry: the queued head `slot` (s → r, a) settles
@@ -514,19 +522,20 @@ impl Rtgs {
         }
         let slot = cx.slab.insert(payment);
         self.enqueue(cx.slab, slot);
-        let Some(bypass) = self.bypass.as_mut() else {
-            return;
-        };
-        if let Some(balanced) = self.balanced.as_mut() {
-            if eligible {
-                balanced.candidates.flag_one(payment.sender, slot);
-                bypass.passes.mark(payment.sender);
-            }
-        } else if !idle {
-            bypass.passes.mark(payment.sender);
-        }
-        if !idle || eligible {
+        if !idle {
+            self.wake_if_queued(payment.sender);
             self.drain(cx);
+            return;
+        }
+        // Covered but refused by its receiver's maximum: parked, as the
+        // scan of its sender would.
+        let covered = !cx.ledger.is_frozen(payment.sender)
+            && cx.ledger.available_fen(payment.sender) >= payment.amount_fen;
+        if let (true, Some(balanced), Some(bypass)) =
+            (covered, self.balanced.as_mut(), self.bypass.as_mut())
+            && let Some(parked) = bypass.index.park_slot(&payment, slot)
+        {
+            balanced.parking.parked(&parked);
         }
     }
 
@@ -590,10 +599,11 @@ impl Rtgs {
         let i = payment.sender as usize;
         self.queued += 1;
         self.enqueued += 1;
-        if let Some(balanced) = self.balanced.as_mut() {
-            balanced.candidates.insert(&payment, slot);
-        } else if let Some(bypass) = self.bypass.as_mut() {
+        if let Some(bypass) = self.bypass.as_mut() {
             bypass.index.push(&payment, slot);
+        }
+        if let Some(balanced) = self.balanced.as_mut() {
+            balanced.parking.insert(&payment, slot);
         }
         let queued = Queued {
             slot,
@@ -849,14 +859,15 @@ impl Strategy for Rtgs {
         if self.queued == 0 || self.released_at == Some((cx.ledger.changes(), self.enqueued)) {
             return;
         }
+        // Net settlements (runs, other channels) may have lowered any
+        // balance: what fits under a maximum again is put back first.
         if let (Some(balanced), Some(bypass)) = (self.balanced.as_mut(), self.bypass.as_mut()) {
-            // Net settlements (runs, other channels) may have moved any
-            // balance: whatever is releasable now is a candidate.
-            balanced.flag_releasable(cx.ledger, |sender| bypass.passes.mark(sender));
-        } else {
-            for i in 0..self.head.len() {
-                self.wake_if_queued(i as u32);
+            for i in 0..self.head.len() as u32 {
+                balanced.room_opened(cx.ledger, i, None, bypass);
             }
+        }
+        for i in 0..self.head.len() {
+            self.wake_if_queued(i as u32);
         }
         self.drain(cx);
         self.released_at = Some((cx.ledger.changes(), self.enqueued));
@@ -884,8 +895,8 @@ impl Strategy for Rtgs {
     }
 }
 
-/// Takes a queued payment out of balanced release's queues by amount, or
-/// the bypass index.
+/// Takes a queued payment out of the bypass index and balanced release's
+/// parking.
 fn index_remove(
     balanced: Option<&mut Balanced>,
     bypass: Option<&mut Bypass>,
@@ -893,11 +904,9 @@ fn index_remove(
     slot: u32,
 ) {
     if let Some(balanced) = balanced {
-        let (sender, receiver) = (payment.sender, payment.receiver);
-        balanced
-            .candidates
-            .remove(sender, receiver, payment.amount_fen, slot);
-    } else if let Some(bypass) = bypass {
+        balanced.parking.remove(payment, slot);
+    }
+    if let Some(bypass) = bypass {
         bypass.index.remove(payment.sender, payment.priority, slot);
     }
 }

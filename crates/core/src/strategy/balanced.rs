@@ -79,8 +79,8 @@ fn channel(options: &Options, ledger: &Ledger, day_end: SimTime) -> Result<Chann
     Ok(Channel::Rtgs(rtgs))
 }
 
-/// Bounds of the balanced-release channel, its queues by amount, and its
-/// scratch space.
+/// Bounds of the balanced-release channel, the payments parked on them,
+/// and its scratch space.
 #[derive(Debug)]
 pub(crate) struct Balanced {
     /// The most each participant's balance may reach through this channel.

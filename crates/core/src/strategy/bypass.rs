@@ -222,8 +222,7 @@ impl AmountIndex {
 
     /// [`park`](Self::park) by slot: the queued `payment` in `slot`.
     pub(super) fn park_slot(&mut self, payment: &Payment, slot: u32) -> Option<Parked> {
-        let levels = &self.senders[payment.sender as usize];
-        let level = levels.partition_point(|level| level.priority > payment.priority);
+        let level = self.level_index(payment.sender, payment.priority);
         let position = self.position[slot as usize] as usize;
         self.park(payment.sender, level, position)
     }
@@ -284,7 +283,13 @@ impl AmountIndex {
     }
 
     fn level_mut(&mut self, sender: u32, priority: u8) -> &mut Level {
-        let levels = &mut self.senders[sender as usize];
+        let at = self.level_index(sender, priority);
+        &mut self.senders[sender as usize][at]
+    }
+
+    /// Which of `sender`'s levels holds its payments of `priority`.
+    fn level_index(&self, sender: u32, priority: u8) -> usize {
+        let levels = &self.senders[sender as usize];
         let at = levels.partition_point(|level| level.priority > priority);
         crate::invariant!(
             levels
@@ -292,7 +297,7 @@ impl AmountIndex {
                 .is_some_and(|level| level.priority == priority),
             "payment of priority {priority} not in the index of sender {sender}"
         );
-        &mut levels[at]
+        at
     }
 }
 

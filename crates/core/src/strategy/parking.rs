@@ -18,9 +18,9 @@
 use super::bypass::Parked;
 use crate::ledger::{Ledger, Payment};
 
-/// A queued payment in an [`AmountSet`]: ordered by (amount, slot), and
-/// carrying the other side (the receiver in a sender's set, the sender in a
-/// receiver's set) so that a range query can test it without the slab.
+/// A parked payment: ordered by (amount, slot), and carrying the other
+/// side (the sender in its receiver's [`AmountSet`], the receiver in its
+/// sender's waiting list) so that it can be tested without the slab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Entry {
     pub(super) amount_fen: i64,
@@ -126,19 +126,27 @@ pub(super) struct Parking {
     by_receiver: Vec<AmountSet>,
     /// Scratch space: the payments one room opening puts back.
     put_back: Vec<Entry>,
-    /// Per slab slot: its queued payment's priority, and whether it is
-    /// parked; whether it is listed as waiting on its sender; how many
-    /// payments the slot has held (a listing names the one it was for).
-    priority: Vec<u8>,
-    parked: Vec<bool>,
-    listed: Vec<bool>,
-    stamp: Vec<u32>,
+    /// Per slab slot, its queued payment's state here.
+    slots: Vec<SlotState>,
     /// Per sender, parked payments whose receivers had room for them when
     /// the sender could not pay them, each with its slot's stamp (stale
     /// ones are skipped; an entry's `other` is the receiver), and the
     /// smallest of their amounts (`i64::MAX` for none).
     waiting: Vec<Vec<(Entry, u32)>>,
     waiting_min_fen: Vec<i64>,
+}
+
+/// A queued payment as parking sees it.
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotState {
+    priority: u8,
+    /// Out of its sender's scans, in its receiver's set.
+    parked: bool,
+    /// In its sender's waiting list.
+    listed: bool,
+    /// How many payments the slot has held: a listing names the one it
+    /// was made for.
+    stamp: u32,
 }
 
 /// What [`Parking::room_opened`] asks of the bypass index and passes.
@@ -162,33 +170,34 @@ impl Parking {
     /// A payment joins its sender's queue (not parked).
     pub(super) fn insert(&mut self, payment: &Payment, slot: u32) {
         let i = slot as usize;
-        if self.parked.len() <= i {
-            self.priority.resize(i + 1, 0);
-            self.parked.resize(i + 1, false);
-            self.listed.resize(i + 1, false);
-            self.stamp.resize(i + 1, 0);
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, SlotState::default());
         }
-        self.priority[i] = payment.priority;
-        self.parked[i] = false;
-        self.listed[i] = false;
-        self.stamp[i] = self.stamp[i].wrapping_add(1);
+        let state = &mut self.slots[i];
+        *state = SlotState {
+            priority: payment.priority,
+            parked: false,
+            listed: false,
+            stamp: state.stamp.wrapping_add(1),
+        };
     }
 
     /// A payment leaves its sender's queue (before its slot is freed).
     pub(super) fn remove(&mut self, payment: &Payment, slot: u32) {
-        if std::mem::replace(&mut self.parked[slot as usize], false) {
+        let state = &mut self.slots[slot as usize];
+        state.listed = false;
+        if std::mem::replace(&mut state.parked, false) {
             self.by_receiver[payment.receiver as usize].remove(&Entry {
                 amount_fen: payment.amount_fen,
                 slot,
                 other: payment.sender,
             });
         }
-        self.listed[slot as usize] = false;
     }
 
     /// The index parked a payment.
     pub(super) fn parked(&mut self, parked: &Parked) {
-        self.parked[parked.slot as usize] = true;
+        self.slots[parked.slot as usize].parked = true;
         self.by_receiver[parked.receiver as usize].insert(Entry {
             amount_fen: parked.amount_fen,
             slot: parked.slot,
@@ -198,13 +207,14 @@ impl Parking {
 
     /// Puts the parked payment `entry` (of `sender`, to `receiver`) back.
     fn unpark(&mut self, sender: u32, receiver: u32, entry: &Entry, release: &mut impl Release) {
-        let slot = entry.slot as usize;
-        self.parked[slot] = false;
+        let state = &mut self.slots[entry.slot as usize];
+        state.parked = false;
+        let priority = state.priority;
         self.by_receiver[receiver as usize].remove(&Entry {
             other: sender,
             ..*entry
         });
-        release.unpark(entry.slot, sender, self.priority[slot], entry.amount_fen);
+        release.unpark(entry.slot, sender, priority, entry.amount_fen);
     }
 
     /// The smallest amount waiting on `sender`: a credit that reaches it
@@ -232,25 +242,24 @@ impl Parking {
         let Parking {
             by_receiver,
             put_back,
-            listed,
-            stamp,
+            slots,
             waiting,
             waiting_min_fen,
             ..
         } = self;
         put_back.clear();
         by_receiver[receiver as usize].for_range(lo, hi, |entry| {
-            let (slot, sender) = (entry.slot as usize, entry.other);
+            let (state, sender) = (&mut slots[entry.slot as usize], entry.other);
             if ledger.is_frozen(sender) {
                 // It pays nothing from now on: its payments stay parked.
             } else if ledger.available_fen(sender) >= entry.amount_fen {
                 put_back.push(*entry);
-            } else if !std::mem::replace(&mut listed[slot], true) {
+            } else if !std::mem::replace(&mut state.listed, true) {
                 let waits = Entry {
                     other: receiver,
                     ..*entry
                 };
-                waiting[sender as usize].push((waits, stamp[slot]));
+                waiting[sender as usize].push((waits, state.stamp));
                 let min_fen = &mut waiting_min_fen[sender as usize];
                 *min_fen = (*min_fen).min(entry.amount_fen);
             }
@@ -281,13 +290,13 @@ impl Parking {
         }
         let mut waiting = std::mem::take(&mut self.waiting[s]);
         for &(entry, stamp) in &waiting {
-            let slot = entry.slot as usize;
+            let state = &mut self.slots[entry.slot as usize];
             // Another payment's since (the slot was freed and reused), or
             // settled or put back since it was listed.
-            if self.stamp[slot] != stamp || !std::mem::replace(&mut self.listed[slot], false) {
+            if state.stamp != stamp || !std::mem::replace(&mut state.listed, false) {
                 continue;
             }
-            if !self.parked[slot] {
+            if !state.parked {
                 continue;
             }
             if fits(ledger, max_fen, entry.other, entry.amount_fen) {

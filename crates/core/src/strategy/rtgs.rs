@@ -259,16 +259,7 @@ impl Rtgs {
     /// sender's limits.
     #[inline(always)]
     fn can_settle(&self, ledger: &crate::ledger::Ledger, payment: &Payment) -> bool {
-        ledger.affordable(payment.sender, payment.amount_fen)
-            && (!self.bounded
-                || within_bounds(
-                    self.limits.as_deref(),
-                    self.balanced.as_deref(),
-                    ledger,
-                    payment.sender,
-                    payment.receiver,
-                    payment.amount_fen,
-                ))
+        ledger.affordable(payment.sender, payment.amount_fen) && self.in_bounds(ledger, payment)
     }
 
     /// Under bypass, whether a scan reaching `payment` would settle it (the
@@ -277,15 +268,22 @@ impl Rtgs {
     fn eligible(&self, ledger: &Ledger, payment: &Payment) -> bool {
         !ledger.is_frozen(payment.sender)
             && ledger.available_fen(payment.sender) >= payment.amount_fen
-            && (!self.bounded
-                || within_bounds(
-                    self.limits.as_deref(),
-                    self.balanced.as_deref(),
-                    ledger,
-                    payment.sender,
-                    payment.receiver,
-                    payment.amount_fen,
-                ))
+            && self.in_bounds(ledger, payment)
+    }
+
+    /// Whether `payment` stays within the sender's limits and the
+    /// receiver's maximum (true when the channel has neither).
+    #[inline(always)]
+    fn in_bounds(&self, ledger: &Ledger, payment: &Payment) -> bool {
+        !self.bounded
+            || within_bounds(
+                self.limits.as_deref(),
+                self.balanced.as_deref(),
+                ledger,
+                payment.sender,
+                payment.receiver,
+                payment.amount_fen,
+            )
     }
 
     /// Settles one payment gross and counts it against the limits.
